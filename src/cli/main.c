@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov [global options] VERB [args]: options, the verb table, exit codes. */
+#include <errno.h>
+#include <getopt.h>
+
+#include "cli.h"
+#include "util/errors.h"
+#include "util/log.h"
+
+static const struct verb verbs[] = {
+	{ "detect", "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
+	  verb_detect_usage, verb_detect },
+};
+
+static const struct option global_options[] = {
+	{ "root", required_argument, NULL, 'r' },
+	{ "sysroot", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: gpuprov [OPTIONS] VERB [ARGS]\n"
+		"Bring a GPU node to a pinned, known-good kernel, NVIDIA driver and CUDA stack.\n"
+		"\n"
+		"Verbs:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  --root DIR      the target filesystem to read and change (default /)\n"
+		"  --sysroot DIR   where /proc and /sys are read (default: the root)\n"
+		"  --json          machine-readable output\n"
+		"  -v, --verbose   say more (twice: debug)\n"
+		"  -q, --quiet     errors only\n"
+		"  -h, --help      this help; `gpuprov VERB --help` for a verb's\n"
+		"  -V, --version   the version\n"
+		"\n"
+		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check.\n"
+		"See gpuprov(8).\n");
+}
+
+int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			printf("Usage: gpuprov [OPTIONS] %s %s", v->name, v->usage);
+			return -2;
+		default:
+			fprintf(stderr, "gpuprov %s: unknown option '%s'; try 'gpuprov %s --help'\n",
+				v->name, argv[optind - 1], v->name);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+static int open_root(const char *path, const char *what, struct root **ret)
+{
+	int k = root_open(path, ret);
+
+	if (k < 0)
+		log_error_errno(k, "cannot open %s %s", what, path);
+	return k;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .root_path = "/" };
+	const struct verb *verb = NULL;
+	int c, verbosity = LOG_LEVEL_WARNING, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:vqhV", global_options, NULL)) >= 0) {
+		switch (c) {
+		case 'r':
+			cli.root_path = optarg;
+			break;
+		case 's':
+			cli.sysroot_path = optarg;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'v':
+			if (verbosity < LOG_LEVEL_DEBUG)
+				verbosity++;
+			break;
+		case 'q':
+			verbosity = LOG_LEVEL_ERROR;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("gpuprov %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case ':':
+			fprintf(stderr, "gpuprov: option '%s' needs an argument; try 'gpuprov --help'\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "gpuprov: unknown option '%s'; try 'gpuprov --help'\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	log_set_level((enum log_level)verbosity);
+
+	if (optind >= argc) {
+		fprintf(stderr, "gpuprov: no verb given; try 'gpuprov --help'\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		if (streq(argv[optind], verbs[i].name))
+			verb = &verbs[i];
+	if (!verb) {
+		fprintf(stderr, "gpuprov: unknown verb '%s'; try 'gpuprov --help'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	if (open_root(cli.root_path, "root", &cli.root) < 0 ||
+	    open_root(cli.sysroot_path ? cli.sysroot_path : cli.root_path, "sysroot", &cli.sys) < 0) {
+		root_free(cli.root);
+		return EXIT_USAGE;
+	}
+	r = verb->run(&cli, verb, argc - optind, argv + optind);
+	root_free(cli.root);
+	root_free(cli.sys);
+	return r;
+}

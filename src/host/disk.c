@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Filesystems behind /, /boot and the GRUB environment block, and what stands under them. */
+#include <blkid.h>
+#include <errno.h>
+#include <limits.h>
+#include <sys/statvfs.h>
+
+#include "facts.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+/* Device-mapper and md layers nest: LVM on RAID on partitions. Deeper is not a real disk. */
+#define STACK_MAX_DEPTH 8
+
+/* Decodes mountinfo's octal escapes ("\040" for a space) in place. */
+static char *unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (char *in = s; *in; in++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
+		    in[3] >= '0' && in[3] <= '7') {
+			*out++ = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+			in += 3;
+		} else
+			*out++ = *in;
+	}
+	*out = '\0';
+	return s;
+}
+
+/* proc(5) mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw". */
+int mountinfo_parse_line(const char *line, unsigned *ret_major, unsigned *ret_minor,
+			 char **ret_mountpoint, char **ret_fstype, char **ret_source)
+{
+	_cleanup_free_ char *copy = strdup(line);
+	char *save = NULL, *field[5] = {}, *fstype, *source, *w;
+	unsigned major, minor;
+	int i = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (w = strtok_r(copy, " \n", &save); w && i < 5; w = strtok_r(NULL, " \n", &save))
+		field[i++] = w;
+	if (i < 5 || sscanf(field[2], "%u:%u", &major, &minor) != 2)
+		return -GPE_PARSE;
+	/* Optional fields until a lone "-". */
+	while (w && !streq(w, "-"))
+		w = strtok_r(NULL, " \n", &save);
+	if (!w || !(fstype = strtok_r(NULL, " \n", &save)) || !(source = strtok_r(NULL, " \n", &save)))
+		return -GPE_PARSE;
+
+	*ret_mountpoint = strdup(unescape_octal(field[4]));
+	*ret_fstype = strdup(unescape_octal(fstype));
+	*ret_source = strdup(unescape_octal(source));
+	if (!*ret_mountpoint || !*ret_fstype || !*ret_source) {
+		*ret_mountpoint = mfree(*ret_mountpoint);
+		*ret_fstype = mfree(*ret_fstype);
+		*ret_source = mfree(*ret_source);
+		return -ENOMEM;
+	}
+	*ret_major = major;
+	*ret_minor = minor;
+	return 0;
+}
+
+/* Does the mount point hold path? "/boot" holds "/boot/grub/grubenv", "/" holds all. */
+static size_t mount_covers(const char *mountpoint, const char *path)
+{
+	size_t n = strlen(mountpoint);
+
+	if (streq(mountpoint, "/"))
+		return 1;
+	if (strncmp(mountpoint, path, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+		return 0;
+	return n;
+}
+
+static int stack_push(char ***stack, const char *layer)
+{
+	size_t n = strv_length(*stack);
+
+	if (strv_contains(*stack, layer))
+		return 0;
+	return strv_push(stack, &n, layer);
+}
+
+/* Walks a block device in sysfs and its slaves: LVM, crypt, multipath, md RAID. */
+static int disk_walk_stack(const struct root *sys, const char *dir, unsigned depth, char ***stack)
+{
+	_cleanup_(strv_freep) char **slaves = NULL;
+	_cleanup_free_ char *uuid = NULL, *level = NULL;
+	char path[PATH_MAX];
+	int k = 0;
+
+	if (depth > STACK_MAX_DEPTH)
+		return -ELOOP;
+	/* A partition's layers are its disk's: md0p1 is on md0. */
+	if (root_exists(sys, path_fmt(path, "%s/partition", dir)) > 0)
+		return disk_walk_stack(sys, path_fmt(path, "%s/..", dir), depth + 1, stack);
+
+	if (root_read_line(sys, path_fmt(path, "%s/dm/uuid", dir), &uuid) >= 0) {
+		/* dm uuids carry their target's prefix (lvm2 "LVM-", cryptsetup "CRYPT-"). */
+		const char *layer = startswith(uuid, "LVM-")	 ? "lvm"
+				    : startswith(uuid, "CRYPT-") ? "crypt"
+				    : startswith(uuid, "mpath-") ? "multipath"
+								 : "dm";
+		k = stack_push(stack, layer);
+	} else if (root_read_line(sys, path_fmt(path, "%s/md/level", dir), &level) >= 0)
+		k = stack_push(stack, *level ? level : "raid");
+	if (k < 0)
+		return k;
+
+	if (root_list_dir(sys, path_fmt(path, "%s/slaves", dir), &slaves) < 0)
+		return 0;
+	for (char **s = slaves; *s; s++) {
+		char sub[PATH_MAX];
+
+		k = disk_walk_stack(sys, path_fmt(sub, "%s/slaves/%s", dir, *s), depth + 1, stack);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+/* Filesystem type and UUID from the device itself, when it can be read inside the root. */
+static void disk_probe(const struct detect_ctx *ctx, struct mount_facts *m)
+{
+	_cleanup_free_ char *dev = NULL;
+	blkid_probe pr;
+	const char *value;
+
+	if (!startswith(m->source, "/dev/") || root_host_path(ctx->root, m->source, &dev) < 0)
+		return;
+	pr = blkid_new_probe_from_filename(dev);
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID);
+	/* 0: found one; 1: nothing; -2: ambiguous; -1: error. Only 0 is an answer. */
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0 && !streq_ptr(value, m->fstype)) {
+			free(m->fstype);
+			m->fstype = strdup(value);
+		}
+		if (blkid_probe_lookup_value(pr, "UUID", &value, NULL) == 0)
+			m->uuid = strdup(value);
+	}
+	blkid_free_probe(pr);
+}
+
+/* Describes the mount that holds path (a path on the node: "/boot"). */
+static int disk_describe(const struct detect_ctx *ctx, const char *path, struct mount_facts *m)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL, *host = NULL;
+	size_t linesz = 0, best = 0;
+	unsigned major = 0, minor = 0;
+	struct statvfs sv;
+	char dir[PATH_MAX];
+	int k;
+
+	m->path = strdup(path);
+	if (!m->path)
+		return -ENOMEM;
+	k = root_fopen(ctx->sys, "proc/self/mountinfo", &f);
+	if (k < 0) {
+		facts_warn(ctx->facts, "proc/self/mountinfo: %s", gp_strerror(k));
+		return 0;
+	}
+	while (getline(&line, &linesz, f) >= 0) {
+		char *mp = NULL, *fstype = NULL, *source = NULL;
+		unsigned ma, mi;
+		size_t n;
+
+		if (mountinfo_parse_line(line, &ma, &mi, &mp, &fstype, &source) < 0)
+			continue;
+		/* ">=": of mounts stacked on one point, the last one is visible. */
+		n = mount_covers(mp, path);
+		if (n > 0 && n >= best) {
+			best = n;
+			free(m->mountpoint);
+			free(m->fstype);
+			free(m->source);
+			m->mountpoint = mp;
+			m->fstype = fstype;
+			m->source = source;
+			major = ma;
+			minor = mi;
+		} else {
+			free(mp);
+			free(fstype);
+			free(source);
+		}
+	}
+	if (!m->mountpoint) {
+		facts_warn(ctx->facts, "proc/self/mountinfo: no mount holds %s", path);
+		return 0;
+	}
+
+	disk_probe(ctx, m);
+	if (major != 0) {
+		k = disk_walk_stack(ctx->sys, path_fmt(dir, "sys/dev/block/%u:%u", major, minor), 0, &m->stack);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0)
+			facts_warn(ctx->facts, "%s: %s", dir, gp_strerror(k));
+	}
+	if (!m->stack && !(m->stack = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+
+	if (root_host_path(ctx->root, path, &host) >= 0 && statvfs(host, &sv) == 0) {
+		m->have_space = true;
+		m->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+		m->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+	}
+	return 0;
+}
+
+/*
+ * GRUB writes its environment block only "on a plain disk (no LVM or RAID), using a
+ * non-checksumming filesystem (no ZFS)": GRUB manual, "Environment block". btrfs is
+ * checksumming too, and GRUB cannot write inside a LUKS volume.
+ */
+static void disk_judge_grubenv(struct disk_facts *d)
+{
+	static const char *const bad_fs[] = { "zfs", "btrfs" };
+	const struct mount_facts *m = &d->grubenv;
+
+	d->grubenv_writable = TRI_UNKNOWN;
+	if (!m->mountpoint)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(bad_fs); i++)
+		if (streq_ptr(m->fstype, bad_fs[i])) {
+			d->grubenv_writable = TRI_NO;
+			asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->fstype);
+			return;
+		}
+	if (m->stack && m->stack[0]) {
+		d->grubenv_writable = TRI_NO;
+		asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->stack[0]);
+		return;
+	}
+	d->grubenv_writable = TRI_YES;
+}
+
+int disk_detect(const struct detect_ctx *ctx)
+{
+	struct disk_facts *d = &ctx->facts->disk;
+	int k;
+
+	if ((k = disk_describe(ctx, "/", &d->root)) < 0 ||
+	    (k = disk_describe(ctx, "/boot", &d->boot)) < 0)
+		return k;
+	if (ctx->facts->boot.grubenv) {
+		if ((k = disk_describe(ctx, ctx->facts->boot.grubenv, &d->grubenv)) < 0)
+			return k;
+		disk_judge_grubenv(d);
+	} else
+		d->grubenv_writable = TRI_UNKNOWN;
+	return 0;
+}

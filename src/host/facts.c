@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* detect(): read every fact, in the order the facts depend on each other. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "facts.h"
+#include "util/strutil.h"
+
+void facts_warn(struct facts *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	/* Out of memory here loses a warning, not the detect. */
+	if (s)
+		(void)strv_push_take(&f->warnings, &f->n_warnings, s);
+}
+
+const char *tristate_to_string(enum tristate t)
+{
+	return t == TRI_YES ? "on" : t == TRI_NO ? "off" : "unknown";
+}
+
+int facts_detect(const struct root *root, const struct root *sys, struct facts **ret)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	struct detect_ctx ctx;
+	int k;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	ctx = (struct detect_ctx){ .root = root, .sys = sys, .facts = f };
+
+	/* The OS names the kernel flavours and the boot layout; /boot's storage needs the
+	 * grubenv path; the CPU's name on Neoverse V2 needs the GPUs. */
+	if ((k = os_detect(&ctx)) < 0 || (k = cpu_detect(&ctx)) < 0 ||
+	    (k = kernel_detect(&ctx)) < 0 || (k = boot_detect(&ctx)) < 0 ||
+	    (k = disk_detect(&ctx)) < 0 || (k = pci_detect(&ctx)) < 0 ||
+	    (k = nvidia_detect(&ctx)) < 0)
+		return k;
+	cpu_refine(&ctx);
+	if (!f->warnings && !(f->warnings = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+
+	*ret = TAKE_PTR(f);
+	return 0;
+}
+
+static void mount_facts_free(struct mount_facts *m)
+{
+	free(m->path);
+	free(m->mountpoint);
+	free(m->source);
+	free(m->fstype);
+	free(m->uuid);
+	strv_free(m->stack);
+}
+
+static void pci_list_free(struct pci_dev *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pci_dev_free(&list[i]);
+	free(list);
+}
+
+struct facts *facts_free(struct facts *f)
+{
+	if (!f)
+		return NULL;
+	free(f->cpu.arch);
+	free(f->cpu.vendor);
+	free(f->cpu.model);
+	free(f->cpu.implementer);
+	free(f->cpu.part);
+
+	free(f->os.id);
+	free(f->os.id_like);
+	free(f->os.version_id);
+	free(f->os.version);
+	free(f->os.codename);
+	free(f->os.pretty_name);
+	free(f->os.source);
+
+	for (size_t i = 0; i < f->kernels.n; i++) {
+		struct kernel *k = &f->kernels.list[i];
+
+		free(k->release);
+		free(k->flavour);
+		free(k->nvidia_version);
+		free(k->nvidia_flavour);
+		free(k->nvidia_module);
+	}
+	free(f->kernels.list);
+	free(f->kernels.running);
+	free(f->kernels.running_package);
+
+	free(f->boot.grub_cfg);
+	free(f->boot.grubenv);
+	free(f->boot.saved_entry);
+	free(f->boot.next_entry);
+	strv_free(f->boot.bls_entries);
+	free(f->boot.cmdline);
+
+	mount_facts_free(&f->disk.root);
+	mount_facts_free(&f->disk.boot);
+	mount_facts_free(&f->disk.grubenv);
+	free(f->disk.grubenv_reason);
+
+	pci_list_free(f->pci.gpus, f->pci.n_gpus);
+	pci_list_free(f->pci.nvswitches, f->pci.n_nvswitches);
+	pci_list_free(f->pci.hcas, f->pci.n_hcas);
+
+	strv_free(f->nvidia.loaded_modules);
+	free(f->nvidia.driver_version);
+	free(f->nvidia.driver_flavour);
+	for (size_t i = 0; i < f->nvidia.n_cuda; i++) {
+		free(f->nvidia.cuda[i].version);
+		free(f->nvidia.cuda[i].path);
+	}
+	free(f->nvidia.cuda);
+	free(f->nvidia.cuda_default);
+	free(f->nvidia.fabricmanager_version);
+
+	strv_free(f->warnings);
+	free(f);
+	return NULL;
+}

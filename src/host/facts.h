@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/root.h"
+
+/*
+ * The machine's facts, as detect() reads them. Every string may be NULL: "unknown". A fact
+ * that could not be read leaves a line in warnings, never a failure of the whole detect.
+ */
+
+enum tristate {
+	TRI_UNKNOWN = -1,
+	TRI_NO = 0,
+	TRI_YES = 1,
+};
+
+struct cpu_facts {
+	char *arch;        /* "x86_64", "aarch64" */
+	char *vendor;      /* "GenuineIntel", "AuthenticAMD", "HiSilicon", "ARM", "Ampere" */
+	char *model;       /* model name, or the name of the implementer/part on arm64 */
+	char *implementer; /* arm64 only: "0x48" */
+	char *part;        /* arm64 only: "0xd01" */
+	unsigned threads;  /* logical CPUs */
+	unsigned cores;    /* physical cores, 0 when unknown */
+	unsigned sockets;  /* 0 when unknown */
+	unsigned numa_nodes;
+};
+
+enum os_family {
+	OS_FAMILY_UNKNOWN,
+	OS_FAMILY_DEBIAN,
+	OS_FAMILY_RHEL,
+	OS_FAMILY_OPENEULER,
+	OS_FAMILY_KYLIN,
+};
+
+struct os_facts {
+	char *id; /* lower case: "ubuntu", "rocky", "openeuler" */
+	char *id_like;
+	char *version_id;
+	char *version;
+	char *codename;
+	char *pretty_name;
+	char *source; /* the file it came from */
+	enum os_family family;
+};
+
+/* Kernel options that matter to a GPU node; FACTS: cgroups, io_uring, UVM's HMM, no RT. */
+enum kconfig_option {
+	KCONFIG_CGROUPS,
+	KCONFIG_CGROUP_BPF,
+	KCONFIG_IO_URING,
+	KCONFIG_HMM_MIRROR,
+	KCONFIG_DEVICE_PRIVATE,
+	KCONFIG_PREEMPT_RT,
+	KCONFIG_MODULE_SIG,
+	_KCONFIG_MAX,
+};
+
+struct kconfig_rule {
+	const char *name;   /* "CONFIG_IO_URING" */
+	bool want_set;      /* the node needs it =y or =m; false: it must not be set */
+	const char *reason; /* why it matters, shown when the rule fails */
+};
+
+struct kernel {
+	char *release;
+	char *flavour;          /* "generic", "nvidia-64k", "amd64", "64k", "default" */
+	bool running;
+	bool has_image;         /* boot/vmlinuz-<release> or lib/modules/<release>/vmlinuz */
+	bool has_initramfs;
+	bool has_modules;       /* lib/modules/<release>/ */
+	bool has_config;        /* boot/config-<release> */
+	char kconfig[_KCONFIG_MAX]; /* 'y', 'm', 'n' (not set), 0: no config file */
+	unsigned page_size_kib; /* 0 when unknown */
+	char *nvidia_version;   /* nvidia.ko's version for this kernel (modinfo) */
+	char *nvidia_flavour;   /* "open" or "proprietary", from the module's licence */
+	char *nvidia_module;    /* where that nvidia.ko is, below lib/modules/<release>/ */
+};
+
+struct kernel_facts {
+	char *running;
+	enum tristate running_is_distro;
+	char *running_package; /* evidence: the package or file that owns it */
+	struct kernel *list;   /* every kernel found, oldest first */
+	size_t n;
+};
+
+struct boot_facts {
+	const char *firmware;     /* "uefi" or "bios" */
+	enum tristate secure_boot;
+	enum tristate setup_mode;
+	const char *loader;       /* "grub" or "grub2"; NULL: none found */
+	char *grub_cfg;           /* path of the main grub.cfg */
+	char *grubenv;            /* resolved path of the environment block */
+	char *saved_entry;
+	char *next_entry;
+	char **bls_entries;       /* BLS ids (boot/loader/entries/<id>.conf) */
+	char *cmdline;
+};
+
+/* A mounted filesystem and what stands under it. */
+struct mount_facts {
+	char *path;        /* the path that was asked about: "/", "/boot", the grubenv */
+	char *mountpoint;  /* the mount that holds it */
+	char *source;      /* "/dev/nvme0n1p2" */
+	char *fstype;      /* from mountinfo, or libblkid when the device is readable */
+	char *uuid;        /* libblkid */
+	char **stack;      /* layers under the filesystem: "lvm", "raid1", "crypt", ... */
+	bool have_space;
+	uint64_t free_bytes;
+	uint64_t total_bytes;
+};
+
+struct disk_facts {
+	struct mount_facts root;
+	struct mount_facts boot;
+	struct mount_facts grubenv;
+	/* GRUB writes its environment only on a plain partition with a non-checksumming
+	 * filesystem; elsewhere a boot-once entry is never cleared. */
+	enum tristate grubenv_writable;
+	char *grubenv_reason;
+};
+
+struct rdma_port {
+	unsigned port;
+	char *state;      /* "ACTIVE", "DOWN", ... */
+	char *link_layer; /* "InfiniBand", "Ethernet" */
+};
+
+struct rdma_dev {
+	char *name; /* "mlx5_0" */
+	struct rdma_port *ports;
+	size_t n_ports;
+};
+
+struct pci_dev {
+	char *bdf;
+	uint16_t vendor, device, subsystem_vendor, subsystem_device;
+	uint32_t class;
+	int numa_node; /* -1: none */
+	char *driver;  /* bound driver, NULL when none */
+	const char *name;
+	/* HCAs only */
+	struct rdma_dev *rdma;
+	size_t n_rdma;
+	char **netdevs;
+};
+
+struct pci_facts {
+	struct pci_dev *gpus;
+	size_t n_gpus;
+	struct pci_dev *nvswitches;
+	size_t n_nvswitches;
+	struct pci_dev *hcas;
+	size_t n_hcas;
+	size_t n_devices; /* all PCI functions seen */
+};
+
+struct cuda_toolkit {
+	char *version;
+	char *path;
+};
+
+struct nvidia_facts {
+	char **loaded_modules; /* of those that matter (nvidia*, nouveau, mlx5*, ib_core) */
+	char *driver_version;  /* of the running driver */
+	char *driver_flavour;  /* "open", "proprietary" */
+	struct cuda_toolkit *cuda;
+	size_t n_cuda;
+	char *cuda_default;    /* what usr/local/cuda points at */
+	enum tristate fabricmanager;
+	char *fabricmanager_version;
+};
+
+struct facts {
+	struct cpu_facts cpu;
+	struct os_facts os;
+	struct kernel_facts kernels;
+	struct boot_facts boot;
+	struct disk_facts disk;
+	struct pci_facts pci;
+	struct nvidia_facts nvidia;
+	char **warnings;
+	size_t n_warnings;
+};
+
+/* Where detect reads: the target filesystem and the place of /proc and /sys. */
+struct detect_ctx {
+	const struct root *root;
+	const struct root *sys;
+	struct facts *facts;
+};
+
+int facts_detect(const struct root *root, const struct root *sys, struct facts **ret);
+struct facts *facts_free(struct facts *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct facts *, facts_free)
+
+/* Records that a fact could not be read; detect goes on with "unknown". */
+void facts_warn(struct facts *f, const char *fmt, ...) _printf_(2, 3);
+
+const char *os_family_to_string(enum os_family f);
+const char *os_package_manager(enum os_family f);
+const char *tristate_to_string(enum tristate t);
+extern const struct kconfig_rule kconfig_rules[_KCONFIG_MAX];
+/* TRI_YES: the option is as a GPU node needs it; TRI_NO: it is not; TRI_UNKNOWN: no config. */
+enum tristate kernel_kconfig_ok(const struct kernel *kern, enum kconfig_option opt);
+
+/* The facts as JSON, in the schema gpuprov(8) documents. */
+int facts_to_json(const struct facts *f, cJSON **ret);
+
+/* The detectors, one per topic; each fills its part of ctx->facts. */
+int cpu_detect(const struct detect_ctx *ctx);
+/* Names a CPU whose core alone is ambiguous, from the GPUs and DMI found. */
+void cpu_refine(const struct detect_ctx *ctx);
+int os_detect(const struct detect_ctx *ctx);
+int kernel_detect(const struct detect_ctx *ctx);
+int boot_detect(const struct detect_ctx *ctx);
+int disk_detect(const struct detect_ctx *ctx);
+int pci_detect(const struct detect_ctx *ctx);
+int nvidia_detect(const struct detect_ctx *ctx);
+
+/* Parsers, separate from the reading so that tests can feed them text. */
+int cpuinfo_parse(FILE *f, struct cpu_facts *cpu);
+const char *arm_cpu_name(unsigned implementer, unsigned part, const char **ret_vendor);
+int os_release_parse(const char *text, struct os_facts *os);
+int proc_modules_parse_line(const char *line, char **ret_name);
+int efivar_parse_bool(const void *data, size_t size, enum tristate *ret);
+int nvidia_version_parse(const char *text, char **ret_version, char **ret_flavour);
+int kconfig_parse_line(const char *line, enum kconfig_option *ret_opt, char *ret_value);
+char *kernel_flavour(const char *release, enum os_family family);
+int mountinfo_parse_line(const char *line, unsigned *ret_major, unsigned *ret_minor,
+			 char **ret_mountpoint, char **ret_fstype, char **ret_source);
+const char *pci_product_name(uint16_t vendor, uint16_t device);
+enum pci_kind {
+	PCI_KIND_OTHER,
+	PCI_KIND_GPU,
+	PCI_KIND_NVSWITCH,
+	PCI_KIND_HCA,
+};
+enum pci_kind pci_classify(uint16_t vendor, uint32_t class);
+void pci_dev_free(struct pci_dev *d);
+
+/* The version of an installed dpkg package whose name starts with prefix. */
+int dpkg_installed_version(const struct root *root, const char *prefix, char **ret_package,
+			   char **ret_version);

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Kernels: the running one, the installed ones, their flavour, config and NVIDIA module. */
+#include <errno.h>
+#include <limits.h>
+#include <libkmod.h>
+
+#include "facts.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+/* Source: FACTS.md section 10 (seed's CONFIG_GPU_SCHED does not exist); the open modules
+ * refuse PREEMPT_RT at build time (open-gpu-kernel-modules kernel-open/conftest.sh). */
+const struct kconfig_rule kconfig_rules[_KCONFIG_MAX] = {
+	[KCONFIG_CGROUPS] = { "CONFIG_CGROUPS", true, "container runtimes need cgroups" },
+	[KCONFIG_CGROUP_BPF] = { "CONFIG_CGROUP_BPF", true,
+				 "cgroup v2 device control (containers' GPU access) uses BPF" },
+	[KCONFIG_IO_URING] = { "CONFIG_IO_URING", true,
+			       "inference servers and storage stacks use io_uring" },
+	[KCONFIG_HMM_MIRROR] = { "CONFIG_HMM_MIRROR", true,
+				 "UVM heterogeneous memory management needs HMM" },
+	[KCONFIG_DEVICE_PRIVATE] = { "CONFIG_DEVICE_PRIVATE", true,
+				     "UVM heterogeneous memory management needs device-private memory" },
+	[KCONFIG_PREEMPT_RT] = { "CONFIG_PREEMPT_RT", false,
+				 "the NVIDIA open modules refuse to build on PREEMPT_RT kernels" },
+	[KCONFIG_MODULE_SIG] = { "CONFIG_MODULE_SIG", true,
+				 "Secure Boot needs signed modules" },
+};
+
+/* Page-size options, for the page_size fact (64k kernels on arm64). */
+static const struct {
+	const char *name;
+	unsigned kib;
+} page_sizes[] = {
+	{ "CONFIG_ARM64_4K_PAGES", 4 },
+	{ "CONFIG_ARM64_16K_PAGES", 16 },
+	{ "CONFIG_ARM64_64K_PAGES", 64 },
+	{ "CONFIG_X86_64", 4 },
+};
+
+/* "CONFIG_X=y" or "# CONFIG_X is not set". Returns 1 on a rule's option, 0 on others. */
+int kconfig_parse_line(const char *line, enum kconfig_option *ret_opt, char *ret_value)
+{
+	const char *rest;
+	size_t n;
+	char value;
+
+	if ((rest = startswith(line, "# "))) {
+		n = strcspn(rest, " ");
+		if (!streq(rest + n, " is not set") && !streq(rest + n, " is not set\n"))
+			return 0;
+		value = 'n';
+	} else {
+		rest = line;
+		n = strcspn(rest, "=");
+		if (rest[n] != '=')
+			return 0;
+		value = rest[n + 1];
+		if (value != 'y' && value != 'm')
+			return 0;
+	}
+	for (int i = 0; i < _KCONFIG_MAX; i++)
+		if (strlen(kconfig_rules[i].name) == n &&
+		    strncmp(kconfig_rules[i].name, rest, n) == 0) {
+			*ret_opt = (enum kconfig_option)i;
+			*ret_value = value;
+			return 1;
+		}
+	return 0;
+}
+
+static void kernel_read_config(const struct root *root, struct kernel *kern)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t linesz = 0;
+	char path[PATH_MAX];
+
+	/* RHEL-family kernel packages ship it in lib/modules too. */
+	if (root_fopen(root, path_fmt(path, "boot/config-%s", kern->release), &f) < 0 &&
+	    root_fopen(root, path_fmt(path, "lib/modules/%s/config", kern->release), &f) < 0)
+		return;
+	kern->has_config = true;
+	for (int i = 0; i < _KCONFIG_MAX; i++)
+		kern->kconfig[i] = 'n';
+	while (getline(&line, &linesz, f) >= 0) {
+		enum kconfig_option opt;
+		char value;
+
+		if (kconfig_parse_line(line, &opt, &value) > 0) {
+			kern->kconfig[opt] = value;
+			continue;
+		}
+		for (size_t i = 0; i < ELEMENTSOF(page_sizes); i++) {
+			const char *rest = startswith(line, page_sizes[i].name);
+
+			if (rest && startswith(rest, "=y"))
+				kern->page_size_kib = page_sizes[i].kib;
+		}
+	}
+}
+
+char *kernel_flavour(const char *release, enum os_family family)
+{
+	const char *dash, *plus;
+
+	switch (family) {
+	case OS_FAMILY_RHEL:
+	case OS_FAMILY_OPENEULER:
+	case OS_FAMILY_KYLIN:
+		/* "5.14.0-427.el9.aarch64+64k": the variant follows a '+'. */
+		plus = strchr(release, '+');
+		return strdup(plus ? plus + 1 : "default");
+	default:
+		/* "5.15.0-105-generic", "6.8.0-1013-nvidia-64k", "6.1.0-18-amd64": the flavour
+		 * follows the numeric ABI. A release not made that way has no flavour to tell. */
+		dash = strchr(release, '-');
+		if (!dash || strspn(dash + 1, "0123456789") == 0)
+			return NULL;
+		dash += 1 + strspn(dash + 1, "0123456789");
+		if (*dash != '-' || !dash[1])
+			return NULL;
+		return strdup(dash + 1);
+	}
+}
+
+static void kmod_log_quiet(void *data, int priority, const char *file, int line,
+			   const char *fn, const char *format, va_list args)
+{
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_module *, kmod_module_unref)
+
+static void kmod_info_listp(struct kmod_list **l)
+{
+	if (*l)
+		kmod_module_info_free_list(*l);
+}
+
+/* The version and licence of nvidia.ko as modinfo shows them, through libkmod. */
+static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
+{
+	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter. */
+	static const char *const no_config[] = { NULL };
+	_cleanup_(kmod_unrefp) struct kmod_ctx *kctx = NULL;
+	_cleanup_(kmod_module_unref_listp) struct kmod_list *found = NULL;
+	_cleanup_(kmod_info_listp) struct kmod_list *info = NULL;
+	_cleanup_(kmod_module_unrefp) struct kmod_module *mod = NULL;
+	_cleanup_free_ char *dir = NULL;
+	struct kmod_list *l;
+	char path[PATH_MAX];
+	const char *modpath;
+	int k;
+
+	k = root_host_path(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &dir);
+	if (k < 0)
+		return k;
+	kctx = kmod_new(dir, no_config);
+	if (!kctx)
+		return -ENOMEM;
+	kmod_set_log_fn(kctx, kmod_log_quiet, NULL);
+
+	k = kmod_module_new_from_lookup(kctx, "nvidia", &found);
+	if (k < 0)
+		return k;
+	if (!found)
+		return 0; /* no NVIDIA module for this kernel */
+	mod = kmod_module_get_module(found);
+	modpath = kmod_module_get_path(mod);
+	if (!modpath)
+		return 0; /* built in, or only an alias */
+
+	k = kmod_module_get_info(mod, &info);
+	if (k < 0) {
+		facts_warn(ctx->facts, "%s: cannot read module info: %s", modpath, gp_strerror(k));
+		return 0;
+	}
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *value = kmod_module_info_get_value(l);
+
+		if (!value)
+			continue;
+		if (streq(key, "version") && !kern->nvidia_version)
+			kern->nvidia_version = strdup(value);
+		/* The open modules are "Dual MIT/GPL", the proprietary ones "NVIDIA". */
+		else if (streq(key, "license") && !kern->nvidia_flavour)
+			kern->nvidia_flavour = strdup(streq(value, "NVIDIA") ? "proprietary" : "open");
+	}
+	if (startswith(modpath, dir))
+		kern->nvidia_module = strdup(modpath + strlen(dir) + (modpath[strlen(dir)] == '/'));
+	return 0;
+}
+
+static int kernel_find_or_add(struct kernel_facts *kf, const char *release)
+{
+	struct kernel *p;
+
+	for (size_t i = 0; i < kf->n; i++)
+		if (streq(kf->list[i].release, release))
+			return 0;
+	p = realloc(kf->list, (kf->n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	kf->list = p;
+	p[kf->n] = (struct kernel){ .release = strdup(release) };
+	if (!p[kf->n].release)
+		return -ENOMEM;
+	kf->n++;
+	return 0;
+}
+
+static int cmp_kernel(const void *a, const void *b)
+{
+	return version_compare(((const struct kernel *)a)->release,
+			       ((const struct kernel *)b)->release);
+}
+
+/* Kernels are what the boot/vmlinuz-RELEASE files and lib/modules/RELEASE dirs name. */
+static int kernel_collect(const struct detect_ctx *ctx)
+{
+	struct kernel_facts *kf = &ctx->facts->kernels;
+	_cleanup_(strv_freep) char **boot = NULL, **mods = NULL;
+	int k;
+
+	if (root_list_dir(ctx->root, "boot", &boot) >= 0)
+		for (char **p = boot; *p; p++) {
+			const char *rel = startswith(*p, "vmlinuz-");
+
+			/* RHEL's rescue image is not a kernel release of its own. */
+			if (!rel || !*rel || startswith(rel, "0-rescue-"))
+				continue;
+			if ((k = kernel_find_or_add(kf, rel)) < 0)
+				return k;
+		}
+	if (root_list_dir(ctx->root, "lib/modules", &mods) >= 0)
+		for (char **p = mods; *p; p++) {
+			char path[PATH_MAX];
+
+			if (!root_is_dir(ctx->root, path_fmt(path, "lib/modules/%s", *p)))
+				continue;
+			if ((k = kernel_find_or_add(kf, *p)) < 0)
+				return k;
+		}
+	if (kf->running && (k = kernel_find_or_add(kf, kf->running)) < 0)
+		return k;
+	qsort(kf->list, kf->n, sizeof(*kf->list), cmp_kernel);
+	return 0;
+}
+
+/* A distribution kernel is one its package manager installed (not a hand-built one). */
+static void kernel_check_distro(const struct detect_ctx *ctx)
+{
+	struct kernel_facts *kf = &ctx->facts->kernels;
+	char path[PATH_MAX];
+
+	kf->running_is_distro = TRI_UNKNOWN;
+	if (!kf->running)
+		return;
+	switch (ctx->facts->os.family) {
+	case OS_FAMILY_DEBIAN: {
+		/* Signed images are linux-image-*, unsigned ones (Ubuntu) linux-image-unsigned-*. */
+		static const char *const prefixes[] = { "linux-image-", "linux-image-unsigned-" };
+
+		kf->running_is_distro = TRI_NO;
+		for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+			if (root_exists(ctx->root, path_fmt(path, "var/lib/dpkg/info/%s%s.list",
+							    prefixes[i], kf->running)) > 0) {
+				kf->running_is_distro = TRI_YES;
+				asprintf(&kf->running_package, "%s%s", prefixes[i], kf->running);
+				return;
+			}
+		}
+		return;
+	}
+	case OS_FAMILY_RHEL:
+	case OS_FAMILY_OPENEULER:
+	case OS_FAMILY_KYLIN:
+		/* The kernel RPMs ship the image in lib/modules; `make install` does not. */
+		if (root_exists(ctx->root, path_fmt(path, "lib/modules/%s/vmlinuz", kf->running)) > 0) {
+			kf->running_is_distro = TRI_YES;
+			kf->running_package = strdup(path);
+		} else
+			kf->running_is_distro = TRI_NO;
+		return;
+	default:
+		return;
+	}
+}
+
+int kernel_detect(const struct detect_ctx *ctx)
+{
+	struct facts *f = ctx->facts;
+	struct kernel_facts *kf = &f->kernels;
+	int k;
+
+	k = root_read_line(ctx->sys, "proc/sys/kernel/osrelease", &kf->running);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0 || !*kf->running || strpbrk(kf->running, "/ \t")) {
+		facts_warn(f, "proc/sys/kernel/osrelease: %s", k < 0 ? gp_strerror(k) : "not a kernel release");
+		kf->running = mfree(kf->running);
+	}
+
+	k = kernel_collect(ctx);
+	if (k < 0)
+		return k;
+	kernel_check_distro(ctx);
+
+	for (size_t i = 0; i < kf->n; i++) {
+		struct kernel *kern = &kf->list[i];
+		char path[PATH_MAX];
+
+		kern->running = streq_ptr(kern->release, kf->running);
+		kern->flavour = kernel_flavour(kern->release, f->os.family);
+		kern->has_image =
+			root_exists(ctx->root, path_fmt(path, "boot/vmlinuz-%s", kern->release)) > 0 ||
+			root_exists(ctx->root, path_fmt(path, "lib/modules/%s/vmlinuz", kern->release)) > 0;
+		kern->has_initramfs =
+			root_exists(ctx->root, path_fmt(path, "boot/initrd.img-%s", kern->release)) > 0 ||
+			root_exists(ctx->root, path_fmt(path, "boot/initramfs-%s.img", kern->release)) > 0;
+		kern->has_modules =
+			root_is_dir(ctx->root, path_fmt(path, "lib/modules/%s", kern->release));
+		kernel_read_config(ctx->root, kern);
+		if (kern->has_modules) {
+			k = kernel_read_nvidia(ctx, kern);
+			if (k == -ENOMEM)
+				return k;
+			if (k < 0)
+				facts_warn(f, "lib/modules/%s: %s", kern->release, gp_strerror(k));
+		}
+	}
+	return 0;
+}
+
+enum tristate kernel_kconfig_ok(const struct kernel *kern, enum kconfig_option opt)
+{
+	bool set;
+
+	if (!kern->kconfig[opt])
+		return TRI_UNKNOWN;
+	set = kern->kconfig[opt] != 'n';
+	return set == kconfig_rules[opt].want_set ? TRI_YES : TRI_NO;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "errors.h"
+#include "macro.h"
+
+const char *gp_strerror(int error)
+{
+	static const char *const messages[] = {
+		[GPE_PARSE - GPE_BASE] = "unexpected format",
+		[GPE_TOOBIG - GPE_BASE] = "too large",
+		[GPE_ESCAPE - GPE_BASE] = "path leads outside the root",
+		[GPE_USAGE - GPE_BASE] = "invalid usage",
+	};
+	int e = error < 0 ? -error : error;
+
+	if (e > GPE_BASE && e < GPE_MAX)
+		return messages[e - GPE_BASE];
+	return strerror(e);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Functions return >= 0 on success, -errno on a system error, or -GPE_* for errors of
+ * gpuprov's own domain. The base keeps them clear of every errno value.
+ */
+enum {
+	GPE_BASE = 1 << 12,
+	GPE_PARSE,   /* content does not have the expected format */
+	GPE_TOOBIG,  /* a file or field is larger than gpuprov accepts */
+	GPE_ESCAPE,  /* a path tried to leave the root */
+	GPE_USAGE,   /* bad command line */
+	GPE_MAX,
+};
+
+/* Like strerror(), for both -errno and -GPE_* values. Never returns NULL. */
+const char *gp_strerror(int error);

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+
+#include "errors.h"
+#include "root.h"
+#include "strutil.h"
+
+/* The kernel's own limit on links followed while resolving one path. */
+#define CHASE_MAX_LINKS 40
+
+int root_open(const char *path, struct root **ret)
+{
+	_cleanup_(root_freep) struct root *r = NULL;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	r->path = strdup(path);
+	if (!r->path)
+		return -ENOMEM;
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+struct root *root_free(struct root *r)
+{
+	if (!r)
+		return NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->path);
+	free(r);
+	return NULL;
+}
+
+/* Drops the last component of a resolved relative path; the top stays the top. */
+static void chase_pop(char *done)
+{
+	char *slash = strrchr(done, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		done[0] = '\0';
+}
+
+int root_chase(const struct root *r, const char *path, char **ret)
+{
+	_cleanup_free_ char *todo = NULL, *done = NULL;
+	unsigned links = 0;
+	const char *p;
+
+	if (!path)
+		return -ENAMETOOLONG;
+	todo = strdup(path);
+	done = calloc(1, PATH_MAX);
+	if (!todo || !done)
+		return -ENOMEM;
+
+	p = todo;
+	for (;;) {
+		char candidate[PATH_MAX], target[PATH_MAX];
+		struct stat st;
+		size_t n;
+		ssize_t len;
+
+		p += strspn(p, "/");
+		if (!*p)
+			break;
+		n = strcspn(p, "/");
+		if (n == 1 && p[0] == '.') {
+			p += n;
+			continue;
+		}
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			chase_pop(done);
+			p += n;
+			continue;
+		}
+		if (snprintf(candidate, sizeof(candidate), "%s%s%.*s", done, *done ? "/" : "",
+			     (int)n, p) >= (int)sizeof(candidate))
+			return -ENAMETOOLONG;
+		p += n;
+
+		if (fstatat(r->fd, candidate, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			char *next;
+
+			if (++links > CHASE_MAX_LINKS)
+				return -ELOOP;
+			len = readlinkat(r->fd, candidate, target, sizeof(target) - 1);
+			if (len < 0)
+				return -errno;
+			target[len] = '\0';
+			/* An absolute target starts again from the top of the root, not the host's. */
+			if (target[0] == '/')
+				done[0] = '\0';
+			if (asprintf(&next, "%s/%s", target, p) < 0)
+				return -ENOMEM;
+			free(todo);
+			todo = next;
+			p = todo;
+			continue;
+		}
+		if (p[strspn(p, "/")] != '\0' && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		memcpy(done, candidate, strlen(candidate) + 1);
+	}
+
+	if (!*done)
+		strcpy(done, ".");
+	*ret = TAKE_PTR(done);
+	return 0;
+}
+
+int root_host_path(const struct root *r, const char *path, char **ret)
+{
+	_cleanup_free_ char *rel = NULL;
+	int k;
+
+	k = root_chase(r, path, &rel);
+	if (k < 0)
+		return k;
+	if (asprintf(ret, "%s/%s", r->path, rel) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int root_open_at(const struct root *r, const char *path, int flags)
+{
+	_cleanup_free_ char *rel = NULL;
+	int k, fd;
+
+	k = root_chase(r, path, &rel);
+	if (k < 0)
+		return k;
+	/* rel holds no symlinks; O_NOFOLLOW catches one swapped in since. */
+	fd = openat(r->fd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int root_fopen(const struct root *r, const char *path, FILE **ret)
+{
+	int fd;
+	FILE *f;
+
+	fd = root_open_at(r, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	*ret = f;
+	return 0;
+}
+
+int root_stat(const struct root *r, const char *path, struct stat *ret)
+{
+	_cleanup_free_ char *rel = NULL;
+	int k;
+
+	k = root_chase(r, path, &rel);
+	if (k < 0)
+		return k;
+	if (fstatat(r->fd, rel, ret, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+int root_exists(const struct root *r, const char *path)
+{
+	struct stat st;
+	int k;
+
+	k = root_stat(r, path, &st);
+	if (k == -ENOENT || k == -ENOTDIR)
+		return 0;
+	return k < 0 ? k : 1;
+}
+
+int root_is_dir(const struct root *r, const char *path)
+{
+	struct stat st;
+
+	return root_stat(r, path, &st) >= 0 && S_ISDIR(st.st_mode);
+}
+
+int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
+		   size_t *ret_size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, alloc = 0;
+
+	fd = root_open_at(r, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+
+	/* procfs and sysfs report a size of 0 or 4096: read until EOF, not by st_size. */
+	for (;;) {
+		ssize_t n;
+
+		if (alloc - size < 2) {
+			size_t want = alloc ? alloc * 2 : 4096;
+			char *p;
+
+			if (alloc > max + 1)
+				return -GPE_TOOBIG;
+			p = realloc(buf, want);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			alloc = want;
+		}
+		n = read(fd, buf + size, alloc - size - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+		if (size > max)
+			return -GPE_TOOBIG;
+	}
+	if (!buf) {
+		buf = strdup("");
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[size] = '\0';
+	if (ret_size)
+		*ret_size = size;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* sysfs attributes and proc one-liners are small; anything larger is not what we expect. */
+#define LINE_FILE_MAX 65536
+
+int root_read_line(const struct root *r, const char *path, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line;
+	int k;
+
+	k = root_read_file(r, path, LINE_FILE_MAX, &buf, NULL);
+	if (k < 0)
+		return k;
+	buf[strcspn(buf, "\n")] = '\0';
+	line = strdup(strstrip(buf));
+	if (!line)
+		return -ENOMEM;
+	*ret = line;
+	return 0;
+}
+
+int root_read_s64(const struct root *r, const char *path, int64_t *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	int k;
+
+	k = root_read_line(r, path, &line);
+	if (k < 0)
+		return k;
+	return parse_s64(line, ret);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int root_list_dir(const struct root *r, const char *path, char ***ret)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+	int k = 0;
+
+	fd = root_open_at(r, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -EBADF; /* owned by d now */
+
+	while ((de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		k = strv_push(&names, &n, de->d_name);
+		if (k < 0)
+			break;
+	}
+	closedir(d);
+	if (k < 0)
+		return k;
+	if (!names) {
+		names = calloc(1, sizeof(char *));
+		if (!names)
+			return -ENOMEM;
+	}
+	qsort(names, n, sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+int root_readlink_name(const struct root *r, const char *path, char **ret)
+{
+	_cleanup_free_ char *rel = NULL;
+	char target[PATH_MAX];
+	const char *slash;
+	ssize_t len;
+	char *dir;
+	int k;
+
+	if (!path)
+		return -ENAMETOOLONG;
+	/* Resolve the directory holding the link, not the link itself. */
+	dir = strdupa(path);
+	slash = strrchr(path, '/');
+	if (slash)
+		dir[slash - path] = '\0';
+	else
+		strcpy(dir, ".");
+	k = root_chase(r, dir, &rel);
+	if (k < 0)
+		return k;
+	if (snprintf(target, sizeof(target), "%s/%s", rel, slash ? slash + 1 : path) >=
+	    (int)sizeof(target))
+		return -ENAMETOOLONG;
+	free(rel);
+	rel = strdup(target);
+	if (!rel)
+		return -ENOMEM;
+	len = readlinkat(r->fd, rel, target, sizeof(target) - 1);
+	if (len < 0)
+		return -errno;
+	target[len] = '\0';
+	slash = strrchr(target, '/');
+	*ret = strdup(slash ? slash + 1 : target);
+	return *ret ? 0 : -ENOMEM;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+
+/*
+ * A directory that stands for "/": the target filesystem (--root) or the place /proc and
+ * /sys are read from (--sysroot). Every path given to these functions is inside it; a
+ * leading slash means its top, and symlinks, absolute or relative, are resolved inside it,
+ * so no path, link or ".." leads out. This is what lets every test run on a fake machine.
+ */
+struct root {
+	int fd;     /* O_PATH descriptor of the directory */
+	char *path; /* as given: for messages and for libraries that only take paths */
+};
+
+int root_open(const char *path, struct root **ret);
+struct root *root_free(struct root *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct root *, root_free)
+
+/* Resolves path inside the root. ret: a relative path without symlinks ("." for the top). */
+int root_chase(const struct root *r, const char *path, char **ret);
+/* Like root_chase(), but the result is the host path (r->path + "/" + resolved). */
+int root_host_path(const struct root *r, const char *path, char **ret);
+
+/* Opens a file or directory inside the root; returns the descriptor or -errno. */
+int root_open_at(const struct root *r, const char *path, int flags);
+int root_fopen(const struct root *r, const char *path, FILE **ret);
+int root_stat(const struct root *r, const char *path, struct stat *ret);
+/* 1 when path exists inside the root, 0 when not, -errno when it cannot be told. */
+int root_exists(const struct root *r, const char *path);
+int root_is_dir(const struct root *r, const char *path);
+
+/* Reads a whole file of at most max bytes; the result is NUL-terminated. */
+int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
+		   size_t *ret_size);
+/* Reads the first line, without surrounding whitespace (sysfs attributes, osrelease). */
+int root_read_line(const struct root *r, const char *path, char **ret);
+/* Reads a number written as the kernel writes it: "0x10de", "-1", "42". */
+int root_read_s64(const struct root *r, const char *path, int64_t *ret);
+
+/* Names in a directory, sorted, without "." and "..". ret is a NULL-terminated strv. */
+int root_list_dir(const struct root *r, const char *path, char ***ret);
+/* The last component of a symlink's target (e.g. a device's "driver" link). */
+int root_readlink_name(const struct root *r, const char *path, char **ret);
+
+/* Formats a path into a fixed buffer; yields NULL (read as ENAMETOOLONG) when it does not fit. */
+#define path_fmt(buf, ...) \
+	(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf) ? (buf) : NULL)

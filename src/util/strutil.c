@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+
+#include "errors.h"
+#include "strutil.h"
+
+char *strstrip(char *s)
+{
+	char *end;
+
+	s += strspn(s, " \t\r\n");
+	end = s + strlen(s);
+	while (end > s && strchr(" \t\r\n", end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+int parse_s64(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	if (!s)
+		return -GPE_PARSE;
+	s += strspn(s, " \t");
+	if (!*s)
+		return -GPE_PARSE;
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (errno == ERANGE)
+		return -GPE_PARSE;
+	if (end == s || end[strspn(end, " \t\r\n")] != '\0')
+		return -GPE_PARSE;
+	*ret = v;
+	return 0;
+}
+
+int strv_push_take(char ***v, size_t *n, char *s)
+{
+	char **p;
+
+	if (!s)
+		return -ENOMEM;
+	p = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!p) {
+		free(s);
+		return -ENOMEM;
+	}
+	p[(*n)++] = s;
+	p[*n] = NULL;
+	*v = p;
+	return 0;
+}
+
+int strv_push(char ***v, size_t *n, const char *s)
+{
+	return strv_push_take(v, n, strdup(s));
+}
+
+char **strv_free(char **v)
+{
+	if (!v)
+		return NULL;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+	return NULL;
+}
+
+size_t strv_length(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int strv_contains(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (streq(*v, s))
+			return 1;
+	return 0;
+}
+
+int version_compare(const char *a, const char *b)
+{
+	while (*a || *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			size_t la, lb;
+			int c;
+
+			while (*a == '0')
+				a++;
+			while (*b == '0')
+				b++;
+			la = strspn(a, "0123456789");
+			lb = strspn(b, "0123456789");
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = strncmp(a, b, la);
+			if (c)
+				return c < 0 ? -1 : 1;
+			a += la;
+			b += lb;
+			continue;
+		}
+		/* A digit run outranks anything else, so "550.54" > "550" and "5.15.0" > "5.15". */
+		if (*a != *b) {
+			if (!*a)
+				return -1;
+			if (!*b)
+				return 1;
+			if (isdigit((unsigned char)*a) != isdigit((unsigned char)*b))
+				return isdigit((unsigned char)*a) ? 1 : -1;
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		}
+		a++;
+		b++;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/* Strips leading and trailing whitespace in place; returns the first kept character. */
+char *strstrip(char *s);
+
+/* Parses "0x10de", "-1", "42" (with optional trailing whitespace). -GPE_PARSE otherwise. */
+int parse_s64(const char *s, int64_t *ret);
+
+/* NULL-terminated string vectors. */
+int strv_push(char ***v, size_t *n, const char *s);
+int strv_push_take(char ***v, size_t *n, char *s);
+char **strv_free(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
+size_t strv_length(char *const *v);
+int strv_contains(char *const *v, const char *s);
+
+/* Compares version strings the way packagers mean them: "550.127.05" > "550.54.15",
+ * "5.15.0-105" > "5.15.0-94". Digit runs compare as numbers, the rest byte by byte. */
+int version_compare(const char *a, const char *b);
