@@ -177,10 +177,15 @@ static int nvidia_cuda(const struct detect_ctx *ctx)
 		k = cuda_read_version(ctx, dir, &t->version);
 		if (k == -ENOMEM)
 			return k;
-		if (k < 0) {
-			facts_warn(ctx->facts, "%s: no readable version.json or version.txt: %s", dir, gp_strerror(k));
+		/* Toolkits unpacked from pip wheels have neither file: the name tells. */
+		if (k == -ENOENT)
+			t->version = strdup(*p + strlen("cuda-"));
+		else if (k < 0) {
+			facts_warn(ctx->facts, "%s: unreadable version file: %s", dir, gp_strerror(k));
 			continue;
 		}
+		if (!t->version)
+			return -ENOMEM;
 		if (asprintf(&t->path, "/%s", dir) < 0)
 			return -ENOMEM;
 		nv->n_cuda++;

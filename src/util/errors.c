@@ -9,8 +9,6 @@ const char *gp_strerror(int error)
 	static const char *const messages[] = {
 		[GPE_PARSE - GPE_BASE] = "unexpected format",
 		[GPE_TOOBIG - GPE_BASE] = "too large",
-		[GPE_ESCAPE - GPE_BASE] = "path leads outside the root",
-		[GPE_USAGE - GPE_BASE] = "invalid usage",
 	};
 	int e = error < 0 ? -error : error;
 

@@ -9,8 +9,6 @@ enum {
 	GPE_BASE = 1 << 12,
 	GPE_PARSE,   /* content does not have the expected format */
 	GPE_TOOBIG,  /* a file or field is larger than gpuprov accepts */
-	GPE_ESCAPE,  /* a path tried to leave the root */
-	GPE_USAGE,   /* bad command line */
 	GPE_MAX,
 };
 

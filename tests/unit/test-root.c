@@ -1,5 +1,199 @@
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-int main(void){return 0;}
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Paths inside a root never lead out of it: absolute links, "..", loops. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "util/errors.h"
+#include "util/root.h"
+#include "util/strutil.h"
+
+struct fixture {
+	char top[64];   /* a temporary directory */
+	char root[128]; /* top/root: the root under test; top/secret lies outside it */
+	struct root *r;
+};
+
+static void put(const char *dir, const char *name, const char *content)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void mkdirs(const char *dir, const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+static void link_to(const char *dir, const char *name, const char *target)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	strcpy(fx->top, "/tmp/gpuprov-test-root-XXXXXX");
+	assert_non_null(mkdtemp(fx->top));
+	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->top);
+	assert_int_equal(mkdir(fx->root, 0755), 0);
+	mkdirs(fx->root, "etc");
+	mkdirs(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+	mkdirs(fx->root, "sys/bus/pci/devices");
+	put(fx->top, "secret", "ID=outside\n");
+	put(fx->root, "etc/os-release", "ID=inside\n");
+	put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x10de\n");
+	put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/numa_node", "-1\n");
+	put(fx->root, "empty", "");
+	link_to(fx->root, "sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+	link_to(fx->root, "sys/bus/pci/devices/0000:02:00.0", "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+	link_to(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/driver", "../../../../bus/pci/drivers/nvidia");
+	link_to(fx->root, "abs", "/etc/os-release");
+	link_to(fx->root, "up", "../../../../../../etc/os-release");
+	link_to(fx->root, "out-rel", "../secret");
+	link_to(fx->root, "loop1", "loop2");
+	link_to(fx->root, "loop2", "/loop1");
+	link_to(fx->root, "self", "/");
+	assert_int_equal(root_open(fx->root, &fx->r), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[256];
+
+	root_free(fx->r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->top);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static void expect_line(const struct root *r, const char *path, const char *want)
+{
+	_cleanup_free_ char *line = NULL;
+
+	assert_int_equal(root_read_line(r, path, &line), 0);
+	assert_string_equal(line, want);
+}
+
+static void test_chase_links_stay_inside(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *rel = NULL;
+
+	expect_line(fx->r, "abs", "ID=inside");
+	expect_line(fx->r, "/abs", "ID=inside");
+	expect_line(fx->r, "up", "ID=inside");
+	expect_line(fx->r, "../../etc/os-release", "ID=inside");
+	expect_line(fx->r, "self/self/etc/os-release", "ID=inside");
+	/* "../secret" from the top is the top's "secret": absent, not the file outside. */
+	assert_int_equal(root_read_line(fx->r, "out-rel", &rel), -ENOENT);
+	assert_int_equal(root_chase(fx->r, "self/../..", &rel), 0);
+	assert_string_equal(rel, ".");
+}
+
+static void test_chase_errors(void **state)
+{
+	struct fixture *fx = *state;
+	char *s = NULL;
+
+	assert_int_equal(root_chase(fx->r, "loop1", &s), -ELOOP);
+	assert_int_equal(root_chase(fx->r, "etc/os-release/x", &s), -ENOTDIR);
+	assert_int_equal(root_chase(fx->r, "nope/x", &s), -ENOENT);
+	assert_int_equal(root_chase(fx->r, NULL, &s), -ENAMETOOLONG);
+	assert_null(s);
+	assert_int_equal(root_exists(fx->r, "loop1"), -ELOOP);
+	assert_int_equal(root_exists(fx->r, "nope"), 0);
+	assert_int_equal(root_exists(fx->r, "abs"), 1);
+}
+
+static void test_sysfs_links(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *drv = NULL;
+	int64_t v;
+
+	/* Relative links as the kernel makes them, and absolute ones, both resolve inside. */
+	assert_int_equal(root_read_s64(fx->r, "sys/bus/pci/devices/0000:01:00.0/vendor", &v), 0);
+	assert_int_equal(v, 0x10de);
+	assert_int_equal(root_read_s64(fx->r, "sys/bus/pci/devices/0000:02:00.0/numa_node", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(root_readlink_name(fx->r, "sys/bus/pci/devices/0000:01:00.0/driver", &drv), 0);
+	assert_string_equal(drv, "nvidia");
+	assert_int_equal(root_read_s64(fx->r, "empty", &v), -GPE_PARSE);
+}
+
+static void test_read_file_limits(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *text = NULL;
+	size_t size = 99;
+
+	assert_int_equal(root_read_file(fx->r, "etc/os-release", 4, &text, &size), -GPE_TOOBIG);
+	assert_int_equal(root_read_file(fx->r, "etc/os-release", 10, &text, &size), 0);
+	assert_int_equal(size, 10);
+	assert_string_equal(text, "ID=inside\n");
+	free(text);
+	assert_int_equal(root_read_file(fx->r, "empty", 10, &text, &size), 0);
+	assert_int_equal(size, 0);
+	assert_string_equal(text, "");
+}
+
+static void test_list_dir(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_(strv_freep) char **names = NULL;
+
+	assert_int_equal(root_list_dir(fx->r, "sys/bus/pci/devices", &names), 0);
+	assert_int_equal(strv_length(names), 2);
+	assert_string_equal(names[0], "0000:01:00.0");
+	assert_string_equal(names[1], "0000:02:00.0");
+	assert_int_equal(root_list_dir(fx->r, "etc/os-release", &names), -ENOTDIR);
+}
+
+static void test_host_path(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *p = NULL;
+	char want[256];
+
+	assert_int_equal(root_host_path(fx->r, "abs", &p), 0);
+	snprintf(want, sizeof(want), "%s/etc/os-release", fx->root);
+	assert_string_equal(p, want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_chase_links_stay_inside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chase_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysfs_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_file_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_path, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

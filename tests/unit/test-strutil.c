@@ -1,5 +1,86 @@
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-int main(void){return 0;}
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "unit.h"
+
+#include <errno.h>
+
+#include "util/errors.h"
+#include "util/strutil.h"
+
+static void test_strstrip(void **state)
+{
+	char a[] = "  \t550.54.15 \n", b[] = "", c[] = "\n\n";
+
+	assert_string_equal(strstrip(a), "550.54.15");
+	assert_string_equal(strstrip(b), "");
+	assert_string_equal(strstrip(c), "");
+}
+
+static void test_parse_s64(void **state)
+{
+	int64_t v;
+
+	assert_int_equal(parse_s64("0x10de\n", &v), 0);
+	assert_int_equal(v, 0x10de);
+	assert_int_equal(parse_s64("0x030200", &v), 0);
+	assert_int_equal(v, 0x030200);
+	assert_int_equal(parse_s64("-1\n", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(parse_s64("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_s64("", &v), -GPE_PARSE);
+	assert_int_equal(parse_s64("\n", &v), -GPE_PARSE);
+	assert_int_equal(parse_s64("0x10de junk", &v), -GPE_PARSE);
+	assert_int_equal(parse_s64("ten", &v), -GPE_PARSE);
+	assert_int_equal(parse_s64("99999999999999999999999", &v), -GPE_PARSE);
+	assert_int_equal(parse_s64(NULL, &v), -GPE_PARSE);
+}
+
+static void test_version_compare(void **state)
+{
+	assert_true(version_compare("550.127.05", "550.54.15") > 0);
+	assert_true(version_compare("550.54.14", "550.54.15") < 0);
+	assert_true(version_compare("535.129.03", "535.129.03") == 0);
+	assert_true(version_compare("5.15.0-105-generic", "5.15.0-94-generic") > 0);
+	assert_true(version_compare("6.8.0-1013-nvidia-64k", "6.8.0-45-generic-64k") > 0);
+	assert_true(version_compare("5.14.0-362.8.1.el9_3.x86_64", "5.14.0-284.11.1.el9_2.x86_64") > 0);
+	assert_true(version_compare("12.4", "12.4.1") < 0);
+	assert_true(version_compare("570.26", "570.124.06") < 0);
+	assert_true(version_compare("12.10", "12.9") > 0);
+	assert_true(version_compare("", "1") < 0);
+	assert_true(version_compare("007", "7") == 0);
+}
+
+static void test_strv(void **state)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	assert_int_equal(strv_length(v), 0);
+	assert_false(strv_contains(v, "a"));
+	assert_int_equal(strv_push(&v, &n, "nvidia"), 0);
+	assert_int_equal(strv_push(&v, &n, "nouveau"), 0);
+	assert_int_equal(strv_length(v), 2);
+	assert_true(strv_contains(v, "nouveau"));
+	assert_false(strv_contains(v, "nvidia_uvm"));
+	assert_null(v[2]);
+	assert_null(strv_free(v));
+}
+
+static void test_strerror(void **state)
+{
+	assert_string_equal(gp_strerror(-GPE_PARSE), "unexpected format");
+	assert_string_equal(gp_strerror(-GPE_TOOBIG), "too large");
+	assert_string_equal(gp_strerror(-ENOENT), "No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strstrip),
+		cmocka_unit_test(test_parse_s64),
+		cmocka_unit_test(test_version_compare),
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
