@@ -1,1 +1,61 @@
 #!/bin/sh
+# The command line: help, version, and bad usage answered with exit 2 and a one-line hint.
+. "$srcdir/tests/scenario/lib.sh"
+
+out=$TMPD/out
+err=$TMPD/err
+
+# expect_exit CODE DESCRIPTION ARGS...: runs gpuprov ARGS and checks its exit status.
+expect_exit() {
+	want=$1
+	desc=$2
+	shift 2
+	gpuprov "$@" >"$out" 2>"$err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$desc (exit $want)"
+	else
+		not_ok "$desc: exit $got, wanted $want"
+		diag_file "$err"
+	fi
+}
+
+# A usage error says what is wrong on one line and points at --help.
+one_line_hint() {
+	[ "$(wc -l <"$err")" -eq 1 ] && grep -q -- "--help" "$err" && grep -q -- "$1" "$err"
+}
+
+expect_exit 0 "--help" --help
+check "--help lists the detect verb" grep -q "^  detect " "$out"
+check "--help names every global option" sh -c "grep -q -- '--root DIR' '$out' && grep -q -- '--sysroot DIR' '$out' && grep -q -- '--json' '$out' && grep -q -- '--verbose' '$out' && grep -q -- '--quiet' '$out'"
+
+expect_exit 0 "--version" --version
+check "--version prints the package version" grep -qx "gpuprov [0-9][0-9.]*" "$out"
+
+expect_exit 2 "no verb"
+check "no verb: one-line hint" one_line_hint "no verb"
+expect_exit 2 "unknown verb" frobnicate
+check "unknown verb: one-line hint naming it" one_line_hint "frobnicate"
+expect_exit 2 "unknown global option" --frob detect
+check "unknown global option: one-line hint naming it" one_line_hint "--frob"
+expect_exit 2 "--root without its argument" --root
+check "--root without argument: one-line hint" one_line_hint "needs an argument"
+expect_exit 2 "--root that does not exist" --root "$TMPD/nonexistent" detect
+check "--root that does not exist: the message names it" grep -q "$TMPD/nonexistent" "$err"
+: >"$TMPD/plainfile"
+expect_exit 2 "--sysroot that is a file" --sysroot "$TMPD/plainfile" detect
+expect_exit 0 "detect --help" detect --help
+check "detect --help shows its usage" grep -q "^Usage: gpuprov \[OPTIONS\] detect \[--json\]" "$out"
+expect_exit 2 "detect with an extra argument" detect extra
+check "detect extra argument: one-line hint" one_line_hint "extra"
+expect_exit 2 "detect with an unknown option" detect --frob
+check "detect unknown option: one-line hint" one_line_hint "--frob"
+
+# The man page documents what --help lists.
+man="$srcdir/man/gpuprov.8"
+for word in detect --root --sysroot --json --verbose --quiet --help --version; do
+	pat=$(printf '%s' "$word" | sed 's/-/\\\\-/g')
+	check "gpuprov(8) documents $word" grep -q -- "$pat" "$man"
+done
+
+done_testing

@@ -1,0 +1,51 @@
+# Shared by the scenario tests: TAP output and how to run gpuprov.
+# Sourced, not run. The test harness exports GPUPROV, TEST_WRAPPER, srcdir and top_builddir.
+
+: "${GPUPROV:?GPUPROV is not set (run the tests through make check)}"
+: "${srcdir:=.}"
+set -u
+
+tap_n=0
+tap_failed=0
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/gpuprov-test.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT
+
+# gpuprov through the wrapper (qemu-user for a cross build); unquoted on purpose: it may
+# hold a command and its options.
+gpuprov() {
+	${TEST_WRAPPER:-} "$GPUPROV" "$@"
+}
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $*"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $*"
+}
+
+# check DESCRIPTION COMMAND...: one test case from a command's success. The command is a
+# predicate: its output is dropped, its errors shown when it fails.
+check() {
+	desc=$1
+	shift
+	if "$@" >/dev/null 2>"$TMPD/check.err"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag_file "$TMPD/check.err"
+	fi
+}
+
+# Prints a file to the TAP stream as diagnostics (why a case failed).
+diag_file() {
+	sed 's/^/# /' "$1"
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
