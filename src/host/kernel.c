@@ -245,7 +245,8 @@ static int kernel_collect(const struct detect_ctx *ctx)
 		}
 	if (kf->running && (k = kernel_find_or_add(kf, kf->running)) < 0)
 		return k;
-	qsort(kf->list, kf->n, sizeof(*kf->list), cmp_kernel);
+	if (kf->n > 1)
+		qsort(kf->list, kf->n, sizeof(*kf->list), cmp_kernel);
 	return 0;
 }
 
