@@ -149,58 +149,98 @@ static void disk_probe(const struct detect_ctx *ctx, struct mount_facts *m)
 	blkid_free_probe(pr);
 }
 
-/* Describes the mount that holds path (a path on the node: "/boot"). */
-static int disk_describe(const struct detect_ctx *ctx, const char *path, struct mount_facts *m)
+/* One line of mountinfo, as much of it as detect needs. */
+struct mount_entry {
+	char *mountpoint, *fstype, *source;
+	unsigned major, minor;
+};
+
+static void mount_table_free(struct mount_entry *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].mountpoint);
+		free(t[i].fstype);
+		free(t[i].source);
+	}
+	free(t);
+}
+
+/* Reads mountinfo once for all the paths asked about. Lines it cannot parse are skipped. */
+static int mount_table_read(const struct detect_ctx *ctx, struct mount_entry **ret, size_t *ret_n)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL, *host = NULL;
-	size_t linesz = 0, best = 0;
-	unsigned major = 0, minor = 0;
+	_cleanup_free_ char *line = NULL;
+	struct mount_entry *t = NULL;
+	size_t linesz = 0, n = 0;
+	int k;
+
+	k = root_fopen(ctx->sys, "proc/self/mountinfo", &f);
+	if (k < 0)
+		return k;
+	while (getline(&line, &linesz, f) >= 0) {
+		struct mount_entry e, *p;
+
+		k = mountinfo_parse_line(line, &e.major, &e.minor, &e.mountpoint, &e.fstype, &e.source);
+		if (k == -ENOMEM) {
+			mount_table_free(t, n);
+			return k;
+		}
+		if (k < 0)
+			continue;
+		p = realloc(t, (n + 1) * sizeof(*t));
+		if (!p) {
+			mount_table_free(t, n);
+			free(e.mountpoint), free(e.fstype), free(e.source);
+			return -ENOMEM;
+		}
+		t = p;
+		t[n++] = e;
+	}
+	*ret = t;
+	*ret_n = n;
+	return 0;
+}
+
+static int dup_field(char **field, const char *v)
+{
+	*field = strdup(v);
+	return *field ? 0 : -ENOMEM;
+}
+
+/* Describes the mount that holds path (a path on the node: "/boot"). */
+static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry *table, size_t n,
+			 const char *path, struct mount_facts *m)
+{
+	_cleanup_free_ char *host = NULL;
+	const struct mount_entry *found = NULL;
+	size_t best = 0;
 	struct statvfs sv;
 	char dir[PATH_MAX];
 	int k;
 
-	m->path = strdup(path);
-	if (!m->path)
-		return -ENOMEM;
-	k = root_fopen(ctx->sys, "proc/self/mountinfo", &f);
-	if (k < 0) {
-		facts_warn(ctx->facts, "proc/self/mountinfo: %s", gp_strerror(k));
-		return 0;
-	}
-	while (getline(&line, &linesz, f) >= 0) {
-		char *mp = NULL, *fstype = NULL, *source = NULL;
-		unsigned ma, mi;
-		size_t n;
+	if ((k = dup_field(&m->path, path)) < 0)
+		return k;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = mount_covers(table[i].mountpoint, path);
 
-		if (mountinfo_parse_line(line, &ma, &mi, &mp, &fstype, &source) < 0)
-			continue;
 		/* ">=": of mounts stacked on one point, the last one is visible. */
-		n = mount_covers(mp, path);
-		if (n > 0 && n >= best) {
-			best = n;
-			free(m->mountpoint);
-			free(m->fstype);
-			free(m->source);
-			m->mountpoint = mp;
-			m->fstype = fstype;
-			m->source = source;
-			major = ma;
-			minor = mi;
-		} else {
-			free(mp);
-			free(fstype);
-			free(source);
+		if (len > 0 && len >= best) {
+			best = len;
+			found = &table[i];
 		}
 	}
-	if (!m->mountpoint) {
+	if (!found) {
 		facts_warn(ctx->facts, "proc/self/mountinfo: no mount holds %s", path);
 		return 0;
 	}
+	if ((k = dup_field(&m->mountpoint, found->mountpoint)) < 0 ||
+	    (k = dup_field(&m->fstype, found->fstype)) < 0 || (k = dup_field(&m->source, found->source)) < 0)
+		return k;
 
 	disk_probe(ctx, m);
-	if (major != 0) {
-		k = disk_walk_stack(ctx->sys, path_fmt(dir, "sys/dev/block/%u:%u", major, minor), 0, &m->stack);
+	if (found->major != 0) {
+		k = disk_walk_stack(ctx->sys, path_fmt(dir, "sys/dev/block/%u:%u", found->major, found->minor),
+				    0, &m->stack);
 		if (k == -ENOMEM)
 			return k;
 		if (k < 0)
@@ -233,12 +273,14 @@ static void disk_judge_grubenv(struct disk_facts *d)
 	for (size_t i = 0; i < ELEMENTSOF(bad_fs); i++)
 		if (streq_ptr(m->fstype, bad_fs[i])) {
 			d->grubenv_writable = TRI_NO;
-			asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->fstype);
+			if (asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->fstype) < 0)
+				d->grubenv_reason = NULL;
 			return;
 		}
 	if (m->stack && m->stack[0]) {
 		d->grubenv_writable = TRI_NO;
-		asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->stack[0]);
+		if (asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->stack[0]) < 0)
+			d->grubenv_reason = NULL;
 		return;
 	}
 	d->grubenv_writable = TRI_YES;
@@ -247,16 +289,22 @@ static void disk_judge_grubenv(struct disk_facts *d)
 int disk_detect(const struct detect_ctx *ctx)
 {
 	struct disk_facts *d = &ctx->facts->disk;
+	struct mount_entry *table = NULL;
+	size_t n = 0;
 	int k;
 
-	if ((k = disk_describe(ctx, "/", &d->root)) < 0 ||
-	    (k = disk_describe(ctx, "/boot", &d->boot)) < 0)
+	d->grubenv_writable = TRI_UNKNOWN;
+	k = mount_table_read(ctx, &table, &n);
+	if (k == -ENOMEM)
 		return k;
-	if (ctx->facts->boot.grubenv) {
-		if ((k = disk_describe(ctx, ctx->facts->boot.grubenv, &d->grubenv)) < 0)
-			return k;
+	if (k < 0) {
+		facts_warn(ctx->facts, "proc/self/mountinfo: %s", gp_strerror(k));
+		return 0;
+	}
+	if ((k = disk_describe(ctx, table, n, "/", &d->root)) >= 0 &&
+	    (k = disk_describe(ctx, table, n, "/boot", &d->boot)) >= 0 && ctx->facts->boot.grubenv &&
+	    (k = disk_describe(ctx, table, n, ctx->facts->boot.grubenv, &d->grubenv)) >= 0)
 		disk_judge_grubenv(d);
-	} else
-		d->grubenv_writable = TRI_UNKNOWN;
-	return 0;
+	mount_table_free(table, n);
+	return k < 0 ? k : 0;
 }

@@ -269,7 +269,8 @@ static void kernel_check_distro(const struct detect_ctx *ctx)
 			if (root_exists(ctx->root, path_fmt(path, "var/lib/dpkg/info/%s%s.list",
 							    prefixes[i], kf->running)) > 0) {
 				kf->running_is_distro = TRI_YES;
-				asprintf(&kf->running_package, "%s%s", prefixes[i], kf->running);
+				if (asprintf(&kf->running_package, "%s%s", prefixes[i], kf->running) < 0)
+					kf->running_package = NULL;
 				return;
 			}
 		}
