@@ -48,7 +48,11 @@ static void print_os(const struct facts *f)
 {
 	const struct os_facts *os = &f->os;
 
-	printf(LABEL "%s (%s %s, family %s, %s)\n", "OS", strna(os->pretty_name), strna(os->id),
+	if (!os->id) {
+		printf(LABEL "unknown\n", "OS");
+		return;
+	}
+	printf(LABEL "%s (%s %s, family %s, %s)\n", "OS", strna(os->pretty_name), os->id,
 	       strna(os->version_id), strna(os_family_to_string(os->family)),
 	       strna(os_package_manager(os->family)));
 }

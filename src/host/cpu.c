@@ -76,17 +76,6 @@ static void count_topology(struct core_id *ids, size_t n, unsigned *sockets, uns
 	}
 }
 
-static int set_str(char **field, const char *value)
-{
-	char *s = strdup(value);
-
-	if (!s)
-		return -ENOMEM;
-	free(*field);
-	*field = s;
-	return 0;
-}
-
 int cpuinfo_parse(FILE *f, struct cpu_facts *cpu)
 {
 	_cleanup_free_ struct core_id *ids = NULL;
@@ -110,10 +99,10 @@ int cpuinfo_parse(FILE *f, struct cpu_facts *cpu)
 			cpu->threads++;
 			socket = -1;
 		} else if (streq(key, "vendor_id")) {
-			if (!cpu->vendor && (k = set_str(&cpu->vendor, value)) < 0)
+			if (!cpu->vendor && (k = free_and_strdup(&cpu->vendor, value)) < 0)
 				return k;
 		} else if (streq(key, "model name")) {
-			if (!cpu->model && (k = set_str(&cpu->model, value)) < 0)
+			if (!cpu->model && (k = free_and_strdup(&cpu->model, value)) < 0)
 				return k;
 		} else if (streq(key, "flags")) {
 			/* "lm" (long mode) is what makes an x86 CPU 64-bit. */
@@ -152,9 +141,9 @@ int cpuinfo_parse(FILE *f, struct cpu_facts *cpu)
 		}
 	}
 
-	if (x86_64 && !cpu->arch && (k = set_str(&cpu->arch, "x86_64")) < 0)
+	if (x86_64 && !cpu->arch && (k = free_and_strdup(&cpu->arch, "x86_64")) < 0)
 		return k;
-	if (arm64 && !x86_64 && !cpu->arch && (k = set_str(&cpu->arch, "aarch64")) < 0)
+	if (arm64 && !x86_64 && !cpu->arch && (k = free_and_strdup(&cpu->arch, "aarch64")) < 0)
 		return k;
 	if (implementer >= 0 && part >= 0) {
 		const char *vendor, *name;
@@ -162,14 +151,14 @@ int cpuinfo_parse(FILE *f, struct cpu_facts *cpu)
 
 		name = arm_cpu_name((unsigned)implementer, (unsigned)part, &vendor);
 		snprintf(buf, sizeof(buf), "0x%02lx", implementer);
-		if ((k = set_str(&cpu->implementer, buf)) < 0)
+		if ((k = free_and_strdup(&cpu->implementer, buf)) < 0)
 			return k;
 		snprintf(buf, sizeof(buf), "0x%03lx", part);
-		if ((k = set_str(&cpu->part, buf)) < 0)
+		if ((k = free_and_strdup(&cpu->part, buf)) < 0)
 			return k;
-		if (vendor && !cpu->vendor && (k = set_str(&cpu->vendor, vendor)) < 0)
+		if (vendor && !cpu->vendor && (k = free_and_strdup(&cpu->vendor, vendor)) < 0)
 			return k;
-		if (name && !cpu->model && (k = set_str(&cpu->model, name)) < 0)
+		if (name && !cpu->model && (k = free_and_strdup(&cpu->model, name)) < 0)
 			return k;
 	}
 	if (n_ids > 0)
@@ -279,5 +268,5 @@ void cpu_refine(const struct detect_ctx *ctx)
 						       : "Ampere Altra (Neoverse N1)";
 	}
 	if (name)
-		(void)set_str(&f->cpu.model, name);
+		(void)free_and_strdup(&f->cpu.model, name);
 }

@@ -205,13 +205,18 @@ static int nvidia_fabricmanager(const struct detect_ctx *ctx)
 	nv->fabricmanager = root_exists(ctx->root, "usr/bin/nv-fabricmanager") > 0 ? TRI_YES : TRI_NO;
 	if (nv->fabricmanager != TRI_YES || ctx->facts->os.family != OS_FAMILY_DEBIAN)
 		return 0;
-	/* nvidia-fabricmanager-550 (Ubuntu, CUDA repository): "550.54.15-1" -> "550.54.15". */
+	/* nvidia-fabricmanager-550 (Ubuntu, CUDA repository): "550.54.15-1" -> "550.54.15";
+	 * an epoch ("1:") goes too. */
 	k = dpkg_installed_version(ctx->root, "nvidia-fabricmanager", &pkg, &version);
 	if (k == -ENOMEM)
 		return k;
 	if (k > 0) {
-		version[strcspn(version, "-")] = '\0';
-		nv->fabricmanager_version = TAKE_PTR(version);
+		const char *colon = strchr(version, ':');
+
+		nv->fabricmanager_version = strndup(colon ? colon + 1 : version,
+						    strcspn(colon ? colon + 1 : version, "-"));
+		if (!nv->fabricmanager_version)
+			return -ENOMEM;
 	}
 	return 0;
 }

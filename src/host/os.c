@@ -33,17 +33,6 @@ static char *unquote(char *v)
 	return v;
 }
 
-static int assign(char **field, const char *value)
-{
-	char *s = strdup(value);
-
-	if (!s)
-		return -ENOMEM;
-	free(*field);
-	*field = s;
-	return 0;
-}
-
 int os_release_parse(const char *text, struct os_facts *os)
 {
 	_cleanup_free_ char *copy = strdup(text);
@@ -66,17 +55,17 @@ int os_release_parse(const char *text, struct os_facts *os)
 			/* openEuler writes ID="openEuler": compare in lower case. */
 			for (char *c = value; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
-			k = assign(&os->id, value);
+			k = free_and_strdup(&os->id, value);
 		} else if (streq(key, "ID_LIKE"))
-			k = assign(&os->id_like, value);
+			k = free_and_strdup(&os->id_like, value);
 		else if (streq(key, "VERSION_ID"))
-			k = assign(&os->version_id, value);
+			k = free_and_strdup(&os->version_id, value);
 		else if (streq(key, "VERSION"))
-			k = assign(&os->version, value);
+			k = free_and_strdup(&os->version, value);
 		else if (streq(key, "VERSION_CODENAME"))
-			k = assign(&os->codename, value);
+			k = free_and_strdup(&os->codename, value);
 		else if (streq(key, "PRETTY_NAME"))
-			k = assign(&os->pretty_name, value);
+			k = free_and_strdup(&os->pretty_name, value);
 		if (k < 0)
 			return k;
 	}
@@ -161,7 +150,7 @@ int os_detect(const struct detect_ctx *ctx)
 			facts_warn(f, "%s: %s", paths[i], gp_strerror(k));
 			continue;
 		}
-		if (assign(&f->os.source, paths[i]) < 0)
+		if (free_and_strdup(&f->os.source, paths[i]) < 0)
 			return -ENOMEM;
 		return 0;
 	}

@@ -37,6 +37,17 @@ int parse_s64(const char *s, int64_t *ret)
 	return 0;
 }
 
+int free_and_strdup(char **field, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*field);
+	*field = s;
+	return 0;
+}
+
 int strv_push_take(char ***v, size_t *n, char *s)
 {
 	char **p;

@@ -12,6 +12,9 @@ char *strstrip(char *s);
 /* Parses "0x10de", "-1", "42" (with optional trailing whitespace). -GPE_PARSE otherwise. */
 int parse_s64(const char *s, int64_t *ret);
 
+/* Replaces *field with a copy of value (the old one freed). */
+int free_and_strdup(char **field, const char *value);
+
 /* NULL-terminated string vectors. */
 int strv_push(char ***v, size_t *n, const char *s);
 int strv_push_take(char ***v, size_t *n, char *s);
