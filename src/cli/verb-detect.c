@@ -67,27 +67,25 @@ static void print_kernels(const struct facts *f)
 						 : "origin unknown");
 	for (size_t i = 0; i < kf->n; i++) {
 		const struct kernel *k = &kf->list[i];
-		bool first_problem = true;
+		char line[512];
+		size_t n;
 
-		printf(LABEL "%-36s %-12s", i == 0 ? "Installed" : "", k->release, strna(k->flavour));
-		if (k->page_size_kib && k->page_size_kib != 4)
-			printf(" %uk pages", k->page_size_kib);
-		if (k->nvidia_version)
-			printf(" nvidia %s %s", k->nvidia_version, strna(k->nvidia_flavour));
-		if (!k->has_image)
-			printf(" (no image)");
-		if (k->running)
-			printf(" (running)");
+		/* Built in a buffer so the columns pad only between fields, never at the end. */
+		n = (size_t)snprintf(line, sizeof(line), "%-36s %-12s", k->release, strna(k->flavour));
+		if (n < sizeof(line) && k->page_size_kib && k->page_size_kib != 4)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %uk pages", k->page_size_kib);
+		if (n < sizeof(line) && k->nvidia_version)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " nvidia %s %s", k->nvidia_version,
+					      strna(k->nvidia_flavour));
+		if (n < sizeof(line) && !k->has_image)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " (no image)");
+		if (n < sizeof(line) && k->running)
+			snprintf(line + n, sizeof(line) - n, " (running)");
+		printf(LABEL "%s\n", i == 0 ? "Installed" : "", strstrip(line));
 		for (int o = 0; o < _KCONFIG_MAX; o++)
-			if (kernel_kconfig_ok(k, o) == TRI_NO) {
-				if (first_problem)
-					printf("\n" LABEL "  config problem: ", "");
-				else
-					printf(", ");
-				printf("%s=%c", kconfig_rules[o].name, k->kconfig[o]);
-				first_problem = false;
-			}
-		putchar('\n');
+			if (kernel_kconfig_ok(k, o) == TRI_NO)
+				printf(LABEL "  %s=%c: %s\n", "", kconfig_rules[o].name, k->kconfig[o],
+				       kconfig_rules[o].reason);
 	}
 }
 
@@ -100,7 +98,7 @@ static void print_boot(const struct facts *f)
 	       tristate_to_string(b->secure_boot), b->loader ? b->loader : "no GRUB found",
 	       b->grub_cfg ? " " : "", b->grub_cfg ? b->grub_cfg : "");
 	if (b->grubenv)
-		printf(LABEL "%s, saved_entry %s%s%s\n", "", b->grubenv, strna(b->saved_entry),
+		printf(LABEL "%s, saved_entry %s%s%s\n", "", b->grubenv, b->saved_entry ? b->saved_entry : "(none)",
 		       b->next_entry ? ", next_entry " : "", b->next_entry ? b->next_entry : "");
 	if (d->grubenv_writable == TRI_NO)
 		printf(LABEL "GRUB cannot clear a boot-once entry there: %s\n", "", strna(d->grubenv_reason));

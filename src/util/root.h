@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -19,6 +20,9 @@ struct root {
 };
 
 int root_open(const char *path, struct root **ret);
+
+/* Tests set this to exercise the manual resolution that stands in for openat2(). */
+extern bool root_force_chase;
 struct root *root_free(struct root *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct root *, root_free)
 

@@ -1,0 +1,2160 @@
+#!/usr/bin/env python3
+"""Build the machine fixtures under tests/machines/NAME/.
+
+Each NAME/root/ is laid out like the root filesystem of a real machine of
+that kind, with the parts of /proc and /sys that gpuprov reads.  The tree is
+rebuilt from scratch on every run and the output is deterministic: no
+timestamps, no randomness, fixed UUIDs and serials everywhere.
+
+Needs python3 (standard library only) and, on the PATH or in /sbin:
+  depmod (kmod), mkfs.ext4 (e2fsprogs), mkfs.vfat (dosfstools),
+  mkfs.xfs (xfsprogs), blkid (util-linux, to check the images).
+
+  python3 tests/machines/build-machines.py            build every machine
+  python3 tests/machines/build-machines.py dgx-h100   build just these
+"""
+
+import hashlib
+import lzma
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from collections import namedtuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Filesystem images are made at this size, then cut down to IMAGE_KEEP bytes:
+# enough for blkid to find the superblock, TYPE and UUID.
+IMAGE_SIZE = 1 << 30
+IMAGE_KEEP = 64 << 10
+FAKE_TIME = "1704067200"  # 2024-01-01 00:00:00 UTC, for mke2fs
+
+EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+
+# ---------------------------------------------------------------------------
+# Writing the tree
+
+
+class Machine:
+    """One fixture: NAME/root plus what is collected while it is built."""
+
+    def __init__(self, name, arch):
+        self.name = name
+        self.arch = arch                 # "x86_64" or "aarch64"
+        self.dir = os.path.join(HERE, name)
+        self.root = os.path.join(self.dir, "root")
+        self.cpus = []                   # online CPU numbers
+        self.node_cpus = {}              # NUMA node -> [cpu]
+        self.pci = {}                    # tag -> (bdf, sysfs path)
+        self.bound = {}                  # driver -> [(bdf, path)]
+        self.kernels = []
+        self.dpkg = []                   # dpkg status stanzas
+        self.loaded = []                 # proc/modules lines, newest first
+        self.running = None              # the running Kernel
+        self.machine_id = None
+        if os.path.lexists(self.root):
+            shutil.rmtree(self.root)
+        os.makedirs(self.root)
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def mkdir(self, rel):
+        os.makedirs(self.path(rel), exist_ok=True)
+
+    def write(self, rel, data, mode=0o644):
+        """Write a file; str is encoded as UTF-8."""
+        full = self.path(rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode()
+        with open(full, "wb") as f:
+            f.write(data)
+        os.chmod(full, mode)
+
+    def sysfs(self, rel, value):
+        """Write a sysfs attribute the way the kernel shows it: value + newline."""
+        self.write(rel, f"{value}\n")
+
+    def symlink(self, rel, target):
+        full = self.path(rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        os.symlink(target, full)
+
+    def link_to(self, rel, dest):
+        """Relative symlink at rel pointing at dest (both relative to the root)."""
+        self.symlink(rel, os.path.relpath(dest, os.path.dirname(rel)))
+
+
+def cpulist(cpus):
+    """[0,1,2,5] -> '0-2,5' as the kernel prints cpu lists."""
+    out, cpus = [], sorted(cpus)
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def fixed_hex(seed, n):
+    """n hex digits derived from seed: stable stand-ins for serials."""
+    return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+def tool(name):
+    for d in [None, "/usr/sbin", "/sbin"]:
+        p = shutil.which(name, path=d) if d else shutil.which(name)
+        if p:
+            return p
+    sys.exit(f"build-machines: {name} not found (apt-get install kmod "
+             "e2fsprogs dosfstools xfsprogs)")
+
+
+def run(*cmd, env=None):
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+# ---------------------------------------------------------------------------
+# CPUs and NUMA
+
+X86 = namedtuple("X86", "vendor family model stepping name microcode mhz cache "
+                        "cpuid_level flags bugs bogomips addr pm")
+ARM = namedtuple("ARM", "implementer variant part revision bogomips features")
+
+SPR_FLAGS = (
+    "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+    "clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp "
+    "lm constant_tsc art arch_perfmon pebs bts rep_good nopl xtopology "
+    "nonstop_tsc cpuid aperfmperf tsc_known_freq pni pclmulqdq monitor vmx smx "
+    "est tm2 ssse3 fma cx16 pcid dca sse4_1 sse4_2 x2apic movbe popcnt aes "
+    "xsave avx f16c rdrand lahf_lm abm 3dnowprefetch ibrs ibpb stibp "
+    "ibrs_enhanced fsgsbase bmi1 avx2 smep bmi2 erms invpcid avx512f avx512dq "
+    "rdseed adx smap clflushopt clwb intel_pt avx512cd sha_ni avx512bw avx512vl "
+    "xsaveopt xsavec xgetbv1 xsaves avx_vnni avx512_bf16 wbnoinvd avx512vbmi "
+    "umip pku ospke waitpkg avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni "
+    "avx512_bitalg avx512_vpopcntdq la57 rdpid movdiri movdir64b fsrm md_clear "
+    "serialize amx_bf16 avx512_fp16 amx_tile amx_int8 flush_l1d "
+    "arch_capabilities")
+ICX_FLAGS = (
+    "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+    "clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp "
+    "lm constant_tsc art arch_perfmon pebs bts rep_good nopl xtopology "
+    "nonstop_tsc cpuid aperfmperf pni pclmulqdq monitor vmx smx est tm2 ssse3 "
+    "fma cx16 pcid dca sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c "
+    "rdrand lahf_lm abm 3dnowprefetch ibrs ibpb stibp ibrs_enhanced fsgsbase "
+    "bmi1 avx2 smep bmi2 erms invpcid avx512f avx512dq rdseed adx smap "
+    "avx512ifma clflushopt clwb intel_pt avx512cd sha_ni avx512bw avx512vl "
+    "xsaveopt xsavec xgetbv1 xsaves wbnoinvd avx512vbmi umip pku ospke "
+    "avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni avx512_bitalg "
+    "avx512_vpopcntdq la57 rdpid md_clear pconfig flush_l1d arch_capabilities")
+ZEN2_FLAGS = (
+    "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+    "clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm "
+    "constant_tsc rep_good nopl nonstop_tsc cpuid extd_apicid aperfmperf rapl "
+    "pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 movbe popcnt aes xsave "
+    "avx f16c rdrand lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a "
+    "misalignsse 3dnowprefetch osvw ibs skinit wdt tce topoext perfctr_core "
+    "perfctr_nb bpext perfctr_llc mwaitx cpb cat_l3 cdp_l3 hw_pstate ssbd mba "
+    "ibrs ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 cqm rdt_a rdseed adx "
+    "smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 xsaves clzero irperf "
+    "xsaveerptr rdpru wbnoinvd amd_ppin arat npt lbrv svm_lock nrip_save "
+    "tsc_scale vmcb_clean flushbyasid decodeassists pausefilter pfthreshold "
+    "avic v_vmsave_vmload vgif v_spec_ctrl umip rdpid overflow_recov succor "
+    "smca sev sev_es")
+ZEN4_FLAGS = ZEN2_FLAGS.replace(
+    "sha_ni", "sha_ni avx512f avx512dq avx512ifma avx512cd avx512bw avx512vl "
+    "avx512_bf16 avx512vbmi avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni "
+    "avx512_bitalg avx512_vpopcntdq la57") + " sev_snp"
+
+XEON_8480CL = X86("GenuineIntel", 6, 143, 8, "Intel(R) Xeon(R) Platinum 8480CL",
+                  "0x2b0004d0", "2000.000", "107520 KB", 32, SPR_FLAGS,
+                  "spectre_v1 spectre_v2 spec_store_bypass swapgs eibrs_pbrsb",
+                  "4000.00", "46 bits physical, 57 bits virtual", "")
+XEON_4314 = X86("GenuineIntel", 6, 106, 6,
+                "Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz", "0xd0003d1",
+                "2400.000", "24576 KB", 27, ICX_FLAGS,
+                "spectre_v1 spectre_v2 spec_store_bypass swapgs mmio_stale_data "
+                "eibrs_pbrsb gds bhi", "4800.00",
+                "46 bits physical, 57 bits virtual", "")
+EPYC_7742 = X86("AuthenticAMD", 23, 49, 0, "AMD EPYC 7742 64-Core Processor",
+                "0x830107a", "2250.000", "512 KB", 16, ZEN2_FLAGS,
+                "sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass "
+                "retbleed smt_rsb", "4491.47",
+                "43 bits physical, 48 bits virtual",
+                "ts ttp tm hwpstate cpb eff_freq_ro [12] [13]")
+EPYC_8124P = X86("AuthenticAMD", 25, 160, 2, "AMD EPYC 8124P 16-Core Processor",
+                 "0xaa00212", "2450.000", "1024 KB", 16, ZEN4_FLAGS,
+                 "sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass srso",
+                 "4900.00", "52 bits physical, 57 bits virtual",
+                 "ts ttp tm hwpstate cpb eff_freq_ro [13] [14]")
+KUNPENG_920 = ARM(0x48, 0x1, 0xd01, 0, "200.00",
+                  "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp "
+                  "asimdhp cpuid asimdrdm jscvt fcma dcpop asimddp asimdfhm ssbs")
+GRACE = ARM(0x41, 0x0, 0xd4f, 0, "2000.00",
+            "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp "
+            "cpuid asimdrdm jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 "
+            "sve asimdfhm dit uscat ilrcpc flagm ssbs sb paca pacg dcpodp sve2 "
+            "sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm "
+            "svebf16 i8mm bf16 dgh bti")
+
+
+def x86_block(n, c, socket, core, apic, siblings, cores):
+    return (f"processor\t: {n}\n"
+            f"vendor_id\t: {c.vendor}\n"
+            f"cpu family\t: {c.family}\n"
+            f"model\t\t: {c.model}\n"
+            f"model name\t: {c.name}\n"
+            f"stepping\t: {c.stepping}\n"
+            f"microcode\t: {c.microcode}\n"
+            f"cpu MHz\t\t: {c.mhz}\n"
+            f"cache size\t: {c.cache}\n"
+            f"physical id\t: {socket}\n"
+            f"siblings\t: {siblings}\n"
+            f"core id\t\t: {core}\n"
+            f"cpu cores\t: {cores}\n"
+            f"apicid\t\t: {apic}\n"
+            f"initial apicid\t: {apic}\n"
+            "fpu\t\t: yes\n"
+            "fpu_exception\t: yes\n"
+            f"cpuid level\t: {c.cpuid_level}\n"
+            "wp\t\t: yes\n"
+            f"flags\t\t: {c.flags}\n"
+            f"bugs\t\t: {c.bugs}\n"
+            f"bogomips\t: {c.bogomips}\n"
+            "clflush size\t: 64\n"
+            "cache_alignment\t: 64\n"
+            f"address sizes\t: {c.addr}\n"
+            f"power management:{' ' + c.pm if c.pm else ''}\n\n")
+
+
+def arm_block(n, c):
+    return (f"processor\t: {n}\n"
+            f"BogoMIPS\t: {c.bogomips}\n"
+            f"Features\t: {c.features}\n"
+            f"CPU implementer\t: 0x{c.implementer:02x}\n"
+            "CPU architecture: 8\n"
+            f"CPU variant\t: 0x{c.variant:x}\n"
+            f"CPU part\t: 0x{c.part:03x}\n"
+            f"CPU revision\t: {c.revision}\n\n")
+
+
+def make_cpus(m, model, sockets, cores, threads=1, nodes_per_socket=1,
+              core_ids=None, node_mem_gib=(), mem_only_nodes=(), hugepage_kb=2048):
+    """CPUs numbered as Linux does: all first threads of socket 0, socket 1,
+    ..., then the second threads.  x86 core ids come from core_ids (per
+    socket) or count up; arm64 (ACPI PPTT) core ids are the CPU numbers."""
+    core_ids = core_ids or list(range(cores))
+    info = []
+    per_node = cores // nodes_per_socket
+    for t in range(threads):
+        for s in range(sockets):
+            for c in range(cores):
+                n = (t * sockets + s) * cores + c
+                node = s * nodes_per_socket + c // per_node
+                m.node_cpus.setdefault(node, []).append(n)
+                if isinstance(model, X86):
+                    core = core_ids[c]
+                    apic = (s << 7) | (core << 1) | t
+                    info.append((n, x86_block(n, model, s, core, apic,
+                                              cores * threads, cores)))
+                else:
+                    core = n
+                    info.append((n, arm_block(n, model)))
+                base = f"sys/devices/system/cpu/cpu{n}/topology"
+                m.sysfs(f"{base}/physical_package_id", s)
+                m.sysfs(f"{base}/core_id", core)
+    info.sort()
+    m.cpus = [n for n, _ in info]
+    m.write("proc/cpuinfo", "".join(b for _, b in info))
+    for name in ("online", "possible", "present"):
+        m.sysfs(f"sys/devices/system/cpu/{name}", cpulist(m.cpus))
+    for node in mem_only_nodes:
+        m.node_cpus[node] = []
+    nodes = sorted(m.node_cpus)
+    for node in nodes:
+        m.sysfs(f"sys/devices/system/node/node{node}/cpulist",
+                cpulist(m.node_cpus[node]))
+        kb = node_mem_gib[node] * 1024 * 1024
+        m.write(f"sys/devices/system/node/node{node}/meminfo",
+                f"Node {node} MemTotal:       {kb:8d} kB\n"
+                f"Node {node} MemFree:        {kb * 9 // 10:8d} kB\n"
+                f"Node {node} MemUsed:        {kb - kb * 9 // 10:8d} kB\n")
+    for name in ("online", "possible", "has_memory", "has_normal_memory"):
+        m.sysfs(f"sys/devices/system/node/{name}", cpulist(nodes))
+    m.sysfs("sys/devices/system/node/has_cpu",
+            cpulist([n for n in nodes if m.node_cpus[n]]))
+    total = sum(node_mem_gib) * 1024 * 1024
+    m.write("proc/meminfo",
+            f"MemTotal:       {total:8d} kB\n"
+            f"MemFree:        {total * 9 // 10:8d} kB\n"
+            f"MemAvailable:   {total * 9 // 10:8d} kB\n"
+            "HugePages_Total:       0\n"
+            "HugePages_Free:        0\n"
+            f"Hugepagesize:    {hugepage_kb:4d} kB\n")
+
+
+# ---------------------------------------------------------------------------
+# PCI
+
+PciId = namedtuple("PciId", "vendor device cls sv sd rev")
+
+# Bridges: root ports, switch ports, the BMC's PCIe-to-PCI bridge.
+SPR_RP = PciId(0x8086, 0x352a, 0x060400, 0x8086, 0x0000, 0x04)
+EBG_RP = PciId(0x8086, 0x1bb8, 0x060400, 0x8086, 0x0000, 0x11)
+ICX_RP = PciId(0x8086, 0x347a, 0x060400, 0x8086, 0x0000, 0x06)
+C620_RP = PciId(0x8086, 0xa190, 0x060400, 0x8086, 0x7270, 0x09)
+ROME_RP = PciId(0x1022, 0x1483, 0x060400, 0x1022, 0x1453, 0x00)
+GENOA_RP = PciId(0x1022, 0x14ab, 0x060400, 0x1022, 0x14ab, 0x00)
+HISI_RP = PciId(0x19e5, 0xa120, 0x060400, 0x19e5, 0x0000, 0x21)
+GRACE_RP = PciId(0x10de, 0x22b2, 0x060400, 0x10de, 0x0000, 0x00)
+PEX89000 = PciId(0x1000, 0xc030, 0x060400, 0x1000, 0xa064, 0xb0)
+PEX88000 = PciId(0x1000, 0xc010, 0x060400, 0x1000, 0xa064, 0xb0)
+AST_BRIDGE = PciId(0x1a03, 0x1150, 0x060400, 0x1a03, 0x1150, 0x06)
+# Endpoints.
+AST_VGA = PciId(0x1a03, 0x2000, 0x030000, 0x1a03, 0x2000, 0x52)
+HIBMC_VGA = PciId(0x19e5, 0x1711, 0x030000, 0x19e5, 0x1711, 0x01)
+H100_SXM5 = PciId(0x10de, 0x2330, 0x030200, 0x10de, 0x16c1, 0xa1)
+A100_SXM4_80 = PciId(0x10de, 0x20b2, 0x030200, 0x10de, 0x1463, 0xa1)
+A100_PCIE_80 = PciId(0x10de, 0x20b5, 0x030200, 0x10de, 0x1533, 0xa1)
+GH200 = PciId(0x10de, 0x2342, 0x030200, 0x10de, 0x16eb, 0xa1)
+L4 = PciId(0x10de, 0x27b8, 0x030200, 0x10de, 0x16ca, 0xa1)
+NVSWITCH_H100 = PciId(0x10de, 0x22a3, 0x068000, 0x10de, 0x1796, 0xa1)
+NVSWITCH_A100 = PciId(0x10de, 0x1af1, 0x068000, 0x10de, 0x1652, 0xa1)
+CX7_IB = PciId(0x15b3, 0x1021, 0x020700, 0x15b3, 0x0041, 0x00)
+CX7_ETH = PciId(0x15b3, 0x1021, 0x020000, 0x15b3, 0x0040, 0x00)
+CX6_IB = PciId(0x15b3, 0x101b, 0x020700, 0x15b3, 0x0007, 0x00)
+CX6_ETH = PciId(0x15b3, 0x101b, 0x020000, 0x15b3, 0x0008, 0x00)
+PM9A3 = PciId(0x144d, 0xa80a, 0x010802, 0x144d, 0xa813, 0x00)
+MICRON_7450 = PciId(0x1344, 0x51c3, 0x010802, 0x1344, 0x2100, 0x01)
+C620_AHCI = PciId(0x8086, 0xa182, 0x010601, 0x15d9, 0x1c48, 0x09)
+MEGARAID_3508 = PciId(0x1000, 0x0016, 0x010400, 0x19e5, 0xd215, 0x01)
+X710 = PciId(0x8086, 0x1572, 0x020000, 0x8086, 0x0007, 0x02)
+I210 = PciId(0x8086, 0x1533, 0x020000, 0x15d9, 0x1533, 0x03)
+
+GPU_NAMES = {0x2330: "NVIDIA H100 80GB HBM3", 0x20b2: "NVIDIA A100-SXM4-80GB",
+             0x20b5: "NVIDIA A100 80GB PCIe", 0x2342: "NVIDIA GH200 480GB",
+             0x27b8: "NVIDIA L4"}
+
+
+class Dev:
+    """A PCI function in a tree; a bridge has children on its secondary bus.
+    at="1c.4" fixes the slot; otherwise functions 0 take the next slot."""
+
+    def __init__(self, ids, driver=None, tag=None, fn=0, at=None, children=()):
+        self.ids, self.driver, self.tag = ids, driver, tag
+        self.fn, self.at, self.children = fn, at, children
+
+
+def bridge(at, ids, *children, driver="pcieport"):
+    return Dev(ids, driver, at=at, children=children)
+
+
+def switch(ids, *endpoints):
+    """A PCIe switch: upstream port, one downstream port per endpoint card."""
+    cards, downs = [], []
+    for ep in endpoints:
+        if ep.fn == 0:
+            cards.append([])
+        cards[-1].append(ep)
+    downs = [Dev(ids, "pcieport", children=tuple(c)) for c in cards]
+    return Dev(ids, "pcieport", children=tuple(downs))
+
+
+def pci_tree(m, domain, root_bus, numa, *devs, absolute_links=False):
+    """Lay out a root complex: sys/devices/pciDDDD:BB/... with bus numbers
+    given out depth first, as firmware enumerates them."""
+    top = f"sys/devices/pci{domain:04x}:{root_bus:02x}"
+    m.mkdir(top)
+    next_bus = [root_bus + 1]
+
+    def place(parent, bus, children):
+        slot = -1
+        for d in children:
+            if d.at:
+                s, f = d.at.split(".")
+                slot, fn = int(s, 16), int(f)
+            else:
+                slot += d.fn == 0
+                fn = d.fn
+            bdf = f"{domain:04x}:{bus:02x}:{slot:02x}.{fn}"
+            path = f"{parent}/{bdf}"
+            pci_function(m, path, bdf, d, numa, absolute_links)
+            if d.children:
+                sec = next_bus[0]
+                next_bus[0] += 1
+                place(path, sec, d.children)
+
+    place(top, root_bus, devs)
+
+
+def pci_function(m, path, bdf, d, numa, absolute_links):
+    i = d.ids
+    m.sysfs(f"{path}/vendor", f"0x{i.vendor:04x}")
+    m.sysfs(f"{path}/device", f"0x{i.device:04x}")
+    m.sysfs(f"{path}/class", f"0x{i.cls:06x}")
+    m.sysfs(f"{path}/subsystem_vendor", f"0x{i.sv:04x}")
+    m.sysfs(f"{path}/subsystem_device", f"0x{i.sd:04x}")
+    m.sysfs(f"{path}/revision", f"0x{i.rev:02x}")
+    m.sysfs(f"{path}/numa_node", numa)
+    m.sysfs(f"{path}/local_cpulist",
+            cpulist(m.cpus if numa < 0 else m.node_cpus[numa]))
+    modalias = (f"pci:v{i.vendor:08X}d{i.device:08X}sv{i.sv:08X}sd{i.sd:08X}"
+                f"bc{i.cls >> 16:02X}sc{(i.cls >> 8) & 0xff:02X}i{i.cls & 0xff:02X}")
+    m.sysfs(f"{path}/modalias", modalias)
+    m.write(f"{path}/uevent",
+            (f"DRIVER={d.driver}\n" if d.driver else "") +
+            f"PCI_CLASS={i.cls:X}\nPCI_ID={i.vendor:04X}:{i.device:04X}\n"
+            f"PCI_SUBSYS_ID={i.sv:04X}:{i.sd:04X}\nPCI_SLOT_NAME={bdf}\n"
+            f"MODALIAS={modalias}\n")
+    bus_link = f"sys/bus/pci/devices/{bdf}"
+    if absolute_links:
+        m.symlink(bus_link, "/" + path)
+    else:
+        m.link_to(bus_link, path)
+    if d.driver:
+        m.link_to(f"{path}/driver", f"sys/bus/pci/drivers/{d.driver}")
+        m.bound.setdefault(d.driver, []).append((bdf, path))
+    if d.tag:
+        m.pci[d.tag] = (bdf, path)
+
+
+# Driver name in sysfs -> module that provides it (absent: built in).
+DRIVER_MODULE = {"nvidia": "nvidia", "nvidia-nvswitch": "nvidia",
+                 "mlx5_core": "mlx5_core", "nvme": "nvme", "ast": "ast",
+                 "hibmc-drm": "hibmc_drm", "nouveau": "nouveau", "i40e": "i40e",
+                 "igb": "igb", "ahci": "ahci", "megaraid_sas": "megaraid_sas"}
+
+
+def pci_drivers(m):
+    """sys/bus/pci/drivers/<drv>/: links back to the bound devices and to
+    the module, once the loaded modules are known."""
+    loaded = {line.split()[0] for line in m.loaded}
+    for drv, devs in sorted(m.bound.items()):
+        base = f"sys/bus/pci/drivers/{drv}"
+        m.mkdir(base)
+        for bdf, path in devs:
+            m.link_to(f"{base}/{bdf}", path)
+        mod = DRIVER_MODULE.get(drv)
+        if mod in loaded:
+            m.link_to(f"{base}/module", f"sys/module/{mod}")
+
+
+def make_netdev(m, devpath, ifname, address, arptype, mtu):
+    net = f"{devpath}/net/{ifname}"
+    m.sysfs(f"{net}/address", address)
+    m.sysfs(f"{net}/operstate", "up")
+    m.sysfs(f"{net}/type", arptype)
+    m.sysfs(f"{net}/mtu", mtu)
+    m.link_to(f"{net}/device", devpath)
+    m.link_to(f"sys/class/net/{ifname}", net)
+
+
+def mac(seed):
+    h = fixed_hex(seed, 10)
+    return "b8:3f:" + ":".join(h[i:i + 2] for i in range(0, 8, 2))
+
+
+def make_hca(m, tag, ibdev, link_layer, rate, fw):
+    """A Mellanox function: its RDMA device and its netdev (IPoIB or
+    Ethernet), named as udev names them from the PCI address."""
+    bdf, path = m.pci[tag]
+    dom, bus, rest = bdf.split(":")
+    slot, fn = rest.split(".")
+    guid = fixed_hex(ibdev + m.name, 16)
+    ib = f"{path}/infiniband/{ibdev}"
+    m.sysfs(f"{ib}/node_type", "1: CA")
+    m.sysfs(f"{ib}/fw_ver", fw)
+    m.sysfs(f"{ib}/node_guid", ":".join(guid[i:i + 4] for i in range(0, 16, 4)))
+    m.sysfs(f"{ib}/ports/1/state", "4: ACTIVE")
+    m.sysfs(f"{ib}/ports/1/phys_state", "5: LinkUp")
+    m.sysfs(f"{ib}/ports/1/link_layer", link_layer)
+    m.sysfs(f"{ib}/ports/1/rate", rate)
+    m.link_to(f"sys/class/infiniband/{ibdev}", ib)
+    where = ("" if dom == "0000" else f"P{int(dom, 16)}") + \
+        f"p{int(bus, 16)}s{int(slot, 16)}"
+    if link_layer == "InfiniBand":
+        ifname = f"ib{where}"
+        if fn != "0":
+            ifname += f"f{fn}"
+        addr = "00:00:10:87:fe:80:00:00:00:00:00:00:" + \
+            ":".join(guid[i:i + 2] for i in range(0, 16, 2))
+        make_netdev(m, path, ifname, addr, 32, 4092)
+    else:
+        ifname = f"en{where}f{fn}np{fn}"
+        make_netdev(m, path, ifname, mac(ifname + m.name), 1, 9000)
+    return ifname
+
+
+# ---------------------------------------------------------------------------
+# Block devices, filesystems and mounts
+
+
+def block_dev(m, path, name, majmin, size, devtype, partn=None, start=None):
+    maj, mi = majmin.split(":")
+    m.sysfs(f"{path}/dev", majmin)
+    m.sysfs(f"{path}/size", size)
+    m.write(f"{path}/uevent", f"MAJOR={maj}\nMINOR={mi}\nDEVNAME={name}\n"
+            f"DEVTYPE={devtype}\n" + (f"PARTN={partn}\n" if partn else ""))
+    if partn:
+        m.sysfs(f"{path}/partition", partn)
+        m.sysfs(f"{path}/start", start)
+    else:
+        m.sysfs(f"{path}/removable", 0)
+        m.sysfs(f"{path}/ro", 0)
+        m.link_to(f"sys/block/{name}", path)
+    m.link_to(f"sys/dev/block/{majmin}", path)
+    m.link_to(f"sys/class/block/{name}", path)
+
+
+def make_disk(m, parent, name, major, first_minor, sectors, parts):
+    """A disk under parent (a sysfs path) and its partitions, given as
+    (start, sectors).  Returns {partition name: sysfs path}."""
+    disk = f"{parent}/{name}"
+    block_dev(m, disk, name, f"{major}:{first_minor}", sectors, "disk")
+    sep = "p" if name[-1].isdigit() else ""
+    out = {}
+    for n, (start, size) in enumerate(parts, 1):
+        pname = f"{name}{sep}{n}"
+        out[pname] = f"{disk}/{pname}"
+        block_dev(m, out[pname], pname, f"{major}:{first_minor + n}", size,
+                  "partition", n, start)
+    return out
+
+
+def make_virtual_block(m, name, majmin, sectors, slaves, attrs):
+    """dm-N or mdN under devices/virtual/block with slaves/ and the
+    matching holders/ links."""
+    path = f"sys/devices/virtual/block/{name}"
+    block_dev(m, path, name, majmin, sectors, "disk")
+    for rel, value in attrs.items():
+        m.sysfs(f"{path}/{rel}", value)
+    for slave in slaves:
+        sname = os.path.basename(slave)
+        m.link_to(f"{path}/slaves/{sname}", slave)
+        m.link_to(f"{slave}/holders/{name}", path)
+    return path
+
+
+def lvm_uuid(vg, lv):
+    """dm uuid of an LVM volume: LVM-<VG uuid><LV uuid>, 32 characters each
+    from LVM's alphabet."""
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    ids = [hashlib.sha256(seed.encode()).digest()[:32] for seed in (vg, vg + "/" + lv)]
+    return "LVM-" + "".join(chars[b % len(chars)] for d in ids for b in d)
+
+
+def dashed_lvm(uuid32):
+    """LVM prints its 32-character ids as 6-4-4-4-4-4-6."""
+    cuts = [0, 6, 10, 14, 18, 22, 26, 32]
+    return "-".join(uuid32[a:b] for a, b in zip(cuts, cuts[1:]))
+
+
+MKE2FS_CONF = """[defaults]
+	base_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
+	default_mntopts = acl,user_xattr
+	enable_periodic_fsck = 0
+	blocksize = 4096
+	inode_size = 256
+	inode_ratio = 16384
+
+[fs_types]
+	ext4 = {
+		features = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
+	}
+"""
+
+
+def make_fs(m, devname, fstype, uuid):
+    """dev/<devname>: a real filesystem made by mkfs with a fixed UUID, cut
+    down to its first IMAGE_KEEP bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        img = os.path.join(tmp, "fs.img")
+        with open(img, "wb") as f:
+            f.truncate(IMAGE_SIZE)
+        if fstype == "ext4":
+            conf = os.path.join(tmp, "mke2fs.conf")
+            with open(conf, "w") as f:
+                f.write(MKE2FS_CONF)
+            env = dict(os.environ, MKE2FS_CONFIG=conf,
+                       E2FSPROGS_FAKE_TIME=FAKE_TIME)
+            seed = fixed_hex("hash" + uuid, 32)
+            seed = f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[16:20]}-{seed[20:]}"
+            run(tool("mkfs.ext4"), "-q", "-F", "-U", uuid,
+                "-E", f"root_owner=0:0,hash_seed={seed}", img, env=env)
+        elif fstype == "xfs":
+            run(tool("mkfs.xfs"), "-q", "-f", "-m", f"uuid={uuid}", img)
+        elif fstype == "vfat":
+            run(tool("mkfs.vfat"), "-F", "32", "--invariant",
+                "-i", uuid.replace("-", ""), img)
+        with open(img, "r+b") as f:
+            f.truncate(IMAGE_KEEP)
+        m.write(f"dev/{devname}", open(img, "rb").read())
+    check_image(m.path(f"dev/{devname}"), fstype, uuid)
+
+
+def check_image(path, fstype, uuid):
+    blkid = shutil.which("blkid") or shutil.which("blkid", path="/sbin:/usr/sbin")
+    if not blkid:
+        print("build-machines: blkid not found, images not checked", file=sys.stderr)
+        return
+    out = subprocess.run([blkid, "-p", "-o", "export", path], check=True,
+                         capture_output=True, text=True).stdout
+    got = dict(line.split("=", 1) for line in out.split())
+    if got.get("TYPE") != fstype or got.get("UUID", "").lower() != uuid.lower():
+        sys.exit(f"build-machines: blkid -p {path} says {got}")
+
+
+def mount_escape(s):
+    return (s.replace("\\", "\\134").replace(" ", "\\040")
+            .replace("\t", "\\011").replace("\n", "\\012"))
+
+
+NOEXEC = "rw,nosuid,nodev,noexec,relatime"
+
+
+def write_mountinfo(m, root, mounts, efi=True, cgroup="v2", devtmpfs="udev"):
+    """proc/self/mountinfo as systemd leaves it: the API filesystems the
+    initramfs mounted first (moved under /), then /, then the rest.
+    root and mounts: (mountpoint, majmin, fstype, source, superopts, opts)."""
+    early = [("/sys", "0:21", "sysfs", "sysfs", "rw", NOEXEC),
+             ("/proc", "0:22", "proc", "proc", "rw", NOEXEC),
+             ("/dev", "0:5", "devtmpfs", devtmpfs,
+              "rw,size=4096k,nr_inodes=1048576,mode=755,inode64",
+              "rw,nosuid,relatime"),
+             ("/dev/pts", "0:23", "devpts", "devpts",
+              "rw,gid=5,mode=620,ptmxmode=000", "rw,nosuid,noexec,relatime"),
+             ("/run", "0:24", "tmpfs", "tmpfs", "rw,size=6553600k,mode=755,inode64",
+              "rw,nosuid,nodev,noexec,relatime")]
+    api = [("/sys/kernel/security", "0:6", "securityfs", "securityfs", "rw", NOEXEC),
+           ("/dev/shm", "0:25", "tmpfs", "tmpfs", "rw,inode64", "rw,nosuid,nodev"),
+           ("/run/lock", "0:26", "tmpfs", "tmpfs", "rw,size=5120k,inode64",
+            "rw,nosuid,nodev,noexec,relatime")]
+    if cgroup == "v2":
+        api.append(("/sys/fs/cgroup", "0:27", "cgroup2", "cgroup2",
+                    "rw,nsdelegate,memory_recursiveprot", NOEXEC))
+    else:
+        api.append(("/sys/fs/cgroup", "0:27", "tmpfs", "tmpfs", "ro,mode=755",
+                    "ro,nosuid,nodev,noexec"))
+        for n, ctl in enumerate(["systemd", "cpu,cpuacct", "memory", "devices",
+                                 "pids", "cpuset", "blkio", "freezer"]):
+            opts = "rw,xattr,name=systemd" if ctl == "systemd" else "rw," + ctl
+            api.append((f"/sys/fs/cgroup/{ctl}", f"0:{40 + n}", "cgroup",
+                        "cgroup", opts, NOEXEC))
+    api.append(("/sys/fs/pstore", "0:28", "pstore", "pstore", "rw", NOEXEC))
+    if efi:
+        api.append(("/sys/firmware/efi/efivars", "0:29", "efivarfs", "efivarfs",
+                    "rw", NOEXEC))
+    api.append(("/sys/fs/bpf", "0:30", "bpf", "bpf", "rw,mode=700",
+                "rw,nosuid,nodev,noexec,relatime"))
+    rows = early + [root] + api + mounts
+    ids = {r[0]: 22 + i for i, r in enumerate(rows)}
+    lines, group = [], 1
+    for mnt, majmin, fstype, source, sopts, opts in rows:
+        if mnt == "/":
+            parent, shared = 1, 1
+        else:
+            up = max((p for p in ids if p != mnt and
+                      (p == "/" or mnt.startswith(p + "/"))), key=len)
+            group += 1
+            parent, shared = ids[up], group
+        lines.append(f"{ids[mnt]} {parent} {majmin} / {mount_escape(mnt)} "
+                     f"{opts} shared:{shared} - {fstype} {source} {sopts}\n")
+    m.write("proc/self/mountinfo", "".join(lines))
+
+
+def write_fstab(m, rows):
+    """etc/fstab from (spec, mountpoint, type, options, dump, pass) rows."""
+    m.write("etc/fstab", "".join(
+        f"{mount_escape(a):<40} {mount_escape(b):<15} {c:<7} {d:<15} {e} {f}\n"
+        for a, b, c, d, e, f in rows))
+
+
+EXT4_ROOT = "rw,errors=remount-ro"
+XFS_OPTS = "rw,seclabel,attr2,inode64,logbufs=8,logbsize=32k,noquota"
+VFAT_DEB = ("rw,fmask=0077,dmask=0077,codepage=437,iocharset=iso8859-1,"
+            "shortname=mixed,errors=remount-ro")
+VFAT_RH = ("rw,fmask=0077,dmask=0077,codepage=437,iocharset=ascii,"
+           "shortname=winnt,errors=remount-ro")
+
+
+# ---------------------------------------------------------------------------
+# Kernel modules: small ELF relocatable objects with a real .modinfo
+
+EM = {"x86_64": 62, "aarch64": 183}
+
+
+def der(tag, body):
+    n = len(body)
+    size = bytes([n]) if n < 0x80 else \
+        bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + size + body
+
+
+def der_seq(*parts):
+    return der(0x30, b"".join(parts))
+
+
+def der_oid(dotted):
+    p = [int(x) for x in dotted.split(".")]
+    out = bytes([40 * p[0] + p[1]])
+    for v in p[2:]:
+        enc = [v & 0x7f]
+        v >>= 7
+        while v:
+            enc.append(0x80 | (v & 0x7f))
+            v >>= 7
+        out += bytes(reversed(enc))
+    return der(0x06, out)
+
+
+def module_signature(data, signer, hashalgo, key_seed):
+    """An appended module signature as sign-file writes it: a PKCS#7
+    SignedData naming the signer (its CN) and key serial, then
+    struct module_signature and the magic string.  The signature bytes are
+    stand-ins; kmod reads signer, key id and hash algorithm from it."""
+    hoid = {"sha256": "2.16.840.1.101.3.4.2.1", "sha512": "2.16.840.1.101.3.4.2.3"}
+    alg = der_seq(der_oid(hoid[hashalgo]), b"\x05\x00")
+    serial = bytes.fromhex("4d" + fixed_hex("key" + key_seed, 38))
+    issuer = der_seq(der(0x31, der_seq(der_oid("2.5.4.3"), der(0x0c, signer.encode()))))
+    fake = hashlib.shake_256(data).digest(512)
+    signer_info = der_seq(der(0x02, b"\x01"), der_seq(issuer, der(0x02, serial)), alg,
+                          der_seq(der_oid("1.2.840.113549.1.1.1"), b"\x05\x00"),
+                          der(0x04, fake[:256 if hashalgo == "sha256" else 512]))
+    signed = der_seq(der(0x02, b"\x01"), der(0x31, alg),
+                     der_seq(der_oid("1.2.840.113549.1.7.1")), der(0x31, signer_info))
+    pkcs7 = der_seq(der_oid("1.2.840.113549.1.7.2"), der(0xa0, signed))
+    return pkcs7 + struct.pack(">BBBBB3xI", 0, 0, 2, 0, 0, len(pkcs7)) + \
+        b"~Module signature appended~\n"
+
+
+def elf_module(arch, modinfo, exports=(), imports=()):
+    """ELF64 little-endian ET_REL with .modinfo, __ksymtab_strings (the
+    symbols it exports) and .symtab/.strtab (undefined symbols it uses),
+    which is what depmod reads to work out modules.dep."""
+    sections = [(".modinfo", 1, 2, b"".join(f"{k}={v}".encode() + b"\0"
+                                            for k, v in modinfo), 0, 0, 0)]
+    if exports:
+        sections.append(("__ksymtab_strings", 1, 2,
+                         b"".join(s.encode() + b"\0" for s in exports), 0, 0, 0))
+    strtab, syms = b"\0", b"\0" * 24
+    for s in imports:
+        syms += struct.pack("<IBBHQQ", len(strtab), 0x10, 0, 0, 0, 0)
+        strtab += s.encode() + b"\0"
+    symtab_index = len(sections) + 1
+    sections.append((".symtab", 2, 0, syms, symtab_index + 1, 1, 24))
+    sections.append((".strtab", 3, 0, strtab, 0, 0, 0))
+    names = b"\0"
+    name_off = []
+    for s in sections + [(".shstrtab",)]:
+        name_off.append(len(names))
+        names += s[0].encode() + b"\0"
+    sections.append((".shstrtab", 3, 0, names, 0, 0, 0))
+    body, offsets = bytearray(64), []
+    for s in sections:
+        body += b"\0" * (-len(body) % 8)
+        offsets.append(len(body))
+        body += s[3]
+    body += b"\0" * (-len(body) % 8)
+    shoff = len(body)
+    body[:64] = (b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8 +
+                 struct.pack("<HHIQQQIHHHHHH", 1, EM[arch], 1, 0, 0, shoff, 0,
+                             64, 0, 0, 64, len(sections) + 1, len(sections)))
+    body += b"\0" * 64
+    for s, off, noff in zip(sections, offsets, name_off):
+        _, typ, flags, data, link, info, entsize = s
+        body += struct.pack("<IIQQQQIIQQ", noff, typ, flags, 0, off, len(data),
+                            link, info, 8 if typ == 2 else 1, entsize)
+    return bytes(body)
+
+
+Mod = namedtuple("Mod", "path license description aliases exports deps size")
+
+# In-tree modules: where they live under lib/modules/<kver>/, what they
+# export and which other modules they use.
+INTREE = {
+    "drm": Mod("kernel/drivers/gpu/drm/drm.ko", "GPL and additional rights",
+               "DRM shared core routines", [], ["drm_dev_register"], [], 622592),
+    "drm_kms_helper": Mod("kernel/drivers/gpu/drm/drm_kms_helper.ko",
+                          "GPL and additional rights", "DRM KMS helper", [],
+                          ["drm_atomic_helper_commit"], ["drm"], 311296),
+    "ttm": Mod("kernel/drivers/gpu/drm/ttm/ttm.ko", "GPL and additional rights",
+               "TTM memory manager subsystem (for DRM device)", [],
+               ["ttm_bo_init_reserved"], ["drm"], 86016),
+    "drm_ttm_helper": Mod("kernel/drivers/gpu/drm/drm_ttm_helper.ko", "GPL",
+                          "DRM gem ttm helpers", [], ["drm_gem_ttm_mmap"],
+                          ["ttm", "drm"], 16384),
+    "nouveau": Mod("kernel/drivers/gpu/drm/nouveau/nouveau.ko",
+                   "GPL and additional rights", "nVidia Riva/TNT/GeForce/Quadro/Tesla/Tegra K1+",
+                   ["pci:v000010DEd*sv*sd*bc03sc*i*", "pci:v000012D2d*sv*sd*bc03sc*i*"],
+                   [], ["drm", "drm_kms_helper", "ttm", "drm_ttm_helper"], 2318336),
+    "ast": Mod("kernel/drivers/gpu/drm/ast/ast.ko", "GPL and additional rights",
+               "AST", ["pci:v00001A03d00002000sv*sd*bc03sc*i*",
+                       "pci:v00001A03d00002010sv*sd*bc03sc*i*"],
+               [], ["drm", "drm_kms_helper"], 61440),
+    "hibmc_drm": Mod("kernel/drivers/gpu/drm/hisilicon/hibmc/hibmc-drm.ko", "GPL v2",
+                     "DRM Driver for Hisilicon Hibmc",
+                     ["pci:v000019E5d00001711sv*sd*bc*sc*i*"], [],
+                     ["drm", "drm_kms_helper"], 53248),
+    "ib_core": Mod("kernel/drivers/infiniband/core/ib_core.ko", "Dual BSD/GPL",
+                   "core kernel InfiniBand API", [],
+                   ["ib_register_device", "ib_register_peer_memory_client"], [], 442368),
+    "ib_uverbs": Mod("kernel/drivers/infiniband/core/ib_uverbs.ko", "Dual BSD/GPL",
+                     "InfiniBand userspace verbs access", [],
+                     ["uverbs_destroy_def_handler"], ["ib_core"], 167936),
+    "mlx5_core": Mod("kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core.ko",
+                     "Dual BSD/GPL", "Mellanox 5th generation network adapters "
+                     "(ConnectX series) core driver",
+                     ["pci:v000015B3d0000101Bsv*sd*bc*sc*i*",
+                      "pci:v000015B3d0000101Dsv*sd*bc*sc*i*",
+                      "pci:v000015B3d00001021sv*sd*bc*sc*i*",
+                      "pci:v000015B3d00001023sv*sd*bc*sc*i*"],
+                     ["mlx5_core_create_mkey"], [], 2097152),
+    "mlx5_ib": Mod("kernel/drivers/infiniband/hw/mlx5/mlx5_ib.ko", "Dual BSD/GPL",
+                   "Mellanox 5th generation network adapters (ConnectX series) IB driver",
+                   ["auxiliary:mlx5_core.rdma"], [],
+                   ["mlx5_core", "ib_core", "ib_uverbs"], 458752),
+    "nvme_core": Mod("kernel/drivers/nvme/host/nvme-core.ko", "GPL", "", [],
+                     ["nvme_init_ctrl"], [], 196608),
+    "nvme": Mod("kernel/drivers/nvme/host/nvme.ko", "GPL", "",
+                ["pci:v*d*sv*sd*bc01sc08i02*"], [], ["nvme_core"], 57344),
+    "libahci": Mod("kernel/drivers/ata/libahci.ko", "GPL",
+                   "Common AHCI SATA low-level routines", [], ["ahci_ops"], [], 49152),
+    "ahci": Mod("kernel/drivers/ata/ahci.ko", "GPL", "AHCI SATA low-level driver",
+                ["pci:v*d*sv*sd*bc01sc06i01*"], [], ["libahci"], 49152),
+    "megaraid_sas": Mod("kernel/drivers/scsi/megaraid/megaraid_sas.ko", "GPL",
+                        "Broadcom MegaRAID SAS Driver",
+                        ["pci:v00001000d00000016sv*sd*bc*sc*i*"], [], [], 188416),
+    "i40e": Mod("kernel/drivers/net/ethernet/intel/i40e/i40e.ko", "GPL v2",
+                "Intel(R) Ethernet Connection XL710 Network Driver",
+                ["pci:v00008086d00001572sv*sd*bc*sc*i*"], [], [], 532480),
+    "igb": Mod("kernel/drivers/net/ethernet/intel/igb/igb.ko", "GPL v2",
+               "Intel(R) Gigabit Ethernet Network Driver",
+               ["pci:v00008086d00001533sv*sd*bc*sc*i*"], [], [], 290816),
+    "md_mod": Mod("kernel/drivers/md/md-mod.ko", "GPL", "",
+                  ["block-major-9-*", "md"], ["md_register_thread"], [], 192512),
+    "raid1": Mod("kernel/drivers/md/raid1.ko", "GPL", "RAID1 (mirroring) personality for MD",
+                 ["md-level-1", "md-raid1", "md-personality-3"], [], ["md_mod"], 57344),
+    "dm_mod": Mod("kernel/drivers/md/dm-mod.ko", "GPL", "device-mapper driver",
+                  ["devname:mapper/control", "char-major-10-236"],
+                  ["dm_register_target"], [], 184320),
+}
+
+NV_MODULES = {  # file name -> (module name, exports, deps, size)
+    "nvidia.ko": ("nvidia", ["nvidia_get_rm_ops", "nvUvmInterfaceRegisterGpu",
+                             "nvidia_p2p_get_pages"], [], None),
+    "nvidia-uvm.ko": ("nvidia_uvm", [], ["nvidia"], 1531904),
+    "nvidia-modeset.ko": ("nvidia_modeset", ["nvKmsKapiGetFunctionsTable"],
+                          ["nvidia"], 1314816),
+    "nvidia-drm.ko": ("nvidia_drm", [], ["nvidia_modeset", "drm", "drm_kms_helper"],
+                      94208),
+    "nvidia-peermem.ko": ("nvidia_peermem", [], ["nvidia", "ib_core"], 16384),
+}
+
+Driver = namedtuple("Driver", "version open build date gcc")
+
+
+class Kernel:
+    """One installed kernel.  distro: ubuntu, debian, rocky or openeuler."""
+
+    def __init__(self, kver, distro, pkgver, cc, gcc, preempt_dynamic,
+                 sig_hash="sha256", signer="Build time autogenerated kernel key",
+                 page_64k=False, io_uring=True, xz=False, title=None,
+                 flavour=None, flavour_src=""):
+        self.kver, self.distro, self.pkgver = kver, distro, pkgver
+        self.cc, self.gcc, self.preempt = cc, gcc, preempt_dynamic
+        self.sig_hash, self.signer = sig_hash, signer
+        self.page_64k, self.io_uring, self.xz = page_64k, io_uring, xz
+        self.title = title          # release the kernel came with (BLS/GRUB)
+        self.flavour, self.flavour_src = flavour, flavour_src   # Ubuntu packages
+        self.order = []             # modules.order
+
+    @property
+    def rpm(self):
+        return self.distro in ("rocky", "openeuler")
+
+    def vermagic(self, arch):
+        return (f"{self.kver} SMP {'preempt ' if self.preempt else ''}"
+                f"mod_unload modversions {'aarch64' if arch == 'aarch64' else ''}")
+
+
+def srcversion(name, version):
+    return fixed_hex(f"src{name}{version}", 23).upper()
+
+
+def add_module(m, k, name, relpath, info, exports, deps, signer, sig_hash):
+    """Write one module file for kernel k and remember it for modules.order.
+    deps name the modules whose exported symbols this one uses."""
+    imports = [module_facts(d)[0][0] for d in deps]
+    info = info + [("depends", ",".join(deps))] + \
+        [("retpoline", "Y")] * (m.arch == "x86_64") + \
+        [("name", name), ("vermagic", k.vermagic(m.arch))]
+    data = elf_module(m.arch, info, exports, imports)
+    if signer:
+        # The distribution's build key is made per kernel build; a MOK is one key.
+        seed = signer + (k.kver if signer == k.signer else "")
+        data += module_signature(data, signer, sig_hash, seed)
+    if k.xz and relpath.startswith("kernel/"):
+        data = lzma.compress(data, check=lzma.CHECK_CRC32)
+        relpath += ".xz"
+    m.write(f"usr/lib/modules/{k.kver}/{relpath}", data)
+    k.order.append(relpath)
+
+
+NV_NAMES = [v[0] for v in NV_MODULES.values()]
+
+
+def module_facts(name):
+    """(exports, deps, size) of a module, in-tree or NVIDIA."""
+    if name in INTREE:
+        return INTREE[name].exports, INTREE[name].deps, INTREE[name].size
+    _, exports, deps, size = next(v for v in NV_MODULES.values() if v[0] == name)
+    return exports, deps, size or 0
+
+
+def install_intree(m, k, names):
+    for name in names:
+        mod = INTREE[name]
+        info = [("description", mod.description)] * bool(mod.description) + \
+            [("license", mod.license)] + [("alias", a) for a in mod.aliases]
+        add_module(m, k, name, mod.path, info, mod.exports, mod.deps,
+                   k.signer, k.sig_hash)
+
+
+def install_nvidia(m, k, subdir, drv, signer=None, sig_hash="sha512"):
+    """The five NVIDIA modules for kernel k in lib/modules/<kver>/<subdir>."""
+    lic = "Dual MIT/GPL" if drv.open else "NVIDIA"
+    for fname, (name, exports, deps, _) in NV_MODULES.items():
+        info = [("version", drv.version), ("supported", "external"), ("license", lic)]
+        if name == "nvidia":
+            info += [("firmware", f"nvidia/{drv.version}/gsp_ga10x.bin"),
+                     ("firmware", f"nvidia/{drv.version}/gsp_tu10x.bin")]
+        info += [("description", "NVIDIA kernel module"),
+                 ("srcversion", srcversion(name, drv.version))]
+        if name == "nvidia":
+            info += [("alias", "char-major-195-*"),
+                     ("alias", "pci:v000010DEd*sv*sd*bc06sc80i00*"),
+                     ("alias", "pci:v000010DEd*sv*sd*bc03sc02i00*"),
+                     ("alias", "pci:v000010DEd*sv*sd*bc03sc00i00*"),
+                     ("parmtype", "NVreg_EnableGpuFirmware:int")]
+            if drv.open:
+                info.append(("parmtype", "NVreg_OpenRmEnableUnsupportedGpus:int"))
+        add_module(m, k, name, f"{subdir}/{fname}", info, exports, deps,
+                   signer, sig_hash)
+
+
+KCONFIG = """#
+# Automatically generated file; DO NOT EDIT.
+# Linux/{karch} {kver} Kernel Configuration
+#
+CONFIG_CC_VERSION_TEXT="{cc}"
+CONFIG_CC_IS_GCC=y
+CONFIG_GCC_VERSION={gcc}
+
+#
+# General setup
+#
+CONFIG_INIT_ENV_ARG_LIMIT=32
+# CONFIG_COMPILE_TEST is not set
+CONFIG_LOCALVERSION=""
+# CONFIG_LOCALVERSION_AUTO is not set
+CONFIG_DEFAULT_HOSTNAME="(none)"
+CONFIG_SYSVIPC=y
+CONFIG_AUDIT=y
+{preempt}# CONFIG_PREEMPT_RT is not set
+CONFIG_CGROUPS=y
+CONFIG_MEMCG=y
+CONFIG_CGROUP_SCHED=y
+CONFIG_CGROUP_PIDS=y
+CONFIG_CGROUP_DEVICE=y
+CONFIG_CGROUP_BPF=y
+CONFIG_NAMESPACES=y
+CONFIG_BPF_SYSCALL=y
+{io_uring}CONFIG_SMP=y
+{arch}CONFIG_NUMA=y
+CONFIG_MODULES=y
+CONFIG_MODULE_UNLOAD=y
+CONFIG_MODVERSIONS=y
+CONFIG_MODULE_SIG=y
+# CONFIG_MODULE_SIG_FORCE is not set
+CONFIG_MODULE_SIG_ALL=y
+CONFIG_MODULE_SIG_{HASH}=y
+CONFIG_MODULE_SIG_HASH="{hash}"
+{compress}CONFIG_SECURITY_LOCKDOWN_LSM=y
+CONFIG_LOCK_DOWN_KERNEL_FORCE_NONE=y
+CONFIG_ZONE_DEVICE=y
+CONFIG_MMU_NOTIFIER=y
+CONFIG_HMM_MIRROR=y
+CONFIG_DEVICE_PRIVATE=y
+CONFIG_TRANSPARENT_HUGEPAGE=y
+CONFIG_PCI=y
+CONFIG_PCI_IOV=y
+CONFIG_PCI_P2PDMA=y
+CONFIG_EFI=y
+CONFIG_EFIVAR_FS=y
+CONFIG_BLK_DEV_NVME=m
+CONFIG_NVME_MULTIPATH=y
+CONFIG_DRM=m
+CONFIG_DRM_NOUVEAU=m
+CONFIG_DRM_AST=m
+CONFIG_INFINIBAND=m
+CONFIG_MLX5_CORE=m
+CONFIG_MLX5_INFINIBAND=m
+CONFIG_VFIO=m
+CONFIG_VFIO_PCI=m
+"""
+
+
+def kernel_config(m, k):
+    if k.preempt:
+        preempt = ("CONFIG_PREEMPT_BUILD=y\nCONFIG_PREEMPT_VOLUNTARY=y\n"
+                   "# CONFIG_PREEMPT is not set\nCONFIG_PREEMPT_COUNT=y\n"
+                   "CONFIG_PREEMPTION=y\nCONFIG_PREEMPT_DYNAMIC=y\n")
+    else:
+        preempt = ("# CONFIG_PREEMPT_NONE is not set\nCONFIG_PREEMPT_VOLUNTARY=y\n"
+                   "# CONFIG_PREEMPT is not set\n")
+    if m.arch == "x86_64":
+        arch = "CONFIG_X86_64=y\nCONFIG_NR_CPUS=8192\nCONFIG_X86_X2APIC=y\n"
+    elif k.page_64k:
+        arch = ("CONFIG_ARM64=y\nCONFIG_NR_CPUS=4096\n# CONFIG_ARM64_4K_PAGES is not set\n"
+                "# CONFIG_ARM64_16K_PAGES is not set\nCONFIG_ARM64_64K_PAGES=y\n"
+                "CONFIG_ARM64_VA_BITS_52=y\nCONFIG_ARM64_PAGE_SHIFT=16\n")
+    else:
+        arch = ("CONFIG_ARM64=y\nCONFIG_NR_CPUS=4096\nCONFIG_ARM64_4K_PAGES=y\n"
+                "# CONFIG_ARM64_16K_PAGES is not set\n# CONFIG_ARM64_64K_PAGES is not set\n"
+                "CONFIG_ARM64_VA_BITS_48=y\nCONFIG_ARM64_PAGE_SHIFT=12\n")
+    return KCONFIG.format(
+        karch="x86" if m.arch == "x86_64" else "arm64", kver=k.kver, cc=k.cc,
+        gcc=k.gcc, preempt=preempt, arch=arch, hash=k.sig_hash,
+        HASH=k.sig_hash.upper(),
+        io_uring="CONFIG_IO_URING=y\n" if k.io_uring else "# CONFIG_IO_URING is not set\n",
+        compress="CONFIG_MODULE_COMPRESS_XZ=y\n" if k.xz else
+        "CONFIG_MODULE_COMPRESS_NONE=y\n")
+
+
+def placeholder(kind, kver):
+    if kind == "vmlinuz":
+        return b"MZ\0\0" + f"\nplaceholder kernel image {kver}\n".encode()
+    return f"070701placeholder initramfs {kver}\n".encode()
+
+
+def make_kernel(m, k, modules):
+    """Install kernel k the way its distribution's package does."""
+    m.kernels.append(k)
+    cfg = kernel_config(m, k)
+    smap = ("0000000000000000 D __per_cpu_start\n"
+            f"{'ffffffff81000000' if m.arch == 'x86_64' else 'ffff800080000000'} T _text\n")
+    m.write(f"boot/vmlinuz-{k.kver}", placeholder("vmlinuz", k.kver))
+    m.write(f"boot/config-{k.kver}", cfg)
+    m.write(f"boot/System.map-{k.kver}", smap)
+    if k.rpm:
+        m.write(f"boot/initramfs-{k.kver}.img", placeholder("initrd", k.kver))
+        mdir = f"usr/lib/modules/{k.kver}"
+        m.write(f"{mdir}/vmlinuz", placeholder("vmlinuz", k.kver))
+        m.write(f"{mdir}/config", cfg)
+        m.write(f"{mdir}/System.map", smap)
+    else:
+        m.write(f"boot/initrd.img-{k.kver}", placeholder("initrd", k.kver))
+    install_intree(m, k, modules)
+
+
+def finish_kernels(m):
+    """modules.order/builtin for each kernel, then the real depmod."""
+    depmod_d = m.path("etc/depmod.d")
+    with tempfile.TemporaryDirectory() as empty:
+        for k in m.kernels:
+            mdir = f"usr/lib/modules/{k.kver}"
+            m.write(f"{mdir}/modules.order", "".join(p + "\n" for p in k.order))
+            m.write(f"{mdir}/modules.builtin",
+                    "kernel/drivers/block/loop.ko\nkernel/fs/ext4/ext4.ko\n"
+                    "kernel/drivers/pci/pcieportdrv.ko\n")
+            m.write(f"{mdir}/modules.builtin.modinfo",
+                    b"loop.license=GPL\0ext4.license=GPL\0"
+                    b"ext4.description=Fourth Extended Filesystem\0")
+            conf = depmod_d if os.path.isdir(depmod_d) else empty
+            run(tool("depmod"), "-C", conf, "-b", m.root, k.kver)
+            if k.distro in ("ubuntu", "debian"):
+                deb_kernel_package(m, k)
+
+
+def deb_kernel_package(m, k):
+    """The kernel's dpkg file lists and status stanzas: Ubuntu splits image
+    and modules, Debian ships both in linux-image-<kver>."""
+    image = [f"/boot/vmlinuz-{k.kver}"]
+    mods = [f"/boot/System.map-{k.kver}", f"/boot/config-{k.kver}"] + \
+        [f"/lib/modules/{k.kver}/{p}" for p in k.order if p.startswith("kernel/")
+         and "nvidia" not in p]
+    arch = "amd64" if m.arch == "x86_64" else "arm64"
+    if k.distro == "debian":
+        pkgs = [(f"linux-image-{k.kver}", image + mods, "linux-signed-amd64",
+                 "Linux 6.1 for 64-bit PCs (signed)")]
+        maint = "Debian Kernel Team <debian-kernel@lists.debian.org>"
+    else:
+        pkgs = [(f"linux-image-{k.kver}", image, "linux-signed" + k.flavour_src,
+                 f"Signed kernel image {k.flavour}"),
+                (f"linux-modules-{k.kver}", mods, "linux" + k.flavour_src,
+                 f"Linux kernel extra modules for version {k.kver.split('-')[0]}")]
+        maint = "Ubuntu Kernel Team <kernel-team@lists.ubuntu.com>"
+    for name, paths, src, desc in pkgs:
+        dirs = set()
+        for p in paths:
+            while p.count("/") > 1:
+                p = os.path.dirname(p)
+                dirs.add(p)
+        m.write(f"var/lib/dpkg/info/{name}.list",
+                "".join(p + "\n" for p in ["/."] + sorted(dirs) + paths +
+                        [f"/usr/share/doc/{name}"]))
+        dpkg_package(m, name, k.pkgver, arch, src, desc, "kernel", maint)
+
+
+UBUNTU_MAINT = "Ubuntu Core Developers <ubuntu-devel-discuss@lists.ubuntu.com>"
+CUDA_MAINT = "cudatools <cudatools@nvidia.com>"
+
+
+def dpkg_package(m, name, version, arch, source=None, desc=None, section="utils",
+                 maint=CUDA_MAINT):
+    m.dpkg.append((name, f"Package: {name}\nStatus: install ok installed\n"
+                   f"Priority: optional\nSection: {section}\n"
+                   f"Maintainer: {maint}\nArchitecture: {arch}\n" +
+                   (f"Source: {source}\n" if source else "") +
+                   f"Version: {version}\n"
+                   f"Description: {desc or name}\n"))
+
+
+def write_dpkg_status(m):
+    m.write("var/lib/dpkg/status", "\n".join(s for _, s in sorted(m.dpkg)))
+
+
+# ---------------------------------------------------------------------------
+# Loaded modules: proc/modules and sys/module
+
+def load_modules(m, k, names, taint=None, extra_refs=None, sizes=None):
+    """Modules loaded now in kernel k, newest first (proc/modules order).
+    "Used by" comes from the module dependencies."""
+    sizes = dict((n, module_facts(n)[2]) for n in names) | (sizes or {})
+    deps = {n: module_facts(n)[1] for n in names}
+    base = 0xffffffffc0000000 if m.arch == "x86_64" else 0xffff800001000000
+    addr, lines = {}, []
+    for name in reversed(names):
+        addr[name] = base
+        base += (sizes[name] + 0xfff) & ~0xfff
+    for name in names:
+        users = [u for u in names if name in deps[u]]
+        refs = len(users) + (extra_refs or {}).get(name, 0)
+        t = (taint or {}).get(name, "")
+        size = sizes[name]
+        lines.append(f"{name} {size} {refs} {','.join(users) + ',' if users else '-'} "
+                     f"Live 0x{addr[name]:016x}{' (' + t + ')' if t else ''}\n")
+        sm = f"sys/module/{name}"
+        m.sysfs(f"{sm}/initstate", "live")
+        m.sysfs(f"{sm}/refcnt", refs)
+        m.sysfs(f"{sm}/coresize", size)
+        m.sysfs(f"{sm}/taint", t)
+    m.loaded = lines
+    m.write("proc/modules", "".join(lines))
+
+
+def nvidia_loaded(m, drv):
+    """proc/driver/nvidia/version and sys/module/<nvidia*>/version for the
+    running driver, and per-GPU information files."""
+    arch = "x86_64" if m.arch == "x86_64" else "aarch64"
+    if drv.open:
+        head = (f"NVRM version: NVIDIA UNIX Open Kernel Module for {arch}  "
+                f"{drv.version}  Release Build  ({drv.build})  {drv.date}\n")
+    else:
+        head = f"NVRM version: NVIDIA UNIX {arch} Kernel Module  {drv.version}  {drv.date}\n"
+    m.write("proc/driver/nvidia/version", head + f"GCC version:  {drv.gcc} \n")
+    for line in m.loaded:
+        name = line.split()[0]
+        if name.startswith("nvidia"):
+            m.sysfs(f"sys/module/{name}/version", drv.version)
+            m.sysfs(f"sys/module/{name}/srcversion", srcversion(name, drv.version))
+    minor = 0
+    for bdf, path in sorted(m.bound.get("nvidia", [])):
+        dev = int(open(m.path(f"{path}/device")).read(), 16)
+        uuid = fixed_hex("gpu" + bdf + m.name, 32)
+        m.write(f"proc/driver/nvidia/gpus/{bdf}/information",
+                f"Model: \t\t {GPU_NAMES[dev]}\n"
+                f"IRQ:   \t\t {180 + minor}\n"
+                f"GPU UUID: \t GPU-{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-"
+                f"{uuid[16:20]}-{uuid[20:]}\n"
+                "Video BIOS: \t 96.00.99.00.01\n"
+                "Bus Type: \t PCIe\n"
+                "DMA Size: \t 52 bits\n"
+                "DMA Mask: \t 0xfffffffffffff\n"
+                f"Bus Location: \t {bdf}\n"
+                f"Device Minor: \t {minor}\n"
+                "GPU Excluded:\t No\n")
+        minor += 1
+
+
+# ---------------------------------------------------------------------------
+# Firmware, boot loader, OS identity, NVIDIA user space
+
+
+def make_efi(m, secure_boot):
+    """secure_boot: True/False, or None for firmware that has no SecureBoot
+    variable at all."""
+    m.sysfs("sys/firmware/efi/fw_platform_size", 64)
+    v = "sys/firmware/efi/efivars"
+    m.write(f"{v}/BootCurrent-{EFI_GLOBAL}", b"\x06\0\0\0\x01\0")
+    m.write(f"{v}/BootOrder-{EFI_GLOBAL}", b"\x07\0\0\0\x01\0\x00\0\x02\0")
+    if secure_boot is not None:
+        m.write(f"{v}/SecureBoot-{EFI_GLOBAL}", b"\x06\0\0\0" + bytes([secure_boot]))
+        m.write(f"{v}/SetupMode-{EFI_GLOBAL}", b"\x06\0\0\0\0")
+
+
+def grubenv(lines, rh=False):
+    text = "# GRUB Environment Block\n"
+    if rh:
+        text += "# WARNING: Do not edit this file by tools other than grub-editenv!!!\n"
+    text += "".join(line + "\n" for line in lines)
+    assert len(text) <= 1024
+    return text + "#" * (1024 - len(text))
+
+
+GRUB_HEAD = """#
+# DO NOT EDIT THIS FILE
+#
+# It is automatically generated by {mkconfig} using templates
+# from /etc/grub.d and settings from /etc/default/grub
+#
+
+### BEGIN /etc/grub.d/00_header ###
+{load_env}if [ "${{next_entry}}" ] ; then
+   set default="${{next_entry}}"
+   set next_entry=
+   save_env next_entry
+   set boot_once=true
+else
+   set default="{default}"
+fi
+
+if [ x"${{feature_menuentry_id}}" = xy ]; then
+  menuentry_id_option="--id"
+else
+  menuentry_id_option=""
+fi
+
+export menuentry_id_option
+
+if [ "${{prev_saved_entry}}" ]; then
+  set saved_entry="${{prev_saved_entry}}"
+  save_env saved_entry
+  set prev_saved_entry=
+  save_env prev_saved_entry
+  set boot_once=true
+fi
+
+function savedefault {{
+  if [ -z "${{boot_once}}" ]; then
+    saved_entry="${{chosen}}"
+    save_env saved_entry
+  fi
+}}
+
+function load_video {{
+  if [ x$feature_all_video_module = xy ]; then
+    insmod all_video
+  else
+    insmod efi_gop
+    insmod efi_uga
+    insmod ieee1275_fb
+    insmod vbe
+    insmod vga
+    insmod video_bochs
+    insmod video_cirrus
+  fi
+}}
+
+terminal_output console
+set timeout_style=menu
+set timeout=5
+### END /etc/grub.d/00_header ###
+"""
+
+GRUB_LOAD_ENV = """if [ -s $prefix/grubenv ]; then
+  set have_grubenv=true
+  load_env
+fi
+"""
+GRUB_LOAD_ENV_RH = """set pager=1
+
+if [ -f ${config_directory}/grubenv ]; then
+  load_env -f ${config_directory}/grubenv
+elif [ -s $prefix/grubenv ]; then
+  load_env
+fi
+"""
+
+
+def grub_debian(m, os_name, cls, root_uuid, root_arg, cmdline, search,
+                platform, saved=None):
+    """boot/grub/grub.cfg + grubenv as update-grub writes them (GRUB_DEFAULT=saved
+    when saved names the kernel of saved_entry), and the ESP stub on EFI."""
+    kernels = sorted(m.kernels, reverse=True, key=lambda k: [
+        (0, int(x)) if x.isdigit() else (1, x) for x in k.kver.replace("-", ".").split(".")])
+    adv = f"gnulinux-advanced-{root_uuid}"
+    out = [GRUB_HEAD.format(mkconfig="grub-mkconfig", load_env=GRUB_LOAD_ENV,
+                            default="${saved_entry}" if saved else "0"),
+           "### BEGIN /etc/grub.d/10_linux ###\n"]
+    recordfail = "\trecordfail\n" if cls == "ubuntu" else ""
+
+    def entry(title, eid, kver, extra, indent):
+        body = (f"menuentry '{title}' --class {cls} --class gnu-linux --class gnu "
+                f"--class os $menuentry_id_option '{eid}' {{\n{recordfail}"
+                "\tload_video\n\tinsmod gzio\n"
+                "\tif [ x$grub_platform = xxen ]; then insmod xzio; insmod lzopio; fi\n"
+                f"{search}"
+                f"\techo\t'Loading Linux {kver} ...'\n"
+                f"\tlinux\t/boot/vmlinuz-{kver} root={root_arg} ro {extra}\n"
+                "\techo\t'Loading initial ramdisk ...'\n"
+                f"\tinitrd\t/boot/initrd.img-{kver}\n}}\n")
+        return "".join(indent + line + "\n" for line in body.splitlines())
+
+    out.append(entry(os_name, f"gnulinux-simple-{root_uuid}", kernels[0].kver, cmdline, ""))
+    out.append(f"submenu 'Advanced options for {os_name}' $menuentry_id_option '{adv}' {{\n")
+    for k in kernels:
+        out.append(entry(f"{os_name}, with Linux {k.kver}",
+                         f"gnulinux-{k.kver}-advanced-{root_uuid}", k.kver, cmdline, "\t"))
+        out.append(entry(f"{os_name}, with Linux {k.kver} (recovery mode)",
+                         f"gnulinux-{k.kver}-recovery-{root_uuid}", k.kver,
+                         "recovery nomodeset dis_ucode_ldr" if cls == "ubuntu"
+                         else "single dis_ucode_ldr", "\t"))
+    out.append("}\n### END /etc/grub.d/10_linux ###\n")
+    m.write("boot/grub/grub.cfg", "".join(out))
+    env = [f"saved_entry={adv}>gnulinux-{saved}-advanced-{root_uuid}"] if saved else []
+    m.write("boot/grub/grubenv", grubenv(env))
+    m.write(f"boot/grub/{platform}/normal.mod", b"\x7fELF placeholder grub module\n")
+    if platform != "i386-pc":
+        m.write(f"boot/efi/EFI/{cls}/grub.cfg",
+                f"search.fs_uuid {root_uuid} root\nset prefix=($root)'/boot/grub'\n"
+                "configfile $prefix/grub.cfg\n")
+
+
+def bls_rocky(m, boot_uuid, options, stamps):
+    """Rocky 9: BLS entries, grub2.cfg with blscfg, grubenv, ESP stub."""
+    mid = m.machine_id
+    for k in m.kernels:
+        m.write(f"boot/loader/entries/{mid}-{k.kver}.conf",
+                f"title Rocky Linux ({k.kver}) {k.title}\n"
+                f"version {k.kver}\n"
+                f"linux /vmlinuz-{k.kver}\n"
+                f"initrd /initramfs-{k.kver}.img $tuned_initrd\n"
+                f"options {options} $tuned_params\n"
+                f"id rocky-{stamps[k.kver]}-{k.kver}\n"
+                "grub_users $grub_users\n"
+                "grub_arg --unrestricted\n"
+                "grub_class rocky\n")
+    search = (f"insmod part_gpt\ninsmod xfs\n"
+              f"search --no-floppy --fs-uuid --set=root {boot_uuid}\n")
+    m.write("boot/grub2/grub.cfg",
+            GRUB_HEAD.format(mkconfig="grub2-mkconfig", load_env=GRUB_LOAD_ENV_RH,
+                             default="${saved_entry}") +
+            "### BEGIN /etc/grub.d/10_linux ###\n" + search +
+            search.replace("--set=root", "--set=boot") +
+            "\n# This section was generated by a script. Do not modify the generated "
+            "file - all changes\n# will be lost the next time file is regenerated. "
+            "Instead edit the BootLoaderSpec files.\n#\n"
+            "# The blscfg command parses the BootLoaderSpec files stored in "
+            "/boot/loader/entries and\n# populates the boot menu.\n"
+            "if [ -z \"${kernelopts}\" ]; then\n"
+            f"  set kernelopts=\"{options} \"\nfi\n\n"
+            "insmod blscfg\nblscfg\n### END /etc/grub.d/10_linux ###\n")
+    m.write("boot/grub2/grubenv", grubenv(
+        [f"saved_entry={mid}-{m.running.kver}", "menu_auto_hide=1",
+         "boot_success=0", "boot_indeterminate=0"], rh=True))
+    m.write("boot/efi/EFI/rocky/grub.cfg",
+            f"search --no-floppy --fs-uuid --set=dev {boot_uuid}\n"
+            "set prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n")
+
+
+def oe_title(k):
+    return f"openEuler ({k.kver}) {k.title}"
+
+
+def grub_openeuler(m, boot_uuid, root_uuid, options):
+    """openEuler on UEFI: the whole grub.cfg and the grubenv live on the ESP;
+    /boot/grub2/grubenv is a relative symlink to it."""
+    out = [GRUB_HEAD.format(mkconfig="grub2-mkconfig", load_env=GRUB_LOAD_ENV_RH,
+                            default="${saved_entry}"),
+           "### BEGIN /etc/grub.d/10_linux ###\n"]
+    for k in m.kernels:
+        out.append(
+            f"menuentry '{oe_title(k)}' --class openeuler --class gnu-linux "
+            f"--class gnu --class os --unrestricted $menuentry_id_option "
+            f"'gnulinux-{k.kver}-advanced-{root_uuid}' {{\n"
+            "\tload_video\n\tset gfxpayload=keep\n\tinsmod gzio\n\tinsmod part_gpt\n"
+            f"\tinsmod ext2\n\tsearch --no-floppy --fs-uuid --set=root {boot_uuid}\n"
+            f"\techo\t'Loading Linux {k.kver} ...'\n"
+            f"\tlinux\t/vmlinuz-{k.kver} {options}\n"
+            "\techo\t'Loading initial ramdisk ...'\n"
+            f"\tinitrd\t/initramfs-{k.kver}.img\n}}\n")
+    out.append("### END /etc/grub.d/10_linux ###\n")
+    m.write("boot/efi/EFI/openEuler/grub.cfg", "".join(out))
+    m.write("boot/efi/EFI/openEuler/grubenv", grubenv(
+        [f"saved_entry={oe_title(m.running)}", "boot_success=0"], rh=True))
+    m.symlink("boot/grub2/grubenv", "../efi/EFI/openEuler/grubenv")
+    m.write("boot/grub2/fonts/unicode.pf2", b"PFF2placeholder\n")
+
+
+OS_RELEASE = {
+    "ubuntu2204": """PRETTY_NAME="Ubuntu 22.04.4 LTS"
+NAME="Ubuntu"
+VERSION_ID="22.04"
+VERSION="22.04.4 LTS (Jammy Jellyfish)"
+VERSION_CODENAME=jammy
+ID=ubuntu
+ID_LIKE=debian
+HOME_URL="https://www.ubuntu.com/"
+SUPPORT_URL="https://help.ubuntu.com/"
+BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
+PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
+UBUNTU_CODENAME=jammy
+""",
+    "ubuntu2404": """PRETTY_NAME="Ubuntu 24.04.1 LTS"
+NAME="Ubuntu"
+VERSION_ID="24.04"
+VERSION="24.04.1 LTS (Noble Numbat)"
+VERSION_CODENAME=noble
+ID=ubuntu
+ID_LIKE=debian
+HOME_URL="https://www.ubuntu.com/"
+SUPPORT_URL="https://help.ubuntu.com/"
+BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
+PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
+UBUNTU_CODENAME=noble
+LOGO=ubuntu-logo
+""",
+    "rocky93": """NAME="Rocky Linux"
+VERSION="9.3 (Blue Onyx)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="9.3"
+PLATFORM_ID="platform:el9"
+PRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"
+ANSI_COLOR="0;32"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:rocky:rocky:9::baseos"
+HOME_URL="https://rockylinux.org/"
+BUG_REPORT_URL="https://bugs.rockylinux.org/"
+SUPPORT_END="2032-05-31"
+ROCKY_SUPPORT_PRODUCT="Rocky-Linux-9"
+ROCKY_SUPPORT_PRODUCT_VERSION="9.3"
+REDHAT_SUPPORT_PRODUCT="Rocky Linux"
+REDHAT_SUPPORT_PRODUCT_VERSION="9.3"
+""",
+    "openeuler2203sp3": """NAME="openEuler"
+VERSION="22.03 (LTS-SP3)"
+ID="openEuler"
+VERSION_ID="22.03"
+PRETTY_NAME="openEuler 22.03 (LTS-SP3)"
+ANSI_COLOR="0;31"
+
+""",
+    "debian12": """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+HOME_URL="https://www.debian.org/"
+SUPPORT_URL="https://www.debian.org/support"
+BUG_REPORT_URL="https://bugs.debian.org/"
+""",
+}
+
+
+def make_os(m, release, etc_link, hostname, machine_id):
+    """usr/lib/os-release and etc/os-release as: "relative" symlink
+    ../usr/lib/os-release, "absolute" symlink, "file" (etc only) or
+    "missing"; the usrmerge links; hostname and machine-id."""
+    text = OS_RELEASE[release]
+    if etc_link == "file":
+        m.write("etc/os-release", text)
+    else:
+        m.write("usr/lib/os-release", text)
+        if etc_link == "relative":
+            m.symlink("etc/os-release", "../usr/lib/os-release")
+        elif etc_link == "absolute":
+            m.symlink("etc/os-release", "/usr/lib/os-release")
+    for d in ["bin", "sbin", "lib"] + ["lib64"] * (m.arch == "x86_64"):
+        m.mkdir(f"usr/{d}")
+        m.symlink(d, f"usr/{d}")
+    # Something in each merged directory (git keeps no empty ones).
+    m.write("usr/bin/kmod", "#!/bin/sh\n# placeholder\n", 0o755)
+    m.symlink("usr/sbin/modprobe", "../bin/kmod")
+    if m.arch == "x86_64":
+        m.write("usr/lib64/ld-linux-x86-64.so.2", b"\x7fELF placeholder\n")
+    m.sysfs("etc/hostname", hostname)
+    m.sysfs("etc/machine-id", machine_id)
+    m.machine_id = machine_id
+    m.sysfs("proc/sys/kernel/hostname", hostname)
+
+
+def boot_identity(m, running, cmdline, version):
+    m.running = running
+    m.sysfs("proc/sys/kernel/osrelease", running.kver)
+    m.sysfs("proc/cmdline", cmdline)
+    m.sysfs("proc/version", f"Linux version {running.kver} {version}")
+
+
+CUDA = {
+    "12.2.2": {"cuda_cccl": "12.2.140", "cuda_cudart": "12.2.140",
+               "cuda_nvcc": "12.2.140", "cuda_nvrtc": "12.2.140",
+               "libcublas": "12.2.5.6", "nvidia_driver": "535.104.05"},
+    "12.4.1": {"cuda_cccl": "12.4.127", "cuda_cudart": "12.4.127",
+               "cuda_nvcc": "12.4.131", "cuda_nvrtc": "12.4.127",
+               "libcublas": "12.4.5.8", "nvidia_driver": "550.54.15"},
+    "12.6.2": {"cuda_cccl": "12.6.77", "cuda_cudart": "12.6.77",
+               "cuda_nvcc": "12.6.77", "cuda_nvrtc": "12.6.77",
+               "libcublas": "12.6.3.3", "nvidia_driver": "560.35.03"},
+}
+CUDA_NAMES = {"cuda": "CUDA SDK", "cuda_cccl": "CUDA C++ Core Compute Libraries",
+              "cuda_cudart": "CUDA Runtime (cudart)", "cuda_nvcc": "CUDA NVCC",
+              "cuda_nvrtc": "CUDA NVRTC", "libcublas": "CUDA cuBLAS",
+              "nvidia_driver": "NVIDIA Linux Driver"}
+
+
+def install_cuda(m, version):
+    """usr/local/cuda-X.Y/version.json as the toolkit writes it, and the
+    usr/local/cuda link."""
+    short = ".".join(version.split(".")[:2])
+    comps = {"cuda": version, **CUDA[version]}
+    body = ",\n".join(f'   "{c}" : {{\n      "name" : "{CUDA_NAMES[c]}",\n'
+                      f'      "version" : "{v}"\n   }}' for c, v in comps.items())
+    m.write(f"usr/local/cuda-{short}/version.json", "{\n" + body + "\n}\n")
+    m.write(f"usr/local/cuda-{short}/bin/nvcc", "#!/bin/sh\n# placeholder\n", 0o755)
+    m.symlink("usr/local/cuda", f"cuda-{short}")
+
+
+def install_fabricmanager(m):
+    m.write("usr/bin/nv-fabricmanager", "#!/bin/sh\n# placeholder\nexit 0\n", 0o755)
+    m.write("usr/share/nvidia/nvswitch/fabricmanager.cfg",
+            "# NVIDIA Fabric Manager configuration file.\n"
+            "# Note: This config file is for Fabric Manager v1.0 and above\n\n"
+            "LOG_LEVEL=4\nLOG_FILE_NAME=/var/log/fabricmanager.log\n"
+            "LOG_APPEND_TO_LOG=1\nLOG_FILE_MAX_SIZE=1024\nLOG_USE_SYSLOG=0\n"
+            "DAEMONIZE=1\nBIND_INTERFACE_IP=127.0.0.1\nSTARTING_TCP_PORT=16000\n"
+            "FABRIC_MODE=0\nFABRIC_MODE_RESTART=0\n"
+            "STATE_FILE_NAME=/tmp/fabricmanager.state\n"
+            "FM_CMD_BIND_INTERFACE=127.0.0.1\nFM_CMD_PORT_NUMBER=6666\n"
+            "FM_STAY_RESIDENT_ON_FAILURES=0\nACCESS_LINK_FAILURE_MODE=0\n"
+            "TRUNK_LINK_FAILURE_MODE=0\nNVSWITCH_FAILURE_MODE=0\n"
+            "ABORT_CUDA_JOBS_ON_FM_EXIT=1\n"
+            "TOPOLOGY_FILE_PATH=/usr/share/nvidia/nvswitch\n"
+            "DATABASE_PATH=/usr/share/nvidia/nvswitch\n")
+
+
+def write_readme(m, text):
+    with open(os.path.join(m.dir, "README.md"), "w") as f:
+        f.write(text.strip() + "\n")
+
+
+def finish(m):
+    finish_kernels(m)
+    pci_drivers(m)
+    if m.dpkg:
+        write_dpkg_status(m)
+
+
+# ---------------------------------------------------------------------------
+# The machines
+
+UBUNTU_GCC11 = ("x86_64-linux-gnu-gcc-11 (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0", 110400)
+UBUNTU_GCC13 = ("{}-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0", 130200)
+UBUNTU_SIGNER = "Build time autogenerated kernel key"
+
+
+def ubuntu_kernel(kver, pkgver, arch, flavour, src=""):
+    if kver.startswith("5.15"):
+        cc, gcc, preempt = UBUNTU_GCC11[0], UBUNTU_GCC11[1], False
+    else:
+        cc, gcc, preempt = UBUNTU_GCC13[0].format(arch), UBUNTU_GCC13[1], True
+    return Kernel(kver, "ubuntu", pkgver, cc, gcc, preempt, "sha512", UBUNTU_SIGNER,
+                  page_64k=kver.endswith("-64k"), flavour=flavour, flavour_src=src)
+
+
+def ubuntu_nvidia_packages(m, branch, drv_pkgver, kernels, open_=True, fm=None):
+    arch = "amd64" if m.arch == "x86_64" else "arm64"
+    for name in (f"nvidia-compute-utils-{branch}-server", f"nvidia-utils-{branch}-server",
+                 f"libnvidia-compute-{branch}-server",
+                 f"nvidia-kernel-common-{branch}-server"):
+        dpkg_package(m, name, drv_pkgver, arch, f"nvidia-graphics-drivers-{branch}-server",
+                     maint=UBUNTU_MAINT)
+    kind = "-open" if open_ else ""
+    for k in kernels:
+        for what in ("modules", "objects"):
+            name = f"linux-{what}-nvidia-{branch}-server{kind}-{k.kver}"
+            dpkg_package(m, name, k.pkgver, arch, "linux-restricted-modules",
+                         f"Linux kernel nvidia {what} for version {k.kver}", "kernel",
+                         "Ubuntu Kernel Team <kernel-team@lists.ubuntu.com>")
+            if what == "modules":
+                m.write(f"var/lib/dpkg/info/{name}.list",
+                        "/.\n/lib\n/lib/modules\n" f"/lib/modules/{k.kver}\n"
+                        f"/lib/modules/{k.kver}/kernel\n"
+                        f"/lib/modules/{k.kver}/kernel/nvidia-{branch}srv\n" +
+                        "".join(f"/lib/modules/{k.kver}/kernel/nvidia-{branch}srv/{f}\n"
+                                for f in NV_MODULES))
+    if fm:
+        dpkg_package(m, f"nvidia-fabricmanager-{branch}", fm, arch)
+
+
+def dgx_h100():
+    m = Machine("dgx-h100", "x86_64")
+    make_os(m, "ubuntu2204", "relative", "dgx-h100-01", "4f8d2c1a9b7e4e3f8a6d5c4b3a291807")
+    make_cpus(m, XEON_8480CL, sockets=2, cores=56, threads=2, node_mem_gib=(1024, 1024))
+    gpu_buses = [0x18, 0x2a, 0x3a, 0x5d, 0x9a, 0xab, 0xba, 0xdb]
+    for i, bus in enumerate(gpu_buses):
+        # Each switch carries one GPU and the InfiniBand HCA next to it.
+        pci_tree(m, 0, bus - 3, 0 if bus < 0x80 else 1,
+                 bridge("01.0", SPR_RP, switch(
+                     PEX89000, Dev(H100_SXM5, "nvidia", f"gpu{i}"),
+                     Dev(CX7_IB, "mlx5_core", f"ib{i}"))))
+    pci_tree(m, 0, 0x00, 0,
+             bridge("1c.0", EBG_RP, Dev(PM9A3, "nvme", "nvme0")),
+             bridge("1c.4", EBG_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
+                                           driver=None)))
+    pci_tree(m, 0, 0x64, 0, bridge("01.0", SPR_RP, switch(
+        PEX89000, *[Dev(NVSWITCH_H100, "nvidia-nvswitch") for _ in range(4)])))
+    pci_tree(m, 0, 0xe8, 1, bridge("01.0", SPR_RP,
+                                   Dev(CX7_ETH, "mlx5_core", "eth0"),
+                                   Dev(CX7_ETH, "mlx5_core", "eth1", fn=1)))
+    for i in range(8):
+        make_hca(m, f"ib{i}", f"mlx5_{i}", "InfiniBand", "400 Gb/sec (4X NDR)", "28.39.1002")
+    make_hca(m, "eth0", "mlx5_8", "Ethernet", "200 Gb/sec (4X HDR)", "28.39.1002")
+    make_hca(m, "eth1", "mlx5_9", "Ethernet", "200 Gb/sec (4X HDR)", "28.39.1002")
+
+    # Boot disk: 1.92 TB M.2, ESP + root.
+    nvme = m.pci["nvme0"][1] + "/nvme/nvme0"
+    make_disk(m, nvme, "nvme0n1", 259, 0, 3750748848,
+              [(2048, 1048576), (1050624, 3749696143)])
+    root_uuid, esp_id = "7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01", "3A1F-9C2E"
+    make_fs(m, "nvme0n1p2", "ext4", root_uuid)
+    make_fs(m, "nvme0n1p1", "vfat", esp_id)
+    write_mountinfo(m, ("/", "259:2", "ext4", "/dev/nvme0n1p2", EXT4_ROOT, "rw,relatime"),
+                    [("/boot/efi", "259:1", "vfat", "/dev/nvme0n1p1", VFAT_DEB,
+                      "rw,relatime")])
+    write_fstab(m, [(f"UUID={root_uuid}", "/", "ext4", "errors=remount-ro", 0, 1),
+                    (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077", 0, 1)])
+    make_efi(m, secure_boot=False)
+
+    drv = Driver("550.54.15", True, "dvs-builder@U16-I3-B03-4-3",
+                 "Tue Mar  5 22:15:33 UTC 2024",
+                 "gcc version 11.4.0 (Ubuntu 11.4.0-1ubuntu1~22.04)")
+    running = ubuntu_kernel("5.15.0-105-generic", "5.15.0-105.115", "x86_64", "generic")
+    old = ubuntu_kernel("5.15.0-94-generic", "5.15.0-94.104", "x86_64", "generic")
+    intree = ["drm", "drm_kms_helper", "ast", "ib_core", "ib_uverbs", "mlx5_core",
+              "mlx5_ib", "nvme_core", "nvme", "nouveau", "ttm", "drm_ttm_helper"]
+    m.mkdir("etc/depmod.d")
+    m.write("etc/depmod.d/ubuntu.conf", "search updates ubuntu built-in\n")
+    for k in (running, old):
+        make_kernel(m, k, intree)
+        install_nvidia(m, k, "kernel/nvidia-550srv", drv, UBUNTU_SIGNER, "sha512")
+    boot_identity(m, running,
+                  f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} root=UUID={root_uuid} ro "
+                  "console=tty0 console=ttyS0,115200n8 pci=realloc=off",
+                  "(buildd@lcy02-amd64-051) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, "
+                  "GNU ld (GNU Binutils for Ubuntu) 2.38) #115-Ubuntu SMP "
+                  "Mon Apr 15 09:52:04 UTC 2024")
+    load_modules(m, running, ["nvidia_peermem", "nvidia_uvm", "nvidia_drm",
+                              "nvidia_modeset", "nvidia", "mlx5_ib", "ib_uverbs",
+                              "ib_core", "mlx5_core", "ast", "drm_kms_helper", "drm",
+                              "nvme", "nvme_core"],
+                 taint={n: "O" for n in NV_NAMES},
+                 extra_refs={"nvidia": 103, "nvidia_uvm": 4, "nvidia_modeset": 2, "nvme": 3},
+                 sizes={"nvidia": 8974336})
+    nvidia_loaded(m, drv)
+    grub_debian(m, "Ubuntu", "ubuntu", root_uuid, f"UUID={root_uuid}",
+                "console=tty0 console=ttyS0,115200n8 pci=realloc=off",
+                f"\tinsmod part_gpt\n\tinsmod ext2\n"
+                f"\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n",
+                "x86_64-efi", saved=running.kver)
+    ubuntu_nvidia_packages(m, "550", "550.54.15-0ubuntu0.22.04.2", [running, old],
+                           fm="550.54.15-1")
+    dpkg_package(m, "cuda-toolkit-12-4", "12.4.1-1", "amd64")
+    dpkg_package(m, "cuda-nvcc-12-4", "12.4.131-1", "amd64")
+    install_cuda(m, "12.4.1")
+    install_fabricmanager(m)
+    finish(m)
+    write_readme(m, """
+# dgx-h100
+
+Models an NVIDIA DGX H100: Ubuntu 22.04.4 LTS (DGX OS style), 2x Xeon Platinum
+8480CL (2 x 56 cores, HT: 224 CPUs), 2 NUMA nodes, 2 TiB.
+
+- 8x H100 SXM5 (10de:2330) at 18, 2a, 3a, 5d (node 0) and 9a, ab, ba, db (node 1),
+  each behind a Broadcom PCIe switch with its ConnectX-7 InfiniBand HCA
+  (mlx5_0..mlx5_7, ibp25s0 ...); 4x NVSwitch (10de:22a3, driver nvidia-nvswitch);
+  one dual-port ConnectX-7 in Ethernet mode (mlx5_8/mlx5_9, enp233s0f0np0/f1np1).
+- ASPEED BMC VGA behind its AST1150 bridge (a display controller, not a GPU).
+- Running 5.15.0-105-generic, also 5.15.0-94-generic; both have Canonical's signed
+  precompiled open modules 550.54.15 in kernel/nvidia-550srv/. Driver loaded incl.
+  nvidia_peermem; CUDA 12.4.1; fabric manager 550.54.15-1.
+- The consistent "happy path". UEFI, SB off; / ext4 nvme0n1p2, /boot/efi vfat
+  nvme0n1p1; saved_entry = running kernel; etc/os-release -> ../usr/lib/os-release.
+""")
+
+
+def hgx_a100_rocky9():
+    m = Machine("hgx-a100-rocky9", "x86_64")
+    make_os(m, "rocky93", "relative", "hgx-a100-07", "2ec4b4f7f0364d7d9c0e6b76f4d0ec56")
+    m.write("etc/redhat-release", "Rocky Linux release 9.3 (Blue Onyx)\n")
+    m.symlink("etc/rocky-release", "redhat-release")
+    make_cpus(m, EPYC_7742, sockets=2, cores=64, threads=2, node_mem_gib=(1024, 1024))
+    # Four PCIe switches, each with two GPUs and one HCA; NVSwitches on
+    # their own switch; AMD root complexes at 00, 20, ... e0.
+    gpu = 0
+    for root, numa in ((0x00, 0), (0x40, 0), (0x80, 1), (0xc0, 1)):
+        pci_tree(m, 0, root, numa, bridge("01.1", ROME_RP, switch(
+            PEX88000, Dev(A100_SXM4_80, "nvidia", f"gpu{gpu}"),
+            Dev(A100_SXM4_80, "nvidia", f"gpu{gpu + 1}"),
+            Dev(CX6_IB, "mlx5_core", f"ib{gpu // 2}"))), absolute_links=True)
+        gpu += 2
+    pci_tree(m, 0, 0x20, 0, bridge("01.1", ROME_RP, Dev(MICRON_7450, "nvme", "nvme0")),
+             absolute_links=True)
+    pci_tree(m, 0, 0x60, 0, bridge("03.1", ROME_RP, switch(
+        PEX88000, *[Dev(NVSWITCH_A100, "nvidia-nvswitch") for _ in range(6)])),
+        absolute_links=True)
+    pci_tree(m, 0, 0xe0, 1, bridge("03.1", ROME_RP, bridge(
+        None, AST_BRIDGE, Dev(AST_VGA, "ast"), driver=None)), absolute_links=True)
+    for i in range(4):
+        make_hca(m, f"ib{i}", f"mlx5_{i}", "InfiniBand", "200 Gb/sec (4X HDR)", "20.39.1002")
+
+    nvme = m.pci["nvme0"][1] + "/nvme/nvme0"
+    parts = make_disk(m, nvme, "nvme0n1", 259, 0, 7501476528,
+                      [(2048, 1228800), (1230848, 2097152), (3328000, 7498148495)])
+    make_virtual_block(m, "dm-0", "253:0", 146800640, [parts["nvme0n1p3"]],
+                            {"dm/name": "rl-root", "dm/uuid": lvm_uuid("rl", "root"),
+                             "dm/suspended": 0})
+    make_virtual_block(m, "dm-1", "253:1", 8388608, [parts["nvme0n1p3"]],
+                       {"dm/name": "rl-swap", "dm/uuid": lvm_uuid("rl", "swap"),
+                        "dm/suspended": 0})
+    root_uuid = "1d6e4b2a-8c3f-4a5e-b7d9-0f2e1c4b6a82"
+    boot_uuid = "6b3c9e1d-2a4f-4c8b-9e7d-3f5a1b2c4d93"
+    esp_id = "5E2D-4B7A"
+    make_fs(m, "mapper/rl-root", "xfs", root_uuid)
+    make_fs(m, "nvme0n1p2", "xfs", boot_uuid)
+    make_fs(m, "nvme0n1p1", "vfat", esp_id)
+    write_mountinfo(m, ("/", "253:0", "xfs", "/dev/mapper/rl-root", XFS_OPTS, "rw,relatime"),
+                    [("/boot", "259:2", "xfs", "/dev/nvme0n1p2", XFS_OPTS, "rw,relatime"),
+                     ("/boot/efi", "259:1", "vfat", "/dev/nvme0n1p1", VFAT_RH,
+                      "rw,relatime")], devtmpfs="devtmpfs")
+    write_fstab(m, [("/dev/mapper/rl-root", "/", "xfs", "defaults", 0, 0),
+                    (f"UUID={boot_uuid}", "/boot", "xfs", "defaults", 0, 0),
+                    (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077,shortname=winnt", 0, 2),
+                    ("/dev/mapper/rl-swap", "none", "swap", "defaults", 0, 0)])
+    make_efi(m, secure_boot=False)
+
+    drv = Driver("535.129.03", False, None, "Thu Oct 19 18:56:32 UTC 2023",
+                 "gcc version 11.4.1 20230605 (Red Hat 11.4.1-2) (GCC)")
+    signer = "Rocky kernel signing key"
+    running = Kernel("5.14.0-362.8.1.el9_3.x86_64", "rocky", "5.14.0-362.8.1.el9_3",
+                     "gcc (GCC) 11.4.1 20230605 (Red Hat 11.4.1-2)", 110401, True,
+                     "sha256", signer, xz=True, title="9.3 (Blue Onyx)")
+    old = Kernel("5.14.0-284.11.1.el9_2.x86_64", "rocky", "5.14.0-284.11.1.el9_2",
+                 "gcc (GCC) 11.3.1 20221121 (Red Hat 11.3.1-4)", 110301, True,
+                 "sha256", signer, xz=True, title="9.2 (Blue Onyx)")
+    m.write("etc/depmod.d/dist.conf", "#\n# depmod.conf\n#\n\n"
+            "# override default search ordering for kmod packaging\n"
+            "search updates extra built-in weak-updates\n")
+    intree = ["drm", "drm_kms_helper", "ast", "ib_core", "ib_uverbs", "mlx5_core",
+              "mlx5_ib", "nvme_core", "nvme", "nouveau", "ttm", "drm_ttm_helper"]
+    for k in (running, old):
+        make_kernel(m, k, intree)
+    install_nvidia(m, running, "extra/drivers/video/nvidia", drv)
+    options = ("root=/dev/mapper/rl-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M "
+               "resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root rd.lvm.lv=rl/swap "
+               "rd.driver.blacklist=nouveau modprobe.blacklist=nouveau")
+    boot_identity(m, running, f"BOOT_IMAGE=(hd0,gpt2)/vmlinuz-{running.kver} {options}",
+                  "(mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) (gcc (GCC) "
+                  "11.4.1 20230605 (Red Hat 11.4.1-2), GNU ld version 2.35.2-42.el9) "
+                  "#1 SMP PREEMPT_DYNAMIC Wed Nov 8 16:21:22 UTC 2023")
+    # nvidia_peermem is installed but not loaded although HCAs are present.
+    load_modules(m, running, ["nvidia_uvm", "nvidia_drm", "nvidia_modeset", "nvidia",
+                              "mlx5_ib", "ib_uverbs", "ib_core", "mlx5_core", "ast",
+                              "drm_kms_helper", "drm", "nvme", "nvme_core"],
+                 taint={n: "POE" for n in NV_NAMES},
+                 extra_refs={"nvidia": 151, "nvidia_uvm": 8, "nvidia_modeset": 2, "nvme": 4},
+                 sizes={"nvidia": 56741888})
+    nvidia_loaded(m, drv)
+    bls_rocky(m, boot_uuid, options, {running.kver: "20231108162122",
+                                      old.kver: "20230508143425"})
+    install_cuda(m, "12.2.2")
+    install_fabricmanager(m)
+    finish(m)
+    write_readme(m, """
+# hgx-a100-rocky9
+
+Models an 8-GPU HGX A100 80GB server on Rocky Linux 9.3: 2x AMD EPYC 7742
+(2 x 64 cores, SMT: 256 CPUs), NPS1, 2 NUMA nodes.
+
+- 8x A100 SXM4 80GB (10de:20b2), two per PCIe switch with one ConnectX-6 HDR
+  HCA (mlx5_0..3, ibp5s0 ...); 6x NVSwitch (10de:1af1); ASPEED BMC VGA.
+- sys/bus/pci/devices/* are ABSOLUTE links (/sys/devices/...): resolve in root.
+- Proprietary driver 535.129.03 (license NVIDIA, taint POE) in
+  extra/drivers/video/nvidia/ for the running 5.14.0-362.8.1.el9_3 ONLY; the other
+  kernel, 5.14.0-284.11.1.el9_2, has none. In-tree modules are .ko.xz as on RHEL.
+- nvidia_peermem is installed but NOT loaded although InfiniBand HCAs exist.
+- CUDA 12.2.2, fabric manager; no RPM database is modelled. UEFI, SB off; BLS
+  entries for both kernels, saved_entry = BLS id of the running kernel.
+- / xfs on LVM (dm-0 rl-root on nvme0n1p3), /boot xfs nvme0n1p2, /boot/efi vfat.
+""")
+
+
+def kunpeng920_openeuler():
+    m = Machine("kunpeng920-openeuler", "aarch64")
+    make_os(m, "openeuler2203sp3", "file", "kunpeng-node03",
+            "9c1e5b7a3d2f4e6a8b0c1d2e3f4a5b6c")
+    m.write("etc/openEuler-release", "openEuler release 22.03 (LTS-SP3)\n")
+    make_cpus(m, KUNPENG_920, sockets=2, cores=64, nodes_per_socket=2,
+              node_mem_gib=(128, 128, 128, 128))
+    pci_tree(m, 0, 0x00, 0,
+             bridge("00.0", HISI_RP, Dev(CX6_ETH, "mlx5_core", "eth0"),
+                    Dev(CX6_ETH, "mlx5_core", "eth1", fn=1)),
+             bridge("08.0", HISI_RP, Dev(HIBMC_VGA, "hibmc-drm")),
+             bridge("0c.0", HISI_RP, Dev(MEGARAID_3508, "megaraid_sas", "raid")),
+             bridge("10.0", HISI_RP, Dev(A100_PCIE_80, "nouveau", "gpu0")),
+             bridge("12.0", HISI_RP, Dev(PM9A3, "nvme", "nvme0")))
+    pci_tree(m, 0, 0x80, 2, bridge("00.0", HISI_RP, Dev(A100_PCIE_80, "nouveau", "gpu1")))
+    make_hca(m, "eth0", "mlx5_0", "Ethernet", "100 Gb/sec (4X EDR)", "20.39.1002")
+    make_hca(m, "eth1", "mlx5_1", "Ethernet", "100 Gb/sec (4X EDR)", "20.39.1002")
+
+    # The RAID controller exports one virtual drive as sda; a data NVMe.
+    raid = m.pci["raid"][1] + "/host0/target0:2:0/0:2:0:0/block"
+    parts = make_disk(m, raid, "sda", 8, 0, 1874329600,
+                      [(2048, 1228800), (1230848, 2097152), (3328000, 1871001567)])
+    make_disk(m, m.pci["nvme0"][1] + "/nvme/nvme0", "nvme0n1", 259, 0, 7501476528, [])
+    make_virtual_block(m, "dm-0", "253:0", 146800640, [parts["sda3"]],
+                       {"dm/name": "openeuler-root",
+                        "dm/uuid": lvm_uuid("openeuler", "root"), "dm/suspended": 0})
+    root_uuid = "a3f1c6e2-7b4d-4c9a-8e5f-2d1b0c9a8e77"
+    boot_uuid = "e5d4c3b2-a190-4f8e-9d7c-6b5a49382716"
+    esp_id = "7C1E-2B9D"
+    make_fs(m, "mapper/openeuler-root", "ext4", root_uuid)
+    make_fs(m, "sda2", "ext4", boot_uuid)
+    make_fs(m, "sda1", "vfat", esp_id)
+    write_mountinfo(m, ("/", "253:0", "ext4", "/dev/mapper/openeuler-root", "rw",
+                        "rw,relatime"),
+                    [("/boot", "8:2", "ext4", "/dev/sda2", "rw", "rw,relatime"),
+                     ("/boot/efi", "8:1", "vfat", "/dev/sda1", VFAT_RH, "rw,relatime")],
+                    cgroup="v1", devtmpfs="devtmpfs")
+    write_fstab(m, [("/dev/mapper/openeuler-root", "/", "ext4", "defaults", 1, 1),
+                    (f"UUID={boot_uuid}", "/boot", "ext4", "defaults", 1, 2),
+                    (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077,shortname=winnt", 0, 2)])
+    make_efi(m, secure_boot=None)
+
+    cc = "gcc_old (GCC) 10.3.1"
+    running = Kernel("5.10.0-182.0.0.95.oe2203sp3.aarch64", "openeuler",
+                     "5.10.0-182.0.0.95.oe2203sp3", cc, 100301, False,
+                     title="22.03 (LTS-SP3)")
+    old = Kernel("5.10.0-153.12.0.92.oe2203sp2.aarch64", "openeuler",
+                 "5.10.0-153.12.0.92.oe2203sp2", cc, 100301, False, io_uring=False,
+                 title="22.03 (LTS-SP2)")
+    m.write("etc/depmod.d/dist.conf", "search updates extra built-in weak-updates\n")
+    intree = ["drm", "drm_kms_helper", "ttm", "drm_ttm_helper", "nouveau", "hibmc_drm",
+              "ib_core", "ib_uverbs", "mlx5_core", "mlx5_ib", "nvme_core", "nvme",
+              "megaraid_sas"]
+    for k in (running, old):
+        make_kernel(m, k, intree)
+    options = ("root=/dev/mapper/openeuler-root ro rd.lvm.lv=openeuler/root "
+               "rd.lvm.lv=openeuler/swap video=VGA-1:640x480-32@60me rhgb quiet "
+               "console=tty0 cgroup_disable=files apparmor=0 crashkernel=1024M,high "
+               "smmu.bypassdev=0x1000:0x17 smmu.bypassdev=0x1000:0x15 arm64.nopauth")
+    boot_identity(m, running, f"BOOT_IMAGE=/vmlinuz-{running.kver} {options}",
+                  "(root@dc-64g.compass-ci) (gcc_old (GCC) 10.3.1, GNU ld (GNU "
+                  "Binutils) 2.37) #1 SMP Wed Dec 20 09:08:41 CST 2023")
+    load_modules(m, running, ["nouveau", "hibmc_drm", "drm_ttm_helper", "ttm",
+                              "drm_kms_helper", "drm", "mlx5_ib", "ib_uverbs", "ib_core",
+                              "mlx5_core", "megaraid_sas", "nvme", "nvme_core"],
+                 extra_refs={"nouveau": 2, "hibmc_drm": 1, "megaraid_sas": 4})
+    grub_openeuler(m, boot_uuid, root_uuid, options)
+    finish(m)
+    write_readme(m, """
+# kunpeng920-openeuler
+
+Models a Huawei TaiShan 200 (2280), openEuler 22.03 LTS SP3, aarch64: 2x Kunpeng
+920 (implementer 0x48, part 0xd01; 2 x 64 cores, no SMT), 4 NUMA nodes of 32 CPUs.
+
+- 2x A100 PCIe 80GB (10de:20b5) on nodes 0 and 2, NO NVIDIA driver installed;
+  nouveau loaded and bound to both GPUs. Huawei BMC VGA 19e5:1711 (hibmc-drm).
+- Dual-port ConnectX-6 (15b3:101b) in Ethernet mode (RoCE): mlx5_0/1,
+  link_layer Ethernet, netdevs enp1s0f0np0 and enp1s0f1np1.
+- Running 5.10.0-182.0.0.95.oe2203sp3; also 5.10.0-153.12.0.92.oe2203sp2 whose
+  config has `# CONFIG_IO_URING is not set`. UEFI, but no SecureBoot variable
+  (state unknown); grub.cfg and grubenv on the ESP, boot/grub2/grubenv links there.
+- etc/os-release is a regular file (ID="openEuler"); cgroup v1 mounts.
+- / ext4 on LVM (openeuler-root on sda3, a MegaRAID virtual drive), /boot ext4
+  sda2, /boot/efi vfat sda1.
+""")
+
+
+def gh200_ubuntu2404():
+    m = Machine("gh200-ubuntu2404", "aarch64")
+    make_os(m, "ubuntu2404", "relative", "gh200-node12", "6a7b8c9d0e1f42a3b4c5d6e7f8091a2b")
+    make_cpus(m, GRACE, sockets=1, cores=72, node_mem_gib=(480, 96), mem_only_nodes=(1,),
+              hugepage_kb=524288)
+    pci_tree(m, 0x0000, 0x00, 0, bridge("00.0", GRACE_RP, Dev(CX7_IB, "mlx5_core", "ib0")))
+    pci_tree(m, 0x0002, 0x00, 0, bridge("00.0", GRACE_RP, Dev(PM9A3, "nvme", "nvme0")))
+    pci_tree(m, 0x0008, 0x00, 0, bridge("00.0", GRACE_RP, bridge(
+        None, AST_BRIDGE, Dev(AST_VGA, "ast"), driver=None)))
+    pci_tree(m, 0x0009, 0x00, 0, bridge("00.0", GRACE_RP, Dev(GH200, "nvidia", "gpu0")))
+    make_hca(m, "ib0", "mlx5_0", "InfiniBand", "400 Gb/sec (4X NDR)", "28.41.1000")
+
+    nvme = m.pci["nvme0"][1] + "/nvme/nvme0"
+    make_disk(m, nvme, "nvme0n1", 259, 0, 3750748848,
+              [(2048, 2201600), (2203648, 3748545167)])
+    root_uuid, esp_id = "0b9e8d7c-6f5a-4b3c-9d2e-1f0a9b8c7d6e", "9E4C-1A7B"
+    make_fs(m, "nvme0n1p2", "ext4", root_uuid)
+    make_fs(m, "nvme0n1p1", "vfat", esp_id)
+    write_mountinfo(m, ("/", "259:2", "ext4", "/dev/nvme0n1p2", "rw", "rw,relatime"),
+                    [("/boot/efi", "259:1", "vfat", "/dev/nvme0n1p1", VFAT_DEB,
+                      "rw,relatime")])
+    write_fstab(m, [(f"UUID={root_uuid}", "/", "ext4", "defaults", 0, 1),
+                    (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077", 0, 1)])
+    make_efi(m, secure_boot=False)
+
+    drv = Driver("560.35.03", True, "dvs-builder@U16-I3-B03-3-1",
+                 "Fri Aug 16 21:21:48 UTC 2024",
+                 "gcc version 13.2.0 (Ubuntu 13.2.0-23ubuntu4)")
+    running = ubuntu_kernel("6.8.0-1013-nvidia-64k", "6.8.0-1013.14", "aarch64",
+                            "nvidia-64k", "-nvidia")
+    other = ubuntu_kernel("6.8.0-45-generic-64k", "6.8.0-45.45", "aarch64", "generic-64k")
+    m.write("etc/depmod.d/ubuntu.conf", "search updates ubuntu built-in\n")
+    intree = ["drm", "drm_kms_helper", "ast", "ib_core", "ib_uverbs", "mlx5_core",
+              "mlx5_ib", "nvme_core", "nvme", "nouveau", "ttm", "drm_ttm_helper"]
+    for k in (running, other):
+        make_kernel(m, k, intree)
+    # DKMS built the driver for the running kernel only, signed with the
+    # machine's MOK that the kernel does not know (hence taint E).
+    install_nvidia(m, running, "updates/dkms", drv,
+                   "gh200-node12 Secure Boot Module Signature key", "sha512")
+    cmdline = "ro iommu.passthrough=1 init_on_alloc=0 console=ttyAMA0,115200n8"
+    boot_identity(m, running, f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} "
+                  f"root=UUID={root_uuid} {cmdline}",
+                  "(buildd@bos03-arm64-041) (aarch64-linux-gnu-gcc-13 (Ubuntu "
+                  "13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) "
+                  "#14-Ubuntu SMP PREEMPT_DYNAMIC Thu Sep 12 10:42:04 UTC 2024")
+    load_modules(m, running, ["nvidia_peermem", "nvidia_uvm", "nvidia_drm",
+                              "nvidia_modeset", "nvidia", "mlx5_ib", "ib_uverbs",
+                              "ib_core", "mlx5_core", "ast", "drm_kms_helper", "drm",
+                              "nvme", "nvme_core"],
+                 taint={n: "OE" for n in NV_NAMES},
+                 extra_refs={"nvidia": 12, "nvidia_uvm": 2, "nvidia_modeset": 2, "nvme": 3},
+                 sizes={"nvidia": 9175040})
+    nvidia_loaded(m, drv)
+    grub_debian(m, "Ubuntu", "ubuntu", root_uuid, f"UUID={root_uuid}", cmdline[3:],
+                f"\tinsmod part_gpt\n\tinsmod ext2\n"
+                f"\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n",
+                "arm64-efi", saved=running.kver)
+    for name, ver in (("nvidia-dkms-560-open", "560.35.03-0ubuntu1"),
+                      ("nvidia-kernel-source-560-open", "560.35.03-0ubuntu1"),
+                      ("nvidia-driver-560-open", "560.35.03-0ubuntu1"),
+                      ("nvidia-open", "560.35.03-1"), ("cuda-toolkit-12-6", "12.6.2-1")):
+        dpkg_package(m, name, ver, "arm64")
+    dpkg_package(m, "dkms", "3.0.11-1ubuntu13", "all", maint=UBUNTU_MAINT)
+    install_cuda(m, "12.6.2")
+    finish(m)
+    write_readme(m, """
+# gh200-ubuntu2404
+
+Models an NVIDIA GH200 Grace Hopper node (MGX 1U class) on Ubuntu 24.04.1 LTS.
+
+- 1x Grace (CPU implementer 0x41, part 0xd4f = Neoverse V2; 72 cores, no SMT).
+  NUMA node0 has the CPUs, node1 is memory-only (GPU HBM): empty cpulist.
+- GH200 (10de:2342) at 0009:01:00.0 (non-zero PCI domain), ConnectX-7 IB at
+  0000:01:00.0 (mlx5_0, ibp1s0), NVMe in domain 0002, ASPEED BMC VGA in
+  domain 0008 (present on most GH200 servers, included on purpose).
+- Running 6.8.0-1013-nvidia-64k (64K pages), also 6.8.0-45-generic-64k. Open
+  driver 560.35.03 via DKMS: updates/dkms/ for the running kernel ONLY (switching
+  to the other kernel would leave no driver); MOK-signed, taint OE.
+- CUDA 12.6.2, no fabric manager, no NVSwitch. UEFI, Secure Boot off.
+- etc/os-release is the relative symlink ../usr/lib/os-release, as Ubuntu ships it.
+- / ext4 on nvme0n1p2, /boot/efi vfat on nvme0n1p1.
+""")
+
+
+def l4_edge_ubuntu2404():
+    m = Machine("l4-edge-ubuntu2404", "x86_64")
+    make_os(m, "ubuntu2404", "missing", "edge-l4-031", "d1e2f3a4b5c6478990a1b2c3d4e5f607")
+    make_cpus(m, EPYC_8124P, sockets=1, cores=16, threads=2, node_mem_gib=(192,),
+              core_ids=[0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27])
+    pci_tree(m, 0, 0x00, 0,
+             bridge("01.1", GENOA_RP, Dev(L4, "nvidia", "gpu0")),
+             bridge("02.1", GENOA_RP, Dev(MICRON_7450, "nvme", "nvme0")),
+             bridge("03.1", GENOA_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
+                                             driver=None)),
+             bridge("05.1", GENOA_RP, Dev(I210, "igb", "lan")))
+    make_netdev(m, m.pci["lan"][1], "eno1", mac("eno1l4"), 1, 1500)
+
+    nvme = m.pci["nvme0"][1] + "/nvme/nvme0"
+    make_disk(m, nvme, "nvme0n1", 259, 0, 1875385008,
+              [(2048, 2201600), (2203648, 1873181327)])
+    root_uuid, esp_id = "5f4e3d2c-1b0a-4998-8776-655443322110", "B0C4-5E61"
+    make_fs(m, "nvme0n1p2", "ext4", root_uuid)
+    make_fs(m, "nvme0n1p1", "vfat", esp_id)
+    write_mountinfo(m, ("/", "259:2", "ext4", "/dev/nvme0n1p2", "rw", "rw,relatime"),
+                    [("/boot/efi", "259:1", "vfat", "/dev/nvme0n1p1", VFAT_DEB,
+                      "rw,relatime")])
+    write_fstab(m, [(f"UUID={root_uuid}", "/", "ext4", "defaults", 0, 1),
+                    (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077", 0, 1)])
+    make_efi(m, secure_boot=True)
+
+    drv = Driver("550.127.05", True, "dvs-builder@U16-I2-C03-12-4",
+                 "Thu Oct 10 22:12:24 UTC 2024",
+                 "gcc version 13.2.0 (Ubuntu 13.2.0-23ubuntu4)")
+    running = ubuntu_kernel("6.8.0-48-generic", "6.8.0-48.48", "x86_64", "generic")
+    old = ubuntu_kernel("6.8.0-45-generic", "6.8.0-45.45", "x86_64", "generic")
+    m.write("etc/depmod.d/ubuntu.conf", "search updates ubuntu built-in\n")
+    intree = ["drm", "drm_kms_helper", "ast", "igb", "nvme_core", "nvme", "nouveau",
+              "ttm", "drm_ttm_helper"]
+    for k in (running, old):
+        make_kernel(m, k, intree)
+        install_nvidia(m, k, "kernel/nvidia-550srv", drv, UBUNTU_SIGNER, "sha512")
+    boot_identity(m, running, f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} "
+                  f"root=UUID={root_uuid} ro",
+                  "(buildd@lcy02-amd64-010) (x86_64-linux-gnu-gcc-13 (Ubuntu "
+                  "13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) "
+                  "#48-Ubuntu SMP PREEMPT_DYNAMIC Fri Sep 27 14:04:52 UTC 2024")
+    load_modules(m, running, ["nvidia_uvm", "nvidia_drm", "nvidia_modeset", "nvidia",
+                              "igb", "ast", "drm_kms_helper", "drm", "nvme", "nvme_core"],
+                 taint={n: "O" for n in NV_NAMES},
+                 extra_refs={"nvidia": 4, "nvidia_modeset": 2, "nvme": 3},
+                 sizes={"nvidia": 8990720})
+    nvidia_loaded(m, drv)
+    grub_debian(m, "Ubuntu", "ubuntu", root_uuid, f"UUID={root_uuid}", "",
+                f"\tinsmod part_gpt\n\tinsmod ext2\n"
+                f"\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n",
+                "x86_64-efi")
+    ubuntu_nvidia_packages(m, "550", "550.127.05-0ubuntu0.24.04.1", [running, old])
+    finish(m)
+    write_readme(m, """
+# l4-edge-ubuntu2404
+
+Models a 1U edge inference server: Ubuntu 24.04.1 LTS, 1x AMD EPYC 8124P
+(Siena, 16 cores, SMT: 32 CPUs), one NUMA node; core ids are not contiguous
+(0-3, 8-11, 16-19, 24-27) as on parts with partially enabled CCXs.
+
+- 1x L4 (10de:27b8), ASPEED BMC VGA, Intel I210 (eno1), NVMe. No HCA, no
+  NVSwitch, no fabric manager, no CUDA toolkit.
+- Secure Boot ON. The driver is 550.127.05 open from Canonical's precompiled,
+  signed packages (linux-modules-nvidia-550-server-open-<kver>) in
+  kernel/nvidia-550srv/ for BOTH kernels (6.8.0-48-generic running,
+  6.8.0-45-generic): the Secure-Boot-safe way.
+- etc/os-release is MISSING; only usr/lib/os-release exists.
+- GRUB default is entry 0, grubenv is empty (no saved_entry).
+- / ext4 on nvme0n1p2, /boot/efi vfat on nvme0n1p1.
+""")
+
+
+def debian12_nogpu():
+    m = Machine("debian12-nogpu", "x86_64")
+    make_os(m, "debian12", "absolute", "build-07", "0fa1b2c3d4e5461798a9b0c1d2e3f405")
+    m.sysfs("etc/debian_version", "12.5")
+    make_cpus(m, XEON_4314, sockets=1, cores=16, threads=2, node_mem_gib=(256,))
+    pci_tree(m, 0, 0x00, -1,
+             Dev(C620_AHCI, "ahci", "sata", at="17.0"),
+             bridge("1c.0", C620_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
+                                            driver=None)))
+    pci_tree(m, 0, 0x17, -1, bridge("02.0", ICX_RP, Dev(X710, "i40e", "lan0"),
+                                    Dev(X710, "i40e", "lan1", fn=1)))
+    pci_tree(m, 0, 0x30, -1, bridge("02.0", ICX_RP, Dev(PM9A3, "nvme", "nvme0")))
+    make_netdev(m, m.pci["lan0"][1], "eno1", mac("eno1deb"), 1, 1500)
+    make_netdev(m, m.pci["lan1"][1], "eno2", mac("eno2deb"), 1, 1500)
+
+    # Two SATA disks: BIOS boot partition + RAID member; md0 RAID1; LVM on md0.
+    sata = m.pci["sata"][1]
+    members = []
+    for n, disk in enumerate(("sda", "sdb")):
+        parent = f"{sata}/ata{n + 1}/host{n}/target{n}:0:0/{n}:0:0:0/block"
+        parts = make_disk(m, parent, disk, 8, 16 * n, 937703088,
+                          [(2048, 2048), (4096, 937698959)])
+        members.append(parts[f"{disk}2"])
+    md = make_virtual_block(m, "md0", "9:0", 937431040, members,
+                            {"md/level": "raid1", "md/raid_disks": 2,
+                             "md/metadata_version": "1.2", "md/array_state": "clean"})
+    make_virtual_block(m, "dm-0", "253:0", 209715200, [md],
+                       {"dm/name": "vg0-root", "dm/uuid": lvm_uuid("vg0", "root"),
+                        "dm/suspended": 0})
+    root_uuid = "c8d7e6f5-a4b3-4c2d-9e1f-0a9b8c7d6e5f"
+    make_fs(m, "mapper/vg0-root", "ext4", root_uuid)
+    write_mountinfo(m, ("/", "253:0", "ext4", "/dev/mapper/vg0-root", EXT4_ROOT,
+                        "rw,relatime"),
+                    [("/mnt/scratch area", "0:31", "tmpfs", "tmpfs",
+                      "rw,size=16777216k,inode64", "rw,relatime")], efi=False)
+    write_fstab(m, [("/dev/mapper/vg0-root", "/", "ext4", "errors=remount-ro", 0, 1),
+                    ("tmpfs", "/mnt/scratch area", "tmpfs", "size=16G", 0, 0)])
+
+    signer = "Debian Secure Boot Signer 2022 - linux"
+    cc = "gcc-12 (Debian 12.2.0-14) 12.2.0"
+    running = Kernel("6.1.0-18-amd64", "debian", "6.1.76-1", cc, 120200, True, "sha256",
+                     signer)
+    old = Kernel("6.1.0-17-amd64", "debian", "6.1.69-1", cc, 120200, True, "sha256", signer)
+    intree = ["drm", "drm_kms_helper", "ast", "i40e", "ahci", "libahci", "md_mod",
+              "raid1", "dm_mod", "nvme_core", "nvme", "nouveau", "ttm", "drm_ttm_helper"]
+    for k in (running, old):
+        make_kernel(m, k, intree)
+    boot_identity(m, running, f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} "
+                  "root=/dev/mapper/vg0-root ro quiet",
+                  "(debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, "
+                  "GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
+                  "6.1.76-1 (2024-02-01)")
+    load_modules(m, running, ["i40e", "ast", "drm_kms_helper", "drm", "dm_mod", "raid1",
+                              "md_mod", "ahci", "libahci", "nvme", "nvme_core"],
+                 extra_refs={"dm_mod": 2, "raid1": 1, "ahci": 4})
+    lvmid = "lvmid/" + "/".join(dashed_lvm(lvm_uuid("vg0", "root")[i:i + 32])
+                                for i in (4, 36))
+    grub_debian(m, "Debian GNU/Linux", "debian", root_uuid, "/dev/mapper/vg0-root", "quiet",
+                "\tinsmod part_gpt\n\tinsmod mdraid1x\n\tinsmod lvm\n\tinsmod ext2\n"
+                f"\tset root='{lvmid}'\n"
+                f"\tsearch --no-floppy --fs-uuid --set=root --hint='{lvmid}' {root_uuid}\n",
+                "i386-pc", saved=running.kver)
+    finish(m)
+    write_readme(m, """
+# debian12-nogpu
+
+Models a plain 1U build/infra server: Debian 12.5 (bookworm), 1x Xeon Silver
+4314 (16 cores, HT: 32 CPUs), one NUMA node (PCI numa_node is -1).
+
+- No NVIDIA device at all. The ASPEED BMC VGA (class 0x030000) must not be
+  counted as a GPU; Intel X710 (8086:1572, i40e) as eno1/eno2; an unused NVMe.
+- Legacy BIOS boot: no sys/firmware/efi, no ESP; boot/grub/i386-pc.
+- / ext4 on LVM (vg0-root, dm-0) on RAID1 md0 (sda2 + sdb2); /boot is inside /.
+  GRUB cannot write its grubenv on LVM/RAID, so a one-shot boot entry
+  would never be cleared.
+- etc/os-release is an ABSOLUTE symlink /usr/lib/os-release (resolve in root).
+- proc/self/mountinfo has a mount point with a space (/mnt/scratch\\040area).
+- Running 6.1.0-18-amd64, also 6.1.0-17-amd64.
+""")
+
+
+MACHINES = {
+    "dgx-h100": dgx_h100,
+    "hgx-a100-rocky9": hgx_a100_rocky9,
+    "kunpeng920-openeuler": kunpeng920_openeuler,
+    "gh200-ubuntu2404": gh200_ubuntu2404,
+    "l4-edge-ubuntu2404": l4_edge_ubuntu2404,
+    "debian12-nogpu": debian12_nogpu,
+}
+
+
+def main(argv):
+    os.umask(0o022)
+    names = argv or list(MACHINES)
+    for name in names:
+        if name not in MACHINES:
+            sys.exit(f"build-machines: unknown machine {name} "
+                     f"(known: {', '.join(MACHINES)})")
+    for name in names:
+        MACHINES[name]()
+        print(f"built tests/machines/{name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
