@@ -246,6 +246,7 @@ enum pci_kind {
 };
 enum pci_kind pci_classify(uint16_t vendor, uint32_t class);
 void pci_dev_free(struct pci_dev *d);
+int pci_uevent_parse(const char *text, struct pci_dev *d);
 
 /* The version of an installed dpkg package whose name starts with prefix. */
 int dpkg_installed_version(const struct root *root, const char *prefix, char **ret_package,

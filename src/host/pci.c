@@ -93,7 +93,59 @@ static int pci_read_rdma(const struct root *sys, const char *dir, struct pci_dev
 	return 0;
 }
 
-static int pci_read_device(const struct detect_ctx *ctx, const char *bdf, struct pci_dev *d)
+/* A device's uevent, as the kernel writes it (drivers/pci/pci-driver.c, pci_uevent()):
+ * "DRIVER=nvidia", "PCI_CLASS=30200", "PCI_ID=10DE:2330", "PCI_SUBSYS_ID=10DE:16C1". */
+int pci_uevent_parse(const char *text, struct pci_dev *d)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	bool have_id = false, have_class = false;
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned a, b;
+		char tail;
+		const char *v;
+
+		if ((v = startswith(line, "PCI_ID=")) && sscanf(v, "%4x:%4x%c", &a, &b, &tail) == 2) {
+			d->vendor = (uint16_t)a;
+			d->device = (uint16_t)b;
+			have_id = true;
+		} else if ((v = startswith(line, "PCI_SUBSYS_ID=")) && sscanf(v, "%4x:%4x%c", &a, &b, &tail) == 2) {
+			d->subsystem_vendor = (uint16_t)a;
+			d->subsystem_device = (uint16_t)b;
+		} else if ((v = startswith(line, "PCI_CLASS=")) && sscanf(v, "%6x%c", &a, &tail) == 1) {
+			d->class = a;
+			have_class = true;
+		} else if ((v = startswith(line, "DRIVER=")) && *v && !d->driver) {
+			d->driver = strdup(v);
+			if (!d->driver)
+				return -ENOMEM;
+		}
+	}
+	return have_id && have_class ? 0 : -GPE_PARSE;
+}
+
+/* Vendor, device and class from the attribute files, where uevent has not given them. */
+static int pci_read_ids(const struct root *sys, const char *dir, struct pci_dev *d)
+{
+	char path[PATH_MAX];
+	int64_t class;
+	int k;
+
+	if ((k = pci_read_u16(sys, dir, "vendor", &d->vendor)) < 0 ||
+	    (k = pci_read_u16(sys, dir, "device", &d->device)) < 0 ||
+	    (k = root_read_s64(sys, path_fmt(path, "%s/class", dir), &class)) < 0)
+		return k;
+	if (class < 0 || class > 0xffffff)
+		return -GPE_PARSE;
+	d->class = (uint32_t)class;
+	return 0;
+}
+
+static int pci_read_device(const struct detect_ctx *ctx, const char *bdf, bool from_uevent,
+			   struct pci_dev *d)
 {
 	const struct root *sys = ctx->sys;
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -104,12 +156,14 @@ static int pci_read_device(const struct detect_ctx *ctx, const char *bdf, struct
 	d->bdf = strdup(bdf);
 	if (!d->bdf)
 		return -ENOMEM;
-	(void)pci_read_u16(sys, dir, "subsystem_vendor", &d->subsystem_vendor);
-	(void)pci_read_u16(sys, dir, "subsystem_device", &d->subsystem_device);
+	if (!from_uevent) {
+		(void)pci_read_u16(sys, dir, "subsystem_vendor", &d->subsystem_vendor);
+		(void)pci_read_u16(sys, dir, "subsystem_device", &d->subsystem_device);
+		k = root_readlink_name(sys, path_fmt(path, "%s/driver", dir), &d->driver);
+		if (k == -ENOMEM)
+			return k;
+	}
 	d->numa_node = root_read_s64(sys, path_fmt(path, "%s/numa_node", dir), &numa) >= 0 ? (int)numa : -1;
-	k = root_readlink_name(sys, path_fmt(path, "%s/driver", dir), &d->driver);
-	if (k == -ENOMEM)
-		return k;
 	d->name = pci_product_name(d->vendor, d->device);
 	if (pci_classify(d->vendor, d->class) != PCI_KIND_HCA)
 		return 0;
@@ -162,29 +216,33 @@ int pci_detect(const struct detect_ctx *ctx)
 		return 0;
 	}
 	for (char **b = bdfs; *b; b++) {
+		_cleanup_free_ char *uevent = NULL;
 		struct pci_dev d = {};
 		char dir[PATH_MAX], path[PATH_MAX];
-		int64_t class;
 		enum pci_kind kind;
+		bool from_uevent;
 
+		/* One read of uevent says what five attribute files would; a machine hundreds
+		 * of functions wide (DGX: ~70) feels the difference. */
 		path_fmt(dir, PCI_DEVICES "/%s", *b);
-		if (pci_read_u16(ctx->sys, dir, "vendor", &d.vendor) < 0 ||
-		    pci_read_u16(ctx->sys, dir, "device", &d.device) < 0 ||
-		    root_read_s64(ctx->sys, path_fmt(path, "%s/class", dir), &class) < 0 ||
-		    class < 0 || class > 0xffffff) {
-			facts_warn(ctx->facts, "%s: unreadable vendor, device or class", dir);
-			continue;
+		k = root_read_file(ctx->sys, path_fmt(path, "%s/uevent", dir), 4096, &uevent, NULL);
+		from_uevent = k >= 0 && pci_uevent_parse(uevent, &d) >= 0;
+		if (!from_uevent) {
+			d.driver = mfree(d.driver);
+			if (pci_read_ids(ctx->sys, dir, &d) < 0) {
+				facts_warn(ctx->facts, "%s: unreadable vendor, device or class", dir);
+				continue;
+			}
 		}
 		pf->n_devices++;
-		d.class = (uint32_t)class;
 		kind = pci_classify(d.vendor, d.class);
-		if (kind == PCI_KIND_OTHER)
-			continue;
 		/* SR-IOV virtual functions belong to their physical function's device. */
-		if (root_exists(ctx->sys, path_fmt(path, "%s/physfn", dir)) > 0)
+		if (kind == PCI_KIND_OTHER || root_exists(ctx->sys, path_fmt(path, "%s/physfn", dir)) > 0) {
+			free(d.driver);
 			continue;
+		}
 
-		k = pci_read_device(ctx, *b, &d);
+		k = pci_read_device(ctx, *b, from_uevent, &d);
 		if (k >= 0)
 			k = pci_store(pf, kind, &d);
 		if (k < 0) {

@@ -170,6 +170,28 @@ static void test_pci(void **state)
 	assert_null(pci_product_name(0x10de, 0xffff));
 }
 
+static void test_pci_uevent(void **state)
+{
+	struct pci_dev d = {};
+
+	assert_int_equal(pci_uevent_parse("DRIVER=nvidia\nPCI_CLASS=30200\nPCI_ID=10DE:2330\n"
+					  "PCI_SUBSYS_ID=10DE:16C1\nPCI_SLOT_NAME=0000:18:00.0\n", &d), 0);
+	assert_int_equal(d.vendor, 0x10de);
+	assert_int_equal(d.device, 0x2330);
+	assert_int_equal(d.class, 0x030200);
+	assert_int_equal(d.subsystem_device, 0x16c1);
+	assert_string_equal(d.driver, "nvidia");
+	free(d.driver);
+
+	/* No driver bound: no DRIVER line. Without PCI_ID or PCI_CLASS it is no answer. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(pci_uevent_parse("PCI_CLASS=20700\nPCI_ID=15B3:1021\n", &d), 0);
+	assert_null(d.driver);
+	assert_int_equal(pci_uevent_parse("PCI_CLASS=20700\n", &d), -GPE_PARSE);
+	assert_int_equal(pci_uevent_parse("PCI_ID=zz:1021\nPCI_CLASS=20700\n", &d), -GPE_PARSE);
+	assert_int_equal(pci_uevent_parse("", &d), -GPE_PARSE);
+}
+
 static void test_proc_modules(void **state)
 {
 	char *name = NULL;
@@ -305,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_arm_names),
 		cmocka_unit_test(test_os_release),
 		cmocka_unit_test(test_pci),
+		cmocka_unit_test(test_pci_uevent),
 		cmocka_unit_test(test_proc_modules),
 		cmocka_unit_test(test_efivar),
 		cmocka_unit_test(test_nvidia_version),
