@@ -248,6 +248,12 @@ enum pci_kind pci_classify(uint16_t vendor, uint32_t class);
 void pci_dev_free(struct pci_dev *d);
 int pci_uevent_parse(const char *text, struct pci_dev *d);
 
+/* The value of key in an ELF module's .modinfo (data: the whole file). -ENOENT: no such key;
+ * -GPE_PARSE: not an ELF file, or a malformed one. */
+int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret);
+/* Reads keys (NULL-terminated) from the open module file; a missing key gives NULL. */
+int modinfo_read(int fd, const char *const *keys, char **values);
+
 /* The version of an installed dpkg package whose name starts with prefix. */
 int dpkg_installed_version(const struct root *root, const char *prefix, char **ret_package,
 			   char **ret_version);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernels: the running one, the installed ones, their flavour, config and NVIDIA module. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libkmod.h>
 
@@ -138,7 +139,14 @@ static void kmod_info_listp(struct kmod_list **l)
 		kmod_module_info_free_list(*l);
 }
 
-/* The version and licence of nvidia.ko as modinfo shows them, through libkmod. */
+/* The open modules are "Dual MIT/GPL", the proprietary ones "NVIDIA". */
+static void nvidia_set_flavour(struct kernel *kern, const char *license)
+{
+	if (license && !kern->nvidia_flavour)
+		kern->nvidia_flavour = strdup(streq(license, "NVIDIA") ? "proprietary" : "open");
+}
+
+/* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them. */
 static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 {
 	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter. */
@@ -150,7 +158,7 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	_cleanup_free_ char *dir = NULL;
 	struct kmod_list *l;
 	char path[PATH_MAX];
-	const char *modpath;
+	const char *modpath, *rel;
 	int k;
 
 	k = root_host_path(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &dir);
@@ -170,26 +178,49 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	modpath = kmod_module_get_path(mod);
 	if (!modpath)
 		return 0; /* built in, or only an alias */
-
-	k = kmod_module_get_info(mod, &info);
-	if (k < 0) {
-		facts_warn(ctx->facts, "%s: cannot read module info: %s", modpath, gp_strerror(k));
+	/* Relative to the kernel's module directory, as depmod writes modules.dep; an
+	 * absolute entry would lead out of the root. */
+	rel = startswith(modpath, dir);
+	if (!rel || *rel != '/') {
+		facts_warn(ctx->facts, "lib/modules/%s: nvidia module outside the module directory",
+			   kern->release);
 		return 0;
 	}
-	kmod_list_foreach(l, info) {
-		const char *key = kmod_module_info_get_key(l);
-		const char *value = kmod_module_info_get_value(l);
+	rel++;
 
-		if (!value)
-			continue;
-		if (streq(key, "version") && !kern->nvidia_version)
-			kern->nvidia_version = strdup(value);
-		/* The open modules are "Dual MIT/GPL", the proprietary ones "NVIDIA". */
-		else if (streq(key, "license") && !kern->nvidia_flavour)
-			kern->nvidia_flavour = strdup(streq(value, "NVIDIA") ? "proprietary" : "open");
+	/* A plain .ko is read directly (see modinfo.c for why); compressed ones by libkmod. */
+	if (strlen(modpath) > 3 && streq(modpath + strlen(modpath) - 3, ".ko")) {
+		static const char *const keys[] = { "version", "license", NULL };
+		char *values[2] = {};
+
+		_cleanup_close_ int fd = root_open_at(ctx->root, path_fmt(path, "lib/modules/%s/%s", kern->release, rel),
+						      O_RDONLY);
+
+		k = fd < 0 ? fd : modinfo_read(fd, keys, values);
+		if (k >= 0) {
+			kern->nvidia_version = values[0];
+			nvidia_set_flavour(kern, values[1]);
+			free(values[1]);
+		}
+	} else
+		k = -GPE_PARSE;
+	if (k < 0) {
+		k = kmod_module_get_info(mod, &info);
+		if (k < 0) {
+			facts_warn(ctx->facts, "%s: cannot read module info: %s", modpath, gp_strerror(k));
+			return 0;
+		}
+		kmod_list_foreach(l, info) {
+			const char *key = kmod_module_info_get_key(l);
+			const char *value = kmod_module_info_get_value(l);
+
+			if (value && streq(key, "version") && !kern->nvidia_version)
+				kern->nvidia_version = strdup(value);
+			else if (value && streq(key, "license") && !kern->nvidia_flavour)
+				nvidia_set_flavour(kern, value);
+		}
 	}
-	if (startswith(modpath, dir))
-		kern->nvidia_module = strdup(modpath + strlen(dir) + (modpath[strlen(dir)] == '/'));
+	kern->nvidia_module = strdup(rel);
 	return 0;
 }
 
