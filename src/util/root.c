@@ -23,9 +23,11 @@ int root_open(const char *path, struct root **ret)
 	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->fd < 0)
 		return -errno;
-	r->path = strdup(path);
+	/* Absolute and canonical: libraries given a path below it (libkmod, libblkid) make
+	 * theirs absolute, and the two must compare. */
+	r->path = realpath(path, NULL);
 	if (!r->path)
-		return -ENOMEM;
+		return -errno;
 	*ret = TAKE_PTR(r);
 	return 0;
 }

@@ -16,7 +16,7 @@
  */
 struct root {
 	int fd;     /* O_PATH descriptor of the directory */
-	char *path; /* as given: for messages and for libraries that only take paths */
+	char *path; /* canonical absolute path: for libraries that only take paths */
 };
 
 int root_open(const char *path, struct root **ret);

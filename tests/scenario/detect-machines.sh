@@ -50,6 +50,10 @@ for dir in "$srcdir"/tests/machines/*/; do
 	# --sysroot separately: the same tree given as both must give the same facts.
 	gpuprov --root "$dir/root" --sysroot "$dir/root" detect --json 2>/dev/null | mask_json >"$TMPD/sys.json"
 	check "$name: --sysroot given explicitly changes nothing" cmp -s "$TMPD/$name.json" "$TMPD/sys.json"
+
+	# A relative --root, as an operator types it, gives the same facts.
+	(cd "$dir" && gpuprov --root root detect --json 2>/dev/null) | mask_json >"$TMPD/rel.json"
+	check "$name: a relative --root gives the same facts" cmp -s "$TMPD/$name.json" "$TMPD/rel.json"
 done
 check "at least six fake machines" [ "$found" -ge 6 ]
 

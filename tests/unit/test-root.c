@@ -183,6 +183,7 @@ static void test_host_path(void **state)
 	assert_int_equal(root_host_path(fx->r, "abs", &p), 0);
 	snprintf(want, sizeof(want), "%s/etc/os-release", fx->root);
 	assert_string_equal(p, want);
+	assert_true(fx->r->path[0] == '/');
 }
 
 /* The same cases through the manual chase that stands in where openat2() is missing. */
