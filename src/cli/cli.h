@@ -7,10 +7,10 @@
 
 /* Exit codes, documented in gpuprov(8). Few, and the same for every verb. */
 enum {
-	EXIT_OK = 0,      /* done, whether or not anything changed */
-	EXIT_FAILURE_ = 1, /* hard failure */
-	EXIT_USAGE = 2,   /* bad command line or bad input */
-	EXIT_REFUSED = 3, /* a safety or compatibility check refused; nothing changed */
+	EXIT_CODE_OK = 0,      /* done, whether or not anything changed */
+	EXIT_CODE_FAILURE = 1, /* hard failure */
+	EXIT_CODE_USAGE = 2,   /* bad command line or bad input */
+	EXIT_CODE_REFUSED = 3, /* a safety or compatibility check refused; nothing changed */
 };
 
 /* What the global options say, shared by every verb. */

@@ -111,37 +111,37 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return EXIT_CODE_OK;
 		case 'V':
 			printf("gpuprov %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return EXIT_CODE_OK;
 		case ':':
 			fprintf(stderr, "gpuprov: option '%s' needs an argument; try 'gpuprov --help'\n",
 				argv[optind - 1]);
-			return EXIT_USAGE;
+			return EXIT_CODE_USAGE;
 		default:
 			fprintf(stderr, "gpuprov: unknown option '%s'; try 'gpuprov --help'\n", argv[optind - 1]);
-			return EXIT_USAGE;
+			return EXIT_CODE_USAGE;
 		}
 	}
 	log_set_level((enum log_level)verbosity);
 
 	if (optind >= argc) {
 		fprintf(stderr, "gpuprov: no verb given; try 'gpuprov --help'\n");
-		return EXIT_USAGE;
+		return EXIT_CODE_USAGE;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
 		if (streq(argv[optind], verbs[i].name))
 			verb = &verbs[i];
 	if (!verb) {
 		fprintf(stderr, "gpuprov: unknown verb '%s'; try 'gpuprov --help'\n", argv[optind]);
-		return EXIT_USAGE;
+		return EXIT_CODE_USAGE;
 	}
 
 	if (open_root(cli.root_path, "root", &cli.root) < 0 ||
 	    open_root(cli.sysroot_path ? cli.sysroot_path : cli.root_path, "sysroot", &cli.sys) < 0) {
 		root_free(cli.root);
-		return EXIT_USAGE;
+		return EXIT_CODE_USAGE;
 	}
 	r = verb->run(&cli, verb, argc - optind, argv + optind);
 	root_free(cli.root);

@@ -197,19 +197,19 @@ int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	first = cli_parse_verb_options(cli, self, argc, argv);
 	if (first == -2)
-		return EXIT_OK;
+		return EXIT_CODE_OK;
 	if (first < 0)
-		return EXIT_USAGE;
+		return EXIT_CODE_USAGE;
 	if (first < argc) {
 		fprintf(stderr, "gpuprov %s: unexpected argument '%s'; try 'gpuprov %s --help'\n",
 			self->name, argv[first], self->name);
-		return EXIT_USAGE;
+		return EXIT_CODE_USAGE;
 	}
 
 	k = facts_detect(cli->root, cli->sys, &f);
 	if (k < 0) {
 		log_error_errno(k, "detect failed");
-		return EXIT_FAILURE_;
+		return EXIT_CODE_FAILURE;
 	}
 	for (char **w = f->warnings; *w; w++)
 		log_warning("%s", *w);
@@ -222,12 +222,12 @@ int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv)
 		if (k < 0 || !(text = cJSON_Print(doc))) {
 			cJSON_Delete(doc);
 			log_error_errno(k < 0 ? k : -ENOMEM, "cannot write JSON");
-			return EXIT_FAILURE_;
+			return EXIT_CODE_FAILURE;
 		}
 		puts(text);
 		free(text);
 		cJSON_Delete(doc);
 	} else
 		print_facts(f);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILURE_;
+	return fflush(stdout) == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILURE;
 }

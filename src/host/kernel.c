@@ -149,7 +149,9 @@ static void nvidia_set_flavour(struct kernel *kern, const char *license)
 /* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them. */
 static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 {
-	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter. */
+	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter.
+	 * (libkmod still reads the running kernel's /proc/cmdline for module options; detect
+	 * uses none of them.) */
 	static const char *const no_config[] = { NULL };
 	_cleanup_(kmod_unrefp) struct kmod_ctx *kctx = NULL;
 	_cleanup_(kmod_module_unref_listp) struct kmod_list *found = NULL;
@@ -205,6 +207,16 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	} else
 		k = -GPE_PARSE;
 	if (k < 0) {
+		_cleanup_free_ char *resolved = NULL;
+
+		/* libkmod opens the file by its host path: only when no link below the module
+		 * directory could lead that path somewhere else than the root's resolution. */
+		if (root_chase(ctx->root, path_fmt(path, "%s/%s", dir + strlen(ctx->root->path), rel),
+			       &resolved) < 0 ||
+		    !streq(resolved, path + 1)) {
+			facts_warn(ctx->facts, "lib/modules/%s/%s: cannot read module info", kern->release, rel);
+			return 0;
+		}
 		k = kmod_module_get_info(mod, &info);
 		if (k < 0) {
 			facts_warn(ctx->facts, "%s: cannot read module info: %s", modpath, gp_strerror(k));

@@ -132,7 +132,7 @@ int root_host_path(const struct root *r, const char *path, char **ret)
 	k = root_chase(r, path, &rel);
 	if (k < 0)
 		return k;
-	if (asprintf(ret, "%s/%s", r->path, rel) < 0)
+	if (asprintf(ret, "%s/%s", streq(r->path, "/") ? "" : r->path, rel) < 0)
 		return -ENOMEM;
 	return 0;
 }
