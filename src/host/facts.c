@@ -51,6 +51,28 @@ int facts_detect(const struct root *root, const struct root *sys, struct facts *
 	return 0;
 }
 
+void cpu_facts_clear(struct cpu_facts *c)
+{
+	free(c->arch);
+	free(c->vendor);
+	free(c->model);
+	free(c->implementer);
+	free(c->part);
+	*c = (struct cpu_facts){};
+}
+
+void os_facts_clear(struct os_facts *os)
+{
+	free(os->id);
+	free(os->id_like);
+	free(os->version_id);
+	free(os->version);
+	free(os->codename);
+	free(os->pretty_name);
+	free(os->source);
+	*os = (struct os_facts){};
+}
+
 static void mount_facts_free(struct mount_facts *m)
 {
 	free(m->path);
@@ -72,19 +94,8 @@ struct facts *facts_free(struct facts *f)
 {
 	if (!f)
 		return NULL;
-	free(f->cpu.arch);
-	free(f->cpu.vendor);
-	free(f->cpu.model);
-	free(f->cpu.implementer);
-	free(f->cpu.part);
-
-	free(f->os.id);
-	free(f->os.id_like);
-	free(f->os.version_id);
-	free(f->os.version);
-	free(f->os.codename);
-	free(f->os.pretty_name);
-	free(f->os.source);
+	cpu_facts_clear(&f->cpu);
+	os_facts_clear(&f->os);
 
 	for (size_t i = 0; i < f->kernels.n; i++) {
 		struct kernel *k = &f->kernels.list[i];

@@ -200,6 +200,9 @@ struct detect_ctx {
 
 int facts_detect(const struct root *root, const struct root *sys, struct facts **ret);
 struct facts *facts_free(struct facts *f);
+/* Free what a part holds and zero it, ready to be filled again. */
+void cpu_facts_clear(struct cpu_facts *c);
+void os_facts_clear(struct os_facts *os);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct facts *, facts_free)
 
 /* Records that a fact could not be read; detect goes on with "unknown". */

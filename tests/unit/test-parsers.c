@@ -8,16 +8,6 @@
 #include "util/errors.h"
 #include "util/strutil.h"
 
-static void cpu_clear(struct cpu_facts *c)
-{
-	free(c->arch);
-	free(c->vendor);
-	free(c->model);
-	free(c->implementer);
-	free(c->part);
-	memset(c, 0, sizeof(*c));
-}
-
 static void parse_cpuinfo(const char *text, struct cpu_facts *c)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -50,7 +40,7 @@ static void test_cpuinfo_x86(void **state)
 	assert_int_equal(c.cores, 4);
 	assert_int_equal(c.sockets, 2);
 	assert_null(c.implementer);
-	cpu_clear(&c);
+	cpu_facts_clear(&c);
 }
 
 static void test_cpuinfo_arm64(void **state)
@@ -72,14 +62,14 @@ static void test_cpuinfo_arm64(void **state)
 	assert_string_equal(c.part, "0xd01");
 	assert_int_equal(c.threads, 2);
 	assert_int_equal(c.sockets, 0); /* arm64 cpuinfo has no topology */
-	cpu_clear(&c);
+	cpu_facts_clear(&c);
 
 	/* An unknown core is named by nothing, not guessed. */
 	parse_cpuinfo(unknown, &c);
 	assert_string_equal(c.arch, "aarch64");
 	assert_null(c.model);
 	assert_string_equal(c.part, "0x801");
-	cpu_clear(&c);
+	cpu_facts_clear(&c);
 }
 
 static void test_cpuinfo_garbage(void **state)
@@ -90,7 +80,7 @@ static void test_cpuinfo_garbage(void **state)
 	parse_cpuinfo(text, &c);
 	assert_null(c.arch); /* "lmx" is not "lm" */
 	assert_int_equal(c.threads, 1);
-	cpu_clear(&c);
+	cpu_facts_clear(&c);
 }
 
 static void test_arm_names(void **state)
@@ -105,18 +95,6 @@ static void test_arm_names(void **state)
 	assert_string_equal(vendor, "HiSilicon");
 }
 
-static void os_clear(struct os_facts *os)
-{
-	free(os->id);
-	free(os->id_like);
-	free(os->version_id);
-	free(os->version);
-	free(os->codename);
-	free(os->pretty_name);
-	free(os->source);
-	memset(os, 0, sizeof(*os));
-}
-
 static void test_os_release(void **state)
 {
 	struct os_facts os = {};
@@ -129,29 +107,29 @@ static void test_os_release(void **state)
 	assert_string_equal(os.version, "22.03 (LTS-SP3)");
 	assert_int_equal(os.family, OS_FAMILY_OPENEULER);
 	assert_string_equal(os_package_manager(os.family), "dnf");
-	os_clear(&os);
+	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_RHEL);
-	os_clear(&os);
+	os_facts_clear(&os);
 
 	/* Known only through ID_LIKE; single quotes and escapes as the shell reads them. */
 	assert_int_equal(os_release_parse("# comment\nID=pop\nID_LIKE='ubuntu debian'\nPRETTY_NAME=\"Pop\\\"OS\"\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_DEBIAN);
 	assert_string_equal(os.pretty_name, "Pop\"OS");
 	assert_string_equal(os_family_to_string(os.family), "debian");
-	os_clear(&os);
+	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("ID=kylin\nVERSION_ID=\"V10\"\nVERSION=\"V10 (Sword)\"\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_KYLIN);
-	os_clear(&os);
+	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("NAME=nothing\n\x7f\x45LF", &os), -GPE_PARSE);
-	os_clear(&os);
+	os_facts_clear(&os);
 	assert_int_equal(os_release_parse("ID=plan9\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_UNKNOWN);
 	assert_null(os_package_manager(os.family));
-	os_clear(&os);
+	os_facts_clear(&os);
 }
 
 static void test_pci(void **state)
