@@ -146,7 +146,60 @@ static void nvidia_set_flavour(struct kernel *kern, const char *license)
 		kern->nvidia_flavour = strdup(streq(license, "NVIDIA") ? "proprietary" : "open");
 }
 
-/* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them. */
+/* Version and licence of a compressed module, decompressed by libkmod. */
+static int nvidia_info_from_kmod(struct kmod_module *mod, struct kernel *kern)
+{
+	_cleanup_(kmod_info_listp) struct kmod_list *info = NULL;
+	struct kmod_list *l;
+	int k;
+
+	k = kmod_module_get_info(mod, &info);
+	if (k < 0)
+		return k;
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *value = kmod_module_info_get_value(l);
+
+		if (value && streq(key, "version") && !kern->nvidia_version)
+			kern->nvidia_version = strdup(value);
+		else if (value && streq(key, "license"))
+			nvidia_set_flavour(kern, value);
+	}
+	return 0;
+}
+
+/* Version and licence of a plain .ko, read from its .modinfo (see modinfo.c for why). */
+static int nvidia_info_from_elf(const struct root *root, const char *path, struct kernel *kern)
+{
+	static const char *const keys[] = { "version", "license", NULL };
+	_cleanup_close_ int fd = -EBADF;
+	char *values[2] = {};
+	int k;
+
+	fd = root_open_at(root, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	k = modinfo_read(fd, keys, values);
+	if (k < 0)
+		return k;
+	kern->nvidia_version = values[0];
+	nvidia_set_flavour(kern, values[1]);
+	free(values[1]);
+	return 0;
+}
+
+/*
+ * libkmod opens what it reads by host path. These are the files of a module directory it
+ * may open; a symlink among them would be followed on the host, out of the root.
+ */
+static const char *const kmod_index_files[] = {
+	"modules.dep",	       "modules.dep.bin",	"modules.alias.bin",
+	"modules.symbols.bin", "modules.builtin.bin",	"modules.builtin.alias.bin",
+	"modules.builtin.modinfo", "modules.softdep",	NULL,
+};
+
+/* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them:
+ * libkmod finds it (modules.dep decides between updates/, dkms and the kernel's own). */
 static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 {
 	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter.
@@ -155,18 +208,22 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	static const char *const no_config[] = { NULL };
 	_cleanup_(kmod_unrefp) struct kmod_ctx *kctx = NULL;
 	_cleanup_(kmod_module_unref_listp) struct kmod_list *found = NULL;
-	_cleanup_(kmod_info_listp) struct kmod_list *info = NULL;
 	_cleanup_(kmod_module_unrefp) struct kmod_module *mod = NULL;
-	_cleanup_free_ char *dir = NULL;
-	struct kmod_list *l;
+	_cleanup_free_ char *moddir = NULL, *host = NULL, *resolved = NULL;
 	char path[PATH_MAX];
 	const char *modpath, *rel;
 	int k;
 
-	k = root_host_path(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &dir);
+	k = root_chase(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &moddir);
 	if (k < 0)
 		return k;
-	kctx = kmod_new(dir, no_config);
+	k = root_dir_has_symlink(ctx->root, moddir, kmod_index_files);
+	if (k != 0)
+		return k < 0 ? k : -ELOOP;
+	k = root_host_path(ctx->root, moddir, &host);
+	if (k < 0)
+		return k;
+	kctx = kmod_new(host, no_config);
 	if (!kctx)
 		return -ENOMEM;
 	kmod_set_log_fn(kctx, kmod_log_quiet, NULL);
@@ -180,60 +237,30 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	modpath = kmod_module_get_path(mod);
 	if (!modpath)
 		return 0; /* built in, or only an alias */
-	/* Relative to the kernel's module directory, as depmod writes modules.dep; an
-	 * absolute entry would lead out of the root. */
-	rel = startswith(modpath, dir);
-	if (!rel || *rel != '/') {
-		facts_warn(ctx->facts, "lib/modules/%s: nvidia module outside the module directory",
-			   kern->release);
-		return 0;
-	}
+	/* Relative to the module directory, as depmod writes modules.dep; an absolute entry
+	 * would lead out of the root. */
+	rel = startswith(modpath, host);
+	if (!rel || *rel != '/')
+		return -EXDEV;
 	rel++;
-
-	/* A plain .ko is read directly (see modinfo.c for why); compressed ones by libkmod. */
-	if (strlen(modpath) > 3 && streq(modpath + strlen(modpath) - 3, ".ko")) {
-		static const char *const keys[] = { "version", "license", NULL };
-		char *values[2] = {};
-
-		_cleanup_close_ int fd = root_open_at(ctx->root, path_fmt(path, "lib/modules/%s/%s", kern->release, rel),
-						      O_RDONLY);
-
-		k = fd < 0 ? fd : modinfo_read(fd, keys, values);
-		if (k >= 0) {
-			kern->nvidia_version = values[0];
-			nvidia_set_flavour(kern, values[1]);
-			free(values[1]);
-		}
-	} else
-		k = -GPE_PARSE;
-	if (k < 0) {
-		_cleanup_free_ char *resolved = NULL;
-
-		/* libkmod opens the file by its host path: only when no link below the module
-		 * directory could lead that path somewhere else than the root's resolution. */
-		if (root_chase(ctx->root, path_fmt(path, "%s/%s", dir + strlen(ctx->root->path), rel),
-			       &resolved) < 0 ||
-		    !streq(resolved, path + 1)) {
-			facts_warn(ctx->facts, "lib/modules/%s/%s: cannot read module info", kern->release, rel);
-			return 0;
-		}
-		k = kmod_module_get_info(mod, &info);
-		if (k < 0) {
-			facts_warn(ctx->facts, "%s: cannot read module info: %s", modpath, gp_strerror(k));
-			return 0;
-		}
-		kmod_list_foreach(l, info) {
-			const char *key = kmod_module_info_get_key(l);
-			const char *value = kmod_module_info_get_value(l);
-
-			if (value && streq(key, "version") && !kern->nvidia_version)
-				kern->nvidia_version = strdup(value);
-			else if (value && streq(key, "license") && !kern->nvidia_flavour)
-				nvidia_set_flavour(kern, value);
-		}
-	}
 	kern->nvidia_module = strdup(rel);
-	return 0;
+	if (!kern->nvidia_module)
+		return -ENOMEM;
+
+	path_fmt(path, "%s/%s", moddir, rel);
+	if (strlen(rel) > 3 && streq(rel + strlen(rel) - 3, ".ko")) {
+		k = nvidia_info_from_elf(ctx->root, path, kern);
+		if (k != -GPE_PARSE)
+			return k;
+	}
+	/* Through libkmod, by host path: only when no link below the module directory could
+	 * take that path somewhere else than the root's own resolution does. */
+	k = root_chase(ctx->root, path, &resolved);
+	if (k < 0)
+		return k;
+	if (!streq(resolved, path))
+		return -EXDEV;
+	return nvidia_info_from_kmod(mod, kern);
 }
 
 static int kernel_find_or_add(struct kernel_facts *kf, const char *release)
@@ -373,7 +400,8 @@ int kernel_detect(const struct detect_ctx *ctx)
 			if (k == -ENOMEM)
 				return k;
 			if (k < 0)
-				facts_warn(f, "lib/modules/%s: %s", kern->release, gp_strerror(k));
+				facts_warn(f, "lib/modules/%s: cannot read the nvidia module: %s",
+					   kern->release, gp_strerror(k));
 		}
 	}
 	return 0;

@@ -46,20 +46,24 @@ static bool elf_uint(const struct elf_view *e, size_t off, unsigned n, uint64_t 
 	return true;
 }
 
-/* A section's offset and size, from its header. Field offsets differ for 32 and 64 bit. */
+/* A section's name offset, file offset and size, from its header (32- and 64-bit layouts
+ * differ). Only read: whether they lie inside the file is for the caller to check, since a
+ * NOBITS section (.bss) has a size that is not in the file at all. */
 static bool elf_section(const struct elf_view *e, uint64_t shoff, uint64_t shentsize, uint64_t idx,
 			uint64_t *ret_name, uint64_t *ret_off, uint64_t *ret_size)
 {
 	uint64_t base = shoff + idx * shentsize;
 
-	if (idx > (e->size / (shentsize ? shentsize : 1)))
-		return false;
 	if (e->is64)
 		return elf_uint(e, base, 4, ret_name) && elf_uint(e, base + 24, 8, ret_off) &&
-		       elf_uint(e, base + 32, 8, ret_size) && *ret_off <= e->size &&
-		       *ret_size <= e->size - *ret_off;
+		       elf_uint(e, base + 32, 8, ret_size);
 	return elf_uint(e, base, 4, ret_name) && elf_uint(e, base + 16, 4, ret_off) &&
-	       elf_uint(e, base + 20, 4, ret_size) && *ret_off <= e->size && *ret_size <= e->size - *ret_off;
+	       elf_uint(e, base + 20, 4, ret_size);
+}
+
+static bool in_file(const struct elf_view *e, uint64_t off, uint64_t size)
+{
+	return off <= e->size && size <= e->size - off;
 }
 
 int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret)
@@ -91,17 +95,21 @@ int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret
 	}
 	if (shoff > size || shstrndx >= shnum || shnum > (size - shoff) / shentsize)
 		return -GPE_PARSE;
-	if (!elf_section(&e, shoff, shentsize, shstrndx, &name, &str_off, &str_size))
+	if (!elf_section(&e, shoff, shentsize, shstrndx, &name, &str_off, &str_size) ||
+	    !in_file(&e, str_off, str_size))
 		return -GPE_PARSE;
 
 	for (uint64_t i = 1; i < shnum; i++) {
-		const char *sname, *p, *end;
+		static const char wanted[] = ".modinfo"; /* compared with its NUL */
+		const char *p, *end;
 
 		if (!elf_section(&e, shoff, shentsize, i, &name, &off, &len) || name >= str_size)
 			return -GPE_PARSE;
-		sname = (const char *)e.data + str_off + name;
-		if (strnlen(sname, str_size - name) != strlen(".modinfo") || strcmp(sname, ".modinfo") != 0)
+		if (str_size - name < sizeof(wanted) ||
+		    memcmp(e.data + str_off + name, wanted, sizeof(wanted)) != 0)
 			continue;
+		if (!in_file(&e, off, len))
+			return -GPE_PARSE;
 
 		/* NUL-separated "key=value" strings, padded with NULs. */
 		p = (const char *)e.data + off;

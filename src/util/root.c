@@ -376,6 +376,27 @@ int root_list_dir(const struct root *r, const char *path, char ***ret)
 	return 0;
 }
 
+int root_dir_has_symlink(const struct root *r, const char *dir, const char *const *names)
+{
+	_cleanup_close_ int dirfd = -EBADF;
+
+	dirfd = root_open_at(r, dir, O_PATH | O_DIRECTORY);
+	if (dirfd < 0)
+		return dirfd;
+	for (; *names; names++) {
+		struct stat st;
+
+		if (fstatat(dirfd, *names, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (S_ISLNK(st.st_mode))
+			return 1;
+	}
+	return 0;
+}
+
 int root_readlink_name(const struct root *r, const char *path, char **ret)
 {
 	_cleanup_close_ int dirfd = -EBADF;

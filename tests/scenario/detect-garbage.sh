@@ -120,6 +120,20 @@ survives escape
 # The host's /etc/os-release exists; the root's etc -> /etc is the root's own etc: a loop.
 warns escape "os-release"
 
+# libkmod opens a module directory's index files by host path: a link among them that
+# leads out of the root is refused, not followed. The host copy here is a real index.
+cp -a "$srcdir/tests/machines/l4-edge-ubuntu2404/root" "$TMPD/kmod-escape"
+moddir=$TMPD/kmod-escape/usr/lib/modules/6.8.0-48-generic
+mv "$moddir/modules.dep.bin" "$TMPD/outside/modules.dep.bin"
+ln -s "$TMPD/outside/modules.dep.bin" "$moddir/modules.dep.bin"
+survives kmod-escape
+warns kmod-escape "lib/modules/6.8.0-48-generic: cannot read the nvidia module"
+gpuprov --root "$TMPD/kmod-escape" detect --json 2>/dev/null >"$TMPD/out"
+check "kmod-escape: no module version read through the outside index" \
+	jq -e '.kernel.installed[] | select(.release == "6.8.0-48-generic") | .nvidia == null' "$TMPD/out"
+check "kmod-escape: the other kernel's module is still read" \
+	jq -e '.kernel.installed[] | select(.release == "6.8.0-45-generic") | .nvidia.version == "550.127.05"' "$TMPD/out"
+
 # A machine whose facts are all there but whose boot device is a directory, not a disk.
 new_machine odd-boot
 o=$TMPD/odd-boot

@@ -23,7 +23,8 @@ static void put(struct elf *e, size_t off, unsigned n, uint64_t v)
 		e->buf[off + i] = (unsigned char)(v >> (e->be ? (n - 1 - i) * 8 : i * 8));
 }
 
-/* header | .modinfo | .shstrtab | section headers: null, .modinfo, .shstrtab */
+/* header | .modinfo | .shstrtab | section headers: null, .bss, .modinfo, .shstrtab.
+ * .bss is NOBITS: 1 MiB in memory, nothing in the file, as compilers write it. */
 static void build(struct elf *e, bool is64, bool be)
 {
 	size_t eh = is64 ? 64 : 52, sh = is64 ? 64 : 40;
@@ -40,27 +41,31 @@ static void build(struct elf *e, bool is64, bool be)
 	if (is64) {
 		put(e, 0x28, 8, sho);
 		put(e, 0x3a, 2, sh);
-		put(e, 0x3c, 2, 3);
-		put(e, 0x3e, 2, 2);
-		put(e, sho + sh + 0, 4, 1); /* name: ".modinfo" */
-		put(e, sho + sh + 24, 8, mi);
-		put(e, sho + sh + 32, 8, sizeof(modinfo));
-		put(e, sho + 2 * sh + 0, 4, 10); /* ".shstrtab" */
-		put(e, sho + 2 * sh + 24, 8, ss);
-		put(e, sho + 2 * sh + 32, 8, sizeof(shstrtab));
+		put(e, 0x3c, 2, 4);
+		put(e, 0x3e, 2, 3);
+		put(e, sho + sh + 24, 8, 0x1000); /* .bss (unnamed here) */
+		put(e, sho + sh + 32, 8, 0x100000);
+		put(e, sho + 2 * sh + 0, 4, 1); /* name: ".modinfo" */
+		put(e, sho + 2 * sh + 24, 8, mi);
+		put(e, sho + 2 * sh + 32, 8, sizeof(modinfo));
+		put(e, sho + 3 * sh + 0, 4, 10); /* ".shstrtab" */
+		put(e, sho + 3 * sh + 24, 8, ss);
+		put(e, sho + 3 * sh + 32, 8, sizeof(shstrtab));
 	} else {
 		put(e, 0x20, 4, sho);
 		put(e, 0x2e, 2, sh);
-		put(e, 0x30, 2, 3);
-		put(e, 0x32, 2, 2);
-		put(e, sho + sh + 0, 4, 1);
-		put(e, sho + sh + 16, 4, mi);
-		put(e, sho + sh + 20, 4, sizeof(modinfo));
-		put(e, sho + 2 * sh + 0, 4, 10);
-		put(e, sho + 2 * sh + 16, 4, ss);
-		put(e, sho + 2 * sh + 20, 4, sizeof(shstrtab));
+		put(e, 0x30, 2, 4);
+		put(e, 0x32, 2, 3);
+		put(e, sho + sh + 16, 4, 0x1000);
+		put(e, sho + sh + 20, 4, 0x100000);
+		put(e, sho + 2 * sh + 0, 4, 1);
+		put(e, sho + 2 * sh + 16, 4, mi);
+		put(e, sho + 2 * sh + 20, 4, sizeof(modinfo));
+		put(e, sho + 3 * sh + 0, 4, 10);
+		put(e, sho + 3 * sh + 16, 4, ss);
+		put(e, sho + 3 * sh + 20, 4, sizeof(shstrtab));
 	}
-	e->size = sho + 3 * sh;
+	e->size = sho + 4 * sh;
 }
 
 static void expect(const struct elf *e, const char *key, const char *want)
@@ -119,7 +124,7 @@ static void test_malformed(void **state)
 	assert_int_equal(modinfo_parse_elf(e.buf, e.size, "version", &v), -GPE_PARSE);
 
 	build(&e, true, false);
-	put(&e, 0x3e, 2, 7); /* string table index out of range */
+	put(&e, 0x3e, 2, 9); /* string table index out of range */
 	assert_int_equal(modinfo_parse_elf(e.buf, e.size, "version", &v), -GPE_PARSE);
 
 	build(&e, true, false);
@@ -133,6 +138,12 @@ static void test_malformed(void **state)
 	build(&e, true, false);
 	put(&e, e.size - 2 * 64, 4, 999); /* section name beyond the string table */
 	assert_int_equal(modinfo_parse_elf(e.buf, e.size, "version", &v), -GPE_PARSE);
+
+	/* The string table ends in ".modinfo" with no NUL: no section is named ".modinfo". */
+	build(&e, true, false);
+	put(&e, e.size - 64 + 32, 8, 9); /* the table is "\0.modinfo" */
+	put(&e, e.size - 64, 4, 0);      /* and names itself "" */
+	assert_int_equal(modinfo_parse_elf(e.buf, e.size, "version", &v), -ENOENT);
 
 	build(&e, true, false);
 	put(&e, e.size - 2 * 64, 4, 10); /* no section is called .modinfo */
