@@ -56,7 +56,9 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 	};
 	int c;
 
-	optind = 1;
+	/* 0, not 1: glibc starts afresh, forgetting the "+" (stop at the first argument) of
+	 * the global parse, so a verb's options may follow its arguments. */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		switch (c) {

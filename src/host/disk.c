@@ -9,8 +9,10 @@
 #include "util/errors.h"
 #include "util/strutil.h"
 
-/* Device-mapper and md layers nest: LVM on RAID on partitions. Deeper is not a real disk. */
+/* Device-mapper and md layers nest: LVM on RAID on partitions. Deeper, or wider than a
+ * storage server's disks, is not a real machine but a loop in sysfs. */
 #define STACK_MAX_DEPTH 8
+#define STACK_MAX_NODES 256
 
 /* Decodes mountinfo's octal escapes ("\040" for a space) in place. */
 static char *unescape_octal(char *s)
@@ -86,18 +88,19 @@ static int stack_push(char ***stack, const char *layer)
 }
 
 /* Walks a block device in sysfs and its slaves: LVM, crypt, multipath, md RAID. */
-static int disk_walk_stack(const struct root *sys, const char *dir, unsigned depth, char ***stack)
+static int disk_walk_stack(const struct root *sys, const char *dir, unsigned depth, unsigned *budget,
+			   char ***stack)
 {
 	_cleanup_(strv_freep) char **slaves = NULL;
 	_cleanup_free_ char *uuid = NULL, *level = NULL;
 	char path[PATH_MAX];
 	int k = 0;
 
-	if (depth > STACK_MAX_DEPTH)
+	if (depth > STACK_MAX_DEPTH || (*budget)-- == 0)
 		return -ELOOP;
 	/* A partition's layers are its disk's: md0p1 is on md0. */
 	if (root_exists(sys, path_fmt(path, "%s/partition", dir)) > 0)
-		return disk_walk_stack(sys, path_fmt(path, "%s/..", dir), depth + 1, stack);
+		return disk_walk_stack(sys, path_fmt(path, "%s/..", dir), depth + 1, budget, stack);
 
 	if (root_read_line(sys, path_fmt(path, "%s/dm/uuid", dir), &uuid) >= 0) {
 		/* dm uuids carry their target's prefix (lvm2 "LVM-", cryptsetup "CRYPT-"). */
@@ -116,7 +119,7 @@ static int disk_walk_stack(const struct root *sys, const char *dir, unsigned dep
 	for (char **s = slaves; *s; s++) {
 		char sub[PATH_MAX];
 
-		k = disk_walk_stack(sys, path_fmt(sub, "%s/slaves/%s", dir, *s), depth + 1, stack);
+		k = disk_walk_stack(sys, path_fmt(sub, "%s/slaves/%s", dir, *s), depth + 1, budget, stack);
 		if (k < 0)
 			return k;
 	}
@@ -239,8 +242,10 @@ static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry 
 
 	disk_probe(ctx, m);
 	if (found->major != 0) {
+		unsigned budget = STACK_MAX_NODES;
+
 		k = disk_walk_stack(ctx->sys, path_fmt(dir, "sys/dev/block/%u:%u", found->major, found->minor),
-				    0, &m->stack);
+				    0, &budget, &m->stack);
 		if (k == -ENOMEM)
 			return k;
 		if (k < 0)

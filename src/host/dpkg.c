@@ -17,8 +17,8 @@ static void stanza_clear(struct stanza *s)
 	s->installed = false;
 }
 
-int dpkg_installed_version(const struct root *root, const char *prefix, char **ret_package,
-			   char **ret_version)
+int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
+			   char **ret_package, char **ret_version)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
@@ -35,7 +35,7 @@ int dpkg_installed_version(const struct root *root, const char *prefix, char **r
 
 		eof = getline(&line, &linesz, f) < 0;
 		if (eof || line[0] == '\n') {
-			if (s.installed && s.package && s.version && startswith(s.package, prefix)) {
+			if (s.installed && s.package && s.version && match(s.package)) {
 				*ret_package = TAKE_PTR(s.package);
 				*ret_version = TAKE_PTR(s.version);
 				stanza_clear(&s);

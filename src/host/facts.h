@@ -257,6 +257,7 @@ int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret
 /* Reads keys (NULL-terminated) from the open module file; a missing key gives NULL. */
 int modinfo_read(int fd, const char *const *keys, char **values);
 
-/* The version of an installed dpkg package whose name starts with prefix. */
-int dpkg_installed_version(const struct root *root, const char *prefix, char **ret_package,
-			   char **ret_version);
+/* The first installed dpkg package whose name match() accepts, and its version: 1 when
+ * found, 0 when not, -errno when the status file cannot be read. */
+int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
+			   char **ret_package, char **ret_version);

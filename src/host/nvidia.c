@@ -186,14 +186,29 @@ static int nvidia_cuda(const struct detect_ctx *ctx)
 		}
 		if (!t->version)
 			return -ENOMEM;
-		if (asprintf(&t->path, "/%s", dir) < 0)
-			return -ENOMEM;
+		/* Counted at once, so facts_free() frees what this entry already holds. */
 		nv->n_cuda++;
+		if (asprintf(&t->path, "/%s", dir) < 0) {
+			t->path = NULL;
+			return -ENOMEM;
+		}
 	}
 	if (root_chase(ctx->root, "usr/local/cuda", &def) >= 0 && !streq(def, "usr/local/cuda") &&
 	    asprintf(&nv->cuda_default, "/%s", def) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/* "nvidia-fabricmanager" or "nvidia-fabricmanager-<branch>", not -dev or other siblings. */
+static bool is_fabricmanager_package(const char *name)
+{
+	const char *rest = startswith(name, "nvidia-fabricmanager");
+
+	if (!rest)
+		return false;
+	if (!*rest)
+		return true;
+	return rest[0] == '-' && rest[1] && rest[1 + strspn(rest + 1, "0123456789")] == '\0';
 }
 
 static int nvidia_fabricmanager(const struct detect_ctx *ctx)
@@ -207,7 +222,7 @@ static int nvidia_fabricmanager(const struct detect_ctx *ctx)
 		return 0;
 	/* nvidia-fabricmanager-550 (Ubuntu, CUDA repository): "550.54.15-1" -> "550.54.15";
 	 * an epoch ("1:") goes too. */
-	k = dpkg_installed_version(ctx->root, "nvidia-fabricmanager", &pkg, &version);
+	k = dpkg_installed_version(ctx->root, is_fabricmanager_package, &pkg, &version);
 	if (k == -ENOMEM)
 		return k;
 	if (k > 0) {

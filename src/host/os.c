@@ -131,7 +131,8 @@ const char *os_package_manager(enum os_family f)
 
 int os_detect(const struct detect_ctx *ctx)
 {
-	/* os-release(5): /etc/os-release first, /usr/lib/os-release when it is missing. */
+	/* os-release(5): /etc/os-release first, /usr/lib/os-release when it is missing (or,
+	 * here, unusable). */
 	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
 	struct facts *f = ctx->facts;
 
@@ -148,6 +149,8 @@ int os_detect(const struct detect_ctx *ctx)
 			return k;
 		if (k < 0) {
 			facts_warn(f, "%s: %s", paths[i], gp_strerror(k));
+			/* Nothing of a file without an ID is kept: the next one is read whole. */
+			os_facts_clear(&f->os);
 			continue;
 		}
 		if (free_and_strdup(&f->os.source, paths[i]) < 0)

@@ -27,8 +27,12 @@ int parse_s64(const char *s, int64_t *ret)
 	s += strspn(s, " \t");
 	if (!*s)
 		return -GPE_PARSE;
+	/* Hexadecimal only with "0x"; "010" is ten, as the kernel means it, not octal 8. */
 	errno = 0;
-	v = strtoll(s, &end, 0);
+	if (startswith(s, "0x") || startswith(s, "0X") || startswith(s, "-0x"))
+		v = strtoll(s, &end, 16);
+	else
+		v = strtoll(s, &end, 10);
 	if (errno == ERANGE)
 		return -GPE_PARSE;
 	if (end == s || end[strspn(end, " \t\r\n")] != '\0')

@@ -134,6 +134,44 @@ check "kmod-escape: no module version read through the outside index" \
 check "kmod-escape: the other kernel's module is still read" \
 	jq -e '.kernel.installed[] | select(.release == "6.8.0-45-generic") | .nvidia.version == "550.127.05"' "$TMPD/out"
 
+# An etc/os-release without ID: usr/lib/os-release is read instead, and nothing of the
+# first one is kept.
+new_machine half-os
+printf 'PRETTY_NAME="Wrong"\nVERSION_ID=99\n' >"$TMPD/half-os/etc/os-release"
+printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Right"\n' >"$TMPD/half-os/usr/lib/os-release"
+survives half-os
+gpuprov --root "$TMPD/half-os" detect --json 2>/dev/null >"$TMPD/out"
+check "half-os: the OS comes from usr/lib/os-release alone" \
+	jq -e '.os.pretty_name == "Right" and .os.version_id == "12" and .os.source == "usr/lib/os-release"' "$TMPD/out"
+
+# Device-mapper slaves that lead back to their own device, six times over: a walk that
+# followed them all would take 6^8 steps.
+new_machine wide-loop
+w=$TMPD/wide-loop
+mkdir -p "$w/sys/devices/virtual/block/dm-0/dm" "$w/sys/devices/virtual/block/dm-0/slaves" "$w/sys/dev/block"
+echo LVM-loop >"$w/sys/devices/virtual/block/dm-0/dm/uuid"
+for i in 1 2 3 4 5 6; do ln -s ../../dm-0 "$w/sys/devices/virtual/block/dm-0/slaves/s$i"; done
+ln -s ../../devices/virtual/block/dm-0 "$w/sys/dev/block/253:0"
+echo "29 1 253:0 / / rw - ext4 /dev/mapper/vg-root rw" >"$w/proc/self/mountinfo"
+if timeout 60 ${TEST_WRAPPER:-} "$GPUPROV" --root "$w" detect --json >"$TMPD/out" 2>/dev/null; then
+	ok "wide-loop: detect ends"
+else
+	not_ok "wide-loop: detect did not end in 60 s"
+fi
+check "wide-loop: the layer is still named" jq -e '.storage.root.stack == ["lvm"]' "$TMPD/out"
+
+# The fabric manager's version comes from its own package, not a -dev sibling listed first.
+new_machine fm-dev
+f=$TMPD/fm-dev
+mkdir -p "$f/usr/bin" "$f/var/lib/dpkg"
+: >"$f/usr/bin/nv-fabricmanager"
+printf 'ID=ubuntu\nVERSION_ID="22.04"\n' >"$f/etc/os-release"
+printf 'Package: nvidia-fabricmanager-dev-550\nStatus: install ok installed\nVersion: 9.9.9-1\n\nPackage: nvidia-fabricmanager-550\nStatus: install ok installed\nVersion: 1:550.54.15-1\n' \
+	>"$f/var/lib/dpkg/status"
+gpuprov --root "$f" detect --json 2>/dev/null >"$TMPD/out"
+check "fm-dev: fabric manager version from nvidia-fabricmanager-550, epoch dropped" \
+	jq -e '.nvidia.fabricmanager.version == "550.54.15"' "$TMPD/out"
+
 # A machine whose facts are all there but whose boot device is a directory, not a disk.
 new_machine odd-boot
 o=$TMPD/odd-boot

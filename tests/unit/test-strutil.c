@@ -27,6 +27,10 @@ static void test_parse_s64(void **state)
 	assert_int_equal(v, -1);
 	assert_int_equal(parse_s64("42", &v), 0);
 	assert_int_equal(v, 42);
+	assert_int_equal(parse_s64("010", &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(parse_s64("09\n", &v), 0);
+	assert_int_equal(v, 9);
 	assert_int_equal(parse_s64("", &v), -GPE_PARSE);
 	assert_int_equal(parse_s64("\n", &v), -GPE_PARSE);
 	assert_int_equal(parse_s64("0x10de junk", &v), -GPE_PARSE);
