@@ -13,25 +13,6 @@
 /* The kernel's own limit on links followed while resolving one path. */
 #define CHASE_MAX_LINKS 40
 
-int root_open(const char *path, struct root **ret)
-{
-	_cleanup_(root_freep) struct root *r = NULL;
-
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (r->fd < 0)
-		return -errno;
-	/* Absolute and canonical: libraries given a path below it (libkmod, libblkid) make
-	 * theirs absolute, and the two must compare. */
-	r->path = realpath(path, NULL);
-	if (!r->path)
-		return -errno;
-	*ret = TAKE_PTR(r);
-	return 0;
-}
-
 struct root *root_free(struct root *r)
 {
 	if (!r)
@@ -139,51 +120,180 @@ int root_host_path(const struct root *r, const char *path, char **ret)
 
 bool root_force_chase;
 
-/*
- * openat2(RESOLVE_IN_ROOT) resolves a path inside the root in one system call, with the
- * same rules as root_chase(): absolute links start at the root, ".." stops at its top.
- * Linux >= 5.6; elsewhere (older kernels, qemu-user, seccomp filters) the manual chase.
- */
-static int root_openat2(const struct root *r, const char *path, int flags)
+/* How one openat2() call may resolve: inside the root, and no /proc magic links. */
+static long openat2_in_root(int dirfd, const char *path, int flags)
 {
-	static bool unavailable;
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd;
 
-	if (unavailable || root_force_chase)
-		return -ENOSYS;
-	fd = syscall(SYS_openat2, r->fd, *path ? path : ".", &how, sizeof(how));
-	if (fd >= 0)
-		return (int)fd;
-	if (errno == ENOSYS || errno == EPERM || errno == E2BIG || errno == EINVAL) {
-		unavailable = true;
-		return -ENOSYS;
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/* Whether openat2() works here: Linux >= 5.6, and neither qemu-user nor a seccomp filter
+ * in the way. Asked once per root, on its top, so a later error is that file's own. */
+static bool openat2_works(int rootfd)
+{
+	long fd = openat2_in_root(rootfd, ".", O_PATH);
+
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	return true;
+}
+
+int root_open(const char *path, struct root **ret)
+{
+	_cleanup_(root_freep) struct root *r = NULL;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	/* Absolute and canonical: libraries given a path below it (libkmod, libblkid) make
+	 * theirs absolute, and the two must compare. */
+	r->path = realpath(path, NULL);
+	if (!r->path)
+		return -errno;
+	r->openat2 = openat2_works(r->fd);
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+/* Attempts of openat2() when a rename elsewhere keeps racing the lookup (EAGAIN). */
+#define OPENAT2_RETRIES 8
+
+/*
+ * The manual resolution, for where openat2() is missing (Linux < 5.6: openEuler 20.03 and
+ * Kylin V10 run 4.19). It holds a descriptor of every directory on the way, so that no
+ * rename or symlink swapped in meanwhile can lead out: each step opens one name below the
+ * last with O_NOFOLLOW, a symlink is read through its own descriptor and started over,
+ * ".." closes the last directory, and an absolute target drops back to the top.
+ */
+static int root_walk_open(const struct root *r, const char *path, int flags)
+{
+	_cleanup_free_ char *todo = strdup(path);
+	_cleanup_free_ int *dirs = NULL;
+	size_t depth = 0, alloc = 0;
+	unsigned links = 0;
+	const char *p;
+	int k, fd;
+
+	if (!todo)
+		return -ENOMEM;
+#define TOP (depth ? dirs[depth - 1] : r->fd)
+	for (p = todo;;) {
+		char name[NAME_MAX + 1], target[PATH_MAX];
+		struct stat st;
+		size_t n;
+		bool last;
+
+		p += strspn(p, "/");
+		if (!*p) {
+			/* Ended on a directory ("", "a/..", "a/."): open it as asked. */
+			fd = openat(TOP, ".", flags | O_CLOEXEC);
+			k = fd < 0 ? -errno : fd;
+			break;
+		}
+		n = strcspn(p, "/");
+		if (n > NAME_MAX) {
+			k = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		last = p[strspn(p, "/")] == '\0';
+		if (streq(name, "."))
+			continue;
+		if (streq(name, "..")) {
+			if (depth)
+				close(dirs[--depth]);
+			continue;
+		}
+
+		fd = openat(TOP, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			k = -errno;
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t len = readlinkat(fd, "", target, sizeof(target) - 1);
+			char *next;
+
+			close(fd);
+			if (len < 0 || ++links > CHASE_MAX_LINKS) {
+				k = len < 0 ? -errno : -ELOOP;
+				break;
+			}
+			target[len] = '\0';
+			if (target[0] == '/')
+				while (depth)
+					close(dirs[--depth]);
+			if (asprintf(&next, "%s/%s", target, p) < 0) {
+				k = -ENOMEM;
+				break;
+			}
+			free(todo);
+			todo = next;
+			p = todo;
+			continue;
+		}
+		if (last) {
+			/* Not a symlink when looked at; O_NOFOLLOW refuses one swapped in since. */
+			close(fd);
+			fd = openat(TOP, name, flags | O_NOFOLLOW | O_CLOEXEC);
+			k = fd < 0 ? -errno : fd;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			close(fd);
+			k = -ENOTDIR;
+			break;
+		}
+		if (depth == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			int *nd = realloc(dirs, na * sizeof(*dirs));
+
+			if (!nd) {
+				close(fd);
+				k = -ENOMEM;
+				break;
+			}
+			dirs = nd;
+			alloc = na;
+		}
+		dirs[depth++] = fd;
 	}
-	/* EAGAIN: a rename raced the lookup; EXDEV: a mount crossing it. Chase instead. */
-	if (errno == EAGAIN || errno == EXDEV)
-		return -ENOSYS;
-	return -errno;
+#undef TOP
+	while (depth)
+		close(dirs[--depth]);
+	return k;
 }
 
 int root_open_at(const struct root *r, const char *path, int flags)
 {
-	_cleanup_free_ char *rel = NULL;
-	int k, fd;
-
 	if (!path)
 		return -ENAMETOOLONG;
-	fd = root_openat2(r, path, flags);
-	if (fd != -ENOSYS)
-		return fd;
-	k = root_chase(r, path, &rel);
-	if (k < 0)
-		return k;
-	/* rel holds no symlinks; O_NOFOLLOW catches one swapped in since. */
-	fd = openat(r->fd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (r->openat2 && !root_force_chase) {
+		for (int i = 0; i < OPENAT2_RETRIES; i++) {
+			long fd = openat2_in_root(r->fd, *path ? path : ".", flags);
+
+			if (fd >= 0)
+				return (int)fd;
+			/* EAGAIN: a rename raced the lookup; try again. EXDEV: the kernel saw the
+			 * resolution escape (a race on ".."): an error, never a weaker retry. */
+			if (errno != EAGAIN)
+				return -errno;
+		}
+		return -EAGAIN;
+	}
+	return root_walk_open(r, path, flags);
 }
 
 int root_fopen(const struct root *r, const char *path, FILE **ret)

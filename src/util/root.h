@@ -17,6 +17,7 @@
 struct root {
 	int fd;     /* O_PATH descriptor of the directory */
 	char *path; /* canonical absolute path: for libraries that only take paths */
+	bool openat2; /* the kernel resolves inside the root for us (openat2 RESOLVE_IN_ROOT) */
 };
 
 int root_open(const char *path, struct root **ret);
