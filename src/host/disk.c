@@ -210,10 +210,29 @@ static int dup_field(char **field, const char *v)
 	return *field ? 0 : -ENOMEM;
 }
 
+/*
+ * Where the root's "/" is in mountinfo's terms. A fake machine's mountinfo speaks of its own
+ * "/"; a real procfs (gpuprov --root /target in an installer) speaks of gpuprov's, where the
+ * target is mounted at /target. Told apart by a mount at the root's own path.
+ */
+static const char *mount_prefix(const struct detect_ctx *ctx, const struct mount_entry *table, size_t n)
+{
+	const char *top = ctx->root->path;
+
+	if (streq(top, "/"))
+		return "";
+	for (size_t i = 0; i < n; i++)
+		if (streq(table[i].mountpoint, top))
+			return top;
+	return "";
+}
+
 /* Describes the mount that holds path (a path on the node: "/boot"). */
 static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry *table, size_t n,
 			 const char *path, struct mount_facts *m)
 {
+	const char *prefix = mount_prefix(ctx, table, n), *rest;
+	char full[PATH_MAX];
 	_cleanup_free_ char *host = NULL;
 	const struct mount_entry *found = NULL;
 	size_t best = 0;
@@ -223,8 +242,11 @@ static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry 
 
 	if ((k = dup_field(&m->path, path)) < 0)
 		return k;
+	if (snprintf(full, sizeof(full), "%s%s", prefix, streq(path, "/") && *prefix ? "" : path) >=
+	    (int)sizeof(full))
+		return -ENAMETOOLONG;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = mount_covers(table[i].mountpoint, path);
+		size_t len = mount_covers(table[i].mountpoint, full);
 
 		/* ">=": of mounts stacked on one point, the last one is visible. */
 		if (len > 0 && len >= best) {
@@ -236,7 +258,10 @@ static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry 
 		facts_warn(ctx->facts, "proc/self/mountinfo: no mount holds %s", path);
 		return 0;
 	}
-	if ((k = dup_field(&m->mountpoint, found->mountpoint)) < 0 ||
+	/* Shown as the node sees it: "/boot", not "/target/boot". The mount at the prefix
+	 * itself covers every path below it, so the best match always starts with it. */
+	rest = startswith(found->mountpoint, prefix);
+	if ((k = dup_field(&m->mountpoint, rest && *rest ? rest : "/")) < 0 ||
 	    (k = dup_field(&m->fstype, found->fstype)) < 0 || (k = dup_field(&m->source, found->source)) < 0)
 		return k;
 

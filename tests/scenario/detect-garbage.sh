@@ -172,6 +172,21 @@ gpuprov --root "$f" detect --json 2>/dev/null >"$TMPD/out"
 check "fm-dev: fabric manager version from nvidia-fabricmanager-550, epoch dropped" \
 	jq -e '.nvidia.fabricmanager.version == "550.54.15"' "$TMPD/out"
 
+# --root /target in an installer: proc is the installer's, whose mountinfo names the
+# target's mounts by their place in the installer (/target, /target/boot).
+new_machine target
+t=$(realpath "$TMPD/target")
+{
+	echo "21 1 8:1 / / rw - ext4 /dev/sda1 rw"
+	echo "40 21 259:2 / $t rw - xfs /dev/nvme0n1p2 rw"
+	echo "41 40 259:1 / $t/boot rw - ext4 /dev/nvme0n1p1 rw"
+} >"$t/proc/self/mountinfo"
+gpuprov --root "$t" detect --json 2>/dev/null >"$TMPD/out"
+check "target: / is the target's, named as the node sees it" \
+	jq -e '.storage.root.mountpoint == "/" and .storage.root.source == "/dev/nvme0n1p2"' "$TMPD/out"
+check "target: /boot is the target's" \
+	jq -e '.storage.boot.mountpoint == "/boot" and .storage.boot.source == "/dev/nvme0n1p1"' "$TMPD/out"
+
 # A machine whose facts are all there but whose boot device is a directory, not a disk.
 new_machine odd-boot
 o=$TMPD/odd-boot
