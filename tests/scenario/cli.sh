@@ -58,4 +58,10 @@ for word in detect --root --sysroot --json --verbose --quiet --help --version; d
 	check "gpuprov(8) documents $word" grep -q -- "$pat" "$man"
 done
 
+if command -v mandoc >/dev/null 2>&1; then
+	check "gpuprov(8) is mandoc -Tlint clean" sh -c "mandoc -Tlint '$man' >&2 && [ -z \"\$(mandoc -Tlint '$man')\" ]"
+else
+	ok "gpuprov(8) lint # SKIP mandoc is not installed"
+fi
+
 done_testing
