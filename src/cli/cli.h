@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 
 #include "util/root.h"
@@ -17,6 +18,7 @@ enum {
 struct cli {
 	const char *root_path;
 	const char *sysroot_path;
+	const char *profiles_path; /* shipped profiles and knowledge */
 	struct root *root;
 	struct root *sys;
 	bool json;
@@ -30,7 +32,32 @@ struct verb {
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
-extern const char verb_detect_usage[];
+int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv);
+extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
+	verb_check_usage[];
+
+/* Parses a verb's options and checks its argument count: -1 to go on, else the exit code
+ * (0 after --help). */
+int cli_verb_args(struct cli *cli, const struct verb *v, int argc, char **argv, int min, int max, int *ret_first);
+
+struct facts;
+struct knowledge;
+struct profile_dirs;
+struct profile_error;
+
+/* The machine's facts; warnings go to stderr (and -q silences them). Exit code on failure. */
+int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret);
+int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret);
+int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret);
+/* Reports a profile refusal ("file:line:col: ...") and gives its exit code. */
+int cli_profile_error(const struct profile_error *e, int k);
+/* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */
+const char *cli_today(char buf[static 11]);
+/* Prints a JSON document and frees it. */
+int cli_print_json(cJSON *doc);
 
 /* Parses a verb's options: those in the table plus --json and --help. Returns the index of
  * the first argument, or -1 after printing a hint (exit 2), or -2 when --help was shown. */

@@ -10,11 +10,16 @@
 static const struct verb verbs[] = {
 	{ "detect", "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
 	  verb_detect_usage, verb_detect },
+	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles },
+	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show },
+	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan },
+	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check },
 };
 
 static const struct option global_options[] = {
 	{ "root", required_argument, NULL, 'r' },
 	{ "sysroot", required_argument, NULL, 's' },
+	{ "profiles", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -37,6 +42,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --root DIR      the target filesystem to read and change (default /)\n"
 		"  --sysroot DIR   where /proc and /sys are read (default: the root)\n"
+		"  --profiles DIR  the shipped profiles and knowledge (default " GPUPROV_PROFILES_DIR ")\n"
 		"  --json          machine-readable output\n"
 		"  -v, --verbose   say more (twice: debug)\n"
 		"  -q, --quiet     errors only\n"
@@ -44,6 +50,7 @@ static void usage(FILE *out)
 		"  -V, --version   the version\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check.\n"
+		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life as of that day.\n"
 		"See gpuprov(8).\n");
 }
 
@@ -88,7 +95,7 @@ static int open_root(const char *path, const char *what, struct root **ret)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .root_path = "/" };
+	struct cli cli = { .root_path = "/", .profiles_path = GPUPROV_PROFILES_DIR };
 	const struct verb *verb = NULL;
 	int c, verbosity = LOG_LEVEL_WARNING, r;
 
@@ -100,6 +107,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			cli.sysroot_path = optarg;
+			break;
+		case 'p':
+			cli.profiles_path = optarg;
 			break;
 		case 'j':
 			cli.json = true;

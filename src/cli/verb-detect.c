@@ -193,18 +193,10 @@ static void print_facts(const struct facts *f)
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	int first, k;
+	int first, k, r;
 
-	first = cli_parse_verb_options(cli, self, argc, argv);
-	if (first == -2)
-		return EXIT_CODE_OK;
-	if (first < 0)
-		return EXIT_CODE_USAGE;
-	if (first < argc) {
-		fprintf(stderr, "gpuprov %s: unexpected argument '%s'; try 'gpuprov %s --help'\n",
-			self->name, argv[first], self->name);
-		return EXIT_CODE_USAGE;
-	}
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
+		return r;
 
 	k = facts_detect(cli->root, cli->sys, &f);
 	if (k < 0) {

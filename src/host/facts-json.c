@@ -137,7 +137,8 @@ static int json_kernel(cJSON *array, const struct kernel *kern)
 	if (!kern->nvidia_version)
 		return cJSON_AddNullToObject(o, "nvidia") ? 0 : -ENOMEM;
 	if (!(nv = add_obj(o, "nvidia")) || add_str(nv, "version", kern->nvidia_version) ||
-	    add_str(nv, "flavour", kern->nvidia_flavour) || add_str(nv, "module", kern->nvidia_module))
+	    add_str(nv, "flavour", kern->nvidia_flavour) || add_str(nv, "module", kern->nvidia_module) ||
+	    add_tri(nv, "signed", kern->nvidia_signed))
 		return -ENOMEM;
 	return 0;
 }

@@ -82,6 +82,7 @@ struct kernel {
 	char *nvidia_version;   /* nvidia.ko's version for this kernel (modinfo) */
 	char *nvidia_flavour;   /* "open" or "proprietary", from the module's licence */
 	char *nvidia_module;    /* where that nvidia.ko is, below lib/modules/<release>/ */
+	enum tristate nvidia_signed; /* carries a module signature (Secure Boot needs one) */
 };
 
 struct kernel_facts {
@@ -254,8 +255,9 @@ int pci_uevent_parse(const char *text, struct pci_dev *d);
 /* The value of key in an ELF module's .modinfo (data: the whole file). -ENOENT: no such key;
  * -GPE_PARSE: not an ELF file, or a malformed one. */
 int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret);
-/* Reads keys (NULL-terminated) from the open module file; a missing key gives NULL. */
-int modinfo_read(int fd, const char *const *keys, char **values);
+/* Reads keys (NULL-terminated) from the open module file; a missing key gives NULL.
+ * ret_signed: whether a module signature is appended. */
+int modinfo_read(int fd, const char *const *keys, char **values, bool *ret_signed);
 
 /* The first installed dpkg package whose name match() accepts, and its version: 1 when
  * found, 0 when not, -errno when the status file cannot be read. */

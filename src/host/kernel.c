@@ -156,6 +156,7 @@ static int nvidia_info_from_kmod(struct kmod_module *mod, struct kernel *kern)
 	k = kmod_module_get_info(mod, &info);
 	if (k < 0)
 		return k;
+	kern->nvidia_signed = TRI_NO;
 	kmod_list_foreach(l, info) {
 		const char *key = kmod_module_info_get_key(l);
 		const char *value = kmod_module_info_get_value(l);
@@ -164,6 +165,8 @@ static int nvidia_info_from_kmod(struct kmod_module *mod, struct kernel *kern)
 			kern->nvidia_version = strdup(value);
 		else if (value && streq(key, "license"))
 			nvidia_set_flavour(kern, value);
+		else if (streq(key, "sig_id"))
+			kern->nvidia_signed = TRI_YES;
 	}
 	return 0;
 }
@@ -174,14 +177,16 @@ static int nvidia_info_from_elf(const struct root *root, const char *path, struc
 	static const char *const keys[] = { "version", "license", NULL };
 	_cleanup_close_ int fd = -EBADF;
 	char *values[2] = {};
+	bool is_signed;
 	int k;
 
 	fd = root_open_at(root, path, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	k = modinfo_read(fd, keys, values);
+	k = modinfo_read(fd, keys, values, &is_signed);
 	if (k < 0)
 		return k;
+	kern->nvidia_signed = is_signed ? TRI_YES : TRI_NO;
 	kern->nvidia_version = values[0];
 	nvidia_set_flavour(kern, values[1]);
 	free(values[1]);
@@ -274,7 +279,7 @@ static int kernel_find_or_add(struct kernel_facts *kf, const char *release)
 	if (!p)
 		return -ENOMEM;
 	kf->list = p;
-	p[kf->n] = (struct kernel){ .release = strdup(release) };
+	p[kf->n] = (struct kernel){ .release = strdup(release), .nvidia_signed = TRI_UNKNOWN };
 	if (!p[kf->n].release)
 		return -ENOMEM;
 	kf->n++;

@@ -128,7 +128,10 @@ int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret
 	return -ENOENT;
 }
 
-int modinfo_read(int fd, const char *const *keys, char **values)
+/* scripts/sign-file appends the signature and ends the file with this marker. */
+static const char sig_marker[] = "~Module signature appended~\n";
+
+int modinfo_read(int fd, const char *const *keys, char **values, bool *ret_signed)
 {
 	struct stat st;
 	size_t i;
@@ -151,6 +154,9 @@ int modinfo_read(int fd, const char *const *keys, char **values)
 		if (k < 0)
 			break;
 	}
+	*ret_signed = (size_t)st.st_size > sizeof(sig_marker) &&
+		      memcmp((const char *)map + st.st_size - (sizeof(sig_marker) - 1), sig_marker,
+			     sizeof(sig_marker) - 1) == 0;
 	munmap(map, (size_t)st.st_size);
 	if (k < 0)
 		while (i-- > 0)

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What several verbs share: facts, profile directories, knowledge, dates, JSON out. */
+#include <errno.h>
+#include <time.h>
+
+#include "cli.h"
+#include "host/facts.h"
+#include "profile/knowledge.h"
+#include "profile/profile.h"
+#include "util/errors.h"
+#include "util/log.h"
+
+int cli_verb_args(struct cli *cli, const struct verb *v, int argc, char **argv, int min, int max, int *ret_first)
+{
+	int first = cli_parse_verb_options(cli, v, argc, argv);
+
+	if (first == -2)
+		return EXIT_CODE_OK; /* --help was shown */
+	if (first < 0)
+		return EXIT_CODE_USAGE;
+	if (argc - first < min) {
+		fprintf(stderr, "gpuprov %s: missing argument; try 'gpuprov %s --help'\n", v->name, v->name);
+		return EXIT_CODE_USAGE;
+	}
+	if (argc - first > max) {
+		fprintf(stderr, "gpuprov %s: unexpected argument '%s'; try 'gpuprov %s --help'\n", v->name,
+			argv[first + max], v->name);
+		return EXIT_CODE_USAGE;
+	}
+	*ret_first = first;
+	return -1;
+}
+
+int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret)
+{
+	int k = facts_detect(cli->root, cli->sys, ret);
+
+	if (k < 0) {
+		log_error_errno(k, "detect failed");
+		return EXIT_CODE_FAILURE;
+	}
+	if (print_warnings)
+		for (char **w = (*ret)->warnings; *w; w++)
+			log_warning("%s", *w);
+	return -1;
+}
+
+int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret)
+{
+	int k = profile_dirs_open(cli->root, cli->profiles_path, ret);
+
+	if (k < 0) {
+		log_error_errno(k, "cannot open the profile directories");
+		return EXIT_CODE_FAILURE;
+	}
+	return -1;
+}
+
+int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret)
+{
+	_cleanup_free_ char *err = NULL;
+	int k = knowledge_load(d->shipped, cli->profiles_path, ret, &err);
+
+	if (k < 0) {
+		log_error("%s", err ? err : "cannot read the compatibility knowledge");
+		/* The knowledge ships with gpuprov: unreadable is a broken install, bad data a bug. */
+		return k == -GPE_PARSE ? EXIT_CODE_USAGE : EXIT_CODE_FAILURE;
+	}
+	return -1;
+}
+
+int cli_profile_error(const struct profile_error *e, int k)
+{
+	_cleanup_free_ char *msg = profile_error_format(e);
+
+	if (k == -ENOMEM || !msg) {
+		log_error_errno(-ENOMEM, "cannot load the profile");
+		return EXIT_CODE_FAILURE;
+	}
+	fprintf(stderr, "gpuprov: %s\n", msg);
+	return k == -GPE_PARSE || k == -ENOENT ? EXIT_CODE_USAGE : EXIT_CODE_FAILURE;
+}
+
+const char *cli_today(char buf[static 11])
+{
+	const char *env = getenv("GPUPROV_TODAY");
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (env && strlen(env) == 10 && env[4] == '-' && env[7] == '-') {
+		memcpy(buf, env, 11);
+		return buf;
+	}
+	gmtime_r(&now, &tm);
+	strftime(buf, 11, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+int cli_print_json(cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+
+	cJSON_Delete(doc);
+	if (!text) {
+		log_error_errno(-ENOMEM, "cannot write JSON");
+		return EXIT_CODE_FAILURE;
+	}
+	puts(text);
+	free(text);
+	return EXIT_CODE_OK;
+}

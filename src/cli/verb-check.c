@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov check: the installed stack against the compatibility knowledge. */
+#include <errno.h>
+
+#include "cli.h"
+#include "plan/check.h"
+#include "profile/profile.h"
+#include "util/log.h"
+
+const char verb_check_usage[] = "[--json]\n"
+				"Audit what is installed now (kernel, driver and its flavour, modules, CUDA,\n"
+				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge.\n"
+				"Each finding has a severity, an explanation and its source. Exit 3 when any\n"
+				"finding is an error.\n"
+				"  --json   the findings as JSON\n";
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
+
+int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	_cleanup_(knowledge_freep) struct knowledge *kn = NULL;
+	struct profile_dirs dirs = {};
+	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
+	struct findings fs = {};
+	bool errors = false;
+	char today[11];
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
+	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
+		return r;
+	d = &dirs;
+	if ((r = cli_knowledge(cli, d, &kn)) >= 0)
+		return r;
+	k = check_run(f, kn, cli_today(today), &fs);
+	if (k < 0)
+		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
+	for (size_t i = 0; i < fs.n; i++)
+		errors |= fs.list[i].severity == SEVERITY_ERROR;
+
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject(), *list = NULL;
+
+		if (!doc || findings_to_json(&fs, &list) < 0 || !cJSON_AddItemToObject(doc, "findings", list) ||
+		    !cJSON_AddBoolToObject(doc, "errors", errors)) {
+			cJSON_Delete(doc);
+			findings_clear(&fs);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
+		r = cli_print_json(doc);
+	} else {
+		for (size_t i = 0; i < fs.n; i++)
+			printf("%-8s %s\n         [%s] %s\n", severity_to_string(fs.list[i].severity), fs.list[i].message,
+			       fs.list[i].id, fs.list[i].source);
+		if (fs.n == 0)
+			printf("ok       nothing the knowledge warns about\n");
+		r = EXIT_CODE_OK;
+	}
+	findings_clear(&fs);
+	return r == EXIT_CODE_OK && errors ? EXIT_CODE_REFUSED : r;
+}

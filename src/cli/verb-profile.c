@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov profiles, gpuprov show NAME */
+#include <errno.h>
+
+#include "cli.h"
+#include "host/facts.h"
+#include "profile/profile.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+const char verb_profiles_usage[] = "[--json]\n"
+				   "List the profiles, site and shipped, and whether each fits this machine.\n"
+				   "  --json   as JSON\n";
+const char verb_show_usage[] = "NAME\n"
+			       "Print profile NAME fully resolved for this machine: includes merged,\n"
+			       "overrides for this architecture and OS applied. Always JSON.\n";
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
+
+int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	struct profile_dirs dirs = {};
+	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	struct profile_info *list = NULL;
+	size_t n = 0;
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
+	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
+		return r;
+	d = &dirs;
+	k = profile_list(d, &list, &n);
+	if (k < 0)
+		return log_error_errno(k, "cannot list profiles"), EXIT_CODE_FAILURE;
+	doc = cJSON_CreateArray();
+	for (size_t i = 0; i < n && doc; i++) {
+		_cleanup_(profile_freep) struct profile *p = NULL;
+		_cleanup_free_ char *why = NULL, *err = NULL;
+		struct profile_error e = {};
+		cJSON *o = cJSON_CreateObject();
+		bool fits = false;
+
+		k = profile_load(d, list[i].name, f, &p, &e);
+		if (k >= 0)
+			fits = profile_matches(p, f, &why);
+		else
+			err = profile_error_format(&e);
+		profile_error_clear(&e);
+		if (!o || !cJSON_AddItemToArray(doc, o) || !cJSON_AddStringToObject(o, "name", list[i].name) ||
+		    !cJSON_AddStringToObject(o, "description", strna(list[i].description)) ||
+		    !cJSON_AddStringToObject(o, "origin", list[i].site ? "site" : "shipped") ||
+		    !cJSON_AddStringToObject(o, "file", strna(list[i].file)) ||
+		    !(err ? cJSON_AddStringToObject(o, "error", err) : cJSON_AddBoolToObject(o, "matches", fits)) ||
+		    !(why ? cJSON_AddStringToObject(o, "why_not", why) : cJSON_AddNullToObject(o, "why_not"))) {
+			profile_info_free(list, n);
+			return log_error_errno(-ENOMEM, "cannot list profiles"), EXIT_CODE_FAILURE;
+		}
+	}
+	profile_info_free(list, n);
+	if (!doc)
+		return EXIT_CODE_FAILURE;
+	if (cli->json)
+		return cli_print_json(TAKE_PTR(doc));
+
+	for (const cJSON *o = doc->child; o; o = o->next) {
+		const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+		const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(o, "why_not"));
+
+		printf("%-16s %-7s %-8s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(o, "name")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(o, "origin")),
+		       err ? "invalid" : cJSON_IsTrue(cJSON_GetObjectItem(o, "matches")) ? "fits" : "-",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(o, "description")));
+		if (err)
+			printf("%-16s %s\n", "", err);
+		else if (why)
+			printf("%-16s not for this machine: %s\n", "", why);
+	}
+	return EXIT_CODE_OK;
+}
+
+int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	_cleanup_(profile_freep) struct profile *p = NULL;
+	struct profile_dirs dirs = {};
+	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
+	struct profile_error e = {};
+	cJSON *doc, *chain;
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 1, 1, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
+	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
+		return r;
+	d = &dirs;
+	k = profile_load(d, argv[first], f, &p, &e);
+	if (k < 0) {
+		r = cli_profile_error(&e, k);
+		profile_error_clear(&e);
+		return r;
+	}
+	/* What was applied, then the settings: a document a person can read top down. */
+	doc = cJSON_CreateObject();
+	chain = cJSON_CreateStringArray((const char *const *)p->chain, (int)strv_length(p->chain));
+	if (!doc || !cJSON_AddStringToObject(doc, "name", p->name) ||
+	    !cJSON_AddStringToObject(doc, "description", p->description) ||
+	    !cJSON_AddStringToObject(doc, "file", strna(p->file)) || !chain ||
+	    !cJSON_AddItemToObject(doc, "profiles_applied", chain) ||
+	    !cJSON_AddItemToObject(doc, "match", p->match ? cJSON_Duplicate(p->match, true) : cJSON_CreateObject()) ||
+	    !cJSON_AddItemToObject(doc, "settings", cJSON_Duplicate(p->doc, true))) {
+		cJSON_Delete(doc);
+		return log_error_errno(-ENOMEM, "cannot show the profile"), EXIT_CODE_FAILURE;
+	}
+	return cli_print_json(doc);
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Renderers of the managed files: modprobe.d, modules-load.d, sysctl.d, nccl.conf, memlock,
+ * apt pins. Formats: FACTS.md section 9 and the tools' own manuals. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "files/render.h"
+#include "util/strutil.h"
+
+/* A growing string; the first failure sticks and leaves it NULL. */
+struct buf {
+	char *s;
+	size_t len, alloc;
+	bool failed;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->alloc - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if (b->s && (size_t)n < b->alloc - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t na = (b->alloc ? b->alloc : 256) + (size_t)n + 256;
+		char *p = realloc(b->s, na);
+
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->s = p;
+		b->alloc = na;
+	}
+}
+
+static void header(struct buf *b, const struct profile *p)
+{
+	bprintf(b, "# Managed by gpuprov for profile %s. Changes here are undone by the next\n"
+		   "# gpuprov apply; change the profile instead. See gpuprov(8).\n", p->name);
+}
+
+/* A scalar of the profile as text: strings as they are, numbers without a fraction. */
+static void scalar(struct buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		bprintf(b, "%s", v->valuestring);
+	else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+		bprintf(b, "%lld", (long long)v->valuedouble);
+	else if (cJSON_IsNumber(v))
+		bprintf(b, "%g", v->valuedouble);
+}
+
+static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
+{
+	struct managed_file *p;
+
+	if (b->failed)
+		return free(b->s), -ENOMEM;
+	p = realloc(*files, (*n + 1) * sizeof(*p));
+	if (!p)
+		return free(b->s), -ENOMEM;
+	*files = p;
+	p[*n] = (struct managed_file){ strdup(path), b->s, strdup(why) };
+	*b = (struct buf){};
+	if (!p[*n].path || !p[*n].why)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static const cJSON *get(const cJSON *doc, const char *a, const char *b)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, a);
+
+	return b ? cJSON_GetObjectItemCaseSensitive(o, b) : o;
+}
+
+char *nccl_auto_value(const struct facts *f, const char *key)
+{
+	struct buf b = {};
+	bool any = false;
+
+	for (size_t i = 0; i < f->pci.n_hcas; i++) {
+		const struct pci_dev *h = &f->pci.hcas[i];
+
+		if (streq(key, "NCCL_IB_HCA"))
+			/* Every RDMA device with an active port: InfiniBand and RoCE alike. */
+			for (size_t j = 0; j < h->n_rdma; j++) {
+				bool active = false;
+
+				for (size_t p = 0; p < h->rdma[j].n_ports; p++)
+					active |= streq_ptr(h->rdma[j].ports[p].state, "ACTIVE");
+				if (active)
+					bprintf(&b, "%s%s", any ? "," : "", h->rdma[j].name), any = true;
+			}
+		else
+			/* Bootstrap traffic on the HCAs' Ethernet interfaces (RoCE); IPoIB is slower. */
+			for (size_t j = 0; j < h->n_rdma; j++)
+				for (size_t p = 0; p < h->rdma[j].n_ports; p++)
+					if (streq_ptr(h->rdma[j].ports[p].link_layer, "Ethernet"))
+						for (char **nd = h->netdevs; nd && *nd; nd++)
+							if (!b.s || !strstr(b.s, *nd))
+								bprintf(&b, "%s%s", any ? "," : "", *nd), any = true;
+	}
+	if (!any && streq(key, "NCCL_SOCKET_IFNAME"))
+		bprintf(&b, "^lo,docker");
+	return b.failed ? (free(b.s), NULL) : b.s;
+}
+
+int render_files(const struct profile *p, const struct facts *f, const struct resolution *r,
+		 struct managed_file **ret, size_t *ret_n)
+{
+	const cJSON *doc = p->doc, *x, *opt;
+	struct managed_file *files = NULL;
+	struct buf b = {};
+	size_t n = 0;
+	int k;
+
+	/* modprobe.d: blacklists and module options (modprobe.d(5)). */
+	if (cJSON_GetArraySize(get(doc, "modprobe", "blacklist")) || cJSON_GetArraySize(get(doc, "modprobe", "options"))) {
+		header(&b, p);
+		cJSON_ArrayForEach(x, get(doc, "modprobe", "blacklist"))
+			bprintf(&b, "blacklist %s\n", x->valuestring);
+		cJSON_ArrayForEach(x, get(doc, "modprobe", "options")) {
+			bprintf(&b, "options %s", x->string);
+			cJSON_ArrayForEach(opt, x) {
+				bprintf(&b, " %s=", opt->string);
+				scalar(&b, opt);
+			}
+			bprintf(&b, "\n");
+		}
+		if ((k = add_file(&files, &n, "/etc/modprobe.d/gpuprov.conf", &b, "modprobe.blacklist and modprobe.options")) < 0)
+			goto fail;
+	}
+
+	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA (FACTS 9). */
+	if (cJSON_GetArraySize(get(doc, "rdma", "modules"))) {
+		header(&b, p);
+		cJSON_ArrayForEach(x, get(doc, "rdma", "modules"))
+			bprintf(&b, "%s\n", x->valuestring);
+		if ((k = add_file(&files, &n, "/etc/modules-load.d/gpuprov.conf", &b, "rdma.modules")) < 0)
+			goto fail;
+	}
+
+	/* sysctl.d: the last file by basename wins; 90- comes after the distribution's. */
+	if (cJSON_GetArraySize(get(doc, "sysctl", NULL))) {
+		header(&b, p);
+		cJSON_ArrayForEach(x, get(doc, "sysctl", NULL)) {
+			bprintf(&b, "%s = ", x->string);
+			scalar(&b, x);
+			bprintf(&b, "\n");
+		}
+		if ((k = add_file(&files, &n, "/etc/sysctl.d/90-gpuprov.conf", &b, "sysctl")) < 0)
+			goto fail;
+	}
+
+	/* /etc/nccl.conf: KEY=VALUE, no spaces (FACTS 9). */
+	if (cJSON_GetArraySize(get(doc, "nccl", NULL))) {
+		header(&b, p);
+		cJSON_ArrayForEach(x, get(doc, "nccl", NULL)) {
+			if (cJSON_IsString(x) && streq(x->valuestring, "auto")) {
+				_cleanup_free_ char *v = nccl_auto_value(f, x->string);
+
+				if (!v || !*v) {
+					bprintf(&b, "# %s=auto: no active RDMA device found, not set\n", x->string);
+					continue;
+				}
+				bprintf(&b, "%s=%s\n", x->string, v);
+				continue;
+			}
+			bprintf(&b, "%s=", x->string);
+			scalar(&b, x);
+			bprintf(&b, "\n");
+		}
+		if ((k = add_file(&files, &n, "/etc/nccl.conf", &b, "nccl")) < 0)
+			goto fail;
+	}
+
+	/* memlock: limits.d covers login sessions, a systemd drop-in the services (FACTS 9). */
+	x = get(doc, "rdma", "memlock");
+	if (x) {
+		bool unlimited = cJSON_IsString(x);
+
+		header(&b, p);
+		if (unlimited)
+			bprintf(&b, "* soft memlock unlimited\n* hard memlock unlimited\n");
+		else
+			bprintf(&b, "* soft memlock %lld\n* hard memlock %lld\n", (long long)x->valuedouble,
+				(long long)x->valuedouble);
+		if ((k = add_file(&files, &n, "/etc/security/limits.d/90-gpuprov-memlock.conf", &b, "rdma.memlock")) < 0)
+			goto fail;
+		header(&b, p);
+		if (unlimited)
+			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=infinity\n");
+		else
+			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=%lldK\n", (long long)x->valuedouble);
+		if ((k = add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "rdma.memlock")) < 0)
+			goto fail;
+	}
+
+	/* apt pins: Pin-Priority 1001 on the chosen versions (FACTS 7). */
+	if (r && r->ok && f->os.family == OS_FAMILY_DEBIAN) {
+		header(&b, p);
+		for (size_t i = 0; i < r->n_picks; i++) {
+			const struct pick *pk = &r->picks[i];
+
+			if (!*pk->version || streq(pk->role, "extra"))
+				continue;
+			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
+		}
+		if ((k = add_file(&files, &n, "/etc/apt/preferences.d/gpuprov", &b, "the resolved stack's versions")) < 0)
+			goto fail;
+	}
+
+	*ret = files;
+	*ret_n = n;
+	return 0;
+fail:
+	managed_files_free(files, n);
+	return k;
+}
+
+void managed_files_free(struct managed_file *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(files[i].path);
+		free(files[i].content);
+		free(files[i].why);
+	}
+	free(files);
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* check: the installed stack against the compatibility knowledge. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "plan/check.h"
+#include "profile/profile.h"
+#include "util/strutil.h"
+
+static int found(struct findings *fs, enum severity sev, const char *id, const char *source,
+		 const char *fmt, ...) _printf_(5, 6);
+static int found(struct findings *fs, enum severity sev, const char *id, const char *source,
+		 const char *fmt, ...)
+{
+	struct finding *p = realloc(fs->list, (fs->n + 1) * sizeof(*p));
+	va_list ap;
+
+	if (!p)
+		return -ENOMEM;
+	fs->list = p;
+	p = &p[fs->n++];
+	*p = (struct finding){ sev, strdup(id), NULL, strdup(source ? source : "gpuprov") };
+	va_start(ap, fmt);
+	if (vasprintf(&p->message, fmt, ap) < 0)
+		p->message = NULL;
+	va_end(ap);
+	return p->id && p->message && p->source ? 0 : -ENOMEM;
+}
+
+const char *severity_to_string(enum severity s)
+{
+	return s == SEVERITY_ERROR ? "error" : s == SEVERITY_WARNING ? "warning" : "info";
+}
+
+static const struct kernel *running_kernel(const struct facts *f)
+{
+	for (size_t i = 0; i < f->kernels.n; i++)
+		if (f->kernels.list[i].running)
+			return &f->kernels.list[i];
+	return NULL;
+}
+
+/* The driver that is (or will be, at next boot) in use: the loaded one, else the module
+ * the running kernel would load. */
+static void driver_in_use(const struct facts *f, const char **version, const char **flavour)
+{
+	const struct kernel *k = running_kernel(f);
+
+	*version = f->nvidia.driver_version;
+	*flavour = f->nvidia.driver_flavour;
+	if (!*version && k) {
+		*version = k->nvidia_version;
+		*flavour = k->nvidia_flavour;
+	}
+}
+
+static int check_kernel(const struct facts *f, const struct knowledge *kn, struct findings *fs)
+{
+	const struct kernel *k = running_kernel(f);
+	const cJSON *risk;
+	int r = 0;
+
+	if (f->kernels.running_is_distro == TRI_NO) {
+		cJSON_ArrayForEach(risk, kn_risks(kn))
+			if (streq_ptr(kn_str(risk, "condition"), "self-built-kernel"))
+				r = found(fs, SEVERITY_WARNING, "self-built-kernel", kn_str(risk, "source"),
+					  "kernel %s is not a distribution kernel: %s", strna(f->kernels.running),
+					  strna(kn_str(risk, "message")));
+		if (r < 0)
+			return r;
+	}
+	if (!k)
+		return 0;
+	for (int o = 0; o < _KCONFIG_MAX && r >= 0; o++) {
+		if (kernel_kconfig_ok(k, o) != TRI_NO)
+			continue;
+		if (o == KCONFIG_PREEMPT_RT) {
+			cJSON_ArrayForEach(risk, kn_risks(kn))
+				if (streq_ptr(kn_str(risk, "condition"), "preempt-rt"))
+					r = found(fs, SEVERITY_ERROR, "preempt-rt", kn_str(risk, "source"),
+						  "kernel %s is PREEMPT_RT: %s", k->release, strna(kn_str(risk, "message")));
+		} else if (o != KCONFIG_MODULE_SIG || f->boot.secure_boot == TRI_YES)
+			r = found(fs, SEVERITY_WARNING, "kernel-config", "FACTS.md section 10",
+				  "kernel %s: %s is not set: %s", k->release, kconfig_rules[o].name, kconfig_rules[o].reason);
+	}
+	return r;
+}
+
+static int check_driver(const struct facts *f, const struct knowledge *kn, const char *today, struct findings *fs)
+{
+	const struct kernel *k = running_kernel(f);
+	const char *drv, *flavour;
+	const cJSON *e, *risk;
+	char branch[4];
+	int r = 0;
+
+	driver_in_use(f, &drv, &flavour);
+	if (!drv) {
+		if (f->pci.n_gpus > 0)
+			r = found(fs, SEVERITY_INFO, "no-driver", NULL, "%zu NVIDIA GPUs and no NVIDIA driver installed for the running kernel",
+				  f->pci.n_gpus);
+		if (r >= 0 && f->pci.n_gpus > 0 && strv_contains(f->nvidia.loaded_modules, "nouveau"))
+			r = found(fs, SEVERITY_WARNING, "nouveau", NULL,
+				  "nouveau is loaded; it must be blacklisted before the NVIDIA driver can bind (profile base)");
+		return r;
+	}
+	snprintf(branch, sizeof(branch), "%.3s", drv);
+
+	if (kn_branch_eol(kn, branch, today, &e))
+		r = found(fs, SEVERITY_WARNING, "branch-eol", kn_str(e, "source"),
+			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, kn_str(e, "eol"));
+	if (r >= 0 && k && (e = kn_kernel_failure(kn, drv, flavour, k->release)))
+		r = found(fs, SEVERITY_ERROR, "kernel-failure", kn_str(e, "source"),
+			  "driver %s with kernel %s: %s%s%s", drv, k->release, strna(kn_str(e, "symptom")),
+			  kn_str(e, "fixed_in") ? "; fixed in " : "", kn_str(e, "fixed_in") ? kn_str(e, "fixed_in") : "");
+	cJSON_ArrayForEach(risk, kn_risks(kn)) {
+		const char *kfrom = kn_str(risk, "kernel_from"), *dbelow = kn_str(risk, "driver_below");
+
+		if (r < 0 || !kfrom || !dbelow || !f->kernels.running)
+			continue;
+		if (version_compare(f->kernels.running, kfrom) >= 0 && version_compare(drv, dbelow) < 0)
+			r = found(fs, SEVERITY_ERROR, strna(kn_str(risk, "id")), kn_str(risk, "source"),
+				  "kernel %s with driver %s: %s", f->kernels.running, drv, strna(kn_str(risk, "message")));
+	}
+	for (size_t i = 0; i < f->pci.n_gpus && r >= 0; i++) {
+		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device);
+		const char *min = kn_str(g, "min_driver");
+
+		if (min && version_compare(drv, min) < 0)
+			r = found(fs, SEVERITY_ERROR, "gpu-min-driver", kn_str(g, "source"), "%s at %s needs driver %s or newer, %s is installed",
+				  strna(kn_str(g, "name")), f->pci.gpus[i].bdf, min, drv);
+		else if (g && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) && streq_ptr(flavour, "proprietary"))
+			r = found(fs, SEVERITY_ERROR, "open-required", kn_str(g, "source"),
+				  "%s at %s works only with the open kernel modules; the proprietary ones are installed",
+				  strna(kn_str(g, "name")), f->pci.gpus[i].bdf);
+		if (r >= 0 && i == 0 && !g)
+			r = found(fs, SEVERITY_INFO, "gpu-unknown", NULL, "GPU %04x:%04x is not in the knowledge",
+				  f->pci.gpus[i].vendor, f->pci.gpus[i].device);
+	}
+	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++) {
+		const char *floor = kn_cuda_floor(kn, f->nvidia.cuda[i].version, false, &e);
+
+		if (floor && version_compare(drv, floor) < 0)
+			r = found(fs, SEVERITY_ERROR, "cuda-driver-floor", kn_str(e, "source"),
+				  "CUDA %s (%s) needs driver %s or newer, %s is installed", f->nvidia.cuda[i].version,
+				  f->nvidia.cuda[i].path, floor, drv);
+	}
+	if (r >= 0 && f->pci.n_nvswitches > 0 && f->nvidia.fabricmanager != TRI_YES)
+		r = found(fs, SEVERITY_ERROR, "fabricmanager-missing", kn_fabricmanager_source(kn),
+			  "%zu NVSwitches and no fabric manager installed: the GPUs' NVLinks will not train", f->pci.n_nvswitches);
+	else if (r >= 0 && f->nvidia.fabricmanager_version && !streq(f->nvidia.fabricmanager_version, drv))
+		r = found(fs, SEVERITY_ERROR, "fabricmanager-version", kn_fabricmanager_source(kn),
+			  "fabric manager %s differs from driver %s; they must be equal", f->nvidia.fabricmanager_version, drv);
+	if (r >= 0 && f->boot.secure_boot == TRI_YES && k && k->nvidia_version && k->nvidia_signed == TRI_NO)
+		r = found(fs, SEVERITY_ERROR, "secure-boot-unsigned", "FACTS.md section 8",
+			  "Secure Boot is on and the nvidia module for %s (%s) is unsigned: it will not load", k->release,
+			  strna(k->nvidia_module));
+	return r;
+}
+
+/* The seed's OS-level risk combinations: an OS and kernel series, with CUDA or GPUs. */
+static int check_risks(const struct facts *f, const struct knowledge *kn, struct findings *fs)
+{
+	const cJSON *risk;
+	char series[32];
+	int r = 0;
+
+	if (!f->kernels.running || !kernel_series_of(f->kernels.running, series, sizeof(series)))
+		return 0;
+	cJSON_ArrayForEach(risk, kn_risks(kn)) {
+		const char *os = kn_str(risk, "os"), *ks = kn_str(risk, "kernel_series"), *cuda = kn_str(risk, "cuda_from");
+		const cJSON *gens = cJSON_GetObjectItemCaseSensitive(risk, "generations"), *g;
+		bool hit;
+
+		if (!os || !ks || !os_spec_matches(os, f->os.id, f->os.version_id) || !streq(ks, series))
+			continue;
+		hit = !cuda && !gens;
+		for (size_t i = 0; cuda && i < f->nvidia.n_cuda; i++)
+			hit |= version_compare(f->nvidia.cuda[i].version, cuda) >= 0;
+		cJSON_ArrayForEach(g, gens)
+			for (size_t i = 0; i < f->pci.n_gpus; i++)
+				hit |= streq_ptr(kn_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "generation"),
+						 g->valuestring);
+		if (hit && (r = found(fs, streq_ptr(kn_str(risk, "severity"), "error") ? SEVERITY_ERROR : SEVERITY_WARNING,
+				      strna(kn_str(risk, "id")), kn_str(risk, "source"), "%s", strna(kn_str(risk, "message")))) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int check_run(const struct facts *f, const struct knowledge *k, const char *today, struct findings *ret)
+{
+	int r;
+
+	*ret = (struct findings){};
+	if ((r = check_kernel(f, k, ret)) < 0 || (r = check_driver(f, k, today, ret)) < 0 ||
+	    (r = check_risks(f, k, ret)) < 0) {
+		findings_clear(ret);
+		return r;
+	}
+	return 0;
+}
+
+void findings_clear(struct findings *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		free(fs->list[i].id);
+		free(fs->list[i].message);
+		free(fs->list[i].source);
+	}
+	free(fs->list);
+	*fs = (struct findings){};
+}
+
+int findings_to_json(const struct findings *fs, cJSON **ret)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(a, o) ||
+		    !cJSON_AddStringToObject(o, "severity", severity_to_string(fs->list[i].severity)) ||
+		    !cJSON_AddStringToObject(o, "id", fs->list[i].id) || !cJSON_AddStringToObject(o, "message", fs->list[i].message) ||
+		    !cJSON_AddStringToObject(o, "source", fs->list[i].source)) {
+			cJSON_Delete(a);
+			return -ENOMEM;
+		}
+	}
+	*ret = a;
+	return 0;
+}

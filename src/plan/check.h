@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "host/facts.h"
+#include "profile/knowledge.h"
+
+enum severity {
+	SEVERITY_INFO,
+	SEVERITY_WARNING,
+	SEVERITY_ERROR,
+};
+
+/* One thing check found about the installed stack, with the knowledge behind it. */
+struct finding {
+	enum severity severity;
+	char *id;      /* stable: "cuda-driver-floor", "kernel-failure", ... */
+	char *message;
+	char *source;
+};
+
+struct findings {
+	struct finding *list;
+	size_t n;
+};
+
+/* Audits what is installed now against the knowledge. Reads nothing but the facts. */
+int check_run(const struct facts *f, const struct knowledge *k, const char *today, struct findings *ret);
+void findings_clear(struct findings *fs);
+const char *severity_to_string(enum severity s);
+int findings_to_json(const struct findings *fs, cJSON **ret);

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* facts + resolved profile + stack -> the ordered actions apply would take, each with why. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "plan/plan.h"
+#include "util/diff.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+/* Managed files are small; anything bigger at their path is not ours to diff. */
+#define MANAGED_FILE_MAX (1024 * 1024)
+
+static int act(struct plan *pl, const char *kind, const char *target, const char *version,
+	       const char *detail, const char *fmt, ...) _printf_(6, 7);
+static int act(struct plan *pl, const char *kind, const char *target, const char *version,
+	       const char *detail, const char *fmt, ...)
+{
+	struct action *a = realloc(pl->actions, (pl->n + 1) * sizeof(*a));
+	va_list ap;
+
+	if (!a)
+		return -ENOMEM;
+	pl->actions = a;
+	a = &a[pl->n++];
+	*a = (struct action){ strdup(kind), strdup(target), version ? strdup(version) : NULL,
+			      detail ? strdup(detail) : NULL, NULL };
+	va_start(ap, fmt);
+	if (vasprintf(&a->reason, fmt, ap) < 0)
+		a->reason = NULL;
+	va_end(ap);
+	return a->kind && a->target && a->reason && (!version || a->version) && (!detail || a->detail) ? 0 : -ENOMEM;
+}
+
+static const char *role_reason(const char *role)
+{
+	static const struct {
+		const char *role, *why;
+	} reasons[] = {
+		{ "kernel", "the resolved kernel" },
+		{ "driver", "the resolved NVIDIA driver" },
+		{ "modules", "the driver's kernel modules for the resolved kernel" },
+		{ "cuda", "the resolved CUDA toolkit" },
+		{ "fabricmanager", "NVSwitch fabric manager at the driver's exact version" },
+		{ "extra", "listed in the profile's packages" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
+		if (streq(reasons[i].role, role))
+			return reasons[i].why;
+	return role;
+}
+
+/* Kernel meta packages: holding them is what stops an ABI bump bringing a new kernel
+ * (FACTS 6: holding a versioned image does not). */
+static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struct resolution *r)
+{
+	int k;
+
+	if (f->os.family != OS_FAMILY_DEBIAN)
+		/* dnf: kernels are install-only; versionlock keeps new ones out. */
+		return act(pl, "hold", "kernel", NULL, NULL, "dnf versionlock: no kernel but the resolved one is installed (FACTS 7)");
+	for (size_t i = 0; i < r->n_kernel_metas; i++)
+		if ((k = act(pl, "hold", r->kernel_metas[i], NULL, NULL,
+			     "kernel meta package: held so an ABI bump cannot bring a kernel the driver was not resolved for (FACTS 6)")) < 0)
+			return k;
+	return 0;
+}
+
+int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
+	       const struct root *root, struct plan **ret)
+{
+	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
+	struct managed_file *files = NULL;
+	bool blacklist_changed = false, driver_changed = false;
+	const cJSON *x;
+	size_t nf = 0;
+	int k;
+
+	if (!pl)
+		return -ENOMEM;
+
+	/* 1. Packages at exact versions, the kernel first: the driver's modules follow it. */
+	for (size_t i = 0; i < r->n_picks; i++) {
+		const struct pick *pk = &r->picks[i];
+
+		if (pk->installed)
+			continue;
+		if (streq(pk->role, "driver") || streq(pk->role, "modules"))
+			driver_changed = true;
+		if ((k = act(pl, "install", pk->name, *pk->version ? pk->version : NULL, NULL, "%s", role_reason(pk->role))) < 0)
+			return k;
+	}
+
+	/* 2. The previous kernel is sacred (DESIGN rule 6): kept installed and pinned. */
+	if (r->kernel_change && f->kernels.running &&
+	    (k = act(pl, "keep-kernel", f->kernels.running, NULL, NULL,
+		     "the running kernel stays installed, pinned and the saved GRUB default until %s passes verify",
+		     r->kernel)) < 0)
+		return k;
+
+	/* 3. Holds: the stack does not move unless gpuprov moves it. */
+	for (size_t i = 0; i < r->n_picks; i++) {
+		const struct pick *pk = &r->picks[i];
+
+		if (!*pk->version || streq(pk->role, "extra") || strstr(pk->name, ".run"))
+			continue;
+		if ((k = act(pl, "hold", pk->name, pk->version, NULL,
+			     f->os.family == OS_FAMILY_DEBIAN ? "apt-mark hold, so unattended upgrades leave it alone (FACTS 7)"
+							      : "dnf versionlock, so updates leave it alone (FACTS 7)")) < 0)
+			return k;
+	}
+	if ((k = hold_kernel_metas(pl, f, r)) < 0)
+		return k;
+
+	/* 4. Managed files, each with its diff against what is there. */
+	if ((k = render_files(p, f, r, &files, &nf)) < 0)
+		return k;
+	for (size_t i = 0; i < nf; i++) {
+		_cleanup_free_ char *old = NULL, *diff = NULL;
+		int rk = root_read_file(root, files[i].path, MANAGED_FILE_MAX, &old, NULL);
+
+		if (rk >= 0 && streq(old, files[i].content))
+			continue; /* already as it should be */
+		diff = diff_lines(rk >= 0 ? old : "", files[i].content);
+		if (!diff) {
+			k = -ENOMEM;
+			break;
+		}
+		if (strstr(files[i].path, "modprobe.d"))
+			blacklist_changed = true;
+		k = act(pl, "file", files[i].path, NULL, diff, "%s from the profile%s", files[i].why,
+			rk >= 0 ? "" : " (new file)");
+		if (k < 0)
+			break;
+	}
+	managed_files_free(files, nf);
+	if (k < 0)
+		return k;
+
+	/* 5. Kernel command line: only gpuprov's own arguments are added or removed. */
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "add"))
+		if (!f->boot.cmdline || !strstr(f->boot.cmdline, x->valuestring))
+			if ((k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile")) < 0)
+				return k;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "remove"))
+		if (f->boot.cmdline && strstr(f->boot.cmdline, x->valuestring))
+			if ((k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile")) < 0)
+				return k;
+
+	/* 6. The initramfs holds the module blacklist: regenerate it the way the OS does. */
+	if (blacklist_changed &&
+	    (k = act(pl, "initramfs", f->os.family == OS_FAMILY_DEBIAN ? "update-initramfs -u" : "dracut -f", NULL, NULL,
+		     "the modprobe.d blacklist changed; the initramfs carries its own copy (FACTS 9)")) < 0)
+		return k;
+
+	/* 7. Services. */
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "enable"))
+		if ((k = act(pl, "service", x->valuestring, NULL, "enable", "services.enable in the profile")) < 0)
+			return k;
+	if (r->fabricmanager && (k = act(pl, "service", "nvidia-fabricmanager", NULL, "enable",
+					 "NVSwitches are present: the fabric manager must run for the GPUs to train their links")) < 0)
+		return k;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
+		if ((k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
+			return k;
+
+	/* 8. The new kernel is entered once; the known-good one stays the saved default. */
+	if (r->kernel_change &&
+	    (k = act(pl, "boot-once", r->kernel, NULL, f->kernels.running,
+		     "next boot enters %s once (next_entry) with panic=10; the saved default stays %s until verify commits",
+		     r->kernel, strna(f->kernels.running))) < 0)
+		return k;
+
+	pl->reboot = r->kernel_change || blacklist_changed ||
+		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
+	if (pl->reboot &&
+	    (k = act(pl, "reboot", r->kernel, NULL, NULL, "%s",
+		     r->kernel_change ? "the new kernel takes effect after a reboot (apply does not reboot unless asked)"
+		     : blacklist_changed ? "the module blacklist takes effect after a reboot"
+					 : "the running driver is replaced; its modules reload after a reboot")) < 0)
+		return k;
+
+	*ret = TAKE_PTR(pl);
+	return 0;
+}
+
+struct plan *plan_free(struct plan *pl)
+{
+	if (!pl)
+		return NULL;
+	for (size_t i = 0; i < pl->n; i++) {
+		struct action *a = &pl->actions[i];
+
+		free(a->kind), free(a->target), free(a->version), free(a->detail), free(a->reason);
+	}
+	free(pl->actions);
+	free(pl);
+	return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
+
+static int add_strings(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+
+	if (!a)
+		return -ENOMEM;
+	for (; v && *v; v++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(*v)))
+			return -ENOMEM;
+	return 0;
+}
+
+#define ADD_STR(o, k, v) ((v) ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k))
+
+int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret)
+{
+	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+	cJSON *stack, *acts, *picks;
+
+	if (!doc || !ADD_STR(doc, "profile", p->name) || add_strings(doc, "profiles_applied", p->chain) < 0 ||
+	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
+		return -ENOMEM;
+	if (!r->ok) {
+		if (add_strings(doc, "reasons", r->refusals) < 0 || add_strings(doc, "warnings", r->warnings) < 0)
+			return -ENOMEM;
+		*ret = TAKE_PTR(doc);
+		return 0;
+	}
+	stack = cJSON_AddObjectToObject(doc, "stack");
+	if (!stack || !ADD_STR(stack, "cuda", r->cuda) || !ADD_STR(stack, "driver", r->driver) ||
+	    !ADD_STR(stack, "branch", r->branch) || !ADD_STR(stack, "flavour", r->flavour) ||
+	    !ADD_STR(stack, "source", r->source) || !ADD_STR(stack, "kernel", r->kernel) ||
+	    !cJSON_AddBoolToObject(stack, "kernel_change", r->kernel_change) ||
+	    !ADD_STR(stack, "fabricmanager", r->fabricmanager) || !(picks = cJSON_AddArrayToObject(stack, "packages")))
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_picks; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(picks, o) || !ADD_STR(o, "name", r->picks[i].name) ||
+		    !ADD_STR(o, "version", *r->picks[i].version ? r->picks[i].version : NULL) ||
+		    !ADD_STR(o, "role", r->picks[i].role) || !cJSON_AddBoolToObject(o, "installed", r->picks[i].installed))
+			return -ENOMEM;
+	}
+	if (add_strings(doc, "reasons", r->reasons) < 0 || add_strings(doc, "warnings", r->warnings) < 0 ||
+	    !(acts = cJSON_AddArrayToObject(doc, "actions")))
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct action *a = &pl->actions[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(acts, o) || !ADD_STR(o, "action", a->kind) || !ADD_STR(o, "target", a->target) ||
+		    (a->version && !ADD_STR(o, "version", a->version)) || (a->detail && !ADD_STR(o, "detail", a->detail)) ||
+		    !ADD_STR(o, "reason", a->reason))
+			return -ENOMEM;
+	}
+	if (!cJSON_AddBoolToObject(doc, "reboot_required", pl->reboot))
+		return -ENOMEM;
+	*ret = TAKE_PTR(doc);
+	return 0;
+}

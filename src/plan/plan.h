@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "files/render.h"
+#include "host/facts.h"
+#include "profile/profile.h"
+#include "profile/resolve.h"
+
+/* One step apply takes, with the reason it is there. Plans are data (DESIGN rule 3). */
+struct action {
+	char *kind;    /* "install", "hold", "keep-kernel", "file", "cmdline", "boot-once",
+			* "service", "initramfs", "reboot" */
+	char *target;  /* package, file path, unit, kernel release */
+	char *version; /* install: the exact version */
+	char *detail;  /* file: the diff; cmdline: the arguments */
+	char *reason;
+};
+
+struct plan {
+	struct action *actions;
+	size_t n;
+	bool reboot;
+};
+
+int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
+	       const struct root *root, struct plan **ret);
+struct plan *plan_free(struct plan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
+
+/* The whole answer of `plan --json`: profile, stack, reasons, warnings, actions. */
+int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret);

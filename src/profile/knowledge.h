@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/root.h"
+
+/*
+ * The compatibility knowledge (knowledge.json beside the shipped profiles): CUDA -> driver
+ * floors, branch lifecycle, GPU minimums, driver x kernel failures, risks, OS kernels.
+ * Every entry names its source; the accessors hand out the entries themselves (borrowed
+ * from the document) so that callers can quote "source".
+ */
+struct knowledge {
+	cJSON *doc;
+	char *file;
+};
+
+/* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, and where. */
+int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
+struct knowledge *knowledge_free(struct knowledge *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct knowledge *, knowledge_free)
+
+/* A string member of an entry, or NULL. */
+const char *kn_str(const cJSON *entry, const char *key);
+
+/* The toolkit row of "12.4" (a point version "12.4.1" finds its minor's row). */
+const cJSON *kn_cuda(const struct knowledge *k, const char *toolkit);
+/* The minimum driver of a toolkit point version: its update's floor, else the GA one. With
+ * minor_compat, the floor of its major under minor-version compatibility. NULL: unknown. */
+const char *kn_cuda_floor(const struct knowledge *k, const char *toolkit, bool minor_compat,
+			  const cJSON **ret_entry);
+const cJSON *kn_branch(const struct knowledge *k, const char *branch);
+/* Whether a branch is past its end of life on today ("YYYY-MM-DD"). */
+bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *today, const cJSON **ret_entry);
+const char *kn_open_default_from(const struct knowledge *k);
+const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device);
+/* The first known failure of driver (flavour "open"/"proprietary") with the kernel release. */
+const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, const char *flavour,
+			       const char *kernel);
+const cJSON *kn_os(const struct knowledge *k, const char *id, const char *version_id, const char *arch);
+/* "ga", "hwe", or NULL when the OS does not ship that series. */
+const char *kn_os_series_kind(const cJSON *os, const char *series);
+const cJSON *kn_risks(const struct knowledge *k);
+const char *kn_fabricmanager_source(const struct knowledge *k);
+
+/* "6.8.0-49-generic" -> "6.8"; "5.14.0-427.el9.x86_64" -> "5.14". False if no series. */
+bool kernel_series_of(const char *release, char *buf, size_t size);
+/* Version in a range [from, below) as knowledge writes them; NULL bounds are open. */
+bool version_in(const char *v, const char *from, const char *below);

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Profiles: find, parse, validate, include, merge, override; list and match. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+
+#include "profile/profile.h"
+#include "profile/validate.h"
+#include "util/errors.h"
+#include "util/jsonpath.h"
+#include "util/strutil.h"
+
+#define SITE_DIR "etc/gpuprov/profiles"
+/* A profile is a page of JSON; anything near this size is not one. */
+#define PROFILE_MAX (1024 * 1024)
+/* Includes of includes: deeper than this is a mistake, not a design. */
+#define INCLUDE_MAX_DEPTH 16
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
+
+int profile_dirs_open(const struct root *target, const char *shipped, struct profile_dirs *ret)
+{
+	struct root *site = NULL, *ship = NULL;
+	_cleanup_free_ char *site_host = NULL;
+	int k;
+
+	*ret = (struct profile_dirs){ .site_path = "/" SITE_DIR, .shipped_path = shipped };
+	/* The site directory is the target's, resolved inside it. */
+	if (root_host_path(target, SITE_DIR, &site_host) >= 0 && root_is_dir(target, SITE_DIR)) {
+		k = root_open(site_host, &site);
+		if (k < 0)
+			return k;
+	}
+	if (shipped && (k = root_open(shipped, &ship)) < 0 && k != -ENOENT) {
+		root_free(site);
+		return k;
+	}
+	ret->site = site;
+	ret->shipped = ship;
+	return 0;
+}
+
+void profile_dirs_close(struct profile_dirs *d)
+{
+	root_free((struct root *)d->site);
+	root_free((struct root *)d->shipped);
+	d->site = d->shipped = NULL;
+}
+
+void profile_error_clear(struct profile_error *e)
+{
+	free(e->file);
+	free(e->message);
+	*e = (struct profile_error){};
+}
+
+char *profile_error_format(const struct profile_error *e)
+{
+	char *s = NULL;
+	int r;
+
+	if (!e->file)
+		r = asprintf(&s, "%s", strna(e->message));
+	else if (e->line == 0)
+		r = asprintf(&s, "%s: %s", e->file, strna(e->message));
+	else
+		r = asprintf(&s, "%s:%u:%u: %s", e->file, e->line, e->column, strna(e->message));
+	return r < 0 ? NULL : s;
+}
+
+static int error_set(struct profile_error *e, const char *file, unsigned line, unsigned column,
+		     const char *fmt, ...) _printf_(5, 6);
+static int error_set(struct profile_error *e, const char *file, unsigned line, unsigned column,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	profile_error_clear(e);
+	e->file = file ? strdup(file) : NULL;
+	e->line = line;
+	e->column = column;
+	va_start(ap, fmt);
+	if (vasprintf(&e->message, fmt, ap) < 0)
+		e->message = NULL;
+	va_end(ap);
+	return -GPE_PARSE;
+}
+
+/* An error at a path of a file's JSON: the position comes from the text. */
+static int error_at(struct profile_error *e, const char *file, const char *text,
+		    const struct jsonpath *path, bool at_key, const char *message)
+{
+	struct jsonpos pos = { 0, 0 };
+	char where[256];
+
+	jsonpath_format(path, where, sizeof(where));
+	if (!jsonpath_locate(text, path, at_key, &pos) && !jsonpath_locate(text, path, !at_key, &pos))
+		pos = (struct jsonpos){ 1, 1 };
+	return error_set(e, file, pos.line, pos.column, "%s: %s", where, strna(message));
+}
+
+static int profile_names(const struct profile_dirs *d, char ***ret);
+
+/* "unknown profile 'x'; available: a, b, c" */
+static int error_unknown(struct profile_error *e, const struct profile_dirs *d, const char *name,
+			 const char *file, const char *text, const struct jsonpath *path)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	_cleanup_free_ char *list = NULL, *msg = NULL;
+	size_t len = 0;
+
+	(void)profile_names(d, &names);
+	for (char **n = names; n && *n; n++)
+		len += strlen(*n) + 2;
+	list = calloc(1, len + 1);
+	if (!list)
+		return -ENOMEM;
+	for (char **n = names; n && *n; n++) {
+		strcat(list, *n);
+		if (n[1])
+			strcat(list, ", ");
+	}
+	if (asprintf(&msg, "expected the name of a profile (available: %s), got \"%s\"", *list ? list : "none", name) < 0)
+		return -ENOMEM;
+	if (file)
+		error_at(e, file, text, path, false, msg);
+	else
+		error_set(e, NULL, 0, 0, "%s", msg);
+	return -ENOENT;
+}
+
+/* Finds NAME.json: the site's first. */
+static int profile_read(const struct profile_dirs *d, const char *name, char **ret_text,
+			char **ret_file)
+{
+	const struct {
+		const struct root *dir;
+		const char *path;
+	} dirs[] = { { d->site, d->site_path }, { d->shipped, d->shipped_path } };
+	char file[NAME_MAX + 1];
+	int k;
+
+	if (strchr(name, '/') || snprintf(file, sizeof(file), "%s.json", name) >= (int)sizeof(file))
+		return -ENOENT;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		if (!dirs[i].dir)
+			continue;
+		k = root_read_file(dirs[i].dir, file, PROFILE_MAX, ret_text, NULL);
+		if (k == -ENOENT)
+			continue;
+		if (asprintf(ret_file, "%s/%s", dirs[i].path, file) < 0)
+			return -ENOMEM;
+		return k;
+	}
+	return -ENOENT;
+}
+
+/* Two ways of saying one thing: a layer that says it one way drops the other way an
+ * earlier layer said it (kernel.series vs min/max, driver.branch vs min_branch, ...). */
+static const char *const exclusive[][2] = {
+	{ "series", "min" }, { "series", "max" }, { "branch", "min_branch" }, { "version", "min_version" },
+};
+
+static void drop_exclusive(cJSON *dst, const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(exclusive); i++)
+		for (int side = 0; side < 2; side++)
+			if (streq(key, exclusive[i][side]))
+				cJSON_DeleteItemFromObjectCaseSensitive(dst, exclusive[i][!side]);
+}
+
+/* Arrays of strings accumulate (without duplicates), objects merge, the rest replaces. */
+static int merge_into(cJSON *dst, const cJSON *src)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, src) {
+		drop_exclusive(dst, item->string);
+		cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, item->string);
+		cJSON *copy;
+
+		if (have && cJSON_IsObject(have) && cJSON_IsObject(item)) {
+			int k = merge_into(have, item);
+
+			if (k < 0)
+				return k;
+			continue;
+		}
+		if (have && cJSON_IsArray(have) && cJSON_IsArray(item)) {
+			const cJSON *el;
+
+			cJSON_ArrayForEach(el, item) {
+				const cJSON *x;
+				bool dup = false;
+
+				cJSON_ArrayForEach(x, have)
+					if (cJSON_Compare(x, el, true))
+						dup = true;
+				if (dup)
+					continue;
+				if (!(copy = cJSON_Duplicate(el, true)) || !cJSON_AddItemToArray(have, copy))
+					return -ENOMEM;
+			}
+			continue;
+		}
+		copy = cJSON_Duplicate(item, true);
+		if (!copy)
+			return -ENOMEM;
+		if (have)
+			cJSON_ReplaceItemViaPointer(dst, have, copy);
+		else if (!cJSON_AddItemToObject(dst, item->string, copy))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The keys that belong to one profile and are not passed on to those including it. */
+static bool own_key(const char *key)
+{
+	return streq(key, "name") || streq(key, "description") || streq(key, "include") ||
+	       streq(key, "match") || streq(key, "$schema");
+}
+
+struct loading {
+	const struct profile_dirs *dirs;
+	const struct facts *facts;
+	struct profile_error *err;
+	const char *stack[INCLUDE_MAX_DEPTH];
+	int depth;
+	char **chain;
+	size_t n_chain;
+};
+
+static int apply_overrides(cJSON *body, const cJSON *list, const struct facts *f);
+
+/* Loads one file and what it includes into *ret (its inheritable body, includes first). */
+static int load_body(struct loading *l, const char *name, const char *from_file, const char *from_text,
+		     const struct jsonpath *from_path, cJSON **ret, cJSON **ret_doc, char **ret_file)
+{
+	_cleanup_free_ char *text = NULL, *file = NULL, *message = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL, *body = NULL;
+	const cJSON *name_v, *inc, *item;
+	struct jsonpath path = {};
+	const char *end = NULL;
+	int at_key, k, i = 0;
+
+	for (int j = 0; j < l->depth; j++)
+		if (streq(l->stack[j], name)) {
+			char cycle[512] = "";
+			size_t n = 0;
+
+			for (int m = j; m < l->depth && n < sizeof(cycle); m++)
+				n += (size_t)snprintf(cycle + n, sizeof(cycle) - n, "%s -> ", l->stack[m]);
+			snprintf(cycle + n, n < sizeof(cycle) ? sizeof(cycle) - n : 0, "%s", name);
+			if (asprintf(&message, "expected no include cycle, got %s", cycle) < 0)
+				return -ENOMEM;
+			return error_at(l->err, from_file, from_text, from_path, false, message);
+		}
+	if (l->depth >= INCLUDE_MAX_DEPTH)
+		return error_at(l->err, from_file, from_text, from_path, false,
+				"expected includes nested at most 16 deep, got deeper");
+
+	k = profile_read(l->dirs, name, &text, &file);
+	if (k == -ENOENT)
+		return error_unknown(l->err, l->dirs, name, from_file, from_text, from_path);
+	if (k == -GPE_TOOBIG)
+		return error_set(l->err, file, 0, 0, "expected a profile of at most %d bytes, got more", PROFILE_MAX);
+	if (k < 0) {
+		error_set(l->err, file, 0, 0, "cannot read: %s", gp_strerror(k));
+		return k;
+	}
+
+	doc = cJSON_ParseWithOpts(text, &end, true);
+	if (!doc) {
+		size_t at = end ? (size_t)(end - text) : 0;
+		struct jsonpos pos = jsonpos_of(text, at);
+
+		if (!text[at])
+			return error_set(l->err, file, pos.line, pos.column, "expected valid JSON, got the end of the file");
+		return error_set(l->err, file, pos.line, pos.column, "expected valid JSON, got '%c'", text[at]);
+	}
+	k = profile_validate(doc, &path, &at_key, &message);
+	if (k < 0)
+		return error_at(l->err, file, text, &path, at_key, message);
+	name_v = cJSON_GetObjectItemCaseSensitive(doc, "name");
+	if (!name_v || !streq(name_v->valuestring, name)) {
+		path = (struct jsonpath){};
+		jsonpath_push_key(&path, "name");
+		if (!name_v)
+			return error_set(l->err, file, 1, 1, "name: expected \"%s\" (the file's name), got no name", name);
+		if (asprintf(&message, "expected \"%s\" (the file's name), got \"%s\"", name, name_v->valuestring) < 0)
+			return -ENOMEM;
+		return error_at(l->err, file, text, &path, false, message);
+	}
+
+	body = cJSON_CreateObject();
+	if (!body)
+		return -ENOMEM;
+	l->stack[l->depth++] = name;
+	inc = cJSON_GetObjectItemCaseSensitive(doc, "include");
+	cJSON_ArrayForEach(item, inc) {
+		_cleanup_(cJSON_Deletep) cJSON *sub = NULL;
+
+		path = (struct jsonpath){};
+		jsonpath_push_key(&path, "include");
+		jsonpath_push_index(&path, i++);
+		k = load_body(l, item->valuestring, file, text, &path, &sub, NULL, NULL);
+		if (k >= 0)
+			k = merge_into(body, sub);
+		if (k < 0) {
+			l->depth--;
+			return k;
+		}
+	}
+	l->depth--;
+
+	/* The profile's own keys over what it includes, then its overrides over both. */
+	cJSON_ArrayForEach(item, doc) {
+		_cleanup_(cJSON_Deletep) cJSON *one = NULL;
+
+		if (own_key(item->string) || streq(item->string, "overrides"))
+			continue;
+		one = cJSON_CreateObject();
+		if (!one || !cJSON_AddItemToObject(one, item->string, cJSON_Duplicate(item, true)))
+			return -ENOMEM;
+		if ((k = merge_into(body, one)) < 0)
+			return k;
+	}
+	if ((k = apply_overrides(body, cJSON_GetObjectItemCaseSensitive(doc, "overrides"), l->facts)) < 0 ||
+	    (k = strv_push(&l->chain, &l->n_chain, name)) < 0)
+		return k;
+
+	*ret = TAKE_PTR(body);
+	if (ret_doc)
+		*ret_doc = TAKE_PTR(doc);
+	if (ret_file)
+		*ret_file = TAKE_PTR(file);
+	return 0;
+}
+
+bool os_spec_matches(const char *spec, const char *id, const char *version_id)
+{
+	size_t n = id ? strlen(id) : 0;
+	const char *v;
+
+	if (!id || strncmp(spec, id, n) != 0)
+		return false;
+	if (spec[n] == '\0')
+		return true;
+	if (spec[n] != '-' || !version_id)
+		return false;
+	v = spec + n + 1;
+	/* "9" matches "9.3" and "9", not "90"; "22.04" matches "22.04". */
+	return strncmp(version_id, v, strlen(v)) == 0 &&
+	       (version_id[strlen(v)] == '\0' || version_id[strlen(v)] == '.');
+}
+
+static bool when_matches(const cJSON *when, const struct facts *f)
+{
+	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(when, "arch");
+	const cJSON *fam = cJSON_GetObjectItemCaseSensitive(when, "os_family");
+	const cJSON *os = cJSON_GetObjectItemCaseSensitive(when, "os");
+
+	if (arch && !streq_ptr(arch->valuestring, f->cpu.arch))
+		return false;
+	if (fam && !streq_ptr(fam->valuestring, os_family_to_string(f->os.family)))
+		return false;
+	if (os && !os_spec_matches(os->valuestring, f->os.id, f->os.version_id))
+		return false;
+	return true;
+}
+
+/* Applies the overrides that fit the machine, in order. Without facts, none fit. */
+static int apply_overrides(cJSON *body, const cJSON *list, const struct facts *f)
+{
+	const cJSON *o;
+	int k;
+
+	if (!f)
+		return 0;
+	cJSON_ArrayForEach(o, list) {
+		_cleanup_(cJSON_Deletep) cJSON *b = NULL;
+
+		if (!when_matches(cJSON_GetObjectItemCaseSensitive(o, "when"), f))
+			continue;
+		b = cJSON_Duplicate(o, true);
+		if (!b)
+			return -ENOMEM;
+		cJSON_DeleteItemFromObjectCaseSensitive(b, "when");
+		if ((k = merge_into(body, b)) < 0)
+			return k;
+	}
+	return 0;
+}
+
+static const char *get_str(const cJSON *doc, const char *obj, const char *key)
+{
+	const cJSON *o = obj ? cJSON_GetObjectItemCaseSensitive(doc, obj) : doc;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool get_bool(const cJSON *doc, const char *obj, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, obj), key));
+}
+
+int profile_load(const struct profile_dirs *d, const char *name, const struct facts *f,
+		 struct profile **ret, struct profile_error *err)
+{
+	_cleanup_(profile_freep) struct profile *p = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *own = NULL;
+	struct loading l = { .dirs = d, .facts = f, .err = err };
+	const cJSON *v;
+	int k;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	k = load_body(&l, name, NULL, NULL, NULL, &p->doc, &own, &p->file);
+	p->chain = l.chain;
+	if (k < 0)
+		return k;
+
+	p->name = strdup(name);
+	v = cJSON_GetObjectItemCaseSensitive(own, "description");
+	p->description = strdup(cJSON_IsString(v) ? v->valuestring : "");
+	p->match = cJSON_DetachItemFromObjectCaseSensitive(own, "match");
+	if (!p->name || !p->description)
+		return -ENOMEM;
+
+	p->kernel_series = get_str(p->doc, "kernel", "series");
+	p->kernel_min = get_str(p->doc, "kernel", "min");
+	p->kernel_max = get_str(p->doc, "kernel", "max");
+	p->kernel_flavour = get_str(p->doc, "kernel", "flavour");
+	p->kernel_hwe = get_bool(p->doc, "kernel", "hwe");
+	p->driver_branch = get_str(p->doc, "driver", "branch");
+	p->driver_min_branch = get_str(p->doc, "driver", "min_branch");
+	p->driver_min_version = get_str(p->doc, "driver", "min_version");
+	p->driver_flavour = get_str(p->doc, "driver", "flavour");
+	if (!p->driver_flavour)
+		p->driver_flavour = "auto";
+	p->driver_source = get_str(p->doc, "driver", "source");
+	p->driver_allow_eol = get_bool(p->doc, "driver", "allow_eol");
+	p->cuda_version = get_str(p->doc, "cuda", "version");
+	p->cuda_min_version = get_str(p->doc, "cuda", "min_version");
+	p->cuda_framework = get_str(p->doc, "cuda", "framework");
+	p->cuda_minor_compat = get_bool(p->doc, "cuda", "minor_version_compat");
+	p->fabricmanager = get_str(p->doc, NULL, "fabricmanager");
+	if (!p->fabricmanager)
+		p->fabricmanager = "auto";
+
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+struct profile *profile_free(struct profile *p)
+{
+	if (!p)
+		return NULL;
+	free(p->name);
+	free(p->description);
+	free(p->file);
+	strv_free(p->chain);
+	cJSON_Delete(p->doc);
+	cJSON_Delete(p->match);
+	free(p);
+	return NULL;
+}
+
+static bool array_has(const cJSON *a, const char *s)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, a)
+		if (cJSON_IsString(x) && streq_ptr(x->valuestring, s))
+			return true;
+	return false;
+}
+
+bool profile_matches(const struct profile *p, const struct facts *f, char **ret_why)
+{
+	const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(p->match, "gpus");
+	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(p->match, "arch");
+	const cJSON *os = cJSON_GetObjectItemCaseSensitive(p->match, "os");
+	const cJSON *nvs = cJSON_GetObjectItemCaseSensitive(p->match, "nvswitch");
+	const cJSON *x;
+	bool any;
+	int r = 0;
+
+	*ret_why = NULL;
+	if (arch && !array_has(arch, f->cpu.arch))
+		r = asprintf(ret_why, "the architecture is %s, not one of the profile's", strna(f->cpu.arch));
+	else if (os) {
+		any = false;
+		cJSON_ArrayForEach(x, os)
+			any |= os_spec_matches(x->valuestring, f->os.id, f->os.version_id);
+		if (!any)
+			r = asprintf(ret_why, "the OS is %s %s, not one of the profile's", strna(f->os.id),
+				     strna(f->os.version_id));
+	}
+	if (!*ret_why && gpus) {
+		any = false;
+		for (size_t i = 0; i < f->pci.n_gpus; i++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), "%04x:%04x", f->pci.gpus[i].vendor, f->pci.gpus[i].device);
+			any |= array_has(gpus, id);
+		}
+		if (!any)
+			r = asprintf(ret_why, "none of the machine's %zu GPUs is one the profile is for", f->pci.n_gpus);
+	}
+	if (!*ret_why && cJSON_IsTrue(nvs) && f->pci.n_nvswitches == 0)
+		r = asprintf(ret_why, "the profile is for NVSwitch systems and the machine has none");
+	if (r < 0)
+		*ret_why = NULL;
+	return !*ret_why;
+}
+
+/* The names in one directory: *.json. */
+static int dir_names(const struct root *dir, char ***names, size_t *n)
+{
+	_cleanup_(strv_freep) char **files = NULL;
+	int k;
+
+	if (!dir || root_list_dir(dir, ".", &files) < 0)
+		return 0;
+	for (char **x = files; *x; x++) {
+		size_t len = strlen(*x);
+		_cleanup_free_ char *name = NULL;
+
+		if (len <= 5 || !streq(*x + len - 5, ".json") || startswith(*x, "gpuprov-") ||
+		    streq(*x, "knowledge.json"))
+			continue;
+		name = strndup(*x, len - 5);
+		if (!name)
+			return -ENOMEM;
+		if (strv_contains(*names, name))
+			continue;
+		if ((k = strv_push(names, n, name)) < 0)
+			return k;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int profile_names(const struct profile_dirs *d, char ***ret)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0;
+	int k;
+
+	if ((k = dir_names(d->site, &names, &n)) < 0 || (k = dir_names(d->shipped, &names, &n)) < 0)
+		return k;
+	if (n > 1)
+		qsort(names, n, sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+int profile_list(const struct profile_dirs *d, struct profile_info **ret, size_t *ret_n)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	struct profile_info *list;
+	size_t n;
+	int k;
+
+	k = profile_names(d, &names);
+	if (k < 0)
+		return k;
+	n = strv_length(names);
+	list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+		const char *desc;
+
+		list[i].name = strdup(names[i]);
+		if (!list[i].name || profile_read(d, names[i], &text, &list[i].file) == -ENOMEM) {
+			profile_info_free(list, n);
+			return -ENOMEM;
+		}
+		list[i].site = list[i].file && startswith(list[i].file, d->site_path);
+		doc = text ? cJSON_Parse(text) : NULL;
+		desc = get_str(doc, NULL, "description");
+		list[i].description = desc ? strdup(desc) : NULL;
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+void profile_info_free(struct profile_info *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].name);
+		free(list[i].description);
+		free(list[i].file);
+	}
+	free(list);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+
+#include "profile/repo.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+#define APT_LISTS "var/lib/apt/lists"
+#define REPO_JSON "var/lib/gpuprov/repo.json"
+/* An apt Packages file of a full archive is ~60 MiB; the view reads it as a stream. */
+#define REPO_JSON_MAX (16 * 1024 * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
+
+static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const char *version,
+		   const char *arch, const char *origin)
+{
+	struct repo_pkg *p;
+
+	if (v->n_pkgs == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 256;
+
+		p = realloc(v->pkgs, na * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		v->pkgs = p;
+		*alloc = na;
+	}
+	p = &v->pkgs[v->n_pkgs];
+	*p = (struct repo_pkg){ strdup(name), strdup(version), strdup(arch ? arch : ""), strdup(origin) };
+	if (!p->name || !p->version || !p->arch || !p->origin) {
+		free(p->name), free(p->version), free(p->arch), free(p->origin);
+		return -ENOMEM;
+	}
+	v->n_pkgs++;
+	return 0;
+}
+
+/* deb822 stanzas; only Package, Version and Architecture matter here. */
+static int read_apt_list(const struct root *root, const char *file, struct repo_view *v, size_t *alloc)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL, *name = NULL, *version = NULL, *arch = NULL;
+	char path[PATH_MAX];
+	size_t linesz = 0;
+	bool eof = false;
+	int k;
+
+	k = root_fopen(root, path_fmt(path, APT_LISTS "/%s", file), &f);
+	if (k < 0)
+		return k;
+	while (!eof) {
+		const char *val;
+
+		eof = getline(&line, &linesz, f) < 0;
+		if (eof || line[0] == '\n') {
+			if (name && version && (k = add_pkg(v, alloc, name, version, arch, file)) < 0)
+				return k;
+			name = mfree(name), version = mfree(version), arch = mfree(arch);
+			continue;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if ((val = startswith(line, "Package: ")))
+			k = free_and_strdup(&name, val);
+		else if ((val = startswith(line, "Version: ")))
+			k = free_and_strdup(&version, val);
+		else if ((val = startswith(line, "Architecture: ")))
+			k = free_and_strdup(&arch, val);
+		else
+			k = 0;
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int read_repo_json(const struct root *root, struct repo_view *v, size_t *alloc,
+			  char ***warnings, size_t *n_warnings)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	const cJSON *e;
+	size_t n = 0;
+	int k;
+
+	k = root_read_file(root, REPO_JSON, REPO_JSON_MAX, &text, NULL);
+	if (k == -ENOENT)
+		return 0;
+	if (k >= 0 && !(doc = cJSON_Parse(text)))
+		k = -GPE_PARSE;
+	if (k < 0) {
+		char *w;
+
+		if (asprintf(&w, REPO_JSON ": %s; its packages are not offered", gp_strerror(k)) >= 0)
+			(void)strv_push_take(warnings, n_warnings, w);
+		return k == -ENOMEM ? k : 0;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
+		if (!jstr(e, "name") || !jstr(e, "version"))
+			continue;
+		if ((k = add_pkg(v, alloc, jstr(e, "name"), jstr(e, "version"), jstr(e, "arch"),
+				 jstr(e, "repo") ? jstr(e, "repo") : "repo.json")) < 0)
+			return k;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "runfiles")) {
+		struct repo_runfile *r, *p;
+
+		if (!jstr(e, "kind") || !jstr(e, "version") || !jstr(e, "file"))
+			continue;
+		p = realloc(v->runfiles, (v->n_runfiles + 1) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		v->runfiles = p;
+		r = &p[v->n_runfiles++];
+		*r = (struct repo_runfile){};
+		if (free_and_strdup(&r->kind, jstr(e, "kind")) < 0 ||
+		    free_and_strdup(&r->version, jstr(e, "version")) < 0 ||
+		    free_and_strdup(&r->file, jstr(e, "file")) < 0 ||
+		    (jstr(e, "driver") && free_and_strdup(&r->driver, jstr(e, "driver")) < 0) ||
+		    (jstr(e, "arch") && free_and_strdup(&r->arch, jstr(e, "arch")) < 0) ||
+		    (jstr(e, "sha256") && free_and_strdup(&r->sha256, jstr(e, "sha256")) < 0))
+			return -ENOMEM;
+	}
+	(void)n;
+	return 0;
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	const struct repo_pkg *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	c = version_compare(y->version, x->version); /* newest first */
+	return c ? c : strcmp(x->origin, y->origin);
+}
+
+static int cmp_runfile(const void *a, const void *b)
+{
+	const struct repo_runfile *x = a, *y = b;
+	int c = strcmp(x->kind, y->kind);
+
+	return c ? c : version_compare(y->version, x->version);
+}
+
+int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)
+{
+	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
+	_cleanup_(strv_freep) char **lists = NULL;
+	size_t alloc = 0;
+	int k;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (root_list_dir(root, APT_LISTS, &lists) >= 0)
+		for (char **l = lists; *l; l++) {
+			size_t len = strlen(*l);
+
+			if (len < 9 || !streq(*l + len - 9, "_Packages"))
+				continue;
+			k = read_apt_list(root, *l, v, &alloc);
+			if (k == -ENOMEM)
+				return k;
+		}
+	k = read_repo_json(root, v, &alloc, warnings, n_warnings);
+	if (k < 0)
+		return k;
+	/* Sorted, so that the same lists give the same answers whatever the directory order. */
+	if (v->n_pkgs > 1)
+		qsort(v->pkgs, v->n_pkgs, sizeof(*v->pkgs), cmp_pkg);
+	if (v->n_runfiles > 1)
+		qsort(v->runfiles, v->n_runfiles, sizeof(*v->runfiles), cmp_runfile);
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+struct repo_view *repo_view_free(struct repo_view *v)
+{
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < v->n_pkgs; i++) {
+		free(v->pkgs[i].name);
+		free(v->pkgs[i].version);
+		free(v->pkgs[i].arch);
+		free(v->pkgs[i].origin);
+	}
+	free(v->pkgs);
+	for (size_t i = 0; i < v->n_runfiles; i++) {
+		struct repo_runfile *r = &v->runfiles[i];
+
+		free(r->kind), free(r->version), free(r->driver), free(r->arch), free(r->file), free(r->sha256);
+	}
+	free(v->runfiles);
+	free(v);
+	return NULL;
+}
+
+size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
+{
+	size_t lo = 0, hi = v->n_pkgs, first;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(v->pkgs[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < v->n_pkgs && streq(v->pkgs[lo].name, name))
+		lo++;
+	*ret_count = lo - first;
+	return first;
+}
+
+void upstream_version(const char *version, char *buf, size_t size)
+{
+	const char *colon = strchr(version, ':');
+	const char *v = colon ? colon + 1 : version;
+
+	snprintf(buf, size, "%.*s", (int)strcspn(v, "-"), v);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "host/facts.h"
+
+/*
+ * What the machine's repositories offer: the package names and versions the resolver
+ * chooses from. Read from apt's lists (var/lib/apt/lists/ *_Packages) and from
+ * var/lib/gpuprov/repo.json, which the dnf and runfile backends write; fake machines carry
+ * both as a real machine would.
+ */
+struct repo_pkg {
+	char *name;
+	char *version; /* as the package manager writes it: "550.127.05-0ubuntu0.22.04.1" */
+	char *arch;
+	char *origin;  /* the list file or repository id it came from */
+};
+
+struct repo_runfile {
+	char *kind; /* "driver", "cuda" */
+	char *version;
+	char *driver; /* cuda: the driver it bundles */
+	char *arch;
+	char *file;
+	char *sha256;
+};
+
+struct repo_view {
+	struct repo_pkg *pkgs; /* sorted by name, then version newest first */
+	size_t n_pkgs;
+	struct repo_runfile *runfiles; /* sorted by kind, then version newest first */
+	size_t n_runfiles;
+};
+
+int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings);
+struct repo_view *repo_view_free(struct repo_view *v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
+
+/* The versions of a package offered, newest first: the index of the first and the count. */
+size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count);
+
+/* "1:550.127.05-0ubuntu0.22.04.1" -> "550.127.05": the upstream part of a package version. */
+void upstream_version(const char *version, char *buf, size_t size);

@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The resolver: "the framework fixes CUDA, CUDA fixes the driver, the driver fixes the
+ * kernel". Candidates come from the repository view; every constraint that rules one out is
+ * recorded with the knowledge it came from, so a refusal says exactly why.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+
+#include "profile/resolve.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+#define VERSION_LEN 128
+
+struct driver_cand {
+	char version[VERSION_LEN]; /* upstream: "550.127.05" */
+	char branch[4];
+	char open_pkgver[VERSION_LEN], prop_pkgver[VERSION_LEN]; /* "" when not offered */
+	const struct repo_runfile *runfile;
+};
+
+struct kernel_cand {
+	char release[VERSION_LEN];
+	char pkgver[VERSION_LEN]; /* "" when installed and not in the repository */
+	bool installed, running;
+};
+
+struct toolkit_cand {
+	char version[VERSION_LEN]; /* "12.4.1" */
+	char pkg[64];
+	char pkgver[VERSION_LEN];
+	const struct repo_runfile *runfile;
+};
+
+struct rctx {
+	const struct resolve_input *in;
+	struct resolution *res;
+	const char *source;
+	enum os_family family;
+	/* what the GPUs demand */
+	const char *gpu_min;          /* highest first-supporting driver of the GPUs */
+	const cJSON *gpu_min_entry;
+	const cJSON *open_required;   /* a GPU that works only with the open modules */
+	struct driver_cand *drivers;
+	size_t n_drivers;
+	struct kernel_cand *kernels;
+	size_t n_kernels;
+	struct toolkit_cand *toolkits;
+	size_t n_toolkits;
+};
+
+static int add_line(char ***list, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static int add_line(char ***list, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return -ENOMEM;
+	/* The same refusal found through several toolkits is said once. */
+	if (strv_contains(*list, s)) {
+		free(s);
+		return 0;
+	}
+	return strv_push_take(list, n, s);
+}
+
+#define REFUSE(c, ...) add_line(&(c)->res->refusals, &(c)->res->n_refusals, __VA_ARGS__)
+#define REASON(c, ...) add_line(&(c)->res->reasons, &(c)->res->n_reasons, __VA_ARGS__)
+#define WARN(c, ...) add_line(&(c)->res->warnings, &(c)->res->n_warnings, __VA_ARGS__)
+
+static const char *src(const cJSON *entry)
+{
+	const char *s = kn_str(entry, "source");
+
+	return s ? s : "gpuprov knowledge";
+}
+
+/* ---- the GPUs ------------------------------------------------------------------------ */
+
+static int gather_gpus(struct rctx *c)
+{
+	const struct facts *f = c->in->facts;
+
+	for (size_t i = 0; i < f->pci.n_gpus; i++) {
+		const struct pci_dev *g = &f->pci.gpus[i];
+		const cJSON *e = kn_gpu(c->in->knowledge, g->vendor, g->device);
+		const char *min;
+
+		if (!e) {
+			int k = WARN(c, "GPU %04x:%04x at %s is not in the knowledge: no minimum driver is known for it",
+				     g->vendor, g->device, g->bdf);
+			if (k < 0)
+				return k;
+			continue;
+		}
+		min = kn_str(e, "min_driver");
+		if (min && (!c->gpu_min || version_compare(min, c->gpu_min) > 0)) {
+			c->gpu_min = min;
+			c->gpu_min_entry = e;
+		}
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "open_required")) && !c->open_required)
+			c->open_required = e;
+	}
+	return 0;
+}
+
+/* ---- candidates ---------------------------------------------------------------------- */
+
+static struct driver_cand *driver_slot(struct rctx *c, const char *version)
+{
+	struct driver_cand *p;
+
+	for (size_t i = 0; i < c->n_drivers; i++)
+		if (streq(c->drivers[i].version, version))
+			return &c->drivers[i];
+	p = realloc(c->drivers, (c->n_drivers + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	c->drivers = p;
+	p = &p[c->n_drivers++];
+	*p = (struct driver_cand){};
+	snprintf(p->version, sizeof(p->version), "%s", version);
+	snprintf(p->branch, sizeof(p->branch), "%.3s", version);
+	return p;
+}
+
+/* Offers of one package: each version a driver candidate of the given flavour. */
+static int offer_package(struct rctx *c, const char *name, bool open)
+{
+	const struct repo_view *v = c->in->repo;
+	size_t n, first = repo_find(v, name, &n);
+
+	for (size_t i = first; i < first + n; i++) {
+		char up[VERSION_LEN];
+		struct driver_cand *d;
+
+		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		if (strlen(up) < 4 || up[3] != '.')
+			continue;
+		if (!(d = driver_slot(c, up)))
+			return -ENOMEM;
+		if (open && !*d->open_pkgver)
+			snprintf(d->open_pkgver, sizeof(d->open_pkgver), "%s", v->pkgs[i].version);
+		if (!open && !*d->prop_pkgver)
+			snprintf(d->prop_pkgver, sizeof(d->prop_pkgver), "%s", v->pkgs[i].version);
+	}
+	return 0;
+}
+
+static int cmp_driver(const void *a, const void *b)
+{
+	return version_compare(((const struct driver_cand *)b)->version, ((const struct driver_cand *)a)->version);
+}
+
+static int gather_drivers(struct rctx *c)
+{
+	const struct repo_view *v = c->in->repo;
+	int k = 0;
+
+	if (streq(c->source, "distro")) {
+		/* Ubuntu's archive: nvidia-headless-<br>-server[-open] (FACTS 6). */
+		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
+			const char *rest = startswith(v->pkgs[i].name, "nvidia-headless-");
+			size_t len;
+
+			if (!rest || strspn(rest, "0123456789") != 3 || (i && streq(v->pkgs[i - 1].name, v->pkgs[i].name)))
+				continue;
+			len = strlen(rest);
+			if (streq(rest + 3, "-server-open"))
+				k = offer_package(c, v->pkgs[i].name, true);
+			else if (streq(rest + 3, "-server"))
+				k = offer_package(c, v->pkgs[i].name, false);
+			(void)len;
+		}
+	} else if (streq(c->source, "nvidia-repo") && c->family == OS_FAMILY_DEBIAN) {
+		/* NVIDIA's repository: nvidia-open (open), cuda-drivers-<br> (proprietary). */
+		k = offer_package(c, "nvidia-open", true);
+		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
+			const char *rest = startswith(v->pkgs[i].name, "cuda-drivers-");
+
+			if (rest && strlen(rest) == 3 && strspn(rest, "0123456789") == 3 &&
+			    !(i && streq(v->pkgs[i - 1].name, v->pkgs[i].name)))
+				k = offer_package(c, v->pkgs[i].name, false);
+		}
+	} else if (streq(c->source, "nvidia-repo")) {
+		/* RHEL family: nvidia-driver with kmod-nvidia-open-dkms or kmod-nvidia-latest-dkms. */
+		size_t n, first = repo_find(v, "nvidia-driver", &n);
+
+		for (size_t i = first; i < first + n && k >= 0; i++) {
+			static const struct {
+				const char *kmod;
+				bool open;
+			} kmods[] = { { "kmod-nvidia-open-dkms", true }, { "kmod-nvidia-latest-dkms", false } };
+			char up[VERSION_LEN];
+			struct driver_cand *d;
+
+			upstream_version(v->pkgs[i].version, up, sizeof(up));
+			if (!(d = driver_slot(c, up)))
+				return -ENOMEM;
+			for (size_t m = 0; m < ELEMENTSOF(kmods); m++) {
+				size_t kn, kf = repo_find(v, kmods[m].kmod, &kn);
+
+				for (size_t j = kf; j < kf + kn; j++) {
+					char kup[VERSION_LEN];
+
+					upstream_version(v->pkgs[j].version, kup, sizeof(kup));
+					if (!streq(kup, up))
+						continue;
+					snprintf(kmods[m].open ? d->open_pkgver : d->prop_pkgver, VERSION_LEN, "%s",
+						 v->pkgs[i].version);
+				}
+			}
+		}
+	} else {
+		/* NVIDIA's .run installers build either flavour (-m=kernel-open for open). */
+		for (size_t i = 0; i < v->n_runfiles; i++) {
+			const struct repo_runfile *r = &v->runfiles[i];
+			struct driver_cand *d;
+
+			if (!streq(r->kind, "driver") || !streq_ptr(r->arch, c->in->facts->cpu.arch))
+				continue;
+			if (!(d = driver_slot(c, r->version)))
+				return -ENOMEM;
+			d->runfile = r;
+			snprintf(d->open_pkgver, sizeof(d->open_pkgver), "%s", r->version);
+			snprintf(d->prop_pkgver, sizeof(d->prop_pkgver), "%s", r->version);
+		}
+	}
+	if (k < 0)
+		return k;
+	if (c->n_drivers > 1)
+		qsort(c->drivers, c->n_drivers, sizeof(*c->drivers), cmp_driver);
+	return 0;
+}
+
+static int cmp_kernel(const void *a, const void *b)
+{
+	const struct kernel_cand *x = a, *y = b;
+	int r = version_compare(y->release, x->release);
+
+	return r ? r : (int)y->installed - (int)x->installed;
+}
+
+static int kernel_add(struct rctx *c, const char *release, const char *pkgver, bool installed)
+{
+	struct kernel_cand *p;
+
+	for (size_t i = 0; i < c->n_kernels; i++)
+		if (streq(c->kernels[i].release, release)) {
+			c->kernels[i].installed |= installed;
+			if (pkgver && !*c->kernels[i].pkgver)
+				snprintf(c->kernels[i].pkgver, VERSION_LEN, "%s", pkgver);
+			return 0;
+		}
+	p = realloc(c->kernels, (c->n_kernels + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	c->kernels = p;
+	p = &p[c->n_kernels++];
+	*p = (struct kernel_cand){ .installed = installed };
+	snprintf(p->release, sizeof(p->release), "%s", release);
+	snprintf(p->pkgver, sizeof(p->pkgver), "%s", pkgver ? pkgver : "");
+	p->running = streq_ptr(release, c->in->facts->kernels.running);
+	return 0;
+}
+
+static int gather_kernels(struct rctx *c)
+{
+	const struct facts *f = c->in->facts;
+	const struct repo_view *v = c->in->repo;
+	int k = 0;
+
+	for (size_t i = 0; i < f->kernels.n && k >= 0; i++)
+		if (f->kernels.list[i].has_image)
+			k = kernel_add(c, f->kernels.list[i].release, NULL, true);
+	if (c->family == OS_FAMILY_DEBIAN) {
+		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
+			const char *rel = startswith(v->pkgs[i].name, "linux-image-");
+
+			/* Versioned images only: "linux-image-6.8.0-49-generic", not metas. */
+			if (rel && *rel >= '0' && *rel <= '9')
+				k = kernel_add(c, rel, v->pkgs[i].version, false);
+		}
+	} else if (c->family != OS_FAMILY_UNKNOWN) {
+		static const struct {
+			const char *pkg, *suffix;
+		} rpms[] = { { "kernel", "" }, { "kernel-64k", "+64k" } };
+
+		for (size_t m = 0; m < ELEMENTSOF(rpms) && k >= 0; m++) {
+			size_t n, first = repo_find(v, rpms[m].pkg, &n);
+
+			for (size_t i = first; i < first + n && k >= 0; i++) {
+				char rel[VERSION_LEN];
+
+				/* The RPM's version-release plus the arch is the kernel release. */
+				snprintf(rel, sizeof(rel), "%s.%s%s", v->pkgs[i].version, strna(f->cpu.arch), rpms[m].suffix);
+				k = kernel_add(c, rel, v->pkgs[i].version, false);
+			}
+		}
+	}
+	if (k < 0)
+		return k;
+	if (c->n_kernels > 1)
+		qsort(c->kernels, c->n_kernels, sizeof(*c->kernels), cmp_kernel);
+	return 0;
+}
+
+static int toolkit_add(struct rctx *c, const char *version, const char *pkg, const char *pkgver,
+		       const struct repo_runfile *r)
+{
+	struct toolkit_cand *p = realloc(c->toolkits, (c->n_toolkits + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	c->toolkits = p;
+	p = &p[c->n_toolkits++];
+	*p = (struct toolkit_cand){ .runfile = r };
+	snprintf(p->version, sizeof(p->version), "%s", version);
+	snprintf(p->pkg, sizeof(p->pkg), "%s", pkg);
+	snprintf(p->pkgver, sizeof(p->pkgver), "%s", pkgver);
+	return 0;
+}
+
+static int cmp_toolkit(const void *a, const void *b)
+{
+	return version_compare(((const struct toolkit_cand *)b)->version, ((const struct toolkit_cand *)a)->version);
+}
+
+/* Toolkits the profile accepts: its exact minor, or every one from its minimum. */
+static bool toolkit_wanted(const struct profile *p, const char *version)
+{
+	char minor[32];
+	const char *dot = strchr(version, '.');
+
+	snprintf(minor, sizeof(minor), "%.*s", dot ? (int)(dot - version + 1 + strspn(dot + 1, "0123456789")) : 0, version);
+	if (p->cuda_version)
+		return streq(minor, p->cuda_version);
+	return version_compare(minor, p->cuda_min_version) >= 0;
+}
+
+static int gather_toolkits(struct rctx *c)
+{
+	const struct profile *p = c->in->profile;
+	const struct repo_view *v = c->in->repo;
+	int k = 0;
+
+	if (!p->cuda_version && !p->cuda_min_version)
+		return 0;
+	if (streq(c->source, "runfile")) {
+		for (size_t i = 0; i < v->n_runfiles && k >= 0; i++)
+			if (streq(v->runfiles[i].kind, "cuda") && toolkit_wanted(p, v->runfiles[i].version))
+				k = toolkit_add(c, v->runfiles[i].version, v->runfiles[i].file, v->runfiles[i].version,
+						&v->runfiles[i]);
+	} else {
+		/* cuda-toolkit-12-4 = 12.4.1-1 (NVIDIA's repository, both families). */
+		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
+			const char *rest = startswith(v->pkgs[i].name, "cuda-toolkit-");
+			char up[VERSION_LEN];
+
+			if (!rest || !strchr(rest, '-') || strspn(rest, "0123456789-") != strlen(rest))
+				continue;
+			upstream_version(v->pkgs[i].version, up, sizeof(up));
+			if (toolkit_wanted(p, up))
+				k = toolkit_add(c, up, v->pkgs[i].name, v->pkgs[i].version, NULL);
+		}
+	}
+	if (k < 0)
+		return k;
+	if (c->n_toolkits > 1)
+		qsort(c->toolkits, c->n_toolkits, sizeof(*c->toolkits), cmp_toolkit);
+	return 0;
+}
+
+/* ---- constraints --------------------------------------------------------------------- */
+
+/* The module flavour this driver is installed with, or NULL (refusal recorded). */
+static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, int *k)
+{
+	const struct profile *p = c->in->profile;
+	const char *open_from = kn_open_default_from(c->in->knowledge);
+	const char *want = p->driver_flavour;
+
+	if (streq(want, "auto"))
+		want = c->open_required || (open_from && version_compare(d->branch, open_from) >= 0) ? "open"
+														: "proprietary";
+	if (streq(want, "proprietary") && c->open_required) {
+		*k = REFUSE(c, "driver %s: the %s works only with the open kernel modules, the profile asks for proprietary [%s]",
+			    d->version, kn_str(c->open_required, "name"), src(c->open_required));
+		return NULL;
+	}
+	if (!*(streq(want, "open") ? d->open_pkgver : d->prop_pkgver)) {
+		*k = REFUSE(c, "driver %s: not offered with the %s kernel modules by %s", d->version, want, c->source);
+		return NULL;
+	}
+	return streq(want, "open") ? "open" : "proprietary";
+}
+
+static bool fabricmanager_needed(const struct rctx *c)
+{
+	const char *fm = c->in->profile->fabricmanager;
+
+	return streq(fm, "on") || (streq(fm, "auto") && c->in->facts->pci.n_nvswitches > 0);
+}
+
+/* The fabric manager package at exactly the driver's version, or "" (none offered). */
+static void fabricmanager_pkg(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize,
+			      char *ver, size_t vsize)
+{
+	const struct repo_view *v = c->in->repo;
+	size_t n, first;
+
+	*ver = '\0';
+	snprintf(name, nsize, c->family == OS_FAMILY_DEBIAN ? "nvidia-fabricmanager-%s" : "nvidia-fabric-manager",
+		 d->branch);
+	first = repo_find(v, name, &n);
+	for (size_t i = first; i < first + n; i++) {
+		char up[VERSION_LEN];
+
+		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		if (streq(up, d->version)) {
+			snprintf(ver, vsize, "%s", v->pkgs[i].version);
+			return;
+		}
+	}
+}
+
+/* Constraints on a driver that no kernel changes. Returns 1: acceptable, 0: ruled out. */
+static int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor,
+			     const cJSON *floor_entry, const char *toolkit, const char **ret_flavour)
+{
+	const struct profile *p = c->in->profile;
+	const cJSON *entry;
+	int k = 0;
+
+	if (p->driver_branch && !streq(d->branch, p->driver_branch))
+		k = REFUSE(c, "driver %s: not of branch %s (driver.branch)", d->version, p->driver_branch);
+	else if (p->driver_min_branch && version_compare(d->branch, p->driver_min_branch) < 0)
+		k = REFUSE(c, "driver %s: older than branch %s (driver.min_branch)", d->version, p->driver_min_branch);
+	else if (p->driver_min_version && version_compare(d->version, p->driver_min_version) < 0)
+		k = REFUSE(c, "driver %s: older than %s (driver.min_version)", d->version, p->driver_min_version);
+	else if (floor && version_compare(d->version, floor) < 0)
+		k = REFUSE(c, "driver %s: CUDA %s needs %s or newer [%s]", d->version, toolkit, floor, src(floor_entry));
+	else if (c->gpu_min && version_compare(d->version, c->gpu_min) < 0)
+		k = REFUSE(c, "driver %s: the %s is supported from %s [%s]", d->version,
+			   kn_str(c->gpu_min_entry, "name"), c->gpu_min, src(c->gpu_min_entry));
+	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
+		k = REFUSE(c, "driver %s: branch %s reached its end of life in %s and driver.allow_eol is false [%s]",
+			   d->version, d->branch, kn_str(entry, "eol"), src(entry));
+	else if (c->in->facts->boot.secure_boot == TRI_YES && !streq(c->source, "distro"))
+		k = REFUSE(c, "driver %s: Secure Boot is on and %s builds unsigned modules with DKMS (a MOK needs a console) [%s]",
+			   d->version, c->source, "FACTS 8: Secure Boot; GPU Operator precompiled signed drivers");
+	else if (!(*ret_flavour = driver_flavour(c, d, &k)))
+		;
+	else if (fabricmanager_needed(c)) {
+		char name[64], ver[VERSION_LEN];
+
+		fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
+		if (streq(c->source, "runfile"))
+			k = REFUSE(c, "driver %s: the fabric manager is needed (NVSwitches) and is not offered for a runfile driver", d->version);
+		else if (!*ver)
+			k = REFUSE(c, "driver %s: the fabric manager must be the driver's exact version and %s %s is not offered [%s]",
+				   d->version, name, d->version, strna(kn_fabricmanager_source(c->in->knowledge)));
+		else
+			return 1;
+	} else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
+/* A kernel flavour as the profile names it: "64k" fits "nvidia-64k" and "generic-64k". */
+static bool flavour_fits(const char *have, const char *want)
+{
+	size_t h, w;
+
+	if (!have || !want)
+		return streq_ptr(have, want);
+	h = strlen(have), w = strlen(want);
+	return streq(have, want) || (h > w && have[h - w - 1] == '-' && streq(have + h - w, want));
+}
+
+/* Profile and OS constraints on a kernel, whatever the driver. */
+static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os)
+{
+	const struct profile *p = c->in->profile;
+	const struct facts *f = c->in->facts;
+	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
+	char series[32];
+	const char *want = p->kernel_flavour, *kind;
+	int k;
+
+	if (!want)
+		for (size_t i = 0; i < f->kernels.n; i++)
+			if (f->kernels.list[i].running)
+				want = f->kernels.list[i].flavour;
+	if (!kernel_series_of(kc->release, series, sizeof(series)))
+		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
+	if (want && !flavour_fits(flav, want))
+		k = REFUSE(c, "kernel %s: flavour %s, the profile wants %s", kc->release, strna(flav), want);
+	else if (p->kernel_series && !streq(series, p->kernel_series))
+		k = REFUSE(c, "kernel %s: series %s, the profile wants %s (kernel.series)", kc->release, series, p->kernel_series);
+	else if (p->kernel_min && version_compare(series, p->kernel_min) < 0)
+		k = REFUSE(c, "kernel %s: series %s is below kernel.min %s", kc->release, series, p->kernel_min);
+	else if (p->kernel_max && version_compare(series, p->kernel_max) > 0)
+		k = REFUSE(c, "kernel %s: series %s is above kernel.max %s", kc->release, series, p->kernel_max);
+	else if (os && !(kind = kn_os_series_kind(os, series)) && !kc->installed)
+		k = REFUSE(c, "kernel %s: series %s is not one %s ships [%s]", kc->release, series, kn_str(os, "os"), src(os));
+	else if (os && kind && streq(kind, "hwe") && !p->kernel_hwe)
+		k = REFUSE(c, "kernel %s: series %s is %s's HWE series and kernel.hwe is false [%s]", kc->release,
+			   series, kn_str(os, "os"), src(os));
+	else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
+/* Ubuntu's precompiled, Canonical-signed modules for a kernel, or "" when none. */
+static void precompiled_pkg(const struct rctx *c, const struct driver_cand *d, const char *flavour,
+			    const char *release, char *name, size_t nsize, char *ver, size_t vsize)
+{
+	size_t n, first;
+
+	snprintf(name, nsize, "linux-modules-nvidia-%s-server%s-%s", d->branch, streq(flavour, "open") ? "-open" : "",
+		 release);
+	first = repo_find(c->in->repo, name, &n);
+	snprintf(ver, vsize, "%s", n ? c->in->repo->pkgs[first].version : "");
+}
+
+/* The driver with this kernel: known failures, and modules that can load under Secure Boot. */
+static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
+			   const struct kernel_cand *kc)
+{
+	const struct facts *f = c->in->facts;
+	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release);
+	int k;
+
+	if (fail)
+		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
+			   strna(kn_str(fail, "symptom")), kn_str(fail, "fixed_in") ? "; fixed in " : "",
+			   kn_str(fail, "fixed_in") ? kn_str(fail, "fixed_in") : "", src(fail));
+	else if (streq(c->source, "distro") && f->boot.secure_boot == TRI_YES) {
+		char name[256], ver[VERSION_LEN];
+
+		precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
+		if (*ver)
+			return 1;
+		k = REFUSE(c, "kernel %s with driver %s: Secure Boot is on and %s is not offered; unsigned DKMS modules would not load [FACTS 6: precompiled and Canonical signed drivers]",
+			   kc->release, d->version, name);
+	} else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
+/* ---- the picks ----------------------------------------------------------------------- */
+
+static int pick(struct resolution *r, const char *name, const char *version, const char *role, bool installed)
+{
+	struct pick *p = realloc(r->picks, (r->n_picks + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	r->picks = p;
+	p = &p[r->n_picks++];
+	*p = (struct pick){ strdup(name), strdup(version ? version : ""), strdup(role), installed };
+	return p->name && p->version && p->role ? 0 : -ENOMEM;
+}
+
+/* The newest offered version of a package, or NULL. */
+static const char *offered(const struct rctx *c, const char *name)
+{
+	size_t n, first = repo_find(c->in->repo, name, &n);
+
+	return n ? c->in->repo->pkgs[first].version : NULL;
+}
+
+static bool facts_has_cuda(const struct facts *f, const char *version)
+{
+	for (size_t i = 0; i < f->nvidia.n_cuda; i++)
+		if (streq_ptr(f->nvidia.cuda[i].version, version))
+			return true;
+	return false;
+}
+
+static int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour,
+		       const struct kernel_cand *kc, const struct toolkit_cand *t)
+{
+	const struct facts *f = c->in->facts;
+	struct resolution *r = c->res;
+	bool open = streq(flavour, "open");
+	bool drv_installed = false;
+	char name[256], ver[VERSION_LEN];
+	const cJSON *x;
+	int k = 0;
+
+	for (size_t i = 0; i < f->kernels.n; i++)
+		if (streq(f->kernels.list[i].release, kc->release))
+			drv_installed = streq_ptr(f->kernels.list[i].nvidia_version, d->version) &&
+					streq_ptr(f->kernels.list[i].nvidia_flavour, flavour);
+
+	if (!kc->installed) {
+		if (c->family == OS_FAMILY_DEBIAN) {
+			snprintf(name, sizeof(name), "linux-image-%s", kc->release);
+			k = pick(r, name, kc->pkgver, "kernel", false);
+		} else
+			k = pick(r, strstr(kc->release, "+64k") ? "kernel-64k" : "kernel", kc->pkgver, "kernel", false);
+		if (k < 0)
+			return k;
+	}
+
+	if (streq(c->source, "distro")) {
+		snprintf(name, sizeof(name), "nvidia-headless-%s-server%s", d->branch, open ? "-open" : "");
+		if ((k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
+			return k;
+		snprintf(name, sizeof(name), "nvidia-utils-%s-server", d->branch);
+		if (offered(c, name) && (k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
+			return k;
+		precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
+		if (*ver)
+			k = pick(r, name, ver, "modules", drv_installed);
+		else {
+			/* No precompiled modules for this kernel: DKMS builds them (Secure Boot off). */
+			snprintf(name, sizeof(name), "nvidia-dkms-%s-server%s", d->branch, open ? "-open" : "");
+			if ((k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed)) < 0)
+				return k;
+			snprintf(name, sizeof(name), "linux-headers-%s", kc->release);
+			k = pick(r, name, offered(c, name), "modules", false);
+		}
+	} else if (streq(c->source, "nvidia-repo") && c->family == OS_FAMILY_DEBIAN) {
+		if (open)
+			k = pick(r, "nvidia-open", d->open_pkgver, "driver", drv_installed);
+		else {
+			snprintf(name, sizeof(name), "cuda-drivers-%s", d->branch);
+			k = pick(r, name, d->prop_pkgver, "driver", drv_installed);
+		}
+	} else if (streq(c->source, "nvidia-repo")) {
+		if ((k = pick(r, "nvidia-driver", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) >= 0)
+			k = pick(r, open ? "kmod-nvidia-open-dkms" : "kmod-nvidia-latest-dkms",
+				 open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed);
+		/* DKMS builds against the kernel's headers: kernel-devel of exactly that kernel. */
+		if (k >= 0)
+			k = pick(r, "kernel-devel", kc->pkgver[0] ? kc->pkgver : NULL, "modules", kc->installed && drv_installed);
+	} else
+		k = pick(r, d->runfile->file, d->version, "driver", drv_installed);
+	if (k < 0)
+		return k;
+
+	if (t && (k = pick(r, t->pkg, t->pkgver, "cuda", facts_has_cuda(f, t->version))) < 0)
+		return k;
+	if (r->fabricmanager) {
+		fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
+		if ((k = pick(r, name, ver, "fabricmanager",
+			      streq_ptr(f->nvidia.fabricmanager_version, d->version))) < 0)
+			return k;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "packages"))
+		if ((k = pick(r, x->valuestring, offered(c, x->valuestring), "extra", false)) < 0)
+			return k;
+	return 0;
+}
+
+/* Meta packages of the chosen kernel's flavour that the repositories offer: an ABI bump
+ * arrives through them, so they are what must be held (FACTS 6). */
+static int find_kernel_metas(struct rctx *c, const char *release)
+{
+	static const char *const prefixes[] = { "linux-", "linux-image-", "linux-headers-" };
+	_cleanup_free_ char *flav = kernel_flavour(release, c->family);
+	const struct facts *f = c->in->facts;
+	char name[128];
+	size_t n;
+	int k;
+
+	if (c->family != OS_FAMILY_DEBIAN || !flav)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+		for (int hwe = 0; hwe <= 1; hwe++) {
+			if (hwe)
+				snprintf(name, sizeof(name), "%s%s-hwe-%s", prefixes[i], flav, strna(f->os.version_id));
+			else
+				snprintf(name, sizeof(name), "%s%s", prefixes[i], flav);
+			(void)repo_find(c->in->repo, name, &n);
+			if (n && (k = strv_push(&c->res->kernel_metas, &c->res->n_kernel_metas, name)) < 0)
+				return k;
+		}
+	return 0;
+}
+
+/* ---- the search ---------------------------------------------------------------------- */
+
+static int choose(struct rctx *c, const struct toolkit_cand *t, const cJSON *os)
+{
+	const struct profile *p = c->in->profile;
+	const cJSON *floor_entry = NULL;
+	const char *floor = NULL;
+	int k;
+
+	if (t) {
+		floor = kn_cuda_floor(c->in->knowledge, t->version, p->cuda_minor_compat, &floor_entry);
+		if (!floor)
+			return REFUSE(c, "CUDA %s: not in the knowledge, its minimum driver is unknown", t->version) < 0 ? -ENOMEM : 0;
+	}
+	for (size_t i = 0; i < c->n_drivers; i++) {
+		const struct driver_cand *d = &c->drivers[i];
+		const char *flavour = NULL;
+
+		k = driver_acceptable(c, d, floor, floor_entry, t ? t->version : NULL, &flavour);
+		if (k <= 0) {
+			if (k < 0)
+				return k;
+			continue;
+		}
+		for (size_t j = 0; j < c->n_kernels; j++) {
+			const struct kernel_cand *kc = &c->kernels[j];
+			struct resolution *r = c->res;
+			const cJSON *entry;
+
+			if ((k = kernel_acceptable(c, kc, os)) <= 0 || (k = pair_acceptable(c, d, flavour, kc)) <= 0) {
+				if (k < 0)
+					return k;
+				continue;
+			}
+
+			r->ok = true;
+			r->driver = strdup(d->version);
+			r->branch = strdup(d->branch);
+			r->flavour = flavour;
+			r->kernel = strdup(kc->release);
+			r->kernel_change = !kc->running;
+			r->cuda = t ? strdup(t->version) : NULL;
+			if (fabricmanager_needed(c))
+				r->fabricmanager = strdup(d->version);
+			if (!r->driver || !r->branch || !r->kernel || (t && !r->cuda))
+				return -ENOMEM;
+
+			if (t && (k = REASON(c, "CUDA %s: the newest toolkit offered that the profile accepts (%s %s%s); its minimum driver is %s [%s]",
+					     t->version, p->cuda_version ? "cuda.version" : "cuda.min_version",
+					     p->cuda_version ? p->cuda_version : p->cuda_min_version,
+					     p->cuda_framework ? ", for " : "", floor, src(floor_entry))) < 0)
+				return k;
+			if (p->cuda_framework && (k = REASON(c, "framework %s asks for CUDA %s", p->cuda_framework,
+							   p->cuda_version ? p->cuda_version : p->cuda_min_version)) < 0)
+				return k;
+			if ((k = REASON(c, "driver %s (%s modules, from %s): the newest offered that meets every constraint",
+					d->version, flavour, c->source)) < 0)
+				return k;
+			if (c->gpu_min && (k = REASON(c, "the %s is supported from driver %s [%s]", kn_str(c->gpu_min_entry, "name"),
+						     c->gpu_min, src(c->gpu_min_entry))) < 0)
+				return k;
+			if ((entry = kn_branch(c->in->knowledge, d->branch)) &&
+			    (k = REASON(c, "branch %s is %s%s%s [%s]", d->branch, strna(kn_str(entry, "kind")),
+					kn_str(entry, "eol") ? ", end of life " : "",
+					kn_str(entry, "eol") ? kn_str(entry, "eol") : "", src(entry))) < 0)
+				return k;
+			if (p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry) &&
+			    (k = WARN(c, "branch %s is past its end of life (%s): the profile allows it, no fixes will come [%s]",
+				      d->branch, kn_str(entry, "eol"), src(entry))) < 0)
+				return k;
+			if ((k = REASON(c, "kernel %s: %s; no known failure with driver %s", kc->release,
+					kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",
+					d->version)) < 0)
+				return k;
+			if (r->fabricmanager && (k = REASON(c, "fabric manager %s: NVSwitches are present, and it must equal the driver's version [%s]",
+							  d->version, strna(kn_fabricmanager_source(c->in->knowledge)))) < 0)
+				return k;
+			if ((k = find_kernel_metas(c, kc->release)) < 0)
+				return k;
+			return build_picks(c, d, flavour, kc, t);
+		}
+	}
+	return 0;
+}
+
+int resolve(const struct resolve_input *in, struct resolution **ret)
+{
+	_cleanup_(resolution_freep) struct resolution *r = calloc(1, sizeof(*r));
+	const struct facts *f = in->facts;
+	struct rctx c = { .in = in, .res = r, .family = f->os.family };
+	const cJSON *os, *s;
+	int k = 0;
+
+	if (!r)
+		return -ENOMEM;
+	os = kn_os(in->knowledge, f->os.id, f->os.version_id, f->cpu.arch);
+	c.source = in->profile->driver_source;
+	if (!c.source && os)
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(os, "sources"))
+			if (!c.source && cJSON_IsString(s))
+				c.source = s->valuestring;
+	if (!c.source) {
+		k = REFUSE(&c, "no driver source: the profile names none and the knowledge has none for %s %s",
+			   strna(f->os.id), strna(f->os.version_id));
+		goto done;
+	}
+	r->source = c.source;
+	if ((k = gather_gpus(&c)) < 0 || (k = gather_drivers(&c)) < 0 || (k = gather_kernels(&c)) < 0 ||
+	    (k = gather_toolkits(&c)) < 0)
+		goto done;
+
+	if (c.n_drivers == 0)
+		k = REFUSE(&c, "no NVIDIA driver is offered by %s in this machine's repositories", c.source);
+	else if (c.n_kernels == 0)
+		k = REFUSE(&c, "no kernel is installed or offered");
+	else if ((in->profile->cuda_version || in->profile->cuda_min_version) && c.n_toolkits == 0)
+		k = REFUSE(&c, "CUDA %s%s is not offered in this machine's repositories",
+			   in->profile->cuda_version ? "" : ">= ",
+			   in->profile->cuda_version ? in->profile->cuda_version : in->profile->cuda_min_version);
+	else if (c.n_toolkits == 0)
+		k = choose(&c, NULL, os);
+	else
+		for (size_t i = 0; i < c.n_toolkits && !r->ok && k >= 0; i++)
+			k = choose(&c, &c.toolkits[i], os);
+done:
+	free(c.drivers);
+	free(c.kernels);
+	free(c.toolkits);
+	if (k < 0)
+		return k;
+	/* Refusals of a search that found an answer are the road, not the result. */
+	if (r->ok) {
+		r->refusals = strv_free(r->refusals);
+		r->n_refusals = 0;
+	}
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+struct resolution *resolution_free(struct resolution *r)
+{
+	if (!r)
+		return NULL;
+	free(r->cuda), free(r->driver), free(r->branch), free(r->kernel), free(r->fabricmanager);
+	for (size_t i = 0; i < r->n_picks; i++)
+		free(r->picks[i].name), free(r->picks[i].version), free(r->picks[i].role);
+	free(r->picks);
+	strv_free(r->kernel_metas);
+	strv_free(r->reasons);
+	strv_free(r->warnings);
+	strv_free(r->refusals);
+	free(r);
+	return NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "host/facts.h"
+#include "profile/knowledge.h"
+#include "profile/profile.h"
+#include "profile/repo.h"
+
+/* One package (or runfile) the chosen stack needs, at an exact version. */
+struct pick {
+	char *name;
+	char *version;  /* as the package manager wants it: "550.127.05-0ubuntu0.22.04.1" */
+	char *role;     /* "kernel", "driver", "modules", "cuda", "fabricmanager", "extra" */
+	bool installed; /* already on the machine at that version */
+};
+
+/*
+ * framework -> CUDA -> driver -> kernel, chosen from what the repositories offer. When ok,
+ * the picks and the reasons; when not, for every candidate tried, the constraint that ruled
+ * it out. The same inputs give the same answer, byte for byte.
+ */
+struct resolution {
+	bool ok;
+	const char *source; /* "distro", "nvidia-repo", "runfile" */
+	char *cuda;         /* toolkit point version, NULL when the profile asks for none */
+	char *driver;       /* "550.127.05" */
+	char *branch;       /* "550" */
+	const char *flavour;
+	char *kernel;       /* release */
+	bool kernel_change; /* not the running kernel: a boot-once switch follows */
+	char *fabricmanager; /* version, or NULL when not needed */
+	struct pick *picks;
+	size_t n_picks;
+	char **kernel_metas; /* meta packages that would move the kernel: to be held */
+	size_t n_kernel_metas;
+	char **reasons; /* why each choice, each with its source */
+	size_t n_reasons;
+	char **warnings;
+	size_t n_warnings;
+	char **refusals; /* when !ok */
+	size_t n_refusals;
+};
+
+struct resolve_input {
+	const struct profile *profile;
+	const struct facts *facts;
+	const struct knowledge *knowledge;
+	const struct repo_view *repo;
+	const char *today; /* "YYYY-MM-DD": end-of-life is judged against it */
+};
+
+int resolve(const struct resolve_input *in, struct resolution **ret);
+struct resolution *resolution_free(struct resolution *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct resolution *, resolution_free)

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The profile format, as a table the validator walks. gpuprov-profile(5) documents it. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "profile/validate.h"
+#include "util/errors.h"
+#include "util/macro.h"
+
+enum ftype {
+	F_STRING,
+	F_BOOL,
+	F_ENUM,
+	F_NAME,           /* profile name */
+	F_BRANCH,
+	F_DRIVER_VERSION,
+	F_SERIES,         /* kernel series "6.8" */
+	F_TOOLKIT,        /* CUDA "12.4" */
+	F_STRINGS,        /* array of non-empty strings */
+	F_NAMES,          /* array of profile names */
+	F_ENUMS,          /* array of enum values */
+	F_GPU_IDS,        /* array of "10de:2330" */
+	F_CONFIGS,        /* array of "CONFIG_*" */
+	F_SCALAR_MAP,     /* object: key -> string or number */
+	F_NCCL_MAP,       /* object: NCCL_* -> string or number */
+	F_MODULE_OPTIONS, /* object: module -> scalar map */
+	F_MEMLOCK,        /* "unlimited" or a positive integer */
+	F_OBJECT,
+	F_OVERRIDES,
+};
+
+struct field {
+	const char *key;
+	enum ftype type;
+	const struct field *children; /* F_OBJECT */
+	const char *const *values;    /* F_ENUM, F_ENUMS */
+};
+
+static const char *const archs[] = { "x86_64", "aarch64", NULL };
+static const char *const families[] = { "debian", "rhel", "openeuler", "kylin", NULL };
+static const char *const flavours[] = { "open", "proprietary", "auto", NULL };
+static const char *const sources[] = { "distro", "nvidia-repo", "runfile", NULL };
+static const char *const fm_modes[] = { "auto", "on", "off", NULL };
+
+#define FIELD(k, t) { .key = k, .type = t }
+#define OBJ(k, c) { .key = k, .type = F_OBJECT, .children = c }
+#define ENUM(k, v) { .key = k, .type = F_ENUM, .values = v }
+#define ENUMS(k, v) { .key = k, .type = F_ENUMS, .values = v }
+
+static const struct field kernel_fields[] = {
+	FIELD("series", F_SERIES), FIELD("min", F_SERIES), FIELD("max", F_SERIES),
+	FIELD("flavour", F_STRING), FIELD("hwe", F_BOOL), {},
+};
+static const struct field driver_fields[] = {
+	FIELD("branch", F_BRANCH),	     FIELD("min_branch", F_BRANCH),
+	FIELD("min_version", F_DRIVER_VERSION), ENUM("flavour", flavours),
+	ENUM("source", sources), FIELD("allow_eol", F_BOOL),
+	{},
+};
+static const struct field cuda_fields[] = {
+	FIELD("version", F_TOOLKIT), FIELD("min_version", F_TOOLKIT), FIELD("framework", F_STRING),
+	FIELD("minor_version_compat", F_BOOL), {},
+};
+static const struct field modprobe_fields[] = {
+	FIELD("blacklist", F_STRINGS), FIELD("options", F_MODULE_OPTIONS), {},
+};
+static const struct field rdma_fields[] = { FIELD("modules", F_STRINGS), FIELD("memlock", F_MEMLOCK), {} };
+static const struct field cmdline_fields[] = { FIELD("add", F_STRINGS), FIELD("remove", F_STRINGS), {} };
+static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
+static const struct field match_fields[] = {
+	FIELD("gpus", F_GPU_IDS), ENUMS("arch", archs), FIELD("os", F_STRINGS),
+	FIELD("nvswitch", F_BOOL), {},
+};
+static const struct field when_fields[] = {
+	ENUM("arch", archs), ENUM("os_family", families), FIELD("os", F_STRING), {},
+};
+
+/* What a profile and each of its overrides may set. */
+#define BODY_FIELDS                                                                          \
+	OBJ("kernel", kernel_fields), OBJ("driver", driver_fields),        \
+	OBJ("cuda", cuda_fields), ENUM("fabricmanager", fm_modes),      \
+	FIELD("packages", F_STRINGS), OBJ("modprobe", modprobe_fields),                \
+	FIELD("sysctl", F_SCALAR_MAP), FIELD("nccl", F_NCCL_MAP), OBJ("rdma", rdma_fields), \
+	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
+	FIELD("kernel_config", F_CONFIGS)
+
+static const struct field override_fields[] = {
+	OBJ("when", when_fields), BODY_FIELDS, {},
+};
+static const struct field top_fields[] = {
+	FIELD("$schema", F_STRING), FIELD("name", F_NAME), FIELD("description", F_STRING),
+	FIELD("include", F_NAMES), OBJ("match", match_fields), BODY_FIELDS,
+	FIELD("overrides", F_OVERRIDES), {},
+};
+
+/* Digits only, n of them. */
+static int digits(const char *s, size_t n)
+{
+	return strlen(s) == n && strspn(s, "0123456789") == n;
+}
+
+int valid_branch(const char *s)
+{
+	/* The oldest branch of any datacenter GPU gpuprov knows is R390-era; 3 digits. */
+	return digits(s, 3) && atoi(s) >= 390;
+}
+
+int valid_driver_version(const char *s)
+{
+	/* "535.129.03", "570.26": a branch, then one or two dotted numbers. */
+	const char *p = s;
+	int parts = 0;
+
+	if (!(strlen(s) > 3 && strspn(s, "0123456789") == 3 && s[3] == '.' && atoi(s) >= 390))
+		return 0;
+	p = s + 3;
+	while (*p == '.') {
+		size_t n = strspn(p + 1, "0123456789");
+
+		if (n < 1 || n > 3)
+			return 0;
+		p += 1 + n;
+		parts++;
+	}
+	return *p == '\0' && parts >= 1 && parts <= 2;
+}
+
+int valid_series(const char *s)
+{
+	size_t a = strspn(s, "0123456789");
+
+	return a >= 1 && a <= 2 && s[a] == '.' && strspn(s + a + 1, "0123456789") >= 1 &&
+	       s[a + 1 + strspn(s + a + 1, "0123456789")] == '\0';
+}
+
+static int valid_toolkit(const char *s)
+{
+	return valid_series(s) && atoi(s) >= 10;
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64 || !(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+		return 0;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return 0;
+	return 1;
+}
+
+static int valid_gpu_id(const char *s)
+{
+	return strlen(s) == 9 && s[4] == ':' && strspn(s, "0123456789abcdef") == 4 &&
+	       strspn(s + 5, "0123456789abcdef") == 4;
+}
+
+static int valid_config(const char *s)
+{
+	const char *rest = startswith(s, "CONFIG_");
+
+	return rest && *rest && strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(rest);
+}
+
+static bool in_list(const char *s, const char *const *values)
+{
+	for (; *values; values++)
+		if (streq(s, *values))
+			return true;
+	return false;
+}
+
+/* What was found, for the message: the value itself when short, else its JSON type. */
+static void describe(const cJSON *v, char *buf, size_t size)
+{
+	if (cJSON_IsString(v)) {
+		if (strlen(v->valuestring) <= 40)
+			snprintf(buf, size, "\"%s\"", v->valuestring);
+		else
+			snprintf(buf, size, "a string of %zu characters", strlen(v->valuestring));
+	} else if (cJSON_IsNumber(v)) {
+		char *s = cJSON_PrintUnformatted(v);
+
+		snprintf(buf, size, "%s", s ? s : "a number");
+		free(s);
+	} else if (cJSON_IsBool(v))
+		snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNull(v))
+		snprintf(buf, size, "null");
+	else if (cJSON_IsArray(v))
+		snprintf(buf, size, "an array");
+	else
+		snprintf(buf, size, "an object");
+}
+
+static int fail(const cJSON *v, char **ret_message, const char *expected)
+{
+	char found[64];
+
+	describe(v, found, sizeof(found));
+	if (asprintf(ret_message, "expected %s, got %s", expected, found) < 0)
+		*ret_message = NULL;
+	return -GPE_PARSE;
+}
+
+static char *enum_text(const char *const *values)
+{
+	char buf[256];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const char *const *v = values; *v && n < sizeof(buf); v++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", v == values ? "one of " : ", ", *v);
+	return strdup(buf);
+}
+
+struct vctx {
+	struct jsonpath *path;
+	int *at_key;
+	char **message;
+};
+
+static int check_fields(const struct vctx *c, const cJSON *obj, const struct field *fields);
+
+static int check_string_item(const struct vctx *c, const cJSON *v, enum ftype type,
+			     const char *const *values)
+{
+	if (!cJSON_IsString(v) || !*v->valuestring)
+		return fail(v, c->message, type == F_NAMES ? "a profile name" : "a non-empty string");
+	switch (type) {
+	case F_NAMES:
+		return valid_name(v->valuestring) ? 0 : fail(v, c->message, "a profile name like \"base\"");
+	case F_GPU_IDS:
+		return valid_gpu_id(v->valuestring) ? 0 : fail(v, c->message, "a PCI id like \"10de:2330\"");
+	case F_CONFIGS:
+		return valid_config(v->valuestring) ? 0 : fail(v, c->message, "a kernel option like \"CONFIG_IO_URING\"");
+	case F_ENUMS:
+		if (!in_list(v->valuestring, values)) {
+			_cleanup_free_ char *e = enum_text(values);
+
+			return fail(v, c->message, e ? e : "a known value");
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int check_array(const struct vctx *c, const cJSON *v, enum ftype type, const char *const *values)
+{
+	const cJSON *item;
+	int i = 0, k;
+
+	if (!cJSON_IsArray(v))
+		return fail(v, c->message, "an array of strings");
+	cJSON_ArrayForEach(item, v) {
+		jsonpath_push_index(c->path, i++);
+		k = check_string_item(c, item, type, values);
+		if (k < 0)
+			return k;
+		jsonpath_pop(c->path);
+	}
+	return 0;
+}
+
+static int check_scalar_map(const struct vctx *c, const cJSON *v, bool nccl)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsObject(v))
+		return fail(v, c->message, "an object");
+	cJSON_ArrayForEach(item, v) {
+		jsonpath_push_key(c->path, item->string);
+		if (nccl && !startswith(item->string, "NCCL_")) {
+			*c->at_key = 1;
+			if (asprintf(c->message, "expected a key starting with NCCL_, got \"%s\"", item->string) < 0)
+				*c->message = NULL;
+			return -GPE_PARSE;
+		}
+		if (!(cJSON_IsString(item) && *item->valuestring) && !cJSON_IsNumber(item))
+			return fail(item, c->message, "a string or a number");
+		/* "auto" is derived from the machine, and only where gpuprov knows how. */
+		if (nccl && cJSON_IsString(item) && streq(item->valuestring, "auto") &&
+		    !streq(item->string, "NCCL_IB_HCA") && !streq(item->string, "NCCL_SOCKET_IFNAME"))
+			return fail(item, c->message, "a value (\"auto\" only for NCCL_IB_HCA and NCCL_SOCKET_IFNAME)");
+		jsonpath_pop(c->path);
+	}
+	return 0;
+}
+
+static int check_value(const struct vctx *c, const cJSON *v, const struct field *f)
+{
+	const cJSON *item;
+	int i = 0, k;
+
+	switch (f->type) {
+	case F_STRING:
+		return cJSON_IsString(v) ? 0 : fail(v, c->message, "a string");
+	case F_BOOL:
+		return cJSON_IsBool(v) ? 0 : fail(v, c->message, "true or false");
+	case F_ENUM:
+		if (!cJSON_IsString(v) || !in_list(v->valuestring, f->values)) {
+			_cleanup_free_ char *e = enum_text(f->values);
+
+			return fail(v, c->message, e ? e : "a known value");
+		}
+		return 0;
+	case F_NAME:
+		return cJSON_IsString(v) && valid_name(v->valuestring)
+			       ? 0 : fail(v, c->message, "a profile name of lower-case letters, digits and '-'");
+	case F_BRANCH:
+		return cJSON_IsString(v) && valid_branch(v->valuestring)
+			       ? 0 : fail(v, c->message, "a driver branch like \"550\" (3 digits, 390 or newer)");
+	case F_DRIVER_VERSION:
+		return cJSON_IsString(v) && valid_driver_version(v->valuestring)
+			       ? 0 : fail(v, c->message, "a driver version like \"535.129.03\"");
+	case F_SERIES:
+		return cJSON_IsString(v) && valid_series(v->valuestring)
+			       ? 0 : fail(v, c->message, "a kernel series like \"6.8\"");
+	case F_TOOLKIT:
+		return cJSON_IsString(v) && valid_toolkit(v->valuestring)
+			       ? 0 : fail(v, c->message, "a CUDA version like \"12.4\" (10.0 or newer)");
+	case F_STRINGS:
+	case F_NAMES:
+	case F_ENUMS:
+	case F_GPU_IDS:
+	case F_CONFIGS:
+		return check_array(c, v, f->type, f->values);
+	case F_SCALAR_MAP:
+	case F_NCCL_MAP:
+		return check_scalar_map(c, v, f->type == F_NCCL_MAP);
+	case F_MODULE_OPTIONS:
+		if (!cJSON_IsObject(v))
+			return fail(v, c->message, "an object of module names");
+		cJSON_ArrayForEach(item, v) {
+			jsonpath_push_key(c->path, item->string);
+			if ((k = check_scalar_map(c, item, false)) < 0)
+				return k;
+			jsonpath_pop(c->path);
+		}
+		return 0;
+	case F_MEMLOCK:
+		if (cJSON_IsString(v) && streq(v->valuestring, "unlimited"))
+			return 0;
+		if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble == (double)(long long)v->valuedouble)
+			return 0;
+		return fail(v, c->message, "\"unlimited\" or a positive number of KiB");
+	case F_OBJECT:
+		if (!cJSON_IsObject(v))
+			return fail(v, c->message, "an object");
+		return check_fields(c, v, f->children);
+	case F_OVERRIDES:
+		if (!cJSON_IsArray(v))
+			return fail(v, c->message, "an array of overrides");
+		cJSON_ArrayForEach(item, v) {
+			jsonpath_push_index(c->path, i++);
+			if (!cJSON_IsObject(item))
+				return fail(item, c->message, "an object with \"when\"");
+			if (!cJSON_GetObjectItemCaseSensitive(item, "when"))
+				return fail(item, c->message, "an override with a \"when\" object");
+			if ((k = check_fields(c, item, override_fields)) < 0)
+				return k;
+			jsonpath_pop(c->path);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Two keys that say the same thing two ways may not both be given. */
+static int check_exclusive(const struct vctx *c, const cJSON *obj, const char *a, const char *b)
+{
+	const cJSON *vb = cJSON_GetObjectItemCaseSensitive(obj, b);
+
+	if (!cJSON_GetObjectItemCaseSensitive(obj, a) || !vb)
+		return 0;
+	jsonpath_push_key(c->path, b);
+	*c->at_key = 1;
+	if (asprintf(c->message, "expected either \"%s\" or \"%s\", got both", a, b) < 0)
+		*c->message = NULL;
+	return -GPE_PARSE;
+}
+
+static int check_fields(const struct vctx *c, const cJSON *obj, const struct field *fields)
+{
+	const cJSON *item;
+	int k;
+
+	cJSON_ArrayForEach(item, obj) {
+		const struct field *f = NULL;
+
+		for (const struct field *x = fields; x->key; x++)
+			if (streq(x->key, item->string))
+				f = x;
+		jsonpath_push_key(c->path, item->string);
+		if (!f) {
+			*c->at_key = 1;
+			if (asprintf(c->message, "expected a key of gpuprov-profile(5), got unknown key \"%s\"", item->string) < 0)
+				*c->message = NULL;
+			return -GPE_PARSE;
+		}
+		if ((k = check_value(c, item, f)) < 0)
+			return k;
+		jsonpath_pop(c->path);
+	}
+	if ((k = check_exclusive(c, obj, "series", "min")) < 0 || (k = check_exclusive(c, obj, "series", "max")) < 0 ||
+	    (k = check_exclusive(c, obj, "branch", "min_branch")) < 0 ||
+	    (k = check_exclusive(c, obj, "version", "min_version")) < 0)
+		return k;
+	/* A minimum version of another branch than the one asked for can never be met. */
+	{
+		const cJSON *br = cJSON_GetObjectItemCaseSensitive(obj, "branch");
+		const cJSON *mv = cJSON_GetObjectItemCaseSensitive(obj, "min_version");
+
+		if (cJSON_IsString(br) && cJSON_IsString(mv) && strncmp(br->valuestring, mv->valuestring, 3) != 0) {
+			jsonpath_push_key(c->path, "min_version");
+			return fail(mv, c->message, "a version of the branch given in \"branch\"");
+		}
+	}
+	return 0;
+}
+
+int profile_validate(const cJSON *doc, struct jsonpath *ret_path, int *ret_at_key, char **ret_message)
+{
+	struct vctx c = { .path = ret_path, .at_key = ret_at_key, .message = ret_message };
+
+	ret_path->n = 0;
+	*ret_at_key = 0;
+	*ret_message = NULL;
+	if (!cJSON_IsObject(doc))
+		return fail(doc, ret_message, "a JSON object");
+	return check_fields(&c, doc, top_fields);
+}
