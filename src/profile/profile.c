@@ -273,8 +273,12 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 	doc = cJSON_ParseWithOpts(text, &end, true);
 	if (!doc) {
 		size_t at = end ? (size_t)(end - text) : 0;
-		struct jsonpos pos = jsonpos_of(text, at);
+		struct jsonpos pos;
 
+		/* cJSON may stop on the whitespace after the culprit: show the culprit itself. */
+		while (at > 0 && (!text[at] || strchr(" \t\r\n", text[at])))
+			at--;
+		pos = jsonpos_of(text, at);
 		if (!text[at])
 			return error_set(l->err, file, pos.line, pos.column, "expected valid JSON, got the end of the file");
 		return error_set(l->err, file, pos.line, pos.column, "expected valid JSON, got '%c'", text[at]);

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Bad profiles: each refused before anything happens, with file:line:column, the key path,
+# what was expected and what was found (tests/profiles/bad/<case>/expected), exit 2, and
+# the machine untouched. The profile under test is p.json (nosuch for unknown-name).
+. "$srcdir/tests/scenario/lib.sh"
+
+machine=$srcdir/tests/machines/dgx-h100/root
+# A fingerprint of the machine's tree: names, sizes and times; any write would change it.
+fingerprint() {
+	find "$machine" -printf '%P %s %T@\n' | sort | cksum
+}
+before=$(fingerprint)
+
+n=0
+for dir in "$srcdir"/tests/profiles/bad/*/; do
+	case=$(basename "$dir")
+	name=p
+	[ "$case" = unknown-name ] && name=nosuch
+	n=$((n + 1))
+	for verb in show plan; do
+		(cd "$dir" && gpuprov --root "$machine" --profiles . $verb $name >"$TMPD/out" 2>"$TMPD/err")
+		rc=$?
+		sed 's/^gpuprov: //' "$TMPD/err" >"$TMPD/msg"
+		if [ "$rc" -ne 2 ]; then
+			not_ok "$case: $verb exits $rc, wanted 2"
+			diag_file "$TMPD/err"
+		elif ! cmp -s "$TMPD/msg" "$dir/expected"; then
+			not_ok "$case: $verb says something else than expected"
+			diff -u "$dir/expected" "$TMPD/msg" | diag_file /dev/stdin
+		elif [ -s "$TMPD/out" ]; then
+			not_ok "$case: $verb printed a plan or profile anyway"
+		else
+			ok "$case: $verb refuses: $(cat "$TMPD/msg")"
+		fi
+	done
+done
+check "at least 20 bad profiles" [ "$n" -ge 20 ]
+
+# A profile too large to be one, made here rather than shipped.
+mkdir -p "$TMPD/huge"
+{ printf '{ "name": "p", "description": "'; head -c 1100000 /dev/zero | tr '\0' 'x'; printf '" }\n'; } >"$TMPD/huge/p.json"
+(cd "$TMPD/huge" && gpuprov --root "$machine" --profiles . show p >/dev/null 2>"$TMPD/err")
+rc=$?
+check "an oversized profile is refused with exit 2" [ "$rc" -eq 2 ]
+check "an oversized profile's message names the file and the limit" grep -q "p.json: expected a profile of at most 1048576 bytes" "$TMPD/err"
+
+# A site profile of the same name wins over the shipped one (the site dir is the root's).
+mkdir -p "$TMPD/site/etc/gpuprov/profiles" "$TMPD/ship"
+printf '{ "name": "p", "description": "shipped" }\n' >"$TMPD/ship/p.json"
+printf '{ "name": "p", "description": "site" }\n' >"$TMPD/site/etc/gpuprov/profiles/p.json"
+gpuprov --root "$TMPD/site" --profiles "$TMPD/ship" show p 2>/dev/null >"$TMPD/out"
+check "a site profile overrides the shipped one of the same name" jq -e '.description == "site"' "$TMPD/out"
+
+check "no bad profile changed the machine" [ "$(fingerprint)" = "$before" ]
+
+done_testing
