@@ -88,36 +88,57 @@ static const cJSON *get(const cJSON *doc, const char *a, const char *b)
 	return b ? cJSON_GetObjectItemCaseSensitive(o, b) : o;
 }
 
+/* Active RDMA devices of one link layer ("InfiniBand", "Ethernet"), comma-separated. */
+static void rdma_devices(const struct facts *f, const char *link_layer, struct buf *b, bool *any)
+{
+	for (size_t i = 0; i < f->pci.n_hcas; i++)
+		for (size_t j = 0; j < f->pci.hcas[i].n_rdma; j++) {
+			const struct rdma_dev *r = &f->pci.hcas[i].rdma[j];
+			bool fits = false;
+
+			for (size_t p = 0; p < r->n_ports; p++)
+				fits |= streq_ptr(r->ports[p].state, "ACTIVE") && streq_ptr(r->ports[p].link_layer, link_layer);
+			if (fits) {
+				bprintf(b, "%s%s", *any ? "," : "", r->name);
+				*any = true;
+			}
+		}
+}
+
 char *nccl_auto_value(const struct facts *f, const char *key)
 {
 	struct buf b = {};
 	bool any = false;
 
-	for (size_t i = 0; i < f->pci.n_hcas; i++) {
-		const struct pci_dev *h = &f->pci.hcas[i];
+	if (streq(key, "NCCL_IB_HCA")) {
+		/* The InfiniBand fabric when there is one; else RoCE over the Ethernet HCAs. A
+		 * DGX's Ethernet ConnectX ports carry storage, not the GPU fabric. */
+		rdma_devices(f, "InfiniBand", &b, &any);
+		if (!any)
+			rdma_devices(f, "Ethernet", &b, &any);
+	} else {
+		/* Bootstrap traffic on the HCAs' Ethernet interfaces; else anything but loopback
+		 * and container bridges (NCCL's own exclusion syntax). */
+		for (size_t i = 0; i < f->pci.n_hcas; i++) {
+			const struct pci_dev *h = &f->pci.hcas[i];
+			bool ethernet = false;
 
-		if (streq(key, "NCCL_IB_HCA"))
-			/* Every RDMA device with an active port: InfiniBand and RoCE alike. */
-			for (size_t j = 0; j < h->n_rdma; j++) {
-				bool active = false;
-
-				for (size_t p = 0; p < h->rdma[j].n_ports; p++)
-					active |= streq_ptr(h->rdma[j].ports[p].state, "ACTIVE");
-				if (active)
-					bprintf(&b, "%s%s", any ? "," : "", h->rdma[j].name), any = true;
-			}
-		else
-			/* Bootstrap traffic on the HCAs' Ethernet interfaces (RoCE); IPoIB is slower. */
 			for (size_t j = 0; j < h->n_rdma; j++)
 				for (size_t p = 0; p < h->rdma[j].n_ports; p++)
-					if (streq_ptr(h->rdma[j].ports[p].link_layer, "Ethernet"))
-						for (char **nd = h->netdevs; nd && *nd; nd++)
-							if (!b.s || !strstr(b.s, *nd))
-								bprintf(&b, "%s%s", any ? "," : "", *nd), any = true;
+					ethernet |= streq_ptr(h->rdma[j].ports[p].link_layer, "Ethernet");
+			for (char **nd = h->netdevs; ethernet && nd && *nd; nd++) {
+				bprintf(&b, "%s%s", any ? "," : "", *nd);
+				any = true;
+			}
+		}
+		if (!any)
+			bprintf(&b, "^lo,docker");
 	}
-	if (!any && streq(key, "NCCL_SOCKET_IFNAME"))
-		bprintf(&b, "^lo,docker");
-	return b.failed ? (free(b.s), NULL) : b.s;
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
 }
 
 int render_files(const struct profile *p, const struct facts *f, const struct resolution *r,
@@ -142,7 +163,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			}
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/modprobe.d/gpuprov.conf", &b, "modprobe.blacklist and modprobe.options")) < 0)
+		if ((k = add_file(&files, &n, "/etc/modprobe.d/gpuprov.conf", &b, "the profile's modprobe.blacklist and modprobe.options")) < 0)
 			goto fail;
 	}
 
@@ -151,7 +172,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "rdma", "modules"))
 			bprintf(&b, "%s\n", x->valuestring);
-		if ((k = add_file(&files, &n, "/etc/modules-load.d/gpuprov.conf", &b, "rdma.modules")) < 0)
+		if ((k = add_file(&files, &n, "/etc/modules-load.d/gpuprov.conf", &b, "the profile's rdma.modules: loaded at boot")) < 0)
 			goto fail;
 	}
 
@@ -163,7 +184,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			scalar(&b, x);
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/sysctl.d/90-gpuprov.conf", &b, "sysctl")) < 0)
+		if ((k = add_file(&files, &n, "/etc/sysctl.d/90-gpuprov.conf", &b, "the profile's sysctl")) < 0)
 			goto fail;
 	}
 
@@ -185,7 +206,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			scalar(&b, x);
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/nccl.conf", &b, "nccl")) < 0)
+		if ((k = add_file(&files, &n, "/etc/nccl.conf", &b, "the profile's nccl settings")) < 0)
 			goto fail;
 	}
 
@@ -200,14 +221,14 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		else
 			bprintf(&b, "* soft memlock %lld\n* hard memlock %lld\n", (long long)x->valuedouble,
 				(long long)x->valuedouble);
-		if ((k = add_file(&files, &n, "/etc/security/limits.d/90-gpuprov-memlock.conf", &b, "rdma.memlock")) < 0)
+		if ((k = add_file(&files, &n, "/etc/security/limits.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for login sessions")) < 0)
 			goto fail;
 		header(&b, p);
 		if (unlimited)
 			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=infinity\n");
 		else
 			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=%lldK\n", (long long)x->valuedouble);
-		if ((k = add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "rdma.memlock")) < 0)
+		if ((k = add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for services")) < 0)
 			goto fail;
 	}
 
@@ -221,7 +242,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 				continue;
 			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
 		}
-		if ((k = add_file(&files, &n, "/etc/apt/preferences.d/gpuprov", &b, "the resolved stack's versions")) < 0)
+		if ((k = add_file(&files, &n, "/etc/apt/preferences.d/gpuprov", &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (FACTS 7)")) < 0)
 			goto fail;
 	}
 

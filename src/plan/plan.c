@@ -129,8 +129,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		}
 		if (strstr(files[i].path, "modprobe.d"))
 			blacklist_changed = true;
-		k = act(pl, "file", files[i].path, NULL, diff, "%s from the profile%s", files[i].why,
-			rk >= 0 ? "" : " (new file)");
+		k = act(pl, "file", files[i].path, NULL, diff, "%s%s", files[i].why, rk >= 0 ? "" : " (new file)");
 		if (k < 0)
 			break;
 	}
