@@ -41,17 +41,26 @@ static const struct kernel *running_kernel(const struct facts *f)
 }
 
 /* The driver that is (or will be, at next boot) in use: the loaded one, else the module
- * the running kernel would load. */
-static void driver_in_use(const struct facts *f, const char **version, const char **flavour)
+ * the running kernel would load, else the newest built for another kernel (returned in
+ * ret_other: that kernel's entry). */
+static void driver_in_use(const struct facts *f, const char **version, const char **flavour,
+			  const struct kernel **ret_other)
 {
 	const struct kernel *k = running_kernel(f);
 
 	*version = f->nvidia.driver_version;
 	*flavour = f->nvidia.driver_flavour;
+	*ret_other = NULL;
 	if (!*version && k) {
 		*version = k->nvidia_version;
 		*flavour = k->nvidia_flavour;
 	}
+	for (size_t i = 0; !*version && i < f->kernels.n; i++)
+		if (f->kernels.list[i].nvidia_version) {
+			*ret_other = &f->kernels.list[i];
+			*version = f->kernels.list[i].nvidia_version;
+			*flavour = f->kernels.list[i].nvidia_flavour;
+		}
 }
 
 static int check_kernel(const struct facts *f, const struct knowledge *kn, struct findings *fs)
@@ -88,13 +97,17 @@ static int check_kernel(const struct facts *f, const struct knowledge *kn, struc
 
 static int check_driver(const struct facts *f, const struct knowledge *kn, const char *today, struct findings *fs)
 {
-	const struct kernel *k = running_kernel(f);
+	const struct kernel *k = running_kernel(f), *other;
 	const char *drv, *flavour;
 	const cJSON *e, *risk;
 	char branch[4];
 	int r = 0;
 
-	driver_in_use(f, &drv, &flavour);
+	driver_in_use(f, &drv, &flavour, &other);
+	if (other && (r = found(fs, SEVERITY_WARNING, "driver-not-for-running-kernel", NULL,
+				"driver %s is installed for kernel %s but not for the running kernel %s: it did not build, or was not built, for it",
+				drv, other->release, strna(f->kernels.running))) < 0)
+		return r;
 	if (!drv) {
 		if (f->pci.n_gpus > 0)
 			r = found(fs, SEVERITY_INFO, "no-driver", NULL, "%zu NVIDIA GPUs and no NVIDIA driver installed for the running kernel",

@@ -531,6 +531,30 @@ static void precompiled_pkg(const struct rctx *c, const struct driver_cand *d, c
 	snprintf(ver, vsize, "%s", n ? c->in->repo->pkgs[first].version : "");
 }
 
+/* A PREEMPT_RT kernel: the running one by its config, the others by their flavour
+ * ("realtime" on Ubuntu, "rt" on Debian and RHEL). */
+static bool kernel_is_rt(const struct rctx *c, const struct kernel_cand *kc)
+{
+	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
+	const struct facts *f = c->in->facts;
+
+	for (size_t i = 0; i < f->kernels.n; i++)
+		if (streq(f->kernels.list[i].release, kc->release) && f->kernels.list[i].has_config)
+			return f->kernels.list[i].kconfig[KCONFIG_PREEMPT_RT] == 'y';
+	return flav && (strstr(flav, "realtime") || streq(flav, "rt") || startswith(flav, "rt-") || strstr(flav, "-rt"));
+}
+
+/* The knowledge's entry for a risk condition ("preempt-rt"), for its message and source. */
+static const cJSON *risk_entry(const struct rctx *c, const char *condition)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
+		if (streq_ptr(kn_str(r, "condition"), condition))
+			return r;
+	return NULL;
+}
+
 /* The driver with this kernel: known failures, and modules that can load under Secure Boot. */
 static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
 			   const struct kernel_cand *kc)
@@ -543,6 +567,12 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
 			   strna(kn_str(fail, "symptom")), kn_str(fail, "fixed_in") ? "; fixed in " : "",
 			   kn_str(fail, "fixed_in") ? kn_str(fail, "fixed_in") : "", src(fail));
+	else if (kernel_is_rt(c, kc)) {
+		const cJSON *rt = risk_entry(c, "preempt-rt");
+
+		k = REFUSE(c, "kernel %s with driver %s: a PREEMPT_RT kernel: %s [%s]", kc->release, d->version,
+			   strna(kn_str(rt, "message")), src(rt));
+	}
 	else if (streq(c->source, "distro") && f->boot.secure_boot == TRI_YES) {
 		char name[256], ver[VERSION_LEN];
 
@@ -796,6 +826,10 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 		goto done;
 	}
 	r->source = c.source;
+	if (f->pci.n_gpus == 0) {
+		k = REFUSE(&c, "no NVIDIA GPU on this machine (PCI shows none): nothing for a driver to drive");
+		goto done;
+	}
 	if ((k = gather_gpus(&c)) < 0 || (k = gather_drivers(&c)) < 0 || (k = gather_kernels(&c)) < 0 ||
 	    (k = gather_toolkits(&c)) < 0)
 		goto done;
