@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The resolver against the shipped knowledge: CUDA -> driver floors, GPU minimums, the open
+ * modules, known driver x kernel failures, end of life, fabric manager, Secure Boot. Each
+ * case offers a small repository (repo.json in a temporary root) and checks the choice, or
+ * that the refusal names the constraint. */
+#include "unit.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "profile/knowledge.h"
+#include "profile/repo.h"
+#include "profile/resolve.h"
+#include "util/strutil.h"
+
+static struct knowledge *kn;
+static char tmp[64];
+
+static int group_setup(void **state)
+{
+	const char *srcdir = getenv("srcdir");
+	char dir[512];
+	struct root *r = NULL;
+	char *err = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/profiles", srcdir ? srcdir : ".");
+	assert_int_equal(root_open(dir, &r), 0);
+	assert_int_equal(knowledge_load(r, dir, &kn, &err), 0);
+	root_free(r);
+	strcpy(tmp, "/tmp/gpuprov-test-resolve-XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+
+	knowledge_free(kn);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd);
+}
+
+/* A machine of the RHEL family (dnf names) with one kind of GPU. */
+struct machine {
+	struct facts f;
+	struct kernel kernel;
+	struct pci_dev gpu, nvswitch;
+};
+
+static void machine_init(struct machine *m, const char *os_id, uint16_t device, bool nvswitch)
+{
+	memset(m, 0, sizeof(*m));
+	m->f.os.id = (char *)os_id;
+	m->f.os.version_id = (char *)"9.4";
+	m->f.os.family = OS_FAMILY_RHEL;
+	m->f.cpu.arch = (char *)"x86_64";
+	m->kernel = (struct kernel){ .release = (char *)"5.14.0-427.13.1.el9_4.x86_64", .flavour = (char *)"default",
+				     .running = true, .has_image = true };
+	m->f.kernels = (struct kernel_facts){ .running = m->kernel.release, .list = &m->kernel, .n = 1 };
+	m->gpu = (struct pci_dev){ .bdf = (char *)"0000:18:00.0", .vendor = 0x10de, .device = device, .class = 0x030200 };
+	m->f.pci.gpus = &m->gpu;
+	m->f.pci.n_gpus = 1;
+	if (nvswitch) {
+		m->nvswitch = (struct pci_dev){ .bdf = (char *)"0000:67:00.0", .vendor = 0x10de, .device = 0x22a3 };
+		m->f.pci.nvswitches = &m->nvswitch;
+		m->f.pci.n_nvswitches = 1;
+	}
+	m->f.boot.secure_boot = TRI_NO;
+}
+
+/* A repository: "name=version ..." packages (dnf names; arch x86_64). */
+static struct repo_view *offer(const char *packages)
+{
+	char path[256], *copy = strdup(packages), *save = NULL;
+	struct repo_view *v = NULL;
+	struct root *r = NULL;
+	char **warn = NULL;
+	size_t nw = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "mkdir -p '%s/var/lib/gpuprov'", tmp);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/var/lib/gpuprov/repo.json", tmp);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fprintf(f, "{\"packages\": [");
+	for (char *w = strtok_r(copy, " ", &save), *sep = ""; w; w = strtok_r(NULL, " ", &save), sep = ",") {
+		char *eq = strchr(w, '=');
+
+		assert_non_null(eq);
+		*eq = '\0';
+		fprintf(f, "%s{\"name\": \"%s\", \"version\": \"%s\", \"arch\": \"x86_64\"}", sep, w, eq + 1);
+	}
+	fprintf(f, "]}\n");
+	fclose(f);
+	free(copy);
+	assert_int_equal(root_open(tmp, &r), 0);
+	assert_int_equal(repo_view_load(r, &v, &warn, &nw), 0);
+	assert_int_equal(nw, 0);
+	root_free(r);
+	return v;
+}
+
+static struct profile profile_default(void)
+{
+	return (struct profile){ .name = (char *)"test", .doc = NULL, .driver_flavour = "auto",
+				 .driver_source = "nvidia-repo", .fabricmanager = "auto" };
+}
+
+static struct resolution *run(struct profile *p, struct machine *m, struct repo_view *v)
+{
+	struct resolution *r = NULL;
+	cJSON *doc = cJSON_CreateObject();
+
+	p->doc = doc;
+	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21" }, &r), 0);
+	cJSON_Delete(doc);
+	p->doc = NULL;
+	return r;
+}
+
+static bool refusal_has(const struct resolution *r, const char *needle)
+{
+	for (size_t i = 0; i < r->n_refusals; i++)
+		if (strstr(r->refusals[i], needle))
+			return true;
+	for (size_t i = 0; i < r->n_refusals; i++)
+		print_message("refusal: %s\n", r->refusals[i]);
+	return false;
+}
+
+#define DRIVER(v) "nvidia-driver=" v "-1.el9 kmod-nvidia-open-dkms=" v "-1.el9 kmod-nvidia-latest-dkms=" v "-1.el9"
+#define KERNEL "kernel=5.14.0-427.13.1.el9_4"
+
+static void test_cuda_128_needs_570(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v;
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false); /* A100 SXM4 80GB */
+	p.cuda_version = "12.8";
+	p.driver_allow_eol = true;
+
+	v = offer(KERNEL " " DRIVER("565.57.01") " " DRIVER("570.26") " cuda-toolkit-12-8=12.8.0-1");
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "570.26");
+	assert_string_equal(r->cuda, "12.8.0");
+	resolution_free(r);
+	repo_view_free(v);
+
+	/* 12.8 Update 1 raises the floor to 570.124.06: 570.26 no longer does. */
+	v = offer(KERNEL " " DRIVER("570.26") " cuda-toolkit-12-8=12.8.1-1");
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 570.26: CUDA 12.8.1 needs 570.124.06 or newer"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("565.57.01") " cuda-toolkit-12-8=12.8.0-1");
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 565.57.01: CUDA 12.8.0 needs 570.26 or newer [CUDA 13.2"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_minor_version_compat(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("535.216.01") " cuda-toolkit-12-8=12.8.1-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.cuda_version = "12.8";
+	p.driver_allow_eol = true;
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	resolution_free(r);
+
+	/* 12.x runs on >= 525.60.13 under minor-version compatibility (release notes, Table 2). */
+	p.cuda_minor_compat = true;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "535.216.01");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_h200_minimum(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("550.40.07"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2335, false); /* H200 SXM 141GB */
+	p.driver_allow_eol = true;
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 550.40.07: the H200 SXM 141GB is supported from 550.40.65"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("550.40.07") " " DRIVER("550.54.14"));
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "550.54.14");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_b200_needs_open(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2901, false); /* B200 */
+	p.driver_flavour = "proprietary";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "the B200 works only with the open kernel modules"));
+	resolution_free(r);
+
+	p.driver_flavour = "auto";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->flavour, "open");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_470_with_612_refused(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v;
+	struct resolution *r;
+
+	/* A GPU the knowledge does not list, on an OS it does not list: only the failure
+	 * table can rule the pair out. */
+	machine_init(&m, "fedora", 0x1db4, false);
+	m.kernel.release = (char *)"6.12.4-200.fc41.x86_64";
+	m.f.kernels.running = m.kernel.release;
+	p.driver_allow_eol = true;
+	v = offer(DRIVER("470.239.06"));
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "kernel 6.12.4-200.fc41.x86_64 with driver 470.239.06"));
+	assert_true(refusal_has(r, "void-linux/void-packages#53759"));
+	assert_int_equal(r->n_warnings, 1); /* the GPU is unknown: no minimum */
+	resolution_free(r);
+	repo_view_free(v);
+
+	/* With a 6.6 kernel beside it, the older kernel is chosen. */
+	v = offer(DRIVER("470.239.06") " kernel=6.6.13-200.fc39");
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "6.6.13-200.fc39.x86_64");
+	assert_true(r->kernel_change);
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_end_of_life(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("550.127.05") " " DRIVER("580.95.05"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.driver_branch = "550";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "branch 550 reached its end of life in 2025-06 and driver.allow_eol is false"));
+	resolution_free(r);
+
+	p.driver_allow_eol = true;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "550.127.05");
+	assert_int_equal(r->n_warnings, 1);
+	resolution_free(r);
+
+	/* No branch asked for: the newest that is not past its end of life. */
+	p.driver_branch = NULL;
+	p.driver_allow_eol = false;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "580.95.05");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_fabricmanager_exact(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " DRIVER("580.82.07") " nvidia-fabric-manager=580.82.07-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2330, true);
+	r = run(&p, &m, v);
+	/* 580.95.05 has no fabric manager of its version: the older pair is the answer. */
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "580.82.07");
+	assert_string_equal(r->fabricmanager, "580.82.07");
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("580.95.05") " nvidia-fabric-manager=580.82.07-1");
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "the fabric manager must be the driver's exact version"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_secure_boot_dkms(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	m.f.boot.secure_boot = TRI_YES;
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "Secure Boot is on and nvidia-repo builds unsigned modules with DKMS"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+static void test_deterministic(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " kernel=5.14.0-503.14.1.el9_5 " DRIVER("570.124.06") " " DRIVER("580.95.05") " cuda-toolkit-12-8=12.8.1-1 cuda-toolkit-13-0=13.0.2-1");
+	struct resolution *a, *b;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.cuda_min_version = "12.4";
+	a = run(&p, &m, v);
+	b = run(&p, &m, v);
+	assert_true(a->ok && b->ok);
+	assert_string_equal(a->cuda, "13.0.2");
+	assert_int_equal(a->n_picks, b->n_picks);
+	for (size_t i = 0; i < a->n_picks; i++) {
+		assert_string_equal(a->picks[i].name, b->picks[i].name);
+		assert_string_equal(a->picks[i].version, b->picks[i].version);
+	}
+	assert_int_equal(a->n_reasons, b->n_reasons);
+	resolution_free(a);
+	resolution_free(b);
+	repo_view_free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cuda_128_needs_570),
+		cmocka_unit_test(test_minor_version_compat),
+		cmocka_unit_test(test_h200_minimum),
+		cmocka_unit_test(test_b200_needs_open),
+		cmocka_unit_test(test_470_with_612_refused),
+		cmocka_unit_test(test_end_of_life),
+		cmocka_unit_test(test_fabricmanager_exact),
+		cmocka_unit_test(test_secure_boot_dkms),
+		cmocka_unit_test(test_deterministic),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
