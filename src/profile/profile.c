@@ -120,7 +120,11 @@ static int error_unknown(struct profile_error *e, const struct profile_dirs *d, 
 		if (n[1])
 			strcat(list, ", ");
 	}
-	if (asprintf(&msg, "expected the name of a profile (available: %s), got \"%s\"", *list ? list : "none", name) < 0)
+	if (!d->shipped && !*list) {
+		if (asprintf(&msg, "expected the name of a profile, got \"%s\" (no profile directory at %s)", name,
+			     strna(d->shipped_path)) < 0)
+			return -ENOMEM;
+	} else if (asprintf(&msg, "expected the name of a profile (available: %s), got \"%s\"", *list ? list : "none", name) < 0)
 		return -ENOMEM;
 	if (file)
 		error_at(e, file, text, path, false, msg);

@@ -26,8 +26,10 @@ one_line_hint() {
 }
 
 expect_exit 0 "--help" --help
-check "--help lists the detect verb" grep -q "^  detect " "$out"
-check "--help names every global option" sh -c "grep -q -- '--root DIR' '$out' && grep -q -- '--sysroot DIR' '$out' && grep -q -- '--json' '$out' && grep -q -- '--verbose' '$out' && grep -q -- '--quiet' '$out'"
+for verb in detect profiles show plan check; do
+	check "--help lists the $verb verb" grep -q "^  $verb " "$out"
+done
+check "--help names every global option" sh -c "grep -q -- '--root DIR' '$out' && grep -q -- '--sysroot DIR' '$out' && grep -q -- '--profiles DIR' '$out' && grep -q -- '--json' '$out' && grep -q -- '--verbose' '$out' && grep -q -- '--quiet' '$out'"
 
 expect_exit 0 "--version" --version
 check "--version prints the package version" grep -qx "gpuprov [0-9][0-9.]*" "$out"
@@ -51,17 +53,35 @@ check "detect extra argument: one-line hint" one_line_hint "extra"
 expect_exit 2 "detect with an unknown option" detect --frob
 check "detect unknown option: one-line hint" one_line_hint "--frob"
 
+machine=$srcdir/tests/machines/dgx-h100/root
+P="--root $machine --profiles $srcdir/profiles"
+expect_exit 2 "plan without a profile name" $P plan
+check "plan without a name: one-line hint" one_line_hint "missing argument"
+expect_exit 2 "show with two names" $P show base base
+check "show with two names: one-line hint naming the extra one" one_line_hint "unexpected argument 'base'"
+expect_exit 2 "check with an argument" $P check now
+expect_exit 2 "plan of an unknown profile" $P plan nosuch
+check "an unknown profile: the message lists the available ones" grep -q 'available: a100-stable, a800-cuda128, base' "$err"
+expect_exit 2 "--profiles that does not exist" --root "$machine" --profiles "$TMPD/none" plan base
+check "--profiles that does not exist: the message names it" grep -q "no profile directory at $TMPD/none" "$err"
+expect_exit 0 "plan --help" plan --help
+check "plan --help shows its usage" grep -q "^Usage: gpuprov \[OPTIONS\] plan NAME \[--json\]" "$out"
+expect_exit 0 "options after the argument" $P plan h100-nvlink --json
+check "plan NAME --json prints JSON" jq -e '.profile == "h100-nvlink"' "$out"
+
 # The man page documents what --help lists.
 man="$srcdir/man/gpuprov.8"
-for word in detect --root --sysroot --json --verbose --quiet --help --version; do
+for word in detect profiles show plan check --root --sysroot --profiles --json --verbose --quiet --help --version GPUPROV_TODAY; do
 	pat=$(printf '%s' "$word" | sed 's/-/\\\\-/g')
 	check "gpuprov(8) documents $word" grep -q -- "$pat" "$man"
 done
 
-if command -v mandoc >/dev/null 2>&1; then
-	check "gpuprov(8) is mandoc -Tlint clean" sh -c "mandoc -Tlint '$man' >&2 && [ -z \"\$(mandoc -Tlint '$man')\" ]"
-else
-	ok "gpuprov(8) lint # SKIP mandoc is not installed"
-fi
+for page in "$man" "$srcdir/man/gpuprov-profile.5"; do
+	if command -v mandoc >/dev/null 2>&1; then
+		check "$(basename "$page") is mandoc -Tlint clean" sh -c "[ -z \"\$(mandoc -Tlint '$page' 2>&1)\" ]"
+	else
+		ok "$(basename "$page") lint # SKIP mandoc is not installed"
+	fi
+done
 
 done_testing
