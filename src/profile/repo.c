@@ -88,7 +88,6 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 	_cleanup_free_ char *text = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	const cJSON *e;
-	size_t n = 0;
 	int k;
 
 	k = root_read_file(root, REPO_JSON, REPO_JSON_MAX, &text, NULL);
@@ -129,7 +128,6 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 		    (jstr(e, "sha256") && free_and_strdup(&r->sha256, jstr(e, "sha256")) < 0))
 			return -ENOMEM;
 	}
-	(void)n;
 	return 0;
 }
 

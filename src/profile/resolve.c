@@ -168,16 +168,14 @@ static int gather_drivers(struct rctx *c)
 		/* Ubuntu's archive: nvidia-headless-<br>-server[-open] (FACTS 6). */
 		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
 			const char *rest = startswith(v->pkgs[i].name, "nvidia-headless-");
-			size_t len;
 
+			/* Each package once (the view lists every version). */
 			if (!rest || strspn(rest, "0123456789") != 3 || (i && streq(v->pkgs[i - 1].name, v->pkgs[i].name)))
 				continue;
-			len = strlen(rest);
 			if (streq(rest + 3, "-server-open"))
 				k = offer_package(c, v->pkgs[i].name, true);
 			else if (streq(rest + 3, "-server"))
 				k = offer_package(c, v->pkgs[i].name, false);
-			(void)len;
 		}
 	} else if (streq(c->source, "nvidia-repo") && c->family == OS_FAMILY_DEBIAN) {
 		/* NVIDIA's repository: nvidia-open (open), cuda-drivers-<br> (proprietary). */
