@@ -52,6 +52,11 @@ struct profile_error;
 int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret);
 int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret);
 int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret);
+struct profile;
+/* What show and plan begin with: the verb's one argument, the facts, the profile
+ * directories and the profile resolved for the machine. -1 to go on, else the exit code. */
+int cli_load_profile(struct cli *cli, const struct verb *v, int argc, char **argv, struct facts **ret_facts,
+		     struct profile_dirs *ret_dirs, struct profile **ret_profile);
 /* Reports a profile refusal ("file:line:col: ...") and gives its exit code. */
 int cli_profile_error(const struct profile_error *e, int k);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */

@@ -81,6 +81,24 @@ int cli_profile_error(const struct profile_error *e, int k)
 	return k == -GPE_PARSE || k == -ENOENT ? EXIT_CODE_USAGE : EXIT_CODE_FAILURE;
 }
 
+int cli_load_profile(struct cli *cli, const struct verb *v, int argc, char **argv, struct facts **ret_facts,
+		     struct profile_dirs *ret_dirs, struct profile **ret_profile)
+{
+	struct profile_error e = {};
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, v, argc, argv, 1, 1, &first)) >= 0 || (r = cli_detect(cli, false, ret_facts)) >= 0 ||
+	    (r = cli_profile_dirs(cli, ret_dirs)) >= 0)
+		return r;
+	k = profile_load(ret_dirs, argv[first], *ret_facts, ret_profile, &e);
+	if (k < 0) {
+		r = cli_profile_error(&e, k);
+		profile_error_clear(&e);
+		return r;
+	}
+	return -1;
+}
+
 const char *cli_today(char buf[static 11])
 {
 	const char *env = getenv("GPUPROV_TODAY");

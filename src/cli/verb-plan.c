@@ -76,22 +76,15 @@ int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv)
 	_cleanup_(strv_freep) char **view_warnings = NULL;
 	struct profile_dirs dirs = {};
 	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
-	struct profile_error e = {};
 	_cleanup_free_ char *why = NULL;
 	size_t n_vw = 0;
 	char today[11];
-	int first, r, k;
+	int r, k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 1, 1, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
-	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
-		return r;
+	r = cli_load_profile(cli, self, argc, argv, &f, &dirs, &p);
 	d = &dirs;
-	k = profile_load(d, argv[first], f, &p, &e);
-	if (k < 0) {
-		r = cli_profile_error(&e, k);
-		profile_error_clear(&e);
+	if (r >= 0)
 		return r;
-	}
 	if ((r = cli_knowledge(cli, d, &kn)) >= 0)
 		return r;
 	k = repo_view_load(cli->root, &view, &view_warnings, &n_vw);

@@ -87,20 +87,13 @@ int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv)
 	_cleanup_(profile_freep) struct profile *p = NULL;
 	struct profile_dirs dirs = {};
 	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
-	struct profile_error e = {};
 	cJSON *doc, *chain;
-	int first, r, k;
+	int r;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 1, 1, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
-	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
-		return r;
+	r = cli_load_profile(cli, self, argc, argv, &f, &dirs, &p);
 	d = &dirs;
-	k = profile_load(d, argv[first], f, &p, &e);
-	if (k < 0) {
-		r = cli_profile_error(&e, k);
-		profile_error_clear(&e);
+	if (r >= 0)
 		return r;
-	}
 	/* What was applied, then the settings: a document a person can read top down. */
 	doc = cJSON_CreateObject();
 	chain = cJSON_CreateStringArray((const char *const *)p->chain, (int)strv_length(p->chain));

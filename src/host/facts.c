@@ -9,15 +9,11 @@
 void facts_warn(struct facts *f, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
 	/* Out of memory here loses a warning, not the detect. */
-	if (s)
-		(void)strv_push_take(&f->warnings, &f->n_warnings, s);
+	va_start(ap, fmt);
+	(void)strv_pushv(&f->warnings, &f->n_warnings, fmt, ap);
+	va_end(ap);
 }
 
 const char *tristate_to_string(enum tristate t)

@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include "profile/repo.h"
+#include "util/deb822.h"
 #include "util/errors.h"
 #include "util/strutil.h"
 
@@ -37,42 +38,21 @@ static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const c
 	return 0;
 }
 
-/* deb822 stanzas; only Package, Version and Architecture matter here. */
 static int read_apt_list(const struct root *root, const char *file, struct repo_view *v, size_t *alloc)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL, *name = NULL, *version = NULL, *arch = NULL;
+	struct deb822_stanza st = {};
 	char path[PATH_MAX];
-	size_t linesz = 0;
-	bool eof = false;
 	int k;
 
 	k = root_fopen(root, path_fmt(path, APT_LISTS "/%s", file), &f);
 	if (k < 0)
 		return k;
-	while (!eof) {
-		const char *val;
-
-		eof = getline(&line, &linesz, f) < 0;
-		if (eof || line[0] == '\n') {
-			if (name && version && (k = add_pkg(v, alloc, name, version, arch, file)) < 0)
-				return k;
-			name = mfree(name), version = mfree(version), arch = mfree(arch);
-			continue;
-		}
-		line[strcspn(line, "\n")] = '\0';
-		if ((val = startswith(line, "Package: ")))
-			k = free_and_strdup(&name, val);
-		else if ((val = startswith(line, "Version: ")))
-			k = free_and_strdup(&version, val);
-		else if ((val = startswith(line, "Architecture: ")))
-			k = free_and_strdup(&arch, val);
-		else
-			k = 0;
-		if (k < 0)
-			return k;
-	}
-	return 0;
+	while ((k = deb822_next(f, &st)) > 0)
+		if (st.package && st.version && (k = add_pkg(v, alloc, st.package, st.version, st.architecture, file)) < 0)
+			break;
+	deb822_stanza_clear(&st);
+	return k;
 }
 
 static const char *jstr(const cJSON *o, const char *key)

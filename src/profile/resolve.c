@@ -55,20 +55,21 @@ static int add_line(char ***list, size_t *n, const char *fmt, ...) _printf_(3, 4
 static int add_line(char ***list, size_t *n, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	int k;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	k = strv_pushv(list, n, fmt, ap);
 	va_end(ap);
-	if (!s)
-		return -ENOMEM;
+	if (k < 0)
+		return k;
 	/* The same refusal found through several toolkits is said once. */
-	if (strv_contains(*list, s)) {
-		free(s);
-		return 0;
-	}
-	return strv_push_take(list, n, s);
+	for (size_t i = 0; i + 1 < *n; i++)
+		if (streq((*list)[i], (*list)[*n - 1])) {
+			free((*list)[--*n]);
+			(*list)[*n] = NULL;
+			break;
+		}
+	return 0;
 }
 
 #define REFUSE(c, ...) add_line(&(c)->res->refusals, &(c)->res->n_refusals, __VA_ARGS__)

@@ -74,6 +74,26 @@ int strv_push(char ***v, size_t *n, const char *s)
 	return strv_push_take(v, n, strdup(s));
 }
 
+int strv_pushv(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return -ENOMEM;
+	return strv_push_take(v, n, s);
+}
+
+int strv_pushf(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = strv_pushv(v, n, fmt, ap);
+	va_end(ap);
+	return k;
+}
+
 char **strv_free(char **v)
 {
 	if (!v)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,9 @@ int free_and_strdup(char **field, const char *value);
 /* NULL-terminated string vectors. */
 int strv_push(char ***v, size_t *n, const char *s);
 int strv_push_take(char ***v, size_t *n, char *s);
+/* Appends a formatted string. */
+int strv_pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+int strv_pushv(char ***v, size_t *n, const char *fmt, va_list ap) _printf_(3, 0);
 char **strv_free(char **v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 size_t strv_length(char *const *v);
