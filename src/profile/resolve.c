@@ -484,6 +484,32 @@ static bool flavour_fits(const char *have, const char *want)
 	return streq(have, want) || (h > w && have[h - w - 1] == '-' && streq(have + h - w, want));
 }
 
+/* The profile's kernel_config against an installed kernel's config. A kernel still in the
+ * repository cannot be read before it is installed: verify checks it after the switch. */
+static int kernel_config_acceptable(struct rctx *c, const struct kernel_cand *kc)
+{
+	const struct facts *f = c->in->facts;
+	const struct kernel *kern = NULL;
+	const cJSON *x;
+	int k;
+
+	for (size_t i = 0; i < f->kernels.n; i++)
+		if (streq(f->kernels.list[i].release, kc->release) && f->kernels.list[i].has_config)
+			kern = &f->kernels.list[i];
+	if (!kern)
+		return 1;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "kernel_config")) {
+		for (int o = 0; o < _KCONFIG_MAX; o++) {
+			if (!streq(kconfig_rules[o].name, x->valuestring) || kern->kconfig[o] != 'n')
+				continue;
+			k = REFUSE(c, "kernel %s: %s is not set and the profile requires it (kernel_config): %s", kc->release,
+				   x->valuestring, kconfig_rules[o].reason);
+			return k < 0 ? k : 0;
+		}
+	}
+	return 1;
+}
+
 /* Profile and OS constraints on a kernel, whatever the driver. */
 static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os)
 {
@@ -514,7 +540,7 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 		k = REFUSE(c, "kernel %s: series %s is %s's HWE series and kernel.hwe is false [%s]", kc->release,
 			   series, kn_str(os, "os"), src(os));
 	else
-		return 1;
+		return kernel_config_acceptable(c, kc);
 	return k < 0 ? k : 0;
 }
 

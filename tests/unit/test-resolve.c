@@ -108,15 +108,19 @@ static struct profile profile_default(void)
 				 .driver_source = "nvidia-repo", .fabricmanager = "auto" };
 }
 
+/* Resolves; the profile's document (packages, kernel_config) is empty unless the case set one. */
 static struct resolution *run(struct profile *p, struct machine *m, struct repo_view *v)
 {
 	struct resolution *r = NULL;
-	cJSON *doc = cJSON_CreateObject();
+	cJSON *doc = p->doc ? NULL : cJSON_CreateObject();
 
-	p->doc = doc;
+	if (doc)
+		p->doc = doc;
 	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21" }, &r), 0);
-	cJSON_Delete(doc);
-	p->doc = NULL;
+	if (doc) {
+		cJSON_Delete(doc);
+		p->doc = NULL;
+	}
 	return r;
 }
 
@@ -339,6 +343,37 @@ static void test_secure_boot_dkms(void **state)
 	repo_view_free(v);
 }
 
+static void test_kernel_config(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " kernel=5.14.0-503.14.1.el9_5");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	m.kernel.has_config = true;
+	for (int o = 0; o < _KCONFIG_MAX; o++)
+		m.kernel.kconfig[o] = 'y';
+	m.kernel.kconfig[KCONFIG_IO_URING] = 'n';
+	m.kernel.kconfig[KCONFIG_PREEMPT_RT] = 'n';
+	p.doc = cJSON_Parse("{\"kernel_config\": [\"CONFIG_IO_URING\"]}");
+	p.kernel_flavour = "default";
+	r = run(&p, &m, v);
+	/* The installed kernel lacks io_uring: the one from the repository is chosen instead. */
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "5.14.0-503.14.1.el9_5.x86_64");
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("580.95.05"));
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "CONFIG_IO_URING is not set and the profile requires it"));
+	resolution_free(r);
+	repo_view_free(v);
+	cJSON_Delete(p.doc);
+}
+
 static void test_deterministic(void **state)
 {
 	struct machine m;
@@ -374,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_end_of_life),
 		cmocka_unit_test(test_fabricmanager_exact),
 		cmocka_unit_test(test_secure_boot_dkms),
+		cmocka_unit_test(test_kernel_config),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
