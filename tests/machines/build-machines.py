@@ -187,6 +187,8 @@ XEON_4314 = X86("GenuineIntel", 6, 106, 6,
                 "spectre_v1 spectre_v2 spec_store_bypass swapgs mmio_stale_data "
                 "eibrs_pbrsb gds bhi", "4800.00",
                 "46 bits physical, 57 bits virtual", "")
+XEON_8358 = XEON_4314._replace(name="Intel(R) Xeon(R) Platinum 8358 CPU @ 2.60GHz",
+                               mhz="2600.000", cache="49152 KB", bogomips="5200.00")
 EPYC_7742 = X86("AuthenticAMD", 23, 49, 0, "AMD EPYC 7742 64-Core Processor",
                 "0x830107a", "2250.000", "512 KB", 16, ZEN2_FLAGS,
                 "sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass "
@@ -326,6 +328,7 @@ AST_VGA = PciId(0x1a03, 0x2000, 0x030000, 0x1a03, 0x2000, 0x52)
 HIBMC_VGA = PciId(0x19e5, 0x1711, 0x030000, 0x19e5, 0x1711, 0x01)
 H100_SXM5 = PciId(0x10de, 0x2330, 0x030200, 0x10de, 0x16c1, 0xa1)
 A100_SXM4_80 = PciId(0x10de, 0x20b2, 0x030200, 0x10de, 0x1463, 0xa1)
+A800_SXM4_80 = PciId(0x10de, 0x20f3, 0x030200, 0x10de, 0x1463, 0xa1)
 A100_PCIE_80 = PciId(0x10de, 0x20b5, 0x030200, 0x10de, 0x1533, 0xa1)
 A100_PCIE_40 = PciId(0x10de, 0x20f1, 0x030200, 0x10de, 0x145f, 0xa1)
 GH200 = PciId(0x10de, 0x2342, 0x030200, 0x10de, 0x16eb, 0xa1)
@@ -347,7 +350,7 @@ I210 = PciId(0x8086, 0x1533, 0x020000, 0x15d9, 0x1533, 0x03)
 GPU_NAMES = {0x2330: "NVIDIA H100 80GB HBM3", 0x20b2: "NVIDIA A100-SXM4-80GB",
              0x20b5: "NVIDIA A100 80GB PCIe", 0x2342: "NVIDIA GH200 480GB",
              0x27b8: "NVIDIA L4", 0x20f1: "NVIDIA A100-PCIE-40GB",
-             0x26b9: "NVIDIA L40S"}
+             0x26b9: "NVIDIA L40S", 0x20f3: "NVIDIA A800-SXM4-80GB"}
 
 
 class Dev:
@@ -2324,6 +2327,41 @@ def anaconda_disk(m, parent, disk, major, sectors, vg, lvs, fstype, super_opts, 
     make_efi(m, secure_boot=secure_boot)
 
 
+# Hardware and boot set-ups that several machines share.
+
+
+def hgx_a100_board(m, gpu, rp, gpu_roots, nvswitch_root, absolute_links=False):
+    """The 8-GPU HGX A100 baseboard (the A800 one is the same board): four PCIe
+    switches, each with two GPUs and one ConnectX-6 HDR HCA (ib0..3, mlx5_0..3),
+    and the 6 NVSwitches on a switch of their own, each switch behind a host
+    root port of ids rp.  gpu_roots: (root bus, NUMA node, root port slot) of
+    the four GPU switches; nvswitch_root: the same for the NVSwitches'."""
+    for i, (root, numa, at) in enumerate(gpu_roots):
+        pci_tree(m, 0, root, numa, bridge(at, rp, switch(
+            PEX88000, Dev(gpu, "nvidia", f"gpu{2 * i}"), Dev(gpu, "nvidia", f"gpu{2 * i + 1}"),
+            Dev(CX6_IB, "mlx5_core", f"ib{i}"))), absolute_links=absolute_links)
+    root, numa, at = nvswitch_root
+    pci_tree(m, 0, root, numa, bridge(at, rp, switch(
+        PEX88000, *[Dev(NVSWITCH_A100, "nvidia-nvswitch") for _ in range(6)])),
+        absolute_links=absolute_links)
+    for i in range(len(gpu_roots)):
+        make_hca(m, f"ib{i}", f"mlx5_{i}", "InfiniBand", "200 Gb/sec (4X HDR)", "20.39.1002")
+
+
+def jammy_gpu_kernels(m, drv, root_uuid, cmdline):
+    """Ubuntu 22.04 GA kernels on a GPU server with InfiniBand: running
+    5.15.0-105-generic (GRUB's saved entry) and 5.15.0-94-generic, both with
+    Canonical's signed precompiled NVIDIA modules drv.  Returns the running one."""
+    running = ubuntu_kernel("5.15.0-105-generic", "5.15.0-105.115", "x86_64", "generic")
+    old = ubuntu_kernel("5.15.0-94-generic", "5.15.0-94.104", "x86_64", "generic")
+    install_ubuntu_kernels(m, (running, old), GPU_IB_INTREE, precompiled=drv)
+    ubuntu_boot(m, running, root_uuid, cmdline,
+                "(buildd@lcy02-amd64-051) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, "
+                "GNU ld (GNU Binutils for Ubuntu) 2.38) #115-Ubuntu SMP "
+                "Mon Apr 15 09:52:04 UTC 2024", "x86_64-efi", saved=running.kver)
+    return running, old
+
+
 def dgx_h100():
     m = Machine("dgx-h100", "x86_64")
     make_os(m, "ubuntu2204", "relative", "dgx-h100-01", "4f8d2c1a9b7e4e3f8a6d5c4b3a291807")
@@ -2357,13 +2395,8 @@ def dgx_h100():
     drv = Driver("550.54.15", True, "dvs-builder@U16-I3-B03-4-3",
                  "Tue Mar  5 22:15:33 UTC 2024",
                  "gcc version 11.4.0 (Ubuntu 11.4.0-1ubuntu1~22.04)")
-    running = ubuntu_kernel("5.15.0-105-generic", "5.15.0-105.115", "x86_64", "generic")
-    old = ubuntu_kernel("5.15.0-94-generic", "5.15.0-94.104", "x86_64", "generic")
-    install_ubuntu_kernels(m, (running, old), GPU_IB_INTREE, precompiled=drv)
-    ubuntu_boot(m, running, root_uuid, "console=tty0 console=ttyS0,115200n8 pci=realloc=off",
-                "(buildd@lcy02-amd64-051) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, "
-                "GNU ld (GNU Binutils for Ubuntu) 2.38) #115-Ubuntu SMP "
-                "Mon Apr 15 09:52:04 UTC 2024", "x86_64-efi", saved=running.kver)
+    running, old = jammy_gpu_kernels(m, drv, root_uuid,
+                                     "console=tty0 console=ttyS0,115200n8 pci=realloc=off")
     load_modules(m, running, GPU_IB_LOADED, taint={n: "O" for n in NV_NAMES},
                  extra_refs={"nvidia": 103, "nvidia_uvm": 4, "nvidia_modeset": 2, "nvme": 3},
                  sizes={"nvidia": 8974336})
@@ -2411,24 +2444,14 @@ def hgx_a100_rocky9():
     m.write("etc/redhat-release", "Rocky Linux release 9.3 (Blue Onyx)\n")
     m.symlink("etc/rocky-release", "redhat-release")
     make_cpus(m, EPYC_7742, sockets=2, cores=64, threads=2, node_mem_gib=(1024, 1024))
-    # Four PCIe switches, each with two GPUs and one HCA; NVSwitches on
-    # their own switch; AMD root complexes at 00, 20, ... e0.
-    gpu = 0
-    for root, numa in ((0x00, 0), (0x40, 0), (0x80, 1), (0xc0, 1)):
-        pci_tree(m, 0, root, numa, bridge("01.1", ROME_RP, switch(
-            PEX88000, Dev(A100_SXM4_80, "nvidia", f"gpu{gpu}"),
-            Dev(A100_SXM4_80, "nvidia", f"gpu{gpu + 1}"),
-            Dev(CX6_IB, "mlx5_core", f"ib{gpu // 2}"))), absolute_links=True)
-        gpu += 2
+    # AMD root complexes at 00, 20, ... e0.
+    hgx_a100_board(m, A100_SXM4_80, ROME_RP,
+                   [(0x00, 0, "01.1"), (0x40, 0, "01.1"), (0x80, 1, "01.1"), (0xc0, 1, "01.1")],
+                   (0x60, 0, "03.1"), absolute_links=True)
     pci_tree(m, 0, 0x20, 0, bridge("01.1", ROME_RP, Dev(MICRON_7450, "nvme", "nvme0")),
              absolute_links=True)
-    pci_tree(m, 0, 0x60, 0, bridge("03.1", ROME_RP, switch(
-        PEX88000, *[Dev(NVSWITCH_A100, "nvidia-nvswitch") for _ in range(6)])),
-        absolute_links=True)
     pci_tree(m, 0, 0xe0, 1, bridge("03.1", ROME_RP, bridge(
         None, AST_BRIDGE, Dev(AST_VGA, "ast"), driver=None)), absolute_links=True)
-    for i in range(4):
-        make_hca(m, f"ib{i}", f"mlx5_{i}", "InfiniBand", "200 Gb/sec (4X HDR)", "20.39.1002")
 
     root_uuid = "1d6e4b2a-8c3f-4a5e-b7d9-0f2e1c4b6a82"
     boot_uuid = "6b3c9e1d-2a4f-4c8b-9e7d-3f5a1b2c4d93"
@@ -2496,6 +2519,56 @@ Models an 8-GPU HGX A100 80GB server on Rocky Linux 9.3: 2x AMD EPYC 7742
   kmod-nvidia-open-dkms, kmod-nvidia-latest-dkms 535.129.03 / 535.216.01 / 550.127.05 /
   570.124.06 / 580.95.05 (-1.el9), nvidia-fabric-manager and
   cuda-drivers-fabricmanager-<br> (-1), cuda-toolkit-12-2 / 12-4 / 12-8 / 13-0.
+""")
+
+
+def a800_ubuntu2204():
+    m = Machine("a800-ubuntu2204", "x86_64")
+    make_os(m, "ubuntu2204", "relative", "a800-node-01", "a8003c5e7d1f4b2a9e6c0d4f8b2a7e13")
+    make_cpus(m, XEON_8358, sockets=2, cores=32, threads=2, node_mem_gib=(512, 512))
+    # Ice Lake root complexes: 00 (PCH), 16, 30, 4a, 64 on socket 0; 80, 97 ... on socket 1.
+    hgx_a100_board(m, A800_SXM4_80, ICX_RP,
+                   [(0x16, 0, "02.0"), (0x30, 0, "02.0"), (0x97, 1, "02.0"), (0xb0, 1, "02.0")],
+                   (0x4a, 0, "02.0"))
+    pci_tree(m, 0, 0x00, 0, bridge("1c.0", C620_RP, bridge(
+        None, AST_BRIDGE, Dev(AST_VGA, "ast"), driver=None)))
+    pci_tree(m, 0, 0x64, 0, bridge("02.0", ICX_RP, Dev(PM9A3, "nvme", "nvme0")))
+
+    root_uuid = "5e8a1c3f-7b2d-4f6e-9a0c-3d5b7e9f1a24"
+    ubuntu_nvme_disk(m, *NVME_1920, root_uuid, "7D4B-2E91", secure_boot=False,
+                     root_opts="errors=remount-ro")
+
+    drv = Driver("535.183.01", False, None, "Sun May 12 19:39:15 UTC 2024",
+                 "gcc version 11.4.0 (Ubuntu 11.4.0-1ubuntu1~22.04)")
+    running, old = jammy_gpu_kernels(m, drv, root_uuid, "console=tty0 console=ttyS0,115200n8")
+    load_modules(m, running, GPU_IB_LOADED, taint={n: "PO" for n in NV_NAMES},
+                 extra_refs={"nvidia": 110, "nvidia_uvm": 4, "nvidia_modeset": 2, "nvme": 3},
+                 sizes={"nvidia": 56229888})
+    nvidia_loaded(m, drv)
+    ubuntu_nvidia_packages(m, "535", "535.183.01-0ubuntu0.22.04.1", [running, old],
+                           open_=False, fm="535.183.01-1")
+    dpkg_package(m, "cuda-toolkit-12-2", "12.2.2-1", "amd64")
+    dpkg_package(m, "cuda-nvcc-12-2", "12.2.140-1", "amd64")
+    install_cuda(m, "12.2.2")
+    install_fabricmanager(m)
+    repo_view_jammy(m)
+    finish(m)
+    write_readme(m, """
+# a800-ubuntu2204
+
+Models an HGX A800 80GB node as deployed in the China market: Ubuntu 22.04.4 LTS, 2x Xeon
+Platinum 8358 (2 x 32 cores, HT: 128 CPUs), 2 NUMA nodes, 1 TiB.
+
+- 8x A800 SXM4 80GB (10de:20f3, subsystem 10de:1463), two per PCIe switch with one
+  ConnectX-6 HDR HCA (mlx5_0..3, ibp27s0 ...); 6x NVSwitch (10de:1af1); ASPEED BMC VGA; NVMe.
+- Running 5.15.0-105-generic, also 5.15.0-94-generic; both have Canonical's signed precompiled
+  PROPRIETARY 535.183.01 modules (linux-modules-nvidia-535-server-<kver>, taint PO). Driver
+  loaded incl. nvidia_peermem; CUDA 12.2.2; fabric manager 535.183.01-1. UEFI, SB off;
+  / ext4 nvme0n1p2, /boot/efi vfat nvme0n1p1. Repository view: the same as dgx-h100's.
+
+What `plan a800-cuda128` should resolve: CUDA 12.8.1 needs >= 570.124.06 and R570 is past
+end of life on 2026-11-21, so R580 LTSB (580.95.05), with the fabric manager at the driver's
+version because of the NVSwitches. What `check` should flag: R535's end of life (2026-06).
 """)
 
 
@@ -3254,6 +3327,7 @@ modules (linux-modules-nvidia-550-server-open-<kver>) over DKMS.
 MACHINES = {
     "dgx-h100": dgx_h100,
     "hgx-a100-rocky9": hgx_a100_rocky9,
+    "a800-ubuntu2204": a800_ubuntu2204,
     "kunpeng920-openeuler": kunpeng920_openeuler,
     "gh200-ubuntu2404": gh200_ubuntu2404,
     "l4-edge-ubuntu2404": l4_edge_ubuntu2404,
