@@ -95,11 +95,9 @@ int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	if (!profile_matches(p, f, &why)) {
 		res = calloc(1, sizeof(*res));
-		if (!res || strv_push(&res->refusals, &res->n_refusals, "") < 0)
+		if (!res || strv_pushf(&res->refusals, &res->n_refusals, "profile %s is not for this machine: %s", p->name,
+				       strna(why)) < 0)
 			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-		free(res->refusals[0]);
-		if (asprintf(&res->refusals[0], "profile %s is not for this machine: %s", p->name, why) < 0)
-			return EXIT_CODE_FAILURE;
 	} else {
 		k = resolve(&(struct resolve_input){ p, f, kn, view, cli_today(today) }, &res);
 		if (k < 0)

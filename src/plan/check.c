@@ -55,7 +55,8 @@ static void driver_in_use(const struct facts *f, const char **version, const cha
 		*version = k->nvidia_version;
 		*flavour = k->nvidia_flavour;
 	}
-	for (size_t i = 0; !*version && i < f->kernels.n; i++)
+	/* Kernels are listed oldest first: look from the newest down. */
+	for (size_t i = f->kernels.n; !*version && i-- > 0;)
 		if (f->kernels.list[i].nvidia_version) {
 			*ret_other = &f->kernels.list[i];
 			*version = f->kernels.list[i].nvidia_version;

@@ -253,9 +253,13 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 			char cycle[512] = "";
 			size_t n = 0;
 
-			for (int m = j; m < l->depth && n < sizeof(cycle); m++)
-				n += (size_t)snprintf(cycle + n, sizeof(cycle) - n, "%s -> ", l->stack[m]);
-			snprintf(cycle + n, n < sizeof(cycle) ? sizeof(cycle) - n : 0, "%s", name);
+			for (int m = j; m < l->depth && n < sizeof(cycle); m++) {
+				int w = snprintf(cycle + n, sizeof(cycle) - n, "%s -> ", l->stack[m]);
+
+				n = w < 0 ? sizeof(cycle) : n + (size_t)w;
+			}
+			if (n < sizeof(cycle))
+				snprintf(cycle + n, sizeof(cycle) - n, "%s", name);
 			if (asprintf(&message, "expected no include cycle, got %s", cycle) < 0)
 				return -ENOMEM;
 			return error_at(l->err, from_file, from_text, from_path, false, message);

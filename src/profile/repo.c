@@ -127,7 +127,9 @@ static int cmp_runfile(const void *a, const void *b)
 	const struct repo_runfile *x = a, *y = b;
 	int c = strcmp(x->kind, y->kind);
 
-	return c ? c : version_compare(y->version, x->version);
+	if (!c)
+		c = version_compare(y->version, x->version);
+	return c ? c : strcmp(x->file, y->file);
 }
 
 int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)

@@ -29,7 +29,7 @@ struct kernel_cand {
 
 struct toolkit_cand {
 	char version[VERSION_LEN]; /* "12.4.1" */
-	char pkg[64];
+	char pkg[256];
 	char pkgver[VERSION_LEN];
 	const struct repo_runfile *runfile;
 };
@@ -329,7 +329,11 @@ static int toolkit_add(struct rctx *c, const char *version, const char *pkg, con
 
 static int cmp_toolkit(const void *a, const void *b)
 {
-	return version_compare(((const struct toolkit_cand *)b)->version, ((const struct toolkit_cand *)a)->version);
+	const struct toolkit_cand *x = a, *y = b;
+	int r = version_compare(y->version, x->version);
+
+	/* Ties (one version from two places) by name, so the order of the lists never shows. */
+	return r ? r : strcmp(x->pkg, y->pkg);
 }
 
 /* Toolkits the profile accepts: its exact minor, or every one from its minimum. */
@@ -353,8 +357,12 @@ static int gather_toolkits(struct rctx *c)
 	if (!p->cuda_version && !p->cuda_min_version)
 		return 0;
 	if (streq(c->source, "runfile")) {
+		/* CUDA's arm64 server installers are "sbsa", the driver's "aarch64". */
+		const char *arch = streq_ptr(c->in->facts->cpu.arch, "aarch64") ? "sbsa" : c->in->facts->cpu.arch;
+
 		for (size_t i = 0; i < v->n_runfiles && k >= 0; i++)
-			if (streq(v->runfiles[i].kind, "cuda") && toolkit_wanted(p, v->runfiles[i].version))
+			if (streq(v->runfiles[i].kind, "cuda") && streq_ptr(v->runfiles[i].arch, arch) &&
+			    toolkit_wanted(p, v->runfiles[i].version))
 				k = toolkit_add(c, v->runfiles[i].version, v->runfiles[i].file, v->runfiles[i].version,
 						&v->runfiles[i]);
 	} else {
@@ -518,15 +526,18 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
 	char series[32];
 	const char *want = p->kernel_flavour, *kind;
+	bool exact = !want;
 	int k;
 
+	/* No flavour asked for: stay on the running kernel's, exactly ("amd64" is not
+	 * "cloud-amd64"). A flavour the profile names may be a suffix ("64k"). */
 	if (!want)
 		for (size_t i = 0; i < f->kernels.n; i++)
 			if (f->kernels.list[i].running)
 				want = f->kernels.list[i].flavour;
 	if (!kernel_series_of(kc->release, series, sizeof(series)))
 		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
-	if (want && !flavour_fits(flav, want))
+	if (want && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
 		k = REFUSE(c, "kernel %s: flavour %s, the profile wants %s", kc->release, strna(flav), want);
 	else if (p->kernel_series && !streq(series, p->kernel_series))
 		k = REFUSE(c, "kernel %s: series %s, the profile wants %s (kernel.series)", kc->release, series, p->kernel_series);
@@ -580,6 +591,21 @@ static const cJSON *risk_entry(const struct rctx *c, const char *condition)
 	return NULL;
 }
 
+/* A risk of severity error that a driver and a kernel fall in together (kernel_from with
+ * driver_below: "kernel >= 6.6 with a driver older than R535"). */
+static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struct driver_cand *d,
+					       const struct kernel_cand *kc)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
+		if (streq_ptr(kn_str(r, "severity"), "error") && kn_str(r, "kernel_from") && kn_str(r, "driver_below") &&
+		    version_compare(kc->release, kn_str(r, "kernel_from")) >= 0 &&
+		    version_compare(d->version, kn_str(r, "driver_below")) < 0)
+			return r;
+	return NULL;
+}
+
 /* The driver with this kernel: known failures, and modules that can load under Secure Boot. */
 static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
 			   const struct kernel_cand *kc)
@@ -592,6 +618,9 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
 			   strna(kn_str(fail, "symptom")), kn_str(fail, "fixed_in") ? "; fixed in " : "",
 			   kn_str(fail, "fixed_in") ? kn_str(fail, "fixed_in") : "", src(fail));
+	else if ((fail = risk_new_kernel_old_driver(c, d, kc)))
+		k = REFUSE(c, "kernel %s with driver %s: %s [%s]", kc->release, d->version, strna(kn_str(fail, "message")),
+			   src(fail));
 	else if (kernel_is_rt(c, kc)) {
 		const cJSON *rt = risk_entry(c, "preempt-rt");
 

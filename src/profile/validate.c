@@ -119,7 +119,7 @@ int valid_driver_version(const char *s)
 	while (*p == '.') {
 		size_t n = strspn(p + 1, "0123456789");
 
-		if (n < 1 || n > 3)
+		if (n < 2 || n > 3)
 			return 0;
 		p += 1 + n;
 		parts++;

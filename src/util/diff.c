@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "diff.h"
+#include "macro.h"
+
+#define DIFF_MAX_CELLS (1024 * 1024)
 
 struct lines {
 	const char **start;
@@ -48,10 +51,24 @@ char *diff_lines(const char *old, const char *new)
 
 	if (split(old, &a) < 0 || split(new, &b) < 0)
 		goto done;
-	/* lcs[i][j]: common lines of a[i..] and b[j..] */
-	lcs = calloc((a.n + 1) * (b.n + 1), sizeof(*lcs));
-	if (!lcs)
+	/* lcs[i][j]: common lines of a[i..] and b[j..]. Past a million cells (a file far
+	 * larger than any gpuprov writes) the diff is all of one and then all of the other. */
+	if ((a.n + 1) * (b.n + 1) <= DIFF_MAX_CELLS) {
+		lcs = calloc((a.n + 1) * (b.n + 1), sizeof(*lcs));
+		if (!lcs)
+			goto done;
+	} else {
+		f = open_memstream(&out, &outsz);
+		if (!f)
+			goto done;
+		for (size_t x = 0; x < a.n; x++)
+			fprintf(f, "-%.*s\n", (int)a.len[x], a.start[x]);
+		for (size_t y = 0; y < b.n; y++)
+			fprintf(f, "+%.*s\n", (int)b.len[y], b.start[y]);
+		if (fclose(f) != 0)
+			out = mfree(out);
 		goto done;
+	}
 	for (size_t x = a.n; x-- > 0;)
 		for (size_t y = b.n; y-- > 0;)
 			lcs[x * (b.n + 1) + y] = same(&a, x, &b, y) ? lcs[(x + 1) * (b.n + 1) + y + 1] + 1

@@ -262,11 +262,19 @@ static void test_470_with_612_refused(void **state)
 	resolution_free(r);
 	repo_view_free(v);
 
-	/* With a 6.6 kernel beside it, the older kernel is chosen. */
+	/* 6.6 is refused too, by the seed's risk: kernel >= 6.6 with a driver older than R535. */
 	v = offer(DRIVER("470.239.06") " kernel=6.6.13-200.fc39");
 	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "kernel 6.6.13-200.fc39.x86_64 with driver 470.239.06: Kernel 6.6 or newer with a driver older than R535"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	/* With a 6.1 kernel beside it, the older kernel is chosen. */
+	v = offer(DRIVER("470.239.06") " kernel=6.1.112-200.fc39");
+	r = run(&p, &m, v);
 	assert_true(r->ok);
-	assert_string_equal(r->kernel, "6.6.13-200.fc39.x86_64");
+	assert_string_equal(r->kernel, "6.1.112-200.fc39.x86_64");
 	assert_true(r->kernel_change);
 	resolution_free(r);
 	repo_view_free(v);
