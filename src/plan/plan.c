@@ -67,6 +67,18 @@ static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struc
 	return 0;
 }
 
+/* Whether the command line has this argument as a whole word ("console=tty" is not in
+ * "console=tty0"). */
+static bool cmdline_has(const char *cmdline, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	for (const char *p = cmdline; p && (p = strstr(p, arg)); p++)
+		if ((p == cmdline || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
 	       const struct root *root, struct plan **ret)
 {
@@ -139,13 +151,13 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	/* 5. Kernel command line: only gpuprov's own arguments are added or removed. */
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "add"))
-		if (!f->boot.cmdline || !strstr(f->boot.cmdline, x->valuestring))
-			if ((k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile")) < 0)
-				return k;
+		if (!cmdline_has(f->boot.cmdline, x->valuestring) &&
+		    (k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile")) < 0)
+			return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "remove"))
-		if (f->boot.cmdline && strstr(f->boot.cmdline, x->valuestring))
-			if ((k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile")) < 0)
-				return k;
+		if (cmdline_has(f->boot.cmdline, x->valuestring) &&
+		    (k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile")) < 0)
+			return k;
 
 	/* 6. The initramfs holds the module blacklist: regenerate it the way the OS does. */
 	if (blacklist_changed &&

@@ -13,8 +13,10 @@
 #define SITE_DIR "etc/gpuprov/profiles"
 /* A profile is a page of JSON; anything near this size is not one. */
 #define PROFILE_MAX (1024 * 1024)
-/* Includes of includes: deeper than this is a mistake, not a design. */
+/* Includes of includes: deeper than this is a mistake, not a design. And however they are
+ * arranged, a resolution that reads this many files is one (includes repeated in a fan). */
 #define INCLUDE_MAX_DEPTH 16
+#define INCLUDE_MAX_LOADS 256
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
@@ -134,7 +136,7 @@ static int error_unknown(struct profile_error *e, const struct profile_dirs *d, 
 }
 
 /* Finds NAME.json: the site's first. */
-static int profile_read(const struct profile_dirs *d, const char *name, char **ret_text,
+static int profile_read(const struct profile_dirs *d, const char *name, char **ret_text, size_t *ret_size,
 			char **ret_file)
 {
 	const struct {
@@ -149,7 +151,7 @@ static int profile_read(const struct profile_dirs *d, const char *name, char **r
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		if (!dirs[i].dir)
 			continue;
-		k = root_read_file(dirs[i].dir, file, PROFILE_MAX, ret_text, NULL);
+		k = root_read_file(dirs[i].dir, file, PROFILE_MAX, ret_text, ret_size);
 		if (k == -ENOENT)
 			continue;
 		if (asprintf(ret_file, "%s/%s", dirs[i].path, file) < 0)
@@ -165,30 +167,40 @@ static const char *const exclusive[][2] = {
 	{ "series", "min" }, { "series", "max" }, { "branch", "min_branch" }, { "version", "min_version" },
 };
 
-static void drop_exclusive(cJSON *dst, const char *key)
+static void drop_exclusive(cJSON *dst, const char *parent, const char *key)
 {
+	/* Only where those keys mean versions: not inside sysctl or module options. */
+	if (!parent || !(streq(parent, "kernel") || streq(parent, "driver") || streq(parent, "cuda")))
+		return;
 	for (size_t i = 0; i < ELEMENTSOF(exclusive); i++)
 		for (int side = 0; side < 2; side++)
 			if (streq(key, exclusive[i][side]))
 				cJSON_DeleteItemFromObjectCaseSensitive(dst, exclusive[i][!side]);
 }
 
-/* Arrays of strings accumulate (without duplicates), objects merge, the rest replaces. */
-static int merge_into(cJSON *dst, const cJSON *src)
+/* Arrays of strings accumulate (without duplicates), objects merge, the rest replaces.
+ * parent: the key dst is the value of (NULL at the top). */
+static int merge_into(cJSON *dst, const cJSON *src, const char *parent)
 {
 	const cJSON *item;
 
 	cJSON_ArrayForEach(item, src) {
-		drop_exclusive(dst, item->string);
-		cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, item->string);
-		cJSON *copy;
+		cJSON *have, *copy;
 
+		drop_exclusive(dst, parent, item->string);
+		have = cJSON_GetObjectItemCaseSensitive(dst, item->string);
 		if (have && cJSON_IsObject(have) && cJSON_IsObject(item)) {
-			int k = merge_into(have, item);
+			int k = merge_into(have, item, item->string);
 
 			if (k < 0)
 				return k;
 			continue;
+		}
+		/* A new array starts empty, so that its own duplicates go too. */
+		if (!have && cJSON_IsArray(item) && !streq(item->string, "overrides")) {
+			have = cJSON_AddArrayToObject(dst, item->string);
+			if (!have)
+				return -ENOMEM;
 		}
 		if (have && cJSON_IsArray(have) && cJSON_IsArray(item)) {
 			const cJSON *el;
@@ -202,8 +214,12 @@ static int merge_into(cJSON *dst, const cJSON *src)
 						dup = true;
 				if (dup)
 					continue;
-				if (!(copy = cJSON_Duplicate(el, true)) || !cJSON_AddItemToArray(have, copy))
+				if (!(copy = cJSON_Duplicate(el, true)))
 					return -ENOMEM;
+				if (!cJSON_AddItemToArray(have, copy)) {
+					cJSON_Delete(copy);
+					return -ENOMEM;
+				}
 			}
 			continue;
 		}
@@ -212,8 +228,10 @@ static int merge_into(cJSON *dst, const cJSON *src)
 			return -ENOMEM;
 		if (have)
 			cJSON_ReplaceItemViaPointer(dst, have, copy);
-		else if (!cJSON_AddItemToObject(dst, item->string, copy))
+		else if (!cJSON_AddItemToObject(dst, item->string, copy)) {
+			cJSON_Delete(copy);
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -233,6 +251,7 @@ struct loading {
 	int depth;
 	char **chain;
 	size_t n_chain;
+	unsigned loads;
 };
 
 static int apply_overrides(cJSON *body, const cJSON *list, const struct facts *f);
@@ -246,6 +265,7 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 	const cJSON *name_v, *inc, *item;
 	struct jsonpath path = {};
 	const char *end = NULL;
+	size_t text_size = 0;
 	int at_key, k, i = 0;
 
 	for (int j = 0; j < l->depth; j++)
@@ -267,8 +287,11 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 	if (l->depth >= INCLUDE_MAX_DEPTH)
 		return error_at(l->err, from_file, from_text, from_path, false,
 				"expected includes nested at most 16 deep, got deeper");
+	if (++l->loads > INCLUDE_MAX_LOADS)
+		return error_at(l->err, from_file, from_text, from_path, false,
+				"expected at most 256 profile files read through includes, got more");
 
-	k = profile_read(l->dirs, name, &text, &file);
+	k = profile_read(l->dirs, name, &text, &text_size, &file);
 	if (k == -ENOENT)
 		return error_unknown(l->err, l->dirs, name, from_file, from_text, from_path);
 	if (k == -GPE_TOOBIG)
@@ -278,6 +301,11 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 		return k;
 	}
 
+	if (strlen(text) != text_size) {
+		struct jsonpos pos = jsonpos_of(text, strlen(text));
+
+		return error_set(l->err, file, pos.line, pos.column, "expected text, got a NUL byte");
+	}
 	doc = cJSON_ParseWithOpts(text, &end, true);
 	if (!doc) {
 		size_t at = end ? (size_t)(end - text) : 0;
@@ -318,7 +346,7 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 		jsonpath_push_index(&path, i++);
 		k = load_body(l, item->valuestring, file, text, &path, &sub, NULL, NULL);
 		if (k >= 0)
-			k = merge_into(body, sub);
+			k = merge_into(body, sub, NULL);
 		if (k < 0) {
 			l->depth--;
 			return k;
@@ -333,13 +361,15 @@ static int load_body(struct loading *l, const char *name, const char *from_file,
 		if (own_key(item->string) || streq(item->string, "overrides"))
 			continue;
 		one = cJSON_CreateObject();
-		if (!one || !cJSON_AddItemToObject(one, item->string, cJSON_Duplicate(item, true)))
+		if (!one || !cJSON_AddItemToObject(one, item->string, cJSON_Duplicate(item, true))) {
+			cJSON_Delete(one);
 			return -ENOMEM;
-		if ((k = merge_into(body, one)) < 0)
+		}
+		if ((k = merge_into(body, one, NULL)) < 0)
 			return k;
 	}
 	if ((k = apply_overrides(body, cJSON_GetObjectItemCaseSensitive(doc, "overrides"), l->facts)) < 0 ||
-	    (k = strv_push(&l->chain, &l->n_chain, name)) < 0)
+	    (!strv_contains(l->chain, name) && (k = strv_push(&l->chain, &l->n_chain, name)) < 0))
 		return k;
 
 	*ret = TAKE_PTR(body);
@@ -399,7 +429,7 @@ static int apply_overrides(cJSON *body, const cJSON *list, const struct facts *f
 		if (!b)
 			return -ENOMEM;
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "when");
-		if ((k = merge_into(body, b)) < 0)
+		if ((k = merge_into(body, b, NULL)) < 0)
 			return k;
 	}
 	return 0;
@@ -418,6 +448,26 @@ static bool get_bool(const cJSON *doc, const char *obj, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, obj), key));
 }
 
+/* What the layers say together must not contradict itself: an argument both added and
+ * removed, a service both enabled and disabled, would flip at every apply. */
+static int check_conflicts(const struct profile *p, struct profile_error *err)
+{
+	static const char *const pairs[][3] = { { "cmdline", "add", "remove" }, { "services", "enable", "disable" } };
+
+	for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(p->doc, pairs[i][0]);
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, pairs[i][1]), *b = cJSON_GetObjectItemCaseSensitive(o, pairs[i][2]), *x, *y;
+
+		cJSON_ArrayForEach(x, a)
+			cJSON_ArrayForEach(y, b)
+				if (cJSON_Compare(x, y, true))
+					return error_set(err, p->file, 0, 0,
+							 "%s: expected \"%s\" in %s.%s or %s.%s after includes and overrides, got it in both",
+							 pairs[i][0], x->valuestring, pairs[i][0], pairs[i][1], pairs[i][0], pairs[i][2]);
+	}
+	return 0;
+}
+
 int profile_load(const struct profile_dirs *d, const char *name, const struct facts *f,
 		 struct profile **ret, struct profile_error *err)
 {
@@ -433,6 +483,9 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 	k = load_body(&l, name, NULL, NULL, NULL, &p->doc, &own, &p->file);
 	p->chain = l.chain;
 	if (k < 0)
+		return k;
+
+	if ((k = check_conflicts(p, err)) < 0)
 		return k;
 
 	p->name = strdup(name);
@@ -595,7 +648,7 @@ int profile_list(const struct profile_dirs *d, struct profile_info **ret, size_t
 		const char *desc;
 
 		list[i].name = strdup(names[i]);
-		if (!list[i].name || profile_read(d, names[i], &text, &list[i].file) == -ENOMEM) {
+		if (!list[i].name || profile_read(d, names[i], &text, NULL, &list[i].file) == -ENOMEM) {
 			profile_info_free(list, n);
 			return -ENOMEM;
 		}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host/facts.h"
 #include "profile/validate.h"
 #include "util/errors.h"
 #include "util/macro.h"
@@ -163,6 +164,25 @@ static int valid_config(const char *s)
 	return rest && *rest && strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(rest);
 }
 
+/* Arrays of a profile are lists a person writes; thousands of items are a mistake (and
+ * would make merging slow). */
+#define ARRAY_MAX 1024
+
+/* Text that goes into config files verbatim: no control characters at all (a newline in a
+ * blacklist entry would smuggle in an "install" line), and no blanks in a name. */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static bool is_token(const char *s)
+{
+	return *s && !has_control(s) && !strpbrk(s, " \t");
+}
+
 static bool in_list(const char *s, const char *const *values)
 {
 	for (; *values; values++)
@@ -175,10 +195,20 @@ static bool in_list(const char *s, const char *const *values)
 static void describe(const cJSON *v, char *buf, size_t size)
 {
 	if (cJSON_IsString(v)) {
-		if (strlen(v->valuestring) <= 40)
-			snprintf(buf, size, "\"%s\"", v->valuestring);
-		else
+		size_t n = 0;
+
+		if (strlen(v->valuestring) > 40) {
 			snprintf(buf, size, "a string of %zu characters", strlen(v->valuestring));
+			return;
+		}
+		/* Quoted, control characters escaped: the message stays one line. */
+		buf[n++] = '"';
+		for (const char *p = v->valuestring; *p && n + 6 < size; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				n += (size_t)snprintf(buf + n, size - n, "\\x%02x", (unsigned char)*p);
+			else
+				buf[n++] = *p;
+		snprintf(buf + n, size - n, "\"");
 	} else if (cJSON_IsNumber(v)) {
 		char *s = cJSON_PrintUnformatted(v);
 
@@ -196,7 +226,7 @@ static void describe(const cJSON *v, char *buf, size_t size)
 
 static int fail(const cJSON *v, char **ret_message, const char *expected)
 {
-	char found[64];
+	char found[256];
 
 	describe(v, found, sizeof(found));
 	if (asprintf(ret_message, "expected %s, got %s", expected, found) < 0)
@@ -228,13 +258,22 @@ static int check_string_item(const struct vctx *c, const cJSON *v, enum ftype ty
 {
 	if (!cJSON_IsString(v) || !*v->valuestring)
 		return fail(v, c->message, type == F_NAMES ? "a profile name" : "a non-empty string");
+	if (!is_token(v->valuestring))
+		return fail(v, c->message, "a name without blanks or control characters");
 	switch (type) {
 	case F_NAMES:
 		return valid_name(v->valuestring) ? 0 : fail(v, c->message, "a profile name like \"base\"");
 	case F_GPU_IDS:
 		return valid_gpu_id(v->valuestring) ? 0 : fail(v, c->message, "a PCI id like \"10de:2330\"");
 	case F_CONFIGS:
-		return valid_config(v->valuestring) ? 0 : fail(v, c->message, "a kernel option like \"CONFIG_IO_URING\"");
+		if (!valid_config(v->valuestring))
+			return fail(v, c->message, "a kernel option like \"CONFIG_IO_URING\"");
+		/* Only the options detect reads from a kernel's config can be required. */
+		for (int o = 0; o < _KCONFIG_MAX; o++)
+			if (kconfig_rules[o].want_set && streq(kconfig_rules[o].name, v->valuestring))
+				return 0;
+		return fail(v, c->message, "one of the options gpuprov checks: CONFIG_CGROUPS, CONFIG_CGROUP_BPF, "
+					   "CONFIG_IO_URING, CONFIG_HMM_MIRROR, CONFIG_DEVICE_PRIVATE, CONFIG_MODULE_SIG");
 	case F_ENUMS:
 		if (!in_list(v->valuestring, values)) {
 			_cleanup_free_ char *e = enum_text(values);
@@ -254,6 +293,8 @@ static int check_array(const struct vctx *c, const cJSON *v, enum ftype type, co
 
 	if (!cJSON_IsArray(v))
 		return fail(v, c->message, "an array of strings");
+	if (cJSON_GetArraySize(v) > ARRAY_MAX)
+		return fail(v, c->message, "an array of at most 1024 items");
 	cJSON_ArrayForEach(item, v) {
 		jsonpath_push_index(c->path, i++);
 		k = check_string_item(c, item, type, values);
@@ -270,8 +311,19 @@ static int check_scalar_map(const struct vctx *c, const cJSON *v, bool nccl)
 
 	if (!cJSON_IsObject(v))
 		return fail(v, c->message, "an object");
+	if (cJSON_GetArraySize(v) > ARRAY_MAX)
+		return fail(v, c->message, "an object of at most 1024 keys");
 	cJSON_ArrayForEach(item, v) {
 		jsonpath_push_key(c->path, item->string);
+		if (!is_token(item->string) || strchr(item->string, '=')) {
+			*c->at_key = 1;
+			if (asprintf(c->message, "expected a key without blanks, '=' or control characters, got \"%s\"",
+				     item->string) < 0)
+				*c->message = NULL;
+			return -GPE_PARSE;
+		}
+		if (cJSON_IsString(item) && has_control(item->valuestring))
+			return fail(item, c->message, "a value without control characters");
 		if (nccl && !startswith(item->string, "NCCL_")) {
 			*c->at_key = 1;
 			if (asprintf(c->message, "expected a key starting with NCCL_, got \"%s\"", item->string) < 0)
@@ -296,7 +348,9 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 
 	switch (f->type) {
 	case F_STRING:
-		return cJSON_IsString(v) ? 0 : fail(v, c->message, "a string");
+		if (!cJSON_IsString(v))
+			return fail(v, c->message, "a string");
+		return has_control(v->valuestring) ? fail(v, c->message, "one line of text, without control characters") : 0;
 	case F_BOOL:
 		return cJSON_IsBool(v) ? 0 : fail(v, c->message, "true or false");
 	case F_ENUM:
@@ -394,6 +448,14 @@ static int check_fields(const struct vctx *c, const cJSON *obj, const struct fie
 			if (streq(x->key, item->string))
 				f = x;
 		jsonpath_push_key(c->path, item->string);
+		/* JSON allows a key twice; which one counts would be a guess. */
+		for (const cJSON *prev = obj->child; prev != item; prev = prev->next)
+			if (streq(prev->string, item->string)) {
+				*c->at_key = 1;
+				if (asprintf(c->message, "expected each key once, got \"%s\" again", item->string) < 0)
+					*c->message = NULL;
+				return -GPE_PARSE;
+			}
 		if (!f) {
 			*c->at_key = 1;
 			if (asprintf(c->message, "expected a key of gpuprov-profile(5), got unknown key \"%s\"", item->string) < 0)
