@@ -132,6 +132,31 @@ static int cmp_runfile(const void *a, const void *b)
 	return c ? c : strcmp(x->file, y->file);
 }
 
+/* dpkg's status: what is installed, so a plan installs only what is missing. */
+static int read_dpkg_status(const struct root *root, struct repo_view *v)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	struct deb822_stanza st = {};
+	struct repo_view tmp = {};
+	size_t alloc = 0;
+	int k;
+
+	if (root_fopen(root, "var/lib/dpkg/status", &f) < 0)
+		return 0;
+	while ((k = deb822_next(f, &st)) > 0)
+		if (st.package && st.version && streq_ptr(st.status, "install ok installed") &&
+		    (k = add_pkg(&tmp, &alloc, st.package, st.version, st.architecture, "dpkg")) < 0)
+			break;
+	deb822_stanza_clear(&st);
+	v->installed = tmp.pkgs;
+	v->n_installed = tmp.n_pkgs;
+	if (k < 0)
+		return k;
+	if (v->n_installed > 1)
+		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);
+	return 0;
+}
+
 int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
@@ -153,7 +178,7 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 				return k;
 		}
 	k = read_repo_json(root, v, &alloc, warnings, n_warnings);
-	if (k < 0)
+	if (k < 0 || (k = read_dpkg_status(root, v)) < 0)
 		return k;
 	/* Sorted, so that the same lists give the same answers whatever the directory order. */
 	if (v->n_pkgs > 1)
@@ -175,6 +200,13 @@ struct repo_view *repo_view_free(struct repo_view *v)
 		free(v->pkgs[i].origin);
 	}
 	free(v->pkgs);
+	for (size_t i = 0; i < v->n_installed; i++) {
+		free(v->installed[i].name);
+		free(v->installed[i].version);
+		free(v->installed[i].arch);
+		free(v->installed[i].origin);
+	}
+	free(v->installed);
 	for (size_t i = 0; i < v->n_runfiles; i++) {
 		struct repo_runfile *r = &v->runfiles[i];
 
@@ -185,23 +217,42 @@ struct repo_view *repo_view_free(struct repo_view *v)
 	return NULL;
 }
 
-size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
+/* The run of entries named name in a list sorted by name. */
+static size_t find_run(const struct repo_pkg *pkgs, size_t n, const char *name, size_t *ret_count)
 {
-	size_t lo = 0, hi = v->n_pkgs, first;
+	size_t lo = 0, hi = n, first;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(v->pkgs[mid].name, name) < 0)
+		if (strcmp(pkgs[mid].name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	first = lo;
-	while (lo < v->n_pkgs && streq(v->pkgs[lo].name, name))
+	while (lo < n && streq(pkgs[lo].name, name))
 		lo++;
 	*ret_count = lo - first;
 	return first;
+}
+
+size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
+{
+	return find_run(v->pkgs, v->n_pkgs, name, ret_count);
+}
+
+int repo_installed(const struct repo_view *v, const char *name, const char *version)
+{
+	size_t n, first;
+
+	if (!v->installed)
+		return -1;
+	first = find_run(v->installed, v->n_installed, name, &n);
+	for (size_t i = first; i < first + n; i++)
+		if (streq(v->installed[i].version, version))
+			return 1;
+	return 0;
 }
 
 void upstream_version(const char *version, char *buf, size_t size)

@@ -32,6 +32,8 @@ struct repo_view {
 	size_t n_pkgs;
 	struct repo_runfile *runfiles; /* sorted by kind, then version newest first */
 	size_t n_runfiles;
+	struct repo_pkg *installed; /* dpkg's installed packages (Debian family), by name */
+	size_t n_installed;
 };
 
 int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings);
@@ -40,6 +42,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
 
 /* The versions of a package offered, newest first: the index of the first and the count. */
 size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count);
+
+/* Whether dpkg has exactly this version installed. -1: not known (no dpkg database). */
+int repo_installed(const struct repo_view *v, const char *name, const char *version);
 
 /* "1:550.127.05-0ubuntu0.22.04.1" -> "550.127.05": the upstream part of a package version. */
 void upstream_version(const char *version, char *buf, size_t size);

@@ -567,6 +567,57 @@ static void precompiled_pkg(const struct rctx *c, const struct driver_cand *d, c
 	snprintf(ver, vsize, "%s", n ? c->in->repo->pkgs[first].version : "");
 }
 
+/* Whether the driver's modules for this kernel are built by DKMS (not precompiled). */
+static bool uses_dkms(const struct rctx *c, const struct driver_cand *d, const char *flavour, const char *release);
+
+/*
+ * The package with the kernel's headers, which DKMS (and the .run installer) builds the
+ * modules against: linux-headers-<release> (Debian family) or kernel-devel /
+ * kernel-64k-devel (RPM), at exactly the kernel's version. False when neither offered nor
+ * installed.
+ */
+static bool build_dep(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
+		      size_t vsize)
+{
+	const struct repo_view *v = c->in->repo;
+	size_t n, first;
+
+	*ver = '\0';
+	if (c->family == OS_FAMILY_DEBIAN) {
+		snprintf(name, nsize, "linux-headers-%s", kc->release);
+		first = repo_find(v, name, &n);
+		for (size_t i = first; i < first + n; i++)
+			if (!*kc->pkgver || streq(v->pkgs[i].version, kc->pkgver)) {
+				snprintf(ver, vsize, "%s", v->pkgs[i].version);
+				return true;
+			}
+		/* Installed already (dpkg): the kernel it came with. */
+		for (size_t i = 0; i < v->n_installed; i++)
+			if (streq(v->installed[i].name, name)) {
+				snprintf(ver, vsize, "%s", v->installed[i].version);
+				return true;
+			}
+		return false;
+	}
+	/* The RPM version is the release without ".<arch>" and "+64k". */
+	snprintf(name, nsize, "%s", strstr(kc->release, "+64k") ? "kernel-64k-devel" : "kernel-devel");
+	snprintf(ver, vsize, "%s", kc->release);
+	ver[strcspn(ver, "+")] = '\0';
+	if (c->in->facts->cpu.arch && strlen(ver) > strlen(c->in->facts->cpu.arch) + 1) {
+		char *dot = ver + strlen(ver) - strlen(c->in->facts->cpu.arch) - 1;
+
+		if (*dot == '.' && streq(dot + 1, c->in->facts->cpu.arch))
+			*dot = '\0';
+	}
+	first = repo_find(v, name, &n);
+	for (size_t i = first; i < first + n; i++)
+		if (streq(v->pkgs[i].version, ver))
+			return true;
+	/* Without an RPM database, an installed kernel's devel package cannot be seen: an
+	 * installed kernel is taken to have it, as dnf would install it beside. */
+	return kc->installed;
+}
+
 /* A PREEMPT_RT kernel: the running one by its config, the others by their flavour
  * ("realtime" on Ubuntu, "rt" on Debian and RHEL). */
 static bool kernel_is_rt(const struct rctx *c, const struct kernel_cand *kc)
@@ -612,6 +663,7 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 {
 	const struct facts *f = c->in->facts;
 	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release);
+	char name[256], ver[VERSION_LEN];
 	int k;
 
 	if (fail)
@@ -626,10 +678,10 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 
 		k = REFUSE(c, "kernel %s with driver %s: a PREEMPT_RT kernel: %s [%s]", kc->release, d->version,
 			   strna(kn_str(rt, "message")), src(rt));
-	}
+	} else if (uses_dkms(c, d, flavour, kc->release) && !build_dep(c, kc, name, sizeof(name), ver, sizeof(ver)))
+		k = REFUSE(c, "kernel %s with driver %s: the modules are built by DKMS and %s %s is not offered",
+			   kc->release, d->version, name, ver);
 	else if (streq(c->source, "distro") && f->boot.secure_boot == TRI_YES) {
-		char name[256], ver[VERSION_LEN];
-
 		precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
 		if (*ver)
 			return 1;
@@ -640,10 +692,26 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 	return k < 0 ? k : 0;
 }
 
+static bool uses_dkms(const struct rctx *c, const struct driver_cand *d, const char *flavour, const char *release)
+{
+	char name[256], ver[VERSION_LEN];
+
+	if (!streq(c->source, "distro"))
+		return true; /* NVIDIA's packages build with DKMS; the .run installer too */
+	precompiled_pkg(c, d, flavour, release, name, sizeof(name), ver, sizeof(ver));
+	return !*ver;
+}
+
 /* ---- the picks ----------------------------------------------------------------------- */
 
-static int pick(struct resolution *r, const char *name, const char *version, const char *role, bool installed)
+/* Adds a package to the stack. Installed or not is dpkg's answer where there is one (an
+ * nvidia.ko of the right version may be a DKMS build, not the signed package); elsewhere
+ * what detect found (guess). */
+static int pick(struct rctx *c, const char *name, const char *version, const char *role, bool guess)
 {
+	struct resolution *r = c->res;
+	int known = version ? repo_installed(c->in->repo, name, version) : -1;
+	bool installed = known >= 0 ? known : guess;
 	struct pick *p = realloc(r->picks, (r->n_picks + 1) * sizeof(*p));
 
 	if (!p)
@@ -670,6 +738,14 @@ static bool facts_has_cuda(const struct facts *f, const char *version)
 	return false;
 }
 
+static int pick_build_dep(struct rctx *c, const struct kernel_cand *kc)
+{
+	char name[256], ver[VERSION_LEN];
+
+	(void)build_dep(c, kc, name, sizeof(name), ver, sizeof(ver));
+	return pick(c, name, *ver ? ver : NULL, "modules", kc->installed && c->family != OS_FAMILY_DEBIAN);
+}
+
 static int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour,
 		       const struct kernel_cand *kc, const struct toolkit_cand *t)
 {
@@ -689,60 +765,61 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 	if (!kc->installed) {
 		if (c->family == OS_FAMILY_DEBIAN) {
 			snprintf(name, sizeof(name), "linux-image-%s", kc->release);
-			k = pick(r, name, kc->pkgver, "kernel", false);
+			k = pick(c, name, kc->pkgver, "kernel", false);
 		} else
-			k = pick(r, strstr(kc->release, "+64k") ? "kernel-64k" : "kernel", kc->pkgver, "kernel", false);
+			k = pick(c, strstr(kc->release, "+64k") ? "kernel-64k" : "kernel", kc->pkgver, "kernel", false);
 		if (k < 0)
 			return k;
 	}
 
 	if (streq(c->source, "distro")) {
 		snprintf(name, sizeof(name), "nvidia-headless-%s-server%s", d->branch, open ? "-open" : "");
-		if ((k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
+		if ((k = pick(c, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
 			return k;
 		snprintf(name, sizeof(name), "nvidia-utils-%s-server", d->branch);
-		if (offered(c, name) && (k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
+		if (offered(c, name) && (k = pick(c, name, open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) < 0)
 			return k;
 		precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
 		if (*ver)
-			k = pick(r, name, ver, "modules", drv_installed);
+			k = pick(c, name, ver, "modules", drv_installed);
 		else {
 			/* No precompiled modules for this kernel: DKMS builds them (Secure Boot off). */
 			snprintf(name, sizeof(name), "nvidia-dkms-%s-server%s", d->branch, open ? "-open" : "");
-			if ((k = pick(r, name, open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed)) < 0)
+			if ((k = pick(c, name, open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed)) < 0)
 				return k;
-			snprintf(name, sizeof(name), "linux-headers-%s", kc->release);
-			k = pick(r, name, offered(c, name), "modules", false);
+			k = pick_build_dep(c, kc);
 		}
 	} else if (streq(c->source, "nvidia-repo") && c->family == OS_FAMILY_DEBIAN) {
 		if (open)
-			k = pick(r, "nvidia-open", d->open_pkgver, "driver", drv_installed);
+			k = pick(c, "nvidia-open", d->open_pkgver, "driver", drv_installed);
 		else {
 			snprintf(name, sizeof(name), "cuda-drivers-%s", d->branch);
-			k = pick(r, name, d->prop_pkgver, "driver", drv_installed);
+			k = pick(c, name, d->prop_pkgver, "driver", drv_installed);
 		}
+		if (k >= 0)
+			k = pick_build_dep(c, kc);
 	} else if (streq(c->source, "nvidia-repo")) {
-		if ((k = pick(r, "nvidia-driver", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) >= 0)
-			k = pick(r, open ? "kmod-nvidia-open-dkms" : "kmod-nvidia-latest-dkms",
+		if ((k = pick(c, "nvidia-driver", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) >= 0)
+			k = pick(c, open ? "kmod-nvidia-open-dkms" : "kmod-nvidia-latest-dkms",
 				 open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed);
 		/* DKMS builds against the kernel's headers: kernel-devel of exactly that kernel. */
 		if (k >= 0)
-			k = pick(r, "kernel-devel", kc->pkgver[0] ? kc->pkgver : NULL, "modules", kc->installed && drv_installed);
-	} else
-		k = pick(r, d->runfile->file, d->version, "driver", drv_installed);
+			k = pick_build_dep(c, kc);
+	} else if ((k = pick(c, d->runfile->file, d->version, "driver", drv_installed)) >= 0)
+		k = pick_build_dep(c, kc);
 	if (k < 0)
 		return k;
 
-	if (t && (k = pick(r, t->pkg, t->pkgver, "cuda", facts_has_cuda(f, t->version))) < 0)
+	if (t && (k = pick(c, t->pkg, t->pkgver, "cuda", facts_has_cuda(f, t->version))) < 0)
 		return k;
 	if (r->fabricmanager) {
 		fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
-		if ((k = pick(r, name, ver, "fabricmanager",
+		if ((k = pick(c, name, ver, "fabricmanager",
 			      streq_ptr(f->nvidia.fabricmanager_version, d->version))) < 0)
 			return k;
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "packages"))
-		if ((k = pick(r, x->valuestring, offered(c, x->valuestring), "extra", false)) < 0)
+		if ((k = pick(c, x->valuestring, offered(c, x->valuestring), "extra", false)) < 0)
 			return k;
 	return 0;
 }
@@ -907,7 +984,18 @@ done:
 	free(c.toolkits);
 	if (k < 0)
 		return k;
-	/* Refusals of a search that found an answer are the road, not the result. */
+	/* Refusals of a search that found an answer are the road, not the result; but why the
+	 * running kernel is not kept is worth a line of its own. */
+	if (r->ok && r->kernel_change && f->kernels.running) {
+		_cleanup_free_ char *prefix = NULL;
+
+		if (asprintf(&prefix, "kernel %s", f->kernels.running) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < r->n_refusals; i++)
+			if (startswith(r->refusals[i], prefix) &&
+			    (k = add_line(&r->reasons, &r->n_reasons, "the running kernel is not kept: %s", r->refusals[i])) < 0)
+				return k;
+	}
 	if (r->ok) {
 		r->refusals = strv_free(r->refusals);
 		r->n_refusals = 0;

@@ -135,7 +135,7 @@ static bool refusal_has(const struct resolution *r, const char *needle)
 }
 
 #define DRIVER(v) "nvidia-driver=" v "-1.el9 kmod-nvidia-open-dkms=" v "-1.el9 kmod-nvidia-latest-dkms=" v "-1.el9"
-#define KERNEL "kernel=5.14.0-427.13.1.el9_4"
+#define KERNEL "kernel=5.14.0-427.13.1.el9_4 kernel-devel=5.14.0-427.13.1.el9_4"
 
 static void test_cuda_128_needs_570(void **state)
 {
@@ -263,7 +263,7 @@ static void test_470_with_612_refused(void **state)
 	repo_view_free(v);
 
 	/* 6.6 is refused too, by the seed's risk: kernel >= 6.6 with a driver older than R535. */
-	v = offer(DRIVER("470.239.06") " kernel=6.6.13-200.fc39");
+	v = offer(DRIVER("470.239.06") " kernel=6.6.13-200.fc39 kernel-devel=6.6.13-200.fc39");
 	r = run(&p, &m, v);
 	assert_false(r->ok);
 	assert_true(refusal_has(r, "kernel 6.6.13-200.fc39.x86_64 with driver 470.239.06: Kernel 6.6 or newer with a driver older than R535"));
@@ -271,7 +271,7 @@ static void test_470_with_612_refused(void **state)
 	repo_view_free(v);
 
 	/* With a 6.1 kernel beside it, the older kernel is chosen. */
-	v = offer(DRIVER("470.239.06") " kernel=6.1.112-200.fc39");
+	v = offer(DRIVER("470.239.06") " kernel=6.1.112-200.fc39 kernel-devel=6.1.112-200.fc39");
 	r = run(&p, &m, v);
 	assert_true(r->ok);
 	assert_string_equal(r->kernel, "6.1.112-200.fc39.x86_64");
@@ -355,7 +355,7 @@ static void test_kernel_config(void **state)
 {
 	struct machine m;
 	struct profile p = profile_default();
-	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " kernel=5.14.0-503.14.1.el9_5");
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " kernel=5.14.0-503.14.1.el9_5 kernel-devel=5.14.0-503.14.1.el9_5");
 	struct resolution *r;
 
 	machine_init(&m, "rocky", 0x20b2, false);
@@ -380,6 +380,24 @@ static void test_kernel_config(void **state)
 	resolution_free(r);
 	repo_view_free(v);
 	cJSON_Delete(p.doc);
+}
+
+static void test_dkms_needs_headers(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " kernel=5.14.0-503.14.1.el9_5");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.kernel_flavour = "default";
+	r = run(&p, &m, v);
+	/* The newer kernel has no kernel-devel to build the DKMS modules against. */
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "5.14.0-427.13.1.el9_4.x86_64");
+	assert_false(r->kernel_change);
+	resolution_free(r);
+	repo_view_free(v);
 }
 
 static void test_deterministic(void **state)
@@ -418,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_fabricmanager_exact),
 		cmocka_unit_test(test_secure_boot_dkms),
 		cmocka_unit_test(test_kernel_config),
+		cmocka_unit_test(test_dkms_needs_headers),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
