@@ -46,6 +46,7 @@ struct rctx {
 	struct driver_cand *drivers;
 	size_t n_drivers;
 	struct kernel_cand *kernels;
+	bool *kernel_ok; /* the profile's and the OS's verdict on each kernel, judged once */
 	size_t n_kernels;
 	struct toolkit_cand *toolkits;
 	size_t n_toolkits;
@@ -679,8 +680,8 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 		k = REFUSE(c, "kernel %s with driver %s: a PREEMPT_RT kernel: %s [%s]", kc->release, d->version,
 			   strna(kn_str(rt, "message")), src(rt));
 	} else if (uses_dkms(c, d, flavour, kc->release) && !build_dep(c, kc, name, sizeof(name), ver, sizeof(ver)))
-		k = REFUSE(c, "kernel %s with driver %s: the modules are built by DKMS and %s %s is not offered",
-			   kc->release, d->version, name, ver);
+		k = REFUSE(c, "kernel %s with driver %s: the modules are built by DKMS and %s%s%s is not offered",
+			   kc->release, d->version, name, *ver ? " " : "", ver);
 	else if (streq(c->source, "distro") && f->boot.secure_boot == TRI_YES) {
 		precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
 		if (*ver)
@@ -852,7 +853,7 @@ static int find_kernel_metas(struct rctx *c, const char *release)
 
 /* ---- the search ---------------------------------------------------------------------- */
 
-static int choose(struct rctx *c, const struct toolkit_cand *t, const cJSON *os)
+static int choose(struct rctx *c, const struct toolkit_cand *t)
 {
 	const struct profile *p = c->in->profile;
 	const cJSON *floor_entry = NULL;
@@ -879,7 +880,7 @@ static int choose(struct rctx *c, const struct toolkit_cand *t, const cJSON *os)
 			struct resolution *r = c->res;
 			const cJSON *entry;
 
-			if ((k = kernel_acceptable(c, kc, os)) <= 0 || (k = pair_acceptable(c, d, flavour, kc)) <= 0) {
+			if (!c->kernel_ok[j] || (k = pair_acceptable(c, d, flavour, kc)) <= 0) {
 				if (k < 0)
 					return k;
 				continue;
@@ -965,6 +966,20 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 	    (k = gather_toolkits(&c)) < 0)
 		goto done;
 
+	/* The kernels' own constraints do not depend on the driver: judged once (a real
+	 * archive offers hundreds of kernels). */
+	c.kernel_ok = calloc(c.n_kernels + 1, sizeof(bool));
+	if (!c.kernel_ok) {
+		k = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < c.n_kernels && k >= 0; i++)
+		if ((k = kernel_acceptable(&c, &c.kernels[i], os)) > 0)
+			c.kernel_ok[i] = true;
+	if (k < 0)
+		goto done;
+	k = 0;
+
 	if (c.n_drivers == 0)
 		k = REFUSE(&c, "no NVIDIA driver is offered by %s in this machine's repositories", c.source);
 	else if (c.n_kernels == 0)
@@ -974,13 +989,14 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 			   in->profile->cuda_version ? "" : ">= ",
 			   in->profile->cuda_version ? in->profile->cuda_version : in->profile->cuda_min_version);
 	else if (c.n_toolkits == 0)
-		k = choose(&c, NULL, os);
+		k = choose(&c, NULL);
 	else
 		for (size_t i = 0; i < c.n_toolkits && !r->ok && k >= 0; i++)
-			k = choose(&c, &c.toolkits[i], os);
+			k = choose(&c, &c.toolkits[i]);
 done:
 	free(c.drivers);
 	free(c.kernels);
+	free(c.kernel_ok);
 	free(c.toolkits);
 	if (k < 0)
 		return k;
