@@ -65,19 +65,19 @@ static void scalar(struct buf *b, const cJSON *v)
 
 static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
 {
-	struct managed_file *p;
+	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why) };
+	bool failed = b->failed;
 
-	if (b->failed)
-		return free(b->s), -ENOMEM;
-	p = realloc(*files, (*n + 1) * sizeof(*p));
-	if (!p)
-		return free(b->s), -ENOMEM;
-	*files = p;
-	p[*n] = (struct managed_file){ strdup(path), b->s, strdup(why) };
 	*b = (struct buf){};
-	if (!p[*n].path || !p[*n].why)
+	if (f.content && f.path && f.why && !failed)
+		p = realloc(*files, (*n + 1) * sizeof(*p));
+	if (!p) {
+		/* The file is dropped whole; render_files() fails with what it had. */
+		free(f.path), free(f.content), free(f.why);
 		return -ENOMEM;
-	(*n)++;
+	}
+	*files = p;
+	p[(*n)++] = f;
 	return 0;
 }
 

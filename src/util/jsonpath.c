@@ -126,7 +126,7 @@ static void scan_object(struct scan *s, int depth)
 {
 	s->p++;
 	for (;;) {
-		char key[256];
+		char key[4096];
 		const char *key_at;
 
 		skip_ws(s);

@@ -217,7 +217,7 @@ static int root_walk_open(const struct root *r, const char *path, int flags)
 
 		fd = openat(TOP, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0) {
-			k = -errno;
+			k = -errno; /* before close() can change it */
 			if (fd >= 0)
 				close(fd);
 			break;
