@@ -306,8 +306,10 @@ int root_fopen(const struct root *r, const char *path, FILE **ret)
 		return fd;
 	f = fdopen(fd, "re");
 	if (!f) {
+		int e = errno;
+
 		close(fd);
-		return -errno;
+		return -e;
 	}
 	/* cpuinfo of a 224-thread machine is ~350 KiB: read it in gulps larger than stdio's 4 KiB,
 	 * not so large that the buffer weighs on detect's memory. */
