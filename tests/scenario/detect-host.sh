@@ -33,4 +33,18 @@ check "reports the OS id $ID" jq -e --arg id "$ID" '.os.id == $id' "$json"
 threads=$(grep -c '^processor' /proc/cpuinfo)
 check "reports $threads logical CPUs" jq -e --argjson n "$threads" '.cpu.threads == $n' "$json"
 
+# check, profiles and plan on the real machine: they must run, and say what they say in JSON.
+P="--profiles $srcdir/profiles"
+gpuprov $P check --json >"$TMPD/check.json" 2>"$TMPD/err"
+rc=$?
+check "check on this machine exits 0 or 3 ($rc)" [ "$rc" -eq 0 -o "$rc" -eq 3 ]
+check "check on this machine prints its findings" jq -e '.findings | type == "array"' "$TMPD/check.json"
+gpuprov $P profiles --json >"$TMPD/profiles.json" 2>"$TMPD/err"
+check "profiles on this machine lists the shipped profiles" jq -e 'map(.name) | index("h100-nvlink") != null' "$TMPD/profiles.json"
+if [ "$gpus" -eq 0 ]; then
+	gpuprov $P plan base --json >"$TMPD/plan.json" 2>"$TMPD/err"
+	rc=$?
+	check "plan base without a GPU refuses (exit $rc)" sh -c "[ $rc -eq 3 ] && jq -e '.refused and (.reasons[0] | contains(\"no NVIDIA GPU\"))' '$TMPD/plan.json'"
+fi
+
 done_testing
