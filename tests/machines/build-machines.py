@@ -1370,24 +1370,29 @@ def grub_debian(m, os_name, cls, root_uuid, root_arg, cmdline, search,
                 "configfile $prefix/grub.cfg\n")
 
 
-def bls_rocky(m, boot_uuid, options, stamps):
-    """Rocky 9: BLS entries, grub2.cfg with blscfg, grubenv, ESP stub."""
+def bls_entries(m, os_title, os_id, options_line, grub_class, stamps):
+    """boot/loader/entries/<machine-id>-<kver>.conf of each kernel as the RHEL family
+    writes them; stamps: kver -> the build time in the entry's id."""
     mid = m.machine_id
     for k in m.kernels:
         m.write(f"boot/loader/entries/{mid}-{k.kver}.conf",
-                f"title Rocky Linux ({k.kver}) {k.title}\n"
+                f"title {os_title} ({k.kver}) {k.title}\n"
                 f"version {k.kver}\n"
                 f"linux /vmlinuz-{k.kver}\n"
                 f"initrd /initramfs-{k.kver}.img $tuned_initrd\n"
-                f"options {options} $tuned_params\n"
-                f"id rocky-{stamps[k.kver]}-{k.kver}\n"
+                f"options {options_line}\n"
+                f"id {os_id}-{stamps[k.kver]}-{k.kver}\n"
                 "grub_users $grub_users\n"
                 "grub_arg --unrestricted\n"
-                "grub_class rocky\n")
+                f"grub_class {grub_class}\n")
+
+
+def blscfg_grub_cfg(boot_uuid, options):
+    """The grub.cfg grub2-mkconfig writes for BLS: /boot found by UUID, kernelopts
+    defaulting to options, then blscfg."""
     search = (f"insmod part_gpt\ninsmod xfs\n"
               f"search --no-floppy --fs-uuid --set=root {boot_uuid}\n")
-    m.write("boot/grub2/grub.cfg",
-            GRUB_HEAD.format(mkconfig="grub2-mkconfig", load_env=GRUB_LOAD_ENV_RH,
+    return (GRUB_HEAD.format(mkconfig="grub2-mkconfig", load_env=GRUB_LOAD_ENV_RH,
                              default="${saved_entry}") +
             "### BEGIN /etc/grub.d/10_linux ###\n" + search +
             search.replace("--set=root", "--set=boot") +
@@ -1399,6 +1404,13 @@ def bls_rocky(m, boot_uuid, options, stamps):
             "if [ -z \"${kernelopts}\" ]; then\n"
             f"  set kernelopts=\"{options} \"\nfi\n\n"
             "insmod blscfg\nblscfg\n### END /etc/grub.d/10_linux ###\n")
+
+
+def bls_rocky(m, boot_uuid, options, stamps):
+    """Rocky 9: BLS entries, grub2.cfg with blscfg, grubenv, ESP stub."""
+    mid = m.machine_id
+    bls_entries(m, "Rocky Linux", "rocky", f"{options} $tuned_params", "rocky", stamps)
+    m.write("boot/grub2/grub.cfg", blscfg_grub_cfg(boot_uuid, options))
     m.write("boot/grub2/grubenv", grubenv(
         [f"saved_entry={mid}-{m.running.kver}", "menu_auto_hide=1",
          "boot_success=0", "boot_indeterminate=0"], rh=True))
@@ -1591,6 +1603,15 @@ def install_cuda(m, version):
     m.write(f"usr/local/cuda-{short}/version.json", "{\n" + body + "\n}\n")
     m.write(f"usr/local/cuda-{short}/bin/nvcc", "#!/bin/sh\n# placeholder\n", 0o755)
     m.symlink("usr/local/cuda", f"cuda-{short}")
+
+
+def cuda_from_apt(m, version):
+    """CUDA installed from NVIDIA's apt repository: cuda-toolkit-X-Y and cuda-nvcc-X-Y
+    in dpkg's database, and the toolkit itself (install_cuda)."""
+    xy = "-".join(version.split(".")[:2])
+    dpkg_package(m, f"cuda-toolkit-{xy}", f"{version}-1", DEB_ARCH[m.arch])
+    dpkg_package(m, f"cuda-nvcc-{xy}", f"{CUDA[version]['cuda_nvcc']}-1", DEB_ARCH[m.arch])
+    install_cuda(m, version)
 
 
 def install_fabricmanager(m):
@@ -2362,6 +2383,54 @@ def jammy_gpu_kernels(m, drv, root_uuid, cmdline):
     return running, old
 
 
+def rhel_kmod_gpu_node(m, drv, running, old, boot_uuid, options, version, *, refs,
+                       nvidia_size, bls, stamps, cuda, packages):
+    """The RHEL-family GPU node: NVIDIA's precompiled kmod in extra/ and BLS boot entries."""
+    # The kmod is for the running kernel only; old has no NVIDIA module.  options: the
+    # kernel command line after the image; version: proc/version after the kver; refs:
+    # users of nvidia and nvidia_uvm beyond modules; bls: bls_rocky or bls_rhel8, with
+    # stamps the build times of running and old; packages: what repo.json offers.
+    m.write("etc/depmod.d/dist.conf", "#\n# depmod.conf\n#\n\n"
+            "# override default search ordering for kmod packaging\n"
+            "search updates extra built-in weak-updates\n")
+    for k in (running, old):
+        make_kernel(m, k, GPU_IB_INTREE)
+    install_nvidia(m, running, "extra/drivers/video/nvidia", drv)
+    boot_identity(m, running, f"BOOT_IMAGE=(hd0,gpt2)/vmlinuz-{running.kver} {options}",
+                  version)
+    # nvidia_peermem is installed but not loaded although HCAs are present.
+    nvidia_refs, uvm_refs = refs
+    load_modules(m, running, [n for n in GPU_IB_LOADED if n != "nvidia_peermem"],
+                 taint={n: "POE" for n in NV_NAMES},
+                 extra_refs={"nvidia": nvidia_refs, "nvidia_uvm": uvm_refs,
+                             "nvidia_modeset": 2, "nvme": 4},
+                 sizes={"nvidia": nvidia_size})
+    nvidia_loaded(m, drv)
+    bls(m, boot_uuid, options, {running.kver: stamps[0], old.kver: stamps[1]})
+    install_cuda(m, cuda)
+    repo_json(m, packages)
+
+
+# A server with an ASPEED BMC, an Intel I210 (igb) and NVMe: the in-tree modules it
+# has installed.
+IGB_INTREE = ["drm", "drm_kms_helper", "ast", "igb", "nvme_core", "nvme", "nouveau", "ttm",
+              "drm_ttm_helper"]
+
+
+def siena_l4_edge(m, node_mem_gib, gpu_driver, mac_seed):
+    """A 1U AMD EPYC 8124P (Siena) edge server: 16 cores with core ids 0-3, 8-11, ...
+    (partially enabled CCXs), one L4 bound to gpu_driver, NVMe, ASPEED BMC, I210 eno1."""
+    make_cpus(m, EPYC_8124P, sockets=1, cores=16, threads=2, node_mem_gib=(node_mem_gib,),
+              core_ids=[0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27])
+    pci_tree(m, 0, 0x00, 0,
+             bridge("01.1", GENOA_RP, Dev(L4, gpu_driver, "gpu0")),
+             bridge("02.1", GENOA_RP, Dev(MICRON_7450, "nvme", "nvme0")),
+             bridge("03.1", GENOA_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
+                                             driver=None)),
+             bridge("05.1", GENOA_RP, Dev(I210, "igb", "lan")))
+    make_netdev(m, m.pci["lan"][1], "eno1", mac(mac_seed), 1, 1500)
+
+
 def dgx_h100():
     m = Machine("dgx-h100", "x86_64")
     make_os(m, "ubuntu2204", "relative", "dgx-h100-01", "4f8d2c1a9b7e4e3f8a6d5c4b3a291807")
@@ -2403,9 +2472,7 @@ def dgx_h100():
     nvidia_loaded(m, drv)
     ubuntu_nvidia_packages(m, "550", "550.54.15-0ubuntu0.22.04.2", [running, old],
                            fm="550.54.15-1")
-    dpkg_package(m, "cuda-toolkit-12-4", "12.4.1-1", "amd64")
-    dpkg_package(m, "cuda-nvcc-12-4", "12.4.131-1", "amd64")
-    install_cuda(m, "12.4.1")
+    cuda_from_apt(m, "12.4.1")
     install_fabricmanager(m)
     repo_view_jammy(m)
     finish(m)
@@ -2469,33 +2536,21 @@ def hgx_a100_rocky9():
     old = Kernel("5.14.0-284.11.1.el9_2.x86_64", "rocky", "5.14.0-284.11.1.el9_2",
                  "gcc (GCC) 11.3.1 20221121 (Red Hat 11.3.1-4)", 110301, True,
                  "sha256", signer, xz=True, title="9.2 (Blue Onyx)")
-    m.write("etc/depmod.d/dist.conf", "#\n# depmod.conf\n#\n\n"
-            "# override default search ordering for kmod packaging\n"
-            "search updates extra built-in weak-updates\n")
-    for k in (running, old):
-        make_kernel(m, k, GPU_IB_INTREE)
-    install_nvidia(m, running, "extra/drivers/video/nvidia", drv)
     options = ("root=/dev/mapper/rl-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M "
                "resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root rd.lvm.lv=rl/swap "
                "rd.driver.blacklist=nouveau modprobe.blacklist=nouveau")
-    boot_identity(m, running, f"BOOT_IMAGE=(hd0,gpt2)/vmlinuz-{running.kver} {options}",
-                  "(mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) (gcc (GCC) "
-                  "11.4.1 20230605 (Red Hat 11.4.1-2), GNU ld version 2.35.2-42.el9) "
-                  "#1 SMP PREEMPT_DYNAMIC Wed Nov 8 16:21:22 UTC 2023")
-    # nvidia_peermem is installed but not loaded although HCAs are present.
-    load_modules(m, running, [n for n in GPU_IB_LOADED if n != "nvidia_peermem"],
-                 taint={n: "POE" for n in NV_NAMES},
-                 extra_refs={"nvidia": 151, "nvidia_uvm": 8, "nvidia_modeset": 2, "nvme": 4},
-                 sizes={"nvidia": 56741888})
-    nvidia_loaded(m, drv)
-    bls_rocky(m, boot_uuid, options, {running.kver: "20231108162122",
-                                      old.kver: "20230508143425"})
-    install_cuda(m, "12.2.2")
-    install_fabricmanager(m)
-    repo_json(m, rpm_kernels(["5.14.0-362.8.1.el9_3", "5.14.0-427.13.1.el9_4",
+    rhel_kmod_gpu_node(
+        m, drv, running, old, boot_uuid, options,
+        "(mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) (gcc (GCC) "
+        "11.4.1 20230605 (Red Hat 11.4.1-2), GNU ld version 2.35.2-42.el9) "
+        "#1 SMP PREEMPT_DYNAMIC Wed Nov 8 16:21:22 UTC 2023",
+        refs=(151, 8), nvidia_size=56741888,
+        bls=bls_rocky, stamps=("20231108162122", "20230508143425"), cuda="12.2.2",
+        packages=rpm_kernels(["5.14.0-362.8.1.el9_3", "5.14.0-427.13.1.el9_4",
                               "5.14.0-503.14.1.el9_5"], "x86_64", "baseos", "appstream") +
-              rpm_nvidia(9, ["535.129.03", "535.216.01", "550.127.05", "570.124.06",
-                             "580.95.05"], ["12.2.2", "12.4.1", "12.8.1", "13.0.2"]))
+        rpm_nvidia(9, ["535.129.03", "535.216.01", "550.127.05", "570.124.06", "580.95.05"],
+                   ["12.2.2", "12.4.1", "12.8.1", "13.0.2"]))
+    install_fabricmanager(m)
     finish(m)
     write_readme(m, """
 # hgx-a100-rocky9
@@ -2547,9 +2602,7 @@ def a800_ubuntu2204():
     nvidia_loaded(m, drv)
     ubuntu_nvidia_packages(m, "535", "535.183.01-0ubuntu0.22.04.1", [running, old],
                            open_=False, fm="535.183.01-1")
-    dpkg_package(m, "cuda-toolkit-12-2", "12.2.2-1", "amd64")
-    dpkg_package(m, "cuda-nvcc-12-2", "12.2.140-1", "amd64")
-    install_cuda(m, "12.2.2")
+    cuda_from_apt(m, "12.2.2")
     install_fabricmanager(m)
     repo_view_jammy(m)
     finish(m)
@@ -2736,15 +2789,7 @@ Models an NVIDIA GH200 Grace Hopper node (MGX 1U class) on Ubuntu 24.04.1 LTS.
 def l4_edge_ubuntu2404():
     m = Machine("l4-edge-ubuntu2404", "x86_64")
     make_os(m, "ubuntu2404", "missing", "edge-l4-031", "d1e2f3a4b5c6478990a1b2c3d4e5f607")
-    make_cpus(m, EPYC_8124P, sockets=1, cores=16, threads=2, node_mem_gib=(192,),
-              core_ids=[0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27])
-    pci_tree(m, 0, 0x00, 0,
-             bridge("01.1", GENOA_RP, Dev(L4, "nvidia", "gpu0")),
-             bridge("02.1", GENOA_RP, Dev(MICRON_7450, "nvme", "nvme0")),
-             bridge("03.1", GENOA_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
-                                             driver=None)),
-             bridge("05.1", GENOA_RP, Dev(I210, "igb", "lan")))
-    make_netdev(m, m.pci["lan"][1], "eno1", mac("eno1l4"), 1, 1500)
+    siena_l4_edge(m, 192, "nvidia", "eno1l4")
 
     root_uuid = "5f4e3d2c-1b0a-4998-8776-655443322110"
     ubuntu_nvme_disk(m, 1875385008, [(2048, 2201600), (2203648, 1873181327)],
@@ -2755,9 +2800,7 @@ def l4_edge_ubuntu2404():
                  "gcc version 13.2.0 (Ubuntu 13.2.0-23ubuntu4)")
     running = ubuntu_kernel("6.8.0-48-generic", "6.8.0-48.48", "x86_64", "generic")
     old = ubuntu_kernel("6.8.0-45-generic", "6.8.0-45.45", "x86_64", "generic")
-    intree = ["drm", "drm_kms_helper", "ast", "igb", "nvme_core", "nvme", "nouveau",
-              "ttm", "drm_ttm_helper"]
-    install_ubuntu_kernels(m, (running, old), intree, precompiled=drv)
+    install_ubuntu_kernels(m, (running, old), IGB_INTREE, precompiled=drv)
     ubuntu_boot(m, running, root_uuid, "",
                 "(buildd@lcy02-amd64-010) (x86_64-linux-gnu-gcc-13 (Ubuntu "
                 "13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) "
@@ -2934,9 +2977,7 @@ def ubuntu2004_cuda122():
     nvidia_loaded(m, drv)
     ubuntu_nvidia_packages(m, "535", "535.183.01-0ubuntu0.20.04.1", [running, old],
                            open_=False)
-    dpkg_package(m, "cuda-toolkit-12-2", "12.2.2-1", "amd64")
-    dpkg_package(m, "cuda-nvcc-12-2", "12.2.140-1", "amd64")
-    install_cuda(m, "12.2.2")
+    cuda_from_apt(m, "12.2.2")
     repo_view_focal(m)
     finish(m)
     write_readme(m, """
@@ -2992,31 +3033,20 @@ def rhel8_a100():
     old = Kernel("4.18.0-513.24.1.el8_9.x86_64", "rhel", "4.18.0-513.24.1.el8_9",
                  "gcc (GCC) 8.5.0 20210514 (Red Hat 8.5.0-20)", 80500, False, "sha256",
                  signer, io_uring=False, xz=True, title="8.9 (Ootpa)", old_config=True)
-    m.write("etc/depmod.d/dist.conf", "#\n# depmod.conf\n#\n\n"
-            "# override default search ordering for kmod packaging\n"
-            "search updates extra built-in weak-updates\n")
-    for k in (running, old):
-        make_kernel(m, k, GPU_IB_INTREE)
-    install_nvidia(m, running, "extra/drivers/video/nvidia", drv)
     options = ("root=/dev/mapper/rhel-root ro crashkernel=auto resume=/dev/mapper/rhel-swap "
                "rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap rhgb quiet "
                "rd.driver.blacklist=nouveau modprobe.blacklist=nouveau")
-    boot_identity(m, running, f"BOOT_IMAGE=(hd0,gpt2)/vmlinuz-{running.kver} {options}",
-                  "(mockbuild@x86-vm-07.build.eng.bos.redhat.com) (gcc version 8.5.0 "
-                  "20210514 (Red Hat 8.5.0-22) (GCC)) #1 SMP Wed May 8 10:51:04 EDT 2024")
-    load_modules(m, running, [n for n in GPU_IB_LOADED if n != "nvidia_peermem"],
-                 taint={n: "POE" for n in NV_NAMES},
-                 extra_refs={"nvidia": 77, "nvidia_uvm": 4, "nvidia_modeset": 2, "nvme": 4},
-                 sizes={"nvidia": 62988288})
-    nvidia_loaded(m, drv)
-    bls_rhel8(m, boot_uuid, options, {running.kver: "20240508145104",
-                                      old.kver: "20240305180452"})
-    install_cuda(m, "12.4.1")
     base = "rhel-8-for-x86_64-baseos-rpms"
-    repo_json(m, rpm_kernels(["4.18.0-553.el8_10", "4.18.0-553.27.1.el8_10",
+    rhel_kmod_gpu_node(
+        m, drv, running, old, boot_uuid, options,
+        "(mockbuild@x86-vm-07.build.eng.bos.redhat.com) (gcc version 8.5.0 "
+        "20210514 (Red Hat 8.5.0-22) (GCC)) #1 SMP Wed May 8 10:51:04 EDT 2024",
+        refs=(77, 4), nvidia_size=62988288,
+        bls=bls_rhel8, stamps=("20240508145104", "20240305180452"), cuda="12.4.1",
+        packages=rpm_kernels(["4.18.0-553.el8_10", "4.18.0-553.27.1.el8_10",
                               "4.18.0-553.30.1.el8_10"], "x86_64", base, base, matched=False) +
-              rpm_nvidia(8, ["535.216.01", "550.127.05", "570.124.06", "580.95.05"],
-                         ["12.2.2", "12.4.1", "12.8.1", "13.0.2"]))
+        rpm_nvidia(8, ["535.216.01", "550.127.05", "570.124.06", "580.95.05"],
+                   ["12.2.2", "12.4.1", "12.8.1", "13.0.2"]))
     finish(m)
     write_readme(m, """
 # rhel8-a100
@@ -3051,32 +3081,9 @@ def bls_rhel8(m, boot_uuid, options, stamps):
     """RHEL 8 on UEFI: BLS entries take their options from $kernelopts in the grubenv;
     the whole grub.cfg and the grubenv are on the ESP, boot/grub2/grubenv links there."""
     mid = m.machine_id
-    for k in m.kernels:
-        m.write(f"boot/loader/entries/{mid}-{k.kver}.conf",
-                f"title Red Hat Enterprise Linux ({k.kver}) {k.title}\n"
-                f"version {k.kver}\n"
-                f"linux /vmlinuz-{k.kver}\n"
-                f"initrd /initramfs-{k.kver}.img $tuned_initrd\n"
-                "options $kernelopts $tuned_params\n"
-                f"id rhel-{stamps[k.kver]}-{k.kver}\n"
-                "grub_users $grub_users\n"
-                "grub_arg --unrestricted\n"
-                "grub_class kernel\n")
-    search = (f"insmod part_gpt\ninsmod xfs\n"
-              f"search --no-floppy --fs-uuid --set=root {boot_uuid}\n")
-    m.write("boot/efi/EFI/redhat/grub.cfg",
-            GRUB_HEAD.format(mkconfig="grub2-mkconfig", load_env=GRUB_LOAD_ENV_RH,
-                             default="${saved_entry}") +
-            "### BEGIN /etc/grub.d/10_linux ###\n" + search +
-            search.replace("--set=root", "--set=boot") +
-            "\n# This section was generated by a script. Do not modify the generated "
-            "file - all changes\n# will be lost the next time file is regenerated. "
-            "Instead edit the BootLoaderSpec files.\n#\n"
-            "# The blscfg command parses the BootLoaderSpec files stored in "
-            "/boot/loader/entries and\n# populates the boot menu.\n"
-            "if [ -z \"${kernelopts}\" ]; then\n"
-            f"  set kernelopts=\"{options} \"\nfi\n\n"
-            "insmod blscfg\nblscfg\n### END /etc/grub.d/10_linux ###\n")
+    bls_entries(m, "Red Hat Enterprise Linux", "rhel", "$kernelopts $tuned_params", "kernel",
+                stamps)
+    m.write("boot/efi/EFI/redhat/grub.cfg", blscfg_grub_cfg(boot_uuid, options))
     m.write("boot/efi/EFI/redhat/grubenv", grubenv(
         [f"saved_entry={mid}-{m.running.kver}", f"kernelopts={options} ",
          "boot_success=0", "boot_indeterminate=0"], rh=True))
@@ -3150,15 +3157,7 @@ exists for it only through DKMS, and booting the Debian kernel would leave no dr
 def preempt_rt():
     m = Machine("preempt-rt", "x86_64")
     make_os(m, "ubuntu2204", "relative", "rt-edge-11", "a0b1c2d3e4f5461728394a5b6c7d8e9f")
-    make_cpus(m, EPYC_8124P, sockets=1, cores=16, threads=2, node_mem_gib=(128,),
-              core_ids=[0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27])
-    pci_tree(m, 0, 0x00, 0,
-             bridge("01.1", GENOA_RP, Dev(L4, "nouveau", "gpu0")),
-             bridge("02.1", GENOA_RP, Dev(MICRON_7450, "nvme", "nvme0")),
-             bridge("03.1", GENOA_RP, bridge(None, AST_BRIDGE, Dev(AST_VGA, "ast"),
-                                             driver=None)),
-             bridge("05.1", GENOA_RP, Dev(I210, "igb", "lan")))
-    make_netdev(m, m.pci["lan"][1], "eno1", mac("eno1rt"), 1, 1500)
+    siena_l4_edge(m, 128, "nouveau", "eno1rt")
     root_uuid = "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8"
     ubuntu_nvme_disk(m, *NVME_1920, root_uuid, "1F2E-3D4C", secure_boot=False,
                      root_opts="errors=remount-ro")
@@ -3166,9 +3165,7 @@ def preempt_rt():
     rt = ubuntu_kernel("5.15.0-1032-realtime", "5.15.0-1032.35", "x86_64", "realtime",
                        "-realtime")
     generic = ubuntu_kernel("5.15.0-125-generic", "5.15.0-125.135", "x86_64", "generic")
-    intree = ["drm", "drm_kms_helper", "ast", "igb", "nvme_core", "nvme", "nouveau", "ttm",
-              "drm_ttm_helper"]
-    install_ubuntu_kernels(m, (rt, generic), intree)
+    install_ubuntu_kernels(m, (rt, generic), IGB_INTREE)
     ubuntu_boot(m, rt, root_uuid, "nohz_full=2-15,18-31 rcu_nocbs=2-15,18-31 "
                 "isolcpus=managed_irq,domain,2-15,18-31",
                 "(buildd@lcy02-amd64-088) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld "
@@ -3221,9 +3218,7 @@ def old_driver_new_kernel():
     # The HWE kernels for 22.04 are built with 22.04's gcc-12.
     hwe.cc, hwe.gcc = "x86_64-linux-gnu-gcc-12 (Ubuntu 12.3.0-1ubuntu1~22.04) 12.3.0", 120300
     ga = ubuntu_kernel("5.15.0-105-generic", "5.15.0-105.115", "x86_64", "generic")
-    intree = ["drm", "drm_kms_helper", "ast", "igb", "nvme_core", "nvme", "nouveau", "ttm",
-              "drm_ttm_helper"]
-    install_ubuntu_kernels(m, (hwe, ga), intree)
+    install_ubuntu_kernels(m, (hwe, ga), IGB_INTREE)
     # DKMS built 525.147.05 for the GA kernel; its build for 6.8.0-49 failed, so the
     # running kernel has no NVIDIA module at all.
     old = Driver("525.147.05", False, None, "Wed Oct 25 20:27:35 UTC 2023",
