@@ -14,7 +14,6 @@ const char verb_check_usage[] = "[--json]\n"
 				"finding is an error.\n"
 				"  --json   the findings as JSON\n";
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
 
 int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv)
 {

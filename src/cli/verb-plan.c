@@ -2,6 +2,7 @@
 /* gpuprov plan NAME: what apply would do, each step with its reason; or why it refuses. */
 #include <errno.h>
 
+#include "util/json.h"
 #include "cli.h"
 #include "plan/plan.h"
 #include "profile/knowledge.h"
@@ -16,9 +17,6 @@ const char verb_plan_usage[] = "NAME [--json]\n"
 			       "Writes nothing. Exit 3 when it refuses, with the constraints that ruled out each\n"
 			       "candidate.\n"
 			       "  --json   the plan as JSON\n";
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 static void print_lines(const char *title, char *const *lines)
 {

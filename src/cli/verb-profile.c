@@ -2,6 +2,7 @@
 /* gpuprov profiles, gpuprov show NAME */
 #include <errno.h>
 
+#include "util/json.h"
 #include "cli.h"
 #include "host/facts.h"
 #include "profile/profile.h"
@@ -14,9 +15,6 @@ const char verb_profiles_usage[] = "[--json]\n"
 const char verb_show_usage[] = "NAME\n"
 			       "Print profile NAME fully resolved for this machine: includes merged,\n"
 			       "overrides for this architecture and OS applied. Always JSON.\n";
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **argv)
 {

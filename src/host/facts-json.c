@@ -2,12 +2,11 @@
 /* The facts as JSON. The schema is stable: fields are added, never renamed (gpuprov(8)). */
 #include <errno.h>
 
+#include "util/json.h"
 #include "facts.h"
 #include "util/strutil.h"
 
 #define FACTS_SCHEMA_VERSION 1
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 /* cJSON's Add* functions return NULL on failure; every one is checked through these. */
 static int add_str(cJSON *o, const char *key, const char *v)
@@ -34,21 +33,6 @@ static int add_bool(cJSON *o, const char *key, bool v)
 static int add_tri(cJSON *o, const char *key, enum tristate t)
 {
 	return t == TRI_UNKNOWN ? (cJSON_AddNullToObject(o, key) ? 0 : -ENOMEM) : add_bool(o, key, t == TRI_YES);
-}
-
-static int add_strv(cJSON *o, const char *key, char *const *v)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	if (!a)
-		return -ENOMEM;
-	for (; v && *v; v++) {
-		cJSON *s = cJSON_CreateString(*v);
-
-		if (!s || !cJSON_AddItemToArray(a, s))
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 static cJSON *add_obj(cJSON *parent, const char *key)
@@ -167,7 +151,7 @@ static int json_boot(cJSON *root, const struct boot_facts *b)
 	    add_str(o, "setup_mode", tristate_to_string(b->setup_mode)) ||
 	    add_str(o, "loader", b->loader) || add_str(o, "grub_cfg", b->grub_cfg) ||
 	    add_str(o, "grubenv", b->grubenv) || add_str(o, "saved_entry", b->saved_entry) ||
-	    add_str(o, "next_entry", b->next_entry) || add_strv(o, "bls_entries", b->bls_entries) ||
+	    add_str(o, "next_entry", b->next_entry) || json_add_strv(o, "bls_entries", b->bls_entries) ||
 	    add_str(o, "cmdline", b->cmdline))
 		return -ENOMEM;
 	return 0;
@@ -182,7 +166,7 @@ static int json_mount(cJSON *parent, const char *key, const struct mount_facts *
 	o = add_obj(parent, key);
 	if (!o || add_str(o, "path", m->path) || add_str(o, "mountpoint", m->mountpoint) ||
 	    add_str(o, "source", m->source) || add_str(o, "fstype", m->fstype) ||
-	    add_str(o, "uuid", m->uuid) || add_strv(o, "stack", m->stack))
+	    add_str(o, "uuid", m->uuid) || json_add_strv(o, "stack", m->stack))
 		return -ENOMEM;
 	if (!m->have_space)
 		return cJSON_AddNullToObject(o, "free_bytes") && cJSON_AddNullToObject(o, "total_bytes") ? 0 : -ENOMEM;
@@ -233,7 +217,7 @@ static int json_pci_dev(cJSON *array, const struct pci_dev *d)
 				return -ENOMEM;
 		}
 	}
-	return add_strv(o, "netdevs", d->netdevs);
+	return json_add_strv(o, "netdevs", d->netdevs);
 }
 
 static int json_pci_list(cJSON *o, const char *key, const struct pci_dev *list, size_t n)
@@ -264,7 +248,7 @@ static int json_nvidia(cJSON *root, const struct nvidia_facts *nv)
 {
 	cJSON *o = add_obj(root, "nvidia"), *drv, *cuda, *fm;
 
-	if (!o || add_strv(o, "loaded_modules", nv->loaded_modules))
+	if (!o || json_add_strv(o, "loaded_modules", nv->loaded_modules))
 		return -ENOMEM;
 	if (!nv->driver_version) {
 		if (!cJSON_AddNullToObject(o, "driver"))
@@ -294,7 +278,7 @@ int facts_to_json(const struct facts *f, cJSON **ret)
 	if (!root || add_num(root, "schema", FACTS_SCHEMA_VERSION) || json_cpu(root, &f->cpu) ||
 	    json_os(root, &f->os) || json_kernels(root, &f->kernels) || json_boot(root, &f->boot) ||
 	    json_storage(root, &f->disk) || json_pci(root, &f->pci) || json_nvidia(root, &f->nvidia) ||
-	    add_strv(root, "warnings", f->warnings))
+	    json_add_strv(root, "warnings", f->warnings))
 		return -ENOMEM;
 	*ret = TAKE_PTR(root);
 	return 0;

@@ -16,6 +16,19 @@ void facts_warn(struct facts *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+const struct kernel *facts_kernel(const struct facts *f, const char *release)
+{
+	for (size_t i = 0; release && i < f->kernels.n; i++)
+		if (streq(f->kernels.list[i].release, release))
+			return &f->kernels.list[i];
+	return NULL;
+}
+
+const struct kernel *facts_running_kernel(const struct facts *f)
+{
+	return facts_kernel(f, f->kernels.running);
+}
+
 const char *tristate_to_string(enum tristate t)
 {
 	return t == TRI_YES ? "on" : t == TRI_NO ? "off" : "unknown";

@@ -206,6 +206,10 @@ void cpu_facts_clear(struct cpu_facts *c);
 void os_facts_clear(struct os_facts *os);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct facts *, facts_free)
 
+/* The installed kernel of that release, or the running one; NULL when not found. */
+const struct kernel *facts_kernel(const struct facts *f, const char *release);
+const struct kernel *facts_running_kernel(const struct facts *f);
+
 /* Records that a fact could not be read; detect goes on with "unknown". */
 void facts_warn(struct facts *f, const char *fmt, ...) _printf_(2, 3);
 

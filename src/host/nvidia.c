@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "util/json.h"
 #include "facts.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -120,8 +121,6 @@ static int nvidia_running_driver(const struct detect_ctx *ctx)
 	}
 	return 0;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 /* usr/local/cuda-X.Y/version.json: {"cuda": {"name": "CUDA SDK", "version": "12.4.1"}}. */
 static int cuda_read_version(const struct detect_ctx *ctx, const char *dir, char **ret)

@@ -32,21 +32,13 @@ const char *severity_to_string(enum severity s)
 	return s == SEVERITY_ERROR ? "error" : s == SEVERITY_WARNING ? "warning" : "info";
 }
 
-static const struct kernel *running_kernel(const struct facts *f)
-{
-	for (size_t i = 0; i < f->kernels.n; i++)
-		if (f->kernels.list[i].running)
-			return &f->kernels.list[i];
-	return NULL;
-}
-
 /* The driver that is (or will be, at next boot) in use: the loaded one, else the module
  * the running kernel would load, else the newest built for another kernel (returned in
  * ret_other: that kernel's entry). */
 static void driver_in_use(const struct facts *f, const char **version, const char **flavour,
 			  const struct kernel **ret_other)
 {
-	const struct kernel *k = running_kernel(f);
+	const struct kernel *k = facts_running_kernel(f);
 
 	*version = f->nvidia.driver_version;
 	*flavour = f->nvidia.driver_flavour;
@@ -66,16 +58,16 @@ static void driver_in_use(const struct facts *f, const char **version, const cha
 
 static int check_kernel(const struct facts *f, const struct knowledge *kn, struct findings *fs)
 {
-	const struct kernel *k = running_kernel(f);
+	const struct kernel *k = facts_running_kernel(f);
 	const cJSON *risk;
 	int r = 0;
 
 	if (f->kernels.running_is_distro == TRI_NO) {
 		cJSON_ArrayForEach(risk, kn_risks(kn))
-			if (streq_ptr(kn_str(risk, "condition"), "self-built-kernel"))
-				r = found(fs, SEVERITY_WARNING, "self-built-kernel", kn_str(risk, "source"),
+			if (streq_ptr(json_str(risk, "condition"), "self-built-kernel"))
+				r = found(fs, SEVERITY_WARNING, "self-built-kernel", json_str(risk, "source"),
 					  "kernel %s is not a distribution kernel: %s", strna(f->kernels.running),
-					  strna(kn_str(risk, "message")));
+					  strna(json_str(risk, "message")));
 		if (r < 0)
 			return r;
 	}
@@ -86,9 +78,9 @@ static int check_kernel(const struct facts *f, const struct knowledge *kn, struc
 			continue;
 		if (o == KCONFIG_PREEMPT_RT) {
 			cJSON_ArrayForEach(risk, kn_risks(kn))
-				if (streq_ptr(kn_str(risk, "condition"), "preempt-rt"))
-					r = found(fs, SEVERITY_ERROR, "preempt-rt", kn_str(risk, "source"),
-						  "kernel %s is PREEMPT_RT: %s", k->release, strna(kn_str(risk, "message")));
+				if (streq_ptr(json_str(risk, "condition"), "preempt-rt"))
+					r = found(fs, SEVERITY_ERROR, "preempt-rt", json_str(risk, "source"),
+						  "kernel %s is PREEMPT_RT: %s", k->release, strna(json_str(risk, "message")));
 		} else if (o != KCONFIG_MODULE_SIG || f->boot.secure_boot == TRI_YES)
 			r = found(fs, SEVERITY_WARNING, "kernel-config", "FACTS.md section 10",
 				  "kernel %s: %s is not set: %s", k->release, kconfig_rules[o].name, kconfig_rules[o].reason);
@@ -98,7 +90,7 @@ static int check_kernel(const struct facts *f, const struct knowledge *kn, struc
 
 static int check_driver(const struct facts *f, const struct knowledge *kn, const char *today, struct findings *fs)
 {
-	const struct kernel *k = running_kernel(f), *other;
+	const struct kernel *k = facts_running_kernel(f), *other;
 	const char *drv, *flavour;
 	const cJSON *e, *risk;
 	char branch[4];
@@ -121,32 +113,32 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	snprintf(branch, sizeof(branch), "%.3s", drv);
 
 	if (kn_branch_eol(kn, branch, today, &e))
-		r = found(fs, SEVERITY_WARNING, "branch-eol", kn_str(e, "source"),
-			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, kn_str(e, "eol"));
+		r = found(fs, SEVERITY_WARNING, "branch-eol", json_str(e, "source"),
+			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, json_str(e, "eol"));
 	if (r >= 0 && k && (e = kn_kernel_failure(kn, drv, flavour, k->release)))
-		r = found(fs, SEVERITY_ERROR, "kernel-failure", kn_str(e, "source"),
-			  "driver %s with kernel %s: %s%s%s", drv, k->release, strna(kn_str(e, "symptom")),
-			  kn_str(e, "fixed_in") ? "; fixed in " : "", kn_str(e, "fixed_in") ? kn_str(e, "fixed_in") : "");
+		r = found(fs, SEVERITY_ERROR, "kernel-failure", json_str(e, "source"),
+			  "driver %s with kernel %s: %s%s%s", drv, k->release, strna(json_str(e, "symptom")),
+			  json_str(e, "fixed_in") ? "; fixed in " : "", json_str(e, "fixed_in") ? json_str(e, "fixed_in") : "");
 	cJSON_ArrayForEach(risk, kn_risks(kn)) {
-		const char *kfrom = kn_str(risk, "kernel_from"), *dbelow = kn_str(risk, "driver_below");
+		const char *kfrom = json_str(risk, "kernel_from"), *dbelow = json_str(risk, "driver_below");
 
 		if (r < 0 || !kfrom || !dbelow || !f->kernels.running)
 			continue;
 		if (version_compare(f->kernels.running, kfrom) >= 0 && version_compare(drv, dbelow) < 0)
-			r = found(fs, SEVERITY_ERROR, strna(kn_str(risk, "id")), kn_str(risk, "source"),
-				  "kernel %s with driver %s: %s", f->kernels.running, drv, strna(kn_str(risk, "message")));
+			r = found(fs, SEVERITY_ERROR, strna(json_str(risk, "id")), json_str(risk, "source"),
+				  "kernel %s with driver %s: %s", f->kernels.running, drv, strna(json_str(risk, "message")));
 	}
 	for (size_t i = 0; i < f->pci.n_gpus && r >= 0; i++) {
 		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device);
-		const char *min = kn_str(g, "min_driver");
+		const char *min = json_str(g, "min_driver");
 
 		if (min && version_compare(drv, min) < 0)
-			r = found(fs, SEVERITY_ERROR, "gpu-min-driver", kn_str(g, "source"), "%s at %s needs driver %s or newer, %s is installed",
-				  strna(kn_str(g, "name")), f->pci.gpus[i].bdf, min, drv);
+			r = found(fs, SEVERITY_ERROR, "gpu-min-driver", json_str(g, "source"), "%s at %s needs driver %s or newer, %s is installed",
+				  strna(json_str(g, "name")), f->pci.gpus[i].bdf, min, drv);
 		else if (g && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) && streq_ptr(flavour, "proprietary"))
-			r = found(fs, SEVERITY_ERROR, "open-required", kn_str(g, "source"),
+			r = found(fs, SEVERITY_ERROR, "open-required", json_str(g, "source"),
 				  "%s at %s works only with the open kernel modules; the proprietary ones are installed",
-				  strna(kn_str(g, "name")), f->pci.gpus[i].bdf);
+				  strna(json_str(g, "name")), f->pci.gpus[i].bdf);
 		if (r >= 0 && i == 0 && !g)
 			r = found(fs, SEVERITY_INFO, "gpu-unknown", NULL, "GPU %04x:%04x is not in the knowledge",
 				  f->pci.gpus[i].vendor, f->pci.gpus[i].device);
@@ -155,7 +147,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 		const char *floor = kn_cuda_floor(kn, f->nvidia.cuda[i].version, false, &e);
 
 		if (floor && version_compare(drv, floor) < 0)
-			r = found(fs, SEVERITY_ERROR, "cuda-driver-floor", kn_str(e, "source"),
+			r = found(fs, SEVERITY_ERROR, "cuda-driver-floor", json_str(e, "source"),
 				  "CUDA %s (%s) needs driver %s or newer, %s is installed", f->nvidia.cuda[i].version,
 				  f->nvidia.cuda[i].path, floor, drv);
 	}
@@ -182,7 +174,7 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 	if (!f->kernels.running || !kernel_series_of(f->kernels.running, series, sizeof(series)))
 		return 0;
 	cJSON_ArrayForEach(risk, kn_risks(kn)) {
-		const char *os = kn_str(risk, "os"), *ks = kn_str(risk, "kernel_series"), *cuda = kn_str(risk, "cuda_from");
+		const char *os = json_str(risk, "os"), *ks = json_str(risk, "kernel_series"), *cuda = json_str(risk, "cuda_from");
 		const cJSON *gens = cJSON_GetObjectItemCaseSensitive(risk, "generations"), *g;
 		bool hit;
 
@@ -193,10 +185,10 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 			hit |= version_compare(f->nvidia.cuda[i].version, cuda) >= 0;
 		cJSON_ArrayForEach(g, gens)
 			for (size_t i = 0; i < f->pci.n_gpus; i++)
-				hit |= streq_ptr(kn_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "generation"),
+				hit |= streq_ptr(json_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "generation"),
 						 g->valuestring);
-		if (hit && (r = found(fs, streq_ptr(kn_str(risk, "severity"), "error") ? SEVERITY_ERROR : SEVERITY_WARNING,
-				      strna(kn_str(risk, "id")), kn_str(risk, "source"), "%s", strna(kn_str(risk, "message")))) < 0)
+		if (hit && (r = found(fs, streq_ptr(json_str(risk, "severity"), "error") ? SEVERITY_ERROR : SEVERITY_WARNING,
+				      strna(json_str(risk, "id")), json_str(risk, "source"), "%s", strna(json_str(risk, "message")))) < 0)
 			return r;
 	}
 	return 0;

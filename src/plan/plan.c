@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 
+#include "util/json.h"
 #include "plan/plan.h"
 #include "util/diff.h"
 #include "util/errors.h"
@@ -210,20 +211,6 @@ struct plan *plan_free(struct plan *pl)
 	return NULL;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
-
-static int add_strings(cJSON *o, const char *key, char *const *v)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-
-	if (!a)
-		return -ENOMEM;
-	for (; v && *v; v++)
-		if (!cJSON_AddItemToArray(a, cJSON_CreateString(*v)))
-			return -ENOMEM;
-	return 0;
-}
-
 #define ADD_STR(o, k, v) ((v) ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k))
 
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret)
@@ -231,11 +218,11 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
 	cJSON *stack, *acts, *picks;
 
-	if (!doc || !ADD_STR(doc, "profile", p->name) || add_strings(doc, "profiles_applied", p->chain) < 0 ||
+	if (!doc || !ADD_STR(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
 		return -ENOMEM;
 	if (!r->ok) {
-		if (add_strings(doc, "reasons", r->refusals) < 0 || add_strings(doc, "warnings", r->warnings) < 0)
+		if (json_add_strv(doc, "reasons", r->refusals) < 0 || json_add_strv(doc, "warnings", r->warnings) < 0)
 			return -ENOMEM;
 		*ret = TAKE_PTR(doc);
 		return 0;
@@ -255,7 +242,7 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 		    !ADD_STR(o, "role", r->picks[i].role) || !cJSON_AddBoolToObject(o, "installed", r->picks[i].installed))
 			return -ENOMEM;
 	}
-	if (add_strings(doc, "reasons", r->reasons) < 0 || add_strings(doc, "warnings", r->warnings) < 0 ||
+	if (json_add_strv(doc, "reasons", r->reasons) < 0 || json_add_strv(doc, "warnings", r->warnings) < 0 ||
 	    !(acts = cJSON_AddArrayToObject(doc, "actions")))
 		return -ENOMEM;
 	for (size_t i = 0; i < pl->n; i++) {

@@ -14,13 +14,6 @@
 static const char *const sections[] = { "cuda", "minor_compat", "branches", "gpus",
 					"kernel_failures", "risks", "os" };
 
-const char *kn_str(const cJSON *entry, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(entry, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
 {
 	_cleanup_free_ char *text = NULL;
@@ -64,7 +57,7 @@ int knowledge_load(const struct root *dir, const char *dir_path, struct knowledg
 		}
 		cJSON_ArrayForEach(e, a) {
 			/* Facts carry their source (DESIGN rule 7): an entry without one is refused. */
-			if (!cJSON_IsObject(e) || !kn_str(e, "source") || !*kn_str(e, "source")) {
+			if (!cJSON_IsObject(e) || !json_str(e, "source") || !*json_str(e, "source")) {
 				struct jsonpath p = {};
 				struct jsonpos pos = { 1, 1 };
 
@@ -115,7 +108,7 @@ const cJSON *kn_cuda(const struct knowledge *k, const char *toolkit)
 
 	minor_of(toolkit, minor, sizeof(minor));
 	cJSON_ArrayForEach(e, section(k, "cuda"))
-		if (streq_ptr(kn_str(e, "toolkit"), minor))
+		if (streq_ptr(json_str(e, "toolkit"), minor))
 			return e;
 	return NULL;
 }
@@ -133,7 +126,7 @@ const char *kn_cuda_floor(const struct knowledge *k, const char *toolkit, bool m
 
 			if (cJSON_IsNumber(m) && m->valueint == major) {
 				*ret_entry = e;
-				return kn_str(e, "driver");
+				return json_str(e, "driver");
 			}
 		}
 	}
@@ -141,9 +134,9 @@ const char *kn_cuda_floor(const struct knowledge *k, const char *toolkit, bool m
 	if (!row)
 		return NULL;
 	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(row, "updates"))
-		if (streq_ptr(kn_str(u, "name"), toolkit))
-			return kn_str(u, "driver");
-	return kn_str(row, "driver");
+		if (streq_ptr(json_str(u, "name"), toolkit))
+			return json_str(u, "driver");
+	return json_str(row, "driver");
 }
 
 const cJSON *kn_branch(const struct knowledge *k, const char *branch)
@@ -151,7 +144,7 @@ const cJSON *kn_branch(const struct knowledge *k, const char *branch)
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, section(k, "branches"))
-		if (streq_ptr(kn_str(e, "branch"), branch))
+		if (streq_ptr(json_str(e, "branch"), branch))
 			return e;
 	return NULL;
 }
@@ -159,7 +152,7 @@ const cJSON *kn_branch(const struct knowledge *k, const char *branch)
 bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *today, const cJSON **ret_entry)
 {
 	const cJSON *e = kn_branch(k, branch);
-	const char *eol = kn_str(e, "eol");
+	const char *eol = json_str(e, "eol");
 
 	*ret_entry = e;
 	/* "2026-06": supported through June 2026; from July on, past its end of life. */
@@ -168,7 +161,7 @@ bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *to
 
 const char *kn_open_default_from(const struct knowledge *k)
 {
-	return kn_str(section(k, "open_default_from"), "branch");
+	return json_str(section(k, "open_default_from"), "branch");
 }
 
 const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device)
@@ -178,7 +171,7 @@ const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device)
 
 	snprintf(id, sizeof(id), "%04x:%04x", vendor, device);
 	cJSON_ArrayForEach(e, section(k, "gpus"))
-		if (streq_ptr(kn_str(e, "device"), id))
+		if (streq_ptr(json_str(e, "device"), id))
 			return e;
 	return NULL;
 }
@@ -194,12 +187,12 @@ const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, co
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, section(k, "kernel_failures")) {
-		const char *fl = kn_str(e, "flavour");
+		const char *fl = json_str(e, "flavour");
 
 		if (fl && !streq(fl, "any") && !streq_ptr(fl, flavour))
 			continue;
-		if (version_in(driver, kn_str(e, "driver_from"), kn_str(e, "driver_below")) &&
-		    version_in(kernel, kn_str(e, "kernel_from"), kn_str(e, "kernel_below")))
+		if (version_in(driver, json_str(e, "driver_from"), json_str(e, "driver_below")) &&
+		    version_in(kernel, json_str(e, "kernel_from"), json_str(e, "kernel_below")))
 			return e;
 	}
 	return NULL;
@@ -210,7 +203,7 @@ const cJSON *kn_os(const struct knowledge *k, const char *id, const char *versio
 	const cJSON *e, *any = NULL;
 
 	cJSON_ArrayForEach(e, section(k, "os")) {
-		const char *spec = kn_str(e, "os"), *a = kn_str(e, "arch");
+		const char *spec = json_str(e, "os"), *a = json_str(e, "arch");
 
 		if (!spec || !os_spec_matches(spec, id, version_id))
 			continue;
@@ -227,8 +220,8 @@ const char *kn_os_series_kind(const cJSON *os, const char *series)
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(os, "kernels"))
-		if (streq_ptr(kn_str(e, "series"), series))
-			return kn_str(e, "kind");
+		if (streq_ptr(json_str(e, "series"), series))
+			return json_str(e, "kind");
 	return NULL;
 }
 
@@ -239,7 +232,7 @@ const cJSON *kn_risks(const struct knowledge *k)
 
 const char *kn_fabricmanager_source(const struct knowledge *k)
 {
-	return kn_str(section(k, "fabricmanager"), "source");
+	return json_str(section(k, "fabricmanager"), "source");
 }
 
 bool kernel_series_of(const char *release, char *buf, size_t size)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/json.h"
 #include "util/root.h"
 
 /*
@@ -22,9 +23,6 @@ struct knowledge {
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
 struct knowledge *knowledge_free(struct knowledge *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct knowledge *, knowledge_free)
-
-/* A string member of an entry, or NULL. */
-const char *kn_str(const cJSON *entry, const char *key);
 
 /* The toolkit row of "12.4" (a point version "12.4.1" finds its minor's row). */
 const cJSON *kn_cuda(const struct knowledge *k, const char *toolkit);

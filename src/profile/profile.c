@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdarg.h>
 
+#include "util/json.h"
 #include "profile/profile.h"
 #include "profile/validate.h"
 #include "util/errors.h"
@@ -17,8 +18,6 @@
  * arranged, a resolution that reads this many files is one (includes repeated in a fan). */
 #define INCLUDE_MAX_DEPTH 16
 #define INCLUDE_MAX_LOADS 256
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 int profile_dirs_open(const struct root *target, const char *shipped, struct profile_dirs *ret)
 {
@@ -437,10 +436,7 @@ static int apply_overrides(cJSON *body, const cJSON *list, const struct facts *f
 
 static const char *get_str(const cJSON *doc, const char *obj, const char *key)
 {
-	const cJSON *o = obj ? cJSON_GetObjectItemCaseSensitive(doc, obj) : doc;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return json_str(obj ? cJSON_GetObjectItemCaseSensitive(doc, obj) : doc, key);
 }
 
 static bool get_bool(const cJSON *doc, const char *obj, const char *key)
@@ -609,11 +605,6 @@ static int dir_names(const struct root *dir, char ***names, size_t *n)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int profile_names(const struct profile_dirs *d, char ***ret)
 {
 	_cleanup_(strv_freep) char **names = NULL;
@@ -622,8 +613,7 @@ static int profile_names(const struct profile_dirs *d, char ***ret)
 
 	if ((k = dir_names(d->site, &names, &n)) < 0 || (k = dir_names(d->shipped, &names, &n)) < 0)
 		return k;
-	if (n > 1)
-		qsort(names, n, sizeof(char *), cmp_str);
+	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
 }

@@ -18,6 +18,7 @@ struct profile_dirs {
 
 int profile_dirs_open(const struct root *target, const char *shipped, struct profile_dirs *ret);
 void profile_dirs_close(struct profile_dirs *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
 
 /* A refusal of a profile: where, and why. file is NULL for errors of no file (an unknown
  * name); line is 0 when the file as a whole is at fault. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "util/json.h"
 #include "profile/repo.h"
 #include "util/deb822.h"
 #include "util/errors.h"
@@ -11,8 +12,6 @@
 #define REPO_JSON "var/lib/gpuprov/repo.json"
 /* An apt Packages file of a full archive is ~60 MiB; the view reads it as a stream. */
 #define REPO_JSON_MAX (16 * 1024 * 1024)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 
 static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const char *version,
 		   const char *arch, const char *origin)
@@ -55,13 +54,6 @@ static int read_apt_list(const struct root *root, const char *file, struct repo_
 	return k;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int read_repo_json(const struct root *root, struct repo_view *v, size_t *alloc,
 			  char ***warnings, size_t *n_warnings)
 {
@@ -83,16 +75,16 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 		return k == -ENOMEM ? k : 0;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
-		if (!jstr(e, "name") || !jstr(e, "version"))
+		if (!json_str(e, "name") || !json_str(e, "version"))
 			continue;
-		if ((k = add_pkg(v, alloc, jstr(e, "name"), jstr(e, "version"), jstr(e, "arch"),
-				 jstr(e, "repo") ? jstr(e, "repo") : "repo.json")) < 0)
+		if ((k = add_pkg(v, alloc, json_str(e, "name"), json_str(e, "version"), json_str(e, "arch"),
+				 json_str(e, "repo") ? json_str(e, "repo") : "repo.json")) < 0)
 			return k;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "runfiles")) {
 		struct repo_runfile *r, *p;
 
-		if (!jstr(e, "kind") || !jstr(e, "version") || !jstr(e, "file"))
+		if (!json_str(e, "kind") || !json_str(e, "version") || !json_str(e, "file"))
 			continue;
 		p = realloc(v->runfiles, (v->n_runfiles + 1) * sizeof(*p));
 		if (!p)
@@ -100,12 +92,12 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 		v->runfiles = p;
 		r = &p[v->n_runfiles++];
 		*r = (struct repo_runfile){};
-		if (free_and_strdup(&r->kind, jstr(e, "kind")) < 0 ||
-		    free_and_strdup(&r->version, jstr(e, "version")) < 0 ||
-		    free_and_strdup(&r->file, jstr(e, "file")) < 0 ||
-		    (jstr(e, "driver") && free_and_strdup(&r->driver, jstr(e, "driver")) < 0) ||
-		    (jstr(e, "arch") && free_and_strdup(&r->arch, jstr(e, "arch")) < 0) ||
-		    (jstr(e, "sha256") && free_and_strdup(&r->sha256, jstr(e, "sha256")) < 0))
+		if (free_and_strdup(&r->kind, json_str(e, "kind")) < 0 ||
+		    free_and_strdup(&r->version, json_str(e, "version")) < 0 ||
+		    free_and_strdup(&r->file, json_str(e, "file")) < 0 ||
+		    (json_str(e, "driver") && free_and_strdup(&r->driver, json_str(e, "driver")) < 0) ||
+		    (json_str(e, "arch") && free_and_strdup(&r->arch, json_str(e, "arch")) < 0) ||
+		    (json_str(e, "sha256") && free_and_strdup(&r->sha256, json_str(e, "sha256")) < 0))
 			return -ENOMEM;
 	}
 	return 0;

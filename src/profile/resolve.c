@@ -79,7 +79,7 @@ static int add_line(char ***list, size_t *n, const char *fmt, ...)
 
 static const char *src(const cJSON *entry)
 {
-	const char *s = kn_str(entry, "source");
+	const char *s = json_str(entry, "source");
 
 	return s ? s : "gpuprov knowledge";
 }
@@ -102,7 +102,7 @@ static int gather_gpus(struct rctx *c)
 				return k;
 			continue;
 		}
-		min = kn_str(e, "min_driver");
+		min = json_str(e, "min_driver");
 		if (min && (!c->gpu_min || version_compare(min, c->gpu_min) > 0)) {
 			c->gpu_min = min;
 			c->gpu_min_entry = e;
@@ -400,7 +400,7 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 														: "proprietary";
 	if (streq(want, "proprietary") && c->open_required) {
 		*k = REFUSE(c, "driver %s: the %s works only with the open kernel modules, the profile asks for proprietary [%s]",
-			    d->version, kn_str(c->open_required, "name"), src(c->open_required));
+			    d->version, json_str(c->open_required, "name"), src(c->open_required));
 		return NULL;
 	}
 	if (!*(streq(want, "open") ? d->open_pkgver : d->prop_pkgver)) {
@@ -457,10 +457,10 @@ static int driver_acceptable(struct rctx *c, const struct driver_cand *d, const 
 		k = REFUSE(c, "driver %s: CUDA %s needs %s or newer [%s]", d->version, toolkit, floor, src(floor_entry));
 	else if (c->gpu_min && version_compare(d->version, c->gpu_min) < 0)
 		k = REFUSE(c, "driver %s: the %s is supported from %s [%s]", d->version,
-			   kn_str(c->gpu_min_entry, "name"), c->gpu_min, src(c->gpu_min_entry));
+			   json_str(c->gpu_min_entry, "name"), c->gpu_min, src(c->gpu_min_entry));
 	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
 		k = REFUSE(c, "driver %s: branch %s reached its end of life in %s and driver.allow_eol is false [%s]",
-			   d->version, d->branch, kn_str(entry, "eol"), src(entry));
+			   d->version, d->branch, json_str(entry, "eol"), src(entry));
 	else if (c->in->facts->boot.secure_boot == TRI_YES && !streq(c->source, "distro"))
 		k = REFUSE(c, "driver %s: Secure Boot is on and %s builds unsigned modules with DKMS (a MOK needs a console) [%s]",
 			   d->version, c->source, "FACTS 8: Secure Boot; GPU Operator precompiled signed drivers");
@@ -497,15 +497,11 @@ static bool flavour_fits(const char *have, const char *want)
  * repository cannot be read before it is installed: verify checks it after the switch. */
 static int kernel_config_acceptable(struct rctx *c, const struct kernel_cand *kc)
 {
-	const struct facts *f = c->in->facts;
-	const struct kernel *kern = NULL;
+	const struct kernel *kern = facts_kernel(c->in->facts, kc->release);
 	const cJSON *x;
 	int k;
 
-	for (size_t i = 0; i < f->kernels.n; i++)
-		if (streq(f->kernels.list[i].release, kc->release) && f->kernels.list[i].has_config)
-			kern = &f->kernels.list[i];
-	if (!kern)
+	if (!kern || !kern->has_config)
 		return 1;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "kernel_config")) {
 		for (int o = 0; o < _KCONFIG_MAX; o++) {
@@ -532,10 +528,8 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 
 	/* No flavour asked for: stay on the running kernel's, exactly ("amd64" is not
 	 * "cloud-amd64"). A flavour the profile names may be a suffix ("64k"). */
-	if (!want)
-		for (size_t i = 0; i < f->kernels.n; i++)
-			if (f->kernels.list[i].running)
-				want = f->kernels.list[i].flavour;
+	if (!want && facts_running_kernel(f))
+		want = facts_running_kernel(f)->flavour;
 	if (!kernel_series_of(kc->release, series, sizeof(series)))
 		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
 	if (want && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
@@ -547,10 +541,10 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 	else if (p->kernel_max && version_compare(series, p->kernel_max) > 0)
 		k = REFUSE(c, "kernel %s: series %s is above kernel.max %s", kc->release, series, p->kernel_max);
 	else if (os && !(kind = kn_os_series_kind(os, series)) && !kc->installed)
-		k = REFUSE(c, "kernel %s: series %s is not one %s ships [%s]", kc->release, series, kn_str(os, "os"), src(os));
+		k = REFUSE(c, "kernel %s: series %s is not one %s ships [%s]", kc->release, series, json_str(os, "os"), src(os));
 	else if (os && kind && streq(kind, "hwe") && !p->kernel_hwe)
 		k = REFUSE(c, "kernel %s: series %s is %s's HWE series and kernel.hwe is false [%s]", kc->release,
-			   series, kn_str(os, "os"), src(os));
+			   series, json_str(os, "os"), src(os));
 	else
 		return kernel_config_acceptable(c, kc);
 	return k < 0 ? k : 0;
@@ -624,11 +618,10 @@ static bool build_dep(const struct rctx *c, const struct kernel_cand *kc, char *
 static bool kernel_is_rt(const struct rctx *c, const struct kernel_cand *kc)
 {
 	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
-	const struct facts *f = c->in->facts;
+	const struct kernel *kern = facts_kernel(c->in->facts, kc->release);
 
-	for (size_t i = 0; i < f->kernels.n; i++)
-		if (streq(f->kernels.list[i].release, kc->release) && f->kernels.list[i].has_config)
-			return f->kernels.list[i].kconfig[KCONFIG_PREEMPT_RT] == 'y';
+	if (kern && kern->has_config)
+		return kern->kconfig[KCONFIG_PREEMPT_RT] == 'y';
 	return flav && (strstr(flav, "realtime") || streq(flav, "rt") || startswith(flav, "rt-") || strstr(flav, "-rt"));
 }
 
@@ -638,7 +631,7 @@ static const cJSON *risk_entry(const struct rctx *c, const char *condition)
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
-		if (streq_ptr(kn_str(r, "condition"), condition))
+		if (streq_ptr(json_str(r, "condition"), condition))
 			return r;
 	return NULL;
 }
@@ -651,9 +644,9 @@ static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struc
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
-		if (streq_ptr(kn_str(r, "severity"), "error") && kn_str(r, "kernel_from") && kn_str(r, "driver_below") &&
-		    version_compare(kc->release, kn_str(r, "kernel_from")) >= 0 &&
-		    version_compare(d->version, kn_str(r, "driver_below")) < 0)
+		if (streq_ptr(json_str(r, "severity"), "error") && json_str(r, "kernel_from") && json_str(r, "driver_below") &&
+		    version_compare(kc->release, json_str(r, "kernel_from")) >= 0 &&
+		    version_compare(d->version, json_str(r, "driver_below")) < 0)
 			return r;
 	return NULL;
 }
@@ -669,16 +662,16 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 
 	if (fail)
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
-			   strna(kn_str(fail, "symptom")), kn_str(fail, "fixed_in") ? "; fixed in " : "",
-			   kn_str(fail, "fixed_in") ? kn_str(fail, "fixed_in") : "", src(fail));
+			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
+			   json_str(fail, "fixed_in") ? json_str(fail, "fixed_in") : "", src(fail));
 	else if ((fail = risk_new_kernel_old_driver(c, d, kc)))
-		k = REFUSE(c, "kernel %s with driver %s: %s [%s]", kc->release, d->version, strna(kn_str(fail, "message")),
+		k = REFUSE(c, "kernel %s with driver %s: %s [%s]", kc->release, d->version, strna(json_str(fail, "message")),
 			   src(fail));
 	else if (kernel_is_rt(c, kc)) {
 		const cJSON *rt = risk_entry(c, "preempt-rt");
 
 		k = REFUSE(c, "kernel %s with driver %s: a PREEMPT_RT kernel: %s [%s]", kc->release, d->version,
-			   strna(kn_str(rt, "message")), src(rt));
+			   strna(json_str(rt, "message")), src(rt));
 	} else if (uses_dkms(c, d, flavour, kc->release) && !build_dep(c, kc, name, sizeof(name), ver, sizeof(ver)))
 		k = REFUSE(c, "kernel %s with driver %s: the modules are built by DKMS and %s%s%s is not offered",
 			   kc->release, d->version, name, *ver ? " " : "", ver);
@@ -753,15 +746,12 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 	const struct facts *f = c->in->facts;
 	struct resolution *r = c->res;
 	bool open = streq(flavour, "open");
-	bool drv_installed = false;
+	const struct kernel *kern = facts_kernel(f, kc->release);
+	bool drv_installed = kern && streq_ptr(kern->nvidia_version, d->version) &&
+			     streq_ptr(kern->nvidia_flavour, flavour);
 	char name[256], ver[VERSION_LEN];
 	const cJSON *x;
 	int k = 0;
-
-	for (size_t i = 0; i < f->kernels.n; i++)
-		if (streq(f->kernels.list[i].release, kc->release))
-			drv_installed = streq_ptr(f->kernels.list[i].nvidia_version, d->version) &&
-					streq_ptr(f->kernels.list[i].nvidia_flavour, flavour);
 
 	if (!kc->installed) {
 		if (c->family == OS_FAMILY_DEBIAN) {
@@ -909,17 +899,17 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			if ((k = REASON(c, "driver %s (%s modules, from %s): the newest offered that meets every constraint",
 					d->version, flavour, c->source)) < 0)
 				return k;
-			if (c->gpu_min && (k = REASON(c, "the %s is supported from driver %s [%s]", kn_str(c->gpu_min_entry, "name"),
+			if (c->gpu_min && (k = REASON(c, "the %s is supported from driver %s [%s]", json_str(c->gpu_min_entry, "name"),
 						     c->gpu_min, src(c->gpu_min_entry))) < 0)
 				return k;
 			if ((entry = kn_branch(c->in->knowledge, d->branch)) &&
-			    (k = REASON(c, "branch %s is %s%s%s [%s]", d->branch, strna(kn_str(entry, "kind")),
-					kn_str(entry, "eol") ? ", end of life " : "",
-					kn_str(entry, "eol") ? kn_str(entry, "eol") : "", src(entry))) < 0)
+			    (k = REASON(c, "branch %s is %s%s%s [%s]", d->branch, strna(json_str(entry, "kind")),
+					json_str(entry, "eol") ? ", end of life " : "",
+					json_str(entry, "eol") ? json_str(entry, "eol") : "", src(entry))) < 0)
 				return k;
 			if (p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry) &&
 			    (k = WARN(c, "branch %s is past its end of life (%s): the profile allows it, no fixes will come [%s]",
-				      d->branch, kn_str(entry, "eol"), src(entry))) < 0)
+				      d->branch, json_str(entry, "eol"), src(entry))) < 0)
 				return k;
 			if ((k = REASON(c, "kernel %s: %s; no known failure with driver %s", kc->release,
 					kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",

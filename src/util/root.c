@@ -447,11 +447,6 @@ int root_read_s64(const struct root *r, const char *path, int64_t *ret)
 	return parse_s64(line, ret);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int root_list_dir(const struct root *r, const char *path, char ***ret)
 {
 	_cleanup_(strv_freep) char **names = NULL;
@@ -484,7 +479,7 @@ int root_list_dir(const struct root *r, const char *path, char ***ret)
 		if (!names)
 			return -ENOMEM;
 	}
-	qsort(names, n, sizeof(char *), cmp_str);
+	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
 }

@@ -113,6 +113,19 @@ size_t strv_length(char *const *v)
 	return n;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **v)
+{
+	size_t n = strv_length(v);
+
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_str);
+}
+
 int strv_contains(char *const *v, const char *s)
 {
 	for (; v && *v; v++)

@@ -25,6 +25,8 @@ int strv_pushv(char ***v, size_t *n, const char *fmt, va_list ap) _printf_(3, 0)
 char **strv_free(char **v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 size_t strv_length(char *const *v);
+/* Sorts a vector in place, byte order: listings come out the same whatever readdir says. */
+void strv_sort(char **v);
 int strv_contains(char *const *v, const char *s);
 
 /* Compares version strings the way packagers mean them: "550.127.05" > "550.54.15",

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+
+#include "macro.h"
+
+/* What every module that builds or reads cJSON documents needs, once. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
+
+/* A string member of an object, or NULL (missing, not a string, or not an object). */
+static inline const char *json_str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* Adds key: [strings of a NULL-terminated vector] to o. */
+static inline int json_add_strv(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+
+	if (!a)
+		return -ENOMEM;
+	for (; v && *v; v++) {
+		cJSON *s = cJSON_CreateString(*v);
+
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
