@@ -51,6 +51,30 @@ printf '{ "name": "p", "description": "site" }\n' >"$TMPD/site/etc/gpuprov/profi
 gpuprov --root "$TMPD/site" --profiles "$TMPD/ship" show p 2>/dev/null >"$TMPD/out"
 check "a site profile overrides the shipped one of the same name" jq -e '.description == "site"' "$TMPD/out"
 
+# The knowledge ships with gpuprov, but a broken copy is refused the same way: where, why.
+mkdir -p "$TMPD/kn"
+printf '{ "name": "p" }\n' >"$TMPD/kn/p.json"
+printf '{ "cuda": [ { "toolkit": "12.4" ' >"$TMPD/kn/knowledge.json"
+gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
+rc=$?
+check "a truncated knowledge.json: exit 2" [ "$rc" -eq 2 ]
+check "a truncated knowledge.json: file, line, column" grep -q "knowledge.json:1:[0-9]*: not valid JSON here" "$TMPD/err"
+sed 's/"source": "[^"]*"/"source": ""/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
+gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
+rc=$?
+check "knowledge without sources: exit 2" [ "$rc" -eq 2 ]
+check "knowledge without sources: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: cuda\[0\]: expected an object with a "source"' "$TMPD/err"
+
+# A garbled repository view is a warning, and its packages are not offered: the plan refuses
+# with that reason rather than inventing versions.
+cp -a "$srcdir/tests/machines/hgx-a100-rocky9/root" "$TMPD/garbled"
+printf '{ "packages": [ { "name": ' >"$TMPD/garbled/var/lib/gpuprov/repo.json"
+gpuprov --root "$TMPD/garbled" --profiles "$srcdir/profiles" plan a100-stable >"$TMPD/out" 2>"$TMPD/err"
+rc=$?
+check "a garbled repo.json: plan refuses (exit 3)" [ "$rc" -eq 3 ]
+check "a garbled repo.json: warned, with the file" grep -q "var/lib/gpuprov/repo.json: unexpected format; its packages are not offered" "$TMPD/err"
+check "a garbled repo.json: the refusal says nothing is offered" grep -q "no NVIDIA driver is offered" "$TMPD/out"
+
 check "no bad profile changed the machine" [ "$(fingerprint)" = "$before" ]
 
 done_testing
