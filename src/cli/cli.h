@@ -22,6 +22,9 @@ struct cli {
 	struct root *root;
 	struct root *sys;
 	bool json;
+	bool dry_run;    /* apply: print the plan, change nothing */
+	bool yes;        /* apply: do not ask */
+	bool no_refresh; /* apply: use the repository metadata already on the node */
 };
 
 struct verb {
@@ -29,6 +32,7 @@ struct verb {
 	const char *summary;
 	const char *usage;   /* arguments and options, one per line, for `gpuprov VERB --help` */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
+	bool changes; /* changes the node: takes --dry-run, --yes, --no-refresh */
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -36,8 +40,15 @@ int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **arg
 int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
-	verb_check_usage[];
+	verb_check_usage[], verb_apply_usage[];
+
+struct profile;
+struct resolution;
+struct plan;
+/* The plan for humans, as plan prints it and apply --dry-run too. */
+void cli_print_plan(const struct profile *p, const struct resolution *r, const struct plan *pl);
 
 /* Parses a verb's options and checks its argument count: -1 to go on, else the exit code
  * (0 after --help). */
@@ -63,6 +74,25 @@ int cli_profile_error(const struct profile_error *e, int k);
 const char *cli_today(char buf[static 11]);
 /* Prints a JSON document and frees it. */
 int cli_print_json(cJSON *doc);
+
+struct repo_view;
+/* What plan and apply compute: facts -> profile -> stack -> plan (DESIGN, the flow of data). */
+struct planned {
+	struct facts *facts;
+	struct profile *profile;
+	struct profile_dirs *dirs;
+	struct knowledge *knowledge;
+	struct repo_view *view;
+	struct resolution *res; /* res->ok false: refused, with res->refusals */
+	struct plan *plan;      /* NULL when refused */
+};
+/* The first half: arguments, facts, profile and knowledge. -1 to go on, else the exit code. */
+int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv, struct planned *ret);
+/* The second half: the repository view, the resolution and the plan. */
+int cli_plan_finish(struct cli *cli, struct planned *p);
+void planned_done(struct planned *p);
+/* Prints the plan (--json: plan's JSON document); the exit code, 3 when refused. */
+int cli_show_plan(struct cli *cli, const struct planned *p);
 
 /* Parses a verb's options: those in the table plus --json and --help. Returns the index of
  * the first argument, or -1 after printing a hint (exit 2), or -2 when --help was shown. */

@@ -9,11 +9,13 @@
 
 static const struct verb verbs[] = {
 	{ "detect", "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
-	  verb_detect_usage, verb_detect },
-	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles },
-	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show },
-	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan },
-	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check },
+	  verb_detect_usage, verb_detect, false },
+	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles, false },
+	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show, false },
+	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan, false },
+	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check, false },
+	{ "apply", "converge the node: packages at exact versions, holds, files, services", verb_apply_usage,
+	  verb_apply, .changes = true },
 };
 
 static const struct option global_options[] = {
@@ -21,6 +23,8 @@ static const struct option global_options[] = {
 	{ "sysroot", required_argument, NULL, 's' },
 	{ "profiles", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "yes", no_argument, NULL, 'y' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -44,6 +48,8 @@ static void usage(FILE *out)
 		"  --sysroot DIR   where /proc and /sys are read (default: the root)\n"
 		"  --profiles DIR  the shipped profiles and knowledge (default " GPUPROV_PROFILES_DIR ")\n"
 		"  --json          machine-readable output\n"
+		"  --dry-run       verbs that change the node: say what would be done, do nothing\n"
+		"  --yes           verbs that change the node: do not ask first\n"
 		"  -v, --verbose   say more (twice: debug)\n"
 		"  -q, --quiet     errors only\n"
 		"  -h, --help      this help; `gpuprov VERB --help` for a verb's\n"
@@ -59,6 +65,9 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "no-refresh", no_argument, NULL, 'R' },
 		{},
 	};
 	int c;
@@ -75,7 +84,21 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		case 'h':
 			printf("Usage: gpuprov [OPTIONS] %s %s", v->name, v->usage);
 			return -2;
+		case 'n':
+		case 'y':
+		case 'R':
+			/* Only the verbs that change the node take these. */
+			if (!v->changes)
+				goto unknown;
+			if (c == 'n')
+				cli->dry_run = true;
+			else if (c == 'y')
+				cli->yes = true;
+			else
+				cli->no_refresh = true;
+			break;
 		default:
+		unknown:
 			fprintf(stderr, "gpuprov %s: unknown option '%s'; try 'gpuprov %s --help'\n",
 				v->name, argv[optind - 1], v->name);
 			return -1;
@@ -113,6 +136,12 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			cli.json = true;
+			break;
+		case 'n':
+			cli.dry_run = true;
+			break;
+		case 'y':
+			cli.yes = true;
 			break;
 		case 'v':
 			if (verbosity < LOG_LEVEL_DEBUG)

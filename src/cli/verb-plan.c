@@ -27,7 +27,7 @@ static void print_lines(const char *title, char *const *lines)
 		printf("  %s\n", *lines);
 }
 
-static void print_plan(const struct profile *p, const struct resolution *r, const struct plan *pl)
+void cli_print_plan(const struct profile *p, const struct resolution *r, const struct plan *pl)
 {
 	printf("Profile %s", p->name);
 	for (char **c = p->chain; c && *c; c++)
@@ -63,59 +63,86 @@ static void print_plan(const struct profile *p, const struct resolution *r, cons
 	printf("Reboot      %s\n", pl->reboot ? "required after apply" : "not required");
 }
 
-int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv)
+int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv, struct planned *ret)
 {
-	_cleanup_(facts_freep) struct facts *f = NULL;
-	_cleanup_(profile_freep) struct profile *p = NULL;
-	_cleanup_(knowledge_freep) struct knowledge *kn = NULL;
-	_cleanup_(repo_view_freep) struct repo_view *view = NULL;
-	_cleanup_(resolution_freep) struct resolution *res = NULL;
-	_cleanup_(plan_freep) struct plan *pl = NULL;
+	int r;
+
+	*ret = (struct planned){};
+	if (!(ret->dirs = calloc(1, sizeof(*ret->dirs))))
+		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
+	r = cli_load_profile(cli, v, argc, argv, &ret->facts, ret->dirs, &ret->profile);
+	if (r >= 0 || (r = cli_knowledge(cli, ret->dirs, &ret->knowledge)) >= 0)
+		return r;
+	return -1;
+}
+
+int cli_plan_finish(struct cli *cli, struct planned *p)
+{
 	_cleanup_(strv_freep) char **view_warnings = NULL;
-	struct profile_dirs dirs = {};
-	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
 	_cleanup_free_ char *why = NULL;
 	size_t n_vw = 0;
 	char today[11];
-	int r, k;
+	int k;
 
-	r = cli_load_profile(cli, self, argc, argv, &f, &dirs, &p);
-	d = &dirs;
-	if (r >= 0)
-		return r;
-	if ((r = cli_knowledge(cli, d, &kn)) >= 0)
-		return r;
-	k = repo_view_load(cli->root, &view, &view_warnings, &n_vw);
+	k = repo_view_load(cli->root, &p->view, &view_warnings, &n_vw);
 	if (k < 0)
 		return log_error_errno(k, "cannot read the repository lists"), EXIT_CODE_FAILURE;
 	for (char **w = view_warnings; w && *w; w++)
 		log_warning("%s", *w);
 
-	if (!profile_matches(p, f, &why)) {
-		res = calloc(1, sizeof(*res));
-		if (!res || strv_pushf(&res->refusals, &res->n_refusals, "profile %s is not for this machine: %s", p->name,
-				       strna(why)) < 0)
+	if (!profile_matches(p->profile, p->facts, &why)) {
+		p->res = calloc(1, sizeof(*p->res));
+		if (!p->res || strv_pushf(&p->res->refusals, &p->res->n_refusals, "profile %s is not for this machine: %s",
+					  p->profile->name, strna(why)) < 0)
 			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-	} else {
-		k = resolve(&(struct resolve_input){ p, f, kn, view, cli_today(today) }, &res);
-		if (k < 0)
-			return log_error_errno(k, "cannot resolve profile %s", p->name), EXIT_CODE_FAILURE;
-		if (res->ok && (k = plan_build(p, f, res, cli->root, &pl)) < 0)
-			return log_error_errno(k, "cannot build the plan"), EXIT_CODE_FAILURE;
+		return -1;
 	}
+	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today) }, &p->res);
+	if (k < 0)
+		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;
+	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan)) < 0)
+		return log_error_errno(k, "cannot build the plan"), EXIT_CODE_FAILURE;
+	return -1;
+}
+
+void planned_done(struct planned *p)
+{
+	p->plan = plan_free(p->plan);
+	p->res = resolution_free(p->res);
+	p->view = repo_view_free(p->view);
+	p->knowledge = knowledge_free(p->knowledge);
+	p->profile = profile_free(p->profile);
+	p->facts = facts_free(p->facts);
+	if (p->dirs)
+		profile_dirs_close(p->dirs);
+	p->dirs = mfree(p->dirs);
+}
+
+/* plan --json's document, or the plan for humans; the exit code. */
+int cli_show_plan(struct cli *cli, const struct planned *p)
+{
+	struct plan empty = {};
+	int k;
 
 	if (cli->json) {
 		cJSON *doc = NULL;
-		struct plan empty = {};
 
-		if ((k = plan_to_json(p, res, pl ? pl : &empty, &doc)) < 0)
+		if ((k = plan_to_json(p->profile, p->res, p->plan ? p->plan : &empty, &doc)) < 0)
 			return log_error_errno(k, "cannot write JSON"), EXIT_CODE_FAILURE;
-		r = cli_print_json(doc);
+		k = cli_print_json(doc);
 	} else {
-		struct plan empty = {};
-
-		print_plan(p, res, pl ? pl : &empty);
-		r = EXIT_CODE_OK;
+		cli_print_plan(p->profile, p->res, p->plan ? p->plan : &empty);
+		k = EXIT_CODE_OK;
 	}
-	return res->ok ? r : EXIT_CODE_REFUSED;
+	return p->res->ok ? k : EXIT_CODE_REFUSED;
+}
+
+int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(planned_done) struct planned p = {};
+	int r;
+
+	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0 || (r = cli_plan_finish(cli, &p)) >= 0)
+		return r;
+	return cli_show_plan(cli, &p);
 }

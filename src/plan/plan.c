@@ -25,12 +25,40 @@ static int act(struct plan *pl, const char *kind, const char *target, const char
 	pl->actions = a;
 	a = &a[pl->n++];
 	*a = (struct action){ strdup(kind), strdup(target), version ? strdup(version) : NULL,
-			      detail ? strdup(detail) : NULL, NULL };
+			      detail ? strdup(detail) : NULL, NULL, NULL, NULL };
 	va_start(ap, fmt);
 	if (vasprintf(&a->reason, fmt, ap) < 0)
 		a->reason = NULL;
 	va_end(ap);
 	return a->kind && a->target && a->reason && (!version || a->version) && (!detail || a->detail) ? 0 : -ENOMEM;
+}
+
+/* The last action's backend. */
+static int act_via(struct plan *pl, const char *via)
+{
+	return (pl->actions[pl->n - 1].via = strdup(via)) ? 0 : -ENOMEM;
+}
+
+/* Which backend installs and holds a pick: runfiles by their own installer, the rest by
+ * the OS's package manager. */
+static const char *pick_via(const struct facts *f, const struct resolution *r, const struct pick *pk)
+{
+	if (streq(r->source, "runfile") && (streq(pk->role, "driver") || streq(pk->role, "cuda")))
+		return "runfile";
+	return f->os.family == OS_FAMILY_DEBIAN ? "apt" : "dnf";
+}
+
+/* A unit enabled the way systemctl enable leaves it: a link in a .wants directory. */
+static bool unit_enabled(const struct root *root, const char *unit)
+{
+	static const char *const wants[] = { "multi-user.target.wants", "sysinit.target.wants", "default.target.wants" };
+	char path[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(wants); i++)
+		if (root_exists(root, path_fmt(path, "etc/systemd/system/%s/%s%s", wants[i], unit,
+						strchr(unit, '.') ? "" : ".service")) > 0)
+			return true;
+	return false;
 }
 
 static const char *role_reason(const char *role)
@@ -54,17 +82,27 @@ static const char *role_reason(const char *role)
 
 /* Kernel meta packages: holding them is what stops an ABI bump bringing a new kernel
  * (FACTS 6: holding a versioned image does not). */
-static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struct resolution *r)
+static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struct resolution *r,
+			     const struct repo_view *view)
 {
 	int k;
 
-	if (f->os.family != OS_FAMILY_DEBIAN)
+	if (f->os.family != OS_FAMILY_DEBIAN) {
 		/* dnf: kernels are install-only; versionlock keeps new ones out. */
-		return act(pl, "hold", "kernel", NULL, NULL, "dnf versionlock: no kernel but the resolved one is installed (FACTS 7)");
-	for (size_t i = 0; i < r->n_kernel_metas; i++)
+		if (repo_held(view, "kernel"))
+			return 0;
+		return act(pl, "hold", "kernel", NULL, NULL, "dnf versionlock: no kernel but the resolved one is installed (FACTS 7)") < 0
+			       ? -ENOMEM : act_via(pl, "dnf");
+	}
+	for (size_t i = 0; i < r->n_kernel_metas; i++) {
+		/* Only what is installed can be held; a meta package not installed brings nothing. */
+		if (view->installed && (repo_held(view, r->kernel_metas[i]) || !repo_installed_any(view, r->kernel_metas[i])))
+			continue;
 		if ((k = act(pl, "hold", r->kernel_metas[i], NULL, NULL,
-			     "kernel meta package: held so an ABI bump cannot bring a kernel the driver was not resolved for (FACTS 6)")) < 0)
+			     "kernel meta package: held so an ABI bump cannot bring a kernel the driver was not resolved for (FACTS 6)")) < 0 ||
+		    (k = act_via(pl, "apt")) < 0)
 			return k;
+	}
 	return 0;
 }
 
@@ -80,8 +118,20 @@ static bool cmdline_has(const char *cmdline, const char *arg)
 	return false;
 }
 
+/* The running kernel is already kept: its image package held (apt), or a versionlock entry
+ * for it (dnf). */
+static bool kernel_kept(const struct facts *f, const struct repo_view *view)
+{
+	char name[256];
+
+	if (f->os.family == OS_FAMILY_DEBIAN)
+		return snprintf(name, sizeof(name), "linux-image-%s", f->kernels.running) < (int)sizeof(name) &&
+		       repo_held(view, name);
+	return repo_held(view, "kernel");
+}
+
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
-	       const struct root *root, struct plan **ret)
+	       const struct repo_view *view, const struct root *root, struct plan **ret)
 {
 	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
 	struct managed_file *files = NULL;
@@ -101,29 +151,34 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			continue;
 		if (streq(pk->role, "driver") || streq(pk->role, "modules"))
 			driver_changed = true;
-		if ((k = act(pl, "install", pk->name, *pk->version ? pk->version : NULL, NULL, "%s", role_reason(pk->role))) < 0)
+		if ((k = act(pl, "install", pk->name, *pk->version ? pk->version : NULL, NULL, "%s", role_reason(pk->role))) < 0 ||
+		    (k = act_via(pl, pick_via(f, r, pk))) < 0)
 			return k;
 	}
 
 	/* 2. The previous kernel is sacred (DESIGN rule 6): kept installed and pinned. */
-	if (r->kernel_change && f->kernels.running &&
-	    (k = act(pl, "keep-kernel", f->kernels.running, NULL, NULL,
-		     "the running kernel stays installed, pinned and the saved GRUB default until %s passes verify",
-		     r->kernel)) < 0)
+	if (r->kernel_change && f->kernels.running && !kernel_kept(f, view) &&
+	    ((k = act(pl, "keep-kernel", f->kernels.running, NULL, NULL,
+		      "the running kernel stays installed, pinned and the saved GRUB default until %s passes verify",
+		      r->kernel)) < 0 ||
+	     (k = act_via(pl, f->os.family == OS_FAMILY_DEBIAN ? "apt" : "dnf")) < 0))
 		return k;
 
 	/* 3. Holds: the stack does not move unless gpuprov moves it. */
 	for (size_t i = 0; i < r->n_picks; i++) {
 		const struct pick *pk = &r->picks[i];
 
-		if (!*pk->version || streq(pk->role, "extra") || strstr(pk->name, ".run"))
+		if (!*pk->version || streq(pk->role, "extra") || streq(pick_via(f, r, pk), "runfile"))
+			continue;
+		if (pk->installed && repo_held(view, pk->name))
 			continue;
 		if ((k = act(pl, "hold", pk->name, pk->version, NULL,
 			     f->os.family == OS_FAMILY_DEBIAN ? "apt-mark hold, so unattended upgrades leave it alone (FACTS 7)"
-							      : "dnf versionlock, so updates leave it alone (FACTS 7)")) < 0)
+							      : "dnf versionlock, so updates leave it alone (FACTS 7)")) < 0 ||
+		    (k = act_via(pl, pick_via(f, r, pk))) < 0)
 			return k;
 	}
-	if ((k = hold_kernel_metas(pl, f, r)) < 0)
+	if ((k = hold_kernel_metas(pl, f, r, view)) < 0)
 		return k;
 
 	/* 4. Managed files, each with its diff against what is there. */
@@ -145,6 +200,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		k = act(pl, "file", files[i].path, NULL, diff, "%s%s", files[i].why, rk >= 0 ? "" : " (new file)");
 		if (k < 0)
 			break;
+		pl->actions[pl->n - 1].content = TAKE_PTR(files[i].content);
 	}
 	managed_files_free(files, nf);
 	if (k < 0)
@@ -168,13 +224,15 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	/* 7. Services. */
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "enable"))
-		if ((k = act(pl, "service", x->valuestring, NULL, "enable", "services.enable in the profile")) < 0)
+		if (!unit_enabled(root, x->valuestring) &&
+		    (k = act(pl, "service", x->valuestring, NULL, "enable", "services.enable in the profile")) < 0)
 			return k;
-	if (r->fabricmanager && (k = act(pl, "service", "nvidia-fabricmanager", NULL, "enable",
+	if (r->fabricmanager && !unit_enabled(root, "nvidia-fabricmanager") && (k = act(pl, "service", "nvidia-fabricmanager", NULL, "enable",
 					 "NVSwitches are present: the fabric manager must run for the GPUs to train their links")) < 0)
 		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
-		if ((k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
+		if (unit_enabled(root, x->valuestring) &&
+		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
 			return k;
 
 	/* 8. The new kernel is entered once; the known-good one stays the saved default. */
@@ -205,6 +263,7 @@ struct plan *plan_free(struct plan *pl)
 		struct action *a = &pl->actions[i];
 
 		free(a->kind), free(a->target), free(a->version), free(a->detail), free(a->reason);
+		free(a->via), free(a->content);
 	}
 	free(pl->actions);
 	free(pl);
@@ -250,7 +309,8 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 		cJSON *o = cJSON_CreateObject();
 
 		if (!o || !cJSON_AddItemToArray(acts, o) || !ADD_STR(o, "action", a->kind) || !ADD_STR(o, "target", a->target) ||
-		    (a->version && !ADD_STR(o, "version", a->version)) || (a->detail && !ADD_STR(o, "detail", a->detail)) ||
+		    (a->version && !ADD_STR(o, "version", a->version)) || (a->via && !ADD_STR(o, "via", a->via)) ||
+		    (a->detail && !ADD_STR(o, "detail", a->detail)) ||
 		    !ADD_STR(o, "reason", a->reason))
 			return -ENOMEM;
 	}

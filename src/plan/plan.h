@@ -16,6 +16,8 @@ struct action {
 	char *version; /* install: the exact version */
 	char *detail;  /* file: the diff; cmdline: the arguments */
 	char *reason;
+	char *via;     /* install, hold, keep-kernel: the backend, "apt", "dnf" or "runfile" */
+	char *content; /* file: the whole new content; NULL with a detail: the file goes away */
 };
 
 struct plan {
@@ -24,8 +26,10 @@ struct plan {
 	bool reboot;
 };
 
+/* The plan for a resolution. The view tells what is installed and held already, so that a
+ * converged machine gets an empty plan. */
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
-	       const struct root *root, struct plan **ret);
+	       const struct repo_view *view, const struct root *root, struct plan **ret);
 struct plan *plan_free(struct plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
 

@@ -12,7 +12,7 @@
 
 /* The arrays knowledge.json must have, each entry an object with a "source". */
 static const char *const sections[] = { "cuda", "minor_compat", "branches", "gpus",
-					"kernel_failures", "risks", "os" };
+					"kernel_failures", "risks", "os", "runfiles" };
 
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
 {
@@ -228,6 +228,16 @@ const char *kn_os_series_kind(const cJSON *os, const char *series)
 const cJSON *kn_risks(const struct knowledge *k)
 {
 	return section(k, "risks");
+}
+
+const cJSON *kn_runfile(const struct knowledge *k, const char *file)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, section(k, "runfiles"))
+		if (streq_ptr(json_str(e, "file"), file) && json_str(e, "sha256"))
+			return e;
+	return NULL;
 }
 
 const char *kn_fabricmanager_source(const struct knowledge *k)

@@ -43,6 +43,8 @@ const cJSON *kn_os(const struct knowledge *k, const char *id, const char *versio
 const char *kn_os_series_kind(const cJSON *os, const char *series);
 const cJSON *kn_risks(const struct knowledge *k);
 const char *kn_fabricmanager_source(const struct knowledge *k);
+/* The entry of an NVIDIA runfile ("file", "sha256", "source"), or NULL when not known. */
+const cJSON *kn_runfile(const struct knowledge *k, const char *file);
 
 /* "6.8.0-49-generic" -> "6.8"; "5.14.0-427.el9.x86_64" -> "5.14". False if no series. */
 bool kernel_series_of(const char *release, char *buf, size_t size);

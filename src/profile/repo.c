@@ -28,7 +28,7 @@ static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const c
 		*alloc = na;
 	}
 	p = &v->pkgs[v->n_pkgs];
-	*p = (struct repo_pkg){ strdup(name), strdup(version), strdup(arch ? arch : ""), strdup(origin) };
+	*p = (struct repo_pkg){ strdup(name), strdup(version), strdup(arch ? arch : ""), strdup(origin), false };
 	if (!p->name || !p->version || !p->arch || !p->origin) {
 		free(p->name), free(p->version), free(p->arch), free(p->origin);
 		return -ENOMEM;
@@ -54,7 +54,20 @@ static int read_apt_list(const struct root *root, const char *file, struct repo_
 	return k;
 }
 
-static int read_repo_json(const struct root *root, struct repo_view *v, size_t *alloc,
+static int add_installed(struct repo_view *v, size_t *alloc, const char *name, const char *version,
+			 const char *arch, const char *origin, bool held)
+{
+	struct repo_view tmp = { .pkgs = v->installed, .n_pkgs = v->n_installed };
+	int k = add_pkg(&tmp, alloc, name, version, arch, origin);
+
+	v->installed = tmp.pkgs;
+	v->n_installed = tmp.n_pkgs;
+	if (k >= 0)
+		v->installed[v->n_installed - 1].held = held;
+	return k;
+}
+
+static int read_repo_json(const struct root *root, struct repo_view *v, size_t *alloc, size_t *alloc_installed,
 			  char ***warnings, size_t *n_warnings)
 {
 	_cleanup_free_ char *text = NULL;
@@ -79,6 +92,13 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 			continue;
 		if ((k = add_pkg(v, alloc, json_str(e, "name"), json_str(e, "version"), json_str(e, "arch"),
 				 json_str(e, "repo") ? json_str(e, "repo") : "repo.json")) < 0)
+			return k;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "installed")) {
+		if (!json_str(e, "name") || !json_str(e, "version"))
+			continue;
+		if ((k = add_installed(v, alloc_installed, json_str(e, "name"), json_str(e, "version"),
+				       json_str(e, "arch"), "rpm", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "held")))) < 0)
 			return k;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "runfiles")) {
@@ -124,36 +144,32 @@ static int cmp_runfile(const void *a, const void *b)
 	return c ? c : strcmp(x->file, y->file);
 }
 
-/* dpkg's status: what is installed, so a plan installs only what is missing. */
-static int read_dpkg_status(const struct root *root, struct repo_view *v)
+/* dpkg's status: what is installed, so a plan installs only what is missing, and what is
+ * held ("hold ok installed"), so a plan holds only what is not. */
+static int read_dpkg_status(const struct root *root, struct repo_view *v, size_t *alloc)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	struct deb822_stanza st = {};
-	struct repo_view tmp = {};
-	size_t alloc = 0;
 	int k;
 
 	if (root_fopen(root, "var/lib/dpkg/status", &f) < 0)
 		return 0;
-	while ((k = deb822_next(f, &st)) > 0)
-		if (st.package && st.version && streq_ptr(st.status, "install ok installed") &&
-		    (k = add_pkg(&tmp, &alloc, st.package, st.version, st.architecture, "dpkg")) < 0)
+	while ((k = deb822_next(f, &st)) > 0) {
+		bool held = streq_ptr(st.status, "hold ok installed");
+
+		if (st.package && st.version && (held || streq_ptr(st.status, "install ok installed")) &&
+		    (k = add_installed(v, alloc, st.package, st.version, st.architecture, "dpkg", held)) < 0)
 			break;
+	}
 	deb822_stanza_clear(&st);
-	v->installed = tmp.pkgs;
-	v->n_installed = tmp.n_pkgs;
-	if (k < 0)
-		return k;
-	if (v->n_installed > 1)
-		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);
-	return 0;
+	return k < 0 ? k : 0;
 }
 
 int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
 	_cleanup_(strv_freep) char **lists = NULL;
-	size_t alloc = 0;
+	size_t alloc = 0, alloc_installed = 0;
 	int k;
 
 	v = calloc(1, sizeof(*v));
@@ -169,9 +185,11 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 			if (k == -ENOMEM)
 				return k;
 		}
-	k = read_repo_json(root, v, &alloc, warnings, n_warnings);
-	if (k < 0 || (k = read_dpkg_status(root, v)) < 0)
+	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
+	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0)
 		return k;
+	if (v->n_installed > 1)
+		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);
 	/* Sorted, so that the same lists give the same answers whatever the directory order. */
 	if (v->n_pkgs > 1)
 		qsort(v->pkgs, v->n_pkgs, sizeof(*v->pkgs), cmp_pkg);
@@ -245,6 +263,24 @@ int repo_installed(const struct repo_view *v, const char *name, const char *vers
 		if (streq(v->installed[i].version, version))
 			return 1;
 	return 0;
+}
+
+bool repo_installed_any(const struct repo_view *v, const char *name)
+{
+	size_t n;
+
+	find_run(v->installed, v->n_installed, name, &n);
+	return n > 0;
+}
+
+bool repo_held(const struct repo_view *v, const char *name)
+{
+	size_t n, first = find_run(v->installed, v->n_installed, name, &n);
+
+	for (size_t i = first; i < first + n; i++)
+		if (v->installed[i].held)
+			return true;
+	return false;
 }
 
 void upstream_version(const char *version, char *buf, size_t size)

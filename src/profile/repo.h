@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "host/facts.h"
@@ -16,6 +17,7 @@ struct repo_pkg {
 	char *version; /* as the package manager writes it: "550.127.05-0ubuntu0.22.04.1" */
 	char *arch;
 	char *origin;  /* the list file or repository id it came from */
+	bool held;     /* installed list: apt-mark hold, or a dnf versionlock entry */
 };
 
 struct repo_runfile {
@@ -32,7 +34,8 @@ struct repo_view {
 	size_t n_pkgs;
 	struct repo_runfile *runfiles; /* sorted by kind, then version newest first */
 	size_t n_runfiles;
-	struct repo_pkg *installed; /* dpkg's installed packages (Debian family), by name */
+	struct repo_pkg *installed; /* installed packages: dpkg's status, or repo.json's "installed"
+				     * (the dnf backend writes it from rpm), by name */
 	size_t n_installed;
 };
 
@@ -45,6 +48,11 @@ size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
 
 /* Whether dpkg has exactly this version installed. -1: not known (no dpkg database). */
 int repo_installed(const struct repo_view *v, const char *name, const char *version);
+
+/* Whether any version of the package is installed. */
+bool repo_installed_any(const struct repo_view *v, const char *name);
+/* Whether the installed package is held (apt-mark hold, dnf versionlock). */
+bool repo_held(const struct repo_view *v, const char *name);
 
 /* "1:550.127.05-0ubuntu0.22.04.1" -> "550.127.05": the upstream part of a package version. */
 void upstream_version(const char *version, char *buf, size_t size);

@@ -28,6 +28,8 @@ enum ftype {
 	F_NCCL_MAP,       /* object: NCCL_* -> string or number */
 	F_MODULE_OPTIONS, /* object: module -> scalar map */
 	F_MEMLOCK,        /* "unlimited" or a positive integer */
+	F_URL,            /* http:// or https:// */
+	F_DIGEST_MAP,     /* object: file name -> 64 hex digits of SHA-256 */
 	F_OBJECT,
 	F_OVERRIDES,
 };
@@ -70,6 +72,7 @@ static const struct field modprobe_fields[] = {
 static const struct field rdma_fields[] = { FIELD("modules", F_STRINGS), FIELD("memlock", F_MEMLOCK), {} };
 static const struct field cmdline_fields[] = { FIELD("add", F_STRINGS), FIELD("remove", F_STRINGS), {} };
 static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
+static const struct field runfile_fields[] = { FIELD("mirror", F_URL), FIELD("sha256", F_DIGEST_MAP), {} };
 static const struct field match_fields[] = {
 	FIELD("gpus", F_GPU_IDS), ENUMS("arch", archs), FIELD("os", F_STRINGS),
 	FIELD("nvswitch", F_BOOL), {},
@@ -85,7 +88,8 @@ static const struct field when_fields[] = {
 	FIELD("packages", F_STRINGS), OBJ("modprobe", modprobe_fields),                \
 	FIELD("sysctl", F_SCALAR_MAP), FIELD("nccl", F_NCCL_MAP), OBJ("rdma", rdma_fields), \
 	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
-	FIELD("kernel_config", F_CONFIGS)
+	FIELD("kernel_config", F_CONFIGS), OBJ("runfile", runfile_fields),        \
+	FIELD("install_recommends", F_BOOL)
 
 static const struct field override_fields[] = {
 	OBJ("when", when_fields), BODY_FIELDS, {},
@@ -400,6 +404,22 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble == (double)(long long)v->valuedouble)
 			return 0;
 		return fail(v, c->message, "\"unlimited\" or a positive number of KiB");
+	case F_URL:
+		if (!cJSON_IsString(v) || !(startswith(v->valuestring, "http://") || startswith(v->valuestring, "https://")) ||
+		    strpbrk(v->valuestring, " \t\n"))
+			return fail(v, c->message, "an http:// or https:// URL");
+		return 0;
+	case F_DIGEST_MAP:
+		if (!cJSON_IsObject(v))
+			return fail(v, c->message, "an object of file names and SHA-256 digests");
+		cJSON_ArrayForEach(item, v) {
+			jsonpath_push_key(c->path, item->string);
+			if (!cJSON_IsString(item) || strlen(item->valuestring) != 64 ||
+			    strspn(item->valuestring, "0123456789abcdef") != 64)
+				return fail(item, c->message, "64 lowercase hex digits (a SHA-256)");
+			jsonpath_pop(c->path);
+		}
+		return 0;
 	case F_OBJECT:
 		if (!cJSON_IsObject(v))
 			return fail(v, c->message, "an object");

@@ -9,6 +9,10 @@ const char *gp_strerror(int error)
 	static const char *const messages[] = {
 		[GPE_PARSE - GPE_BASE] = "unexpected format",
 		[GPE_TOOBIG - GPE_BASE] = "too large",
+		[GPE_COMMAND - GPE_BASE] = "command failed",
+		[GPE_UNAVAILABLE - GPE_BASE] = "not offered by the repository",
+		[GPE_DIGEST - GPE_BASE] = "SHA-256 does not match",
+		[GPE_LOCKED - GPE_BASE] = "another gpuprov run is in progress",
 	};
 	int e = error < 0 ? -error : error;
 

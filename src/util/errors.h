@@ -9,6 +9,10 @@ enum {
 	GPE_BASE = 1 << 12,
 	GPE_PARSE,   /* content does not have the expected format */
 	GPE_TOOBIG,  /* a file or field is larger than gpuprov accepts */
+	GPE_COMMAND, /* a command (package manager, installer) failed */
+	GPE_UNAVAILABLE, /* the repository or mirror does not offer what the plan needs */
+	GPE_DIGEST,  /* a download's SHA-256 is not the one expected */
+	GPE_LOCKED,  /* another gpuprov run holds the lock */
 	GPE_MAX,
 };
 

@@ -134,6 +134,22 @@ int strv_contains(char *const *v, const char *s)
 	return 0;
 }
 
+char *strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, ls = strlen(sep);
+	char *s, *p;
+
+	for (char *const *i = v; i && *i; i++)
+		len += strlen(*i) + ls;
+	p = s = malloc(len);
+	if (!s)
+		return NULL;
+	*s = '\0';
+	for (char *const *i = v; i && *i; i++)
+		p = stpcpy(stpcpy(p, i == v ? "" : sep), *i);
+	return s;
+}
+
 int version_compare(const char *a, const char *b)
 {
 	while (*a || *b) {

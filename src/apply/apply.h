@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "pkg/pkg.h"
+#include "plan/plan.h"
+
+/* What apply did, step by step, and where it stopped. */
+struct apply_report {
+	char **done;    /* one line per step carried out */
+	size_t n_done;
+	char **pending; /* steps left to a later part of gpuprov (boot switch), with why */
+	size_t n_pending;
+	char *error;    /* when apply failed: the step and the cause */
+	bool changed;
+};
+
+void apply_report_done(struct apply_report *rep);
+
+/*
+ * Executes a plan (DESIGN rule 3: no hidden work): first every check that can refuse
+ * (each backend's dry run, the runfiles fetched and their SHA-256 verified), then the
+ * packages, the kernel kept, the holds, the files, the initramfs and the services. Returns
+ * 0, -GPE_UNAVAILABLE / -GPE_DIGEST when refused before anything changed, or another
+ * error with rep->error saying which step failed.
+ */
+int apply_plan(struct pkg_ctx *c, const struct plan *pl, struct apply_report *rep);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov apply NAME: converge the node to the profile's stack and settings. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "cli.h"
+#include "profile/knowledge.h"
+#include "profile/repo.h"
+#include "profile/resolve.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/write.h"
+
+#define LOCK_FILE "run/gpuprov.lock"
+#define STATE_FILE "var/lib/gpuprov/state.json"
+
+const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json]\n"
+				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
+				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
+				"anything changes when one is not), then install the exact versions, keep the\n"
+				"running kernel, hold the stack, write the managed files, regenerate the initramfs\n"
+				"and enable the services. A second run on a converged node changes nothing.\n"
+				"  --dry-run     print the plan and change nothing (the same as plan)\n"
+				"  --yes         do not ask for confirmation on a terminal\n"
+				"  --no-refresh  use the repository metadata already on the node\n"
+				"  --json        the outcome as JSON\n";
+
+/* One run at a time (DESIGN rule 4). The lock lives under the target's /run. */
+static int take_lock(const struct root *root, int *ret_fd)
+{
+	int fd, k;
+
+	if ((k = root_mkdir_p(root, "run", 0755)) < 0)
+		return k;
+	fd = root_open_at(root, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -ENOENT) {
+		/* root_open_at does not create: make the file, then open it. */
+		if ((k = root_write_atomic(root, LOCK_FILE, "", 0, 0600)) < 0)
+			return k;
+		fd = root_open_at(root, LOCK_FILE, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		k = errno == EWOULDBLOCK ? -GPE_LOCKED : -errno;
+		close(fd);
+		return k;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static bool confirm(const struct cli *cli)
+{
+	char answer[16] = "";
+
+	if (cli->yes || !isatty(STDIN_FILENO))
+		return true;
+	printf("Apply these actions? [y/N] ");
+	fflush(stdout);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+/* What was applied, when: status reads it. */
+static int write_state(const struct cli *cli, const struct planned *p)
+{
+	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+	_cleanup_free_ char *text = NULL, *line = NULL;
+	const struct resolution *r = p->res;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
+	    !cJSON_AddStringToObject(doc, "applied", when) || !cJSON_AddStringToObject(doc, "kernel", r->kernel) ||
+	    !cJSON_AddStringToObject(doc, "driver", r->driver) ||
+	    !(r->cuda ? cJSON_AddStringToObject(doc, "cuda", r->cuda) : cJSON_AddNullToObject(doc, "cuda")) ||
+	    !cJSON_AddStringToObject(doc, "source", r->source) || !(text = cJSON_Print(doc)) ||
+	    asprintf(&line, "%s\n", text) < 0)
+		return -ENOMEM;
+	return root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644);
+}
+
+static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k)
+{
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
+		    !cJSON_AddBoolToObject(doc, "ok", k >= 0) || !cJSON_AddBoolToObject(doc, "changed", rep->changed) ||
+		    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan && p->plan->reboot && rep->changed) ||
+		    json_add_strv(doc, "done", rep->done) < 0 || json_add_strv(doc, "pending", rep->pending) < 0 ||
+		    !(rep->error ? cJSON_AddStringToObject(doc, "error", rep->error) : cJSON_AddNullToObject(doc, "error"))) {
+			cJSON_Delete(doc);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
+		(void)cli_print_json(doc);
+	} else {
+		for (char **d = rep->done; d && *d; d++)
+			printf("  %s\n", *d);
+		for (char **d = rep->pending; d && *d; d++)
+			printf("  pending: %s\n", *d);
+		if (k >= 0)
+			printf("%s\n", !rep->changed ? "Nothing to do: the node is as the profile wants it."
+				       : p->plan->reboot ? "Done; reboot to finish." : "Done.");
+	}
+	if (k >= 0)
+		return EXIT_CODE_OK;
+	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST) {
+		log_error("refused, nothing changed: %s", strna(rep->error));
+		return EXIT_CODE_REFUSED;
+	}
+	log_error("apply failed: %s", strna(rep->error));
+	return EXIT_CODE_FAILURE;
+}
+
+int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(planned_done) struct planned p = {};
+	_cleanup_close_ int lock = -EBADF;
+	struct apply_report rep = {};
+	struct pkg_ctx ctx = {};
+	const struct pkg_backend *be;
+	int r, k;
+
+	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0)
+		return r;
+	if (cli->dry_run) {
+		if ((r = cli_plan_finish(cli, &p)) >= 0)
+			return r;
+		return cli_show_plan(cli, &p);
+	}
+	if ((k = take_lock(cli->root, &lock)) < 0)
+		return log_error_errno(k, "cannot take %s/%s: %s", cli->root->path, LOCK_FILE, gp_strerror(k)),
+		       k == -GPE_LOCKED ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
+
+	ctx = (struct pkg_ctx){ .root = cli->root, .facts = p.facts, .profile = p.profile, .knowledge = p.knowledge };
+	be = pkg_backend_for(p.facts);
+	if (!be)
+		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
+	/* The repositories as they are now: what is resolved is what can be installed. */
+	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {
+		log_error("cannot refresh the repository metadata: %s", strna(ctx.error));
+		pkg_ctx_done(&ctx);
+		return EXIT_CODE_FAILURE;
+	}
+	if ((r = cli_plan_finish(cli, &p)) >= 0)
+		return r;
+	if (!p.res->ok)
+		return cli_show_plan(cli, &p);
+	if (p.plan->n == 0) {
+		k = report(cli, &p, &rep, 0);
+		apply_report_done(&rep);
+		return k;
+	}
+	if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
+		cli_print_plan(p.profile, p.res, p.plan);
+	if (!confirm(cli))
+		return log_error("not applied"), EXIT_CODE_REFUSED;
+
+	ctx.kernel = p.res->kernel;
+	ctx.flavour = p.res->flavour;
+	k = apply_plan(&ctx, p.plan, &rep);
+	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
+		rep.error = strdup(gp_strerror(k));
+	r = report(cli, &p, &rep, k);
+	apply_report_done(&rep);
+	pkg_ctx_done(&ctx);
+	return r;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* apt and dpkg (Debian, Ubuntu): exact versions, apt-mark holds, kernels kept manual. */
+#include <errno.h>
+
+#include "pkg/pkg.h"
+#include "util/errors.h"
+#include "util/strutil.h"
+
+static char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "APT_LISTCHANGES_FRONTEND=none", NULL };
+
+static bool want_recommends(const struct pkg_ctx *c)
+{
+	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
+}
+
+/* argv = head, then "name=version" for each want, NULL-terminated. */
+static int argv_with_wants(char *const *head, const struct pkg_want *w, size_t n, char ***ret)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t len = 0;
+
+	for (; *head; head++)
+		if (strv_push(&v, &len, *head) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((w[i].version ? strv_pushf(&v, &len, "%s=%s", w[i].name, w[i].version)
+				  : strv_push(&v, &len, w[i].name)) < 0)
+			return -ENOMEM;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+static int apt_get(struct pkg_ctx *c, bool simulate, const struct pkg_want *w, size_t n)
+{
+	char *head[] = { "apt-get", "install", "-q", simulate ? "-s" : "-y",
+			 /* Keep the admin's edits of conffiles; never ask. */
+			 "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+			 /* gpuprov moves its own holds and may step a version down to the pinned one. */
+			 "--allow-downgrades", "--allow-change-held-packages",
+			 want_recommends(c) ? "--install-recommends" : "--no-install-recommends", NULL };
+	_cleanup_(strv_freep) char **argv = NULL;
+
+	if (n == 0)
+		return 0;
+	if (argv_with_wants(head, w, n, &argv) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
+}
+
+static int apt_refresh(struct pkg_ctx *c)
+{
+	char *argv[] = { "apt-get", "update", "-q", NULL };
+
+	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
+}
+
+/* Every wanted version is offered: else refuse, naming the versions that are (exact
+ * versions do vanish from mirrors). apt-cache madison prints "name | version | source". */
+static int apt_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	struct spawn_result r = {};
+	size_t len = 0;
+	int k;
+
+	if (strv_push(&argv, &len, "apt-cache") < 0 || strv_push(&argv, &len, "madison") < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(&argv, &len, w[i].name) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, SPAWN_IN_ROOT, argv, NULL, &r)) < 0)
+		return k;
+	for (size_t i = 0; i < n && k >= 0; i++) {
+		_cleanup_(strv_freep) char **have = NULL;
+		_cleanup_free_ char *out = strdup(r.out);
+		size_t nh = 0;
+		bool found = false;
+
+		if (!out)
+			k = pkg_fail(c, -ENOMEM, "out of memory");
+		for (char *save = NULL, *l = out ? strtok_r(out, "\n", &save) : NULL; l && k >= 0;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *f[3] = {};
+
+			for (int j = 0; j < 3; j++)
+				f[j] = strstrip(strsep(&l, "|") ?: (char *)"");
+			if (!streq(f[0], w[i].name))
+				continue;
+			if (!w[i].version || streq(f[1], w[i].version))
+				found = true;
+			if (!strv_contains(have, f[1]) && strv_push(&have, &nh, f[1]) < 0)
+				k = pkg_fail(c, -ENOMEM, "out of memory");
+		}
+		if (k >= 0 && !found) {
+			_cleanup_free_ char *list = strv_join(have, ", ");
+
+			k = pkg_fail(c, -GPE_UNAVAILABLE, "%s%s%s is not offered by the repositories; %s%s", w[i].name,
+				     w[i].version ? " " : "", w[i].version ? w[i].version : "",
+				     nh ? "they have " : "they have no version of it",
+				     nh ? strna(list) : "");
+		}
+	}
+	spawn_result_done(&r);
+	return k;
+}
+
+static int apt_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	int k = apt_offered(c, w, n);
+
+	return k < 0 ? k : apt_get(c, true, w, n);
+}
+
+static int apt_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return apt_get(c, false, w, n);
+}
+
+/* The installed packages among names (a dpkg-query pattern each), one per line. */
+static int dpkg_installed(struct pkg_ctx *c, char *const *patterns, char ***ret)
+{
+	_cleanup_(strv_freep) char **argv = NULL, **found = NULL;
+	struct spawn_result r = {};
+	size_t n = 0, nf = 0;
+	int k;
+
+	if (strv_push(&argv, &n, "dpkg-query") < 0 || strv_push(&argv, &n, "-W") < 0 ||
+	    strv_push(&argv, &n, "-f=${Package}\\t${db:Status-Status}\\n") < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (; *patterns; patterns++)
+		if (strv_push(&argv, &n, *patterns) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	/* Exit 1 only says some name is unknown to dpkg: not an error here. */
+	k = spawn_run(c->root, SPAWN_IN_ROOT, argv, NULL, &r);
+	if (k < 0)
+		return pkg_fail(c, k, "cannot run dpkg-query: %s", gp_strerror(k));
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(l, '\t');
+
+		if (tab && streq(tab + 1, "installed")) {
+			*tab = '\0';
+			if (strv_push(&found, &nf, l) < 0) {
+				spawn_result_done(&r);
+				return pkg_fail(c, -ENOMEM, "out of memory");
+			}
+		}
+	}
+	spawn_result_done(&r);
+	*ret = TAKE_PTR(found);
+	return (int)nf;
+}
+
+static int apt_mark(struct pkg_ctx *c, const char *how, char *const *names)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	size_t n = 0;
+
+	if (!names || !*names)
+		return 0;
+	if (strv_push(&argv, &n, "apt-mark") < 0 || strv_push(&argv, &n, how) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (; *names; names++)
+		if (strv_push(&argv, &n, *names) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	return pkg_run(c, SPAWN_IN_ROOT, argv, NULL, NULL);
+}
+
+static int names_of(const struct pkg_want *w, size_t n, char ***ret)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(&v, &len, w[i].name) < 0)
+			return -ENOMEM;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+static int apt_hold_how(struct pkg_ctx *c, const char *how, const struct pkg_want *w, size_t n)
+{
+	_cleanup_(strv_freep) char **names = NULL, **installed = NULL;
+	int k;
+
+	if (n == 0)
+		return 0;
+	if (names_of(w, n, &names) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	/* apt-mark cannot hold what dpkg does not know; a package not installed moves nothing. */
+	if ((k = dpkg_installed(c, names, &installed)) < 0)
+		return k;
+	return apt_mark(c, how, installed);
+}
+
+static int apt_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return apt_hold_how(c, "hold", w, n);
+}
+
+static int apt_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return apt_hold_how(c, "unhold", w, n);
+}
+
+/* Every installed package of that kernel release (image, modules, extra modules, NVIDIA's
+ * precompiled modules, headers): marked manual, so autoremove keeps it (FACTS 7), and held. */
+static int apt_keep_kernel(struct pkg_ctx *c, const char *release)
+{
+	_cleanup_(strv_freep) char **installed = NULL;
+	_cleanup_free_ char *pattern = NULL;
+	int k;
+
+	if (asprintf(&pattern, "linux-*-%s", release) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = dpkg_installed(c, (char *[]){ pattern, NULL }, &installed)) < 0)
+		return k;
+	if (k == 0)
+		return pkg_fail(c, -ENOENT, "no package of kernel %s is installed: nothing to keep", release);
+	if ((k = apt_mark(c, "manual", installed)) < 0)
+		return k;
+	return apt_mark(c, "hold", installed);
+}
+
+static int apt_installed(struct pkg_ctx *c, const char *name, char **ret_version)
+{
+	char *argv[] = { "dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", (char *)name, NULL };
+	struct spawn_result r = {};
+	const char *v;
+	int k = spawn_run(c->root, SPAWN_IN_ROOT, argv, NULL, &r);
+
+	if (k < 0)
+		return pkg_fail(c, k, "cannot run dpkg-query: %s", gp_strerror(k));
+	v = r.status == 0 ? startswith(r.out, "installed ") : NULL;
+	*ret_version = v ? strdup(v) : NULL;
+	k = v && !*ret_version ? -ENOMEM : v ? 1 : 0;
+	spawn_result_done(&r);
+	return k;
+}
+
+static int apt_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	char *head[] = { "apt-get", "remove", "-q", "-y", "--allow-change-held-packages", NULL };
+	_cleanup_(strv_freep) char **argv = NULL;
+	struct pkg_want names[n ? n : 1];
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		names[i] = (struct pkg_want){ w[i].name, NULL };
+	if (argv_with_wants(head, names, n, &argv) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
+}
+
+const struct pkg_backend pkg_apt = {
+	.name = "apt",
+	.refresh = apt_refresh,
+	.preflight = apt_preflight,
+	.install = apt_install,
+	.hold = apt_hold,
+	.unhold = apt_unhold,
+	.keep_kernel = apt_keep_kernel,
+	.installed = apt_installed,
+	.remove = apt_remove,
+};

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dnf (RHEL/Rocky 9, openEuler, Kylin): exact versions, versionlock entries (an excludepkgs
+ * line where the plugin is missing), install-only kernels kept. Under --root, dnf runs from
+ * the installer's system with --installroot (FACTS 7; DESIGN rule 2).
+ */
+#include <errno.h>
+
+#include "pkg/pkg.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/strutil.h"
+#include "util/write.h"
+
+#define DNF_CONF "etc/dnf/dnf.conf"
+#define VERSIONLOCK_CONF "etc/dnf/plugins/versionlock.conf"
+#define VERSIONLOCK_LIST "etc/dnf/plugins/versionlock.list"
+#define REPO_JSON "var/lib/gpuprov/repo.json"
+#define CONF_MAX (1024 * 1024)
+
+/* "dnf [--installroot=R --releasever=V] -y -q", then the rest. */
+static int dnf_argv(const struct pkg_ctx *c, char ***ret, ...)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t n = 0;
+	va_list ap;
+	int k = 0;
+
+	k |= strv_push(&v, &n, "dnf");
+	if (!streq(c->root->path, "/")) {
+		k |= strv_pushf(&v, &n, "--installroot=%s", c->root->path);
+		/* The target's release, not the installer's. */
+		if (c->facts->os.version_id)
+			k |= strv_pushf(&v, &n, "--releasever=%s", c->facts->os.version_id);
+	}
+	k |= strv_push(&v, &n, "-y");
+	k |= strv_push(&v, &n, "-q");
+	va_start(ap, ret);
+	for (const char *a; (a = va_arg(ap, const char *));)
+		k |= strv_push(&v, &n, a);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+static int push_wants(char ***argv, const struct pkg_want *w, size_t n, bool versions)
+{
+	size_t len = strv_length(*argv);
+
+	for (size_t i = 0; i < n; i++)
+		if ((versions && w[i].version ? strv_pushf(argv, &len, "%s-%s", w[i].name, w[i].version)
+					      : strv_push(argv, &len, w[i].name)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static bool want_recommends(const struct pkg_ctx *c)
+{
+	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
+}
+
+/* "0:5.14.0-503.14.1.el9_5" -> "5.14.0-503.14.1.el9_5": repo.json writes epoch 0 as dnf's
+ * users do, without it. */
+static const char *strip_zero_epoch(const char *evr)
+{
+	const char *e = startswith(evr, "0:");
+
+	return e ? e : evr;
+}
+
+/* Lines "name evr arch repo" from a repoquery, as repo.json entries. */
+static int parse_query(const char *out, cJSON *array, const char *fixed_repo)
+{
+	_cleanup_free_ char *copy = strdup(out);
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = {};
+		cJSON *o;
+
+		for (int i = 0; i < 4; i++)
+			f[i] = strsep(&l, " ");
+		if (!f[0] || !f[1] || !*f[0] || !*f[1])
+			continue;
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(array, o) || !cJSON_AddStringToObject(o, "name", f[0]) ||
+		    !cJSON_AddStringToObject(o, "version", strip_zero_epoch(f[1])) ||
+		    !cJSON_AddStringToObject(o, "arch", f[2] ? f[2] : "") ||
+		    !cJSON_AddStringToObject(o, "repo", fixed_repo ? fixed_repo : f[3] ? f[3] : ""))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether a name is locked: a versionlock entry "name-..." or in an excludepkgs line. */
+static bool locked(const char *vl, const char *excludes, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = vl; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == '-' && (p[n + 1] >= '0' && p[n + 1] <= '9'))
+			return true;
+	for (const char *p = excludes; p && (p = strstr(p, name)); p += n)
+		if ((p == excludes || p[-1] == ' ' || p[-1] == '=' || p[-1] == ',') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ',' || p[n] == '\n' || (p[n] == '-' && p[n + 1] == '*')))
+			return true;
+	return false;
+}
+
+/* The [main] excludepkgs= line of dnf.conf, or NULL. */
+static char *excludes_line(const char *conf)
+{
+	for (const char *p = conf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (startswith(p, "excludepkgs=") || startswith(p, "exclude="))
+			return strndup(p, strcspn(p, "\n"));
+	return NULL;
+}
+
+/*
+ * Writes var/lib/gpuprov/repo.json from what dnf says the repositories offer and what rpm
+ * has installed (with whether it is locked), keeping the runfiles a site listed there.
+ */
+static int dnf_refresh(struct pkg_ctx *c)
+{
+	_cleanup_(strv_freep) char **mk = NULL, **avail = NULL, **inst = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	_cleanup_free_ char *old = NULL, *vl = NULL, *conf = NULL, *ex = NULL, *text = NULL;
+	struct spawn_result ra = {}, ri = {};
+	const cJSON *e;
+	cJSON *pkgs, *installed, *runfiles;
+	int k;
+
+	if (dnf_argv(c, &mk, "makecache", NULL) < 0 ||
+	    dnf_argv(c, &avail, "repoquery", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
+	    dnf_argv(c, &inst, "repoquery", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, mk, NULL, NULL)) < 0 || (k = pkg_run(c, 0, avail, NULL, &ra)) < 0)
+		return k;
+	if ((k = pkg_run(c, 0, inst, NULL, &ri)) < 0) {
+		spawn_result_done(&ra);
+		return k;
+	}
+	doc = cJSON_CreateObject();
+	k = !doc || !(pkgs = cJSON_AddArrayToObject(doc, "packages")) ||
+			    !(installed = cJSON_AddArrayToObject(doc, "installed")) ||
+			    !(runfiles = cJSON_AddArrayToObject(doc, "runfiles"))
+		    ? -ENOMEM
+		    : parse_query(ra.out, pkgs, NULL);
+	if (k >= 0)
+		k = parse_query(ri.out, installed, "@System");
+	spawn_result_done(&ra);
+	spawn_result_done(&ri);
+	if (k < 0)
+		return pkg_fail(c, k, "out of memory");
+
+	(void)root_read_file(c->root, VERSIONLOCK_LIST, CONF_MAX, &vl, NULL);
+	(void)root_read_file(c->root, DNF_CONF, CONF_MAX, &conf, NULL);
+	ex = excludes_line(conf);
+	cJSON_ArrayForEach(e, installed)
+		if (locked(vl, ex, json_str(e, "name")) && !cJSON_AddTrueToObject((cJSON *)e, "held"))
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	/* The runfiles are the site's list; dnf knows nothing of them. */
+	if (root_read_file(c->root, REPO_JSON, CONF_MAX, &old, NULL) >= 0) {
+		_cleanup_(cJSON_Deletep) cJSON *prev = cJSON_Parse(old);
+
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(prev, "runfiles"))
+			if (!cJSON_AddItemToArray(runfiles, cJSON_Duplicate(e, true)))
+				return pkg_fail(c, -ENOMEM, "out of memory");
+	}
+	text = cJSON_Print(doc);
+	if (!text)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, REPO_JSON, text, strlen(text), 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", REPO_JSON, gp_strerror(k));
+	return 0;
+}
+
+/* Each wanted name-version is offered; else refuse naming the versions that are. */
+static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	struct spawn_result r = {};
+	int k;
+
+	if (dnf_argv(c, &argv, "repoquery", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release}", NULL) < 0 ||
+	    push_wants(&argv, w, n, false) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
+		return k;
+	for (size_t i = 0; i < n && k >= 0; i++) {
+		_cleanup_(strv_freep) char **have = NULL;
+		_cleanup_free_ char *copy = strdup(r.out), *list = NULL;
+		size_t nh = 0;
+		bool found = false;
+
+		for (char *save = NULL, *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+			char *name = strsep(&l, " "), *evr = l ? (char *)strip_zero_epoch(l) : NULL;
+
+			if (!evr || !streq(name, w[i].name))
+				continue;
+			if (!w[i].version || streq(evr, w[i].version))
+				found = true;
+			if (!strv_contains(have, evr) && strv_push(&have, &nh, evr) < 0)
+				k = -ENOMEM;
+		}
+		if (!copy || k < 0)
+			k = pkg_fail(c, -ENOMEM, "out of memory");
+		else if (!found) {
+			list = strv_join(have, ", ");
+			k = pkg_fail(c, -GPE_UNAVAILABLE, "%s%s%s is not offered by the repositories; %s%s", w[i].name,
+				     w[i].version ? " " : "", w[i].version ? w[i].version : "",
+				     nh ? "they have " : "they have no version of it", nh ? strna(list) : "");
+		}
+	}
+	spawn_result_done(&r);
+	return k;
+}
+
+/* install, or its test transaction: gpuprov's own locks must not stop gpuprov. */
+static int dnf_transaction(struct pkg_ctx *c, bool test, const struct pkg_want *w, size_t n)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+
+	if (n == 0)
+		return 0;
+	if (dnf_argv(c, &argv, "install", "--disableexcludes=all", "--disableplugin=versionlock",
+		     want_recommends(c) ? "--setopt=install_weak_deps=True" : "--setopt=install_weak_deps=False",
+		     test ? "--setopt=tsflags=test" : "--setopt=tsflags=", NULL) < 0 ||
+	    push_wants(&argv, w, n, true) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	return pkg_run(c, 0, argv, NULL, NULL);
+}
+
+static int dnf_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	int k = dnf_offered(c, w, n);
+
+	return k < 0 ? k : dnf_transaction(c, true, w, n);
+}
+
+static int dnf_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return dnf_transaction(c, false, w, n);
+}
+
+/* versionlock.list without the entries of these names, then with the new ones. */
+static int lock_list(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool add)
+{
+	_cleanup_free_ char *old = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int k;
+
+	k = root_read_file(c->root, VERSIONLOCK_LIST, CONF_MAX, &old, NULL);
+	if (k < 0 && k != -ENOENT)
+		return pkg_fail(c, k, "%s: %s", VERSIONLOCK_LIST, gp_strerror(k));
+	if (!(f = open_memstream(&out, &len)))
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (char *save = NULL, *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		bool ours = false;
+
+		for (size_t i = 0; i < n; i++)
+			ours |= locked(l, NULL, w[i].name);
+		if (!ours)
+			fprintf(f, "%s\n", l);
+	}
+	/* name-epoch:version-release.* (FACTS 7); a name alone locks what is installed now. */
+	for (size_t i = 0; add && i < n; i++)
+		fprintf(f, "%s-%s%s.*\n", w[i].name, strchr(strna(w[i].version), ':') ? "" : "0:",
+			w[i].version ? w[i].version : "*");
+	if (fclose(f) != 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, VERSIONLOCK_LIST, out, len, 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", VERSIONLOCK_LIST, gp_strerror(k));
+	return 0;
+}
+
+/* Without the plugin: the names in [main] excludepkgs=, which every dnf run honours. */
+static int exclude_line(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool add)
+{
+	_cleanup_free_ char *conf = NULL, *out = NULL;
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t len = 0, nn = 0;
+	bool done = false;
+	FILE *f;
+	int k;
+
+	if ((k = root_read_file(c->root, DNF_CONF, CONF_MAX, &conf, NULL)) < 0 && k != -ENOENT)
+		return pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
+	if (!(f = open_memstream(&out, &len)))
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (char *save = NULL, *l = conf ? strtok_r(conf, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		const char *v = startswith(l, "excludepkgs=");
+
+		if (!v) {
+			fprintf(f, "%s\n", l);
+			if (!done && startswith(l, "[main]")) {
+				done = true;
+				fprintf(f, "excludepkgs=@GPUPROV@\n");
+			}
+			continue;
+		}
+		_cleanup_free_ char *copy = strdup(v);
+		for (char *s2 = NULL, *x = copy ? strtok_r(copy, " ,", &s2) : NULL; x; x = strtok_r(NULL, " ,", &s2))
+			if (!strv_contains(names, x))
+				(void)strv_push(&names, &nn, x);
+	}
+	if (!done)
+		fprintf(f, "[main]\nexcludepkgs=@GPUPROV@\n");
+	if (fclose(f) != 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		bool has = strv_contains(names, w[i].name);
+
+		if (add && !has)
+			(void)strv_push(&names, &nn, w[i].name);
+		else if (!add && has)
+			for (char **p = names; *p; p++)
+				if (streq(*p, w[i].name)) {
+					free(*p);
+					memmove(p, p + 1, (size_t)(nn-- - (size_t)(p - names)) * sizeof(*p));
+					break;
+				}
+	}
+	_cleanup_free_ char *list = strv_join(names, " ");
+	_cleanup_free_ char *final = NULL;
+	char *at = out ? strstr(out, "@GPUPROV@") : NULL;
+
+	if (!list || !at || asprintf(&final, "%.*s%s%s", (int)(at - out), out, list, at + strlen("@GPUPROV@")) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, DNF_CONF, final, strlen(final), 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
+	return 0;
+}
+
+/* Whether dnf in the target has the versionlock plugin (its config file ships with it). */
+static bool have_versionlock(const struct pkg_ctx *c)
+{
+	return root_exists(c->root, VERSIONLOCK_CONF) > 0;
+}
+
+static int dnf_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return have_versionlock(c) ? lock_list(c, w, n, true) : exclude_line(c, w, n, true);
+}
+
+static int dnf_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return have_versionlock(c) ? lock_list(c, w, n, false) : exclude_line(c, w, n, false);
+}
+
+/* Kernels are install-only: installonly_limit >= 2 keeps the previous one beside the new
+ * (FACTS 7); the default, 3, when dnf.conf does not say. */
+static int dnf_keep_kernel(struct pkg_ctx *c, const char *release _unused_)
+{
+	_cleanup_free_ char *conf = NULL, *out = NULL;
+	const char *p;
+	int k;
+
+	if ((k = root_read_file(c->root, DNF_CONF, CONF_MAX, &conf, NULL)) < 0)
+		return k == -ENOENT ? 0 : pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
+	p = strstr(conf, "installonly_limit=");
+	if (!p || (p != conf && p[-1] != '\n') || atoi(p + strlen("installonly_limit=")) >= 2)
+		return 0;
+	if (asprintf(&out, "%.*sinstallonly_limit=3%s", (int)(p - conf), conf, p + strcspn(p, "\n")) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, DNF_CONF, out, strlen(out), 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
+	return 0;
+}
+
+static int dnf_installed(struct pkg_ctx *c, const char *name, char **ret_version)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	struct spawn_result r = {};
+	int k;
+
+	*ret_version = NULL;
+	if (dnf_argv(c, &argv, "repoquery", "--installed", "--qf", "%{epoch}:%{version}-%{release}", name, NULL) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
+		return k;
+	strstrip(r.out);
+	if (*r.out && !(*ret_version = strndup(strip_zero_epoch(r.out), strcspn(strip_zero_epoch(r.out), "\n"))))
+		k = -ENOMEM;
+	else
+		k = *r.out ? 1 : 0;
+	spawn_result_done(&r);
+	return k;
+}
+
+static int dnf_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+
+	if (n == 0)
+		return 0;
+	if (dnf_argv(c, &argv, "remove", "--disableexcludes=all", "--disableplugin=versionlock", NULL) < 0 ||
+	    push_wants(&argv, w, n, false) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	return pkg_run(c, 0, argv, NULL, NULL);
+}
+
+const struct pkg_backend pkg_dnf = {
+	.name = "dnf",
+	.refresh = dnf_refresh,
+	.preflight = dnf_preflight,
+	.install = dnf_install,
+	.hold = dnf_hold,
+	.unhold = dnf_unhold,
+	.keep_kernel = dnf_keep_kernel,
+	.installed = dnf_installed,
+	.remove = dnf_remove,
+};

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "host/facts.h"
+#include "profile/knowledge.h"
+#include "profile/profile.h"
+#include "util/spawn.h"
+
+/* A package at an exact version (NULL: the repository's candidate, for the profile's extras). */
+struct pkg_want {
+	const char *name;
+	const char *version;
+};
+
+/*
+ * What every backend call gets. Under a --root other than "/", apt and the runfile
+ * installers run inside the target (chroot) and dnf with --installroot, as an installer's
+ * in-target step would.
+ */
+struct pkg_ctx {
+	const struct root *root;
+	const struct facts *facts;
+	const struct profile *profile;
+	const struct knowledge *knowledge;
+	const char *kernel;  /* the resolved kernel release: runfile DKMS builds for it */
+	const char *flavour; /* "open" or "proprietary" kernel modules */
+	char *error; /* why the last call failed: the command and what it said */
+};
+
+/*
+ * One interface, three backends (STYLE: a table chosen once from the facts). Every call
+ * returns >= 0 or a negative error and then sets ctx->error.
+ */
+struct pkg_backend {
+	const char *name;
+	/* Fetches the repositories' metadata, so the view offers what they offer now. */
+	int (*refresh)(struct pkg_ctx *c);
+	/* Refuses before anything is installed: the whole transaction, tried without changes. */
+	int (*preflight)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+	/* Installs exact versions, non-interactively, in one transaction where it can. */
+	int (*install)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+	/* Holds installed packages at their version; so nothing but gpuprov moves them. */
+	int (*hold)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+	int (*unhold)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+	/* Keeps a kernel release installed and bootable whatever autoremove or a limit says. */
+	int (*keep_kernel)(struct pkg_ctx *c, const char *release);
+	/* The installed version, or 0 and NULL when not installed. */
+	int (*installed)(struct pkg_ctx *c, const char *name, char **ret_version);
+	/* Removes what was installed (runfile: the installer's own uninstall). */
+	int (*remove)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+};
+
+extern const struct pkg_backend pkg_apt, pkg_dnf, pkg_runfile;
+
+/* "apt", "dnf", "runfile" -> the backend; NULL for an unknown name. */
+const struct pkg_backend *pkg_backend_by_name(const char *name);
+/* The OS's package manager from the facts (the runfile backend is chosen per package). */
+const struct pkg_backend *pkg_backend_for(const struct facts *f);
+
+void pkg_ctx_done(struct pkg_ctx *c);
+
+/* Records why a call failed and returns error. */
+int pkg_fail(struct pkg_ctx *c, int error, const char *fmt, ...) _printf_(3, 4);
+/* Runs a command; a non-zero exit becomes -GPE_COMMAND with the command and its stderr in
+ * ctx->error. ret (optional) gets the output; the caller frees it with spawn_result_done. */
+int pkg_run(struct pkg_ctx *c, unsigned flags, char *const argv[], char *const env[], struct spawn_result *ret);

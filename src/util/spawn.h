@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/root.h"
+
+/*
+ * The one door for processes (DESIGN rule 2): package managers, grub tools, initramfs
+ * generators and systemctl run from an argv, never a shell string. Under a root other than
+ * "/" the command runs inside it (chroot), as an installer's in-target step does. Output is
+ * captured; the caller decides what to report.
+ */
+struct spawn_result {
+	int status; /* exit status; 128 + N when killed by signal N */
+	char *out;  /* captured stdout, NUL-terminated (the start, when it was very long) */
+	char *err;  /* captured stderr, likewise */
+};
+
+enum {
+	SPAWN_IN_ROOT = 1 << 0, /* chroot into the root first (ignored when the root is "/") */
+};
+
+/*
+ * Runs argv[0] (looked up in PATH, inside the root when SPAWN_IN_ROOT) with a clean
+ * environment: PATH, LC_ALL=C, HOME, the proxy variables of the caller, then env (NULL or
+ * "KEY=value" strings). stdin is /dev/null. Returns 0 once the command ran, whatever its
+ * exit status, or -errno when it could not be started.
+ */
+int spawn_run(const struct root *root, unsigned flags, char *const argv[], char *const env[],
+	      struct spawn_result *ret);
+void spawn_result_done(struct spawn_result *r);
+
+/* "`apt-get install ...` exited with 100: <the last lines of stderr>", for error reports. */
+char *spawn_describe(char *const argv[], const struct spawn_result *r);
+
+/* Whether a program exists in the root's PATH directories (usr/sbin, usr/bin, sbin, bin). */
+bool spawn_have(const struct root *root, const char *program);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/root.h"
+
+/* Creates a directory and its parents inside the root (like mkdir -p). */
+int root_mkdir_p(const struct root *r, const char *path, mode_t mode);
+
+/*
+ * Replaces a file inside the root atomically (DESIGN rule 4): a temporary file in the same
+ * directory, written and fsync'd, renamed over the old one, then the directory fsync'd. A
+ * reader sees the old content or the new, never a part. Parent directories are created.
+ */
+int root_write_atomic(const struct root *r, const char *path, const char *content, size_t size, mode_t mode);
+
+/* Removes a file inside the root; 0 when it was not there. */
+int root_unlink(const struct root *r, const char *path);
