@@ -148,9 +148,11 @@ static int initramfs(struct pkg_ctx *c, const struct action *a, struct apply_rep
 	for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		if (strv_push(&argv, &n, w) < 0)
 			return -ENOMEM;
+	/* A target without the generator (an image root being assembled) has no initramfs of
+	 * its own yet: its kernel's install makes one later, with the files already in place. */
 	if (!argv || !spawn_have(c->root, argv[0]))
-		return report_fail(rep, -ENOENT, "%s: not installed in %s; the initramfs cannot be regenerated",
-				   argv ? argv[0] : a->target, c->root->path);
+		return strv_pushf(&rep->pending, &rep->n_pending, "initramfs: %s is not installed in %s; regenerate it there",
+				  argv ? argv[0] : a->target, c->root->path) < 0 ? -ENOMEM : 0;
 	return run_step(c, rep, SPAWN_IN_ROOT, argv, "regenerated the initramfs");
 }
 

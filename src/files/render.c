@@ -63,6 +63,16 @@ static void scalar(struct buf *b, const cJSON *v)
 		bprintf(b, "%g", v->valuedouble);
 }
 
+/* "^name$" with the regex characters a package name may hold put in brackets: apt.conf
+ * strings have no backslash escapes. */
+static void regex_entry(struct buf *b, const char *name)
+{
+	bprintf(b, "\t\"^");
+	for (const char *c = name; *c; c++)
+		bprintf(b, *c == '.' || *c == '+' ? "[%c]" : "%c", *c);
+	bprintf(b, "$\";\n");
+}
+
 static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
 {
 	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why) };
@@ -243,6 +253,21 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
 		}
 		if ((k = add_file(&files, &n, "/etc/apt/preferences.d/gpuprov", &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (FACTS 7)")) < 0)
+			goto fail;
+
+		/* unattended-upgrades skips held packages already; its blacklist (regexes, FACTS 7)
+		 * also covers what the stack pulls in: the driver's libraries, the kernel's parts. */
+		header(&b, p);
+		bprintf(&b, "Unattended-Upgrade::Package-Blacklist {\n");
+		for (size_t i = 0; i < r->n_picks; i++)
+			if (*r->picks[i].version && !streq(r->picks[i].role, "extra"))
+				regex_entry(&b, r->picks[i].name);
+		for (size_t i = 0; i < r->n_kernel_metas; i++)
+			regex_entry(&b, r->kernel_metas[i]);
+		bprintf(&b, "\t\"^(lib)?nvidia-\";\n\t\"^cuda-\";\n"
+			    "\t\"^linux-(image|modules|modules-extra|headers|objects|signatures)-[0-9]\";\n};\n");
+		if ((k = add_file(&files, &n, "/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades", &b,
+				  "unattended-upgrades leaves the stack and the kernels alone (FACTS 7)")) < 0)
 			goto fail;
 	}
 

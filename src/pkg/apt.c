@@ -192,14 +192,38 @@ static int apt_hold_how(struct pkg_ctx *c, const char *how, const struct pkg_wan
 	return apt_mark(c, how, installed);
 }
 
+/* A kernel image comes with parts of its own release (modules, extra modules) that no pick
+ * names; held with it, or a new upload of the same ABI would move them under it. */
+static int hold_kernel_parts(struct pkg_ctx *c, const char *how, const struct pkg_want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(strv_freep) char **parts = NULL;
+		_cleanup_free_ char *pattern = NULL;
+		const char *release = startswith(w[i].name, "linux-image-");
+		int k;
+
+		if (!release || !*release || !(*release >= '0' && *release <= '9'))
+			continue;
+		if (asprintf(&pattern, "linux-*-%s", release) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+		if ((k = dpkg_installed(c, (char *[]){ pattern, NULL }, &parts)) < 0 || (k = apt_mark(c, how, parts)) < 0)
+			return k;
+	}
+	return 0;
+}
+
 static int apt_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	return apt_hold_how(c, "hold", w, n);
+	int k = apt_hold_how(c, "hold", w, n);
+
+	return k < 0 ? k : hold_kernel_parts(c, "hold", w, n);
 }
 
 static int apt_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	return apt_hold_how(c, "unhold", w, n);
+	int k = apt_hold_how(c, "unhold", w, n);
+
+	return k < 0 ? k : hold_kernel_parts(c, "unhold", w, n);
 }
 
 /* Every installed package of that kernel release (image, modules, extra modules, NVIDIA's

@@ -18,7 +18,9 @@
 #define REPO_JSON "var/lib/gpuprov/repo.json"
 #define CONF_MAX (1024 * 1024)
 
-/* "dnf [--installroot=R --releasever=V] -y -q", then the rest. */
+/* "dnf [--installroot=R --releasever=V] -y -q", then the rest. Every query says
+ * --disableexcludes=all: an excludepkgs line hides packages even from repoquery
+ * --installed, and gpuprov must see what it holds. */
 static int dnf_argv(const struct pkg_ctx *c, char ***ret, ...)
 {
 	_cleanup_(strv_freep) char **v = NULL;
@@ -134,8 +136,8 @@ static int dnf_refresh(struct pkg_ctx *c)
 	int k;
 
 	if (dnf_argv(c, &mk, "makecache", NULL) < 0 ||
-	    dnf_argv(c, &avail, "repoquery", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
-	    dnf_argv(c, &inst, "repoquery", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
+	    dnf_argv(c, &avail, "repoquery", "--disableexcludes=all", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
+	    dnf_argv(c, &inst, "repoquery", "--disableexcludes=all", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, mk, NULL, NULL)) < 0 || (k = pkg_run(c, 0, avail, NULL, &ra)) < 0)
 		return k;
@@ -185,7 +187,8 @@ static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	struct spawn_result r = {};
 	int k;
 
-	if (dnf_argv(c, &argv, "repoquery", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release}", NULL) < 0 ||
+	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", "--showduplicates", "--qf",
+		     "%{name} %{epoch}:%{version}-%{release}", NULL) < 0 ||
 	    push_wants(&argv, w, n, false) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
@@ -383,7 +386,8 @@ static int dnf_installed(struct pkg_ctx *c, const char *name, char **ret_version
 	int k;
 
 	*ret_version = NULL;
-	if (dnf_argv(c, &argv, "repoquery", "--installed", "--qf", "%{epoch}:%{version}-%{release}", name, NULL) < 0)
+	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", "--installed", "--qf",
+		     "%{epoch}:%{version}-%{release}", name, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
 		return k;

@@ -265,6 +265,13 @@ int repo_installed(const struct repo_view *v, const char *name, const char *vers
 	return 0;
 }
 
+const char *repo_installed_version(const struct repo_view *v, const char *name)
+{
+	size_t n, first = find_run(v->installed, v->n_installed, name, &n);
+
+	return n ? v->installed[first].version : NULL;
+}
+
 bool repo_installed_any(const struct repo_view *v, const char *name)
 {
 	size_t n;

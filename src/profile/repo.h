@@ -49,6 +49,8 @@ size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
 /* Whether dpkg has exactly this version installed. -1: not known (no dpkg database). */
 int repo_installed(const struct repo_view *v, const char *name, const char *version);
 
+/* The installed version of a package (the newest, for install-only kernels), or NULL. */
+const char *repo_installed_version(const struct repo_view *v, const char *name);
 /* Whether any version of the package is installed. */
 bool repo_installed_any(const struct repo_view *v, const char *name);
 /* Whether the installed package is held (apt-mark hold, dnf versionlock). */

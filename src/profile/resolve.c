@@ -753,15 +753,20 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 	const cJSON *x;
 	int k = 0;
 
-	if (!kc->installed) {
-		if (c->family == OS_FAMILY_DEBIAN) {
-			snprintf(name, sizeof(name), "linux-image-%s", kc->release);
-			k = pick(c, name, kc->pkgver, "kernel", false);
-		} else
-			k = pick(c, strstr(kc->release, "+64k") ? "kernel-64k" : "kernel", kc->pkgver, "kernel", false);
-		if (k < 0)
-			return k;
-	}
+	/* The kernel is a pick even when installed: pinned and held with the rest. An installed
+	 * one is pinned at the version the package manager has, when it says. */
+	if (c->family == OS_FAMILY_DEBIAN)
+		snprintf(name, sizeof(name), "linux-image-%s", kc->release);
+	else
+		snprintf(name, sizeof(name), "%s", strstr(kc->release, "+64k") ? "kernel-64k" : "kernel");
+	if (!kc->installed)
+		k = pick(c, name, kc->pkgver, "kernel", false);
+	else if (c->family == OS_FAMILY_DEBIAN && repo_installed_version(c->in->repo, name))
+		k = pick(c, name, repo_installed_version(c->in->repo, name), "kernel", true);
+	else if (c->family != OS_FAMILY_DEBIAN && *kc->pkgver && repo_installed(c->in->repo, name, kc->pkgver) > 0)
+		k = pick(c, name, kc->pkgver, "kernel", true);
+	if (k < 0)
+		return k;
 
 	if (streq(c->source, "distro")) {
 		snprintf(name, sizeof(name), "nvidia-headless-%s-server%s", d->branch, open ? "-open" : "");

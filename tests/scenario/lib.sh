@@ -40,6 +40,22 @@ check() {
 	fi
 }
 
+# jqt FILTER FILE: true when FILE is a JSON document for which FILTER is true (jq -e
+# alone takes an empty file for success).
+jqt() {
+	[ -s "$2" ] && jq -e "$1" "$2" >/dev/null
+}
+
+# check_json DESCRIPTION FILTER FILE: one test case from jqt, showing the document when it fails.
+check_json() {
+	if jqt "$2" "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag_file "$3"
+	fi
+}
+
 # Prints a file to the TAP stream as diagnostics (why a case failed).
 diag_file() {
 	sed 's/^/# /' "$1"

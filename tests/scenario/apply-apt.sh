@@ -1,0 +1,130 @@
+#!/bin/sh
+# gpuprov apply against the real apt and dpkg: a Debian chroot made with debootstrap stands
+# for the target, dressed as the DGX H100's Ubuntu 22.04 (its os-release), with a local
+# repository of generated packages carrying the names and versions of that machine's apt
+# lists. The hardware (/proc, /sys) comes from the fake machine through --sysroot.
+. "${srcdir}/tests/scenario/lib.sh"
+
+MACHINE="$srcdir/tests/machines/dgx-h100/root"
+LISTS="$MACHINE/var/lib/apt/lists"
+CH="$TMPD/target"
+REPO=/srv/gpuprov-repo
+PATH=$PATH:/usr/sbin:/sbin
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
+command -v systemctl >/dev/null 2>&1 || skip_all "systemctl not found"
+rc=0
+"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
+[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
+if [ "$rc" -ne 0 ]; then
+	cat "$TMPD/chroot.err" >&2
+	exit 1
+fi
+
+in_target() {
+	chroot "$CH" env DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+# The generated packages install kernels; the target is "Ubuntu 22.04" on the DGX.
+rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
+cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
+"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
+	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
+echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
+in_target apt-get update -q >/dev/null
+# The node before gpuprov: the running kernel (5.15.0-105) and the GA meta package, which
+# brings 5.15.0-125 beside it, as a DGX OS install would be.
+in_target apt-get install -y -q --no-install-recommends linux-image-5.15.0-105-generic=5.15.0-105.115 \
+	linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic >"$TMPD/before.log" 2>&1 ||
+	{ cat "$TMPD/before.log" >&2; exit 1; }
+
+gp() {
+	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
+}
+
+installed() {
+	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
+}
+
+has_version() {
+	in_target dpkg-query -W -f='${Version} ${db:Status-Status}' "$1" 2>/dev/null | grep -qx "$2 installed"
+}
+
+held() {
+	in_target apt-mark showhold | grep -qx "$1"
+}
+
+# --- refusals change nothing ---
+installed >"$TMPD/dpkg.0"
+mkdir -p "$CH/etc/gpuprov/profiles"
+cat >"$CH/etc/gpuprov/profiles/needs-missing.json" <<'EOF'
+{ "name": "needs-missing", "include": ["h100-nvlink"], "packages": ["gpuprov-no-such-package"] }
+EOF
+rc=0
+gp apply needs-missing --yes >"$TMPD/missing.out" 2>"$TMPD/missing.err" || rc=$?
+check "a package the repository lacks: refused with exit 3" test "$rc" -eq 3
+check "the refusal names the package" grep -q "gpuprov-no-such-package is not offered" "$TMPD/missing.err"
+installed >"$TMPD/dpkg.1"
+check "the refusal installed nothing" cmp -s "$TMPD/dpkg.0" "$TMPD/dpkg.1"
+check "the refusal wrote no file" test ! -e "$CH/etc/apt/preferences.d/gpuprov"
+rm "$CH/etc/gpuprov/profiles/needs-missing.json"
+
+# --- apply installs the exact versions ---
+gp plan h100-nvlink --json >"$TMPD/plan.json"
+rc=0
+gp apply h100-nvlink --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
+check "apply h100-nvlink exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
+check_json "apply reports a change and a reboot" '.changed and .reboot_required' "$TMPD/apply.json"
+jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/picks"
+while read -r name version; do
+	check "$name is installed at exactly $version" has_version "$name" "$version"
+	check "$name is held" held "$name"
+done <"$TMPD/picks"
+check "the running kernel's image is kept and held" held linux-image-5.15.0-105-generic
+check "the running kernel's image is marked manual" sh -c "! chroot '$CH' apt-mark showauto | grep -qx linux-image-5.15.0-105-generic"
+check "the kernel meta package is held" held linux-generic
+check "apt pins at priority 1001" grep -q "Pin-Priority: 1001" "$CH/etc/apt/preferences.d/gpuprov"
+check "unattended-upgrades is told to leave the stack alone" \
+	grep -q "Unattended-Upgrade::Package-Blacklist" "$CH/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
+check "the fabric manager is enabled" test -L "$CH/etc/systemd/system/multi-user.target.wants/nvidia-fabricmanager.service"
+check "the modprobe settings are written" grep -q "blacklist nouveau" "$CH/etc/modprobe.d/gpuprov.conf"
+check_json "the boot switch is reported as pending" '.pending | map(select(startswith("boot-once"))) | length == 1' "$TMPD/apply.json"
+check_json "the state records the stack" '.profile == "h100-nvlink" and .driver == "580.95.05"' "$CH/var/lib/gpuprov/state.json"
+
+# --- a second apply changes nothing ---
+installed >"$TMPD/dpkg.2"
+rc=0
+gp apply h100-nvlink --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=$?
+check "a second apply exits 0" test "$rc" -eq 0
+check_json "a second apply reports no change" '.changed == false and (.done | length) == 0' "$TMPD/again.json"
+installed >"$TMPD/dpkg.3"
+check "a second apply installed nothing" cmp -s "$TMPD/dpkg.2" "$TMPD/dpkg.3"
+gp apply h100-nvlink --yes >"$TMPD/again.txt" 2>&1 || true
+check "a second apply says so" grep -q "Nothing to do" "$TMPD/again.txt"
+
+# --- newer versions published: upgrades move nothing, autoremove keeps the old kernel ---
+mkdir -p "$TMPD/newer"
+for f in "$LISTS"/*_Packages; do cat "$f"; echo; done | sed -e 's/^Version: 580\.95\.05-0ubuntu0\.22\.04\.1$/Version: 580.95.05-0ubuntu0.22.04.2/' \
+	-e 's/^Version: 580\.95\.05-1$/Version: 580.95.05-2/' \
+	-e 's/^Version: 13\.0\.2-1$/Version: 13.0.2-2/' \
+	-e 's/^Version: 6\.8\.0-49\.49~22\.04\.1$/Version: 6.8.0-49.50~22.04.1/' >"$TMPD/newer/Packages"
+"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
+	"$TMPD/newer/Packages" >"$TMPD/repo2.log" 2>&1 || { cat "$TMPD/repo2.log" >&2; exit 1; }
+in_target apt-get update -q >/dev/null
+check "the newer versions are offered" sh -c "chroot '$CH' apt-cache madison nvidia-fabricmanager-580 | grep -q 580.95.05-2"
+installed >"$TMPD/dpkg.4"
+for how in upgrade dist-upgrade autoremove; do
+	in_target apt-get "$how" -y -q >"$TMPD/$how.log" 2>&1
+	installed >"$TMPD/dpkg.$how"
+	check "apt-get $how moves nothing" cmp -s "$TMPD/dpkg.4" "$TMPD/dpkg.$how"
+	cmp -s "$TMPD/dpkg.4" "$TMPD/dpkg.$how" || diff "$TMPD/dpkg.4" "$TMPD/dpkg.$how" | sed 's/^/# /'
+done
+check "the previous kernel is still installed" has_version linux-image-5.15.0-105-generic 5.15.0-105.115
+
+done_testing
