@@ -270,10 +270,9 @@ static int lock_list(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool
 		if (!ours)
 			fprintf(f, "%s\n", l);
 	}
-	/* name-epoch:version-release.* (FACTS 7); a name alone locks what is installed now. */
+	/* name-epoch:version-release.* (FACTS 7). */
 	for (size_t i = 0; add && i < n; i++)
-		fprintf(f, "%s-%s%s.*\n", w[i].name, strchr(strna(w[i].version), ':') ? "" : "0:",
-			w[i].version ? w[i].version : "*");
+		fprintf(f, "%s-%s%s.*\n", w[i].name, strchr(w[i].version, ':') ? "" : "0:", w[i].version);
 	if (fclose(f) != 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = root_write_atomic(c->root, VERSIONLOCK_LIST, out, len, 0644)) < 0)
@@ -345,18 +344,90 @@ static bool have_versionlock(const struct pkg_ctx *c)
 	return root_exists(c->root, VERSIONLOCK_CONF) > 0;
 }
 
-static int dnf_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+/* Every installed version of a package (install-only kernels have several). */
+static int installed_versions(struct pkg_ctx *c, const char *name, char ***ret)
 {
+	_cleanup_(strv_freep) char **argv = NULL, **v = NULL;
+	struct spawn_result r = {};
+	size_t n = 0;
+	int k;
+
+	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", "--installed", "--qf",
+		     "%{epoch}:%{version}-%{release}", name, NULL) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
+		return k;
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l && k >= 0; l = strtok_r(NULL, "\n", &save))
+		if (!strv_contains(v, strip_zero_epoch(l)) && strv_push(&v, &n, strip_zero_epoch(l)) < 0)
+			k = pkg_fail(c, -ENOMEM, "out of memory");
+	spawn_result_done(&r);
+	if (k >= 0)
+		*ret = TAKE_PTR(v);
+	return k;
+}
+
+/*
+ * The lock entries for the wants: a want without a version locks what is installed of it,
+ * and a kernel brings its parts of the same version (RHEL 9 splits it into kernel-core and
+ * kernel-modules, each install-only: unlocked, an update would install new ones beside it).
+ * Returned as "name" and "version" pairs in one strv.
+ */
+static int expand_locks(struct pkg_ctx *c, const struct pkg_want *w, size_t n, char ***ret)
+{
+	static const char *const kernel_parts[] = { "", "-core", "-modules", "-modules-core" };
+	_cleanup_(strv_freep) char **pairs = NULL;
+	size_t np = 0;
+	int k = -ENOMEM;
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(strv_freep) char **versions = NULL;
+		bool kernel = streq(w[i].name, "kernel") || streq(w[i].name, "kernel-64k");
+		size_t nv = 0;
+
+		if (w[i].version ? strv_push(&versions, &nv, w[i].version) < 0 : (k = installed_versions(c, w[i].name, &versions)) < 0)
+			return c->error ? k : pkg_fail(c, -ENOMEM, "out of memory");
+		for (size_t p = 0; p < (kernel ? ELEMENTSOF(kernel_parts) : 1); p++)
+			for (char **v = versions; v && *v; v++) {
+				_cleanup_free_ char *name = NULL;
+				bool dup = false;
+
+				if (asprintf(&name, "%s%s", w[i].name, kernel ? kernel_parts[p] : "") < 0)
+					return pkg_fail(c, -ENOMEM, "out of memory");
+				for (size_t j = 0; j + 1 < np; j += 2)
+					dup |= streq(pairs[j], name) && streq(pairs[j + 1], *v);
+				if (!dup && (strv_push(&pairs, &np, name) < 0 || strv_push(&pairs, &np, *v) < 0))
+					return pkg_fail(c, -ENOMEM, "out of memory");
+			}
+	}
+	*ret = TAKE_PTR(pairs);
+	return 0;
+}
+
+static int dnf_lock(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool add)
+{
+	_cleanup_(strv_freep) char **pairs = NULL;
+	size_t np;
+	int k;
+
 	if (n == 0)
 		return 0;
-	return have_versionlock(c) ? lock_list(c, w, n, true) : exclude_line(c, w, n, true);
+	if ((k = expand_locks(c, w, n, &pairs)) < 0)
+		return k;
+	np = strv_length(pairs) / 2;
+	struct pkg_want locks[np ? np : 1];
+	for (size_t i = 0; i < np; i++)
+		locks[i] = (struct pkg_want){ pairs[2 * i], pairs[2 * i + 1] };
+	return have_versionlock(c) ? lock_list(c, locks, np, add) : exclude_line(c, locks, np, add);
+}
+
+static int dnf_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return dnf_lock(c, w, n, true);
 }
 
 static int dnf_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	if (n == 0)
-		return 0;
-	return have_versionlock(c) ? lock_list(c, w, n, false) : exclude_line(c, w, n, false);
+	return dnf_lock(c, w, n, false);
 }
 
 /* Kernels are install-only: installonly_limit >= 2 keeps the previous one beside the new

@@ -724,6 +724,17 @@ static const char *offered(const struct rctx *c, const char *name)
 	return n ? c->in->repo->pkgs[first].version : NULL;
 }
 
+/* Whether the repositories offer this exact version of a package. */
+static bool offered_version(const struct rctx *c, const char *name, const char *version)
+{
+	size_t n, first = repo_find(c->in->repo, name, &n);
+
+	for (size_t i = first; version && i < first + n; i++)
+		if (streq(c->in->repo->pkgs[i].version, version))
+			return true;
+	return false;
+}
+
 static bool facts_has_cuda(const struct facts *f, const char *version)
 {
 	for (size_t i = 0; i < f->nvidia.n_cuda; i++)
@@ -798,6 +809,10 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 		if ((k = pick(c, "nvidia-driver", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed)) >= 0)
 			k = pick(c, open ? "kmod-nvidia-open-dkms" : "kmod-nvidia-latest-dkms",
 				 open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed);
+		/* nvidia-persistenced is a package of its own in NVIDIA's RHEL repository, at the
+		 * driver's version; the profiles enable its service. */
+		if (k >= 0 && offered_version(c, "nvidia-persistenced", open ? d->open_pkgver : d->prop_pkgver))
+			k = pick(c, "nvidia-persistenced", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed);
 		/* DKMS builds against the kernel's headers: kernel-devel of exactly that kernel. */
 		if (k >= 0)
 			k = pick_build_dep(c, kc);

@@ -2199,6 +2199,7 @@ def rpm_nvidia(el, drivers, toolkits):
         out += [("nvidia-driver", f"{d}-1.el{el}", "x86_64", repo),
                 ("kmod-nvidia-open-dkms", f"{d}-1.el{el}", "x86_64", repo),
                 ("kmod-nvidia-latest-dkms", f"{d}-1.el{el}", "x86_64", repo),
+                ("nvidia-persistenced", f"{d}-1.el{el}", "x86_64", repo),
                 ("nvidia-fabric-manager", f"{d}-1", "x86_64", repo),
                 (f"cuda-drivers-fabricmanager-{br}", f"{d}-1", "x86_64", repo)]
     out += [(f"cuda-toolkit-{t.split('.')[0]}-{t.split('.')[1]}", f"{t}-1", "x86_64", repo)
