@@ -242,6 +242,25 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			goto fail;
 	}
 
+	/* The driver's runfile installs nvidia-persistenced but no unit for it (NVIDIA ships
+	 * only a sample); packages do. A runfile node whose profile enables it gets one. */
+	if (r && r->ok && streq_ptr(r->source, "runfile")) {
+		cJSON_ArrayForEach(x, get(doc, "services", "enable"))
+			if (cJSON_IsString(x) && streq(x->valuestring, "nvidia-persistenced"))
+				break;
+		if (x) {
+			header(&b, p);
+			bprintf(&b, "[Unit]\nDescription=NVIDIA persistence daemon (the driver's runfile installs no unit)\n"
+				    "ConditionPathExists=/usr/bin/nvidia-persistenced\n\n"
+				    "[Service]\nType=forking\nExecStart=/usr/bin/nvidia-persistenced\n"
+				    "ExecStopPost=/bin/rm -rf /run/nvidia-persistenced\n\n"
+				    "[Install]\nWantedBy=multi-user.target\n");
+			if ((k = add_file(&files, &n, "/etc/systemd/system/nvidia-persistenced.service", &b,
+					  "services.enable names nvidia-persistenced; the runfile installs no unit")) < 0)
+				goto fail;
+		}
+	}
+
 	/* apt pins: Pin-Priority 1001 on the chosen versions (FACTS 7). */
 	if (r && r->ok && f->os.family == OS_FAMILY_DEBIAN) {
 		header(&b, p);

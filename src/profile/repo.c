@@ -165,6 +165,25 @@ static int read_dpkg_status(const struct root *root, struct repo_view *v, size_t
 	return k < 0 ? k : 0;
 }
 
+/* What the runfile backend installed (var/lib/gpuprov/runfiles.json): the runfile's name
+ * stands for the package, so that a second apply sees it installed. */
+static int read_runfile_record(const struct root *root, struct repo_view *v, size_t *alloc)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	const cJSON *e;
+	int k;
+
+	if (root_read_file(root, "var/lib/gpuprov/runfiles.json", REPO_JSON_MAX, &text, NULL) < 0 ||
+	    !(doc = cJSON_Parse(text)))
+		return 0; /* none, or not readable: the runfiles count as not installed */
+	cJSON_ArrayForEach(e, doc)
+		if (json_str(e, "file") && json_str(e, "version") &&
+		    (k = add_installed(v, alloc, json_str(e, "file"), json_str(e, "version"), NULL, "runfile", false)) < 0)
+			return k;
+	return 0;
+}
+
 int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
@@ -186,7 +205,8 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 				return k;
 		}
 	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
-	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0)
+	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0 ||
+	    (k = read_runfile_record(root, v, &alloc_installed)) < 0)
 		return k;
 	if (v->n_installed > 1)
 		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);

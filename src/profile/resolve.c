@@ -816,7 +816,8 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 		/* DKMS builds against the kernel's headers: kernel-devel of exactly that kernel. */
 		if (k >= 0)
 			k = pick_build_dep(c, kc);
-	} else if ((k = pick(c, d->runfile->file, d->version, "driver", drv_installed)) >= 0)
+	} else if ((k = pick(c, d->runfile->file, d->version, "driver",
+			     drv_installed || repo_installed(c->in->repo, d->runfile->file, d->version) > 0)) >= 0)
 		k = pick_build_dep(c, kc);
 	if (k < 0)
 		return k;

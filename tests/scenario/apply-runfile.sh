@@ -1,0 +1,137 @@
+#!/bin/sh
+# gpuprov apply with NVIDIA's .run installers: generated self-extracting installers that
+# take the real ones' command line, served by an HTTP server on 127.0.0.1 as a site's
+# mirror would; the kernel and its headers come from the local apt repository of the apt
+# test, in the same kind of debootstrap chroot. The hardware is the DGX H100's.
+. "${srcdir}/tests/scenario/lib.sh"
+
+MACHINE="$srcdir/tests/machines/dgx-h100/root"
+LISTS="$MACHINE/var/lib/apt/lists"
+CH="$TMPD/target"
+REPO=/srv/gpuprov-repo
+MIRROR="$TMPD/mirror"
+HTTP="$TMPD/http"
+PATH=$PATH:/usr/sbin:/sbin
+DRIVER=NVIDIA-Linux-x86_64-580.95.05.run
+CUDA=cuda_13.0.2_580.95.05_linux.run
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] || skip_all "the runfiles and the fake machine are x86_64"
+command -v python3 >/dev/null 2>&1 || skip_all "python3 not found (the HTTP server)"
+rc=0
+"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
+[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
+[ "$rc" -eq 0 ] || { cat "$TMPD/chroot.err" >&2; exit 1; }
+
+in_target() {
+	chroot "$CH" env DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
+cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
+"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
+	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
+echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
+in_target apt-get update -q >/dev/null
+in_target apt-get install -y -q --no-install-recommends linux-image-5.15.0-105-generic=5.15.0-105.115 \
+	linux-modules-5.15.0-105-generic=5.15.0-105.115 >"$TMPD/before.log" 2>&1 || { cat "$TMPD/before.log" >&2; exit 1; }
+
+# The mirror: the two installers, and what the site lists in its repository view.
+mkdir -p "$MIRROR" "$HTTP" "$CH/var/lib/gpuprov"
+"$srcdir/tests/pkg/make-runfile" "$MIRROR/$DRIVER" driver 580.95.05
+"$srcdir/tests/pkg/make-runfile" "$MIRROR/$CUDA" cuda 13.0.2 580.95.05
+cat >"$CH/var/lib/gpuprov/repo.json" <<EOF
+{ "runfiles": [
+  { "kind": "driver", "version": "580.95.05", "arch": "x86_64", "file": "$DRIVER" },
+  { "kind": "cuda", "version": "13.0.2", "driver": "580.95.05", "arch": "x86_64", "file": "$CUDA" } ] }
+EOF
+"$srcdir/tests/pkg/http-serve" "$MIRROR" "$HTTP" || exit 1
+trap '"$srcdir/tests/pkg/http-serve" --stop "$HTTP"; rm -rf "$TMPD"' EXIT
+PORT=$(cat "$HTTP/port")
+SUM_DRIVER=$(sha256sum "$MIRROR/$DRIVER" | cut -d' ' -f1)
+SUM_CUDA=$(sha256sum "$MIRROR/$CUDA" | cut -d' ' -f1)
+WRONG=0000000000000000000000000000000000000000000000000000000000000000
+
+# profile DRIVER_SUM CUDA_SUM: the site profile, the DGX's settings with the runfiles.
+profile() {
+	mkdir -p "$CH/etc/gpuprov/profiles"
+	cat >"$CH/etc/gpuprov/profiles/dgx-runfile.json" <<EOF
+{ "name": "dgx-runfile", "include": ["h100-nvlink"], "fabricmanager": "off",
+  "driver": { "source": "runfile" },
+  "runfile": { "mirror": "http://127.0.0.1:$PORT/", "sha256": { "$DRIVER": "$1"$2 } } }
+EOF
+}
+
+gp() {
+	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
+}
+
+installed() {
+	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
+}
+
+installer_ran() {
+	test -e "$CH/usr/lib/gpuprov-test/nvidia-driver" || test -e "$CH/usr/lib/gpuprov-test/cuda"
+}
+
+# --- a wrong checksum is refused before anything runs ---
+installed >"$TMPD/dpkg.0"
+profile "$SUM_DRIVER" ", \"$CUDA\": \"$WRONG\""
+rc=0
+gp apply dgx-runfile --yes >"$TMPD/wrong.out" 2>"$TMPD/wrong.err" || rc=$?
+check "a wrong SHA-256: refused with exit 3" test "$rc" -eq 3
+check "the refusal says which file and both digests" grep -q "$CUDA.*SHA-256 $SUM_CUDA.*$WRONG" "$TMPD/wrong.err"
+check "no installer ran" sh -c "! { test -e '$CH/usr/lib/gpuprov-test/nvidia-driver' || test -e '$CH/usr/lib/gpuprov-test/cuda'; }"
+installed >"$TMPD/dpkg.1"
+check "no package was installed" cmp -s "$TMPD/dpkg.0" "$TMPD/dpkg.1"
+check "the bad download is not kept" test ! -e "$CH/var/lib/gpuprov/cache/$CUDA"
+
+# --- no digest at all: not run unchecked ---
+profile "$SUM_DRIVER" ""
+rc=0
+gp apply dgx-runfile --yes >"$TMPD/nosum.out" 2>"$TMPD/nosum.err" || rc=$?
+check "a runfile without a known SHA-256: refused with exit 3" test "$rc" -eq 3
+check "the refusal says there is nothing to check it against" grep -q "$CUDA: no SHA-256" "$TMPD/nosum.err"
+
+# --- a runfile the mirror lacks ---
+profile "$SUM_DRIVER" ", \"$CUDA\": \"$SUM_CUDA\""
+mv "$MIRROR/$CUDA" "$TMPD/$CUDA"
+rc=0
+gp apply dgx-runfile --yes >"$TMPD/gone.out" 2>"$TMPD/gone.err" || rc=$?
+check "a runfile missing from the mirror: refused with exit 3" test "$rc" -eq 3
+check "the refusal names the URL" grep -q "127.0.0.1:$PORT/$CUDA" "$TMPD/gone.err"
+check "still no installer ran" sh -c "! test -e '$CH/usr/lib/gpuprov-test/nvidia-driver'"
+mv "$TMPD/$CUDA" "$MIRROR/$CUDA"
+
+# --- the right digests: fetched, checked, run silently ---
+rc=0
+gp apply dgx-runfile --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
+check "apply with runfiles exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
+ARGS="$CH/usr/lib/gpuprov-test/nvidia-driver/580.95.05/installed-with"
+check "the driver ran silently" grep -qx -- "--silent" "$ARGS"
+check "the driver registered with DKMS" grep -qx -- "--dkms" "$ARGS"
+check "the driver built the open modules" grep -qx -- "-m=kernel-open" "$ARGS"
+check "the driver built for the pinned kernel" grep -qx -- "--kernel-name=6.8.0-49-generic" "$ARGS"
+check "the toolkit was installed alone" grep -qx -- "--toolkit" "$CH/usr/lib/gpuprov-test/cuda/13.0.2/installed-with"
+check "CUDA 13.0.2 is in place" grep -q '"13.0.2"' "$CH/usr/local/cuda-13.0/version.json"
+check "the kernel's headers came from apt for DKMS" sh -c "chroot '$CH' dpkg-query -W linux-headers-6.8.0-49-generic >/dev/null"
+check_json "what was installed is recorded, with how to uninstall it" \
+	"map(select(.file == \"$DRIVER\" and .sha256 == \"$SUM_DRIVER\" and .uninstall[0] == \"nvidia-uninstall\")) | length == 1" \
+	"$CH/var/lib/gpuprov/runfiles.json"
+check "the verified driver was fetched once and kept" test "$(grep -c "GET /$DRIVER" "$HTTP/access.log")" -eq 1
+GETS=$(grep -c "GET /" "$HTTP/access.log")
+
+# --- a second apply changes nothing and fetches nothing ---
+rc=0
+gp apply dgx-runfile --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=$?
+check "a second apply exits 0" test "$rc" -eq 0
+check_json "a second apply reports no change" '.changed == false and (.done | length) == 0' "$TMPD/again.json"
+check "a second apply fetched nothing" test "$(grep -c "GET /" "$HTTP/access.log")" -eq "$GETS"
+
+done_testing
