@@ -17,7 +17,7 @@ for dir in "$srcdir"/tests/profiles/bad/*/; do
 	name=p
 	[ "$case" = unknown-name ] && name=nosuch
 	n=$((n + 1))
-	for verb in show plan; do
+	for verb in show plan apply; do
 		(cd "$dir" && gpuprov --root "$machine" --profiles . $verb $name >"$TMPD/out" 2>"$TMPD/err")
 		rc=$?
 		sed 's/^gpuprov: //' "$TMPD/err" >"$TMPD/msg"
