@@ -167,6 +167,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	ctx.kernel = p.res->kernel;
 	ctx.flavour = p.res->flavour;
+	ctx.branch = p.res->branch;
 	k = apply_plan(&ctx, p.plan, &rep);
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));

@@ -17,6 +17,9 @@
 #define VERSIONLOCK_LIST "etc/dnf/plugins/versionlock.list"
 #define REPO_JSON "var/lib/gpuprov/repo.json"
 #define CONF_MAX (1024 * 1024)
+/* Module filtering hides the packages of streams not enabled: the view, the checks and the
+ * dry run see them all; the install itself goes through the enabled stream. */
+#define ALL_STREAMS "--setopt=*.module_hotfixes=1"
 
 /* "dnf [--installroot=R --releasever=V] -y -q", then the rest. Every query says
  * --disableexcludes=all: an excludepkgs line hides packages even from repoquery
@@ -136,7 +139,7 @@ static int dnf_refresh(struct pkg_ctx *c)
 	int k;
 
 	if (dnf_argv(c, &mk, "makecache", NULL) < 0 ||
-	    dnf_argv(c, &avail, "repoquery", "--disableexcludes=all", "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
+	    dnf_argv(c, &avail, "repoquery", "--disableexcludes=all", ALL_STREAMS, "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
 	    dnf_argv(c, &inst, "repoquery", "--disableexcludes=all", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, mk, NULL, NULL)) < 0 || (k = pkg_run(c, 0, avail, NULL, &ra)) < 0)
@@ -187,7 +190,7 @@ static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	struct spawn_result r = {};
 	int k;
 
-	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", "--showduplicates", "--qf",
+	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", ALL_STREAMS, "--showduplicates", "--qf",
 		     "%{name} %{epoch}:%{version}-%{release}", NULL) < 0 ||
 	    push_wants(&argv, w, n, false) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
@@ -222,6 +225,34 @@ static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	return k;
 }
 
+/* NVIDIA's RHEL streams (FACTS 6): "<branch>-open" for the open modules, "<branch>-dkms"
+ * for the proprietary ones; empty when the repositories carry no such stream. */
+static int driver_stream(struct pkg_ctx *c, char *buf, size_t size)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	struct spawn_result r = {};
+	char want[64];
+	int k;
+
+	*buf = '\0';
+	if (!c->branch || snprintf(want, sizeof(want), "%s-%s", c->branch, streq_ptr(c->flavour, "open") ? "open" : "dkms") >= (int)sizeof(want))
+		return 0;
+	if (dnf_argv(c, &argv, "module", "list", "--disableexcludes=all", "nvidia-driver", NULL) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	/* No module metadata at all: dnf says so and exits 1; that is "no stream". */
+	if ((k = spawn_run(c->root, 0, argv, NULL, &r)) < 0)
+		return pkg_fail(c, k, "cannot run dnf: %s", gp_strerror(k));
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *rest = startswith(l, "nvidia-driver ");
+
+		if (rest && (rest += strspn(rest, " "), strncmp(rest, want, strlen(want)) == 0) &&
+		    (rest[strlen(want)] == ' ' || rest[strlen(want)] == '\0'))
+			snprintf(buf, size, "%s", want);
+	}
+	spawn_result_done(&r);
+	return 0;
+}
+
 /* install, or its test transaction: gpuprov's own locks must not stop gpuprov. */
 static int dnf_transaction(struct pkg_ctx *c, bool test, const struct pkg_want *w, size_t n)
 {
@@ -231,7 +262,7 @@ static int dnf_transaction(struct pkg_ctx *c, bool test, const struct pkg_want *
 		return 0;
 	if (dnf_argv(c, &argv, "install", "--disableexcludes=all", "--disableplugin=versionlock",
 		     want_recommends(c) ? "--setopt=install_weak_deps=True" : "--setopt=install_weak_deps=False",
-		     test ? "--setopt=tsflags=test" : "--setopt=tsflags=", NULL) < 0 ||
+		     test ? "--setopt=tsflags=test" : "--setopt=tsflags=", test ? ALL_STREAMS : NULL, NULL) < 0 ||
 	    push_wants(&argv, w, n, true) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, 0, argv, NULL, NULL);
@@ -246,6 +277,23 @@ static int dnf_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 
 static int dnf_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
+	_cleanup_(strv_freep) char **reset = NULL, **enable = NULL;
+	_cleanup_free_ char *spec = NULL;
+	char stream[64];
+	int k;
+
+	if ((k = driver_stream(c, stream, sizeof(stream))) < 0)
+		return k;
+	if (*stream) {
+		/* The branch's stream locks the driver to it (FACTS 7); a reset first, since dnf
+		 * does not switch an enabled stream by itself. */
+		if (asprintf(&spec, "nvidia-driver:%s", stream) < 0 ||
+		    dnf_argv(c, &reset, "module", "reset", "nvidia-driver", NULL) < 0 ||
+		    dnf_argv(c, &enable, "module", "enable", spec, NULL) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+		if ((k = pkg_run(c, 0, reset, NULL, NULL)) < 0 || (k = pkg_run(c, 0, enable, NULL, NULL)) < 0)
+			return k;
+	}
 	return dnf_transaction(c, false, w, n);
 }
 

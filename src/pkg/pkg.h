@@ -27,6 +27,7 @@ struct pkg_ctx {
 	const struct knowledge *knowledge;
 	const char *kernel;  /* the resolved kernel release: runfile DKMS builds for it */
 	const char *flavour; /* "open" or "proprietary" kernel modules */
+	const char *branch;  /* the driver branch: dnf enables its module stream */
 	char *error; /* why the last call failed: the command and what it said */
 };
 

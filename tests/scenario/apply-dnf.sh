@@ -18,8 +18,21 @@ skip_all() {
 for tool in dnf rpmbuild createrepo_c; do
 	command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found"
 done
-"$srcdir/tests/pkg/make-rpm-repo" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" >"$TMPD/repo.log" 2>&1 ||
-	{ cat "$TMPD/repo.log" >&2; exit 1; }
+# streams VERSION...: module metadata with NVIDIA's stream for branch 535's DKMS driver
+# (nvidia-driver:535-dkms) holding these versions; the other branches stay outside.
+streams() {
+	printf -- '---\ndocument: modulemd\nversion: 2\ndata:\n  name: nvidia-driver\n  stream: "535-dkms"\n'
+	printf '  version: 1\n  context: "00000001"\n  arch: x86_64\n  summary: NVIDIA driver 535, DKMS\n'
+	printf '  description: NVIDIA driver branch 535 with DKMS kernel modules.\n  license:\n    module: [MIT]\n'
+	printf '  profiles:\n    default:\n      rpms: [nvidia-driver, kmod-nvidia-latest-dkms]\n  artifacts:\n    rpms:\n'
+	for v in "$@"; do
+		printf '    - nvidia-driver-0:%s-1.el9.x86_64\n    - kmod-nvidia-latest-dkms-0:%s-1.el9.x86_64\n' "$v" "$v"
+	done
+	printf '...\n'
+}
+streams 535.129.03 535.216.01 >"$TMPD/modules.yaml"
+"$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules.yaml" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" \
+	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
 
 # A target: the installroot skeleton, then the node before gpuprov (running kernel, the
 # toolkit the machine has).
@@ -74,6 +87,7 @@ while read -r name version; do
 	check "$name-$version is locked" grep -qxF "$name-0:$version.*" "$CH/etc/dnf/plugins/versionlock.list"
 done <"$TMPD/picks"
 check "the running kernel is still installed" has "$CH" kernel-5.14.0-362.8.1.el9_3
+check "the driver branch's module stream is enabled" grep -qx "stream=535-dkms" "$CH/etc/dnf/modules.d/nvidia-driver.module"
 check "the running kernel is locked too" grep -q "^kernel-0:5.14.0-362.8.1.el9_3" "$CH/etc/dnf/plugins/versionlock.list"
 
 # --- a second apply changes nothing ---
@@ -100,7 +114,9 @@ cat >"$TMPD/newer.json" <<'EOF'
   { "name": "nvidia-fabric-manager", "version": "535.247.01-1", "arch": "x86_64" }
 ] }
 EOF
-"$srcdir/tests/pkg/make-rpm-repo" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" "$TMPD/newer.json" >"$TMPD/repo2.log" 2>&1 ||
+streams 535.129.03 535.216.01 535.247.01 >"$TMPD/modules.yaml"
+"$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules.yaml" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" \
+	"$TMPD/newer.json" >"$TMPD/repo2.log" 2>&1 ||
 	{ cat "$TMPD/repo2.log" >&2; exit 1; }
 dnf --installroot="$CH" --releasever=9 -y -q upgrade >"$TMPD/upgrade.log" 2>&1 || true
 installed "$CH" >"$TMPD/rpm.4"
