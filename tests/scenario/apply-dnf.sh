@@ -139,4 +139,21 @@ installed "$CH2" >"$TMPD/rpm.6"
 check "dnf upgrade moves nothing past the excludes" cmp -s "$TMPD/rpm.5" "$TMPD/rpm.6"
 check "installonly_limit stays at least 2" grep -q "^installonly_limit=[2-9]" "$CH2/etc/dnf/dnf.conf"
 
+# --- a version that vanished from the repository since the view was written ---
+CH3="$TMPD/target3"
+new_target "$CH3"
+mkdir -p "$CH3/var/lib/gpuprov"
+cp "$MACHINE/var/lib/gpuprov/repo.json" "$CH3/var/lib/gpuprov/repo.json"
+rm "$REPO"/Packages/nvidia-fabric-manager-535.216.01-1.*.rpm
+createrepo_c --update --keep-all-metadata "$REPO" >/dev/null 2>&1
+installed "$CH3" >"$TMPD/rpm.7"
+rc=0
+gp "$CH3" apply a100-stable --yes --no-refresh >"$TMPD/vanished.out" 2>"$TMPD/vanished.err" || rc=$?
+check "a vanished version: refused with exit 3" test "$rc" -eq 3
+check "the refusal names the package, the version and the versions there are" \
+	grep -q "nvidia-fabric-manager 535.216.01-1 is not offered by the repositories; they have .*535.129.03-1" "$TMPD/vanished.err"
+installed "$CH3" >"$TMPD/rpm.8"
+check "the refusal installed nothing" cmp -s "$TMPD/rpm.7" "$TMPD/rpm.8"
+check "the refusal locked nothing" test ! -s "$CH3/etc/dnf/plugins/versionlock.list"
+
 done_testing
