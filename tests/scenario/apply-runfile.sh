@@ -108,6 +108,13 @@ check "the refusal names the URL" grep -q "127.0.0.1:$PORT/$CUDA" "$TMPD/gone.er
 check "still no installer ran" sh -c "! test -e '$CH/usr/lib/gpuprov-test/nvidia-driver'"
 mv "$TMPD/$CUDA" "$MIRROR/$CUDA"
 
+# What the installers may touch, before them: their uninstall must give it back.
+snapshot() {
+	(cd "$CH" && find usr/bin usr/local usr/lib var/lib/nvidia -path usr/lib/modules -prune -o -printf '%p %y %s\n' \
+		2>/dev/null | sort)
+}
+snapshot >"$TMPD/tree.0"
+
 # --- the right digests: fetched, checked, run silently ---
 rc=0
 gp apply dgx-runfile --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
@@ -133,5 +140,18 @@ gp apply dgx-runfile --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=
 check "a second apply exits 0" test "$rc" -eq 0
 check_json "a second apply reports no change" '.changed == false and (.done | length) == 0' "$TMPD/again.json"
 check "a second apply fetched nothing" test "$(grep -c "GET /" "$HTTP/access.log")" -eq "$GETS"
+
+# --- uninstalled as recorded (what rollback does), leaving the tree as it was ---
+PKGOP="${TEST_WRAPPER:-} $top_builddir/tests/helpers/pkg-op"
+check "the toolkit's record says it is installed" sh -c "$PKGOP '$CH' runfile installed '$CUDA' | grep -qx 13.0.2"
+check "the toolkit uninstalls" $PKGOP "$CH" runfile remove "$CUDA"
+check "the driver uninstalls" $PKGOP "$CH" runfile remove "$DRIVER"
+check_json "the record is empty again" 'length == 0' "$CH/var/lib/gpuprov/runfiles.json"
+snapshot >"$TMPD/tree.1"
+check "the uninstallers removed exactly what the installers added" cmp -s "$TMPD/tree.0" "$TMPD/tree.1"
+cmp -s "$TMPD/tree.0" "$TMPD/tree.1" || diff "$TMPD/tree.0" "$TMPD/tree.1" | diag_file /dev/stdin
+rc=0
+$PKGOP "$CH" runfile remove "$DRIVER" 2>"$TMPD/again.err" || rc=$?
+check "removing what is not recorded fails, saying so" sh -c "[ $rc -eq 1 ] && grep -q 'not recorded' '$TMPD/again.err'"
 
 done_testing
