@@ -49,6 +49,19 @@ static size_t collect(const struct plan *pl, const char *kind, const char *via, 
  * the runfiles, whose DKMS build needs them. */
 static const char *const backend_order[] = { "apt", "dnf", "runfile" };
 
+static int op_preflight(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return be->preflight(c, w, n);
+}
+static int op_install(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return be->install(c, w, n);
+}
+static int op_hold(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
+{
+	return be->hold(c, w, n);
+}
+
 static int each_backend(struct pkg_ctx *c, const struct plan *pl, const char *kind, struct apply_report *rep,
 			const char *what, int (*op)(const struct pkg_backend *, struct pkg_ctx *, const struct pkg_want *, size_t))
 {
@@ -61,8 +74,12 @@ static int each_backend(struct pkg_ctx *c, const struct plan *pl, const char *ki
 
 		if (n == 0)
 			continue;
-		if ((k = op(be, c, w, n)) < 0)
+		if ((k = op(be, c, w, n)) < 0) {
+			/* A failed check changed nothing: a refusal, whatever the backend saw. */
+			if (op == op_preflight && k == -GPE_COMMAND)
+				k = -GPE_UNAVAILABLE;
 			return report_fail(rep, k, "%s (%s): %s", what, be->name, c->error ? c->error : gp_strerror(k));
+		}
 		if (!streq(kind, "install") || !streq(what, "check"))
 			for (size_t i = 0; i < n; i++)
 				if (strv_pushf(&rep->done, &rep->n_done, "%s %s%s%s (%s)", what, w[i].name,
@@ -70,19 +87,6 @@ static int each_backend(struct pkg_ctx *c, const struct plan *pl, const char *ki
 					return -ENOMEM;
 	}
 	return 0;
-}
-
-static int op_preflight(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->preflight(c, w, n);
-}
-static int op_install(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->install(c, w, n);
-}
-static int op_hold(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->hold(c, w, n);
 }
 
 /* The content before gpuprov first changed the file, kept once (revert restores it); a

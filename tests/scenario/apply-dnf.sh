@@ -146,10 +146,13 @@ mkdir -p "$CH3/var/lib/gpuprov"
 cp "$MACHINE/var/lib/gpuprov/repo.json" "$CH3/var/lib/gpuprov/repo.json"
 rm "$REPO"/Packages/nvidia-fabric-manager-535.216.01-1.*.rpm
 createrepo_c --update --keep-all-metadata "$REPO" >/dev/null 2>&1
+# The node's dnf metadata is older than the change, as it would be after a day.
+rm -rf "$CH3/var/cache/dnf"
 installed "$CH3" >"$TMPD/rpm.7"
 rc=0
 gp "$CH3" apply a100-stable --yes --no-refresh >"$TMPD/vanished.out" 2>"$TMPD/vanished.err" || rc=$?
 check "a vanished version: refused with exit 3" test "$rc" -eq 3
+[ "$rc" -eq 3 ] || diag_file "$TMPD/vanished.err"
 check "the refusal names the package, the version and the versions there are" \
 	grep -q "nvidia-fabric-manager 535.216.01-1 is not offered by the repositories; they have .*535.129.03-1" "$TMPD/vanished.err"
 installed "$CH3" >"$TMPD/rpm.8"
