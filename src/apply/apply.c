@@ -76,7 +76,7 @@ static int each_backend(struct pkg_ctx *c, const struct plan *pl, const char *ki
 			continue;
 		if ((k = op(be, c, w, n)) < 0) {
 			/* A failed check changed nothing: a refusal, whatever the backend saw. */
-			if (op == op_preflight && k == -GPE_COMMAND)
+			if (op == op_preflight && k != -ENOMEM && k != -GPE_DIGEST)
 				k = -GPE_UNAVAILABLE;
 			return report_fail(rep, k, "%s (%s): %s", what, be->name, c->error ? c->error : gp_strerror(k));
 		}

@@ -246,7 +246,8 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	 * only a sample); packages do. A runfile node whose profile enables it gets one. */
 	if (r && r->ok && streq_ptr(r->source, "runfile")) {
 		cJSON_ArrayForEach(x, get(doc, "services", "enable"))
-			if (cJSON_IsString(x) && streq(x->valuestring, "nvidia-persistenced"))
+			if (cJSON_IsString(x) && (streq(x->valuestring, "nvidia-persistenced") ||
+						   streq(x->valuestring, "nvidia-persistenced.service")))
 				break;
 		if (x) {
 			header(&b, p);
