@@ -26,10 +26,8 @@ static int report_fail(struct apply_report *rep, int error, const char *fmt, ...
 {
 	va_list ap;
 
-	free(rep->error);
 	va_start(ap, fmt);
-	if (vasprintf(&rep->error, fmt, ap) < 0)
-		rep->error = NULL;
+	error = gp_error_setv(&rep->error, error, fmt, ap);
 	va_end(ap);
 	return error;
 }

@@ -498,25 +498,22 @@ static int dnf_keep_kernel(struct pkg_ctx *c, const char *release _unused_)
 	return 0;
 }
 
+/* The newest installed version (an install-only kernel may have several). */
 static int dnf_installed(struct pkg_ctx *c, const char *name, char **ret_version)
 {
-	_cleanup_(strv_freep) char **argv = NULL;
-	struct spawn_result r = {};
+	_cleanup_(strv_freep) char **versions = NULL;
+	const char *newest = NULL;
 	int k;
 
 	*ret_version = NULL;
-	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", "--installed", "--qf",
-		     "%{epoch}:%{version}-%{release}", name, NULL) < 0)
-		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
+	if ((k = installed_versions(c, name, &versions)) < 0)
 		return k;
-	strstrip(r.out);
-	if (*r.out && !(*ret_version = strndup(strip_zero_epoch(r.out), strcspn(strip_zero_epoch(r.out), "\n"))))
-		k = -ENOMEM;
-	else
-		k = *r.out ? 1 : 0;
-	spawn_result_done(&r);
-	return k;
+	for (char **v = versions; v && *v; v++)
+		if (!newest || version_compare(*v, newest) > 0)
+			newest = *v;
+	if (!newest)
+		return 0;
+	return (*ret_version = strdup(newest)) ? 1 : pkg_fail(c, -ENOMEM, "out of memory");
 }
 
 static int dnf_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)

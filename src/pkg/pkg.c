@@ -30,10 +30,8 @@ int pkg_fail(struct pkg_ctx *c, int error, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(c->error);
 	va_start(ap, fmt);
-	if (vasprintf(&c->error, fmt, ap) < 0)
-		c->error = NULL;
+	error = gp_error_setv(&c->error, error, fmt, ap);
 	va_end(ap);
 	return error;
 }

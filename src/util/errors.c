@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
@@ -19,4 +21,12 @@ const char *gp_strerror(int error)
 	if (e > GPE_BASE && e < GPE_MAX)
 		return messages[e - GPE_BASE];
 	return strerror(e);
+}
+
+int gp_error_setv(char **msg, int error, const char *fmt, va_list ap)
+{
+	free(*msg);
+	if (vasprintf(msg, fmt, ap) < 0)
+		*msg = NULL;
+	return error;
 }

@@ -18,3 +18,9 @@ enum {
 
 /* Like strerror(), for both -errno and -GPE_* values. Never returns NULL. */
 const char *gp_strerror(int error);
+
+#include <stdarg.h>
+
+/* Replaces *msg with a formatted message (NULL when out of memory) and returns error: for
+ * the error strings a core object keeps for its caller to report. */
+int gp_error_setv(char **msg, int error, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));

@@ -1,55 +1,15 @@
 #!/bin/sh
-# gpuprov apply against the real apt and dpkg: a Debian chroot made with debootstrap stands
-# for the target, dressed as the DGX H100's Ubuntu 22.04 (its os-release), with a local
-# repository of generated packages carrying the names and versions of that machine's apt
-# lists. The hardware (/proc, /sys) comes from the fake machine through --sysroot.
+# gpuprov apply against the real apt and dpkg, on the DGX H100 dressed chroot of
+# lib-apt-target.sh: exact versions, holds, pins, the previous kernel kept, idempotence,
+# and upgrades that move nothing.
 . "${srcdir}/tests/scenario/lib.sh"
 
-MACHINE="$srcdir/tests/machines/dgx-h100/root"
-LISTS="$MACHINE/var/lib/apt/lists"
-CH="$TMPD/target"
-REPO=/srv/gpuprov-repo
-PATH=$PATH:/usr/sbin:/sbin
+. "${srcdir}/tests/scenario/lib-apt-target.sh"
 
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
 command -v systemctl >/dev/null 2>&1 || skip_all "systemctl not found"
-rc=0
-"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
-[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
-if [ "$rc" -ne 0 ]; then
-	cat "$TMPD/chroot.err" >&2
-	exit 1
-fi
-
-in_target() {
-	chroot "$CH" env DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-
-# The generated packages install kernels; the target is "Ubuntu 22.04" on the DGX.
-rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
-cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
-"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
-	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
-echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
-in_target apt-get update -q >/dev/null
 # The node before gpuprov: the running kernel (5.15.0-105) and the GA meta package, which
 # brings 5.15.0-125 beside it, as a DGX OS install would be.
-in_target apt-get install -y -q --no-install-recommends linux-image-5.15.0-105-generic=5.15.0-105.115 \
-	linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic >"$TMPD/before.log" 2>&1 ||
-	{ cat "$TMPD/before.log" >&2; exit 1; }
-
-gp() {
-	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
-}
-
-installed() {
-	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
-}
+apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
 
 has_version() {
 	in_target dpkg-query -W -f='${Version} ${db:Status-Status}' "$1" 2>/dev/null | grep -qx "$2 installed"

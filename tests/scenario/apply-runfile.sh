@@ -4,42 +4,16 @@
 # mirror would; the kernel and its headers come from the local apt repository of the apt
 # test, in the same kind of debootstrap chroot. The hardware is the DGX H100's.
 . "${srcdir}/tests/scenario/lib.sh"
+. "${srcdir}/tests/scenario/lib-apt-target.sh"
 
-MACHINE="$srcdir/tests/machines/dgx-h100/root"
-LISTS="$MACHINE/var/lib/apt/lists"
-CH="$TMPD/target"
-REPO=/srv/gpuprov-repo
 MIRROR="$TMPD/mirror"
 HTTP="$TMPD/http"
-PATH=$PATH:/usr/sbin:/sbin
 DRIVER=NVIDIA-Linux-x86_64-580.95.05.run
 CUDA=cuda_13.0.2_580.95.05_linux.run
 
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] || skip_all "the runfiles and the fake machine are x86_64"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 not found (the HTTP server)"
-rc=0
-"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
-[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
-[ "$rc" -eq 0 ] || { cat "$TMPD/chroot.err" >&2; exit 1; }
-
-in_target() {
-	chroot "$CH" env DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-
-rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
-cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
-"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
-	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
-echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
-in_target apt-get update -q >/dev/null
-in_target apt-get install -y -q --no-install-recommends linux-image-5.15.0-105-generic=5.15.0-105.115 \
-	linux-modules-5.15.0-105-generic=5.15.0-105.115 >"$TMPD/before.log" 2>&1 || { cat "$TMPD/before.log" >&2; exit 1; }
+apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115
 
 # The mirror: the two installers, and what the site lists in its repository view.
 mkdir -p "$MIRROR" "$HTTP" "$CH/var/lib/gpuprov"
@@ -65,18 +39,6 @@ profile() {
   "driver": { "source": "runfile" },
   "runfile": { "mirror": "http://127.0.0.1:$PORT/", "sha256": { "$DRIVER": "$1"$2 } } }
 EOF
-}
-
-gp() {
-	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
-}
-
-installed() {
-	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
-}
-
-installer_ran() {
-	test -e "$CH/usr/lib/gpuprov-test/nvidia-driver" || test -e "$CH/usr/lib/gpuprov-test/cuda"
 }
 
 # --- a wrong checksum is refused before anything runs ---

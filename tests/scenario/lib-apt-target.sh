@@ -1,0 +1,46 @@
+# Shared by the tests that apply to an apt target: a Debian chroot made with debootstrap,
+# dressed as the DGX H100's Ubuntu 22.04 (its os-release), with a local repository of
+# generated packages carrying the names and versions of that machine's apt lists. The
+# hardware (/proc, /sys) comes from the fake machine through --sysroot. Sourced after
+# lib.sh; sets MACHINE, LISTS, CH, REPO.
+
+MACHINE="$srcdir/tests/machines/dgx-h100/root"
+LISTS="$MACHINE/var/lib/apt/lists"
+CH="$TMPD/target"
+REPO=/srv/gpuprov-repo
+PATH=$PATH:/usr/sbin:/sbin
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+in_target() {
+	chroot "$CH" env DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+# apt_target PACKAGE...: the chroot, the repository, and the node before gpuprov with
+# these packages installed. Skips the whole test where a chroot cannot be made.
+apt_target() {
+	rc=0
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
+	"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
+	[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
+	[ "$rc" -eq 0 ] || { cat "$TMPD/chroot.err" >&2; exit 1; }
+	rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
+	cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
+	"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
+		>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
+	echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
+	in_target apt-get update -q >/dev/null
+	in_target apt-get install -y -q --no-install-recommends "$@" >"$TMPD/before.log" 2>&1 ||
+		{ cat "$TMPD/before.log" >&2; exit 1; }
+}
+
+gp() {
+	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
+}
+
+installed() {
+	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
+}
