@@ -6,12 +6,12 @@
 #include <sys/file.h>
 
 #include "apply/apply.h"
+#include "apply/journal.h"
+#include "files/managed.h"
 #include "util/errors.h"
 #include "util/strutil.h"
 #include "util/write.h"
 
-#define BACKUP_DIR "var/lib/gpuprov/backup"
-#define MANAGED_MAX (1024 * 1024)
 
 void apply_report_done(struct apply_report *rep)
 {
@@ -47,86 +47,33 @@ static size_t collect(const struct plan *pl, const char *kind, const char *via, 
  * the runfiles, whose DKMS build needs them. */
 static const char *const backend_order[] = { "apt", "dnf", "runfile" };
 
-static int op_preflight(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->preflight(c, w, n);
-}
-static int op_install(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->install(c, w, n);
-}
-static int op_hold(const struct pkg_backend *be, struct pkg_ctx *c, const struct pkg_want *w, size_t n)
-{
-	return be->hold(c, w, n);
-}
-
-static int each_backend(struct pkg_ctx *c, const struct plan *pl, const char *kind, struct apply_report *rep,
-			const char *what, int (*op)(const struct pkg_backend *, struct pkg_ctx *, const struct pkg_want *, size_t))
+/* Every backend's check, before anything changes (DESIGN rule 5). A failed check changed
+ * nothing: a refusal, whatever the backend saw. */
+static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_report *rep)
 {
 	struct pkg_want w[pl->n ? pl->n : 1];
 
 	for (size_t b = 0; b < ELEMENTSOF(backend_order); b++) {
 		const struct pkg_backend *be = pkg_backend_by_name(backend_order[b]);
-		size_t n = collect(pl, kind, backend_order[b], w);
+		size_t n = collect(pl, "install", backend_order[b], w);
 		int k;
 
-		if (n == 0)
-			continue;
-		if ((k = op(be, c, w, n)) < 0) {
-			/* A failed check changed nothing: a refusal, whatever the backend saw. */
-			if (op == op_preflight && k != -ENOMEM && k != -GPE_DIGEST)
+		if (n > 0 && (k = be->preflight(c, w, n)) < 0) {
+			if (k != -ENOMEM && k != -GPE_DIGEST)
 				k = -GPE_UNAVAILABLE;
-			return report_fail(rep, k, "%s (%s): %s", what, be->name, c->error ? c->error : gp_strerror(k));
+			return report_fail(rep, k, "check (%s): %s", be->name, c->error ? c->error : gp_strerror(k));
 		}
-		if (!streq(kind, "install") || !streq(what, "check"))
-			for (size_t i = 0; i < n; i++)
-				if (strv_pushf(&rep->done, &rep->n_done, "%s %s%s%s (%s)", what, w[i].name,
-					       w[i].version ? " " : "", w[i].version ? w[i].version : "", be->name) < 0)
-					return -ENOMEM;
 	}
 	return 0;
 }
 
-/* The content before gpuprov first changed the file, kept once (revert restores it); a
- * marker when there was none. */
-static int backup_once(const struct root *root, const char *path)
+static int write_file(struct pkg_ctx *c, const struct action *a, struct apply_report *rep)
 {
-	_cleanup_free_ char *old = NULL, *dest = NULL, *absent = NULL;
-	size_t size = 0;
-	int k;
+	int k = managed_write(c->root, a->target, a->content, a->content ? strlen(a->content) : 0, 0644);
 
-	while (*path == '/')
-		path++;
-	if (asprintf(&dest, BACKUP_DIR "/%s", path) < 0 || asprintf(&absent, BACKUP_DIR "/%s.absent", path) < 0)
-		return -ENOMEM;
-	if (root_exists(root, dest) > 0 || root_exists(root, absent) > 0)
-		return 0;
-	k = root_read_file(root, path, MANAGED_MAX, &old, &size);
-	if (k == -ENOENT)
-		return root_write_atomic(root, absent, "", 0, 0600);
 	if (k < 0)
-		return k;
-	return root_write_atomic(root, dest, old, size, 0600);
-}
-
-static int write_files(struct pkg_ctx *c, const struct plan *pl, struct apply_report *rep)
-{
-	for (size_t i = 0; i < pl->n; i++) {
-		const struct action *a = &pl->actions[i];
-		int k;
-
-		if (!streq(a->kind, "file"))
-			continue;
-		if ((k = backup_once(c->root, a->target)) < 0)
-			return report_fail(rep, k, "cannot back up %s: %s", a->target, gp_strerror(k));
-		k = a->content ? root_write_atomic(c->root, a->target, a->content, strlen(a->content), 0644)
-			       : root_unlink(c->root, a->target);
-		if (k < 0)
-			return report_fail(rep, k, "cannot write %s: %s", a->target, gp_strerror(k));
-		if (strv_pushf(&rep->done, &rep->n_done, "%s %s", a->content ? "wrote" : "removed", a->target) < 0)
-			return -ENOMEM;
-	}
-	return 0;
+		return report_fail(rep, k, "cannot write %s: %s", a->target, gp_strerror(k));
+	return strv_pushf(&rep->done, &rep->n_done, "%s %s", a->content ? "wrote" : "removed", a->target) < 0 ? -ENOMEM : 0;
 }
 
 static int run_step(struct pkg_ctx *c, struct apply_report *rep, unsigned flags, char *const argv[], const char *done)
@@ -172,51 +119,163 @@ static int service(struct pkg_ctx *c, const struct action *a, struct apply_repor
 	return run_step(c, rep, 0, argv, done);
 }
 
-int apply_plan(struct pkg_ctx *c, const struct plan *pl, struct apply_report *rep)
+/* One step of a run: what the journal lists, and what apply_plan does for it. */
+enum step_kind { STEP_CHECK, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS, STEP_SERVICE };
+
+struct step {
+	enum step_kind kind;
+	const char *via; /* STEP_CHECK, STEP_INSTALL, STEP_HOLD: the backend ("" for every one) */
+	size_t action;   /* STEP_KEEP, STEP_FILE, STEP_INITRAMFS, STEP_SERVICE: the plan's action */
+};
+
+static bool plan_has(const struct plan *pl, const char *kind, const char *via)
 {
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, kind) && (!via || streq_ptr(pl->actions[i].via, via)))
+			return true;
+	return false;
+}
+
+/* The steps in the order they run: checks, packages, the kept kernel, holds, files, the
+ * kernel's settings taking effect, services. Labels go to the journal. */
+static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct step **ret, char ***ret_labels)
+{
+	_cleanup_free_ struct step *st = calloc(pl->n + ELEMENTSOF(backend_order) * 2 + 2, sizeof(*st));
+	_cleanup_(strv_freep) char **labels = NULL;
+	size_t n = 0, nl = 0;
+	bool sysctl = false;
+
+	if (!st)
+		return -ENOMEM;
+#define ADD(...)                                                          \
+	do {                                                              \
+		if (strv_pushf(&labels, &nl, __VA_ARGS__) < 0)            \
+			return -ENOMEM;                                   \
+	} while (0)
+	if (plan_has(pl, "install", NULL)) {
+		st[n++] = (struct step){ STEP_CHECK, "", 0 };
+		ADD("check that every package and runfile is there");
+	}
+	for (size_t b = 0; b < ELEMENTSOF(backend_order); b++)
+		if (plan_has(pl, "install", backend_order[b])) {
+			st[n++] = (struct step){ STEP_INSTALL, backend_order[b], 0 };
+			ADD("install (%s)", backend_order[b]);
+		}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "keep-kernel")) {
+			st[n++] = (struct step){ STEP_KEEP, NULL, i };
+			ADD("keep kernel %s", pl->actions[i].target);
+		}
+	for (size_t b = 0; b < ELEMENTSOF(backend_order); b++)
+		if (plan_has(pl, "hold", backend_order[b])) {
+			st[n++] = (struct step){ STEP_HOLD, backend_order[b], 0 };
+			ADD("hold (%s)", backend_order[b]);
+		}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "file")) {
+			st[n++] = (struct step){ STEP_FILE, NULL, i };
+			ADD("write %s", pl->actions[i].target);
+			sysctl |= startswith(pl->actions[i].target, "/etc/sysctl.d/") != NULL;
+		}
+	/* On the running system the new values take effect now; a target root gets them at boot. */
+	if (sysctl && streq(c->root->path, "/")) {
+		st[n++] = (struct step){ STEP_SYSCTL, NULL, 0 };
+		ADD("sysctl --system");
+	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "initramfs") || streq(pl->actions[i].kind, "service")) {
+			st[n++] = (struct step){ streq(pl->actions[i].kind, "service") ? STEP_SERVICE : STEP_INITRAMFS, NULL, i };
+			ADD("%s %s", pl->actions[i].kind, pl->actions[i].target);
+		}
+#undef ADD
+	*ret = TAKE_PTR(st);
+	*ret_labels = TAKE_PTR(labels);
+	return (int)n;
+}
+
+static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *s, struct apply_report *rep)
+{
+	const struct action *a = &pl->actions[s->action];
+	const struct pkg_backend *be;
 	int k;
 
-	/* 1. Everything that can refuse, before anything changes (DESIGN rule 5). */
-	if ((k = each_backend(c, pl, "install", rep, "check", op_preflight)) < 0)
-		return k;
+	switch (s->kind) {
+	case STEP_CHECK:
+		/* Everything that can refuse, before anything changes (DESIGN rule 5). */
+		return check_all(c, pl, rep);
+	case STEP_INSTALL:
+	case STEP_HOLD:
+		be = pkg_backend_by_name(s->via);
+		{
+			struct pkg_want w[pl->n ? pl->n : 1];
+			size_t n = collect(pl, s->kind == STEP_INSTALL ? "install" : "hold", s->via, w);
+			const char *what = s->kind == STEP_INSTALL ? "installed" : "held";
 
-	/* 2. Packages. */
-	if ((k = each_backend(c, pl, "install", rep, "installed", op_install)) < 0)
-		return k;
-
-	/* 3. The previous kernel: kept installed and held before anything else is held. */
-	for (size_t i = 0; i < pl->n; i++) {
-		const struct action *a = &pl->actions[i];
-		const struct pkg_backend *be = pkg_backend_by_name(a->via);
-
-		if (!streq(a->kind, "keep-kernel") || !be)
-			continue;
+			k = s->kind == STEP_INSTALL ? be->install(c, w, n) : be->hold(c, w, n);
+			if (k < 0)
+				return report_fail(rep, k, "%s (%s): %s", s->kind == STEP_INSTALL ? "install" : "hold",
+						   be->name, c->error ? c->error : gp_strerror(k));
+			for (size_t i = 0; i < n; i++)
+				if (strv_pushf(&rep->done, &rep->n_done, "%s %s%s%s (%s)", what, w[i].name,
+					       w[i].version ? " " : "", w[i].version ? w[i].version : "", be->name) < 0)
+					return -ENOMEM;
+		}
+		return 0;
+	case STEP_KEEP:
+		if (!(be = pkg_backend_by_name(a->via)))
+			return 0;
 		if ((k = be->keep_kernel(c, a->target)) < 0)
 			return report_fail(rep, k, "keeping kernel %s: %s", a->target, c->error ? c->error : gp_strerror(k));
-		if (strv_pushf(&rep->done, &rep->n_done, "kept kernel %s (%s)", a->target, be->name) < 0)
-			return -ENOMEM;
+		return strv_pushf(&rep->done, &rep->n_done, "kept kernel %s (%s)", a->target, be->name) < 0 ? -ENOMEM : 0;
+	case STEP_FILE:
+		return write_file(c, a, rep);
+	case STEP_SYSCTL: {
+		char *argv[] = { "sysctl", "--system", NULL };
+
+		return run_step(c, rep, 0, argv, "applied the sysctl settings");
 	}
+	case STEP_INITRAMFS:
+		return initramfs(c, a, rep);
+	case STEP_SERVICE:
+		return service(c, a, rep);
+	}
+	return -EINVAL;
+}
 
-	/* 4. Holds, then 5. the managed files (the apt pins among them). */
-	if ((k = each_backend(c, pl, "hold", rep, "held", op_hold)) < 0 || (k = write_files(c, pl, rep)) < 0)
-		return k;
+int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, struct apply_report *rep)
+{
+	_cleanup_free_ struct step *steps = NULL;
+	_cleanup_(strv_freep) char **labels = NULL;
+	struct journal j = {};
+	int n, k;
 
-	/* 6. The initramfs, the services; 7. what the boot backend will do. */
+	if ((n = build_steps(c, pl, &steps, &labels)) < 0)
+		return n;
+	/* The boot backend's part: reported, not yet done by this version. */
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];
 
-		if (streq(a->kind, "initramfs"))
-			k = initramfs(c, a, rep);
-		else if (streq(a->kind, "service"))
-			k = service(c, a, rep);
-		else if (streq(a->kind, "boot-once") || streq(a->kind, "cmdline") || streq(a->kind, "reboot"))
-			k = strv_pushf(&rep->pending, &rep->n_pending, "%s %s%s%s: not carried out by this version; do it by hand",
-				       a->kind, a->target, a->detail ? " " : "", a->detail ? a->detail : "");
-		else
-			continue;
-		if (k < 0)
-			return k;
+		if ((streq(a->kind, "boot-once") || streq(a->kind, "cmdline") || streq(a->kind, "reboot")) &&
+		    strv_pushf(&rep->pending, &rep->n_pending, "%s %s%s%s: not carried out by this version; do it by hand",
+			       a->kind, a->target, a->detail ? " " : "", a->detail ? a->detail : "") < 0)
+			return -ENOMEM;
 	}
-	rep->changed = rep->n_done > 0;
-	return 0;
+	if (n == 0)
+		return 0;
+	if ((k = journal_begin(&j, c->root, profile, labels)) < 0) {
+		journal_done(&j);
+		return report_fail(rep, k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k));
+	}
+	for (int i = 0; i < n; i++) {
+		if ((k = do_step(c, pl, &steps[i], rep)) < 0)
+			break;
+		rep->changed |= steps[i].kind != STEP_CHECK;
+		if ((k = journal_step_done(&j, (size_t)i)) < 0) {
+			report_fail(rep, k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k));
+			break;
+		}
+	}
+	(void)journal_finish(&j, k < 0 ? rep->error : NULL);
+	journal_done(&j);
+	return k < 0 ? k : 0;
 }

@@ -17,10 +17,11 @@ struct apply_report {
 void apply_report_done(struct apply_report *rep);
 
 /*
- * Executes a plan (DESIGN rule 3: no hidden work): first every check that can refuse
- * (each backend's dry run, the runfiles fetched and their SHA-256 verified), then the
- * packages, the kernel kept, the holds, the files, the initramfs and the services. Returns
+ * Executes a plan (DESIGN rule 3: no hidden work), step by step, each recorded in the
+ * journal as it is done: first every check that can refuse (each backend's dry run, the
+ * runfiles fetched and their SHA-256 verified), then the packages, the kernel kept, the
+ * holds, the files, sysctl on the running system, the initramfs and the services. Returns
  * 0, -GPE_UNAVAILABLE / -GPE_DIGEST when refused before anything changed, or another
  * error with rep->error saying which step failed.
  */
-int apply_plan(struct pkg_ctx *c, const struct plan *pl, struct apply_report *rep);
+int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, struct apply_report *rep);

@@ -41,8 +41,10 @@ int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
-	verb_check_usage[], verb_apply_usage[];
+	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[];
 
 struct profile;
 struct resolution;
@@ -72,6 +74,9 @@ int cli_load_profile(struct cli *cli, const struct verb *v, int argc, char **arg
 int cli_profile_error(const struct profile_error *e, int k);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */
 const char *cli_today(char buf[static 11]);
+/* Takes the run lock (one gpuprov run that changes the node at a time): -1 to go on, else
+ * the exit code after saying who holds it. */
+int cli_lock(struct cli *cli, int *ret_fd);
 /* Prints a JSON document and frees it. */
 int cli_print_json(cJSON *doc);
 

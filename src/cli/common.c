@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "apply/journal.h"
 #include "host/facts.h"
 #include "profile/knowledge.h"
 #include "profile/profile.h"
@@ -126,4 +127,21 @@ int cli_print_json(cJSON *doc)
 	puts(text);
 	free(text);
 	return EXIT_CODE_OK;
+}
+
+int cli_lock(struct cli *cli, int *ret_fd)
+{
+	pid_t holder = 0;
+	int k = run_lock(cli->root, ret_fd, &holder);
+
+	if (k == -GPE_LOCKED) {
+		log_error("another gpuprov run (pid %ld) holds %s%s" LOCK_FILE "; nothing was changed", (long)holder,
+			  cli->root->path, endswith(cli->root->path, "/") ? "" : "/");
+		return EXIT_CODE_REFUSED;
+	}
+	if (k < 0) {
+		log_error_errno(k, "cannot take %s/" LOCK_FILE ": %s", cli->root->path, gp_strerror(k));
+		return EXIT_CODE_FAILURE;
+	}
+	return -1;
 }

@@ -16,6 +16,10 @@ static const struct verb verbs[] = {
 	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check, false },
 	{ "apply", "converge the node: packages at exact versions, holds, files, services", verb_apply_usage,
 	  verb_apply, .changes = true },
+	{ "status", "what was applied, when, by which profile, and whether a reboot is pending", verb_status_usage,
+	  verb_status, false },
+	{ "revert", "restore every file gpuprov manages to its content before gpuprov", verb_revert_usage, verb_revert,
+	  false },
 };
 
 static const struct option global_options[] = {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "apply/journal.h"
 #include "cli.h"
 #include "profile/knowledge.h"
 #include "profile/repo.h"
@@ -17,8 +18,7 @@
 #include "util/strutil.h"
 #include "util/write.h"
 
-#define LOCK_FILE "run/gpuprov.lock"
-#define STATE_FILE "var/lib/gpuprov/state.json"
+
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
@@ -30,31 +30,6 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json
 				"  --yes         do not ask for confirmation on a terminal\n"
 				"  --no-refresh  use the repository metadata already on the node\n"
 				"  --json        the outcome as JSON\n";
-
-/* One run at a time (DESIGN rule 4). The lock lives under the target's /run. */
-static int take_lock(const struct root *root, int *ret_fd)
-{
-	int fd, k;
-
-	if ((k = root_mkdir_p(root, "run", 0755)) < 0)
-		return k;
-	fd = root_open_at(root, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -ENOENT) {
-		/* root_open_at does not create: make the file, then open it. */
-		if ((k = root_write_atomic(root, LOCK_FILE, "", 0, 0600)) < 0)
-			return k;
-		fd = root_open_at(root, LOCK_FILE, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	}
-	if (fd < 0)
-		return fd;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		k = errno == EWOULDBLOCK ? -GPE_LOCKED : -errno;
-		close(fd);
-		return k;
-	}
-	*ret_fd = fd;
-	return 0;
-}
 
 static bool confirm(const struct cli *cli)
 {
@@ -76,16 +51,27 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	int k;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
 	    !cJSON_AddStringToObject(doc, "applied", when) || !cJSON_AddStringToObject(doc, "kernel", r->kernel) ||
+	    !cJSON_AddStringToObject(doc, "previous_kernel", strna(p->facts->kernels.running)) ||
 	    !cJSON_AddStringToObject(doc, "driver", r->driver) ||
 	    !(r->cuda ? cJSON_AddStringToObject(doc, "cuda", r->cuda) : cJSON_AddNullToObject(doc, "cuda")) ||
-	    !cJSON_AddStringToObject(doc, "source", r->source) || !(text = cJSON_Print(doc)) ||
+	    !cJSON_AddStringToObject(doc, "source", r->source) ||
+	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || !(text = cJSON_Print(doc)) ||
 	    asprintf(&line, "%s\n", text) < 0)
 		return -ENOMEM;
-	return root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644);
+	if ((k = root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644)) < 0)
+		return k;
+	/* Debian's convention, which unattended-upgrades, motd and fleet tools read. */
+	if (p->plan->reboot && p->facts->os.family == OS_FAMILY_DEBIAN &&
+	    ((k = root_write_atomic(cli->root, "run/reboot-required", "*** System restart required ***\n",
+				    strlen("*** System restart required ***\n"), 0644)) < 0 ||
+	     (k = root_write_atomic(cli->root, "run/reboot-required.pkgs", "gpuprov\n", strlen("gpuprov\n"), 0644)) < 0))
+		return k;
+	return 0;
 }
 
 static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k)
@@ -137,9 +123,8 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 			return r;
 		return cli_show_plan(cli, &p);
 	}
-	if ((k = take_lock(cli->root, &lock)) < 0)
-		return log_error_errno(k, "cannot take %s/%s: %s", cli->root->path, LOCK_FILE, gp_strerror(k)),
-		       k == -GPE_LOCKED ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
+	if ((r = cli_lock(cli, &lock)) >= 0)
+		return r;
 
 	ctx = (struct pkg_ctx){ .root = cli->root, .facts = p.facts, .profile = p.profile, .knowledge = p.knowledge };
 	be = pkg_backend_for(p.facts);
@@ -168,7 +153,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	ctx.kernel = p.res->kernel;
 	ctx.flavour = p.res->flavour;
 	ctx.branch = p.res->branch;
-	k = apply_plan(&ctx, p.plan, &rep);
+	k = apply_plan(&ctx, p.profile->name, p.plan, &rep);
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k);

@@ -75,7 +75,7 @@ static void regex_entry(struct buf *b, const char *name)
 
 static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
 {
-	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why) };
+	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false };
 	bool failed = b->failed;
 
 	*b = (struct buf){};
@@ -218,6 +218,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		}
 		if ((k = add_file(&files, &n, "/etc/nccl.conf", &b, "the profile's nccl settings")) < 0)
 			goto fail;
+		files[n - 1].shared = true;
 	}
 
 	/* memlock: limits.d covers login sessions, a systemd drop-in the services (FACTS 9). */
@@ -297,6 +298,41 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 fail:
 	managed_files_free(files, n);
 	return k;
+}
+
+#define HEADER_START "# Managed by gpuprov"
+#define BLOCK_BEGIN "# gpuprov begin: "
+#define BLOCK_END "# gpuprov end\n"
+
+char *managed_merge(const char *old, const char *rendered)
+{
+	const char *body = rendered, *begin, *end;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!old || startswith(old, HEADER_START))
+		return strdup(rendered);
+	/* The rendered header is two comment lines; the block says the same in one. */
+	for (int i = 0; i < 2 && startswith(body, "#") && strchr(body, '\n'); i++)
+		body = strchr(body, '\n') + 1;
+	if (!(f = open_memstream(&out, &len)))
+		return NULL;
+	begin = strstr(old, "\n" BLOCK_BEGIN) ? strstr(old, "\n" BLOCK_BEGIN) + 1 : startswith(old, BLOCK_BEGIN) ? old : NULL;
+	end = begin ? strstr(begin, "\n" BLOCK_END) : NULL;
+	if (begin && end) {
+		fwrite(old, 1, (size_t)(begin - old), f);
+		fputs(end + 1 + strlen(BLOCK_END), f);
+	} else
+		fputs(old, f);
+	/* The block starts on a line of its own. */
+	if (fflush(f) == 0 && len > 0 && out[len - 1] != '\n')
+		fputc('\n', f);
+	fprintf(f, BLOCK_BEGIN "these lines are gpuprov's (see gpuprov(8)); the rest of the file is left alone\n%s" BLOCK_END,
+		body);
+	if (fclose(f) != 0)
+		return mfree(out);
+	return out;
 }
 
 void managed_files_free(struct managed_file *files, size_t n)

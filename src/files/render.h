@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include "host/facts.h"
 #include "profile/profile.h"
 #include "profile/resolve.h"
@@ -10,7 +12,16 @@ struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */
 	char *content; /* NULL: the profile asks for nothing here, the file should not exist */
 	char *why;
+	bool shared;   /* a path other software owns too (/etc/nccl.conf): when the file there is
+			* not gpuprov's, only gpuprov's own block in it is changed */
 };
+
+/*
+ * The content a shared file gets: what is there, without gpuprov's block if it had one, then
+ * gpuprov's block (the rendered body between "# gpuprov begin" and "# gpuprov end" lines).
+ * When old is gpuprov's own file (its header first), the rendered content as it is.
+ */
+char *managed_merge(const char *old, const char *rendered);
 
 /*
  * Renders every managed file for a resolved profile (FACTS 9 for the formats). Pure: no

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "files/managed.h"
 #include "pkg/pkg.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -323,7 +324,7 @@ static int lock_list(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool
 		fprintf(f, "%s-%s%s.*\n", w[i].name, strchr(w[i].version, ':') ? "" : "0:", w[i].version);
 	if (fclose(f) != 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = root_write_atomic(c->root, VERSIONLOCK_LIST, out, len, 0644)) < 0)
+	if ((k = managed_write(c->root, VERSIONLOCK_LIST, out, len, 0644)) < 0)
 		return pkg_fail(c, k, "%s: %s", VERSIONLOCK_LIST, gp_strerror(k));
 	return 0;
 }
@@ -381,7 +382,7 @@ static int exclude_line(struct pkg_ctx *c, const struct pkg_want *w, size_t n, b
 
 	if (!list || !at || asprintf(&final, "%.*s%s%s", (int)(at - out), out, list, at + strlen("@GPUPROV@")) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = root_write_atomic(c->root, DNF_CONF, final, strlen(final), 0644)) < 0)
+	if ((k = managed_write(c->root, DNF_CONF, final, strlen(final), 0644)) < 0)
 		return pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
 	return 0;
 }
@@ -493,7 +494,7 @@ static int dnf_keep_kernel(struct pkg_ctx *c, const char *release _unused_)
 		return 0;
 	if (asprintf(&out, "%.*sinstallonly_limit=3%s", (int)(p - conf), conf, p + strcspn(p, "\n")) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = root_write_atomic(c->root, DNF_CONF, out, strlen(out), 0644)) < 0)
+	if ((k = managed_write(c->root, DNF_CONF, out, strlen(out), 0644)) < 0)
 		return pkg_fail(c, k, "%s: %s", DNF_CONF, gp_strerror(k));
 	return 0;
 }

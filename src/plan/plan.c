@@ -188,6 +188,17 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		_cleanup_free_ char *old = NULL, *diff = NULL;
 		int rk = root_read_file(root, files[i].path, MANAGED_FILE_MAX, &old, NULL);
 
+		/* A shared path holding someone else's file: only gpuprov's block in it changes. */
+		if (files[i].shared && rk >= 0 && files[i].content) {
+			char *merged = managed_merge(old, files[i].content);
+
+			if (!merged) {
+				k = -ENOMEM;
+				break;
+			}
+			free(files[i].content);
+			files[i].content = merged;
+		}
 		if (rk >= 0 && streq(old, files[i].content))
 			continue; /* already as it should be */
 		diff = diff_lines(rk >= 0 ? old : "", files[i].content);

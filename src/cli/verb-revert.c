@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov revert: every file gpuprov manages back to its content before gpuprov. */
+#include <errno.h>
+#include <unistd.h>
+
+#include "apply/journal.h"
+#include "cli.h"
+#include "files/managed.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/write.h"
+
+const char verb_revert_usage[] = "[--json]\n"
+				 "Restore every file gpuprov wrote to its content and mode before gpuprov first\n"
+				 "changed it, byte for byte, and remove the files it created. Packages, holds and\n"
+				 "pins in the package managers' own databases stay as they are (rollback, for the\n"
+				 "kernel and the stack, is separate).\n"
+				 "  --json   what was restored, as JSON\n";
+
+int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(strv_freep) char **done = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	size_t n = 0;
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_lock(cli, &lock)) >= 0)
+		return r;
+	k = managed_revert(cli->root, &done, &n);
+	if (k >= 0 && n > 0) {
+		/* What apply recorded no longer describes the files: say it was reverted. */
+		static const char reverted[] = "{ \"reverted\": true }\n";
+
+		k = root_write_atomic(cli->root, STATE_FILE, reverted, strlen(reverted), 0644);
+	}
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		if (!doc || !cJSON_AddBoolToObject(doc, "ok", k >= 0) || json_add_strv(doc, "done", done) < 0) {
+			cJSON_Delete(doc);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
+		(void)cli_print_json(doc);
+	} else {
+		for (char **d = done; d && *d; d++)
+			printf("  %s\n", *d);
+		if (k >= 0)
+			printf("%s\n", n ? "Reverted." : "Nothing to revert: gpuprov has changed no file here.");
+	}
+	if (k < 0)
+		return log_error_errno(k, "revert stopped: %s; run it again to finish", gp_strerror(k)), EXIT_CODE_FAILURE;
+	return EXIT_CODE_OK;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov status: what was applied, when, by which profile, and what state the node is in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "apply/journal.h"
+#include "cli.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+#define STATE_MAX (1024 * 1024)
+
+const char verb_status_usage[] = "[--json]\n"
+				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
+				 "interrupted (with the step it reached), failed, running, reverted, or never\n"
+				 "applied; and whether a reboot is pending. Changes nothing.\n"
+				 "  --json   as JSON\n";
+
+/* "applied", "interrupted", "failed", "running", "reverted" or "never applied", and the
+ * step the journal reached. */
+static const char *run_state(const cJSON *state, const cJSON *journal, pid_t holder, const char **ret_step)
+{
+	const cJSON *s;
+
+	*ret_step = NULL;
+	if (holder)
+		return "running";
+	if (state && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted")))
+		return "reverted";
+	if (journal && !json_str(journal, "finished")) {
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(journal, "steps"))
+			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "done"))) {
+				*ret_step = json_str(s, "step");
+				break;
+			}
+		return "interrupted";
+	}
+	if (journal && json_str(journal, "error"))
+		return "failed";
+	return state ? "applied" : "never applied";
+}
+
+int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *journal = NULL;
+	_cleanup_free_ char *text = NULL, *running = NULL;
+	const char *st, *step;
+	bool reboot;
+	pid_t holder;
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
+		return r;
+	k = root_read_file(cli->root, STATE_FILE, STATE_MAX, &text, NULL);
+	if (k >= 0 && !(state = cJSON_Parse(text)))
+		k = -GPE_PARSE;
+	if (k < 0 && k != -ENOENT)
+		return log_error("%s/%s: %s", cli->root->path, STATE_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
+	k = journal_load(cli->root, &journal);
+	if (k < 0)
+		return log_error("%s/%s: %s; the last run's steps are unknown", cli->root->path, JOURNAL_FILE,
+				 gp_strerror(k)),
+		       EXIT_CODE_FAILURE;
+	holder = run_lock_holder(cli->root);
+	st = run_state(state, journal, holder, &step);
+	(void)root_read_line(cli->sys, "proc/sys/kernel/osrelease", &running);
+	/* Pending: the stack wants another kernel than the one running, or Debian's flag says so. */
+	reboot = (state && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required")) &&
+		  !streq_ptr(json_str(state, "kernel"), running)) ||
+		 root_exists(cli->root, "run/reboot-required") > 0;
+
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		if (!doc || !cJSON_AddStringToObject(doc, "state", st) ||
+		    !(step ? cJSON_AddStringToObject(doc, "interrupted_at", step) : cJSON_AddNullToObject(doc, "interrupted_at")) ||
+		    !(holder ? cJSON_AddNumberToObject(doc, "running_pid", holder) : cJSON_AddNullToObject(doc, "running_pid")) ||
+		    !cJSON_AddItemToObject(doc, "applied", state ? cJSON_Duplicate(state, true) : cJSON_CreateNull()) ||
+		    !cJSON_AddItemToObject(doc, "last_run", journal ? cJSON_Duplicate(journal, true) : cJSON_CreateNull()) ||
+		    !(running ? cJSON_AddStringToObject(doc, "running_kernel", running) : cJSON_AddNullToObject(doc, "running_kernel")) ||
+		    !cJSON_AddBoolToObject(doc, "reboot_pending", reboot)) {
+			cJSON_Delete(doc);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
+		return cli_print_json(doc);
+	}
+	printf("State       %s%s%s", st, step ? ": stopped before " : "", step ? step : "");
+	if (holder)
+		printf(" (pid %ld)", (long)holder);
+	printf("\n");
+	if (state) {
+		printf("Profile     %s, applied %s\n", strna(json_str(state, "profile")), strna(json_str(state, "applied")));
+		printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
+		       strna(json_str(state, "driver")), strna(json_str(state, "source")),
+		       json_str(state, "cuda") ? json_str(state, "cuda") : "none");
+	}
+	if (journal && json_str(journal, "error"))
+		printf("Last error  %s\n", json_str(journal, "error"));
+	printf("Running     kernel %s\n", strna(running));
+	printf("Reboot      %s\n", reboot ? "pending" : "not pending");
+	return EXIT_CODE_OK;
+}

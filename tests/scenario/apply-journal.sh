@@ -1,0 +1,119 @@
+#!/bin/sh
+# A run killed after any step, then run again, ends with exactly the tree of a run never
+# interrupted; one run at a time; status tells what happened; revert puts back every file.
+# On the apt target of lib-apt-target.sh, with the real apt and dpkg.
+. "${srcdir}/tests/scenario/lib.sh"
+. "${srcdir}/tests/scenario/lib-apt-target.sh"
+
+command -v systemctl >/dev/null 2>&1 || skip_all "systemctl not found"
+apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
+# A file of the admin's at a path gpuprov shares: only gpuprov's own lines may change.
+printf 'NCCL_DEBUG=WARN\n' >"$CH/etc/nccl.conf"
+chmod 0640 "$CH/etc/nccl.conf"
+PRISTINE="$TMPD/pristine"
+mv "$CH" "$PRISTINE"
+
+# tree DIR: what a run leaves that matters: the packages and their selections, every file
+# under etc and boot, the kernels' modules, /usr/local; not logs, caches or gpuprov's own
+# timestamps.
+tree() {
+	(
+		cd "$1" || exit 1
+		chroot . dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev} ${Status}\n'
+		cat var/lib/apt/extended_states 2>/dev/null
+		find etc boot usr/lib/modules usr/local \( -type f -o -type l \) ! -path 'etc/ld.so.cache' -printf '%p %m %l\n' | sort
+		find etc boot usr/lib/modules usr/local -type f ! -path 'etc/ld.so.cache' -exec sha256sum {} + | sort -k2
+	)
+}
+
+fresh() {
+	rm -rf "$CH"
+	cp -a "$PRISTINE" "$CH"
+}
+
+# --- the run never interrupted ---
+fresh
+rc=0
+gp apply h100-nvlink --yes --json >"$TMPD/ref.json" 2>"$TMPD/ref.err" || rc=$?
+check "the uninterrupted run exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/ref.err"
+tree "$CH" >"$TMPD/tree.ref"
+steps=$(jq '.steps | length' "$CH/var/lib/gpuprov/journal.json")
+check "the journal lists the steps, all done" jqt '(.steps | length) > 5 and all(.steps[]; .done) and .finished != null' \
+	"$CH/var/lib/gpuprov/journal.json"
+gp status --json >"$TMPD/status.json"
+check_json "status: applied, by h100-nvlink, reboot pending" \
+	'.state == "applied" and .applied.profile == "h100-nvlink" and .reboot_pending' "$TMPD/status.json"
+check "apply flags the reboot the Debian way" test -f "$CH/run/reboot-required"
+check "the admin's NCCL line is kept" grep -qx "NCCL_DEBUG=WARN" "$CH/etc/nccl.conf"
+check "gpuprov's NCCL lines are added" grep -q "^NCCL_IB_HCA=mlx5_0" "$CH/etc/nccl.conf"
+
+# --- killed after every step, then run again ---
+n=1
+while [ "$n" -le "$steps" ]; do
+	fresh
+	rc=0
+	GPUPROV_TEST_ABORT_AFTER=$n gp apply h100-nvlink --yes >/dev/null 2>&1 || rc=$?
+	label=$(jq -r ".steps[$((n - 1))].step" "$CH/var/lib/gpuprov/journal.json" 2>/dev/null)
+	check "killed after step $n ($label)" test "$rc" -eq 137
+	gp status --json >"$TMPD/status.json"
+	check_json "status after step $n: interrupted" '.state == "interrupted"' "$TMPD/status.json"
+	rc=0
+	gp apply h100-nvlink --yes >"$TMPD/rerun.out" 2>&1 || rc=$?
+	tree "$CH" >"$TMPD/tree.$n"
+	if [ "$rc" -eq 0 ] && cmp -s "$TMPD/tree.ref" "$TMPD/tree.$n"; then
+		ok "killed after step $n, the next run converges to the uninterrupted tree"
+	else
+		not_ok "killed after step $n, the next run converges to the uninterrupted tree"
+		diag_file "$TMPD/rerun.out"
+		diff "$TMPD/tree.ref" "$TMPD/tree.$n" | head -20 | diag_file /dev/stdin
+	fi
+	n=$((n + 1))
+done
+
+# --- one run at a time ---
+fresh
+exec 9>"$CH/run/gpuprov.lock" 2>/dev/null || { mkdir -p "$CH/run"; exec 9>"$CH/run/gpuprov.lock"; }
+echo 4242 >&9
+flock -x 9
+rc=0
+gp apply h100-nvlink --yes >"$TMPD/locked.out" 2>"$TMPD/locked.err" || rc=$?
+check "a second run refuses at once with exit 3" test "$rc" -eq 3
+check "it names the holder's pid" grep -q "pid 4242" "$TMPD/locked.err"
+gp status --json >"$TMPD/status.json"
+check_json "status: running, with the pid" '.state == "running" and .running_pid == 4242' "$TMPD/status.json"
+exec 9>&-
+check "nothing was installed meanwhile" sh -c "! chroot '$CH' dpkg-query -W nvidia-fabricmanager-580 >/dev/null 2>&1"
+
+# --- revert: every managed file as it was, byte for byte ---
+gp apply h100-nvlink --yes --json >"$TMPD/apply.json" 2>/dev/null
+jq -r '.done[] | select(startswith("wrote ")) | ltrimstr("wrote ")' "$TMPD/apply.json" >"$TMPD/written"
+check "apply wrote the managed files" test "$(wc -l <"$TMPD/written")" -ge 8
+rc=0
+gp revert --json >"$TMPD/revert.json" 2>"$TMPD/revert.err" || rc=$?
+check "revert exits 0" test "$rc" -eq 0
+while read -r f; do
+	if [ -e "$PRISTINE$f" ]; then
+		check "revert: $f has its content and mode again" sh -c \
+			"cmp -s '$PRISTINE$f' '$CH$f' && [ \"\$(stat -c %a '$PRISTINE$f')\" = \"\$(stat -c %a '$CH$f')\" ]"
+	else
+		check "revert: $f, which gpuprov created, is gone" test ! -e "$CH$f"
+	fi
+done <"$TMPD/written"
+gp status --json >"$TMPD/status.json"
+check_json "status: reverted" '.state == "reverted"' "$TMPD/status.json"
+rc=0
+gp revert >"$TMPD/revert2.out" 2>&1 || rc=$?
+check "a second revert has nothing to do" sh -c "[ $rc -eq 0 ] && grep -q 'Nothing to revert' '$TMPD/revert2.out'"
+
+# --- a journal that cannot be read ---
+echo '{ "steps": [ {"step": "install (apt)", "do' >"$CH/var/lib/gpuprov/journal.json"
+rc=0
+gp status >"$TMPD/corrupt.out" 2>"$TMPD/corrupt.err" || rc=$?
+check "status on a corrupt journal: exit 1 naming the file" sh -c "[ $rc -eq 1 ] && grep -q 'journal.json' '$TMPD/corrupt.err'"
+rc=0
+gp apply h100-nvlink --yes >"$TMPD/corrupt-apply.out" 2>&1 || rc=$?
+check "apply on a corrupt journal plans from the machine and succeeds" test "$rc" -eq 0
+check "and leaves a journal that reads again" jqt '.finished != null' "$CH/var/lib/gpuprov/journal.json"
+
+done_testing
