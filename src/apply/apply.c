@@ -59,10 +59,20 @@ static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_repo
 		int k;
 
 		if (n > 0 && (k = be->preflight(c, w, n)) < 0) {
-			if (k != -ENOMEM && k != -GPE_DIGEST)
-				k = -GPE_UNAVAILABLE;
+			if (k != -ENOMEM && k != -GPE_DIGEST && k != -GPE_UNAVAILABLE)
+				k = -GPE_REFUSED;
 			return report_fail(rep, k, "check (%s): %s", be->name, c->error ? c->error : gp_strerror(k));
 		}
+	}
+	/* Every file can be written: a read-only /etc found now, not half way. */
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *path = pl->actions[i].target;
+		int k;
+
+		if (!streq(pl->actions[i].kind, "file") || (k = root_writable(c->root, path)) > 0)
+			continue;
+		return report_fail(rep, -GPE_REFUSED, "%s cannot be written: %s", path,
+				   k == 0 ? "its filesystem is mounted read-only" : gp_strerror(k));
 	}
 	return 0;
 }
@@ -152,9 +162,9 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 		if (strv_pushf(&labels, &nl, __VA_ARGS__) < 0)            \
 			return -ENOMEM;                                   \
 	} while (0)
-	if (plan_has(pl, "install", NULL)) {
+	if (plan_has(pl, "install", NULL) || plan_has(pl, "file", NULL)) {
 		st[n++] = (struct step){ STEP_CHECK, "", 0 };
-		ADD("check that every package and runfile is there");
+		ADD("check that every package and runfile is there and every file can be written");
 	}
 	for (size_t b = 0; b < ELEMENTSOF(backend_order); b++)
 		if (plan_has(pl, "install", backend_order[b])) {

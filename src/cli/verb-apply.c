@@ -99,7 +99,7 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 	}
 	if (k >= 0)
 		return EXIT_CODE_OK;
-	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST) {
+	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
 		log_error("refused, nothing changed: %s", strna(rep->error));
 		return EXIT_CODE_REFUSED;
 	}

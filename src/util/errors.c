@@ -15,6 +15,7 @@ const char *gp_strerror(int error)
 		[GPE_UNAVAILABLE - GPE_BASE] = "not offered by the repository",
 		[GPE_DIGEST - GPE_BASE] = "SHA-256 does not match",
 		[GPE_LOCKED - GPE_BASE] = "another gpuprov run is in progress",
+		[GPE_REFUSED - GPE_BASE] = "refused before any change",
 	};
 	int e = error < 0 ? -error : error;
 

@@ -13,6 +13,7 @@ enum {
 	GPE_UNAVAILABLE, /* the repository or mirror does not offer what the plan needs */
 	GPE_DIGEST,  /* a download's SHA-256 is not the one expected */
 	GPE_LOCKED,  /* another gpuprov run holds the lock */
+	GPE_REFUSED, /* a check before any change refused */
 	GPE_MAX,
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util/write.h"
@@ -131,4 +132,25 @@ int root_unlink(const struct root *r, const char *path)
 	if (unlinkat(dfd, base, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fsync(dfd) < 0 ? -errno : 1;
+}
+
+int root_writable(const struct root *r, const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	struct statvfs sv;
+
+	if (!dir)
+		return -ENOMEM;
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		_cleanup_close_ int fd = -EBADF;
+
+		if (slash)
+			*slash = '\0';
+		fd = root_open_at(r, slash && *dir ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			return fstatvfs(fd, &sv) < 0 ? -errno : !(sv.f_flag & ST_RDONLY);
+		if (fd != -ENOENT || !slash || !*dir)
+			return fd;
+	}
 }

@@ -16,5 +16,9 @@ int root_mkdir_p(const struct root *r, const char *path, mode_t mode);
  */
 int root_write_atomic(const struct root *r, const char *path, const char *content, size_t size, mode_t mode);
 
+/* 1 when a file could be written at path: the nearest directory there is on a filesystem
+ * mounted read-write; 0 when it is read-only; -errno when that cannot be told. */
+int root_writable(const struct root *r, const char *path);
+
 /* Removes a file inside the root; 0 when it was not there. */
 int root_unlink(const struct root *r, const char *path);

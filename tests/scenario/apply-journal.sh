@@ -116,4 +116,22 @@ gp apply h100-nvlink --yes >"$TMPD/corrupt-apply.out" 2>&1 || rc=$?
 check "apply on a corrupt journal plans from the machine and succeeds" test "$rc" -eq 0
 check "and leaves a journal that reads again" jqt '.finished != null' "$CH/var/lib/gpuprov/journal.json"
 
+# --- a read-only /etc: refused before anything changes ---
+fresh
+if unshare -m true 2>/dev/null; then
+	tree "$CH" >"$TMPD/tree.ro0"
+	rc=0
+	GP_ROOT=$CH unshare -m sh -c 'mount --bind "$GP_ROOT/etc" "$GP_ROOT/etc" &&
+		mount -o remount,bind,ro "$GP_ROOT/etc" && exec "$@"' sh \
+		${TEST_WRAPPER:-} "$GPUPROV" --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" \
+		apply h100-nvlink --yes >"$TMPD/ro.out" 2>"$TMPD/ro.err" || rc=$?
+	check "a read-only /etc: refused with exit 3" test "$rc" -eq 3
+	[ "$rc" -eq 3 ] || diag_file "$TMPD/ro.err"
+	check "the refusal names the file and the read-only filesystem" grep -q "/etc/.* cannot be written: its filesystem is mounted read-only" "$TMPD/ro.err"
+	tree "$CH" >"$TMPD/tree.ro1"
+	check "nothing was installed or written" cmp -s "$TMPD/tree.ro0" "$TMPD/tree.ro1"
+else
+	ok "# SKIP a read-only /etc: no mount namespaces here"
+fi
+
 done_testing
