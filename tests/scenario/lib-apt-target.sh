@@ -20,21 +20,14 @@ in_target() {
 }
 
 # apt_target PACKAGE...: the chroot, the repository, and the node before gpuprov with
-# these packages installed. Skips the whole test where a chroot cannot be made.
+# these packages installed (tests/pkg/apt-target). Skips the whole test where a chroot
+# cannot be made.
 apt_target() {
 	rc=0
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, dpkg)"
-	"$srcdir/tests/pkg/debian-chroot" "$CH" 2>"$TMPD/chroot.err" || rc=$?
-	[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/chroot.err")"
-	[ "$rc" -eq 0 ] || { cat "$TMPD/chroot.err" >&2; exit 1; }
-	rm -f "$CH/etc/os-release" "$CH/usr/lib/os-release"
-	cp "$MACHINE/etc/os-release" "$CH/etc/os-release"
-	"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
-		>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
-	echo "deb [trusted=yes] file:$REPO ./" >"$CH/etc/apt/sources.list"
-	in_target apt-get update -q >/dev/null
-	in_target apt-get install -y -q --no-install-recommends "$@" >"$TMPD/before.log" 2>&1 ||
-		{ cat "$TMPD/before.log" >&2; exit 1; }
+	"$srcdir/tests/pkg/apt-target" "$CH" "$MACHINE" "$@" 2>"$TMPD/target.err" || rc=$?
+	[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/target.err")"
+	[ "$rc" -eq 0 ] || { cat "$TMPD/target.err" >&2; exit 1; }
 }
 
 gp() {
