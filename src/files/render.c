@@ -177,8 +177,9 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			goto fail;
 	}
 
-	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA (FACTS 9). */
-	if (cJSON_GetArraySize(get(doc, "rdma", "modules"))) {
+	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA (FACTS 9). Only with
+	 * an HCA to do RDMA through: without one the modules have nothing to serve. */
+	if (cJSON_GetArraySize(get(doc, "rdma", "modules")) && f->pci.n_hcas > 0) {
 		header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "rdma", "modules"))
 			bprintf(&b, "%s\n", x->valuestring);

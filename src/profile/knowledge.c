@@ -12,7 +12,7 @@
 
 /* The arrays knowledge.json must have, each entry an object with a "source". */
 static const char *const sections[] = { "cuda", "minor_compat", "branches", "gpus",
-					"kernel_failures", "risks", "os", "runfiles" };
+					"kernel_failures", "risks", "os", "runfiles", "module_options" };
 
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
 {
@@ -228,6 +228,27 @@ const char *kn_os_series_kind(const cJSON *os, const char *series)
 const cJSON *kn_risks(const struct knowledge *k)
 {
 	return section(k, "risks");
+}
+
+const cJSON *kn_module_option_conflict(const struct knowledge *k, const char *flavour, const cJSON *options)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, section(k, "module_options")) {
+		const cJSON *mod = cJSON_GetObjectItemCaseSensitive(options, strna(json_str(e, "module")));
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(mod, strna(json_str(e, "option")));
+		char text[64] = "";
+
+		if (!v || !streq_ptr(json_str(e, "flavour"), flavour))
+			continue;
+		if (cJSON_IsString(v))
+			snprintf(text, sizeof(text), "%s", v->valuestring);
+		else if (cJSON_IsNumber(v))
+			snprintf(text, sizeof(text), "%g", v->valuedouble);
+		if (streq_ptr(json_str(e, "value"), text))
+			return e;
+	}
+	return NULL;
 }
 
 const cJSON *kn_runfile(const struct knowledge *k, const char *file)

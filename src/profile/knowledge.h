@@ -43,6 +43,9 @@ const cJSON *kn_os(const struct knowledge *k, const char *id, const char *versio
 const char *kn_os_series_kind(const cJSON *os, const char *series);
 const cJSON *kn_risks(const struct knowledge *k);
 const char *kn_fabricmanager_source(const struct knowledge *k);
+/* The module option in options (the profile's modprobe.options) that the knowledge says
+ * breaks the driver with this flavour of kernel modules, or NULL. */
+const cJSON *kn_module_option_conflict(const struct knowledge *k, const char *flavour, const cJSON *options);
 /* The entry of an NVIDIA runfile ("file", "sha256", "source"), or NULL when not known. */
 const cJSON *kn_runfile(const struct knowledge *k, const char *file);
 

@@ -394,6 +394,8 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 	const struct profile *p = c->in->profile;
 	const char *open_from = kn_open_default_from(c->in->knowledge);
 	const char *want = p->driver_flavour;
+	const cJSON *options = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "modprobe"), "options");
+	const cJSON *conflict;
 
 	if (streq(want, "auto"))
 		want = c->open_required || (open_from && version_compare(d->branch, open_from) >= 0) ? "open"
@@ -403,11 +405,24 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 			    d->version, json_str(c->open_required, "name"), src(c->open_required));
 		return NULL;
 	}
+	want = streq(want, "open") ? "open" : "proprietary";
+	/* A module option the knowledge says breaks this flavour (NVreg_EnableGpuFirmware=0 with
+	 * the open modules): "auto" takes the other flavour when it can, else a refusal. */
+	if ((conflict = kn_module_option_conflict(c->in->knowledge, want, options))) {
+		if (streq(p->driver_flavour, "auto") && streq(want, "open") && !c->open_required && *d->prop_pkgver)
+			want = "proprietary";
+		else {
+			*k = REFUSE(c, "driver %s: modprobe.options %s %s=%s breaks the %s kernel modules: %s [%s]", d->version,
+				    json_str(conflict, "module"), json_str(conflict, "option"), json_str(conflict, "value"),
+				    want, strna(json_str(conflict, "why")), src(conflict));
+			return NULL;
+		}
+	}
 	if (!*(streq(want, "open") ? d->open_pkgver : d->prop_pkgver)) {
 		*k = REFUSE(c, "driver %s: not offered with the %s kernel modules by %s", d->version, want, c->source);
 		return NULL;
 	}
-	return streq(want, "open") ? "open" : "proprietary";
+	return want;
 }
 
 static bool fabricmanager_needed(const struct rctx *c)
