@@ -95,7 +95,8 @@ static int run_step(struct pkg_ctx *c, struct apply_report *rep, unsigned flags,
 	return strv_push(&rep->done, &rep->n_done, done) < 0 ? -ENOMEM : 0;
 }
 
-static int initramfs(struct pkg_ctx *c, const struct action *a, struct apply_report *rep)
+/* A command of gpuprov's own (initramfs, bootloader) run in the target. */
+static int tool(struct pkg_ctx *c, const struct action *a, struct apply_report *rep, const char *done)
 {
 	_cleanup_(strv_freep) char **argv = NULL;
 	_cleanup_free_ char *copy = strdup(a->target);
@@ -107,12 +108,30 @@ static int initramfs(struct pkg_ctx *c, const struct action *a, struct apply_rep
 	for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		if (strv_push(&argv, &n, w) < 0)
 			return -ENOMEM;
-	/* A target without the generator (an image root being assembled) has no initramfs of
-	 * its own yet: its kernel's install makes one later, with the files already in place. */
+	/* A target without the tool (an image root being assembled) has no initramfs or GRUB
+	 * configuration of its own yet: its kernel's install makes them later, from the files
+	 * already in place. */
 	if (!argv || !spawn_have(c->root, argv[0]))
-		return strv_pushf(&rep->pending, &rep->n_pending, "initramfs: %s is not installed in %s; regenerate it there",
-				  argv ? argv[0] : a->target, c->root->path) < 0 ? -ENOMEM : 0;
-	return run_step(c, rep, SPAWN_IN_ROOT, argv, "regenerated the initramfs");
+		return strv_pushf(&rep->pending, &rep->n_pending, "%s: %s is not installed in %s; run `%s` there",
+				  a->kind, argv ? argv[0] : a->target, c->root->path, a->target) < 0 ? -ENOMEM : 0;
+	return run_step(c, rep, SPAWN_IN_ROOT, argv, done);
+}
+
+/* BLS entries (RHEL 9): grubby changes every kernel's entry, the known-good one included,
+ * so that falling back keeps the settings (FACTS 8). */
+static int grubby(struct pkg_ctx *c, const struct action *a, struct apply_report *rep)
+{
+	_cleanup_free_ char *opt = NULL, *done = NULL;
+	bool add = streq(a->target, "add");
+
+	if (asprintf(&opt, "%s=%s", add ? "--args" : "--remove-args", a->detail) < 0 ||
+	    asprintf(&done, "%s kernel argument %s (every BLS entry)", add ? "added" : "removed", a->detail) < 0)
+		return -ENOMEM;
+	if (!spawn_have(c->root, "grubby"))
+		return strv_pushf(&rep->pending, &rep->n_pending, "cmdline %s %s: grubby is not installed in %s", a->target,
+				  a->detail, c->root->path) < 0 ? -ENOMEM : 0;
+	char *argv[] = { "grubby", "--update-kernel=ALL", opt, NULL };
+	return run_step(c, rep, SPAWN_IN_ROOT, argv, done);
 }
 
 /* systemctl enable: inside the target with --root, which needs no running systemd there. */
@@ -130,7 +149,8 @@ static int service(struct pkg_ctx *c, const struct action *a, struct apply_repor
 }
 
 /* One step of a run: what the journal lists, and what apply_plan does for it. */
-enum step_kind { STEP_CHECK, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS, STEP_SERVICE };
+enum step_kind { STEP_CHECK, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS,
+		 STEP_BOOTLOADER, STEP_CMDLINE, STEP_SERVICE };
 
 struct step {
 	enum step_kind kind;
@@ -192,11 +212,20 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 		st[n++] = (struct step){ STEP_SYSCTL, NULL, 0 };
 		ADD("sysctl --system");
 	}
-	for (size_t i = 0; i < pl->n; i++)
-		if (streq(pl->actions[i].kind, "initramfs") || streq(pl->actions[i].kind, "service")) {
-			st[n++] = (struct step){ streq(pl->actions[i].kind, "service") ? STEP_SERVICE : STEP_INITRAMFS, NULL, i };
-			ADD("%s %s", pl->actions[i].kind, pl->actions[i].target);
-		}
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *kind = pl->actions[i].kind;
+		enum step_kind sk = streq(kind, "service")	? STEP_SERVICE
+				    : streq(kind, "initramfs")	? STEP_INITRAMFS
+				    : streq(kind, "bootloader") ? STEP_BOOTLOADER
+				    : streq(kind, "cmdline")	? STEP_CMDLINE
+								: STEP_CHECK;
+
+		if (sk == STEP_CHECK)
+			continue;
+		st[n++] = (struct step){ sk, NULL, i };
+		ADD("%s %s%s%s", kind, pl->actions[i].target, sk == STEP_CMDLINE ? " " : "",
+		    sk == STEP_CMDLINE ? pl->actions[i].detail : "");
+	}
 #undef ADD
 	*ret = TAKE_PTR(st);
 	*ret_labels = TAKE_PTR(labels);
@@ -245,7 +274,11 @@ static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *
 		return run_step(c, rep, 0, argv, "applied the sysctl settings");
 	}
 	case STEP_INITRAMFS:
-		return initramfs(c, a, rep);
+		return tool(c, a, rep, "regenerated the initramfs");
+	case STEP_BOOTLOADER:
+		return tool(c, a, rep, "regenerated GRUB's configuration");
+	case STEP_CMDLINE:
+		return grubby(c, a, rep);
 	case STEP_SERVICE:
 		return service(c, a, rep);
 	}
@@ -265,7 +298,7 @@ int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, st
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];
 
-		if ((streq(a->kind, "boot-once") || streq(a->kind, "cmdline") || streq(a->kind, "reboot")) &&
+		if ((streq(a->kind, "boot-once") || streq(a->kind, "reboot")) &&
 		    strv_pushf(&rep->pending, &rep->n_pending, "%s %s%s%s: not carried out by this version; do it by hand",
 			       a->kind, a->target, a->detail ? " " : "", a->detail ? a->detail : "") < 0)
 			return -ENOMEM;

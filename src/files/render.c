@@ -63,6 +63,29 @@ static void scalar(struct buf *b, const cJSON *v)
 		bprintf(b, "%g", v->valuedouble);
 }
 
+/* Shell lines for a file GRUB's scripts source: each removed argument taken out of both
+ * command line variables, then the added ones appended to var. The arguments are checked
+ * by the profile's validator to hold no shell or sed metacharacters but '.', bracketed here. */
+static void grub_args(struct buf *b, const char *var, const cJSON *add, const cJSON *remove)
+{
+	static const char *const vars[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT" };
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, remove)
+		for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+			bprintf(b, "%s=\"$(printf ' %%s ' \"$%s\" | sed 's| ", vars[i], vars[i]);
+			for (const char *c = x->valuestring; *c; c++)
+				bprintf(b, *c == '.' ? "[.]" : "%c", *c);
+			bprintf(b, " | |g; s|^ *||; s| *$||')\"\n");
+		}
+	if (cJSON_GetArraySize(add)) {
+		bprintf(b, "%s=\"$%s", var, var);
+		cJSON_ArrayForEach(x, add)
+			bprintf(b, " %s", x->valuestring);
+		bprintf(b, "\"\n");
+	}
+}
+
 /* "^name$" with the regex characters a package name may hold put in brackets: apt.conf
  * strings have no backslash escapes. */
 static void regex_entry(struct buf *b, const char *name)
@@ -242,6 +265,24 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=%lldK\n", (long long)x->valuedouble);
 		if ((k = add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for services")) < 0)
 			goto fail;
+	}
+
+	/* The kernel command line, where GRUB's scripts read it: only the profile's arguments
+	 * are added or taken off, by lines of gpuprov's own (FACTS 8). BLS entries are
+	 * changed with grubby instead (plan.c). */
+	if ((cJSON_GetArraySize(get(doc, "cmdline", "add")) || cJSON_GetArraySize(get(doc, "cmdline", "remove"))) &&
+	    (f->os.family == OS_FAMILY_DEBIAN || !f->boot.bls_entries || !*f->boot.bls_entries)) {
+		bool debian = f->os.family == OS_FAMILY_DEBIAN;
+
+		header(&b, p);
+		grub_args(&b, debian ? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX", get(doc, "cmdline", "add"),
+			  get(doc, "cmdline", "remove"));
+		if ((k = add_file(&files, &n, debian ? "/etc/default/grub.d/90-gpuprov.cfg" : "/etc/default/grub", &b,
+				  debian ? "the profile's cmdline, in a drop-in update-grub reads"
+					 : "the profile's cmdline, in gpuprov's own lines of the file grub2-mkconfig reads")) < 0)
+			goto fail;
+		/* RHEL's and openEuler's GRUB read no drop-ins: gpuprov's block in the admin's file. */
+		files[n - 1].shared = !debian;
 	}
 
 	/* The driver's runfile installs nvidia-persistenced but no unit for it (NVIDIA ships

@@ -118,6 +118,32 @@ static bool cmdline_has(const char *cmdline, const char *arg)
 	return false;
 }
 
+/* "grub2-mkconfig -o /boot/grub2/grub.cfg", to the grub.cfg detect found. */
+static const char *grub2_mkconfig(const struct facts *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "grub2-mkconfig -o %s", f->boot.grub_cfg ? f->boot.grub_cfg : "/boot/grub2/grub.cfg");
+	return buf;
+}
+
+/* Whether some BLS entry differs from what is wanted: lacks arg (want_present) or has it. */
+static bool bls_differs(const struct root *root, const struct facts *f, const char *arg, bool want_present)
+{
+	for (char **id = f->boot.bls_entries; id && *id; id++) {
+		_cleanup_free_ char *text = NULL;
+		char path[512];
+		bool has = false;
+
+		if (root_read_file(root, path_fmt(path, "boot/loader/entries/%s.conf", *id), MANAGED_FILE_MAX, &text, NULL) < 0)
+			continue;
+		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (startswith(l, "options ") && cmdline_has(l + strlen("options "), arg))
+				has = true;
+		if (has != want_present)
+			return true;
+	}
+	return false;
+}
+
 /* The running kernel is already kept: its image package held (apt), or a versionlock entry
  * for it (dnf). */
 static bool kernel_kept(const struct facts *f, const struct repo_view *view)
@@ -135,7 +161,8 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 {
 	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
 	struct managed_file *files = NULL;
-	bool blacklist_changed = false, driver_changed = false;
+	bool blacklist_changed = false, driver_changed = false, grub_changed = false;
+	char mkconfig[512];
 	const cJSON *x;
 	size_t nf = 0;
 	int k;
@@ -208,6 +235,8 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		}
 		if (strstr(files[i].path, "modprobe.d"))
 			blacklist_changed = true;
+		if (startswith(files[i].path, "/etc/default/grub"))
+			grub_changed = true;
 		k = act(pl, "file", files[i].path, NULL, diff, "%s%s", files[i].why, rk >= 0 ? "" : " (new file)");
 		if (k < 0)
 			break;
@@ -217,15 +246,23 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	if (k < 0)
 		return k;
 
-	/* 5. Kernel command line: only gpuprov's own arguments are added or removed. */
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "add"))
-		if (!cmdline_has(f->boot.cmdline, x->valuestring) &&
-		    (k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile")) < 0)
-			return k;
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "remove"))
-		if (cmdline_has(f->boot.cmdline, x->valuestring) &&
-		    (k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile")) < 0)
-			return k;
+	/* 5. Kernel command line. GRUB regenerates its configuration from the file written above
+	 * (a drop-in on Debian and Ubuntu, gpuprov's block in /etc/default/grub elsewhere);
+	 * BLS entries (RHEL 9) are changed in place with grubby (FACTS 8). */
+	if (grub_changed && (k = act(pl, "bootloader",
+				     f->os.family == OS_FAMILY_DEBIAN ? "update-grub" : grub2_mkconfig(f, mkconfig, sizeof(mkconfig)),
+				     NULL, NULL, "the kernel command line changed; GRUB's configuration is made again")) < 0)
+		return k;
+	if (f->os.family != OS_FAMILY_DEBIAN && f->boot.bls_entries && *f->boot.bls_entries) {
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "add"))
+			if (bls_differs(root, f, x->valuestring, true) &&
+			    (k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile: grubby --update-kernel=ALL --args")) < 0)
+				return k;
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "remove"))
+			if (bls_differs(root, f, x->valuestring, false) &&
+			    (k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile: grubby --update-kernel=ALL --remove-args")) < 0)
+				return k;
+	}
 
 	/* 6. The initramfs holds the module blacklist: regenerate it the way the OS does. */
 	if (blacklist_changed &&

@@ -20,6 +20,7 @@ enum ftype {
 	F_SERIES,         /* kernel series "6.8" */
 	F_TOOLKIT,        /* CUDA "12.4" */
 	F_STRINGS,        /* array of non-empty strings */
+	F_KERNEL_ARGS,    /* array of kernel arguments: "iommu=pt", no shell metacharacters */
 	F_NAMES,          /* array of profile names */
 	F_ENUMS,          /* array of enum values */
 	F_GPU_IDS,        /* array of "10de:2330" */
@@ -70,7 +71,7 @@ static const struct field modprobe_fields[] = {
 	FIELD("blacklist", F_STRINGS), FIELD("options", F_MODULE_OPTIONS), {},
 };
 static const struct field rdma_fields[] = { FIELD("modules", F_STRINGS), FIELD("memlock", F_MEMLOCK), {} };
-static const struct field cmdline_fields[] = { FIELD("add", F_STRINGS), FIELD("remove", F_STRINGS), {} };
+static const struct field cmdline_fields[] = { FIELD("add", F_KERNEL_ARGS), FIELD("remove", F_KERNEL_ARGS), {} };
 static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
 static const struct field runfile_fields[] = { FIELD("mirror", F_URL), FIELD("sha256", F_DIGEST_MAP), {} };
 static const struct field match_fields[] = {
@@ -278,6 +279,13 @@ static int check_string_item(const struct vctx *c, const cJSON *v, enum ftype ty
 				return 0;
 		return fail(v, c->message, "one of the options gpuprov checks: CONFIG_CGROUPS, CONFIG_CGROUP_BPF, "
 					   "CONFIG_IO_URING, CONFIG_HMM_MIRROR, CONFIG_DEVICE_PRIVATE, CONFIG_MODULE_SIG");
+	case F_KERNEL_ARGS:
+		/* They end up in files GRUB's shell scripts source: letters, digits and the
+		 * punctuation kernel parameters use, nothing a shell would read. */
+		if (strspn(v->valuestring, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._,:/=+-@") !=
+		    strlen(v->valuestring))
+			return fail(v, c->message, "a kernel argument of letters, digits and . _ , : / = + - @");
+		return 0;
 	case F_ENUMS:
 		if (!in_list(v->valuestring, values)) {
 			_cleanup_free_ char *e = enum_text(values);
@@ -380,6 +388,7 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		return cJSON_IsString(v) && valid_toolkit(v->valuestring)
 			       ? 0 : fail(v, c->message, "a CUDA version like \"12.4\" (10.0 or newer)");
 	case F_STRINGS:
+	case F_KERNEL_ARGS:
 	case F_NAMES:
 	case F_ENUMS:
 	case F_GPU_IDS:
