@@ -89,6 +89,16 @@ check "nothing was installed meanwhile" sh -c "! chroot '$CH' dpkg-query -W nvid
 gp apply h100-nvlink --yes --json >"$TMPD/apply.json" 2>/dev/null
 jq -r '.done[] | select(startswith("wrote ")) | ltrimstr("wrote ")' "$TMPD/apply.json" >"$TMPD/written"
 check "apply wrote the managed files" test "$(wc -l <"$TMPD/written")" -ge 8
+# A managed file edited by hand: the plan shows the difference, apply puts the profile's
+# content back, and the backup still holds what was there before gpuprov.
+cp "$CH/etc/sysctl.d/90-gpuprov.conf" "$TMPD/sysctl.good"
+echo "vm.swappiness = 1" >>"$CH/etc/sysctl.d/90-gpuprov.conf"
+gp plan h100-nvlink >"$TMPD/edited.plan"
+check "an edited managed file: the plan shows the line to take out" grep -q -- "-vm.swappiness = 1" "$TMPD/edited.plan"
+gp apply h100-nvlink --yes --json >"$TMPD/edited.json" 2>/dev/null
+check_json "an edited managed file: apply writes it again, and only it" \
+	'.done == ["wrote /etc/sysctl.d/90-gpuprov.conf"]' "$TMPD/edited.json"
+check "an edited managed file: its content is the profile's again" cmp -s "$TMPD/sysctl.good" "$CH/etc/sysctl.d/90-gpuprov.conf"
 rc=0
 gp revert --json >"$TMPD/revert.json" 2>"$TMPD/revert.err" || rc=$?
 check "revert exits 0" test "$rc" -eq 0
