@@ -32,6 +32,10 @@ int run_lock(const struct root *root, int *ret_fd, pid_t *ret_holder)
 	}
 	if (fd < 0)
 		return fd;
+	/* status peeks with a shared lock for an instant: a few short tries do not mistake it
+	 * for a run, and a real run (seconds at least) is still refused at once. */
+	for (int i = 0; i < 20 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK; i++)
+		usleep(10 * 1000);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		k = errno == EWOULDBLOCK ? -GPE_LOCKED : -errno;
 		if (k == -GPE_LOCKED && (l = (int)pread(fd, pid, sizeof(pid) - 1, 0)) > 0) {

@@ -19,7 +19,7 @@ static const struct verb verbs[] = {
 	{ "status", "what was applied, when, by which profile, and whether a reboot is pending", verb_status_usage,
 	  verb_status, false },
 	{ "revert", "restore every file gpuprov manages to its content before gpuprov", verb_revert_usage, verb_revert,
-	  false },
+	  true },
 };
 
 static const struct option global_options[] = {

@@ -12,12 +12,13 @@
 #include "util/strutil.h"
 #include "util/write.h"
 
-const char verb_revert_usage[] = "[--json]\n"
+const char verb_revert_usage[] = "[--dry-run] [--json]\n"
 				 "Restore every file gpuprov wrote to its content and mode before gpuprov first\n"
 				 "changed it, byte for byte, and remove the files it created. Packages, holds and\n"
 				 "pins in the package managers' own databases stay as they are (rollback, for the\n"
 				 "kernel and the stack, is separate).\n"
-				 "  --json   what was restored, as JSON\n";
+				 "  --dry-run  say what would be restored, change nothing\n"
+				 "  --json     what was restored, as JSON\n";
 
 int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
@@ -26,10 +27,11 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 	size_t n = 0;
 	int first, r, k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_lock(cli, &lock)) >= 0)
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 ||
+	    (!cli->dry_run && (r = cli_lock(cli, &lock)) >= 0))
 		return r;
-	k = managed_revert(cli->root, &done, &n);
-	if (k >= 0 && n > 0) {
+	k = managed_revert(cli->root, cli->dry_run, &done, &n);
+	if (k >= 0 && n > 0 && !cli->dry_run) {
 		/* What apply recorded no longer describes the files: say it was reverted. */
 		static const char reverted[] = "{ \"reverted\": true }\n";
 
@@ -47,7 +49,8 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 		for (char **d = done; d && *d; d++)
 			printf("  %s\n", *d);
 		if (k >= 0)
-			printf("%s\n", n ? "Reverted." : "Nothing to revert: gpuprov has changed no file here.");
+			printf("%s\n", !n ? "Nothing to revert: gpuprov has changed no file here."
+				       : cli->dry_run ? "Nothing changed (--dry-run)." : "Reverted.");
 	}
 	if (k < 0)
 		return log_error_errno(k, "revert stopped: %s; run it again to finish", gp_strerror(k)), EXIT_CODE_FAILURE;

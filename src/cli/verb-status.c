@@ -91,7 +91,7 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (holder)
 		printf(" (pid %ld)", (long)holder);
 	printf("\n");
-	if (state) {
+	if (state && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted"))) {
 		printf("Profile     %s, applied %s\n", strna(json_str(state, "profile")), strna(json_str(state, "applied")));
 		printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
 		       strna(json_str(state, "driver")), strna(json_str(state, "source")),

@@ -68,7 +68,7 @@ static int walk(const struct root *root, const char *dir, char ***files, size_t 
 	return 0;
 }
 
-int managed_revert(const struct root *root, char ***ret_done, size_t *ret_n)
+int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n)
 {
 	_cleanup_(strv_freep) char **files = NULL;
 	size_t n = 0;
@@ -85,6 +85,11 @@ int managed_revert(const struct root *root, char ***ret_done, size_t *ret_n)
 		if (asprintf(&backup, MANAGED_BACKUP_DIR "/%s", *f) < 0 ||
 		    !(target = absent ? strndup(*f, strlen(*f) - strlen(ABSENT)) : strdup(*f)))
 			return -ENOMEM;
+		if (dry_run) {
+			if (ret_done && strv_pushf(ret_done, ret_n, "would %s /%s", absent ? "remove" : "restore", target) < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (absent)
 			k = root_unlink(root, target);
 		else if ((k = root_read_file(root, backup, MANAGED_MAX, &content, &size)) >= 0 &&

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,5 +21,6 @@ int managed_write(const struct root *root, const char *path, const char *content
 /*
  * Puts back every file gpuprov changed, byte for byte and with its mode, or removes the
  * ones it created; then forgets the backups. ret_done: one line per file (may be NULL).
+ * dry_run: only the lines, nothing changed.
  */
-int managed_revert(const struct root *root, char ***ret_done, size_t *ret_n);
+int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n);

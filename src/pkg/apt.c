@@ -113,7 +113,12 @@ static int apt_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 
 static int apt_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	return apt_get(c, false, w, n);
+	/* A run killed while dpkg worked leaves packages half configured, and apt refuses to do
+	 * anything until they are finished: finish them first (a no-op otherwise). */
+	char *configure[] = { "dpkg", "--configure", "-a", NULL };
+	int k = pkg_run(c, SPAWN_IN_ROOT, configure, apt_env, NULL);
+
+	return k < 0 ? k : apt_get(c, false, w, n);
 }
 
 /* The installed packages among names (a dpkg-query pattern each), one per line. */

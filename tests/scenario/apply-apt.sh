@@ -59,12 +59,16 @@ check_json "the state records the stack" '.profile == "h100-nvlink" and .driver 
 
 # --- a second apply changes nothing ---
 installed >"$TMPD/dpkg.2"
+mtimes() { find "$CH/etc" "$CH/var/lib/dpkg/status" -newer "$CH/etc/os-release" -printf '%p %T@\n' | sort; }
+mtimes >"$TMPD/mtimes.2"
 rc=0
 gp apply h100-nvlink --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=$?
 check "a second apply exits 0" test "$rc" -eq 0
 check_json "a second apply reports no change" '.changed == false and (.done | length) == 0' "$TMPD/again.json"
 installed >"$TMPD/dpkg.3"
 check "a second apply installed nothing" cmp -s "$TMPD/dpkg.2" "$TMPD/dpkg.3"
+mtimes >"$TMPD/mtimes.3"
+check "a second apply touched no file's mtime in /etc or dpkg's status" cmp -s "$TMPD/mtimes.2" "$TMPD/mtimes.3"
 gp apply h100-nvlink --yes >"$TMPD/again.txt" 2>&1 || true
 check "a second apply says so" grep -q "Nothing to do" "$TMPD/again.txt"
 

@@ -99,6 +99,11 @@ gp apply h100-nvlink --yes --json >"$TMPD/edited.json" 2>/dev/null
 check_json "an edited managed file: apply writes it again, and only it" \
 	'.done == ["wrote /etc/sysctl.d/90-gpuprov.conf"]' "$TMPD/edited.json"
 check "an edited managed file: its content is the profile's again" cmp -s "$TMPD/sysctl.good" "$CH/etc/sysctl.d/90-gpuprov.conf"
+tree "$CH" >"$TMPD/tree.dry0"
+gp revert --dry-run >"$TMPD/revert-dry.out" 2>&1
+check "revert --dry-run says what it would restore" grep -q "would restore /etc/nccl.conf" "$TMPD/revert-dry.out"
+tree "$CH" >"$TMPD/tree.dry1"
+check "revert --dry-run changes nothing" cmp -s "$TMPD/tree.dry0" "$TMPD/tree.dry1"
 rc=0
 gp revert --json >"$TMPD/revert.json" 2>"$TMPD/revert.err" || rc=$?
 check "revert exits 0" test "$rc" -eq 0
