@@ -66,7 +66,7 @@ static void scalar(struct buf *b, const cJSON *v)
 /* Shell lines for a file GRUB's scripts source: each removed argument taken out of both
  * command line variables, then the added ones appended to var. The arguments are checked
  * by the profile's validator to hold no shell or sed metacharacters but '.', bracketed here. */
-static void grub_args(struct buf *b, const char *var, const cJSON *add, const cJSON *remove)
+static void grub_args(struct buf *b, const char *var, const cJSON *add, const cJSON *remove, const char *extra)
 {
 	static const char *const vars[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT" };
 	const cJSON *x;
@@ -78,10 +78,12 @@ static void grub_args(struct buf *b, const char *var, const cJSON *add, const cJ
 				bprintf(b, *c == '.' ? "[.]" : "%c", *c);
 			bprintf(b, " | |g; s|^ *||; s| *$||')\"\n");
 		}
-	if (cJSON_GetArraySize(add)) {
+	if (cJSON_GetArraySize(add) || extra) {
 		bprintf(b, "%s=\"$%s", var, var);
 		cJSON_ArrayForEach(x, add)
 			bprintf(b, " %s", x->valuestring);
+		if (extra)
+			bprintf(b, " %s", extra);
 		bprintf(b, "\"\n");
 	}
 }
@@ -268,18 +270,23 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	}
 
 	/* The kernel command line, where GRUB's scripts read it: only the profile's arguments
-	 * are added or taken off, by lines of gpuprov's own (FACTS 8). BLS entries are
-	 * changed with grubby instead (plan.c). */
-	if ((cJSON_GetArraySize(get(doc, "cmdline", "add")) || cJSON_GetArraySize(get(doc, "cmdline", "remove"))) &&
+	 * are added or taken off, by lines of gpuprov's own (FACTS 8). A kernel switch also
+	 * needs GRUB_DEFAULT=saved, so that the saved known-good entry is what boots when the
+	 * boot-once entry is spent, and panic=N, so that a panic reboots into it. BLS entries
+	 * are changed with grubby instead (plan.c). */
+	bool switching = r && r->ok && r->kernel_change;
+	if ((switching || cJSON_GetArraySize(get(doc, "cmdline", "add")) || cJSON_GetArraySize(get(doc, "cmdline", "remove"))) &&
 	    (f->os.family == OS_FAMILY_DEBIAN || !f->boot.bls_entries || !*f->boot.bls_entries)) {
 		bool debian = f->os.family == OS_FAMILY_DEBIAN;
 
 		header(&b, p);
+		if (switching)
+			bprintf(&b, "GRUB_DEFAULT=saved\n");
 		grub_args(&b, debian ? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX", get(doc, "cmdline", "add"),
-			  get(doc, "cmdline", "remove"));
+			  get(doc, "cmdline", "remove"), switching ? KERNEL_PANIC_ARG : NULL);
 		if ((k = add_file(&files, &n, debian ? "/etc/default/grub.d/90-gpuprov.cfg" : "/etc/default/grub", &b,
-				  debian ? "the profile's cmdline, in a drop-in update-grub reads"
-					 : "the profile's cmdline, in gpuprov's own lines of the file grub2-mkconfig reads")) < 0)
+				  debian ? "the profile's cmdline and the kernel switch, in a drop-in update-grub reads"
+					 : "the profile's cmdline and the kernel switch, in gpuprov's own lines of the file grub2-mkconfig reads")) < 0)
 			goto fail;
 		/* RHEL's and openEuler's GRUB read no drop-ins: gpuprov's block in the admin's file. */
 		files[n - 1].shared = !debian;

@@ -7,6 +7,9 @@
 #include "profile/profile.h"
 #include "profile/resolve.h"
 
+/* On the command line of a kernel being tried: a panic reboots, into the saved default. */
+#define KERNEL_PANIC_ARG "panic=10"
+
 /* A file gpuprov manages: where it goes on the node, and its whole content. */
 struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */

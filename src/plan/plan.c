@@ -258,6 +258,10 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			if (bls_differs(root, f, x->valuestring, true) &&
 			    (k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile: grubby --update-kernel=ALL --args")) < 0)
 				return k;
+		if (r->kernel_change && bls_differs(root, f, KERNEL_PANIC_ARG, true) &&
+		    (k = act(pl, "cmdline", "add", NULL, KERNEL_PANIC_ARG,
+			     "a panic of the new kernel reboots into the saved known-good entry")) < 0)
+			return k;
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "remove"))
 			if (bls_differs(root, f, x->valuestring, false) &&
 			    (k = act(pl, "cmdline", "remove", NULL, x->valuestring, "cmdline.remove in the profile: grubby --update-kernel=ALL --remove-args")) < 0)
