@@ -7,6 +7,7 @@
 
 #include "apply/apply.h"
 #include "apply/journal.h"
+#include "boot/grub.h"
 #include "files/managed.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -117,6 +118,34 @@ static int tool(struct pkg_ctx *c, const struct action *a, struct apply_report *
 	return run_step(c, rep, SPAWN_IN_ROOT, argv, done);
 }
 
+/*
+ * The switch (DESIGN rule 6): before any package, the known-good kernel becomes the saved
+ * default; last, the new one is entered once through next_entry, which GRUB clears as it
+ * boots it. A panic there (panic=N) or any later boot comes back to the saved default until
+ * verify commits the new one.
+ */
+static int boot_set(struct pkg_ctx *c, const struct action *a, struct apply_report *rep, bool once)
+{
+	_cleanup_free_ char *id = NULL, *set = NULL, *why = NULL;
+	const char *release = once ? a->target : a->detail;
+	int k;
+
+	/* A target without GRUB (an image root being assembled) has no menu to switch yet. */
+	if (!c->facts->boot.loader)
+		return strv_pushf(&rep->pending, &rep->n_pending, "%s %s: no GRUB in %s; set it there", once ? "boot-once" : "saved default",
+				  release, c->root->path) < 0 ? -ENOMEM : 0;
+	if ((k = boot_entry_id(c->facts, c->root, release, &id)) < 0)
+		return report_fail(rep, k, "%s: cannot tell GRUB's entry id for %s: %s", once ? "boot-once" : "saved default",
+				   release, gp_strerror(k));
+	if (asprintf(&set, "%s=%s", once ? "next_entry" : "saved_entry", id) < 0)
+		return -ENOMEM;
+	if ((k = boot_env_set(c->facts, c->root, (char *[]){ set, NULL }, &why)) < 0)
+		return report_fail(rep, k, "%s %s: %s", once ? "boot-once" : "saved default", release, why ? why : gp_strerror(k));
+	return strv_pushf(&rep->done, &rep->n_done, once ? "next boot enters %s once (next_entry)"
+							  : "the saved GRUB default is %s, the known-good kernel",
+			  release) < 0 ? -ENOMEM : 0;
+}
+
 /* BLS entries (RHEL 9): grubby changes every kernel's entry, the known-good one included,
  * so that falling back keeps the settings (FACTS 8). */
 static int grubby(struct pkg_ctx *c, const struct action *a, struct apply_report *rep)
@@ -150,7 +179,7 @@ static int service(struct pkg_ctx *c, const struct action *a, struct apply_repor
 
 /* One step of a run: what the journal lists, and what apply_plan does for it. */
 enum step_kind { STEP_CHECK, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS,
-		 STEP_BOOTLOADER, STEP_CMDLINE, STEP_SERVICE };
+		 STEP_BOOTLOADER, STEP_CMDLINE, STEP_SERVICE, STEP_BOOT_DEFAULT, STEP_BOOT_ONCE };
 
 struct step {
 	enum step_kind kind;
@@ -168,9 +197,22 @@ static bool plan_has(const struct plan *pl, const char *kind, const char *via)
 
 /* The steps in the order they run: checks, packages, the kept kernel, holds, files, the
  * kernel's settings taking effect, services. Labels go to the journal. */
+static bool is_grub_file(const struct action *a)
+{
+	return streq(a->kind, "file") && startswith(a->target, "/etc/default/grub");
+}
+
+/*
+ * The steps in the order they run. GRUB first, before any package: a new kernel's install
+ * regenerates GRUB's menu, and by then GRUB_DEFAULT=saved and the known-good saved_entry
+ * must be in place, or a run stopped there would leave the new kernel the default (DESIGN
+ * rule 6). Then the packages, the kept kernel, the holds, the other files, sysctl, the
+ * initramfs, the BLS arguments, the services, and last the boot-once entry. Labels go to
+ * the journal.
+ */
 static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct step **ret, char ***ret_labels)
 {
-	_cleanup_free_ struct step *st = calloc(pl->n + ELEMENTSOF(backend_order) * 2 + 2, sizeof(*st));
+	_cleanup_free_ struct step *st = calloc(pl->n + ELEMENTSOF(backend_order) * 2 + 3, sizeof(*st));
 	_cleanup_(strv_freep) char **labels = NULL;
 	size_t n = 0, nl = 0;
 	bool sysctl = false;
@@ -186,6 +228,21 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 		st[n++] = (struct step){ STEP_CHECK, "", 0 };
 		ADD("check that every package and runfile is there and every file can be written");
 	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (is_grub_file(&pl->actions[i])) {
+			st[n++] = (struct step){ STEP_FILE, NULL, i };
+			ADD("write %s", pl->actions[i].target);
+		}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "bootloader")) {
+			st[n++] = (struct step){ STEP_BOOTLOADER, NULL, i };
+			ADD("bootloader %s", pl->actions[i].target);
+		}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "boot-once")) {
+			st[n++] = (struct step){ STEP_BOOT_DEFAULT, NULL, i };
+			ADD("saved default %s", pl->actions[i].detail);
+		}
 	for (size_t b = 0; b < ELEMENTSOF(backend_order); b++)
 		if (plan_has(pl, "install", backend_order[b])) {
 			st[n++] = (struct step){ STEP_INSTALL, backend_order[b], 0 };
@@ -202,7 +259,7 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 			ADD("hold (%s)", backend_order[b]);
 		}
 	for (size_t i = 0; i < pl->n; i++)
-		if (streq(pl->actions[i].kind, "file")) {
+		if (streq(pl->actions[i].kind, "file") && !is_grub_file(&pl->actions[i])) {
 			st[n++] = (struct step){ STEP_FILE, NULL, i };
 			ADD("write %s", pl->actions[i].target);
 			sysctl |= startswith(pl->actions[i].target, "/etc/sysctl.d/") != NULL;
@@ -214,11 +271,10 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 	}
 	for (size_t i = 0; i < pl->n; i++) {
 		const char *kind = pl->actions[i].kind;
-		enum step_kind sk = streq(kind, "service")	? STEP_SERVICE
-				    : streq(kind, "initramfs")	? STEP_INITRAMFS
-				    : streq(kind, "bootloader") ? STEP_BOOTLOADER
-				    : streq(kind, "cmdline")	? STEP_CMDLINE
-								: STEP_CHECK;
+		enum step_kind sk = streq(kind, "service")   ? STEP_SERVICE
+				    : streq(kind, "initramfs") ? STEP_INITRAMFS
+				    : streq(kind, "cmdline")   ? STEP_CMDLINE
+							       : STEP_CHECK;
 
 		if (sk == STEP_CHECK)
 			continue;
@@ -226,6 +282,11 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 		ADD("%s %s%s%s", kind, pl->actions[i].target, sk == STEP_CMDLINE ? " " : "",
 		    sk == STEP_CMDLINE ? pl->actions[i].detail : "");
 	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (streq(pl->actions[i].kind, "boot-once")) {
+			st[n++] = (struct step){ STEP_BOOT_ONCE, NULL, i };
+			ADD("boot-once %s", pl->actions[i].target);
+		}
 #undef ADD
 	*ret = TAKE_PTR(st);
 	*ret_labels = TAKE_PTR(labels);
@@ -279,6 +340,10 @@ static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *
 		return tool(c, a, rep, "regenerated GRUB's configuration");
 	case STEP_CMDLINE:
 		return grubby(c, a, rep);
+	case STEP_BOOT_DEFAULT:
+		return boot_set(c, a, rep, false);
+	case STEP_BOOT_ONCE:
+		return boot_set(c, a, rep, true);
 	case STEP_SERVICE:
 		return service(c, a, rep);
 	}
@@ -298,9 +363,9 @@ int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, st
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];
 
-		if ((streq(a->kind, "boot-once") || streq(a->kind, "reboot")) &&
-		    strv_pushf(&rep->pending, &rep->n_pending, "%s %s%s%s: not carried out by this version; do it by hand",
-			       a->kind, a->target, a->detail ? " " : "", a->detail ? a->detail : "") < 0)
+		if (streq(a->kind, "reboot") &&
+		    strv_pushf(&rep->pending, &rep->n_pending, "reboot into %s: apply does not reboot; reboot when it suits",
+			       a->target) < 0)
 			return -ENOMEM;
 	}
 	if (n == 0)
@@ -312,12 +377,13 @@ int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, st
 	for (int i = 0; i < n; i++) {
 		if ((k = do_step(c, pl, &steps[i], rep)) < 0)
 			break;
-		rep->changed |= steps[i].kind != STEP_CHECK;
 		if ((k = journal_step_done(&j, (size_t)i)) < 0) {
 			report_fail(rep, k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k));
 			break;
 		}
 	}
+	/* Changed: some step did something; a step only reported as pending changed nothing. */
+	rep->changed = rep->n_done > 0;
 	(void)journal_finish(&j, k < 0 ? rep->error : NULL);
 	journal_done(&j);
 	return k < 0 ? k : 0;

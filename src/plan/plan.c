@@ -5,6 +5,7 @@
 
 #include "util/json.h"
 #include "plan/plan.h"
+#include "boot/grub.h"
 #include "util/diff.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -142,6 +143,18 @@ static bool bls_differs(const struct root *root, const struct facts *f, const ch
 			return true;
 	}
 	return false;
+}
+
+/* Whether the switch is already arranged: saved_entry the running kernel's, next_entry the
+ * new one's (a second apply before the reboot). */
+static bool boot_once_set(const struct facts *f, const struct root *root, const char *kernel)
+{
+	_cleanup_free_ char *good = NULL, *next = NULL;
+
+	if (!f->kernels.running || !f->boot.saved_entry || !f->boot.next_entry)
+		return false;
+	return boot_entry_id(f, root, f->kernels.running, &good) >= 0 && boot_entry_id(f, root, kernel, &next) >= 0 &&
+	       streq(good, f->boot.saved_entry) && streq(next, f->boot.next_entry);
 }
 
 /* The running kernel is already kept: its image package held (apt), or a versionlock entry
@@ -288,7 +301,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			return k;
 
 	/* 8. The new kernel is entered once; the known-good one stays the saved default. */
-	if (r->kernel_change &&
+	if (r->kernel_change && !boot_once_set(f, root, r->kernel) &&
 	    (k = act(pl, "boot-once", r->kernel, NULL, f->kernels.running,
 		     "next boot enters %s once (next_entry) with panic=10; the saved default stays %s until verify commits",
 		     r->kernel, strna(f->kernels.running))) < 0)

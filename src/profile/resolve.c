@@ -675,7 +675,12 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 	char name[256], ver[VERSION_LEN];
 	int k;
 
-	if (fail)
+	/* A switch is entered once through next_entry, which GRUB must clear as it boots it;
+	 * where GRUB cannot write its environment block, only the running kernel is safe. */
+	if (!kc->running && f->disk.grubenv_writable == TRI_NO)
+		k = REFUSE(c, "kernel %s: a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s; only the running kernel can be kept [FACTS 8]",
+			   kc->release, strna(f->disk.grubenv_reason));
+	else if (fail)
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
 			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
 			   json_str(fail, "fixed_in") ? json_str(fail, "fixed_in") : "", src(fail));

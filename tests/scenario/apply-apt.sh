@@ -54,7 +54,12 @@ check "unattended-upgrades is told to leave the stack alone" \
 	grep -q "Unattended-Upgrade::Package-Blacklist" "$CH/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
 check "the fabric manager is enabled" test -L "$CH/etc/systemd/system/multi-user.target.wants/nvidia-fabricmanager.service"
 check "the modprobe settings are written" grep -q "blacklist nouveau" "$CH/etc/modprobe.d/gpuprov.conf"
-check_json "the boot switch is reported as pending" '.pending | map(select(startswith("boot-once"))) | length == 1' "$TMPD/apply.json"
+GOOD=gnulinux-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01\>gnulinux-5.15.0-105-generic-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01
+NEW=gnulinux-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01\>gnulinux-6.8.0-49-generic-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01
+check "the saved GRUB default is the known-good kernel" sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'saved_entry=$GOOD'"
+check "the next boot enters the new kernel once" sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'next_entry=$NEW'"
+check "GRUB boots the saved entry, and a panic reboots" sh -c "grep -qx GRUB_DEFAULT=saved '$CH/etc/default/grub.d/90-gpuprov.cfg' && grep -q 'panic=10' '$CH/etc/default/grub.d/90-gpuprov.cfg'"
+check_json "the reboot is left to the operator" '.pending | map(select(startswith("reboot"))) | length == 1' "$TMPD/apply.json"
 check_json "the state records the stack" '.profile == "h100-nvlink" and .driver == "580.95.05"' "$CH/var/lib/gpuprov/state.json"
 
 # --- a second apply changes nothing ---

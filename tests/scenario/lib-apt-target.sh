@@ -28,6 +28,13 @@ apt_target() {
 	"$srcdir/tests/pkg/apt-target" "$CH" "$MACHINE" "$@" 2>"$TMPD/target.err" || rc=$?
 	[ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$TMPD/target.err")"
 	[ "$rc" -eq 0 ] || { cat "$TMPD/target.err" >&2; exit 1; }
+	# The machine's GRUB, so that the kernel switch is made on a real environment block.
+	cp -a "$MACHINE/boot/grub" "$CH/boot/"
+}
+
+# grubenv: the target's GRUB environment block, as grub-editenv lists it.
+grubenv() {
+	grub-editenv "$CH/boot/grub/grubenv" list
 }
 
 gp() {

@@ -67,6 +67,7 @@ static void machine_init(struct machine *m, const char *os_id, uint16_t device, 
 		m->f.pci.n_nvswitches = 1;
 	}
 	m->f.boot.secure_boot = TRI_NO;
+	m->f.disk.grubenv_writable = TRI_YES;
 }
 
 /* A repository: "name=version ..." packages (dnf names; arch x86_64). */
