@@ -77,6 +77,7 @@ struct kernel {
 	bool has_initramfs;
 	bool has_modules;       /* lib/modules/<release>/ */
 	bool has_config;        /* boot/config-<release> */
+	uint64_t boot_bytes;    /* what its files in /boot take: image, initramfs, map, config */
 	char kconfig[_KCONFIG_MAX]; /* 'y', 'm', 'n' (not set), 0: no config file */
 	unsigned page_size_kib; /* 0 when unknown */
 	char *nvidia_version;   /* nvidia.ko's version for this kernel (modinfo) */

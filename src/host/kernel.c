@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kernels: the running one, the installed ones, their flavour, config and NVIDIA module. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <libkmod.h>
@@ -292,6 +293,26 @@ static int cmp_kernel(const void *a, const void *b)
 			       ((const struct kernel *)b)->release);
 }
 
+/* The space a kernel's files take in /boot (lstat sizes; links count nothing). */
+static uint64_t kernel_boot_bytes(const struct root *root, const char *release)
+{
+	static const struct {
+		const char *prefix, *suffix;
+	} names[] = { { "vmlinuz-", "" }, { "initrd.img-", "" }, { "initramfs-", ".img" }, { "System.map-", "" },
+		      { "config-", "" } };
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (snprintf(path, sizeof(path), "boot/%s%s%s", names[i].prefix, release, names[i].suffix) < (int)sizeof(path) &&
+		    root_stat(root, path, &st) >= 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	}
+	return sum;
+}
+
 /* Kernels are what the boot/vmlinuz-RELEASE files and lib/modules/RELEASE dirs name. */
 static int kernel_collect(const struct detect_ctx *ctx)
 {
@@ -399,6 +420,7 @@ int kernel_detect(const struct detect_ctx *ctx)
 			root_exists(ctx->root, path_fmt(path, "boot/initramfs-%s.img", kern->release)) > 0;
 		kern->has_modules =
 			root_is_dir(ctx->root, path_fmt(path, "lib/modules/%s", kern->release));
+		kern->boot_bytes = kernel_boot_bytes(ctx->root, kern->release);
 		kernel_read_config(ctx->root, kern);
 		if (kern->has_modules) {
 			k = kernel_read_nvidia(ctx, kern);

@@ -667,6 +667,16 @@ static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struc
 }
 
 /* The driver with this kernel: known failures, and modules that can load under Secure Boot. */
+/* What a new kernel will take in /boot: the running one's files plus a quarter, or 128 MiB
+ * where those cannot be told (initramfs images of GPU nodes run to 100 MiB and more). */
+static uint64_t boot_space_needed(const struct facts *f)
+{
+	const struct kernel *k = facts_running_kernel(f);
+	uint64_t base = k && k->boot_bytes ? k->boot_bytes : 128ull << 20;
+
+	return base + base / 4;
+}
+
 static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
 			   const struct kernel_cand *kc)
 {
@@ -677,7 +687,12 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 
 	/* A switch is entered once through next_entry, which GRUB must clear as it boots it;
 	 * where GRUB cannot write its environment block, only the running kernel is safe. */
-	if (!kc->running && f->disk.grubenv_writable == TRI_NO)
+	uint64_t need = boot_space_needed(f);
+
+	if (!kc->running && !kc->installed && f->disk.boot.have_space && f->disk.boot.free_bytes < need)
+		k = REFUSE(c, "kernel %s: /boot has %llu MiB free and a kernel with its initramfs needs about %llu MiB (the running kernel's files, plus a quarter)",
+			   kc->release, (unsigned long long)(f->disk.boot.free_bytes >> 20), (unsigned long long)(need >> 20));
+	else if (!kc->running && f->disk.grubenv_writable == TRI_NO)
 		k = REFUSE(c, "kernel %s: a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s; only the running kernel can be kept [FACTS 8]",
 			   kc->release, strna(f->disk.grubenv_reason));
 	else if (fail)
