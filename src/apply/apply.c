@@ -212,7 +212,7 @@ static bool is_grub_file(const struct action *a)
  */
 static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct step **ret, char ***ret_labels)
 {
-	_cleanup_free_ struct step *st = calloc(pl->n + ELEMENTSOF(backend_order) * 2 + 3, sizeof(*st));
+	_cleanup_free_ struct step *st = calloc(pl->n * 2 + ELEMENTSOF(backend_order) * 2 + 3, sizeof(*st));
 	_cleanup_(strv_freep) char **labels = NULL;
 	size_t n = 0, nl = 0;
 	bool sysctl = false;
@@ -282,8 +282,12 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 		ADD("%s %s%s%s", kind, pl->actions[i].target, sk == STEP_CMDLINE ? " " : "",
 		    sk == STEP_CMDLINE ? pl->actions[i].detail : "");
 	}
+	/* Again, now that the packages are in: a kernel's install may make itself the default
+	 * (RHEL's UPDATEDEFAULT=yes), and only verify may do that. */
 	for (size_t i = 0; i < pl->n; i++)
 		if (streq(pl->actions[i].kind, "boot-once")) {
+			st[n++] = (struct step){ STEP_BOOT_DEFAULT, NULL, i };
+			ADD("saved default %s, after the packages", pl->actions[i].detail);
 			st[n++] = (struct step){ STEP_BOOT_ONCE, NULL, i };
 			ADD("boot-once %s", pl->actions[i].target);
 		}

@@ -25,6 +25,8 @@ struct cli {
 	bool dry_run;    /* apply: print the plan, change nothing */
 	bool yes;        /* apply: do not ask */
 	bool no_refresh; /* apply: use the repository metadata already on the node */
+	bool commit;     /* verify: make the verdict stick (default entry, state) */
+	bool no_reboot;  /* verify --commit: no reboot after a failure */
 };
 
 struct verb {
@@ -33,6 +35,7 @@ struct verb {
 	const char *usage;   /* arguments and options, one per line, for `gpuprov VERB --help` */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
 	bool changes; /* changes the node: takes --dry-run, --yes, --no-refresh */
+	bool verify_opts; /* takes --commit, --no-reboot */
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -43,8 +46,10 @@ int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
-	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[];
+	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
+	verb_verify_usage[];
 
 struct profile;
 struct resolution;

@@ -9,17 +9,19 @@
 
 static const struct verb verbs[] = {
 	{ "detect", "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
-	  verb_detect_usage, verb_detect, false },
-	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles, false },
-	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show, false },
-	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan, false },
-	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check, false },
+	  verb_detect_usage, verb_detect, false, false },
+	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles, false, false },
+	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show, false, false },
+	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan, false, false },
+	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check, false, false },
 	{ "apply", "converge the node: packages at exact versions, holds, files, services", verb_apply_usage,
-	  verb_apply, .changes = true },
+	  verb_apply, .changes = true, .verify_opts = false },
+	{ "verify", "check the new stack after boot; with --commit make it the default or roll back", verb_verify_usage,
+	  verb_verify, false, true },
 	{ "status", "what was applied, when, by which profile, and whether a reboot is pending", verb_status_usage,
-	  verb_status, false },
+	  verb_status, false, false },
 	{ "revert", "restore every file gpuprov manages to its content before gpuprov", verb_revert_usage, verb_revert,
-	  true },
+	  true, false },
 };
 
 static const struct option global_options[] = {
@@ -72,6 +74,8 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "no-refresh", no_argument, NULL, 'R' },
+		{ "commit", no_argument, NULL, 'C' },
+		{ "no-reboot", no_argument, NULL, 'B' },
 		{},
 	};
 	int c;
@@ -88,6 +92,15 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		case 'h':
 			printf("Usage: gpuprov [OPTIONS] %s %s", v->name, v->usage);
 			return -2;
+		case 'C':
+		case 'B':
+			if (!v->verify_opts)
+				goto unknown;
+			if (c == 'C')
+				cli->commit = true;
+			else
+				cli->no_reboot = true;
+			break;
 		case 'n':
 		case 'y':
 		case 'R':

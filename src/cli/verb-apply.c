@@ -31,6 +31,15 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json
 				"  --no-refresh  use the repository metadata already on the node\n"
 				"  --json        the outcome as JSON\n";
 
+/* Nothing to do but the reboot the operator is waiting to make. */
+static bool plan_only_reboot(const struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (!streq(pl->actions[i].kind, "reboot"))
+			return false;
+	return true;
+}
+
 static bool confirm(const struct cli *cli)
 {
 	char answer[16] = "";
@@ -60,6 +69,12 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	    !cJSON_AddStringToObject(doc, "driver", r->driver) ||
 	    !(r->cuda ? cJSON_AddStringToObject(doc, "cuda", r->cuda) : cJSON_AddNullToObject(doc, "cuda")) ||
 	    !cJSON_AddStringToObject(doc, "source", r->source) ||
+	    !cJSON_AddStringToObject(doc, "flavour", strna(r->flavour)) ||
+	    /* verify checks the HCA ports where the profile does RDMA over them */
+	    !cJSON_AddBoolToObject(doc, "rdma",
+				   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"), "modules")) > 0 &&
+					   p->facts->pci.n_hcas > 0) ||
 	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || !(text = cJSON_Print(doc)) ||
 	    asprintf(&line, "%s\n", text) < 0)
 		return -ENOMEM;
@@ -140,15 +155,13 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 		return r;
 	if (!p.res->ok)
 		return cli_show_plan(cli, &p);
-	if (p.plan->n == 0) {
-		k = report(cli, &p, &rep, 0);
-		apply_report_done(&rep);
-		return k;
+	/* A plan with nothing but the reboot asks nothing: there is nothing to do. */
+	if (!plan_only_reboot(p.plan)) {
+		if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
+			cli_print_plan(p.profile, p.res, p.plan);
+		if (!confirm(cli))
+			return log_error("not applied"), EXIT_CODE_REFUSED;
 	}
-	if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
-		cli_print_plan(p.profile, p.res, p.plan);
-	if (!confirm(cli))
-		return log_error("not applied"), EXIT_CODE_REFUSED;
 
 	ctx.kernel = p.res->kernel;
 	ctx.flavour = p.res->flavour;

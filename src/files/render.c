@@ -274,7 +274,9 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	 * needs GRUB_DEFAULT=saved, so that the saved known-good entry is what boots when the
 	 * boot-once entry is spent, and panic=N, so that a panic reboots into it. BLS entries
 	 * are changed with grubby instead (plan.c). */
-	bool switching = r && r->ok && r->kernel_change;
+	/* Kept after the switch too: once gpuprov manages the boot, the default is saved_entry,
+	 * which only verify --commit moves, and a panic always reboots. */
+	bool switching = r && r->ok && f->boot.loader;
 	if ((switching || cJSON_GetArraySize(get(doc, "cmdline", "add")) || cJSON_GetArraySize(get(doc, "cmdline", "remove"))) &&
 	    (f->os.family == OS_FAMILY_DEBIAN || !f->boot.bls_entries || !*f->boot.bls_entries)) {
 		bool debian = f->os.family == OS_FAMILY_DEBIAN;

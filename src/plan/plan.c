@@ -49,6 +49,18 @@ static const char *pick_via(const struct facts *f, const struct resolution *r, c
 	return f->os.family == OS_FAMILY_DEBIAN ? "apt" : "dnf";
 }
 
+static bool unit_installed(const struct root *root, const char *unit)
+{
+	static const char *const dirs[] = { "etc/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system",
+					    "lib/systemd/system" };
+	char path[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+		if (root_exists(root, path_fmt(path, "%s/%s", dirs[i], unit)) > 0)
+			return true;
+	return false;
+}
+
 /* A unit enabled the way systemctl enable leaves it: a link in a .wants directory. */
 static bool unit_enabled(const struct root *root, const char *unit)
 {
@@ -271,7 +283,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			if (bls_differs(root, f, x->valuestring, true) &&
 			    (k = act(pl, "cmdline", "add", NULL, x->valuestring, "cmdline.add in the profile: grubby --update-kernel=ALL --args")) < 0)
 				return k;
-		if (r->kernel_change && bls_differs(root, f, KERNEL_PANIC_ARG, true) &&
+		if (bls_differs(root, f, KERNEL_PANIC_ARG, true) &&
 		    (k = act(pl, "cmdline", "add", NULL, KERNEL_PANIC_ARG,
 			     "a panic of the new kernel reboots into the saved known-good entry")) < 0)
 			return k;
@@ -295,6 +307,12 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	if (r->fabricmanager && !unit_enabled(root, "nvidia-fabricmanager") && (k = act(pl, "service", "nvidia-fabricmanager", NULL, "enable",
 					 "NVSwitches are present: the fabric manager must run for the GPUs to train their links")) < 0)
 		return k;
+	/* The unit that commits the new kernel or rolls back after the reboot, where installed. */
+	if (r->kernel_change && unit_installed(root, "gpuprov-verify.service") && !unit_enabled(root, "gpuprov-verify") &&
+	    (k = act(pl, "service", "gpuprov-verify", NULL, "enable",
+		     "after the reboot, verify --commit makes %s the default or rolls back to %s", r->kernel,
+		     strna(f->kernels.running))) < 0)
+		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
 		if (unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
@@ -311,7 +329,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
 	if (pl->reboot &&
 	    (k = act(pl, "reboot", r->kernel, NULL, NULL, "%s",
-		     r->kernel_change ? "the new kernel takes effect after a reboot (apply does not reboot unless asked)"
+		     r->kernel_change ? "the new kernel takes effect after a reboot (apply never reboots by itself)"
 		     : blacklist_changed ? "the module blacklist takes effect after a reboot"
 					 : "the running driver is replaced; its modules reload after a reboot")) < 0)
 		return k;

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* verify: is the stack apply installed healthy on the kernel that is running? */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "apply/verify.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/strutil.h"
+
+#define KMSG_MAX (4u << 20)
+
+void verify_report_done(struct verify_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->checks[i].detail);
+	free(r->checks);
+	*r = (struct verify_report){};
+}
+
+static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);
+static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...)
+{
+	struct verify_check *c = realloc(r->checks, (r->n + 1) * sizeof(*c));
+	va_list ap;
+
+	if (!c)
+		return -ENOMEM;
+	r->checks = c;
+	c = &c[r->n++];
+	*c = (struct verify_check){ name, ok, NULL };
+	va_start(ap, fmt);
+	if (vasprintf(&c->detail, fmt, ap) < 0)
+		c->detail = NULL;
+	va_end(ap);
+	r->ok &= ok;
+	return c->detail ? 0 : -ENOMEM;
+}
+
+/* NVML's own entry points, found at run time: the library comes with the driver, and a node
+ * without a driver must still run gpuprov. Return codes: 0 is NVML_SUCCESS. */
+static int nvml_count(unsigned *ret, char **ret_why)
+{
+	void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	int (*init)(void), (*count)(unsigned *), (*shutdown)(void);
+	const char *(*errstr)(int);
+	int r;
+
+	if (!h)
+		return asprintf(ret_why, "libnvidia-ml.so.1 cannot be loaded: %s", dlerror()) < 0 ? -ENOMEM : -ENOENT;
+	init = (int (*)(void))dlsym(h, "nvmlInit_v2");
+	count = (int (*)(unsigned *))dlsym(h, "nvmlDeviceGetCount_v2");
+	shutdown = (int (*)(void))dlsym(h, "nvmlShutdown");
+	errstr = (const char *(*)(int))dlsym(h, "nvmlErrorString");
+	if (!init || !count || !shutdown) {
+		dlclose(h);
+		return asprintf(ret_why, "libnvidia-ml.so.1 lacks nvmlInit_v2/nvmlDeviceGetCount_v2") < 0 ? -ENOMEM : -ENOENT;
+	}
+	if ((r = init()) != 0 || (r = count(ret)) != 0) {
+		if (asprintf(ret_why, "NVML: %s (%d)", errstr ? errstr(r) : "error", r) < 0)
+			*ret_why = NULL;
+		(void)shutdown();
+		dlclose(h);
+		return -EIO;
+	}
+	(void)shutdown();
+	dlclose(h);
+	return 0;
+}
+
+/* The kernel's log since boot: /dev/kmsg, read record by record without blocking (a fake
+ * machine's is a plain file). Xid lines are the driver's reports of GPU errors. */
+static int count_xids(const struct root *sys, unsigned *ret, char **ret_first)
+{
+	_cleanup_close_ int fd = root_open_at(sys, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	*ret = 0;
+	if (fd < 0)
+		return fd;
+	if (!(buf = malloc(KMSG_MAX + 1)))
+		return -ENOMEM;
+	while (len < KMSG_MAX) {
+		ssize_t l = read(fd, buf + len, KMSG_MAX - len);
+
+		if (l == 0 || (l < 0 && errno == EAGAIN))
+			break;
+		if (l < 0 && (errno == EPIPE || errno == EINTR))
+			continue; /* a record overwritten while reading: go on with the next */
+		if (l < 0)
+			return -errno;
+		len += (size_t)l;
+	}
+	buf[len] = '\0';
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, "NVRM: Xid")) {
+			if (!*ret_first && !(*ret_first = strdup(strstr(l, "NVRM: Xid"))))
+				return -ENOMEM;
+			(*ret)++;
+		}
+	return 0;
+}
+
+static unsigned dev_nodes(const struct root *sys, unsigned gpus)
+{
+	unsigned n = 0;
+	char path[64];
+
+	for (unsigned i = 0; i < gpus; i++)
+		n += root_exists(sys, path_fmt(path, "dev/nvidia%u", i)) > 0;
+	return n;
+}
+
+int verify_run(const struct root *sys, const struct facts *f, const cJSON *state, struct verify_report *r)
+{
+	const char *kernel = json_str(state, "kernel"), *driver = json_str(state, "driver");
+	const char *flavour = json_str(state, "flavour");
+	_cleanup_free_ char *why = NULL, *xid = NULL;
+	unsigned gpus = (unsigned)f->pci.n_gpus, count = 0, xids = 0, nodes;
+	int k;
+
+	*r = (struct verify_report){ .ok = true };
+	if ((k = add(r, "kernel", streq_ptr(f->kernels.running, kernel), "running %s, the stack's %s",
+		     strna(f->kernels.running), strna(kernel))) < 0 ||
+	    (k = add(r, "driver", strv_contains(f->nvidia.loaded_modules, "nvidia") && streq_ptr(f->nvidia.driver_version, driver) &&
+				      (!flavour || streq_ptr(f->nvidia.driver_flavour, flavour)),
+		     "nvidia %s (%s) %s, the stack's %s%s%s", strna(f->nvidia.driver_version), strna(f->nvidia.driver_flavour),
+		     strv_contains(f->nvidia.loaded_modules, "nvidia") ? "loaded" : "not loaded", strna(driver),
+		     flavour ? " " : "", flavour ? flavour : "")) < 0)
+		return k;
+	nodes = dev_nodes(sys, gpus);
+	if ((k = add(r, "devices", nodes == gpus && root_exists(sys, "dev/nvidiactl") > 0, "%u of %u /dev/nvidiaN, %s", nodes,
+		     gpus, root_exists(sys, "dev/nvidiactl") > 0 ? "/dev/nvidiactl" : "no /dev/nvidiactl")) < 0)
+		return k;
+	k = nvml_count(&count, &why);
+	if (k == -ENOMEM)
+		return k;
+	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
+		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0)
+		return k;
+	if (f->pci.n_nvswitches > 0 &&
+	    (k = add(r, "fabricmanager", streq_ptr(f->nvidia.fabricmanager_version, driver),
+		     "fabric manager %s, the driver %s (they must be equal)", strna(f->nvidia.fabricmanager_version),
+		     strna(driver))) < 0)
+		return k;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "rdma"))) {
+		unsigned ports = 0, active = 0;
+
+		for (size_t i = 0; i < f->pci.n_hcas; i++)
+			for (size_t d = 0; d < f->pci.hcas[i].n_rdma; d++)
+				for (size_t p = 0; p < f->pci.hcas[i].rdma[d].n_ports; p++) {
+					ports++;
+					active += streq_ptr(f->pci.hcas[i].rdma[d].ports[p].state, "ACTIVE");
+				}
+		if ((k = add(r, "rdma", ports > 0 && active == ports, "%u of %u HCA ports active", active, ports)) < 0)
+			return k;
+	}
+	k = count_xids(sys, &xids, &xid);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0)
+		return add(r, "xid", false, "the kernel log cannot be read: %s", gp_strerror(k));
+	return add(r, "xid", xids == 0, "%u Xid errors since boot%s%s", xids, xid ? ", the first: " : "", xid ? xid : "");
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "host/facts.h"
+
+/* One check of verify: its name, whether it passed, and what was seen. */
+struct verify_check {
+	const char *name;
+	bool ok;
+	char *detail;
+};
+
+struct verify_report {
+	struct verify_check *checks;
+	size_t n;
+	bool ok; /* every check passed */
+};
+
+void verify_report_done(struct verify_report *r);
+
+/*
+ * Post-boot health of the stack the last apply installed (state, from state.json), on the
+ * running system read through sys: the running kernel is the target; the nvidia modules are
+ * loaded at the driver's version and flavour; /dev/nvidia* exist; NVML (dlopen
+ * libnvidia-ml.so.1) initialises and counts the GPUs PCI shows; the fabric manager is at the
+ * driver's version where there are NVSwitches; HCA ports are active where the profile uses
+ * RDMA; no Xid in the kernel log since boot. Reads only.
+ */
+int verify_run(const struct root *sys, const struct facts *f, const cJSON *state, struct verify_report *ret);

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov verify [--commit]: is the new stack healthy; then make it the default, or go back. */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/journal.h"
+#include "apply/verify.h"
+#include "boot/grub.h"
+#include "cli.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/spawn.h"
+#include "util/strutil.h"
+#include "util/write.h"
+
+#define STATE_MAX (1024 * 1024)
+
+const char verb_verify_usage[] = "[--commit] [--no-reboot] [--json]\n"
+				 "Check the stack the last apply installed on the kernel that is running: the\n"
+				 "kernel, the nvidia modules' version and flavour, /dev/nvidia*, NVML's GPU count\n"
+				 "against PCI, the fabric manager's version, HCA ports, Xid errors since boot.\n"
+				 "Without --commit it only reports. Exit 3 when a check fails.\n"
+				 "  --commit     all good: the running kernel becomes GRUB's saved default; a check\n"
+				 "               failed: the known-good kernel stays (or becomes) the default and the\n"
+				 "               node reboots into it\n"
+				 "  --no-reboot  with --commit, do not reboot after a failure\n"
+				 "  --json       the checks as JSON\n";
+
+/* saved_entry = the entry of release; 0 where there is no GRUB to tell. */
+static int set_default(struct cli *cli, const struct facts *f, const char *release, char **ret_why)
+{
+	_cleanup_free_ char *id = NULL, *set = NULL;
+	int k;
+
+	*ret_why = NULL;
+	if (!f->boot.loader)
+		return 0;
+	if ((k = boot_entry_id(f, cli->root, release, &id)) < 0 || asprintf(&set, "saved_entry=%s", id) < 0)
+		return k < 0 ? k : -ENOMEM;
+	return boot_env_set(f, cli->root, (char *[]){ set, NULL }, ret_why);
+}
+
+static int record(struct cli *cli, cJSON *state, const char *result, const struct verify_report *rep)
+{
+	_cleanup_free_ char *text = NULL, *line = NULL;
+	cJSON *v = cJSON_CreateObject(), *failed;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	if (!v || !cJSON_AddStringToObject(v, "result", result) || !cJSON_AddStringToObject(v, "at", when) ||
+	    !(failed = cJSON_AddArrayToObject(v, "failed"))) {
+		cJSON_Delete(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < rep->n; i++)
+		if (!rep->checks[i].ok && !cJSON_AddItemToArray(failed, cJSON_CreateString(strna(rep->checks[i].detail))))
+			return -ENOMEM;
+	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
+	if (!cJSON_AddItemToObject(state, "verified", v) || !(text = cJSON_Print(state)) || asprintf(&line, "%s\n", text) < 0)
+		return -ENOMEM;
+	return root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644);
+}
+
+int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	struct verify_report rep = {};
+	const char *result = NULL;
+	int first, r, k;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
+		return r;
+	k = root_read_file(cli->root, STATE_FILE, STATE_MAX, &text, NULL);
+	if (k >= 0 && !(state = cJSON_Parse(text)))
+		k = -GPE_PARSE;
+	if (k < 0)
+		return log_error("%s/%s: %s; nothing gpuprov applied to verify", cli->root->path, STATE_FILE, gp_strerror(k)),
+		       k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
+	if (!json_str(state, "kernel"))
+		return log_error("%s/%s: no stack recorded (reverted?); nothing to verify", cli->root->path, STATE_FILE),
+		       EXIT_CODE_REFUSED;
+	if ((r = cli_detect(cli, false, &f)) >= 0)
+		return r;
+	if ((k = verify_run(cli->sys, f, state, &rep)) < 0)
+		return log_error_errno(k, "cannot verify: %s", gp_strerror(k)), EXIT_CODE_FAILURE;
+
+	if (cli->commit) {
+		const char *previous = json_str(state, "previous_kernel");
+
+		if ((r = cli_lock(cli, &lock)) >= 0) {
+			verify_report_done(&rep);
+			return r;
+		}
+		/* Good: the new kernel becomes the default. Not: the known-good one stays it. */
+		k = set_default(cli, f, rep.ok ? f->kernels.running : previous, &why);
+		result = rep.ok ? "committed" : "rolled back";
+		if (k >= 0)
+			k = record(cli, state, result, &rep);
+		if (k < 0)
+			log_error("verify --commit: %s", why ? why : gp_strerror(k));
+	}
+
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject(), *checks;
+
+		if (!doc || !cJSON_AddBoolToObject(doc, "ok", rep.ok) ||
+		    !(result ? cJSON_AddStringToObject(doc, "result", result) : cJSON_AddNullToObject(doc, "result")) ||
+		    !(checks = cJSON_AddArrayToObject(doc, "checks"))) {
+			cJSON_Delete(doc);
+			verify_report_done(&rep);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
+		for (size_t i = 0; i < rep.n; i++) {
+			cJSON *c = cJSON_CreateObject();
+
+			if (!c || !cJSON_AddItemToArray(checks, c) || !cJSON_AddStringToObject(c, "check", rep.checks[i].name) ||
+			    !cJSON_AddBoolToObject(c, "ok", rep.checks[i].ok) ||
+			    !cJSON_AddStringToObject(c, "detail", strna(rep.checks[i].detail)))
+				break;
+		}
+		(void)cli_print_json(doc);
+	} else {
+		for (size_t i = 0; i < rep.n; i++)
+			printf("  %-4s %-14s %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name, strna(rep.checks[i].detail));
+		printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
+				      : result ? "Failed; the known-good kernel is the default." : "Failed.");
+	}
+	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
+	/* Back to the known-good kernel now, unless asked not to or already running it. */
+	if (result && !rep.ok && k >= 0 && !cli->no_reboot && streq(cli->root->path, "/") &&
+	    !streq_ptr(f->kernels.running, json_str(state, "previous_kernel"))) {
+		char *reboot[] = { "systemctl", "reboot", NULL };
+		struct spawn_result sr = {};
+
+		if (spawn_run(cli->root, 0, reboot, NULL, &sr) < 0 || sr.status != 0)
+			log_error("cannot reboot into the known-good kernel; reboot by hand");
+		spawn_result_done(&sr);
+	}
+	verify_report_done(&rep);
+	return r;
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# verify on the DGX H100 fake machine, as after the reboot into a stack apply installed: every
+# check passing; then each failure the checks are there for (wrong kernel booted, module not
+# loaded, a GPU short in NVML, Xid errors); and --commit making the default or going back.
+# NVML is the stand-in library the tests build (tests/helpers/nvml-stub.c).
+. "$srcdir/tests/scenario/lib.sh"
+
+command -v grub-editenv >/dev/null 2>&1 || { echo "1..0 # SKIP grub-editenv not found"; exit 0; }
+M="$TMPD/dgx"
+cp -a "$srcdir/tests/machines/dgx-h100/root" "$M"
+for i in 0 1 2 3 4 5 6 7; do : >"$M/dev/nvidia$i"; done
+: >"$M/dev/nvidiactl"
+printf '6,1201,5000000,-;nvidia-nvswitch: Probing device 0000:05:00.0\n6,1202,5000100,-;NVRM: loading NVIDIA UNIX Open Kernel Module\n' >"$M/dev/kmsg"
+mkdir -p "$M/var/lib/gpuprov"
+LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+GPUPROV_TEST_NVML_COUNT=8
+export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
+
+# state KERNEL PREVIOUS: what apply would have recorded.
+state() {
+	cat >"$M/var/lib/gpuprov/state.json" <<EOF2
+{ "profile": "h100-nvlink", "kernel": "$1", "previous_kernel": "$2", "driver": "550.54.15",
+  "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true }
+EOF2
+}
+ID() { echo "gnulinux-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01>gnulinux-$1-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01"; }
+gv() { gpuprov --root "$M" "$@"; }
+
+# --- all good ---
+state 5.15.0-105-generic 5.15.0-94-generic
+rc=0
+gv verify --json >"$TMPD/ok.json" 2>"$TMPD/ok.err" || rc=$?
+check "a healthy stack: verify exits 0" test "$rc" -eq 0
+check_json "a healthy stack: every check passes" \
+	'.ok and ([.checks[] | .check] == ["kernel", "driver", "devices", "nvml", "fabricmanager", "rdma", "xid"]) and all(.checks[]; .ok)' "$TMPD/ok.json"
+grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 5.15.0-94-generic)"
+rc=0
+gv verify --commit --no-reboot >"$TMPD/commit.out" 2>&1 || rc=$?
+check "verify --commit on a healthy stack exits 0" test "$rc" -eq 0
+check "it makes the running kernel GRUB's saved default" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
+check_json "it records the commit" '.verified.result == "committed"' "$M/var/lib/gpuprov/state.json"
+
+# --- each failure ---
+failing() { # DESCRIPTION CHECK: verify exits 3 and that check fails
+	rc=0
+	gv verify --json >"$TMPD/f.json" 2>/dev/null || rc=$?
+	if [ "$rc" -eq 3 ] && jqt ".ok == false and (.checks[] | select(.check == \"$2\") | .ok == false)" "$TMPD/f.json"; then
+		ok "$1: verify exits 3, the $2 check fails"
+	else
+		not_ok "$1: verify exits 3, the $2 check fails (exit $rc)"
+		diag_file "$TMPD/f.json"
+	fi
+}
+state 6.8.0-49-generic 5.15.0-105-generic
+failing "the new kernel did not boot (a panic fell back)" kernel
+state 5.15.0-105-generic 5.15.0-94-generic
+GPUPROV_TEST_NVML_COUNT=7 failing "NVML sees a GPU fewer than PCI" nvml
+cp "$M/proc/modules" "$TMPD/modules"
+grep -v '^nvidia ' "$TMPD/modules" >"$M/proc/modules"
+failing "the nvidia module is not loaded" driver
+cp "$TMPD/modules" "$M/proc/modules"
+rm "$M/dev/nvidia3"
+failing "a device node is missing" devices
+: >"$M/dev/nvidia3"
+cp "$M/dev/kmsg" "$TMPD/kmsg"
+printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.\n' >>"$M/dev/kmsg"
+failing "an Xid in the kernel log" xid
+check "the Xid is quoted" sh -c "jq -r '.checks[] | select(.check == \"xid\") | .detail' '$TMPD/f.json' | grep -q 'Xid (PCI:0000:18:00): 79'"
+
+# --- a failure with --commit: back to the known-good kernel ---
+state 6.8.0-49-generic 5.15.0-105-generic
+grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 6.8.0-49-generic)"
+rc=0
+gv verify --commit --no-reboot >"$TMPD/rb.out" 2>&1 || rc=$?
+check "verify --commit on a failed stack exits 3" test "$rc" -eq 3
+check "the known-good kernel is GRUB's saved default again" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
+check_json "it records the roll back and why" \
+	'.verified.result == "rolled back" and (.verified.failed | length) >= 2' "$M/var/lib/gpuprov/state.json"
+
+# --- nothing applied ---
+rm "$M/var/lib/gpuprov/state.json"
+rc=0
+gv verify >"$TMPD/none.out" 2>"$TMPD/none.err" || rc=$?
+check "nothing applied: verify refuses with exit 3, saying so" sh -c "[ $rc -eq 3 ] && grep -q 'nothing gpuprov applied' '$TMPD/none.err'"
+
+done_testing
