@@ -12,6 +12,9 @@ enum {
 	EXIT_CODE_FAILURE = 1, /* hard failure */
 	EXIT_CODE_USAGE = 2,   /* bad command line or bad input */
 	EXIT_CODE_REFUSED = 3, /* a safety or compatibility check refused; nothing changed */
+	/* apply --detailed-exitcodes (Puppet-style), instead of 0 on success: */
+	EXIT_CODE_CHANGED = 4,        /* something changed, no reboot needed */
+	EXIT_CODE_CHANGED_REBOOT = 5, /* something changed and a reboot is needed */
 };
 
 /* What the global options say, shared by every verb. */
@@ -26,6 +29,8 @@ struct cli {
 	bool yes;        /* apply: do not ask */
 	bool no_refresh; /* apply: use the repository metadata already on the node */
 	bool commit;     /* verify: make the verdict stick (default entry, state) */
+	bool reboot;     /* apply: reboot when the plan needs it and all went well */
+	bool detailed_exitcodes; /* apply: say "changed" and "reboot required" in the exit code */
 	bool no_reboot;  /* verify --commit: no reboot after a failure */
 };
 
@@ -47,9 +52,10 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
-	verb_verify_usage[];
+	verb_verify_usage[], verb_rollback_usage[];
 
 struct profile;
 struct resolution;

@@ -18,6 +18,8 @@ static const struct verb verbs[] = {
 	  verb_apply, .changes = true, .verify_opts = false },
 	{ "verify", "check the new stack after boot; with --commit make it the default or roll back", verb_verify_usage,
 	  verb_verify, false, true },
+	{ "rollback", "make the kernel that ran before the last switch the default again", verb_rollback_usage,
+	  verb_rollback, true, false },
 	{ "status", "what was applied, when, by which profile, and whether a reboot is pending", verb_status_usage,
 	  verb_status, false, false },
 	{ "revert", "restore every file gpuprov manages to its content before gpuprov", verb_revert_usage, verb_revert,
@@ -75,6 +77,8 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "yes", no_argument, NULL, 'y' },
 		{ "no-refresh", no_argument, NULL, 'R' },
 		{ "commit", no_argument, NULL, 'C' },
+		{ "reboot", no_argument, NULL, 'O' },
+		{ "detailed-exitcodes", no_argument, NULL, 'D' },
 		{ "no-reboot", no_argument, NULL, 'B' },
 		{},
 	};
@@ -104,6 +108,8 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		case 'n':
 		case 'y':
 		case 'R':
+		case 'O':
+		case 'D':
 			/* Only the verbs that change the node take these. */
 			if (!v->changes)
 				goto unknown;
@@ -111,6 +117,10 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 				cli->dry_run = true;
 			else if (c == 'y')
 				cli->yes = true;
+			else if (c == 'O')
+				cli->reboot = true;
+			else if (c == 'D')
+				cli->detailed_exitcodes = true;
 			else
 				cli->no_refresh = true;
 			break;

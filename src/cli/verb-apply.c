@@ -16,11 +16,12 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "util/spawn.h"
 #include "util/write.h"
 
 
 
-const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json]\n"
+const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -29,6 +30,10 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--json
 				"  --dry-run     print the plan and change nothing (the same as plan)\n"
 				"  --yes         do not ask for confirmation on a terminal\n"
 				"  --no-refresh  use the repository metadata already on the node\n"
+				"  --reboot      reboot when the plan needs it and all went well (the running\n"
+				"                system only)\n"
+				"  --detailed-exitcodes  on success exit 0 when nothing changed, 4 when something\n"
+				"                did, 5 when something did and a reboot is needed\n"
 				"  --json        the outcome as JSON\n";
 
 /* Nothing to do but the reboot the operator is waiting to make. */
@@ -112,6 +117,8 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 			printf("%s\n", !rep->changed ? "Nothing to do: the node is as the profile wants it."
 				       : p->plan->reboot ? "Done; reboot to finish." : "Done.");
 	}
+	if (k >= 0 && cli->detailed_exitcodes && rep->changed)
+		return p->plan->reboot ? EXIT_CODE_CHANGED_REBOOT : EXIT_CODE_CHANGED;
 	if (k >= 0)
 		return EXIT_CODE_OK;
 	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
@@ -170,6 +177,15 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k);
+	/* --reboot: only on the running system, only when all went well and the plan needs it. */
+	if (k >= 0 && cli->reboot && p.plan->reboot && streq(cli->root->path, "/")) {
+		char *reboot[] = { "systemctl", "reboot", NULL };
+		struct spawn_result sr = {};
+
+		if (spawn_run(cli->root, 0, reboot, NULL, &sr) < 0 || sr.status != 0)
+			log_error("cannot reboot; reboot by hand");
+		spawn_result_done(&sr);
+	}
 	apply_report_done(&rep);
 	pkg_ctx_done(&ctx);
 	return r;

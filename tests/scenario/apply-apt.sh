@@ -37,9 +37,9 @@ rm "$CH/etc/gpuprov/profiles/needs-missing.json"
 # --- apply installs the exact versions ---
 gp plan h100-nvlink --json >"$TMPD/plan.json"
 rc=0
-gp apply h100-nvlink --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
-check "apply h100-nvlink exits 0" test "$rc" -eq 0
-[ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
+gp apply h100-nvlink --yes --json --detailed-exitcodes >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
+check "apply h100-nvlink succeeds; --detailed-exitcodes: changed, reboot needed (5)" test "$rc" -eq 5
+[ "$rc" -eq 5 ] || diag_file "$TMPD/apply.err"
 check_json "apply reports a change and a reboot" '.changed and .reboot_required' "$TMPD/apply.json"
 jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/picks"
 while read -r name version; do
@@ -76,6 +76,9 @@ mtimes >"$TMPD/mtimes.3"
 check "a second apply touched no file's mtime in /etc or dpkg's status" cmp -s "$TMPD/mtimes.2" "$TMPD/mtimes.3"
 gp apply h100-nvlink --yes >"$TMPD/again.txt" 2>&1 || true
 check "a second apply says so" grep -q "Nothing to do" "$TMPD/again.txt"
+rc=0
+gp apply h100-nvlink --yes --detailed-exitcodes >/dev/null 2>&1 || rc=$?
+check "--detailed-exitcodes: nothing changed is 0" test "$rc" -eq 0
 
 # --- newer versions published: upgrades move nothing, autoremove keeps the old kernel ---
 mkdir -p "$TMPD/newer"

@@ -79,6 +79,18 @@ check "the known-good kernel is GRUB's saved default again" \
 check_json "it records the roll back and why" \
 	'.verified.result == "rolled back" and (.verified.failed | length) >= 2' "$M/var/lib/gpuprov/state.json"
 
+# --- rollback by hand ---
+state 6.8.0-49-generic 5.15.0-105-generic
+grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 6.8.0-49-generic)" next_entry="$(ID 6.8.0-49-generic)"
+rc=0
+gv rollback >"$TMPD/rollback.out" 2>&1 || rc=$?
+check "rollback exits 0" test "$rc" -eq 0
+check "rollback: the previous kernel is the saved default" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
+check "rollback: the unused boot-once entry is cancelled" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qx 'next_entry='"
+check_json "rollback is recorded" '.verified.result == "rolled back by hand"' "$M/var/lib/gpuprov/state.json"
+
 # --- nothing applied ---
 rm "$M/var/lib/gpuprov/state.json"
 rc=0
