@@ -156,3 +156,29 @@ int journal_load(const struct root *root, cJSON **ret)
 		       ? 1
 		       : (cJSON_Delete(*ret), *ret = NULL, -GPE_PARSE);
 }
+
+int state_load(const struct root *root, cJSON **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	int k = root_read_file(root, STATE_FILE, JOURNAL_MAX, &text, NULL);
+	cJSON *doc;
+
+	if (k < 0)
+		return k;
+	doc = cJSON_Parse(text);
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return -GPE_PARSE;
+	}
+	*ret = doc;
+	return 0;
+}
+
+int state_save(const struct root *root, const cJSON *doc)
+{
+	_cleanup_free_ char *text = cJSON_Print(doc), *line = NULL;
+
+	if (!text || asprintf(&line, "%s\n", text) < 0)
+		return -ENOMEM;
+	return root_write_atomic(root, STATE_FILE, line, strlen(line), 0644);
+}

@@ -44,3 +44,8 @@ void journal_done(struct journal *j);
 
 /* The last run's journal, or NULL with 0 when there is none; -GPE_PARSE when unreadable. */
 int journal_load(const struct root *root, cJSON **ret);
+
+/* state.json: what the last apply installed; verify, rollback and revert add to it.
+ * state_load: -ENOENT when there is none, -GPE_PARSE when it is not a JSON object. */
+int state_load(const struct root *root, cJSON **ret);
+int state_save(const struct root *root, const cJSON *doc);

@@ -60,7 +60,6 @@ static bool confirm(const struct cli *cli)
 static int write_state(const struct cli *cli, const struct planned *p)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
-	_cleanup_free_ char *text = NULL, *line = NULL;
 	const struct resolution *r = p->res;
 	char when[32];
 	time_t now = time(NULL);
@@ -80,10 +79,9 @@ static int write_state(const struct cli *cli, const struct planned *p)
 				   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
 					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"), "modules")) > 0 &&
 					   p->facts->pci.n_hcas > 0) ||
-	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || !(text = cJSON_Print(doc)) ||
-	    asprintf(&line, "%s\n", text) < 0)
+	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot))
 		return -ENOMEM;
-	if ((k = root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644)) < 0)
+	if ((k = state_save(cli->root, doc)) < 0)
 		return k;
 	/* Debian's convention, which unattended-upgrades, motd and fleet tools read. */
 	if (p->plan->reboot && p->facts->os.family == OS_FAMILY_DEBIAN &&

@@ -33,9 +33,9 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 	k = managed_revert(cli->root, cli->dry_run, &done, &n);
 	if (k >= 0 && n > 0 && !cli->dry_run) {
 		/* What apply recorded no longer describes the files: say it was reverted. */
-		static const char reverted[] = "{ \"reverted\": true }\n";
+		_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
 
-		k = root_write_atomic(cli->root, STATE_FILE, reverted, strlen(reverted), 0644);
+		k = doc && cJSON_AddTrueToObject(doc, "reverted") ? state_save(cli->root, doc) : -ENOMEM;
 	}
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();

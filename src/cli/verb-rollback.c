@@ -12,8 +12,6 @@
 #include "util/strutil.h"
 #include "util/write.h"
 
-#define STATE_MAX (1024 * 1024)
-
 const char verb_rollback_usage[] = "[--dry-run]\n"
 				   "Make the kernel that ran before the last apply's switch GRUB's saved default\n"
 				   "again and cancel a boot-once entry not yet used; the next boot enters it. That\n"
@@ -24,16 +22,14 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
-	_cleanup_free_ char *text = NULL, *id = NULL, *saved = NULL, *why = NULL, *out = NULL;
+	_cleanup_free_ char *id = NULL, *saved = NULL, *why = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	const char *previous;
 	int first, r, k;
 
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
 		return r;
-	k = root_read_file(cli->root, STATE_FILE, STATE_MAX, &text, NULL);
-	if (k >= 0 && !(state = cJSON_Parse(text)))
-		k = -GPE_PARSE;
+	k = state_load(cli->root, &state);
 	previous = k >= 0 ? json_str(state, "previous_kernel") : NULL;
 	if (!previous)
 		return log_error("%s/%s: %s; no previous kernel recorded to go back to", cli->root->path, STATE_FILE,
@@ -58,12 +54,9 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 		return log_error("rollback: %s", why ? why : gp_strerror(k)), EXIT_CODE_FAILURE;
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
 	cJSON *v = cJSON_AddObjectToObject(state, "verified");
-	if (!v || !cJSON_AddStringToObject(v, "result", "rolled back by hand") || !(out = cJSON_Print(state)))
+	if (!v || !cJSON_AddStringToObject(v, "result", "rolled back by hand"))
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
-	free(text);
-	if (asprintf(&text, "%s\n", out) < 0)
-		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
-	if ((k = root_write_atomic(cli->root, STATE_FILE, text, strlen(text), 0644)) < 0)
+	if ((k = state_save(cli->root, state)) < 0)
 		return log_error_errno(k, "%s: %s", STATE_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
 	printf("GRUB's saved default is %s again; reboot to enter it.\n", previous);
 	return EXIT_CODE_OK;

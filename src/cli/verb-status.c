@@ -11,8 +11,6 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define STATE_MAX (1024 * 1024)
-
 const char verb_status_usage[] = "[--json]\n"
 				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
 				 "interrupted (with the step it reached), failed, running, reverted, or never\n"
@@ -46,7 +44,7 @@ static const char *run_state(const cJSON *state, const cJSON *journal, pid_t hol
 int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *journal = NULL;
-	_cleanup_free_ char *text = NULL, *running = NULL;
+	_cleanup_free_ char *running = NULL;
 	const char *st, *step;
 	bool reboot;
 	pid_t holder;
@@ -54,9 +52,7 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
 		return r;
-	k = root_read_file(cli->root, STATE_FILE, STATE_MAX, &text, NULL);
-	if (k >= 0 && !(state = cJSON_Parse(text)))
-		k = -GPE_PARSE;
+	k = state_load(cli->root, &state);
 	if (k < 0 && k != -ENOENT)
 		return log_error("%s/%s: %s", cli->root->path, STATE_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
 	k = journal_load(cli->root, &journal);

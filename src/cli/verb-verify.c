@@ -15,8 +15,6 @@
 #include "util/strutil.h"
 #include "util/write.h"
 
-#define STATE_MAX (1024 * 1024)
-
 const char verb_verify_usage[] = "[--commit] [--no-reboot] [--json]\n"
 				 "Check the stack the last apply installed on the kernel that is running: the\n"
 				 "kernel, the nvidia modules' version and flavour, /dev/nvidia*, NVML's GPU count\n"
@@ -44,7 +42,6 @@ static int set_default(struct cli *cli, const struct facts *f, const char *relea
 
 static int record(struct cli *cli, cJSON *state, const char *result, const struct verify_report *rep)
 {
-	_cleanup_free_ char *text = NULL, *line = NULL;
 	cJSON *v = cJSON_CreateObject(), *failed;
 	char when[32];
 	time_t now = time(NULL);
@@ -60,16 +57,16 @@ static int record(struct cli *cli, cJSON *state, const char *result, const struc
 		if (!rep->checks[i].ok && !cJSON_AddItemToArray(failed, cJSON_CreateString(strna(rep->checks[i].detail))))
 			return -ENOMEM;
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
-	if (!cJSON_AddItemToObject(state, "verified", v) || !(text = cJSON_Print(state)) || asprintf(&line, "%s\n", text) < 0)
+	if (!cJSON_AddItemToObject(state, "verified", v))
 		return -ENOMEM;
-	return root_write_atomic(cli->root, STATE_FILE, line, strlen(line), 0644);
+	return state_save(cli->root, state);
 }
 
 int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
-	_cleanup_free_ char *text = NULL, *why = NULL;
+	_cleanup_free_ char *why = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	struct verify_report rep = {};
 	const char *result = NULL;
@@ -77,9 +74,7 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
 		return r;
-	k = root_read_file(cli->root, STATE_FILE, STATE_MAX, &text, NULL);
-	if (k >= 0 && !(state = cJSON_Parse(text)))
-		k = -GPE_PARSE;
+	k = state_load(cli->root, &state);
 	if (k < 0)
 		return log_error("%s/%s: %s; nothing gpuprov applied to verify", cli->root->path, STATE_FILE, gp_strerror(k)),
 		       k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
