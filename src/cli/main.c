@@ -63,7 +63,8 @@ static void usage(FILE *out)
 		"  -h, --help      this help; `gpuprov VERB --help` for a verb's\n"
 		"  -V, --version   the version\n"
 		"\n"
-		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check.\n"
+		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check;\n"
+		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
 		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life as of that day.\n"
 		"See gpuprov(8).\n");
 }

@@ -78,14 +78,23 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (k < 0)
 		return log_error("%s/%s: %s; nothing gpuprov applied to verify", cli->root->path, STATE_FILE, gp_strerror(k)),
 		       k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
-	if (!json_str(state, "kernel"))
-		return log_error("%s/%s: no stack recorded (reverted?); nothing to verify", cli->root->path, STATE_FILE),
-		       EXIT_CODE_REFUSED;
+	if (!json_str(state, "kernel")) {
+		/* After revert: nothing to verify; the unit at boot has nothing to do either. */
+		log_info("%s/%s: no stack recorded (reverted?); nothing to verify", cli->root->path, STATE_FILE);
+		return cli->commit ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
+	}
 	if ((r = cli_detect(cli, false, &f)) >= 0)
 		return r;
 	if ((k = verify_run(cli->sys, f, state, &rep)) < 0)
 		return log_error_errno(k, "cannot verify: %s", gp_strerror(k)), EXIT_CODE_FAILURE;
 
+	/* The verdict is given once per apply: a stack already committed or rolled back is only
+	 * reported, so that a fault weeks later does not undo a kernel that proved itself. */
+	if (cli->commit && cJSON_GetObjectItemCaseSensitive(state, "verified")) {
+		log_info("the last apply's stack was %s already; reporting only",
+			 strna(json_str(cJSON_GetObjectItemCaseSensitive(state, "verified"), "result")));
+		cli->commit = false;
+	}
 	if (cli->commit) {
 		const char *previous = json_str(state, "previous_kernel");
 

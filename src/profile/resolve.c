@@ -971,6 +971,10 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 					kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",
 					d->version)) < 0)
 				return k;
+			if (kc->running && c->in->facts->disk.grubenv_writable == TRI_NO &&
+			    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry [FACTS 8]",
+					strna(c->in->facts->disk.grubenv_reason))) < 0)
+				return k;
 			if (r->fabricmanager && (k = REASON(c, "fabric manager %s: NVSwitches are present, and it must equal the driver's version [%s]",
 							  d->version, strna(kn_fabricmanager_source(c->in->knowledge)))) < 0)
 				return k;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pkg-op ROOT BACKEND OP NAME [VERSION]: one package backend operation on a root, for the
- * scenario tests of what no verb reaches yet (a runfile's uninstall, which rollback uses).
+ * scenario tests of what no verb reaches (a runfile's uninstall, recorded for going back).
  * OP: remove, installed. Exit 0 done, 1 failed (the backend's error on stderr), 2 usage.
  */
 #include <stdio.h>

@@ -40,6 +40,14 @@ check "verify --commit on a healthy stack exits 0" test "$rc" -eq 0
 check "it makes the running kernel GRUB's saved default" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
 check_json "it records the commit" '.verified.result == "committed"' "$M/var/lib/gpuprov/state.json"
+# A fault long after the commit: reported, the committed kernel stays the default.
+printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 48, pid=77, DBE\n' >>"$M/dev/kmsg"
+rc=0
+gv verify --commit --no-reboot >"$TMPD/later.out" 2>&1 || rc=$?
+check "after the commit, a later failure is reported (exit 3)" test "$rc" -eq 3
+check "and the committed kernel stays the default" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
+sed -i '/Xid/d' "$M/dev/kmsg"
 
 # --- each failure ---
 failing() { # DESCRIPTION CHECK: verify exits 3 and that check fails
@@ -63,6 +71,10 @@ cp "$TMPD/modules" "$M/proc/modules"
 rm "$M/dev/nvidia3"
 failing "a device node is missing" devices
 : >"$M/dev/nvidia3"
+cp "$M/var/lib/dpkg/status" "$TMPD/status"
+sed -i 's/^Version: 550.54.15-1$/Version: 550.90.07-1/' "$M/var/lib/dpkg/status"
+failing "the fabric manager is not the driver's version" fabricmanager
+cp "$TMPD/status" "$M/var/lib/dpkg/status"
 cp "$M/dev/kmsg" "$TMPD/kmsg"
 printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.\n' >>"$M/dev/kmsg"
 failing "an Xid in the kernel log" xid
@@ -90,6 +102,21 @@ check "rollback: the previous kernel is the saved default" \
 check "rollback: the unused boot-once entry is cancelled" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qx 'next_entry='"
 check_json "rollback is recorded" '.verified.result == "rolled back by hand"' "$M/var/lib/gpuprov/state.json"
+
+# --- GRUB's ids on the other layouts: BLS (RHEL 9), openEuler's titles on EFI ---
+# rollback_to MACHINE PREVIOUS GRUBENV: rollback on a copy, then the saved_entry it set.
+rollback_to() {
+	R="$TMPD/$1"
+	cp -a "$srcdir/tests/machines/$1/root" "$R"
+	mkdir -p "$R/var/lib/gpuprov"
+	printf '{ "profile": "base", "kernel": "x", "previous_kernel": "%s", "driver": "x" }\n' "$2" >"$R/var/lib/gpuprov/state.json"
+	gpuprov --root "$R" rollback >/dev/null 2>&1 && grub-editenv "$R$3" list | sed -n 's/^saved_entry=//p'
+}
+got=$(rollback_to hgx-a100-rocky9 5.14.0-284.11.1.el9_2.x86_64 /boot/grub2/grubenv)
+check "RHEL 9: the BLS id of a kernel (got: $got)" test "$got" = "2ec4b4f7f0364d7d9c0e6b76f4d0ec56-5.14.0-284.11.1.el9_2.x86_64"
+got=$(rollback_to kunpeng920-openeuler 5.10.0-216.0.0.115.oe2203sp3.aarch64 /boot/efi/EFI/openEuler/grubenv)
+check "openEuler on EFI: the entry's title, the release put in (got: $got)" \
+	test "$got" = "openEuler (5.10.0-216.0.0.115.oe2203sp3.aarch64) 22.03 (LTS-SP3)"
 
 # --- nothing applied ---
 rm "$M/var/lib/gpuprov/state.json"

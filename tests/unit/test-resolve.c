@@ -336,6 +336,40 @@ static void test_fabricmanager_exact(void **state)
 	repo_view_free(v);
 }
 
+/* GRUB cannot clear next_entry on LVM, RAID, ZFS: no switch, the running kernel is kept. */
+static bool reason_has(const struct resolution *r, const char *text)
+{
+	for (size_t i = 0; i < r->n_reasons; i++)
+		if (strstr(r->reasons[i], text))
+			return true;
+	return false;
+}
+
+static void test_grubenv_unwritable(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " kernel=5.14.0-503.14.1.el9_5 kernel-devel=5.14.0-503.14.1.el9_5 " DRIVER("580.95.05"));
+	struct resolution *r;
+
+	(void)state;
+	machine_init(&m, "rocky", 0x20b2, false);
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "5.14.0-503.14.1.el9_5.x86_64"); /* the newest, by a switch */
+	resolution_free(r);
+
+	m.f.disk.grubenv_writable = TRI_NO;
+	m.f.disk.grubenv_reason = (char *)"on lvm, which GRUB cannot write";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "5.14.0-427.13.1.el9_4.x86_64"); /* the running one */
+	assert_false(r->kernel_change);
+	assert_true(reason_has(r, "no newer kernel is switched to: the GRUB environment block is on lvm"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
 static void test_secure_boot_dkms(void **state)
 {
 	struct machine m;
@@ -436,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_end_of_life),
 		cmocka_unit_test(test_fabricmanager_exact),
 		cmocka_unit_test(test_secure_boot_dkms),
+		cmocka_unit_test(test_grubenv_unwritable),
 		cmocka_unit_test(test_kernel_config),
 		cmocka_unit_test(test_dkms_needs_headers),
 		cmocka_unit_test(test_deterministic),
