@@ -79,6 +79,11 @@ static int write_state(const struct cli *cli, const struct planned *p)
 				   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
 					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"), "modules")) > 0 &&
 					   p->facts->pci.n_hcas > 0) ||
+	    /* verify --commit reboots into the known-good kernel after a failure unless the
+	     * profile says verify.reboot false */
+	    !cJSON_AddBoolToObject(doc, "verify_reboot",
+				   !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"))) ||
 	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot))
 		return -ENOMEM;
 	if ((k = state_save(cli->root, doc)) < 0)

@@ -73,6 +73,7 @@ static const struct field modprobe_fields[] = {
 static const struct field rdma_fields[] = { FIELD("modules", F_STRINGS), FIELD("memlock", F_MEMLOCK), {} };
 static const struct field cmdline_fields[] = { FIELD("add", F_KERNEL_ARGS), FIELD("remove", F_KERNEL_ARGS), {} };
 static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
+static const struct field verify_fields[] = { FIELD("reboot", F_BOOL), {} };
 static const struct field runfile_fields[] = { FIELD("mirror", F_URL), FIELD("sha256", F_DIGEST_MAP), {} };
 static const struct field match_fields[] = {
 	FIELD("gpus", F_GPU_IDS), ENUMS("arch", archs), FIELD("os", F_STRINGS),
@@ -90,7 +91,7 @@ static const struct field when_fields[] = {
 	FIELD("sysctl", F_SCALAR_MAP), FIELD("nccl", F_NCCL_MAP), OBJ("rdma", rdma_fields), \
 	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
 	FIELD("kernel_config", F_CONFIGS), OBJ("runfile", runfile_fields),        \
-	FIELD("install_recommends", F_BOOL)
+	FIELD("install_recommends", F_BOOL), OBJ("verify", verify_fields)
 
 static const struct field override_fields[] = {
 	OBJ("when", when_fields), BODY_FIELDS, {},

@@ -60,7 +60,9 @@ check "the saved GRUB default is the known-good kernel" sh -c "grub-editenv '$CH
 check "the next boot enters the new kernel once" sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'next_entry=$NEW'"
 check "GRUB boots the saved entry, and a panic reboots" sh -c "grep -qx GRUB_DEFAULT=saved '$CH/etc/default/grub.d/90-gpuprov.cfg' && grep -q 'panic=10' '$CH/etc/default/grub.d/90-gpuprov.cfg'"
 check_json "the reboot is left to the operator" '.pending | map(select(startswith("reboot"))) | length == 1' "$TMPD/apply.json"
-check_json "the state records the stack" '.profile == "h100-nvlink" and .driver == "580.95.05"' "$CH/var/lib/gpuprov/state.json"
+check_json "the state records the stack, and what verify needs" \
+	'.profile == "h100-nvlink" and .driver == "580.95.05" and .flavour == "open" and .rdma and .verify_reboot and .previous_kernel == "5.15.0-105-generic"' \
+	"$CH/var/lib/gpuprov/state.json"
 
 # --- a second apply changes nothing ---
 installed >"$TMPD/dpkg.2"
