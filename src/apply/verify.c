@@ -9,6 +9,7 @@
 #include "apply/verify.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/spawn.h"
 #include "util/strutil.h"
 
 #define KMSG_MAX (4u << 20)
@@ -105,6 +106,20 @@ static int count_xids(const struct root *sys, unsigned *ret, char **ret_first)
 	return 0;
 }
 
+/* 1 when systemd says the unit is active, 0 when not, -1 when it cannot be asked. */
+static int unit_active(const char *unit)
+{
+	char *argv[] = { "systemctl", "is-active", "--quiet", (char *)unit, NULL };
+	struct spawn_result sr = {};
+	int k = spawn_run(NULL, 0, argv, NULL, &sr);
+
+	if (k < 0)
+		return -1;
+	k = sr.status == 0;
+	spawn_result_done(&sr);
+	return k;
+}
+
 static unsigned dev_nodes(const struct root *sys, unsigned gpus)
 {
 	unsigned n = 0;
@@ -142,11 +157,16 @@ int verify_run(const struct root *sys, const struct facts *f, const cJSON *state
 	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
 		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0)
 		return k;
-	if (f->pci.n_nvswitches > 0 &&
-	    (k = add(r, "fabricmanager", streq_ptr(f->nvidia.fabricmanager_version, driver),
-		     "fabric manager %s, the driver %s (they must be equal)", strna(f->nvidia.fabricmanager_version),
-		     strna(driver))) < 0)
-		return k;
+	if (f->pci.n_nvswitches > 0) {
+		/* Running, asked of systemd, on the live system only: a sysroot of files has no
+		 * services to ask about. */
+		int active = streq(sys->path, "/") ? unit_active("nvidia-fabricmanager") : -1;
+
+		if ((k = add(r, "fabricmanager", streq_ptr(f->nvidia.fabricmanager_version, driver) && active != 0,
+			     "fabric manager %s%s, the driver %s (they must be equal)", strna(f->nvidia.fabricmanager_version),
+			     active > 0 ? " active" : active == 0 ? " not active" : "", strna(driver))) < 0)
+			return k;
+	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "rdma"))) {
 		unsigned ports = 0, active = 0;
 
