@@ -88,6 +88,8 @@ const char *cli_today(char buf[static 11]);
 /* Takes the run lock (one gpuprov run that changes the node at a time): -1 to go on, else
  * the exit code after saying who holds it. */
 int cli_lock(struct cli *cli, int *ret_fd);
+/* systemctl reboot, for apply --reboot and verify's way back; a failure is only reported. */
+void cli_reboot(struct cli *cli, const char *into);
 /* Prints a JSON document and frees it. */
 int cli_print_json(cJSON *doc);
 

@@ -10,6 +10,7 @@
 #include "profile/profile.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/spawn.h"
 
 int cli_verb_args(struct cli *cli, const struct verb *v, int argc, char **argv, int min, int max, int *ret_first)
 {
@@ -144,4 +145,14 @@ int cli_lock(struct cli *cli, int *ret_fd)
 		return EXIT_CODE_FAILURE;
 	}
 	return -1;
+}
+
+void cli_reboot(struct cli *cli, const char *into)
+{
+	char *argv[] = { "systemctl", "reboot", NULL };
+	struct spawn_result r = {};
+
+	if (spawn_run(cli->root, 0, argv, NULL, &r) < 0 || r.status != 0)
+		log_error("cannot reboot%s%s; reboot by hand", into ? " into " : "", into ? into : "");
+	spawn_result_done(&r);
 }

@@ -16,7 +16,6 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strutil.h"
-#include "util/spawn.h"
 #include "util/write.h"
 
 
@@ -181,14 +180,8 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k);
 	/* --reboot: only on the running system, only when all went well and the plan needs it. */
-	if (k >= 0 && cli->reboot && p.plan->reboot && streq(cli->root->path, "/")) {
-		char *reboot[] = { "systemctl", "reboot", NULL };
-		struct spawn_result sr = {};
-
-		if (spawn_run(cli->root, 0, reboot, NULL, &sr) < 0 || sr.status != 0)
-			log_error("cannot reboot; reboot by hand");
-		spawn_result_done(&sr);
-	}
+	if (k >= 0 && cli->reboot && p.plan->reboot && streq(cli->root->path, "/"))
+		cli_reboot(cli, NULL);
 	apply_report_done(&rep);
 	pkg_ctx_done(&ctx);
 	return r;

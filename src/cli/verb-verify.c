@@ -11,7 +11,6 @@
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/spawn.h"
 #include "util/strutil.h"
 #include "util/write.h"
 
@@ -140,14 +139,8 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
 	if (result && !rep.ok && k >= 0 && !cli->no_reboot && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(state, "verify_reboot")) &&
 	    streq(cli->root->path, "/") &&
-	    !streq_ptr(f->kernels.running, json_str(state, "previous_kernel"))) {
-		char *reboot[] = { "systemctl", "reboot", NULL };
-		struct spawn_result sr = {};
-
-		if (spawn_run(cli->root, 0, reboot, NULL, &sr) < 0 || sr.status != 0)
-			log_error("cannot reboot into the known-good kernel; reboot by hand");
-		spawn_result_done(&sr);
-	}
+	    !streq_ptr(f->kernels.running, json_str(state, "previous_kernel")))
+		cli_reboot(cli, "the known-good kernel");
 	verify_report_done(&rep);
 	return r;
 }

@@ -8,28 +8,6 @@
 
 static char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "APT_LISTCHANGES_FRONTEND=none", NULL };
 
-static bool want_recommends(const struct pkg_ctx *c)
-{
-	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
-}
-
-/* argv = head, then "name=version" for each want, NULL-terminated. */
-static int argv_with_wants(char *const *head, const struct pkg_want *w, size_t n, char ***ret)
-{
-	_cleanup_(strv_freep) char **v = NULL;
-	size_t len = 0;
-
-	for (; *head; head++)
-		if (strv_push(&v, &len, *head) < 0)
-			return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if ((w[i].version ? strv_pushf(&v, &len, "%s=%s", w[i].name, w[i].version)
-				  : strv_push(&v, &len, w[i].name)) < 0)
-			return -ENOMEM;
-	*ret = TAKE_PTR(v);
-	return 0;
-}
-
 static int apt_get(struct pkg_ctx *c, bool simulate, const struct pkg_want *w, size_t n)
 {
 	char *head[] = { "apt-get", "install", "-q", simulate ? "-s" : "-y",
@@ -37,12 +15,12 @@ static int apt_get(struct pkg_ctx *c, bool simulate, const struct pkg_want *w, s
 			 "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
 			 /* gpuprov moves its own holds and may step a version down to the pinned one. */
 			 "--allow-downgrades", "--allow-change-held-packages",
-			 want_recommends(c) ? "--install-recommends" : "--no-install-recommends", NULL };
+			 pkg_want_recommends(c) ? "--install-recommends" : "--no-install-recommends", NULL };
 	_cleanup_(strv_freep) char **argv = NULL;
 
 	if (n == 0)
 		return 0;
-	if (argv_with_wants(head, w, n, &argv) < 0)
+	if (strv_extend(&argv, head) < 0 || pkg_push_wants(&argv, w, n, "=") < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
 }
@@ -58,50 +36,25 @@ static int apt_refresh(struct pkg_ctx *c)
  * versions do vanish from mirrors). apt-cache madison prints "name | version | source". */
 static int apt_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	_cleanup_(strv_freep) char **argv = NULL;
+	_cleanup_(strv_freep) char **argv = NULL, **offers = NULL;
 	struct spawn_result r = {};
-	size_t len = 0;
+	size_t no = 0;
 	int k;
 
-	if (strv_push(&argv, &len, "apt-cache") < 0 || strv_push(&argv, &len, "madison") < 0)
+	if (strv_extend(&argv, (char *[]){ "apt-cache", "madison", NULL }) < 0 || pkg_push_wants(&argv, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (strv_push(&argv, &len, w[i].name) < 0)
-			return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, SPAWN_IN_ROOT, argv, NULL, &r)) < 0)
 		return k;
-	for (size_t i = 0; i < n && k >= 0; i++) {
-		_cleanup_(strv_freep) char **have = NULL;
-		_cleanup_free_ char *out = strdup(r.out);
-		size_t nh = 0;
-		bool found = false;
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l && k >= 0; l = strtok_r(NULL, "\n", &save)) {
+		char *f[2];
 
-		if (!out)
+		for (int j = 0; j < 2; j++)
+			f[j] = strstrip(strsep(&l, "|") ?: (char *)"");
+		if (strv_push(&offers, &no, f[0]) < 0 || strv_push(&offers, &no, f[1]) < 0)
 			k = pkg_fail(c, -ENOMEM, "out of memory");
-		for (char *save = NULL, *l = out ? strtok_r(out, "\n", &save) : NULL; l && k >= 0;
-		     l = strtok_r(NULL, "\n", &save)) {
-			char *f[3] = {};
-
-			for (int j = 0; j < 3; j++)
-				f[j] = strstrip(strsep(&l, "|") ?: (char *)"");
-			if (!streq(f[0], w[i].name))
-				continue;
-			if (!w[i].version || streq(f[1], w[i].version))
-				found = true;
-			if (!strv_contains(have, f[1]) && strv_push(&have, &nh, f[1]) < 0)
-				k = pkg_fail(c, -ENOMEM, "out of memory");
-		}
-		if (k >= 0 && !found) {
-			_cleanup_free_ char *list = strv_join(have, ", ");
-
-			k = pkg_fail(c, -GPE_UNAVAILABLE, "%s%s%s is not offered by the repositories; %s%s", w[i].name,
-				     w[i].version ? " " : "", w[i].version ? w[i].version : "",
-				     nh ? "they have " : "they have no version of it",
-				     nh ? strna(list) : "");
-		}
 	}
 	spawn_result_done(&r);
-	return k;
+	return k < 0 ? k : pkg_check_offered(c, w, n, offers);
 }
 
 static int apt_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
@@ -158,28 +111,12 @@ static int dpkg_installed(struct pkg_ctx *c, char *const *patterns, char ***ret)
 static int apt_mark(struct pkg_ctx *c, const char *how, char *const *names)
 {
 	_cleanup_(strv_freep) char **argv = NULL;
-	size_t n = 0;
 
 	if (!names || !*names)
 		return 0;
-	if (strv_push(&argv, &n, "apt-mark") < 0 || strv_push(&argv, &n, how) < 0)
+	if (strv_extend(&argv, (char *[]){ "apt-mark", (char *)how, NULL }) < 0 || strv_extend(&argv, names) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	for (; *names; names++)
-		if (strv_push(&argv, &n, *names) < 0)
-			return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, SPAWN_IN_ROOT, argv, NULL, NULL);
-}
-
-static int names_of(const struct pkg_want *w, size_t n, char ***ret)
-{
-	_cleanup_(strv_freep) char **v = NULL;
-	size_t len = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (strv_push(&v, &len, w[i].name) < 0)
-			return -ENOMEM;
-	*ret = TAKE_PTR(v);
-	return 0;
 }
 
 static int apt_hold_how(struct pkg_ctx *c, const char *how, const struct pkg_want *w, size_t n)
@@ -189,7 +126,7 @@ static int apt_hold_how(struct pkg_ctx *c, const char *how, const struct pkg_wan
 
 	if (n == 0)
 		return 0;
-	if (names_of(w, n, &names) < 0)
+	if (pkg_push_wants(&names, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	/* apt-mark cannot hold what dpkg does not know; a package not installed moves nothing. */
 	if ((k = dpkg_installed(c, names, &installed)) < 0)
@@ -270,13 +207,10 @@ static int apt_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
 	char *head[] = { "apt-get", "remove", "-q", "-y", "--allow-change-held-packages", NULL };
 	_cleanup_(strv_freep) char **argv = NULL;
-	struct pkg_want names[n ? n : 1];
 
 	if (n == 0)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		names[i] = (struct pkg_want){ w[i].name, NULL };
-	if (argv_with_wants(head, names, n, &argv) < 0)
+	if (strv_extend(&argv, head) < 0 || pkg_push_wants(&argv, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
 }

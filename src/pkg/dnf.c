@@ -51,22 +51,6 @@ static int dnf_argv(const struct pkg_ctx *c, char ***ret, ...)
 	return 0;
 }
 
-static int push_wants(char ***argv, const struct pkg_want *w, size_t n, bool versions)
-{
-	size_t len = strv_length(*argv);
-
-	for (size_t i = 0; i < n; i++)
-		if ((versions && w[i].version ? strv_pushf(argv, &len, "%s-%s", w[i].name, w[i].version)
-					      : strv_push(argv, &len, w[i].name)) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static bool want_recommends(const struct pkg_ctx *c)
-{
-	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
-}
-
 /* "0:5.14.0-503.14.1.el9_5" -> "5.14.0-503.14.1.el9_5": repo.json writes epoch 0 as dnf's
  * users do, without it. */
 static const char *strip_zero_epoch(const char *evr)
@@ -187,43 +171,25 @@ static int dnf_refresh(struct pkg_ctx *c)
 /* Each wanted name-version is offered; else refuse naming the versions that are. */
 static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
-	_cleanup_(strv_freep) char **argv = NULL;
+	_cleanup_(strv_freep) char **argv = NULL, **offers = NULL;
 	struct spawn_result r = {};
+	size_t no = 0;
 	int k;
 
 	if (dnf_argv(c, &argv, "repoquery", "--disableexcludes=all", ALL_STREAMS, "--showduplicates", "--qf",
 		     "%{name} %{epoch}:%{version}-%{release}", NULL) < 0 ||
-	    push_wants(&argv, w, n, false) < 0)
+	    pkg_push_wants(&argv, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, argv, NULL, &r)) < 0)
 		return k;
-	for (size_t i = 0; i < n && k >= 0; i++) {
-		_cleanup_(strv_freep) char **have = NULL;
-		_cleanup_free_ char *copy = strdup(r.out), *list = NULL;
-		size_t nh = 0;
-		bool found = false;
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l && k >= 0; l = strtok_r(NULL, "\n", &save)) {
+		char *name = strsep(&l, " ");
 
-		for (char *save = NULL, *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
-			char *name = strsep(&l, " "), *evr = l ? (char *)strip_zero_epoch(l) : NULL;
-
-			if (!evr || !streq(name, w[i].name))
-				continue;
-			if (!w[i].version || streq(evr, w[i].version))
-				found = true;
-			if (!strv_contains(have, evr) && strv_push(&have, &nh, evr) < 0)
-				k = -ENOMEM;
-		}
-		if (!copy || k < 0)
+		if (l && (strv_push(&offers, &no, name) < 0 || strv_push(&offers, &no, strip_zero_epoch(l)) < 0))
 			k = pkg_fail(c, -ENOMEM, "out of memory");
-		else if (!found) {
-			list = strv_join(have, ", ");
-			k = pkg_fail(c, -GPE_UNAVAILABLE, "%s%s%s is not offered by the repositories; %s%s", w[i].name,
-				     w[i].version ? " " : "", w[i].version ? w[i].version : "",
-				     nh ? "they have " : "they have no version of it", nh ? strna(list) : "");
-		}
 	}
 	spawn_result_done(&r);
-	return k;
+	return k < 0 ? k : pkg_check_offered(c, w, n, offers);
 }
 
 /* NVIDIA's RHEL streams (FACTS 6): "<branch>-open" for the open modules, "<branch>-dkms"
@@ -262,9 +228,9 @@ static int dnf_transaction(struct pkg_ctx *c, bool test, const struct pkg_want *
 	if (n == 0)
 		return 0;
 	if (dnf_argv(c, &argv, "install", "--disableexcludes=all", "--disableplugin=versionlock",
-		     want_recommends(c) ? "--setopt=install_weak_deps=True" : "--setopt=install_weak_deps=False",
+		     pkg_want_recommends(c) ? "--setopt=install_weak_deps=True" : "--setopt=install_weak_deps=False",
 		     test ? "--setopt=tsflags=test" : "--setopt=tsflags=", test ? ALL_STREAMS : NULL, NULL) < 0 ||
-	    push_wants(&argv, w, n, true) < 0)
+	    pkg_push_wants(&argv, w, n, "-") < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, 0, argv, NULL, NULL);
 }
@@ -524,7 +490,7 @@ static int dnf_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	if (n == 0)
 		return 0;
 	if (dnf_argv(c, &argv, "remove", "--disableexcludes=all", "--disableplugin=versionlock", NULL) < 0 ||
-	    push_wants(&argv, w, n, false) < 0)
+	    pkg_push_wants(&argv, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, 0, argv, NULL, NULL);
 }

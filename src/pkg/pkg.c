@@ -5,6 +5,7 @@
 
 #include "pkg/pkg.h"
 #include "util/errors.h"
+#include "util/strutil.h"
 
 const struct pkg_backend *pkg_backend_by_name(const char *name)
 {
@@ -55,4 +56,47 @@ int pkg_run(struct pkg_ctx *c, unsigned flags, char *const argv[], char *const e
 	else
 		spawn_result_done(&r);
 	return 0;
+}
+
+int pkg_push_wants(char ***argv, const struct pkg_want *w, size_t n, const char *sep)
+{
+	size_t len = strv_length(*argv);
+
+	for (size_t i = 0; i < n; i++)
+		if ((sep && w[i].version ? strv_pushf(argv, &len, "%s%s%s", w[i].name, sep, w[i].version)
+					 : strv_push(argv, &len, w[i].name)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int pkg_check_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n, char *const *offers)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(strv_freep) char **have = NULL;
+		_cleanup_free_ char *list = NULL;
+		size_t nh = 0;
+		bool found = false;
+
+		for (char *const *o = offers; o && o[0] && o[1]; o += 2) {
+			if (!streq(o[0], w[i].name))
+				continue;
+			if (!w[i].version || streq(o[1], w[i].version))
+				found = true;
+			if (!strv_contains(have, o[1]) && strv_push(&have, &nh, o[1]) < 0)
+				return pkg_fail(c, -ENOMEM, "out of memory");
+		}
+		if (found)
+			continue;
+		if (nh && !(list = strv_join(have, ", ")))
+			return pkg_fail(c, -ENOMEM, "out of memory");
+		return pkg_fail(c, -GPE_UNAVAILABLE, "%s%s%s is not offered by the repositories; %s%s", w[i].name,
+				w[i].version ? " " : "", w[i].version ? w[i].version : "",
+				nh ? "they have " : "they have no version of it", nh ? list : "");
+	}
+	return 0;
+}
+
+bool pkg_want_recommends(const struct pkg_ctx *c)
+{
+	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
 }

@@ -63,6 +63,20 @@ const struct pkg_backend *pkg_backend_for(const struct facts *f);
 
 void pkg_ctx_done(struct pkg_ctx *c);
 
+/* Whether the profile asks for recommended (apt) or weak (dnf) dependencies too. */
+bool pkg_want_recommends(const struct pkg_ctx *c);
+
+/* Appends each want to an argv: "name<sep>version" ("=" for apt, "-" for dnf), or the name
+ * alone where sep is NULL or the want has no version. */
+int pkg_push_wants(char ***argv, const struct pkg_want *w, size_t n, const char *sep);
+
+/*
+ * Refuses, naming the versions there are, unless every want is offered: offers is what the
+ * repositories answered, as "name", "version" pairs in one strv. The backends differ only in
+ * how they ask (apt-cache madison, dnf repoquery).
+ */
+int pkg_check_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n, char *const *offers);
+
 /* Records why a call failed and returns error. */
 int pkg_fail(struct pkg_ctx *c, int error, const char *fmt, ...) _printf_(3, 4);
 /* Runs a command; a non-zero exit becomes -GPE_COMMAND with the command and its stderr in

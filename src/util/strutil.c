@@ -134,6 +134,16 @@ int strv_contains(char *const *v, const char *s)
 	return 0;
 }
 
+int strv_extend(char ***v, char *const *items)
+{
+	size_t n = strv_length(*v);
+
+	for (; items && *items; items++)
+		if (strv_push(v, &n, *items) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 char *strv_join(char *const *v, const char *sep)
 {
 	size_t len = 1, ls = strlen(sep);

@@ -22,6 +22,8 @@ int strv_push_take(char ***v, size_t *n, char *s);
 /* Appends a formatted string. */
 int strv_pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
 int strv_pushv(char ***v, size_t *n, const char *fmt, va_list ap) _printf_(3, 0);
+/* Appends copies of every string of items (NULL-terminated) to *v. */
+int strv_extend(char ***v, char *const *items);
 char **strv_free(char **v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 size_t strv_length(char *const *v);
