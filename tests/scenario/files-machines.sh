@@ -12,9 +12,7 @@ profiles=$srcdir/profiles
 for dir in "$srcdir"/tests/machines/*/; do
 	[ -d "$dir/root" ] || continue
 	m=$(basename "$dir")
-	for pf in "$profiles"/*.json; do
-		p=$(basename "$pf" .json)
-		case "$p" in knowledge | gpuprov-*) continue ;; esac
+	for p in $(shipped_profiles); do
 		gpuprov --root "$dir/root" --profiles "$profiles" plan "$p" --json >"$TMPD/plan.json" 2>/dev/null || continue
 		got="$TMPD/tree/$m/$p"
 		rm -rf "$got"

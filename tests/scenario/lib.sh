@@ -56,6 +56,16 @@ check_json() {
 	fi
 }
 
+# The shipped profiles' names, one a line: the JSON files of profiles/ but the knowledge and
+# the schema.
+shipped_profiles() {
+	for pf in "$srcdir"/profiles/*.json; do
+		p=$(basename "$pf" .json)
+		case "$p" in knowledge | gpuprov-*) continue ;; esac
+		echo "$p"
+	done
+}
+
 # Prints a file to the TAP stream as diagnostics (why a case failed).
 diag_file() {
 	sed 's/^/# /' "$1"

@@ -29,9 +29,7 @@ compare() {
 for dir in "$srcdir"/tests/machines/*/; do
 	[ -d "$dir/root" ] || continue
 	m=$(basename "$dir")
-	for pf in "$profiles"/*.json; do
-		p=$(basename "$pf" .json)
-		case "$p" in knowledge | gpuprov-*) continue ;; esac
+	for p in $(shipped_profiles); do
 		gpuprov --root "$dir/root" --profiles "$profiles" plan "$p" --json >"$TMPD/got" 2>"$TMPD/err"
 		rc=$?
 		refused=$(jq -r .refused "$TMPD/got" 2>/dev/null)
