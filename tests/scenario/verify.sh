@@ -118,6 +118,17 @@ got=$(rollback_to kunpeng920-openeuler 5.10.0-216.0.0.115.oe2203sp3.aarch64 /boo
 check "openEuler on EFI: the entry's title, the release put in (got: $got)" \
 	test "$got" = "openEuler (5.10.0-216.0.0.115.oe2203sp3.aarch64) 22.03 (LTS-SP3)"
 
+# --- a state.json that cannot be read: a clear message, nothing written ---
+printf '{ "profile": "h100-nvlink", "kernel": ' >"$M/var/lib/gpuprov/state.json"
+cp "$M/boot/grub/grubenv" "$TMPD/grubenv.before"
+rc=0
+gv verify --commit --no-reboot >"$TMPD/bad.out" 2>"$TMPD/bad.err" || rc=$?
+check "a corrupt state.json: verify exits 1 naming the file" sh -c "[ $rc -eq 1 ] && grep -q 'state.json: unexpected format' '$TMPD/bad.err'"
+rc=0
+gv rollback >"$TMPD/bad.out" 2>"$TMPD/bad.err" || rc=$?
+check "a corrupt state.json: rollback refuses (exit 3) naming the file" sh -c "[ $rc -eq 3 ] && grep -q 'state.json: unexpected format' '$TMPD/bad.err'"
+check "a corrupt state.json: GRUB's environment is untouched" cmp -s "$TMPD/grubenv.before" "$M/boot/grub/grubenv"
+
 # --- nothing applied ---
 rm "$M/var/lib/gpuprov/state.json"
 rc=0
