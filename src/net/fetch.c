@@ -1,55 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* HTTP(S) downloads with libcurl, hashed with OpenSSL as they arrive. */
+/*
+ * HTTP(S) downloads with libcurl, read as a stream: the caller pulls pieces in order while
+ * the transfer runs (curl's multi interface, one transfer at a time), so a bundle can be
+ * verified and unpacked as it arrives. Cuts, server errors and dead mirrors are dealt with
+ * here, out of the caller's sight: resume with Range, bounded retries, next mirror.
+ */
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/fetch.h"
 #include "util/errors.h"
-#include "util/macro.h"
+#include "util/log.h"
+#include "util/strutil.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
+/* curl's buffer per write callback; bigger than the 16 KiB default for fewer calls. */
+#define FETCH_BUFFER_SIZE (256 * 1024)
+#define BACKOFF_MAX_MS 30000u
 
-struct sink {
-	int fd;
-	uint64_t got, max;
-	EVP_MD_CTX *md;
-	int error; /* first write error */
+struct fetch_stream {
+	char **urls;
+	size_t mirror; /* the one being tried */
+	struct fetch_opts o;
+	CURLM *multi;
+	CURL *easy; /* the transfer in flight; NULL between tries */
+	char errbuf[CURL_ERROR_SIZE];
+	unsigned char *buf; /* received, not yet handed out */
+	size_t len, cap;
+	uint64_t offset;    /* bytes received in all: where a resumed transfer starts */
+	uint64_t start;     /* where the transfer in flight started */
+	uint64_t skip;      /* a server that ignored our Range: its bytes we already have */
+	uint64_t total;     /* the whole size, once a server said it; 0 unknown */
+	bool answered;      /* the transfer in flight has delivered its first byte */
+	unsigned tries;     /* of the current mirror */
+	unsigned transfers; /* started in all */
+	unsigned missing;   /* mirrors that answered 404/410 */
+	unsigned seed;
+	bool done;
+	int error;  /* sticky: once failed, every read fails */
+	char *why;  /* "URL: reason" for each failed try, ";"-separated */
 };
-
-static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct sink *s = userdata;
-	size_t len = size * nmemb;
-
-	if (s->got + len > s->max) {
-		s->error = -GPE_TOOBIG;
-		return 0;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t l = write(s->fd, data + done, len - done);
-
-		if (l < 0 && errno == EINTR)
-			continue;
-		if (l < 0) {
-			s->error = -errno;
-			return 0;
-		}
-		done += (size_t)l;
-	}
-	s->got += len;
-	return EVP_DigestUpdate(s->md, data, len) == 1 ? len : 0;
-}
-
-static void to_hex(const unsigned char *d, unsigned n, char *out)
-{
-	for (unsigned i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-	out[2 * n] = '\0';
-}
 
 /* Only http and https, redirects included (no file://, no ftp). The string form replaced
  * the bitmask in libcurl 7.85; Ubuntu 22.04 has 7.81. */
@@ -66,72 +60,294 @@ static CURLcode set_protocols(CURL *curl)
 #endif
 }
 
-int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_HEX_LEN + 1], char **ret_error)
+/* The first byte of an answer: a server that ignored "Range: N-" sends everything again,
+ * and the part we already have is dropped. */
+static void stream_first_byte(struct fetch_stream *s)
 {
-	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-	struct sink s = { .fd = fd, .max = max, .md = md };
-	char errbuf[CURL_ERROR_SIZE] = "";
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
+	curl_off_t length = -1;
 	long status = 0;
-	CURLcode cc;
 
-	*ret_error = NULL;
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		return -ENOMEM;
-	/* curl_global_init is implied by the first easy handle; gpuprov is single-threaded. */
-	curl = curl_easy_init();
-	if (!curl)
-		return -ENOMEM;
-	if (curl_easy_setopt(curl, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_write) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L) != CURLE_OK ||
-	    set_protocols(curl) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L) != CURLE_OK ||
-	    /* A stalled mirror: under 1 KiB/s for a minute is given up. */
-	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_USERAGENT, "gpuprov/" PACKAGE_VERSION) != CURLE_OK)
-		return -EINVAL;
-	cc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		if (s.error == -GPE_TOOBIG)
-			return -GPE_TOOBIG;
-		if (asprintf(ret_error, "%s", *errbuf ? errbuf : curl_easy_strerror(cc)) < 0)
-			*ret_error = NULL;
-		return status == 404 || status == 410 ? -GPE_UNAVAILABLE : s.error < 0 ? s.error : -EIO;
+	s->answered = true;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+	if (s->start > 0 && status != 206) {
+		s->skip = s->start;
 	}
-	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen != SHA256_HEX_LEN / 2)
+	if (length >= 0 && s->total == 0)
+		s->total = (uint64_t)length + (status == 206 ? s->start : 0);
+}
+
+static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct fetch_stream *s = userdata;
+	size_t len = size * nmemb, take = len;
+
+	if (!s->answered)
+		stream_first_byte(s);
+	if (s->skip > 0) {
+		size_t drop = s->skip < take ? (size_t)s->skip : take;
+
+		s->skip -= drop;
+		data += drop;
+		take -= drop;
+	}
+	if (s->o.max && s->offset + take > s->o.max) {
+		s->error = -GPE_TOOBIG;
+		return 0;
+	}
+	if (s->len + take > s->cap) {
+		size_t cap = MAX(s->len + take, 2 * (size_t)FETCH_BUFFER_SIZE);
+		unsigned char *b = realloc(s->buf, cap);
+
+		if (!b) {
+			s->error = -ENOMEM;
+			return 0;
+		}
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, take);
+	s->len += take;
+	s->offset += take;
+	if (s->o.progress)
+		s->o.progress(s->o.userdata, s->offset, s->total);
+	return len;
+}
+
+static int stream_start(struct fetch_stream *s)
+{
+	const struct fetch_opts *o = &s->o;
+	char range[32];
+
+	s->easy = curl_easy_init();
+	if (!s->easy)
+		return -ENOMEM;
+	s->errbuf[0] = '\0';
+	s->start = s->offset;
+	s->answered = false;
+	snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset);
+	if (curl_easy_setopt(s->easy, CURLOPT_URL, s->urls[s->mirror]) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)FETCH_BUFFER_SIZE) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK || set_protocols(s->easy) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (o->cacert && curl_easy_setopt(s->easy, CURLOPT_CAINFO, o->cacert) != CURLE_OK) ||
+	    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, o->stall_s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "gpuprov/" PACKAGE_VERSION) != CURLE_OK ||
+	    (s->offset > 0 && curl_easy_setopt(s->easy, CURLOPT_RANGE, range) != CURLE_OK))
+		return -EINVAL;
+	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
 		return -EIO;
-	to_hex(digest, dlen, ret_hex);
+	s->transfers++;
+	if (s->offset > 0)
+		log_debug("%s: resuming at byte %llu", s->urls[s->mirror], (unsigned long long)s->offset);
 	return 0;
 }
 
-int sha256_fd(int fd, char ret_hex[static SHA256_HEX_LEN + 1])
+static void stream_stop(struct fetch_stream *s)
 {
-	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char digest[EVP_MAX_MD_SIZE], buf[65536];
-	unsigned dlen = 0;
-	ssize_t l;
+	if (!s->easy)
+		return;
+	curl_multi_remove_handle(s->multi, s->easy);
+	curl_easy_cleanup(s->easy);
+	s->easy = NULL;
+}
 
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+/* A pause before trying again: backoff_ms doubled per try, between half and all of it
+ * (jitter, so that a fleet cut off together does not come back in step). */
+static void stream_pause(struct fetch_stream *s)
+{
+	unsigned ms = s->o.backoff_ms;
+	struct timespec ts;
+
+	for (unsigned i = 1; i < s->tries && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	ms = MIN(ms, BACKOFF_MAX_MS);
+	ms = ms / 2 + (unsigned)rand_r(&s->seed) % (ms / 2 + 1);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Remembers why a try failed: "URL: reason", for the final message. */
+static int stream_note(struct fetch_stream *s, const char *detail)
+{
+	_cleanup_free_ char *line = NULL;
+	char *joined;
+
+	if (asprintf(&line, "%s: %s", s->urls[s->mirror], detail) < 0)
 		return -ENOMEM;
-	while ((l = read(fd, buf, sizeof(buf))) != 0) {
+	log_debug("%s", line);
+	if (asprintf(&joined, "%s%s%s", s->why ? s->why : "", s->why ? "; " : "", line) < 0)
+		return -ENOMEM;
+	free(s->why);
+	s->why = joined;
+	return 0;
+}
+
+/* The transfer in flight has ended: done, or what to try next. */
+static int stream_ended(struct fetch_stream *s, CURLcode cc)
+{
+	long status = 0;
+	char code[16];
+	int k;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	stream_stop(s);
+	if (cc == CURLE_OK) {
+		s->done = true;
+		return 0;
+	}
+	if (s->error < 0) /* too big, out of memory: no mirror helps */
+		return s->error;
+	snprintf(code, sizeof(code), "HTTP %ld", status);
+	if ((k = stream_note(s, cc == CURLE_HTTP_RETURNED_ERROR ? code : *s->errbuf ? s->errbuf : curl_easy_strerror(cc))) < 0)
+		return k;
+	/* Not there, or not for us: asking this mirror again will not change that. */
+	if (cc == CURLE_HTTP_RETURNED_ERROR && (status == 404 || status == 410 || status == 403 || status == 401)) {
+		s->missing += status == 404 || status == 410;
+		s->tries = s->o.retries;
+	}
+	/* A TLS peer that does not verify is not a passing fault either. */
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+		s->tries = s->o.retries;
+	if (s->tries >= s->o.retries) {
+		s->tries = 0;
+		if (!s->urls[++s->mirror])
+			return s->missing == s->mirror ? -GPE_UNAVAILABLE : -EIO;
+		return 0;
+	}
+	s->tries++;
+	stream_pause(s);
+	return 0;
+}
+
+ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data)
+{
+	static unsigned char none;
+	int running, k;
+
+	s->len = 0;
+	while (s->len == 0) {
+		CURLMsg *msg;
+		int queued;
+
+		if (s->error < 0)
+			return s->error;
+		if (s->done) {
+			*ret_data = &none;
+			return 0;
+		}
+		if (!s->easy && (k = stream_start(s)) < 0)
+			return s->error = k;
+		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+			return s->error = -EIO;
+		while ((msg = curl_multi_info_read(s->multi, &queued)))
+			if (msg->msg == CURLMSG_DONE && (k = stream_ended(s, msg->data.result)) < 0)
+				return s->error = k;
+		if (s->len == 0 && s->easy && curl_multi_poll(s->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			return s->error = -EIO;
+	}
+	*ret_data = s->buf;
+	return (ssize_t)s->len;
+}
+
+int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct fetch_stream **ret)
+{
+	_cleanup_(fetch_stream_freep) struct fetch_stream *s = NULL;
+
+	if (!urls || !urls[0])
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = *opts;
+	if (s->o.connect_timeout_s <= 0)
+		s->o.connect_timeout_s = 30;
+	if (s->o.stall_s <= 0)
+		s->o.stall_s = 60;
+	if (s->o.backoff_ms == 0)
+		s->o.backoff_ms = 1000;
+	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	/* curl_global_init is implied by the first handle; gpuprov is single-threaded. */
+	if (strv_extend(&s->urls, urls) < 0 || !(s->multi = curl_multi_init()))
+		return -ENOMEM;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+const char *fetch_stream_error(const struct fetch_stream *s)
+{
+	return s->why ? s->why : s->error < 0 ? gp_strerror(s->error) : "no error";
+}
+
+uint64_t fetch_stream_offset(const struct fetch_stream *s)
+{
+	return s->offset;
+}
+
+unsigned fetch_stream_transfers(const struct fetch_stream *s)
+{
+	return s->transfers;
+}
+
+struct fetch_stream *fetch_stream_free(struct fetch_stream *s)
+{
+	if (!s)
+		return NULL;
+	stream_stop(s);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	strv_free(s->urls);
+	free(s->buf);
+	free(s->why);
+	free(s);
+	return NULL;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t l = write(fd, (const char *)data + done, len - done);
+
 		if (l < 0 && errno == EINTR)
 			continue;
 		if (l < 0)
 			return -errno;
-		if (EVP_DigestUpdate(md, buf, (size_t)l) != 1)
-			return -EIO;
+		done += (size_t)l;
 	}
-	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen != SHA256_HEX_LEN / 2)
-		return -EIO;
-	to_hex(digest, dlen, ret_hex);
 	return 0;
+}
+
+int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_HEX_LEN + 1], char **ret_error)
+{
+	_cleanup_(fetch_stream_freep) struct fetch_stream *s = NULL;
+	_cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+	const struct fetch_opts o = { .max = max, .retries = 2 };
+	const void *data;
+	ssize_t n;
+	int k;
+
+	*ret_error = NULL;
+	if (!h)
+		return -ENOMEM;
+	if ((k = fetch_stream_open((char *[]){ (char *)url, NULL }, &o, &s)) < 0)
+		return k;
+	while ((n = fetch_stream_read(s, &data)) > 0)
+		if ((k = write_all(fd, data, (size_t)n)) < 0 || (k = sha256_update(h, data, (size_t)n)) < 0)
+			return k;
+	if (n < 0) {
+		if (n != -GPE_TOOBIG)
+			*ret_error = strdup(fetch_stream_error(s));
+		return (int)n;
+	}
+	return sha256_final(h, ret_hex);
 }

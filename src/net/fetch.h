@@ -2,8 +2,49 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "util/macro.h"
 
 #define SHA256_HEX_LEN 64
+
+/* How a download behaves; zeroes mean the defaults. */
+struct fetch_opts {
+	const char *cacert;  /* PEM bundle of CAs to trust instead of the system's */
+	uint64_t max;        /* the most bytes accepted; 0: no limit */
+	unsigned retries;    /* further tries of one mirror after a cut or a server error */
+	unsigned backoff_ms; /* the first pause between tries; doubles, with jitter, up to 30 s */
+	long connect_timeout_s;
+	long stall_s; /* a transfer under 1 KiB/s for this long is given up */
+	/* Called as data arrives (done and total in bytes; total 0 when unknown). */
+	void (*progress)(void *userdata, uint64_t done, uint64_t total);
+	void *userdata;
+};
+
+/*
+ * One download read in order, from the first of several mirrors that delivers it. A cut
+ * transfer is resumed where it stopped with a Range request; a mirror that keeps failing
+ * (after opts->retries further tries, with growing pauses) is left for the next one, which
+ * also resumes where the last one stopped. A 404 or 403 moves to the next mirror at once.
+ * TLS peers are always verified. Only http and https, redirects included.
+ */
+struct fetch_stream;
+
+int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct fetch_stream **ret);
+/*
+ * The next piece of the download: the number of bytes at *ret_data (valid until the next
+ * call), 0 at the end, or a negative error: -GPE_UNAVAILABLE when every mirror answered
+ * 404/410, -GPE_TOOBIG past opts->max, -EIO for other failures (fetch_stream_error says
+ * what each mirror answered).
+ */
+ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data);
+/* What went wrong, in words ("http://a/x: HTTP 503; http://b/x: Connection refused"). */
+const char *fetch_stream_error(const struct fetch_stream *s);
+/* Bytes delivered so far, and how many transfers were started (1 when nothing was resumed). */
+uint64_t fetch_stream_offset(const struct fetch_stream *s);
+unsigned fetch_stream_transfers(const struct fetch_stream *s);
+struct fetch_stream *fetch_stream_free(struct fetch_stream *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct fetch_stream *, fetch_stream_free)
 
 /*
  * Downloads url into fd (an empty file), at most max bytes, and computes the SHA-256 of
@@ -14,3 +55,13 @@ int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_
 
 /* The SHA-256 of a whole file, as lowercase hex. */
 int sha256_fd(int fd, char ret_hex[static SHA256_HEX_LEN + 1]);
+
+/* Incremental SHA-256 for callers that hash as data passes (bundles, downloads). */
+struct sha256;
+struct sha256 *sha256_new(void);
+int sha256_update(struct sha256 *h, const void *data, size_t len);
+/* Writes the lowercase hex digest; the object can be fed again only after sha256_reset. */
+int sha256_final(struct sha256 *h, char ret_hex[static SHA256_HEX_LEN + 1]);
+int sha256_reset(struct sha256 *h);
+struct sha256 *sha256_free(struct sha256 *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct sha256 *, sha256_free)

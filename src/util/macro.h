@@ -13,6 +13,8 @@
 #define _noreturn_ __attribute__((noreturn))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Hand ownership on: returns the pointer and clears the variable so cleanup skips it. */
 #define TAKE_PTR(p)                          \
