@@ -7,6 +7,7 @@
 
 #include "apply/apply.h"
 #include "apply/journal.h"
+#include "apply/rollback.h"
 #include "boot/grub.h"
 #include "files/managed.h"
 #include "util/errors.h"
@@ -60,7 +61,7 @@ static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_repo
 		int k;
 
 		if (n > 0 && (k = be->preflight(c, w, n)) < 0) {
-			if (k != -ENOMEM && k != -GPE_DIGEST && k != -GPE_UNAVAILABLE)
+			if (k != -ENOMEM && k != -GPE_DIGEST && k != -GPE_UNAVAILABLE && k != -GPE_PARSE)
 				k = -GPE_REFUSED;
 			return report_fail(rep, k, "check (%s): %s", be->name, c->error ? c->error : gp_strerror(k));
 		}
@@ -80,7 +81,7 @@ static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_repo
 
 static int write_file(struct pkg_ctx *c, const struct action *a, struct apply_report *rep)
 {
-	int k = managed_write(c->root, a->target, a->content, a->content ? strlen(a->content) : 0, 0644);
+	int k = managed_write(c->root, a->target, a->content, a->content ? strlen(a->content) : 0, a->mode ? a->mode : 0644);
 
 	if (k < 0)
 		return report_fail(rep, k, "cannot write %s: %s", a->target, gp_strerror(k));
@@ -121,29 +122,28 @@ static int tool(struct pkg_ctx *c, const struct action *a, struct apply_report *
 /*
  * The switch (DESIGN rule 6): before any package, the known-good kernel becomes the saved
  * default; last, the new one is entered once through next_entry, which GRUB clears as it
- * boots it. A panic there (panic=N) or any later boot comes back to the saved default until
- * verify commits the new one.
+ * boots it, or, where GRUB cannot write its own block, through gpuprov's block on the ESP,
+ * which /etc/grub.d/01_gpuprov makes GRUB clear the same way. A panic there (panic=N) or any
+ * later boot comes back to the saved default until verify commits the new one.
  */
 static int boot_set(struct pkg_ctx *c, const struct action *a, struct apply_report *rep, bool once)
 {
-	_cleanup_free_ char *id = NULL, *set = NULL, *why = NULL;
-	const char *release = once ? a->target : a->detail;
+	_cleanup_free_ char *why = NULL, *file = NULL;
+	const char *release = once ? a->target : a->detail, *var = NULL;
 	int k;
 
 	/* A target without GRUB (an image root being assembled) has no menu to switch yet. */
 	if (!c->facts->boot.loader)
 		return strv_pushf(&rep->pending, &rep->n_pending, "%s %s: no GRUB in %s; set it there", once ? "boot-once" : "saved default",
 				  release, c->root->path) < 0 ? -ENOMEM : 0;
-	if ((k = boot_entry_id(c->facts, c->root, release, &id)) < 0)
-		return report_fail(rep, k, "%s: cannot tell GRUB's entry id for %s: %s", once ? "boot-once" : "saved default",
-				   release, gp_strerror(k));
-	if (asprintf(&set, "%s=%s", once ? "next_entry" : "saved_entry", id) < 0)
-		return -ENOMEM;
-	if ((k = boot_env_set(c->facts, c->root, (char *[]){ set, NULL }, &why)) < 0)
+	k = once ? boot_once_set(c->facts, c->root, release, &why) : boot_default_set(c->facts, c->root, release, false, &why);
+	if (k < 0)
 		return report_fail(rep, k, "%s %s: %s", once ? "boot-once" : "saved default", release, why ? why : gp_strerror(k));
-	return strv_pushf(&rep->done, &rep->n_done, once ? "next boot enters %s once (next_entry)"
-							  : "the saved GRUB default is %s, the known-good kernel",
-			  release) < 0 ? -ENOMEM : 0;
+	if (!once)
+		return strv_pushf(&rep->done, &rep->n_done, "the saved GRUB default is %s, the known-good kernel", release) < 0 ? -ENOMEM : 0;
+	if ((k = boot_once_where(c->facts, &var, &file)) < 0)
+		return k;
+	return strv_pushf(&rep->done, &rep->n_done, "next boot enters %s once (%s in %s)", release, var, file) < 0 ? -ENOMEM : 0;
 }
 
 /* BLS entries (RHEL 9): grubby changes every kernel's entry, the known-good one included,
@@ -178,7 +178,7 @@ static int service(struct pkg_ctx *c, const struct action *a, struct apply_repor
 }
 
 /* One step of a run: what the journal lists, and what apply_plan does for it. */
-enum step_kind { STEP_CHECK, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS,
+enum step_kind { STEP_CHECK, STEP_RECORD, STEP_INSTALL, STEP_KEEP, STEP_HOLD, STEP_FILE, STEP_SYSCTL, STEP_INITRAMFS,
 		 STEP_BOOTLOADER, STEP_CMDLINE, STEP_SERVICE, STEP_BOOT_DEFAULT, STEP_BOOT_ONCE };
 
 struct step {
@@ -199,7 +199,7 @@ static bool plan_has(const struct plan *pl, const char *kind, const char *via)
  * kernel's settings taking effect, services. Labels go to the journal. */
 static bool is_grub_file(const struct action *a)
 {
-	return streq(a->kind, "file") && startswith(a->target, "/etc/default/grub");
+	return streq(a->kind, "file") && managed_feeds_grub(a->target);
 }
 
 /*
@@ -210,9 +210,9 @@ static bool is_grub_file(const struct action *a)
  * initramfs, the BLS arguments, the services, and last the boot-once entry. Labels go to
  * the journal.
  */
-static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct step **ret, char ***ret_labels)
+static int build_steps(const struct pkg_ctx *c, const struct plan *pl, bool record, struct step **ret, char ***ret_labels)
 {
-	_cleanup_free_ struct step *st = calloc(pl->n * 2 + ELEMENTSOF(backend_order) * 2 + 3, sizeof(*st));
+	_cleanup_free_ struct step *st = calloc(pl->n * 2 + ELEMENTSOF(backend_order) * 2 + 4, sizeof(*st));
 	_cleanup_(strv_freep) char **labels = NULL;
 	size_t n = 0, nl = 0;
 	bool sysctl = false;
@@ -227,6 +227,11 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 	if (plan_has(pl, "install", NULL) || plan_has(pl, "file", NULL)) {
 		st[n++] = (struct step){ STEP_CHECK, "", 0 };
 		ADD("check that every package and runfile is there and every file can be written");
+	}
+	/* What rollback goes back to, once nothing can refuse and before anything changes. */
+	if (record) {
+		st[n++] = (struct step){ STEP_RECORD, NULL, 0 };
+		ADD("record the stack before the switch (state.json " PREVIOUS_STACK ")");
 	}
 	for (size_t i = 0; i < pl->n; i++)
 		if (is_grub_file(&pl->actions[i])) {
@@ -297,7 +302,8 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, struct st
 	return (int)n;
 }
 
-static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *s, struct apply_report *rep)
+static int do_step(struct pkg_ctx *c, const struct plan *pl, const cJSON *previous, const struct step *s,
+		   struct apply_report *rep)
 {
 	const struct action *a = &pl->actions[s->action];
 	const struct pkg_backend *be;
@@ -307,6 +313,10 @@ static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *
 	case STEP_CHECK:
 		/* Everything that can refuse, before anything changes (DESIGN rule 5). */
 		return check_all(c, pl, rep);
+	case STEP_RECORD:
+		if ((k = previous_stack_save(c->root, previous)) < 0)
+			return report_fail(rep, k, "cannot write %s: %s", STATE_FILE, gp_strerror(k));
+		return 0;
 	case STEP_INSTALL:
 	case STEP_HOLD:
 		be = pkg_backend_by_name(s->via);
@@ -354,14 +364,15 @@ static int do_step(struct pkg_ctx *c, const struct plan *pl, const struct step *
 	return -EINVAL;
 }
 
-int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, struct apply_report *rep)
+int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, const cJSON *previous,
+	       struct apply_report *rep)
 {
 	_cleanup_free_ struct step *steps = NULL;
 	_cleanup_(strv_freep) char **labels = NULL;
 	struct journal j = {};
 	int n, k;
 
-	if ((n = build_steps(c, pl, &steps, &labels)) < 0)
+	if ((n = build_steps(c, pl, previous != NULL, &steps, &labels)) < 0)
 		return n;
 	/* The boot backend's part: reported, not yet done by this version. */
 	for (size_t i = 0; i < pl->n; i++) {
@@ -379,7 +390,7 @@ int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, st
 		return report_fail(rep, k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k));
 	}
 	for (int i = 0; i < n; i++) {
-		if ((k = do_step(c, pl, &steps[i], rep)) < 0)
+		if ((k = do_step(c, pl, previous, &steps[i], rep)) < 0)
 			break;
 		if ((k = journal_step_done(&j, (size_t)i)) < 0) {
 			report_fail(rep, k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k));

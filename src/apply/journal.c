@@ -90,11 +90,18 @@ static int journal_save(struct journal *j)
 
 int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps)
 {
+	return journal_begin_run(j, root, "apply", profile, steps);
+}
+
+int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
+		      char *const *steps)
+{
 	char when[32];
 
 	now_utc(when);
 	*j = (struct journal){ .root = root, .doc = cJSON_CreateObject() };
-	if (!j->doc || !cJSON_AddStringToObject(j->doc, "profile", profile) ||
+	if (!j->doc || !cJSON_AddStringToObject(j->doc, "verb", verb) ||
+	    !(profile ? cJSON_AddStringToObject(j->doc, "profile", profile) : cJSON_AddNullToObject(j->doc, "profile")) ||
 	    !cJSON_AddStringToObject(j->doc, "started", when) || !cJSON_AddNumberToObject(j->doc, "pid", getpid()) ||
 	    !(j->steps = cJSON_AddArrayToObject(j->doc, "steps")) || !cJSON_AddNullToObject(j->doc, "finished"))
 		return -ENOMEM;

@@ -36,6 +36,9 @@ struct journal {
 };
 
 int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps);
+/* The same for a run of another verb than apply ("rollback"), which the journal names. */
+int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
+		      char *const *steps);
 /* Marks step i done. With GPUPROV_TEST_ABORT_AFTER=N in the environment, the process then
  * dies after step N as if killed (tests only). */
 int journal_step_done(struct journal *j, size_t i);

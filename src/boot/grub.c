@@ -6,6 +6,7 @@
 #include "util/errors.h"
 #include "util/spawn.h"
 #include "util/strutil.h"
+#include "util/write.h"
 
 #define CFG_MAX (4 * 1024 * 1024)
 
@@ -68,7 +69,47 @@ int boot_entry_id(const struct facts *f, const struct root *root, const char *re
 	return title_id(f, root, release, ret);
 }
 
-int boot_env_set(const struct facts *f, const struct root *root, char *const *assignments, char **ret_error)
+/* GRUB's own environment block; where there is none yet, where grub-editenv makes it, beside
+ * GRUB's grub.cfg. */
+static const char *grubenv_path(const struct facts *f)
+{
+	if (f->boot.grubenv)
+		return f->boot.grubenv;
+	return streq_ptr(f->boot.loader, "grub2") ? "/boot/grub2/grubenv" : "/boot/grub/grubenv";
+}
+
+/* gpuprov's block on the ESP, as the node sees it; NULL without an ESP. */
+static char *esp_env_path(const struct facts *f)
+{
+	const char *esp = f->disk.esp.mountpoint;
+	char *path;
+
+	if (!esp)
+		return NULL;
+	return asprintf(&path, "%s/" GPUPROV_ESP_ENV, streq(esp, "/") ? "" : esp) < 0 ? NULL : path;
+}
+
+/* The installer's path of a file in the root that need not exist yet (grub-editenv create):
+ * its directory resolved inside the root. */
+static int host_path(const struct root *root, const char *path, char **ret)
+{
+	_cleanup_free_ char *dir = NULL, *host_dir = NULL;
+	const char *base = strrchr(path, '/');
+	int k = root_host_path(root, path, ret);
+
+	if (k != -ENOENT || !base)
+		return k;
+	if (!(dir = strndup(path, (size_t)(base - path))))
+		return -ENOMEM;
+	if ((k = root_host_path(root, *dir ? dir : "/", &host_dir)) < 0)
+		return k;
+	return asprintf(ret, "%s%s", host_dir, base) < 0 ? -ENOMEM : 0;
+}
+
+/* grub-editenv FILE OP [ARG...] (grub2-editenv on the RPM family): the target's own tool when
+ * it has one, else the installer's on the target's file. */
+static int grubenv_edit(const struct facts *f, const struct root *root, const char *env, const char *op,
+			char *const *args, char **ret_error)
 {
 	static const char *const tools[] = { "grub-editenv", "grub2-editenv" };
 	const char *mine = streq_ptr(f->boot.loader, "grub2") ? tools[1] : tools[0];
@@ -79,16 +120,10 @@ int boot_env_set(const struct facts *f, const struct root *root, char *const *as
 	int k = 0;
 
 	*ret_error = NULL;
-	/* No block yet: grub-editenv makes it, where GRUB looks for it beside its grub.cfg. */
-	_cleanup_free_ char *fallback = NULL;
-	const char *env = f->boot.grubenv;
-	if (!env && (asprintf(&fallback, "/boot/%s/grubenv", streq_ptr(f->boot.loader, "grub2") ? "grub2" : "grub") < 0 ||
-		     !(env = fallback)))
-		return -ENOMEM;
 	/* The target's own tool, on its own path; or, for a root without one (an image being
 	 * assembled, a fake machine), the installer's tool on the target's file. */
 	bool in_root = spawn_have(root, mine);
-	if (!in_root && (k = root_host_path(root, env, &host)) < 0)
+	if (!in_root && (k = host_path(root, env, &host)) < 0)
 		return k;
 	for (size_t t = 0; t < ELEMENTSOF(tools); t++) {
 		const char *tool = t == 0 ? mine : streq(mine, tools[0]) ? tools[1] : tools[0];
@@ -96,9 +131,9 @@ int boot_env_set(const struct facts *f, const struct root *root, char *const *as
 		argv = strv_free(argv);
 		n = 0;
 		if (strv_push(&argv, &n, tool) < 0 || strv_push(&argv, &n, in_root ? env : host) < 0 ||
-		    strv_push(&argv, &n, "set") < 0)
+		    strv_push(&argv, &n, op) < 0)
 			return -ENOMEM;
-		for (char *const *a = assignments; *a; a++)
+		for (char *const *a = args; a && *a; a++)
 			if (strv_push(&argv, &n, *a) < 0)
 				return -ENOMEM;
 		k = spawn_run(root, in_root ? SPAWN_IN_ROOT : 0, argv, NULL, &r);
@@ -113,4 +148,85 @@ int boot_env_set(const struct facts *f, const struct root *root, char *const *as
 	}
 	spawn_result_done(&r);
 	return k;
+}
+
+int boot_env_set(const struct facts *f, const struct root *root, char *const *assignments, char **ret_error)
+{
+	return grubenv_edit(f, root, grubenv_path(f), "set", assignments, ret_error);
+}
+
+int boot_once_where(const struct facts *f, const char **ret_var, char **ret_file)
+{
+	char *file;
+
+	switch (facts_boot_once(f)) {
+	case BOOT_ONCE_GRUBENV:
+		file = strdup(grubenv_path(f));
+		*ret_var = "next_entry";
+		break;
+	case BOOT_ONCE_ESP:
+		file = esp_env_path(f);
+		*ret_var = GPUPROV_ONCE_VAR;
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (!file)
+		return -ENOMEM;
+	*ret_file = file;
+	return 0;
+}
+
+/* "var=<GRUB's id of release's entry>". */
+static int entry_assignment(const struct facts *f, const struct root *root, const char *var, const char *release,
+			    char **ret, char **ret_error)
+{
+	_cleanup_free_ char *id = NULL;
+	int k = boot_entry_id(f, root, release, &id);
+
+	if (k < 0)
+		return asprintf(ret_error, "cannot tell GRUB's entry id for %s: %s", release, gp_strerror(k)) < 0 ? -ENOMEM : k;
+	return asprintf(ret, "%s=%s", var, id) < 0 ? -ENOMEM : 0;
+}
+
+int boot_default_set(const struct facts *f, const struct root *root, const char *release, bool cancel_once,
+		     char **ret_error)
+{
+	_cleanup_free_ char *saved = NULL;
+	int k;
+
+	*ret_error = NULL;
+	if ((k = entry_assignment(f, root, "saved_entry", release, &saved, ret_error)) < 0)
+		return k;
+	/* An empty next_entry is no boot-once entry: GRUB boots the saved default. */
+	if ((k = boot_env_set(f, root, (char *[]){ saved, cancel_once ? "next_entry=" : NULL, NULL }, ret_error)) < 0 ||
+	    !cancel_once)
+		return k;
+	/* gpuprov's block is cleared wherever it is, whatever the machine's storage now. */
+	if (!f->boot.gpuprov_env)
+		return 0;
+	return grubenv_edit(f, root, f->boot.gpuprov_env, "set", (char *[]){ GPUPROV_ONCE_VAR "=", NULL }, ret_error);
+}
+
+int boot_once_set(const struct facts *f, const struct root *root, const char *release, char **ret_error)
+{
+	_cleanup_free_ char *file = NULL, *set = NULL, *dir = NULL;
+	const char *var;
+	int k;
+
+	*ret_error = NULL;
+	if ((k = boot_once_where(f, &var, &file)) < 0)
+		return asprintf(ret_error, "no environment block GRUB can clear a boot-once entry in") < 0 ? -ENOMEM : k;
+	if ((k = entry_assignment(f, root, var, release, &set, ret_error)) < 0)
+		return k;
+	/* gpuprov's block on the ESP: made the first time, 1024 bytes as GRUB's own. */
+	if (streq(var, GPUPROV_ONCE_VAR) && (k = root_exists(root, file)) <= 0) {
+		if (k < 0 || !(dir = strndup(file, (size_t)(strrchr(file, '/') - file))))
+			return k < 0 ? k : -ENOMEM;
+		if ((k = root_mkdir_p(root, dir, 0755)) < 0)
+			return asprintf(ret_error, "cannot make %s: %s", dir, gp_strerror(k)) < 0 ? -ENOMEM : k;
+		if ((k = grubenv_edit(f, root, file, "create", NULL, ret_error)) < 0)
+			return k;
+	}
+	return grubenv_edit(f, root, file, "set", (char *[]){ set, NULL }, ret_error);
 }

@@ -32,6 +32,16 @@ struct cli {
 	bool reboot;     /* apply: reboot when the plan needs it and all went well */
 	bool detailed_exitcodes; /* apply: say "changed" and "reboot required" in the exit code */
 	bool no_reboot;  /* verify --commit: no reboot after a failure */
+	bool kernel_only; /* rollback: the kernel and the pins; no package installed or removed */
+	bool remove_new;  /* rollback: also remove the packages new with the switch */
+	const char *bundle; /* apply --bundle: URL or file of a signed offline bundle */
+	const char *cacert; /* apply, bundle: CAs to trust for https instead of the system's */
+	const char *mirrors[9]; /* --mirror: more URLs of the same bundle, tried in order */
+	size_t n_mirrors;
+	const char *key;    /* bundle: the signing key (create), the key pair's path (keygen) */
+	const char *output; /* bundle create -o */
+	const char *os;     /* bundle create --os ID-VERSION */
+	const char *arch;   /* bundle create --arch */
 };
 
 struct verb {
@@ -39,8 +49,15 @@ struct verb {
 	const char *summary;
 	const char *usage;   /* arguments and options, one per line, for `gpuprov VERB --help` */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
-	bool changes; /* changes the node: takes --dry-run, --yes, --no-refresh */
+	bool changes; /* changes the node: takes --dry-run */
+	bool asks;    /* asks before it changes the node on a terminal: takes --yes */
+	bool refreshes; /* refreshes the repository metadata: takes --no-refresh */
+	bool apply_opts; /* takes --reboot, --detailed-exitcodes */
+	bool rollback_opts; /* takes --kernel-only, --remove-new */
 	bool verify_opts; /* takes --commit, --no-reboot */
+	bool fetch_opts;  /* takes --cacert, --mirror */
+	bool takes_bundle; /* takes --bundle */
+	bool bundle_opts; /* takes --key, --output, --os, --arch */
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -53,15 +70,19 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
-	verb_verify_usage[], verb_rollback_usage[];
+	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[];
 
 struct profile;
 struct resolution;
 struct plan;
 /* The plan for humans, as plan prints it and apply --dry-run too. */
 void cli_print_plan(const struct profile *p, const struct resolution *r, const struct plan *pl);
+struct action;
+/* One action of a plan (the i-th, from 0): what, its reason, a file's diff. */
+void cli_print_action(size_t i, const struct action *a);
 
 /* Parses a verb's options and checks its argument count: -1 to go on, else the exit code
  * (0 after --help). */
@@ -88,6 +109,9 @@ const char *cli_today(char buf[static 11]);
 /* Takes the run lock (one gpuprov run that changes the node at a time): -1 to go on, else
  * the exit code after saying who holds it. */
 int cli_lock(struct cli *cli, int *ret_fd);
+/* On a terminal and without --yes, asks question ("Apply these actions?") and says whether
+ * the answer is yes; elsewhere yes. */
+bool cli_confirm(const struct cli *cli, const char *question);
 /* systemctl reboot, for apply --reboot and verify's way back; a failure is only reported. */
 void cli_reboot(struct cli *cli, const char *into);
 /* Prints a JSON document and frees it. */
@@ -111,6 +135,19 @@ int cli_plan_finish(struct cli *cli, struct planned *p);
 void planned_done(struct planned *p);
 /* Prints the plan (--json: plan's JSON document); the exit code, 3 when refused. */
 int cli_show_plan(struct cli *cli, const struct planned *p);
+
+struct bundle_manifest;
+/* A check of a bundle's signed manifest before anything is unpacked (bundle.h, accept). */
+struct bundle_accept {
+	int (*fn)(const struct bundle_manifest *m, void *userdata, char **ret_error);
+	void *userdata;
+};
+/* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking its signature
+ * and files, with progress on stderr; unpacks it under dest_parent (NULL: only checks),
+ * unless accept (may be NULL) refuses its manifest. The exit code after saying why it
+ * failed (3: not what was signed, or refused), or -1 to go on. */
+int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
+		    struct bundle_manifest **ret);
 
 /* Parses a verb's options: those in the table plus --json and --help. Returns the index of
  * the first argument, or -1 after printing a hint (exit 2), or -2 when --help was shown. */

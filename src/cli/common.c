@@ -2,6 +2,7 @@
 /* What several verbs share: facts, profile directories, knowledge, dates, JSON out. */
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "apply/journal.h"
@@ -145,6 +146,17 @@ int cli_lock(struct cli *cli, int *ret_fd)
 		return EXIT_CODE_FAILURE;
 	}
 	return -1;
+}
+
+bool cli_confirm(const struct cli *cli, const char *question)
+{
+	char answer[16] = "";
+
+	if (cli->yes || !isatty(STDIN_FILENO))
+		return true;
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
 void cli_reboot(struct cli *cli, const char *into)

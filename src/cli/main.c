@@ -8,22 +8,41 @@
 #include "util/log.h"
 
 static const struct verb verbs[] = {
-	{ "detect", "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
-	  verb_detect_usage, verb_detect, false, false },
-	{ "profiles", "list the profiles and whether each fits this machine", verb_profiles_usage, verb_profiles, false, false },
-	{ "show", "print a profile fully resolved for this machine", verb_show_usage, verb_show, false, false },
-	{ "plan", "what apply would do for a profile, each step with its reason", verb_plan_usage, verb_plan, false, false },
-	{ "check", "audit the installed stack against the compatibility knowledge", verb_check_usage, verb_check, false, false },
-	{ "apply", "converge the node: packages at exact versions, holds, files, services", verb_apply_usage,
-	  verb_apply, .changes = true, .verify_opts = false },
-	{ "verify", "check the new stack after boot; with --commit make it the default or roll back", verb_verify_usage,
-	  verb_verify, false, true },
-	{ "rollback", "make the kernel that ran before the last switch the default again", verb_rollback_usage,
-	  verb_rollback, true, false },
-	{ "status", "what was applied, when, by which profile, and whether a reboot is pending", verb_status_usage,
-	  verb_status, false, false },
-	{ "revert", "restore every file gpuprov manages to its content before gpuprov", verb_revert_usage, verb_revert,
-	  true, false },
+	{ .name = "detect",
+	  .summary = "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
+	  .usage = verb_detect_usage, .run = verb_detect },
+	{ .name = "profiles",
+	  .summary = "list the profiles and whether each fits this machine",
+	  .usage = verb_profiles_usage, .run = verb_profiles },
+	{ .name = "show",
+	  .summary = "print a profile fully resolved for this machine",
+	  .usage = verb_show_usage, .run = verb_show },
+	{ .name = "plan",
+	  .summary = "what apply would do for a profile, each step with its reason",
+	  .usage = verb_plan_usage, .run = verb_plan },
+	{ .name = "check",
+	  .summary = "audit the installed stack against the compatibility knowledge",
+	  .usage = verb_check_usage, .run = verb_check },
+	{ .name = "apply",
+	  .summary = "converge the node: packages at exact versions, holds, files, services",
+	  .usage = verb_apply_usage, .run = verb_apply, .changes = true, .asks = true, .refreshes = true, .apply_opts = true,
+	  .fetch_opts = true, .takes_bundle = true },
+	{ .name = "verify",
+	  .summary = "check the new stack after boot; with --commit make it the default or roll back",
+	  .usage = verb_verify_usage, .run = verb_verify, .verify_opts = true },
+	{ .name = "rollback",
+	  .summary = "go back to the kernel and the stack from before the last switch",
+	  .usage = verb_rollback_usage, .run = verb_rollback, .changes = true, .asks = true, .refreshes = true,
+	  .rollback_opts = true },
+	{ .name = "status",
+	  .summary = "what was applied, when, by which profile, and whether a reboot is pending",
+	  .usage = verb_status_usage, .run = verb_status },
+	{ .name = "revert",
+	  .summary = "restore every file gpuprov manages to its content before gpuprov",
+	  .usage = verb_revert_usage, .run = verb_revert, .changes = true },
+	{ .name = "bundle",
+	  .summary = "signed offline bundles: keygen, create on a connected host, verify",
+	  .usage = verb_bundle_usage, .run = verb_bundle, .fetch_opts = true, .bundle_opts = true },
 };
 
 static const struct option global_options[] = {
@@ -81,6 +100,15 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "reboot", no_argument, NULL, 'O' },
 		{ "detailed-exitcodes", no_argument, NULL, 'D' },
 		{ "no-reboot", no_argument, NULL, 'B' },
+		{ "kernel-only", no_argument, NULL, 'K' },
+		{ "remove-new", no_argument, NULL, 'E' },
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "cacert", required_argument, NULL, 'c' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "os", required_argument, NULL, 'S' },
+		{ "arch", required_argument, NULL, 'A' },
 		{},
 	};
 	int c;
@@ -89,8 +117,39 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 	 * the global parse, so a verb's options may follow its arguments. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) >= 0) {
 		switch (c) {
+		case 'b':
+			if (!v->takes_bundle)
+				goto unknown;
+			cli->bundle = optarg;
+			break;
+		case 'c':
+		case 'm':
+			if (!v->fetch_opts)
+				goto unknown;
+			if (c == 'c')
+				cli->cacert = optarg;
+			else if (cli->n_mirrors < ELEMENTSOF(cli->mirrors) - 1)
+				cli->mirrors[cli->n_mirrors++] = optarg;
+			else {
+				fprintf(stderr, "gpuprov %s: at most %zu --mirror options\n", v->name,
+					ELEMENTSOF(cli->mirrors) - 1);
+				return -1;
+			}
+			break;
+		case 'k':
+		case 'o':
+		case 'S':
+		case 'A':
+			if (!v->bundle_opts)
+				goto unknown;
+			*(c == 'k' ? &cli->key : c == 'o' ? &cli->output : c == 'S' ? &cli->os : &cli->arch) = optarg;
+			break;
+		case ':':
+			fprintf(stderr, "gpuprov %s: option '%s' needs an argument; try 'gpuprov %s --help'\n", v->name,
+				argv[optind - 1], v->name);
+			return -1;
 		case 'j':
 			cli->json = true;
 			break;
@@ -107,28 +166,38 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 				cli->no_reboot = true;
 			break;
 		case 'n':
-		case 'y':
-		case 'R':
-		case 'O':
-		case 'D':
 			/* Only the verbs that change the node take these. */
 			if (!v->changes)
 				goto unknown;
-			if (c == 'n')
-				cli->dry_run = true;
-			else if (c == 'y')
-				cli->yes = true;
-			else if (c == 'O')
-				cli->reboot = true;
-			else if (c == 'D')
-				cli->detailed_exitcodes = true;
-			else
-				cli->no_refresh = true;
+			cli->dry_run = true;
+			break;
+		case 'y':
+			if (!v->asks)
+				goto unknown;
+			cli->yes = true;
+			break;
+		case 'R':
+			if (!v->refreshes)
+				goto unknown;
+			cli->no_refresh = true;
+			break;
+		case 'O':
+		case 'D':
+			if (!v->apply_opts)
+				goto unknown;
+			*(c == 'O' ? &cli->reboot : &cli->detailed_exitcodes) = true;
+			break;
+		case 'K':
+		case 'E':
+			if (!v->rollback_opts)
+				goto unknown;
+			*(c == 'K' ? &cli->kernel_only : &cli->remove_new) = true;
 			break;
 		default:
 		unknown:
-			fprintf(stderr, "gpuprov %s: unknown option '%s'; try 'gpuprov %s --help'\n",
-				v->name, argv[optind - 1], v->name);
+			/* One of another verb's options, or none at all. */
+			fprintf(stderr, "gpuprov %s: %s option '%s'%s; try 'gpuprov %s --help'\n", v->name,
+				c == '?' ? "unknown" : "the", argv[optind - 1], c == '?' ? "" : " does not apply here", v->name);
 			return -1;
 		}
 	}

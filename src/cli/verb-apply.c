@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "apply/bundle.h"
 #include "apply/journal.h"
+#include "apply/rollback.h"
+#include "boot/grub.h"
 #include "cli.h"
 #include "profile/knowledge.h"
 #include "profile/repo.h"
@@ -21,6 +24,7 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
+				"      [--bundle URL|FILE [--mirror URL]... [--cacert FILE]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -33,7 +37,12 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"                system only)\n"
 				"  --detailed-exitcodes  on success exit 0 when nothing changed, 4 when something\n"
 				"                did, 5 when something did and a reboot is needed\n"
-				"  --json        the outcome as JSON\n";
+				"  --json        the outcome as JSON\n"
+				"  --bundle SRC  install from a signed offline bundle (gpuprov bundle create),\n"
+				"                fetched from SRC (http, https) or read from a file; its signature\n"
+				"                is checked against /etc/gpuprov/keys.d before anything is unpacked\n"
+				"  --mirror URL  another URL of the same bundle, tried when the first fails\n"
+				"  --cacert FILE trust these CAs for https instead of the system's\n";
 
 /* Nothing to do but the reboot the operator is waiting to make. */
 static bool plan_only_reboot(const struct plan *pl)
@@ -44,31 +53,76 @@ static bool plan_only_reboot(const struct plan *pl)
 	return true;
 }
 
-static bool confirm(const struct cli *cli)
+/* apply --bundle: the bundle checked and unpacked, and made the package source, before the
+ * refresh reads it. A bundle that is not the one signed, or not for this node, changes nothing. */
+static int bundle_for_node(const struct bundle_manifest *m, void *userdata, char **ret_error)
 {
-	char answer[16] = "";
+	const struct planned *p = userdata;
 
-	if (cli->yes || !isatty(STDIN_FILENO))
-		return true;
-	printf("Apply these actions? [y/N] ");
-	fflush(stdout);
-	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+	return bundle_fits(m, p->profile->name, p->facts, ret_error);
+}
+
+static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *ctx)
+{
+	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
+	const struct bundle_accept fits = { bundle_for_node, (void *)p };
+	int r, k;
+
+	/* Made for another profile, OS or architecture: refused before anything is unpacked. */
+	if ((r = cli_bundle_read(cli, cli->bundle, BUNDLE_DIR, &fits, &m)) >= 0)
+		return r;
+	if ((k = bundle_use(ctx, m)) < 0) {
+		log_error("%s: %s", cli->bundle, strna(ctx->error));
+		pkg_ctx_done(ctx);
+		return EXIT_CODE_FAILURE;
+	}
+	if (!cli->json)
+		printf("Bundle %s verified (key %s) and unpacked in /%s/%s: installing from it.\n", m->name, strna(m->key_id),
+		       BUNDLE_DIR, m->name);
+	return -1;
+}
+
+/* Where a switch's boot-once entry went ("boot_once": via, variable, file), for status and
+ * the operator; null without a switch. */
+static int state_boot_once(cJSON *doc, const struct planned *p)
+{
+	_cleanup_free_ char *file = NULL;
+	const char *var;
+	cJSON *o;
+	int k;
+
+	if (!p->res->kernel_change || (k = boot_once_where(p->facts, &var, &file)) == -ENOENT)
+		return cJSON_AddNullToObject(doc, "boot_once") ? 0 : -ENOMEM;
+	if (k < 0)
+		return k;
+	if (!(o = cJSON_AddObjectToObject(doc, "boot_once")) ||
+	    !cJSON_AddStringToObject(o, "via", boot_once_via_to_string(facts_boot_once(p->facts))) ||
+	    !cJSON_AddStringToObject(o, "variable", var) || !cJSON_AddStringToObject(o, "file", file))
+		return -ENOMEM;
+	return 0;
 }
 
 /* What was applied, when: status reads it. */
 static int write_state(const struct cli *cli, const struct planned *p)
 {
-	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject(), *old = NULL, *picks = NULL;
 	const struct resolution *r = p->res;
+	const cJSON *record;
+	const char *previous;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	int k;
 
+	/* The record of the stack before the switch stays (apply wrote it before the packages),
+	 * and its kernel is the known-good one, whichever kernel runs now. */
+	(void)state_load(cli->root, &old);
+	record = cJSON_GetObjectItemCaseSensitive(old, PREVIOUS_STACK);
+	previous = json_str(record, "kernel") ? json_str(record, "kernel") : strna(p->facts->kernels.running);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
 	    !cJSON_AddStringToObject(doc, "applied", when) || !cJSON_AddStringToObject(doc, "kernel", r->kernel) ||
-	    !cJSON_AddStringToObject(doc, "previous_kernel", strna(p->facts->kernels.running)) ||
+	    !cJSON_AddStringToObject(doc, "previous_kernel", previous) ||
 	    !cJSON_AddStringToObject(doc, "driver", r->driver) ||
 	    !(r->cuda ? cJSON_AddStringToObject(doc, "cuda", r->cuda) : cJSON_AddNullToObject(doc, "cuda")) ||
 	    !cJSON_AddStringToObject(doc, "source", r->source) ||
@@ -83,9 +137,11 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	    !cJSON_AddBoolToObject(doc, "verify_reboot",
 				   !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
 					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"))) ||
-	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot))
+	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || previous_stack_picks(r, &picks) < 0 ||
+	    !cJSON_AddItemToObject(doc, "packages", TAKE_PTR(picks)) ||
+	    (cJSON_IsObject(record) && !cJSON_AddItemToObject(doc, PREVIOUS_STACK, cJSON_Duplicate(record, true))))
 		return -ENOMEM;
-	if ((k = state_save(cli->root, doc)) < 0)
+	if ((k = state_boot_once(doc, p)) < 0 || (k = state_save(cli->root, doc)) < 0)
 		return k;
 	/* Debian's convention, which unattended-upgrades, motd and fleet tools read. */
 	if (p->plan->reboot && p->facts->os.family == OS_FAMILY_DEBIAN &&
@@ -123,6 +179,11 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 		return p->plan->reboot ? EXIT_CODE_CHANGED_REBOOT : EXIT_CODE_CHANGED;
 	if (k >= 0)
 		return EXIT_CODE_OK;
+	/* A file of gpuprov's own that does not parse, found by the check: bad input. */
+	if (k == -GPE_PARSE) {
+		log_error("refused, nothing changed: %s", strna(rep->error));
+		return EXIT_CODE_USAGE;
+	}
 	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
 		log_error("refused, nothing changed: %s", strna(rep->error));
 		return EXIT_CODE_REFUSED;
@@ -134,6 +195,7 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(planned_done) struct planned p = {};
+	_cleanup_(cJSON_Deletep) cJSON *previous = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	struct apply_report rep = {};
 	struct pkg_ctx ctx = {};
@@ -154,6 +216,8 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	be = pkg_backend_for(p.facts);
 	if (!be)
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
+	if (cli->bundle && (r = use_bundle(cli, &p, &ctx)) >= 0)
+		return r;
 	/* The repositories as they are now: what is resolved is what can be installed. */
 	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {
 		log_error("cannot refresh the repository metadata: %s", strna(ctx.error));
@@ -168,14 +232,20 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (!plan_only_reboot(p.plan)) {
 		if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
 			cli_print_plan(p.profile, p.res, p.plan);
-		if (!confirm(cli))
+		if (!cli_confirm(cli, "Apply these actions?"))
 			return log_error("not applied"), EXIT_CODE_REFUSED;
 	}
 
 	ctx.kernel = p.res->kernel;
 	ctx.flavour = p.res->flavour;
 	ctx.branch = p.res->branch;
-	k = apply_plan(&ctx, p.profile->name, p.plan, &rep);
+	/* What rollback goes back to: the stack as it is before this switch changes it. */
+	if ((k = previous_stack_record(cli->root, p.facts, p.view, p.profile->name, p.res, p.plan, &previous)) < 0) {
+		log_error_errno(k, "cannot record the stack before the switch: %s", gp_strerror(k));
+		pkg_ctx_done(&ctx);
+		return EXIT_CODE_FAILURE;
+	}
+	k = apply_plan(&ctx, p.profile->name, p.plan, previous, &rep);
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k);

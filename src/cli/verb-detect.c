@@ -100,8 +100,14 @@ static void print_boot(const struct facts *f)
 	if (b->grubenv)
 		printf(LABEL "%s, saved_entry %s%s%s\n", "", b->grubenv, b->saved_entry ? b->saved_entry : "(none)",
 		       b->next_entry ? ", next_entry " : "", b->next_entry ? b->next_entry : "");
+	if (b->gpuprov_env)
+		printf(LABEL "%s, %s %s\n", "", b->gpuprov_env, GPUPROV_ONCE_VAR, b->gpuprov_once ? b->gpuprov_once : "(none)");
 	if (d->grubenv_writable == TRI_NO)
 		printf(LABEL "GRUB cannot clear a boot-once entry there: %s\n", "", strna(d->grubenv_reason));
+	if (d->grubenv_writable == TRI_NO && facts_boot_once(f) == BOOT_ONCE_ESP)
+		printf(LABEL "so boot-once entries go to %s/%s on the ESP\n", "", d->esp.mountpoint, GPUPROV_ESP_ENV);
+	else if (d->grubenv_writable == TRI_NO)
+		printf(LABEL "nor on an ESP (%s): no kernel switch\n", "", strna(d->esp_reason));
 	if (b->bls_entries && b->bls_entries[0])
 		printf(LABEL "%zu BLS entries\n", "", strv_length(b->bls_entries));
 	printf(LABEL "%s\n", "Cmdline", strna(b->cmdline));
@@ -184,6 +190,8 @@ static void print_facts(const struct facts *f)
 	print_boot(f);
 	print_mount("Root fs", &f->disk.root);
 	print_mount("/boot", &f->disk.boot);
+	if (f->disk.esp.mountpoint)
+		print_mount("ESP", &f->disk.esp);
 	print_pci_list("GPUs", f->pci.gpus, f->pci.n_gpus);
 	print_pci_list("NVSwitches", f->pci.nvswitches, f->pci.n_nvswitches);
 	print_pci_list("HCAs", f->pci.hcas, f->pci.n_hcas);

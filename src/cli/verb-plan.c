@@ -27,6 +27,20 @@ static void print_lines(const char *title, char *const *lines)
 		printf("  %s\n", *lines);
 }
 
+void cli_print_action(size_t i, const struct action *a)
+{
+	printf("  %2zu. %-11s %s%s%s\n", i + 1, a->kind, a->target, a->version ? " = " : "", a->version ? a->version : "");
+	printf("      %s\n", a->reason);
+	if (a->detail && streq(a->kind, "file")) {
+		char *save = NULL, *copy = strdup(a->detail);
+
+		for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+			printf("        %s\n", l);
+		free(copy);
+	} else if (a->detail)
+		printf("      %s\n", a->detail);
+}
+
 void cli_print_plan(const struct profile *p, const struct resolution *r, const struct plan *pl)
 {
 	printf("Profile %s", p->name);
@@ -43,21 +57,8 @@ void cli_print_plan(const struct profile *p, const struct resolution *r, const s
 	print_lines("Why:", r->reasons);
 	print_lines("Warnings:", r->warnings);
 	printf("Actions:\n");
-	for (size_t i = 0; i < pl->n; i++) {
-		const struct action *a = &pl->actions[i];
-
-		printf("  %2zu. %-11s %s%s%s\n", i + 1, a->kind, a->target, a->version ? " = " : "",
-		       a->version ? a->version : "");
-		printf("      %s\n", a->reason);
-		if (a->detail && streq(a->kind, "file")) {
-			char *save = NULL, *copy = strdup(a->detail);
-
-			for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
-				printf("        %s\n", l);
-			free(copy);
-		} else if (a->detail)
-			printf("      %s\n", a->detail);
-	}
+	for (size_t i = 0; i < pl->n; i++)
+		cli_print_action(i, &pl->actions[i]);
 	if (pl->n == 0)
 		printf("  none: the machine is as the profile wants it\n");
 	printf("Reboot      %s\n", pl->reboot ? "required after apply" : "not required");

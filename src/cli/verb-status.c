@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "apply/journal.h"
+#include "apply/rollback.h"
 #include "cli.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -13,12 +14,13 @@
 
 const char verb_status_usage[] = "[--json]\n"
 				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
-				 "interrupted (with the step it reached), failed, running, reverted, or never\n"
-				 "applied; and whether a reboot is pending. Changes nothing.\n"
+				 "interrupted (with the step it reached), failed, running, rolled back (by hand),\n"
+				 "reverted, or never applied; verify's or rollback's verdict; and whether a reboot\n"
+				 "is pending. Changes nothing.\n"
 				 "  --json   as JSON\n";
 
-/* "applied", "interrupted", "failed", "running", "reverted" or "never applied", and the
- * step the journal reached. */
+/* "applied", "interrupted", "failed", "running", "rolled back", "reverted" or "never
+ * applied", and the step the journal reached. */
 static const char *run_state(const cJSON *state, const cJSON *journal, pid_t holder, const char **ret_step)
 {
 	const cJSON *s;
@@ -38,7 +40,27 @@ static const char *run_state(const cJSON *state, const cJSON *journal, pid_t hol
 	}
 	if (journal && json_str(journal, "error"))
 		return "failed";
-	return state ? "applied" : "never applied";
+	if (streq_ptr(json_str(cJSON_GetObjectItemCaseSensitive(state, "verified"), "result"), ROLLED_BACK_BY_HAND))
+		return "rolled back";
+	/* Only the record of the stack before a switch: an apply that stopped before its end. */
+	return state && json_str(state, "profile") ? "applied" : "never applied";
+}
+
+/* verify's verdict on the stack, or rollback's. */
+static void print_verdict(const cJSON *v)
+{
+	const char *result = json_str(v, "result");
+	const cJSON *failed = cJSON_GetObjectItemCaseSensitive(v, "failed");
+
+	printf("Verdict     %s%s%s", result, json_str(v, "at") ? " at " : "", json_str(v, "at") ? json_str(v, "at") : "");
+	if (streq(result, ROLLED_BACK_BY_HAND))
+		printf(": kernel %s%s", strna(json_str(v, "kernel")),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "kernel_only"))
+			       ? " and the pins of before the switch (--kernel-only: the packages stayed)"
+			       : " and the stack of before the switch");
+	else if (cJSON_GetArraySize(failed) > 0)
+		printf(": %s", strna(cJSON_GetStringValue(cJSON_GetArrayItem(failed, 0))));
+	printf("\n");
 }
 
 int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
@@ -46,7 +68,8 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *journal = NULL;
 	_cleanup_free_ char *running = NULL;
 	const char *st, *step;
-	bool reboot;
+	const cJSON *once, *verdict;
+	bool reboot, rolled_back;
 	pid_t holder;
 	int first, r, k;
 
@@ -63,9 +86,12 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	holder = run_lock_holder(cli->root);
 	st = run_state(state, journal, holder, &step);
 	(void)root_read_line(cli->sys, "proc/sys/kernel/osrelease", &running);
-	/* Pending: the stack wants another kernel than the one running, or Debian's flag says so. */
-	reboot = (state && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required")) &&
-		  !streq_ptr(json_str(state, "kernel"), running)) ||
+	/* Pending: the stack wants another kernel than the one running (after a rollback by hand,
+	 * the kernel it went back to), or Debian's flag says so. */
+	verdict = cJSON_GetObjectItemCaseSensitive(state, "verified");
+	rolled_back = streq_ptr(json_str(verdict, "result"), ROLLED_BACK_BY_HAND);
+	reboot = (state && (rolled_back || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required"))) &&
+		  !streq_ptr(json_str(rolled_back ? verdict : state, "kernel"), running)) ||
 		 root_exists(cli->root, "run/reboot-required") > 0;
 
 	if (cli->json) {
@@ -87,12 +113,17 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (holder)
 		printf(" (pid %ld)", (long)holder);
 	printf("\n");
-	if (state && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted"))) {
+	if (state && json_str(state, "profile") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted"))) {
 		printf("Profile     %s, applied %s\n", strna(json_str(state, "profile")), strna(json_str(state, "applied")));
 		printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
 		       strna(json_str(state, "driver")), strna(json_str(state, "source")),
 		       json_str(state, "cuda") ? json_str(state, "cuda") : "none");
+		if ((once = cJSON_GetObjectItemCaseSensitive(state, "boot_once")) && cJSON_IsObject(once))
+			printf("Boot-once   %s in %s%s\n", strna(json_str(once, "variable")), strna(json_str(once, "file")),
+			       streq_ptr(json_str(once, "via"), "esp") ? " (on the ESP: GRUB cannot write its own block)" : "");
 	}
+	if (json_str(verdict, "result"))
+		print_verdict(verdict);
 	if (journal && json_str(journal, "error"))
 		printf("Last error  %s\n", json_str(journal, "error"));
 	printf("Running     kernel %s\n", strna(running));

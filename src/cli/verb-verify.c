@@ -21,22 +21,18 @@ const char verb_verify_usage[] = "[--commit] [--no-reboot] [--json]\n"
 				 "Without --commit it only reports. Exit 3 when a check fails.\n"
 				 "  --commit     all good: the running kernel becomes GRUB's saved default; a check\n"
 				 "               failed: the known-good kernel stays (or becomes) the default and the\n"
-				 "               node reboots into it\n"
+				 "               node reboots into it; either way a boot-once entry left is cancelled\n"
 				 "  --no-reboot  with --commit, do not reboot after a failure\n"
 				 "  --json       the checks as JSON\n";
 
-/* saved_entry = the entry of release; 0 where there is no GRUB to tell. */
+/* saved_entry = the entry of release, a boot-once entry left cancelled; 0 where there is no
+ * GRUB to tell. */
 static int set_default(struct cli *cli, const struct facts *f, const char *release, char **ret_why)
 {
-	_cleanup_free_ char *id = NULL, *set = NULL;
-	int k;
-
 	*ret_why = NULL;
 	if (!f->boot.loader)
 		return 0;
-	if ((k = boot_entry_id(f, cli->root, release, &id)) < 0 || asprintf(&set, "saved_entry=%s", id) < 0)
-		return k < 0 ? k : -ENOMEM;
-	return boot_env_set(f, cli->root, (char *[]){ set, NULL }, ret_why);
+	return boot_default_set(f, cli->root, release, true, ret_why);
 }
 
 static int record(struct cli *cli, cJSON *state, const char *result, const struct verify_report *rep)

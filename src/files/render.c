@@ -100,7 +100,7 @@ static void regex_entry(struct buf *b, const char *name)
 
 static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
 {
-	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false };
+	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false, 0 };
 	bool failed = b->failed;
 
 	*b = (struct buf){};
@@ -114,6 +114,48 @@ static int add_file(struct managed_file **files, size_t *n, const char *path, st
 	*files = p;
 	p[(*n)++] = f;
 	return 0;
+}
+
+/*
+ * /etc/grub.d/01_gpuprov: the GRUB commands that take a boot-once entry from gpuprov's block
+ * on the ESP as 00_header takes next_entry (grub-mkconfig runs the scripts in order, so its
+ * "default" wins over the saved one). The entry is cleared first and entered only where the
+ * clearing worked: a boot-once entry GRUB could not clear would be entered at every boot.
+ * GRUB finds the ESP by its filesystem UUID, reads only its own variable from the block
+ * (load_env's whitelist) and writes it back with save_env, which it can on a plain FAT.
+ */
+static void grub_once_script(struct buf *b, const struct profile *p, const struct facts *f)
+{
+	bprintf(b, "#!/bin/sh\n");
+	header(b, p);
+	bprintf(b, "#\n# %s is %s:\n# a boot-once entry there would never be cleared. gpuprov keeps it in %s,\n"
+		   "# in %s/%s on the EFI System Partition; these lines\n"
+		   "# make GRUB clear it there, then boot it once. See gpuprov(8).\n",
+		f->boot.grubenv ? f->boot.grubenv : "its environment block", strna(f->disk.grubenv_reason), GPUPROV_ONCE_VAR,
+		f->disk.esp.mountpoint, GPUPROV_ESP_ENV);
+	bprintf(b, "cat <<'EOF'\n"
+		   "if search --no-floppy --fs-uuid --set=gpuprov_esp %s; then\n"
+		   "  set gpuprov_env=\"(${gpuprov_esp})/%s\"\n"
+		   "  if [ -s \"${gpuprov_env}\" ]; then\n"
+		   "    load_env --file \"${gpuprov_env}\" %s\n"
+		   "    if [ -n \"${%s}\" ]; then\n"
+		   "      set gpuprov_entry=\"${%s}\"\n"
+		   "      set %s=\n"
+		   "      if save_env --file \"${gpuprov_env}\" %s; then\n"
+		   "        set default=\"${gpuprov_entry}\"\n"
+		   "        set boot_once=true\n"
+		   "      fi\n"
+		   "    fi\n"
+		   "  fi\n"
+		   "fi\n"
+		   "EOF\n",
+		f->disk.esp.uuid, GPUPROV_ESP_ENV, GPUPROV_ONCE_VAR, GPUPROV_ONCE_VAR, GPUPROV_ONCE_VAR, GPUPROV_ONCE_VAR,
+		GPUPROV_ONCE_VAR);
+}
+
+bool managed_feeds_grub(const char *path)
+{
+	return startswith(path, "/etc/default/grub") || startswith(path, "/etc/grub.d/");
 }
 
 static const cJSON *get(const cJSON *doc, const char *a, const char *b)
@@ -294,6 +336,17 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		files[n - 1].shared = !debian;
 	}
 
+	/* Where GRUB cannot write its own environment block, the boot-once entry lives in
+	 * gpuprov's block on the ESP; this script of grub-mkconfig's, run after 00_header, makes
+	 * GRUB take it from there. Kept after the switch too, as GRUB_DEFAULT=saved is. */
+	if (switching && facts_boot_once(f) == BOOT_ONCE_ESP) {
+		grub_once_script(&b, p, f);
+		if ((k = add_file(&files, &n, GRUB_ONCE_SCRIPT, &b,
+				  "GRUB cannot write its environment block: the boot-once entry is taken from gpuprov's block on the ESP, and cleared there, by GRUB itself")) < 0)
+			goto fail;
+		files[n - 1].mode = 0755;
+	}
+
 	/* The driver's runfile installs nvidia-persistenced but no unit for it (NVIDIA ships
 	 * only a sample); packages do. A runfile node whose profile enables it gets one. */
 	if (r && r->ok && streq_ptr(r->source, "runfile")) {
@@ -324,7 +377,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 				continue;
 			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
 		}
-		if ((k = add_file(&files, &n, "/etc/apt/preferences.d/gpuprov", &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (FACTS 7)")) < 0)
+		if ((k = add_file(&files, &n, APT_PINS_FILE, &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (FACTS 7)")) < 0)
 			goto fail;
 
 		/* unattended-upgrades skips held packages already; its blacklist (regexes, FACTS 7)
@@ -338,7 +391,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			regex_entry(&b, r->kernel_metas[i]);
 		bprintf(&b, "\t\"^(lib)?nvidia-\";\n\t\"^cuda-\";\n"
 			    "\t\"^linux-(image|modules|modules-extra|headers|objects|signatures)-[0-9]\";\n};\n");
-		if ((k = add_file(&files, &n, "/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades", &b,
+		if ((k = add_file(&files, &n, APT_UNATTENDED_FILE, &b,
 				  "unattended-upgrades leaves the stack and the kernels alone (FACTS 7)")) < 0)
 			goto fail;
 	}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "host/facts.h"
 #include "profile/profile.h"
@@ -10,6 +11,11 @@
 /* On the command line of a kernel being tried: a panic reboots, into the saved default. */
 #define KERNEL_PANIC_ARG "panic=10"
 
+/* gpuprov's apt pin files, whole files rendered for the stack (FACTS 7): rollback puts back
+ * what they held before a switch. */
+#define APT_PINS_FILE "/etc/apt/preferences.d/gpuprov"
+#define APT_UNATTENDED_FILE "/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
+
 /* A file gpuprov manages: where it goes on the node, and its whole content. */
 struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */
@@ -17,7 +23,16 @@ struct managed_file {
 	char *why;
 	bool shared;   /* a path other software owns too (/etc/nccl.conf): when the file there is
 			* not gpuprov's, only gpuprov's own block in it is changed */
+	mode_t mode;   /* of a new file; 0: 0644 */
 };
+
+/* The script of /etc/grub.d that makes GRUB take a boot-once entry from gpuprov's block on
+ * the ESP (facts_boot_once() BOOT_ONCE_ESP). */
+#define GRUB_ONCE_SCRIPT "/etc/grub.d/01_gpuprov"
+
+/* Whether GRUB's configuration is made from the file at path (/etc/default/grub, its
+ * drop-ins, the scripts of /etc/grub.d): a change there needs update-grub or grub2-mkconfig. */
+bool managed_feeds_grub(const char *path);
 
 /*
  * The content a shared file gets: what is there, without gpuprov's block if it had one, then

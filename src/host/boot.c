@@ -45,28 +45,28 @@ static enum tristate boot_read_efivar(const struct detect_ctx *ctx, const char *
 	return v;
 }
 
-/* saved_entry and next_entry from a GRUB environment block ("key=value" lines, '#' pad). */
-static void boot_read_grubenv(const struct detect_ctx *ctx, struct boot_facts *b)
+/* The first value of each of keys (NULL-terminated) in a GRUB environment block at path
+ * ("key=value" lines, '#' pad); values[i] stays as it is where keys[i] is not there. */
+static void boot_read_grubenv(const struct detect_ctx *ctx, const char *path, const char *const *keys, char **values)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
 	int k;
 
-	k = root_read_file(ctx->root, b->grubenv, GRUBENV_MAX, &text, NULL);
+	k = root_read_file(ctx->root, path, GRUBENV_MAX, &text, NULL);
 	if (k >= 0 && !startswith(text, "# GRUB Environment Block\n"))
 		k = -GPE_PARSE;
 	if (k < 0) {
-		facts_warn(ctx->facts, "%s: %s", b->grubenv, gp_strerror(k));
+		facts_warn(ctx->facts, "%s: %s", path, gp_strerror(k));
 		return;
 	}
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *v;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (size_t i = 0; keys[i]; i++) {
+			const char *v = startswith(line, keys[i]);
 
-		if ((v = startswith(line, "saved_entry=")) && !b->saved_entry)
-			b->saved_entry = strdup(v);
-		else if ((v = startswith(line, "next_entry=")) && !b->next_entry)
-			b->next_entry = strdup(v);
-	}
+			if (v && *v == '=' && !values[i])
+				values[i] = strdup(v + 1);
+		}
 }
 
 static int set_path(char **field, const char *rel)
@@ -156,8 +156,13 @@ int boot_detect(const struct detect_ctx *ctx)
 	k = boot_find_grub(ctx, b);
 	if (k < 0)
 		return k;
-	if (b->grubenv)
-		boot_read_grubenv(ctx, b);
+	if (b->grubenv) {
+		char *values[2] = {};
+
+		boot_read_grubenv(ctx, b->grubenv, (const char *const[]){ "saved_entry", "next_entry", NULL }, values);
+		b->saved_entry = values[0];
+		b->next_entry = values[1];
+	}
 	k = boot_list_bls(ctx, b);
 	if (k < 0)
 		return k;
@@ -167,5 +172,27 @@ int boot_detect(const struct detect_ctx *ctx)
 		return k;
 	if (k < 0)
 		facts_warn(ctx->facts, "proc/cmdline: %s", gp_strerror(k));
+	return 0;
+}
+
+int boot_detect_esp_env(const struct detect_ctx *ctx)
+{
+	struct boot_facts *b = &ctx->facts->boot;
+	const char *esp = ctx->facts->disk.esp.mountpoint;
+	_cleanup_free_ char *path = NULL;
+	char *value = NULL;
+
+	if (!esp)
+		return 0;
+	if (asprintf(&path, "%s/" GPUPROV_ESP_ENV, streq(esp, "/") ? "" : esp) < 0)
+		return -ENOMEM;
+	if (root_exists(ctx->root, path) <= 0)
+		return 0;
+	boot_read_grubenv(ctx, path, (const char *const[]){ GPUPROV_ONCE_VAR, NULL }, &value);
+	/* An empty entry is none: GRUB leaves it so when it has taken it. */
+	if (value && !*value)
+		value = mfree(value);
+	b->gpuprov_once = value;
+	b->gpuprov_env = TAKE_PTR(path);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Filesystems behind /, /boot and the GRUB environment block, and what stands under them. */
+/* Filesystems behind /, /boot, the GRUB environment block and the ESP, and what stands
+ * under them. */
 #include <blkid.h>
 #include <errno.h>
 #include <limits.h>
+#include <strings.h>
 #include <sys/statvfs.h>
 
 #include "facts.h"
@@ -288,42 +290,133 @@ static int disk_describe(const struct detect_ctx *ctx, const struct mount_entry 
 }
 
 /*
- * GRUB writes its environment block only "on a plain disk (no LVM or RAID), using a
- * non-checksumming filesystem (no ZFS)": GRUB manual, "Environment block". btrfs is
- * checksumming too, and GRUB cannot write inside a LUKS volume.
+ * Whether GRUB can write a file on this mount. GRUB writes its environment block only "on a
+ * plain disk (no LVM or RAID), using a non-checksumming filesystem (no ZFS)": GRUB manual,
+ * "Environment block". btrfs is checksumming too, and GRUB cannot write inside a LUKS
+ * volume. ret_reason: why not.
  */
-static void disk_judge_grubenv(struct disk_facts *d)
+static enum tristate disk_judge_writable(const struct mount_facts *m, char **ret_reason)
 {
 	static const char *const bad_fs[] = { "zfs", "btrfs" };
-	const struct mount_facts *m = &d->grubenv;
+	const char *bad = NULL;
 
-	d->grubenv_writable = TRI_UNKNOWN;
 	if (!m->mountpoint)
-		return;
+		return TRI_UNKNOWN;
 	for (size_t i = 0; i < ELEMENTSOF(bad_fs); i++)
-		if (streq_ptr(m->fstype, bad_fs[i])) {
-			d->grubenv_writable = TRI_NO;
-			if (asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->fstype) < 0)
-				d->grubenv_reason = NULL;
-			return;
-		}
-	if (m->stack && m->stack[0]) {
-		d->grubenv_writable = TRI_NO;
-		if (asprintf(&d->grubenv_reason, "on %s, which GRUB cannot write", m->stack[0]) < 0)
-			d->grubenv_reason = NULL;
+		if (streq_ptr(m->fstype, bad_fs[i]))
+			bad = m->fstype;
+	if (!bad && m->stack && m->stack[0])
+		bad = m->stack[0];
+	if (!bad)
+		return TRI_YES;
+	if (asprintf(ret_reason, "on %s, which GRUB cannot write", bad) < 0)
+		*ret_reason = NULL;
+	return TRI_NO;
+}
+
+/*
+ * The ESP is GRUB's to write where it is vfat on a plain partition: an ESP mirrored by md
+ * RAID1 (metadata 1.0 leaves the FAT readable to the firmware) shows md in its stack, and a
+ * write by GRUB would reach one mirror only. GRUB finds it by its filesystem UUID.
+ */
+static void disk_judge_esp(struct disk_facts *d)
+{
+	const struct mount_facts *m = &d->esp;
+
+	d->esp_writable = disk_judge_writable(m, &d->esp_reason);
+	if (d->esp_writable == TRI_NO)
 		return;
+	if (!m->mountpoint) {
+		d->esp_writable = TRI_NO;
+		d->esp_reason = strdup("no EFI System Partition is mounted");
+	} else if (!streq_ptr(m->fstype, "vfat") || !m->uuid) {
+		d->esp_writable = TRI_NO;
+		if (asprintf(&d->esp_reason, "%s at %s has %s", strna(m->fstype), m->mountpoint,
+			     m->uuid ? "no FAT filesystem" : "no filesystem UUID GRUB could find it by") < 0)
+			d->esp_reason = NULL;
 	}
-	d->grubenv_writable = TRI_YES;
+}
+
+enum boot_once_via facts_boot_once(const struct facts *f)
+{
+	if (f->disk.grubenv_writable != TRI_NO)
+		return BOOT_ONCE_GRUBENV;
+	if (f->disk.esp_writable == TRI_YES && f->disk.esp.mountpoint && f->disk.esp.uuid)
+		return BOOT_ONCE_ESP;
+	return BOOT_ONCE_NONE;
+}
+
+const char *boot_once_via_to_string(enum boot_once_via v)
+{
+	return v == BOOT_ONCE_GRUBENV ? "grubenv" : v == BOOT_ONCE_ESP ? "esp" : NULL;
+}
+
+/* The ESP's partition types: GPT's "EFI System" GUID, MBR's 0xef (UEFI 2.10, 5.2.1, 5.3.3). */
+static bool part_type_is_esp(const char *type)
+{
+	return type && (strcasecmp(type, "c12a7328-f81f-11d2-ba4b-00a0c93ec93b") == 0 ||
+			strcasecmp(type, "0xef") == 0);
+}
+
+/* The partition type udev recorded for a block device (its database's ID_PART_ENTRY_TYPE,
+ * read where /sys is); NULL when there is none to read. */
+static char *udev_part_type(const struct detect_ctx *ctx, unsigned major, unsigned minor)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[64], *save = NULL;
+
+	if (root_read_file(ctx->sys, path_fmt(path, "run/udev/data/b%u:%u", major, minor), 65536, &text, NULL) < 0)
+		return NULL;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *v = startswith(l, "E:ID_PART_ENTRY_TYPE=");
+
+		if (v)
+			return strdup(v);
+	}
+	return NULL;
+}
+
+/*
+ * Where the ESP is mounted, as the node sees it: a vfat mount at /boot/efi, /efi or /boot
+ * (where installers and systemd put it) whose partition is not known to be of another type;
+ * else any vfat mount udev knows as the ESP's partition. NULL when there is none.
+ */
+static const char *disk_find_esp(const struct detect_ctx *ctx, const struct mount_entry *table, size_t n)
+{
+	static const char *const usual[] = { "/boot/efi", "/efi", "/boot" };
+	const char *prefix = mount_prefix(ctx, table, n);
+
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t u = 0; u < (pass == 0 ? ELEMENTSOF(usual) : 1); u++)
+			for (size_t i = 0; i < n; i++) {
+				const char *at = startswith(table[i].mountpoint, prefix);
+				_cleanup_free_ char *type = NULL;
+
+				if (!at || !streq(table[i].fstype, "vfat") || (pass == 0 && !streq(at, usual[u])))
+					continue;
+				type = udev_part_type(ctx, table[i].major, table[i].minor);
+				if (pass == 0 ? !type || part_type_is_esp(type) : part_type_is_esp(type))
+					return at;
+			}
+	return NULL;
+}
+
+/* GRUB's environment block: see disk_judge_writable(). */
+static void disk_judge_grubenv(struct disk_facts *d)
+{
+	d->grubenv_writable = disk_judge_writable(&d->grubenv, &d->grubenv_reason);
 }
 
 int disk_detect(const struct detect_ctx *ctx)
 {
 	struct disk_facts *d = &ctx->facts->disk;
 	struct mount_entry *table = NULL;
+	const char *esp = NULL;
 	size_t n = 0;
 	int k;
 
 	d->grubenv_writable = TRI_UNKNOWN;
+	d->esp_writable = TRI_UNKNOWN;
 	k = mount_table_read(ctx, &table, &n);
 	if (k == -ENOMEM)
 		return k;
@@ -335,6 +428,10 @@ int disk_detect(const struct detect_ctx *ctx)
 	    (k = disk_describe(ctx, table, n, "/boot", &d->boot)) >= 0 && ctx->facts->boot.grubenv &&
 	    (k = disk_describe(ctx, table, n, ctx->facts->boot.grubenv, &d->grubenv)) >= 0)
 		disk_judge_grubenv(d);
+	if (k >= 0 && (esp = disk_find_esp(ctx, table, n)))
+		k = disk_describe(ctx, table, n, esp, &d->esp);
+	if (k >= 0)
+		disk_judge_esp(d);
 	mount_table_free(table, n);
 	return k < 0 ? k : 0;
 }

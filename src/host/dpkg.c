@@ -6,6 +6,13 @@
 #include "util/deb822.h"
 #include "util/strutil.h"
 
+/* Status is "want flag state": "install ok installed", or "hold ok installed" once apt-mark
+ * hold has held the package, as apply holds the stack. Installed is the state. */
+static bool dpkg_status_installed(const char *status)
+{
+	return status && endswith(status, " ok installed");
+}
+
 int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
 			   char **ret_package, char **ret_version)
 {
@@ -17,7 +24,7 @@ int dpkg_installed_version(const struct root *root, bool (*match)(const char *na
 	if (k < 0)
 		return k;
 	while ((k = deb822_next(f, &s)) > 0)
-		if (s.package && s.version && streq_ptr(s.status, "install ok installed") && match(s.package)) {
+		if (s.package && s.version && dpkg_status_installed(s.status) && match(s.package)) {
 			*ret_package = TAKE_PTR(s.package);
 			*ret_version = TAKE_PTR(s.version);
 			break;

@@ -151,7 +151,8 @@ static int json_boot(cJSON *root, const struct boot_facts *b)
 	    add_str(o, "setup_mode", tristate_to_string(b->setup_mode)) ||
 	    add_str(o, "loader", b->loader) || add_str(o, "grub_cfg", b->grub_cfg) ||
 	    add_str(o, "grubenv", b->grubenv) || add_str(o, "saved_entry", b->saved_entry) ||
-	    add_str(o, "next_entry", b->next_entry) || json_add_strv(o, "bls_entries", b->bls_entries) ||
+	    add_str(o, "next_entry", b->next_entry) || add_str(o, "gpuprov_env", b->gpuprov_env) ||
+	    add_str(o, "gpuprov_once", b->gpuprov_once) || json_add_strv(o, "bls_entries", b->bls_entries) ||
 	    add_str(o, "cmdline", b->cmdline))
 		return -ENOMEM;
 	return 0;
@@ -174,14 +175,17 @@ static int json_mount(cJSON *parent, const char *key, const struct mount_facts *
 		       ? -ENOMEM : 0;
 }
 
-static int json_storage(cJSON *root, const struct disk_facts *d)
+static int json_storage(cJSON *root, const struct facts *f)
 {
+	const struct disk_facts *d = &f->disk;
 	cJSON *o = add_obj(root, "storage");
 
 	if (!o || json_mount(o, "root", &d->root) || json_mount(o, "boot", &d->boot) ||
 	    json_mount(o, "grubenv", &d->grubenv) ||
 	    add_tri(o, "grubenv_writable", d->grubenv_writable) ||
-	    add_str(o, "grubenv_reason", d->grubenv_reason))
+	    add_str(o, "grubenv_reason", d->grubenv_reason) || json_mount(o, "esp", &d->esp) ||
+	    add_tri(o, "esp_writable", d->esp_writable) || add_str(o, "esp_reason", d->esp_reason) ||
+	    add_str(o, "boot_once", boot_once_via_to_string(facts_boot_once(f))))
 		return -ENOMEM;
 	return 0;
 }
@@ -277,7 +281,7 @@ int facts_to_json(const struct facts *f, cJSON **ret)
 
 	if (!root || add_num(root, "schema", FACTS_SCHEMA_VERSION) || json_cpu(root, &f->cpu) ||
 	    json_os(root, &f->os) || json_kernels(root, &f->kernels) || json_boot(root, &f->boot) ||
-	    json_storage(root, &f->disk) || json_pci(root, &f->pci) || json_nvidia(root, &f->nvidia) ||
+	    json_storage(root, f) || json_pci(root, &f->pci) || json_nvidia(root, &f->nvidia) ||
 	    json_add_strv(root, "warnings", f->warnings))
 		return -ENOMEM;
 	*ret = TAKE_PTR(root);

@@ -46,11 +46,12 @@ int facts_detect(const struct root *root, const struct root *sys, struct facts *
 	ctx = (struct detect_ctx){ .root = root, .sys = sys, .facts = f };
 
 	/* The OS names the kernel flavours and the boot layout; /boot's storage needs the
-	 * grubenv path; the CPU's name on Neoverse V2 needs the GPUs. */
+	 * grubenv path, gpuprov's block on the ESP the ESP's; the CPU's name on Neoverse V2
+	 * needs the GPUs. */
 	if ((k = os_detect(&ctx)) < 0 || (k = cpu_detect(&ctx)) < 0 ||
 	    (k = kernel_detect(&ctx)) < 0 || (k = boot_detect(&ctx)) < 0 ||
-	    (k = disk_detect(&ctx)) < 0 || (k = pci_detect(&ctx)) < 0 ||
-	    (k = nvidia_detect(&ctx)) < 0)
+	    (k = disk_detect(&ctx)) < 0 || (k = boot_detect_esp_env(&ctx)) < 0 ||
+	    (k = pci_detect(&ctx)) < 0 || (k = nvidia_detect(&ctx)) < 0)
 		return k;
 	cpu_refine(&ctx);
 	if (!f->warnings && !(f->warnings = calloc(1, sizeof(char *))))
@@ -123,13 +124,17 @@ struct facts *facts_free(struct facts *f)
 	free(f->boot.grubenv);
 	free(f->boot.saved_entry);
 	free(f->boot.next_entry);
+	free(f->boot.gpuprov_env);
+	free(f->boot.gpuprov_once);
 	strv_free(f->boot.bls_entries);
 	free(f->boot.cmdline);
 
 	mount_facts_free(&f->disk.root);
 	mount_facts_free(&f->disk.boot);
 	mount_facts_free(&f->disk.grubenv);
+	mount_facts_free(&f->disk.esp);
 	free(f->disk.grubenv_reason);
+	free(f->disk.esp_reason);
 
 	pci_list_free(f->pci.gpus, f->pci.n_gpus);
 	pci_list_free(f->pci.nvswitches, f->pci.n_nvswitches);

@@ -103,6 +103,8 @@ struct boot_facts {
 	char *grubenv;            /* resolved path of the environment block */
 	char *saved_entry;
 	char *next_entry;
+	char *gpuprov_env;        /* gpuprov's block on the ESP (GPUPROV_ESP_ENV), when there */
+	char *gpuprov_once;       /* its boot-once entry (GPUPROV_ONCE_VAR) */
 	char **bls_entries;       /* BLS ids (boot/loader/entries/<id>.conf) */
 	char *cmdline;
 };
@@ -124,10 +126,29 @@ struct disk_facts {
 	struct mount_facts root;
 	struct mount_facts boot;
 	struct mount_facts grubenv;
+	struct mount_facts esp; /* the EFI System Partition, where one is mounted */
 	/* GRUB writes its environment only on a plain partition with a non-checksumming
 	 * filesystem; elsewhere a boot-once entry is never cleared. */
 	enum tristate grubenv_writable;
 	char *grubenv_reason;
+	/* The same for a file on the ESP: vfat on a plain partition, found by its UUID. */
+	enum tristate esp_writable;
+	char *esp_reason;
+};
+
+/*
+ * Where GRUB cannot write its own environment block, a boot-once entry lives in an
+ * environment block of gpuprov's on the ESP, below its mount point, in a variable that
+ * /etc/grub.d/01_gpuprov makes GRUB take and clear as 00_header does next_entry.
+ */
+#define GPUPROV_ESP_ENV "EFI/gpuprov/grubenv"
+#define GPUPROV_ONCE_VAR "gpuprov_once"
+
+/* Where a kernel switch's boot-once entry can live. */
+enum boot_once_via {
+	BOOT_ONCE_NONE,    /* nowhere GRUB can clear it: no switch */
+	BOOT_ONCE_GRUBENV, /* next_entry in GRUB's own block */
+	BOOT_ONCE_ESP,     /* GPUPROV_ONCE_VAR in gpuprov's block on the ESP */
 };
 
 struct rdma_port {
@@ -217,6 +238,11 @@ void facts_warn(struct facts *f, const char *fmt, ...) _printf_(2, 3);
 const char *os_family_to_string(enum os_family f);
 const char *os_package_manager(enum os_family f);
 const char *tristate_to_string(enum tristate t);
+/* GRUB's own block unless it is known to be unwritable; then the ESP where GRUB can write
+ * there; else none. */
+enum boot_once_via facts_boot_once(const struct facts *f);
+/* "grubenv", "esp", or NULL for none. */
+const char *boot_once_via_to_string(enum boot_once_via v);
 extern const struct kconfig_rule kconfig_rules[_KCONFIG_MAX];
 /* TRI_YES: the option is as a GPU node needs it; TRI_NO: it is not; TRI_UNKNOWN: no config. */
 enum tristate kernel_kconfig_ok(const struct kernel *kern, enum kconfig_option opt);
@@ -232,6 +258,8 @@ int os_detect(const struct detect_ctx *ctx);
 int kernel_detect(const struct detect_ctx *ctx);
 int boot_detect(const struct detect_ctx *ctx);
 int disk_detect(const struct detect_ctx *ctx);
+/* gpuprov's block on the ESP, once disk_detect() found the ESP. */
+int boot_detect_esp_env(const struct detect_ctx *ctx);
 int pci_detect(const struct detect_ctx *ctx);
 int nvidia_detect(const struct detect_ctx *ctx);
 

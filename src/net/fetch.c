@@ -17,6 +17,7 @@
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "util/write.h"
 
 /* curl's buffer per write callback; bigger than the 16 KiB default for fewer calls. */
 #define FETCH_BUFFER_SIZE (256 * 1024)
@@ -313,20 +314,6 @@ struct fetch_stream *fetch_stream_free(struct fetch_stream *s)
 	return NULL;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t l = write(fd, (const char *)data + done, len - done);
-
-		if (l < 0 && errno == EINTR)
-			continue;
-		if (l < 0)
-			return -errno;
-		done += (size_t)l;
-	}
-	return 0;
-}
-
 int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_HEX_LEN + 1], char **ret_error)
 {
 	_cleanup_(fetch_stream_freep) struct fetch_stream *s = NULL;
@@ -342,7 +329,7 @@ int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_
 	if ((k = fetch_stream_open((char *[]){ (char *)url, NULL }, &o, &s)) < 0)
 		return k;
 	while ((n = fetch_stream_read(s, &data)) > 0)
-		if ((k = write_all(fd, data, (size_t)n)) < 0 || (k = sha256_update(h, data, (size_t)n)) < 0)
+		if ((k = fd_write_all(fd, data, (size_t)n)) < 0 || (k = sha256_update(h, data, (size_t)n)) < 0)
 			return k;
 	if (n < 0) {
 		if (n != -GPE_TOOBIG)

@@ -5,6 +5,7 @@
 #include "pkg/pkg.h"
 #include "util/errors.h"
 #include "util/strutil.h"
+#include "util/write.h"
 
 static char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "APT_LISTCHANGES_FRONTEND=none", NULL };
 
@@ -215,6 +216,117 @@ static int apt_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	return pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
 }
 
+/* "%7e" -> "~": apt writes URIs percent-encoded. */
+static void uri_decode(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++, out++) {
+		unsigned v;
+
+		if (s[0] == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &v) == 1) {
+			*out = (char)v;
+			s += 2;
+		} else
+			*out = *s;
+	}
+	*out = '\0';
+}
+
+/* apt downloads nothing from a file: source (a local mirror): it installs from the file in
+ * place. --print-uris names those files ('file:/path' name size hash); copied here. */
+static int apt_copy_local(struct pkg_ctx *c, char **argv, const char *dir)
+{
+	_cleanup_(strv_freep) char **uris = NULL;
+	struct spawn_result r = {};
+	int k;
+
+	/* The same command, asking for the URIs: "--download-only" becomes "--print-uris". */
+	for (char **a = argv; *a; a++)
+		if (streq(*a, "--download-only")) {
+			free(*a);
+			if (!(*a = strdup("--print-uris")))
+				return pkg_fail(c, -ENOMEM, "out of memory");
+		}
+	if ((k = pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, &r)) < 0)
+		return k;
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l && k >= 0; l = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *to = NULL;
+		char *path = l + strlen("'file:"), *end, *name;
+
+		if (!startswith(l, "'file:") || !(end = strchr(path, '\'')) || end[1] != ' ')
+			continue;
+		*end = '\0';
+		name = end + 2;
+		name[strcspn(name, " ")] = '\0';
+		uri_decode(path);
+		if (!*name || strchr(name, '/'))
+			continue;
+		if (asprintf(&to, "%s/%s", dir, name) < 0)
+			k = pkg_fail(c, -ENOMEM, "out of memory");
+		else if ((k = root_copy(c->root, path, to)) < 0)
+			k = pkg_fail(c, k, "%s: %s", path, gp_strerror(k));
+	}
+	spawn_result_done(&r);
+	return k;
+}
+
+/* apt fetches what installing the wants would, into dir instead of its own cache;
+ * --reinstall takes those already installed in the root too. */
+static int apt_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, const char *dir)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	_cleanup_free_ char *archives = NULL, *partial = NULL;
+	int k;
+
+	if (asprintf(&archives, "Dir::Cache::archives=/%s/", dir) < 0 || asprintf(&partial, "%s/partial", dir) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_mkdir_p(c->root, partial, 0755)) < 0)
+		return pkg_fail(c, k, "%s: %s", partial, gp_strerror(k));
+	if (strv_extend(&argv, (char *[]){ "apt-get", "install", "-q", "-y", "--download-only", "--reinstall",
+					    "--allow-downgrades", "--allow-change-held-packages", "-o", archives,
+					    pkg_want_recommends(c) ? "--install-recommends" : "--no-install-recommends",
+					    NULL }) < 0 ||
+	    pkg_push_wants(&argv, w, n, "=") < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	k = pkg_run(c, SPAWN_IN_ROOT, argv, apt_env, NULL);
+	(void)root_rm_rf(c->root, partial);
+	return k < 0 ? k : apt_copy_local(c, argv, dir);
+}
+
+/* A flat repository: Packages beside the .debs ("deb file:/dir ./"). */
+static int apt_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
+{
+	_cleanup_(strv_freep) char **debs = NULL, **files = NULL;
+	_cleanup_free_ char *index = NULL, *path = NULL;
+	size_t len = 0, nf = 0;
+	int k;
+
+	if ((k = pkg_list_files(c, dir, ".deb", &debs)) < 0)
+		return k;
+	for (char **d = debs; *d; d++) {
+		_cleanup_free_ char *stanza = NULL;
+		char *grown;
+
+		if ((k = deb_index_entry(c->root, dir, *d, &stanza)) < 0)
+			return pkg_fail(c, k, "%s/%s: cannot read its control file: %s", dir, *d, gp_strerror(k));
+		if (!(grown = realloc(index, len + strlen(stanza) + 1)))
+			return pkg_fail(c, -ENOMEM, "out of memory");
+		index = grown;
+		strcpy(index + len, stanza);
+		len += strlen(stanza);
+	}
+	if (asprintf(&path, "%s/Packages", dir) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, path, index ? index : "", len, 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", path, gp_strerror(k));
+	if (strv_push(&files, &nf, "Packages") < 0 || strv_extend(&files, debs) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	strv_sort(files);
+	*ret_files = TAKE_PTR(files);
+	return 0;
+}
+
 const struct pkg_backend pkg_apt = {
 	.name = "apt",
 	.refresh = apt_refresh,
@@ -225,4 +337,6 @@ const struct pkg_backend pkg_apt = {
 	.keep_kernel = apt_keep_kernel,
 	.installed = apt_installed,
 	.remove = apt_remove,
+	.download = apt_download,
+	.index = apt_index,
 };

@@ -18,6 +18,8 @@
 #define VERSIONLOCK_LIST "etc/dnf/plugins/versionlock.list"
 #define REPO_JSON "var/lib/gpuprov/repo.json"
 #define CONF_MAX (1024 * 1024)
+/* A repository view of every version the repositories offer runs to megabytes. */
+#define REPO_JSON_MAX (16 * 1024 * 1024)
 /* Module filtering hides the packages of streams not enabled: the view, the checks and the
  * dry run see them all; the install itself goes through the enabled stream. */
 #define ALL_STREAMS "--setopt=*.module_hotfixes=1"
@@ -109,63 +111,108 @@ static char *excludes_line(const char *conf)
 	return NULL;
 }
 
-/*
- * Writes var/lib/gpuprov/repo.json from what dnf says the repositories offer and what rpm
- * has installed (with whether it is locked), keeping the runfiles a site listed there.
- */
-static int dnf_refresh(struct pkg_ctx *c)
+/* repo.json's "installed": what rpm has installed now, each with whether it is locked. */
+static int query_installed(struct pkg_ctx *c, cJSON *installed)
 {
-	_cleanup_(strv_freep) char **mk = NULL, **avail = NULL, **inst = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
-	_cleanup_free_ char *old = NULL, *vl = NULL, *conf = NULL, *ex = NULL, *text = NULL;
-	struct spawn_result ra = {}, ri = {};
+	_cleanup_(strv_freep) char **inst = NULL;
+	_cleanup_free_ char *vl = NULL, *conf = NULL, *ex = NULL;
+	struct spawn_result ri = {};
 	const cJSON *e;
-	cJSON *pkgs, *installed, *runfiles;
 	int k;
 
-	if (dnf_argv(c, &mk, "makecache", NULL) < 0 ||
-	    dnf_argv(c, &avail, "repoquery", "--disableexcludes=all", ALL_STREAMS, "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0 ||
-	    dnf_argv(c, &inst, "repoquery", "--disableexcludes=all", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
+	if (dnf_argv(c, &inst, "repoquery", "--disableexcludes=all", "--installed", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch}", NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = pkg_run(c, 0, mk, NULL, NULL)) < 0 || (k = pkg_run(c, 0, avail, NULL, &ra)) < 0)
+	if ((k = pkg_run(c, 0, inst, NULL, &ri)) < 0)
 		return k;
-	if ((k = pkg_run(c, 0, inst, NULL, &ri)) < 0) {
-		spawn_result_done(&ra);
-		return k;
-	}
-	doc = cJSON_CreateObject();
-	k = !doc || !(pkgs = cJSON_AddArrayToObject(doc, "packages")) ||
-			    !(installed = cJSON_AddArrayToObject(doc, "installed")) ||
-			    !(runfiles = cJSON_AddArrayToObject(doc, "runfiles"))
-		    ? -ENOMEM
-		    : parse_query(ra.out, pkgs, NULL);
-	if (k >= 0)
-		k = parse_query(ri.out, installed, "@System");
-	spawn_result_done(&ra);
+	k = parse_query(ri.out, installed, "@System");
 	spawn_result_done(&ri);
 	if (k < 0)
 		return pkg_fail(c, k, "out of memory");
-
 	(void)root_read_file(c->root, VERSIONLOCK_LIST, CONF_MAX, &vl, NULL);
 	(void)root_read_file(c->root, DNF_CONF, CONF_MAX, &conf, NULL);
 	ex = excludes_line(conf);
 	cJSON_ArrayForEach(e, installed)
 		if (locked(vl, ex, json_str(e, "name")) && !cJSON_AddTrueToObject((cJSON *)e, "held"))
 			return pkg_fail(c, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int write_repo_json(struct pkg_ctx *c, const cJSON *doc)
+{
+	_cleanup_free_ char *text = cJSON_Print(doc);
+	int k;
+
+	if (!text)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = root_write_atomic(c->root, REPO_JSON, text, strlen(text), 0644)) < 0)
+		return pkg_fail(c, k, "%s: %s", REPO_JSON, gp_strerror(k));
+	return 0;
+}
+
+/*
+ * Writes var/lib/gpuprov/repo.json from what dnf says the repositories offer and what rpm
+ * has installed (with whether it is locked), keeping the runfiles a site listed there.
+ */
+static int dnf_refresh(struct pkg_ctx *c)
+{
+	_cleanup_(strv_freep) char **mk = NULL, **avail = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	_cleanup_free_ char *old = NULL;
+	struct spawn_result ra = {};
+	const cJSON *e;
+	cJSON *pkgs, *installed, *runfiles;
+	int k;
+
+	if (dnf_argv(c, &mk, "makecache", NULL) < 0 ||
+	    dnf_argv(c, &avail, "repoquery", "--disableexcludes=all", ALL_STREAMS, "--showduplicates", "--qf", "%{name} %{epoch}:%{version}-%{release} %{arch} %{repoid}", NULL) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, mk, NULL, NULL)) < 0 || (k = pkg_run(c, 0, avail, NULL, &ra)) < 0)
+		return k;
+	doc = cJSON_CreateObject();
+	k = !doc || !(pkgs = cJSON_AddArrayToObject(doc, "packages")) ||
+			    !(installed = cJSON_AddArrayToObject(doc, "installed")) ||
+			    !(runfiles = cJSON_AddArrayToObject(doc, "runfiles"))
+		    ? -ENOMEM
+		    : parse_query(ra.out, pkgs, NULL);
+	spawn_result_done(&ra);
+	if (k < 0)
+		return pkg_fail(c, k, "out of memory");
+	if ((k = query_installed(c, installed)) < 0)
+		return k;
 	/* The runfiles are the site's list; dnf knows nothing of them. */
-	if (root_read_file(c->root, REPO_JSON, CONF_MAX, &old, NULL) >= 0) {
+	if (root_read_file(c->root, REPO_JSON, REPO_JSON_MAX, &old, NULL) >= 0) {
 		_cleanup_(cJSON_Deletep) cJSON *prev = cJSON_Parse(old);
 
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(prev, "runfiles"))
 			if (!cJSON_AddItemToArray(runfiles, cJSON_Duplicate(e, true)))
 				return pkg_fail(c, -ENOMEM, "out of memory");
 	}
-	text = cJSON_Print(doc);
-	if (!text)
+	return write_repo_json(c, doc);
+}
+
+/* After packages or locks changed: repo.json's "installed" as the node has them now, so that
+ * the view (plan, status, rollback --dry-run) does not go by what the last refresh found.
+ * Nothing to do without a repo.json. */
+static int sync_installed(struct pkg_ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	cJSON *installed = cJSON_CreateArray();
+	int k;
+
+	if (root_read_file(c->root, REPO_JSON, REPO_JSON_MAX, &text, NULL) < 0 || !cJSON_IsObject(doc = cJSON_Parse(text))) {
+		cJSON_Delete(installed);
+		return 0;
+	}
+	if (!installed || !(cJSON_HasObjectItem(doc, "installed")
+				    ? cJSON_ReplaceItemInObjectCaseSensitive(doc, "installed", installed)
+				    : cJSON_AddItemToObject(doc, "installed", installed))) {
+		cJSON_Delete(installed);
 		return pkg_fail(c, -ENOMEM, "out of memory");
-	if ((k = root_write_atomic(c->root, REPO_JSON, text, strlen(text), 0644)) < 0)
-		return pkg_fail(c, k, "%s: %s", REPO_JSON, gp_strerror(k));
-	return 0;
+	}
+	if ((k = query_installed(c, installed)) < 0)
+		return k;
+	return write_repo_json(c, doc);
 }
 
 /* Each wanted name-version is offered; else refuse naming the versions that are. */
@@ -261,7 +308,9 @@ static int dnf_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 		if ((k = pkg_run(c, 0, reset, NULL, NULL)) < 0 || (k = pkg_run(c, 0, enable, NULL, NULL)) < 0)
 			return k;
 	}
-	return dnf_transaction(c, false, w, n);
+	if ((k = dnf_transaction(c, false, w, n)) < 0)
+		return k;
+	return sync_installed(c);
 }
 
 /* versionlock.list without the entries of these names, then with the new ones. */
@@ -432,7 +481,9 @@ static int dnf_lock(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool 
 	struct pkg_want locks[np ? np : 1];
 	for (size_t i = 0; i < np; i++)
 		locks[i] = (struct pkg_want){ pairs[2 * i], pairs[2 * i + 1] };
-	return have_versionlock(c) ? lock_list(c, locks, np, add) : exclude_line(c, locks, np, add);
+	if ((k = have_versionlock(c) ? lock_list(c, locks, np, add) : exclude_line(c, locks, np, add)) < 0)
+		return k;
+	return sync_installed(c);
 }
 
 static int dnf_hold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
@@ -486,13 +537,57 @@ static int dnf_installed(struct pkg_ctx *c, const char *name, char **ret_version
 static int dnf_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
 	_cleanup_(strv_freep) char **argv = NULL;
+	int k;
 
 	if (n == 0)
 		return 0;
 	if (dnf_argv(c, &argv, "remove", "--disableexcludes=all", "--disableplugin=versionlock", NULL) < 0 ||
 	    pkg_push_wants(&argv, w, n, NULL) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, argv, NULL, NULL)) < 0)
+		return k;
+	return sync_installed(c);
+}
+
+/* dnf download (dnf-plugins-core) with --resolve: the wants and what they need that the
+ * root lacks; --destdir is a host path, as every path dnf --installroot is given. */
+static int dnf_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, const char *dir)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	_cleanup_free_ char *dest = NULL;
+
+	if (asprintf(&dest, "--destdir=%s/%s", streq(c->root->path, "/") ? "" : c->root->path, dir) < 0 ||
+	    dnf_argv(c, &argv, "download", "--resolve", "--disableexcludes=all", "--disableplugin=versionlock",
+		     ALL_STREAMS, dest, NULL) < 0 ||
+	    pkg_push_wants(&argv, w, n, "-") < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
 	return pkg_run(c, 0, argv, NULL, NULL);
+}
+
+/* createrepo_c on the host: repodata/ beside the packages, for a file:// baseurl. */
+static int dnf_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
+{
+	_cleanup_(strv_freep) char **rpms = NULL, **meta = NULL, **files = NULL;
+	_cleanup_free_ char *host = NULL, *repodata = NULL;
+	size_t nf = 0;
+	int k;
+
+	if (asprintf(&host, "%s/%s", streq(c->root->path, "/") ? "" : c->root->path, dir) < 0 ||
+	    asprintf(&repodata, "%s/repodata", dir) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	if ((k = pkg_run(c, 0, (char *[]){ "createrepo_c", "--quiet", "--simple-md-filenames", host, NULL }, NULL,
+			 NULL)) < 0)
+		return k;
+	if ((k = pkg_list_files(c, dir, ".rpm", &rpms)) < 0 || (k = pkg_list_files(c, repodata, "", &meta)) < 0)
+		return k;
+	for (char **m = meta; *m; m++)
+		if (strv_pushf(&files, &nf, "repodata/%s", *m) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	if (strv_extend(&files, rpms) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	strv_sort(files);
+	*ret_files = TAKE_PTR(files);
+	return 0;
 }
 
 const struct pkg_backend pkg_dnf = {
@@ -505,4 +600,6 @@ const struct pkg_backend pkg_dnf = {
 	.keep_kernel = dnf_keep_kernel,
 	.installed = dnf_installed,
 	.remove = dnf_remove,
+	.download = dnf_download,
+	.index = dnf_index,
 };

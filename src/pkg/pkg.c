@@ -100,3 +100,20 @@ bool pkg_want_recommends(const struct pkg_ctx *c)
 {
 	return c->profile && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->profile->doc, "install_recommends"));
 }
+
+int pkg_list_files(struct pkg_ctx *c, const char *dir, const char *suffix, char ***ret)
+{
+	_cleanup_(strv_freep) char **all = NULL, **found = NULL;
+	size_t n = 0;
+	int k;
+
+	if ((k = root_list_dir(c->root, dir, &all)) < 0)
+		return pkg_fail(c, k, "%s: %s", dir, gp_strerror(k));
+	for (char **f = all; *f; f++)
+		if (endswith(*f, suffix) && strv_push(&found, &n, *f) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	if (!found && !(found = calloc(1, sizeof(char *))))
+		return pkg_fail(c, -ENOMEM, "out of memory");
+	*ret = TAKE_PTR(found);
+	return (int)n;
+}

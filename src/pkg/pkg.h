@@ -52,6 +52,13 @@ struct pkg_backend {
 	int (*installed)(struct pkg_ctx *c, const char *name, char **ret_version);
 	/* Removes what was installed (runfile: the installer's own uninstall). */
 	int (*remove)(struct pkg_ctx *c, const struct pkg_want *w, size_t n);
+	/* Offline bundles (bundle create): the wanted packages' files, with what they need
+	 * that the root lacks, into dir (inside the root) without installing them. NULL: the
+	 * backend cannot. */
+	int (*download)(struct pkg_ctx *c, const struct pkg_want *w, size_t n, const char *dir);
+	/* Makes dir a repository the backend installs from with no network (apt: Packages).
+	 * ret_files: every file of the repository, relative to dir, sorted. */
+	int (*index)(struct pkg_ctx *c, const char *dir, char ***ret_files);
 };
 
 extern const struct pkg_backend pkg_apt, pkg_dnf, pkg_runfile;
@@ -76,6 +83,12 @@ int pkg_push_wants(char ***argv, const struct pkg_want *w, size_t n, const char 
  * how they ask (apt-cache madison, dnf repoquery).
  */
 int pkg_check_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n, char *const *offers);
+
+/* The Packages stanza of the .deb dir/file (inside root), its Filename relative to dir. */
+int deb_index_entry(const struct root *root, const char *dir, const char *file, char **ret_stanza);
+
+/* The files in dir (inside the root) whose names end with suffix, sorted. */
+int pkg_list_files(struct pkg_ctx *c, const char *dir, const char *suffix, char ***ret);
 
 /* Records why a call failed and returns error. */
 int pkg_fail(struct pkg_ctx *c, int error, const char *fmt, ...) _printf_(3, 4);

@@ -13,6 +13,7 @@
 #include "pkg/pkg.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/jsonpath.h"
 #include "util/strutil.h"
 #include "util/write.h"
 
@@ -85,13 +86,15 @@ static int fetch_one(struct pkg_ctx *c, const struct pkg_want *w)
 				"%s: no SHA-256 to check it against: neither the profile's runfile.sha256 nor the "
 				"knowledge names one; it is not run unchecked",
 				w->name);
-	if (!mirror)
-		return pkg_fail(c, -GPE_UNAVAILABLE, "%s: the profile names no runfile.mirror to fetch it from", w->name);
-	if (asprintf(&path, CACHE_DIR "/%s", w->name) < 0 || asprintf(&part, "%s.part", w->name) < 0 ||
-	    asprintf(&url, "%s%s%s", mirror, endswith(mirror, "/") ? "" : "/", w->name) < 0)
+	if (asprintf(&path, CACHE_DIR "/%s", w->name) < 0 || asprintf(&part, "%s.part", w->name) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
+	/* Fetched before, or placed there from an offline bundle: checked all the same. */
 	if (cached_ok(c, path, want) > 0)
 		return 0;
+	if (!mirror)
+		return pkg_fail(c, -GPE_UNAVAILABLE, "%s: the profile names no runfile.mirror to fetch it from", w->name);
+	if (asprintf(&url, "%s%s%s", mirror, endswith(mirror, "/") ? "" : "/", w->name) < 0)
+		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = root_mkdir_p(c->root, CACHE_DIR, 0700)) < 0 ||
 	    (dfd = root_open_at(c->root, CACHE_DIR, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
 		return pkg_fail(c, k < 0 ? k : dfd, "%s: cannot make the download cache: %s", CACHE_DIR,
@@ -117,10 +120,17 @@ static int fetch_one(struct pkg_ctx *c, const struct pkg_want *w)
 	return 0;
 }
 
+static int record_load(struct pkg_ctx *c, cJSON **ret);
+
 static int runfile_preflight(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 {
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	int k;
 
+	/* The record install adds to and remove goes by: refused now, before anything changes,
+	 * rather than once a runfile has run. */
+	if ((k = record_load(c, &doc)) < 0)
+		return k;
 	/* Every file fetched and verified before the first one runs. */
 	for (size_t i = 0; i < n; i++)
 		if ((k = fetch_one(c, &w[i])) < 0)
@@ -180,23 +190,71 @@ static int uninstall_args(const struct pkg_want *w, char ***ret)
 	return 0;
 }
 
-static int record_load(const struct pkg_ctx *c, cJSON **ret)
+/* What is wrong with one entry of the record, or NULL; ret_key: the member at fault. */
+static const char *record_entry_error(const cJSON *e, const char **ret_key)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "uninstall"), *a;
+
+	*ret_key = NULL;
+	if (!cJSON_IsObject(e))
+		return "expected an object for each runfile installed";
+	*ret_key = "file";
+	if (!json_str(e, "file") || kind_of(json_str(e, "file")) == RUNFILE_UNKNOWN || strchr(json_str(e, "file"), '/'))
+		return "expected the name of an NVIDIA driver or CUDA runfile";
+	*ret_key = "version";
+	if (!json_str(e, "version"))
+		return "expected the version installed, a string";
+	*ret_key = "uninstall";
+	if (!cJSON_IsArray(u) || cJSON_GetArraySize(u) == 0)
+		return "expected the command that uninstalls it, a list of words";
+	cJSON_ArrayForEach(a, u)
+		if (!cJSON_IsString(a))
+			return "expected the command that uninstalls it, a list of words (strings)";
+	return NULL;
+}
+
+/*
+ * runfiles.json, every entry as install and remove need it; an empty list when there is
+ * none. A file that does not parse is refused with its name, the place and the reason in
+ * c->error (-GPE_PARSE): gpuprov uninstalls by it, and guesses nothing.
+ */
+static int record_load(struct pkg_ctx *c, cJSON **ret)
 {
 	_cleanup_free_ char *text = NULL;
-	int k = root_read_file(c->root, RECORD, RECORD_MAX, &text, NULL);
-	cJSON *doc;
+	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+	const char *end = NULL, *why, *key;
+	struct jsonpath path = {};
+	struct jsonpos pos = { 1, 1 };
+	char where[128];
+	const cJSON *e;
+	int k = root_read_file(c->root, RECORD, RECORD_MAX, &text, NULL), i = 0;
 
 	if (k == -ENOENT)
-		doc = cJSON_CreateArray();
-	else if (k < 0)
-		return k;
-	else if (!(doc = cJSON_Parse(text)) || !cJSON_IsArray(doc)) {
-		cJSON_Delete(doc);
-		return -GPE_PARSE;
+		return (*ret = cJSON_CreateArray()) ? 0 : pkg_fail(c, -ENOMEM, "out of memory");
+	if (k < 0)
+		return pkg_fail(c, k, "%s: %s", RECORD, gp_strerror(k));
+	if (!(doc = cJSON_ParseWithOpts(text, &end, true))) {
+		pos = jsonpos_of(text, end && end >= text ? (size_t)(end - text) : 0);
+		return pkg_fail(c, -GPE_PARSE, "%s:%u:%u: not JSON; gpuprov uninstalls its runfiles by this file", RECORD,
+				pos.line, pos.column);
 	}
-	if (!doc)
-		return -ENOMEM;
-	*ret = doc;
+	if (!cJSON_IsArray(doc))
+		return pkg_fail(c, -GPE_PARSE, "%s:1:1: (top level): expected a list of the runfiles gpuprov installed",
+				RECORD);
+	cJSON_ArrayForEach(e, doc) {
+		if ((why = record_entry_error(e, &key))) {
+			jsonpath_push_index(&path, i);
+			if (key && cJSON_GetObjectItemCaseSensitive(e, key))
+				jsonpath_push_key(&path, key);
+			(void)jsonpath_locate(text, &path, false, &pos);
+			jsonpath_format(&path, where, sizeof(where));
+			return pkg_fail(c, -GPE_PARSE, "%s:%u:%u: %s%s%s: %s", RECORD, pos.line, pos.column, where,
+					key && !cJSON_GetObjectItemCaseSensitive(e, key) ? "." : "",
+					key && !cJSON_GetObjectItemCaseSensitive(e, key) ? key : "", why);
+		}
+		i++;
+	}
+	*ret = TAKE_PTR(doc);
 	return 0;
 }
 
@@ -227,7 +285,7 @@ static int runfile_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n
 	int k;
 
 	if ((k = record_load(c, &doc)) < 0)
-		return pkg_fail(c, k, "%s: %s", RECORD, gp_strerror(k));
+		return k;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_(strv_freep) char **args = NULL, **argv = NULL, **undo = NULL;
 		_cleanup_(cJSON_Deletep) cJSON *old = NULL;
@@ -263,7 +321,7 @@ static int runfile_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	int k;
 
 	if ((k = record_load(c, &doc)) < 0)
-		return pkg_fail(c, k, "%s: %s", RECORD, gp_strerror(k));
+		return k;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_(cJSON_Deletep) cJSON *e = record_take(doc, kind_of(w[i].name));
 		_cleanup_(strv_freep) char **argv = NULL;
@@ -291,7 +349,7 @@ static int runfile_installed(struct pkg_ctx *c, const char *name, char **ret_ver
 
 	*ret_version = NULL;
 	if ((k = record_load(c, &doc)) < 0)
-		return pkg_fail(c, k, "%s: %s", RECORD, gp_strerror(k));
+		return k;
 	cJSON_ArrayForEach(e, doc)
 		if (streq_ptr(json_str(e, "file"), name))
 			return (*ret_version = strdup(strna(json_str(e, "version")))) ? 1 : -ENOMEM;
@@ -314,6 +372,51 @@ static int runfile_refresh(struct pkg_ctx *c _unused_)
 	return 0;
 }
 
+/* Links name from one directory of the root into another (both under var/lib/gpuprov). */
+static int link_into(struct pkg_ctx *c, const char *from_dir, const char *to_dir, const char *name)
+{
+	_cleanup_close_ int from = root_open_at(c->root, from_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int to = -EBADF;
+	int k;
+
+	if (from < 0)
+		return pkg_fail(c, from, "%s: %s", from_dir, gp_strerror(from));
+	if ((k = root_mkdir_p(c->root, to_dir, 0700)) < 0 ||
+	    (to = k = root_open_at(c->root, to_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
+		return pkg_fail(c, k, "%s: %s", to_dir, gp_strerror(k));
+	(void)unlinkat(to, name, 0);
+	if (linkat(from, name, to, name, 0) < 0)
+		return pkg_fail(c, -errno, "%s/%s: %s", to_dir, name, strerror(errno));
+	return 0;
+}
+
+/* Each runfile fetched and checked as preflight does, then placed in dir. */
+static int runfile_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, const char *dir)
+{
+	int k;
+
+	for (size_t i = 0; i < n; i++)
+		if ((k = fetch_one(c, &w[i])) < 0 || (k = link_into(c, CACHE_DIR, dir, w[i].name)) < 0)
+			return k;
+	return 0;
+}
+
+/* The runfiles of a bundle go where preflight looks before it fetches; it checks their
+ * SHA-256 against the profile or the knowledge as it would a download. */
+static int runfile_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
+{
+	_cleanup_(strv_freep) char **runs = NULL;
+	int k;
+
+	if ((k = pkg_list_files(c, dir, ".run", &runs)) < 0)
+		return k;
+	for (char **r = runs; *r; r++)
+		if ((k = link_into(c, dir, CACHE_DIR, *r)) < 0)
+			return k;
+	*ret_files = TAKE_PTR(runs);
+	return 0;
+}
+
 const struct pkg_backend pkg_runfile = {
 	.name = "runfile",
 	.refresh = runfile_refresh,
@@ -324,4 +427,6 @@ const struct pkg_backend pkg_runfile = {
 	.keep_kernel = runfile_keep_kernel,
 	.installed = runfile_installed,
 	.remove = runfile_remove,
+	.download = runfile_download,
+	.index = runfile_index,
 };

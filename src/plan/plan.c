@@ -26,7 +26,7 @@ static int act(struct plan *pl, const char *kind, const char *target, const char
 	pl->actions = a;
 	a = &a[pl->n++];
 	*a = (struct action){ strdup(kind), strdup(target), version ? strdup(version) : NULL,
-			      detail ? strdup(detail) : NULL, NULL, NULL, NULL };
+			      detail ? strdup(detail) : NULL, NULL, NULL, NULL, 0 };
 	va_start(ap, fmt);
 	if (vasprintf(&a->reason, fmt, ap) < 0)
 		a->reason = NULL;
@@ -42,7 +42,7 @@ static int act_via(struct plan *pl, const char *via)
 
 /* Which backend installs and holds a pick: runfiles by their own installer, the rest by
  * the OS's package manager. */
-static const char *pick_via(const struct facts *f, const struct resolution *r, const struct pick *pk)
+const char *plan_pick_via(const struct facts *f, const struct resolution *r, const struct pick *pk)
 {
 	if (streq(r->source, "runfile") && (streq(pk->role, "driver") || streq(pk->role, "cuda")))
 		return "runfile";
@@ -157,16 +157,36 @@ static bool bls_differs(const struct root *root, const struct facts *f, const ch
 	return false;
 }
 
-/* Whether the switch is already arranged: saved_entry the running kernel's, next_entry the
- * new one's (a second apply before the reboot). */
-static bool boot_once_set(const struct facts *f, const struct root *root, const char *kernel)
+/* Whether the switch is already arranged: saved_entry the running kernel's, the boot-once
+ * entry the new one's, where it lives (a second apply before the reboot). */
+static bool boot_once_arranged(const struct facts *f, const struct root *root, const char *kernel)
 {
 	_cleanup_free_ char *good = NULL, *next = NULL;
+	const char *once = facts_boot_once(f) == BOOT_ONCE_ESP ? f->boot.gpuprov_once : f->boot.next_entry;
 
-	if (!f->kernels.running || !f->boot.saved_entry || !f->boot.next_entry)
+	if (!f->kernels.running || !f->boot.saved_entry || !once)
 		return false;
 	return boot_entry_id(f, root, f->kernels.running, &good) >= 0 && boot_entry_id(f, root, kernel, &next) >= 0 &&
-	       streq(good, f->boot.saved_entry) && streq(next, f->boot.next_entry);
+	       streq(good, f->boot.saved_entry) && streq(next, once);
+}
+
+/* The boot-once action's reason: where the entry lives, and why there. */
+static int boot_once_action(struct plan *pl, const struct facts *f, const struct resolution *r)
+{
+	_cleanup_free_ char *file = NULL;
+	const char *var;
+	int k;
+
+	if ((k = boot_once_where(f, &var, &file)) < 0)
+		return k;
+	if (streq(var, "next_entry"))
+		return act(pl, "boot-once", r->kernel, NULL, f->kernels.running,
+			   "next boot enters %s once (next_entry) with panic=10; the saved default stays %s until verify commits",
+			   r->kernel, strna(f->kernels.running));
+	return act(pl, "boot-once", r->kernel, NULL, f->kernels.running,
+		   "next boot enters %s once (%s in %s on the ESP, taken and cleared by GRUB through %s; %s is %s) with panic=10; the saved default stays %s until verify commits",
+		   r->kernel, var, file, GRUB_ONCE_SCRIPT, strna(f->boot.grubenv), strna(f->disk.grubenv_reason),
+		   strna(f->kernels.running));
 }
 
 /* The running kernel is already kept: its image package held (apt), or a versionlock entry
@@ -186,7 +206,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 {
 	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
 	struct managed_file *files = NULL;
-	bool blacklist_changed = false, driver_changed = false, grub_changed = false;
+	bool blacklist_changed = false, driver_changed = false, cmdline_changed = false, script_changed = false;
 	char mkconfig[512];
 	const cJSON *x;
 	size_t nf = 0;
@@ -204,7 +224,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		if (streq(pk->role, "driver") || streq(pk->role, "modules"))
 			driver_changed = true;
 		if ((k = act(pl, "install", pk->name, *pk->version ? pk->version : NULL, NULL, "%s", role_reason(pk->role))) < 0 ||
-		    (k = act_via(pl, pick_via(f, r, pk))) < 0)
+		    (k = act_via(pl, plan_pick_via(f, r, pk))) < 0)
 			return k;
 	}
 
@@ -220,14 +240,14 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	for (size_t i = 0; i < r->n_picks; i++) {
 		const struct pick *pk = &r->picks[i];
 
-		if (!*pk->version || streq(pk->role, "extra") || streq(pick_via(f, r, pk), "runfile"))
+		if (!*pk->version || streq(pk->role, "extra") || streq(plan_pick_via(f, r, pk), "runfile"))
 			continue;
 		if (pk->installed && repo_held(view, pk->name))
 			continue;
 		if ((k = act(pl, "hold", pk->name, pk->version, NULL,
 			     f->os.family == OS_FAMILY_DEBIAN ? "apt-mark hold, so unattended upgrades leave it alone (FACTS 7)"
 							      : "dnf versionlock, so updates leave it alone (FACTS 7)")) < 0 ||
-		    (k = act_via(pl, pick_via(f, r, pk))) < 0)
+		    (k = act_via(pl, plan_pick_via(f, r, pk))) < 0)
 			return k;
 	}
 	if ((k = hold_kernel_metas(pl, f, r, view)) < 0)
@@ -261,11 +281,14 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		if (strstr(files[i].path, "modprobe.d"))
 			blacklist_changed = true;
 		if (startswith(files[i].path, "/etc/default/grub"))
-			grub_changed = true;
+			cmdline_changed = true;
+		else if (managed_feeds_grub(files[i].path))
+			script_changed = true;
 		k = act(pl, "file", files[i].path, NULL, diff, "%s%s", files[i].why, rk >= 0 ? "" : " (new file)");
 		if (k < 0)
 			break;
 		pl->actions[pl->n - 1].content = TAKE_PTR(files[i].content);
+		pl->actions[pl->n - 1].mode = files[i].mode;
 	}
 	managed_files_free(files, nf);
 	if (k < 0)
@@ -274,9 +297,13 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	/* 5. Kernel command line. GRUB regenerates its configuration from the file written above
 	 * (a drop-in on Debian and Ubuntu, gpuprov's block in /etc/default/grub elsewhere);
 	 * BLS entries (RHEL 9) are changed in place with grubby (FACTS 8). */
-	if (grub_changed && (k = act(pl, "bootloader",
-				     f->os.family == OS_FAMILY_DEBIAN ? "update-grub" : grub2_mkconfig(f, mkconfig, sizeof(mkconfig)),
-				     NULL, NULL, "the kernel command line changed; GRUB's configuration is made again")) < 0)
+	if ((cmdline_changed || script_changed) &&
+	    (k = act(pl, "bootloader",
+		     f->os.family == OS_FAMILY_DEBIAN ? "update-grub" : grub2_mkconfig(f, mkconfig, sizeof(mkconfig)), NULL, NULL,
+		     "%s; GRUB's configuration is made again",
+		     !script_changed   ? "the kernel command line changed"
+		     : cmdline_changed ? "the kernel command line and " GRUB_ONCE_SCRIPT " changed"
+				       : GRUB_ONCE_SCRIPT " changed")) < 0)
 		return k;
 	if (f->os.family != OS_FAMILY_DEBIAN && f->boot.bls_entries && *f->boot.bls_entries) {
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "cmdline"), "add"))
@@ -319,10 +346,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			return k;
 
 	/* 8. The new kernel is entered once; the known-good one stays the saved default. */
-	if (r->kernel_change && !boot_once_set(f, root, r->kernel) &&
-	    (k = act(pl, "boot-once", r->kernel, NULL, f->kernels.running,
-		     "next boot enters %s once (next_entry) with panic=10; the saved default stays %s until verify commits",
-		     r->kernel, strna(f->kernels.running))) < 0)
+	if (r->kernel_change && !boot_once_arranged(f, root, r->kernel) && (k = boot_once_action(pl, f, r)) < 0)
 		return k;
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
@@ -351,6 +375,21 @@ struct plan *plan_free(struct plan *pl)
 	free(pl->actions);
 	free(pl);
 	return NULL;
+}
+
+int plan_add(struct plan *pl, const char *kind, const char *target, const char *version, const char *via,
+	     const char *reason)
+{
+	int k = act(pl, kind, target, version, NULL, "%s", reason);
+
+	return k < 0 || !via ? k : act_via(pl, via);
+}
+
+/* "0755": a file's mode as chmod takes it. */
+static const char *mode_str(mode_t mode, char *buf, size_t size)
+{
+	snprintf(buf, size, "%04o", (unsigned)mode & 07777);
+	return buf;
 }
 
 #define ADD_STR(o, k, v) ((v) ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k))
@@ -390,10 +429,12 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];
 		cJSON *o = cJSON_CreateObject();
+		char mode[8];
 
 		if (!o || !cJSON_AddItemToArray(acts, o) || !ADD_STR(o, "action", a->kind) || !ADD_STR(o, "target", a->target) ||
 		    (a->version && !ADD_STR(o, "version", a->version)) || (a->via && !ADD_STR(o, "via", a->via)) ||
 		    (a->detail && !ADD_STR(o, "detail", a->detail)) ||
+		    (a->mode && !cJSON_AddStringToObject(o, "mode", mode_str(a->mode, mode, sizeof(mode)))) ||
 		    !ADD_STR(o, "reason", a->reason))
 			return -ENOMEM;
 	}

@@ -18,6 +18,7 @@ struct action {
 	char *reason;
 	char *via;     /* install, hold, keep-kernel: the backend, "apt", "dnf" or "runfile" */
 	char *content; /* file: the whole new content; NULL with a detail: the file goes away */
+	mode_t mode;   /* file: the mode of a new one; 0: 0644 */
 };
 
 struct plan {
@@ -31,7 +32,12 @@ struct plan {
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
 	       const struct repo_view *view, const struct root *root, struct plan **ret);
 struct plan *plan_free(struct plan *p);
+/* The backend a pick is installed with: "apt", "dnf" or "runfile". */
+const char *plan_pick_via(const struct facts *f, const struct resolution *r, const struct pick *pk);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
+/* Appends an action (via may be NULL), for the plans of other verbs than apply (rollback). */
+int plan_add(struct plan *pl, const char *kind, const char *target, const char *version, const char *via,
+	     const char *reason);
 
 /* The whole answer of `plan --json`: profile, stack, reasons, warnings, actions. */
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret);

@@ -10,6 +10,7 @@
 
 #define APT_LISTS "var/lib/apt/lists"
 #define REPO_JSON "var/lib/gpuprov/repo.json"
+#define RUNFILE_RECORD "var/lib/gpuprov/runfiles.json"
 /* An apt Packages file of a full archive is ~60 MiB; the view reads it as a stream. */
 #define REPO_JSON_MAX (16 * 1024 * 1024)
 
@@ -167,16 +168,27 @@ static int read_dpkg_status(const struct root *root, struct repo_view *v, size_t
 
 /* What the runfile backend installed (var/lib/gpuprov/runfiles.json): the runfile's name
  * stands for the package, so that a second apply sees it installed. */
-static int read_runfile_record(const struct root *root, struct repo_view *v, size_t *alloc)
+static int read_runfile_record(const struct root *root, struct repo_view *v, size_t *alloc, char ***warnings,
+			       size_t *n_warnings)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	const cJSON *e;
-	int k;
+	int k = root_read_file(root, RUNFILE_RECORD, REPO_JSON_MAX, &text, NULL);
 
-	if (root_read_file(root, "var/lib/gpuprov/runfiles.json", REPO_JSON_MAX, &text, NULL) < 0 ||
-	    !(doc = cJSON_Parse(text)))
-		return 0; /* none, or not readable: the runfiles count as not installed */
+	if (k == -ENOENT)
+		return 0;
+	/* Not readable: the runfiles count as not installed, and apply's check refuses the file
+	 * before it installs one (the runfile backend says where and why). */
+	if (k >= 0 && !cJSON_IsArray(doc = cJSON_Parse(text)))
+		k = -GPE_PARSE;
+	if (k < 0) {
+		char *w;
+
+		if (asprintf(&w, RUNFILE_RECORD ": %s; its runfiles count as not installed", gp_strerror(k)) >= 0)
+			(void)strv_push_take(warnings, n_warnings, w);
+		return k == -ENOMEM ? k : 0;
+	}
 	cJSON_ArrayForEach(e, doc)
 		if (json_str(e, "file") && json_str(e, "version") &&
 		    (k = add_installed(v, alloc, json_str(e, "file"), json_str(e, "version"), NULL, "runfile", false)) < 0)
@@ -206,7 +218,7 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 		}
 	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
 	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0 ||
-	    (k = read_runfile_record(root, v, &alloc_installed)) < 0)
+	    (k = read_runfile_record(root, v, &alloc_installed, warnings, n_warnings)) < 0)
 		return k;
 	if (v->n_installed > 1)
 		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);
@@ -270,6 +282,11 @@ static size_t find_run(const struct repo_pkg *pkgs, size_t n, const char *name, 
 size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
 {
 	return find_run(v->pkgs, v->n_pkgs, name, ret_count);
+}
+
+size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *ret_count)
+{
+	return find_run(v->installed, v->n_installed, name, ret_count);
 }
 
 int repo_installed(const struct repo_view *v, const char *name, const char *version)

@@ -46,6 +46,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
 /* The versions of a package offered, newest first: the index of the first and the count. */
 size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count);
 
+/* The installed versions of a package, newest first: the index of the first in v->installed
+ * and the count. */
+size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *ret_count);
+
 /* Whether dpkg has exactly this version installed. -1: not known (no dpkg database). */
 int repo_installed(const struct repo_view *v, const char *name, const char *version);
 

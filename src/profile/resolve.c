@@ -685,16 +685,17 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 	char name[256], ver[VERSION_LEN];
 	int k;
 
-	/* A switch is entered once through next_entry, which GRUB must clear as it boots it;
-	 * where GRUB cannot write its environment block, only the running kernel is safe. */
+	/* A switch is entered once through a boot-once entry GRUB must clear as it boots it: in
+	 * its own environment block, or in gpuprov's on the ESP where GRUB cannot write its own;
+	 * where it can write neither, only the running kernel is safe. */
 	uint64_t need = boot_space_needed(f);
 
 	if (!kc->running && !kc->installed && f->disk.boot.have_space && f->disk.boot.free_bytes < need)
 		k = REFUSE(c, "kernel %s: /boot has %llu MiB free and a kernel with its initramfs needs about %llu MiB (the running kernel's files, plus a quarter)",
 			   kc->release, (unsigned long long)(f->disk.boot.free_bytes >> 20), (unsigned long long)(need >> 20));
-	else if (!kc->running && f->disk.grubenv_writable == TRI_NO)
-		k = REFUSE(c, "kernel %s: a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s; only the running kernel can be kept [FACTS 8]",
-			   kc->release, strna(f->disk.grubenv_reason));
+	else if (!kc->running && facts_boot_once(f) == BOOT_ONCE_NONE)
+		k = REFUSE(c, "kernel %s: a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s, with no EFI System Partition to hold one instead (%s); only the running kernel can be kept [FACTS 8]",
+			   kc->release, strna(f->disk.grubenv_reason), strna(f->disk.esp_reason));
 	else if (fail)
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
 			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
@@ -971,9 +972,13 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 					kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",
 					d->version)) < 0)
 				return k;
-			if (kc->running && c->in->facts->disk.grubenv_writable == TRI_NO &&
-			    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry [FACTS 8]",
-					strna(c->in->facts->disk.grubenv_reason))) < 0)
+			if (kc->running && facts_boot_once(c->in->facts) == BOOT_ONCE_NONE &&
+			    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry, and no EFI System Partition can hold one instead (%s); /boot on a plain partition, or an ESP GRUB can write, would allow a switch [FACTS 8]",
+					strna(c->in->facts->disk.grubenv_reason), strna(c->in->facts->disk.esp_reason))) < 0)
+				return k;
+			if (!kc->running && facts_boot_once(c->in->facts) == BOOT_ONCE_ESP &&
+			    (k = REASON(c, "GRUB's environment block is %s, so GRUB could never clear a boot-once entry there; kernel %s is entered once from gpuprov's block on the EFI System Partition instead [FACTS 8]",
+					strna(c->in->facts->disk.grubenv_reason), kc->release)) < 0)
 				return k;
 			if (r->fabricmanager && (k = REASON(c, "fabric manager %s: NVSwitches are present, and it must equal the driver's version [%s]",
 							  d->version, strna(kn_fabricmanager_source(c->in->knowledge)))) < 0)

@@ -16,6 +16,8 @@ const char *gp_strerror(int error)
 		[GPE_DIGEST - GPE_BASE] = "SHA-256 does not match",
 		[GPE_LOCKED - GPE_BASE] = "another gpuprov run is in progress",
 		[GPE_REFUSED - GPE_BASE] = "refused before any change",
+		[GPE_SIGNATURE - GPE_BASE] = "signature does not verify",
+		[GPE_UNKNOWN_KEY - GPE_BASE] = "signed by a key not in the key directory",
 	};
 	int e = error < 0 ? -error : error;
 
@@ -29,5 +31,15 @@ int gp_error_setv(char **msg, int error, const char *fmt, va_list ap)
 	free(*msg);
 	if (vasprintf(msg, fmt, ap) < 0)
 		*msg = NULL;
+	return error;
+}
+
+int gp_error_set(char **msg, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error = gp_error_setv(msg, error, fmt, ap);
+	va_end(ap);
 	return error;
 }

@@ -14,6 +14,8 @@ enum {
 	GPE_DIGEST,  /* a download's SHA-256 is not the one expected */
 	GPE_LOCKED,  /* another gpuprov run holds the lock */
 	GPE_REFUSED, /* a check before any change refused */
+	GPE_SIGNATURE,   /* a signature verifies with no trusted key (or not with the one named) */
+	GPE_UNKNOWN_KEY, /* signed by no key of the key directory (or the directory has none) */
 	GPE_MAX,
 };
 
@@ -25,3 +27,4 @@ const char *gp_strerror(int error);
 /* Replaces *msg with a formatted message (NULL when out of memory) and returns error: for
  * the error strings a core object keeps for its caller to report. */
 int gp_error_setv(char **msg, int error, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+int gp_error_set(char **msg, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

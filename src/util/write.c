@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writes inside the root: directories, atomic file replacement, removal. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +25,28 @@ static int split_path(const char *path, char **ret_dir, const char **ret_base)
 	*ret_dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	*ret_base = slash ? slash + 1 : path;
 	return *ret_dir ? 0 : -ENOMEM;
+}
+
+/* The directory holding path, opened (the descriptor, or -errno), and path's last part. */
+static int open_parent(const struct root *r, const char *path, char **ret_dir, const char **ret_base)
+{
+	int k = split_path(path, ret_dir, ret_base);
+
+	return k < 0 ? k : root_open_at(r, *ret_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t l = write(fd, (const char *)data + done, len - done);
+
+		if (l < 0 && errno == EINTR)
+			continue;
+		if (l < 0)
+			return -errno;
+		done += (size_t)l;
+	}
+	return 0;
 }
 
 int root_mkdir_p(const struct root *r, const char *path, mode_t mode)
@@ -118,13 +141,9 @@ fail:
 int root_unlink(const struct root *r, const char *path)
 {
 	_cleanup_free_ char *dir = NULL;
-	_cleanup_close_ int dfd = -EBADF;
 	const char *base;
-	int k;
+	_cleanup_close_ int dfd = open_parent(r, path, &dir, &base);
 
-	if ((k = split_path(path, &dir, &base)) < 0)
-		return k;
-	dfd = root_open_at(r, dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dfd == -ENOENT)
 		return 0;
 	if (dfd < 0)
@@ -153,4 +172,97 @@ int root_writable(const struct root *r, const char *path)
 		if (fd != -ENOENT || !slash || !*dir)
 			return fd;
 	}
+}
+
+/* Removes what dfd's entry name is, directories with their content, never following a link. */
+static int rm_rf_at(int dfd, const char *name, unsigned depth)
+{
+	_cleanup_close_ int sub = -EBADF;
+	DIR *d;
+	struct dirent *e;
+	int k = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > 32)
+		return -ELOOP;
+	sub = openat(dfd, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	d = fdopendir(sub);
+	if (!d)
+		return -errno;
+	sub = -EBADF; /* the DIR owns it now */
+	while (k >= 0 && (e = readdir(d)))
+		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
+			k = rm_rf_at(dirfd(d), e->d_name, depth + 1);
+	closedir(d);
+	if (k < 0)
+		return k;
+	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int root_rm_rf(const struct root *r, const char *path)
+{
+	_cleanup_free_ char *dir = NULL;
+	const char *base;
+	_cleanup_close_ int dfd = open_parent(r, path, &dir, &base);
+
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	return rm_rf_at(dfd, base, 0);
+}
+
+int root_rename(const struct root *r, const char *from, const char *to)
+{
+	_cleanup_free_ char *fdir = NULL, *tdir = NULL;
+	const char *fbase, *tbase;
+	_cleanup_close_ int ffd = open_parent(r, from, &fdir, &fbase), tfd = open_parent(r, to, &tdir, &tbase);
+
+	if (ffd < 0)
+		return ffd;
+	if (tfd < 0)
+		return tfd;
+	if (renameat(ffd, fbase, tfd, tbase) < 0)
+		return -errno;
+	return fsync(tfd) < 0 ? -errno : 0;
+}
+
+int root_copy(const struct root *r, const char *from, const char *to)
+{
+	_cleanup_free_ char *dir = NULL, *tmp = NULL;
+	const char *base;
+	_cleanup_close_ int in = root_open_at(r, from, O_RDONLY | O_CLOEXEC), dfd = open_parent(r, to, &dir, &base);
+	_cleanup_close_ int out = -EBADF;
+	char buf[1 << 16];
+	ssize_t n;
+	int k;
+
+	if (in < 0)
+		return in;
+	if (dfd < 0)
+		return dfd;
+	if (asprintf(&tmp, ".%s.tmp", base) < 0)
+		return -ENOMEM;
+	if ((out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (k = fd_write_all(out, buf, (size_t)n)) < 0) {
+			k = n < 0 ? -errno : k;
+			(void)unlinkat(dfd, tmp, 0);
+			return k;
+		}
+	}
+	if (fsync(out) < 0 || renameat(dfd, tmp, dfd, base) < 0) {
+		k = -errno;
+		(void)unlinkat(dfd, tmp, 0);
+		return k;
+	}
+	return 0;
 }

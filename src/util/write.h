@@ -22,3 +22,17 @@ int root_writable(const struct root *r, const char *path);
 
 /* Removes a file inside the root; 0 when it was not there. */
 int root_unlink(const struct root *r, const char *path);
+
+/* Removes a file, or a directory and all it holds, inside the root; links are removed,
+ * never followed. 0 also when it was not there. */
+int root_rm_rf(const struct root *r, const char *path);
+
+/* Renames inside the root (both in the same filesystem), then syncs the target directory. */
+int root_rename(const struct root *r, const char *from, const char *to);
+
+/* Copies a file inside the root (to: a new name in an existing directory; replaced
+ * atomically), mode 0644. */
+int root_copy(const struct root *r, const char *from, const char *to);
+
+/* Writes all of data to fd, again after short writes and EINTR. */
+int fd_write_all(int fd, const void *data, size_t len);

@@ -2260,14 +2260,22 @@ def install_ubuntu_kernels(m, kernels, intree, precompiled=None):
                            "sha512")
 
 
-def ubuntu_boot(m, running, root_uuid, cmdline, version, platform, saved=None):
+def ubuntu_boot(m, running, root_uuid, cmdline, version, platform, saved=None, lvm=None):
     """Ubuntu booted by GRUB from / ext4 on GPT, found by UUID: proc/cmdline,
-    proc/version and the grub.cfg update-grub writes; cmdline is what follows "ro"."""
+    proc/version and the grub.cfg update-grub writes; cmdline is what follows "ro".
+    lvm: (vg, lv) when / is that LVM volume: GRUB finds it by its lvmid, and the
+    kernel gets it by its /dev/mapper name (grub-mkconfig uses no UUID for LVM)."""
+    root_arg, search = f"UUID={root_uuid}", "\tinsmod part_gpt\n\tinsmod ext2\n"
+    hint = ""
+    if lvm:
+        root_arg = f"/dev/mapper/{lvm[0]}-{lvm[1]}"
+        lvmid = "lvmid/" + "/".join(dashed_lvm(lvm_uuid(*lvm)[i:i + 32]) for i in (4, 36))
+        search = f"\tinsmod part_gpt\n\tinsmod lvm\n\tinsmod ext2\n\tset root='{lvmid}'\n"
+        hint = f" --hint='{lvmid}'"
     boot_identity(m, running, f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} "
-                  f"root=UUID={root_uuid} ro" + (f" {cmdline}" if cmdline else ""), version)
-    grub_debian(m, "Ubuntu", "ubuntu", root_uuid, f"UUID={root_uuid}", cmdline,
-                "\tinsmod part_gpt\n\tinsmod ext2\n"
-                f"\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n",
+                  f"root={root_arg} ro" + (f" {cmdline}" if cmdline else ""), version)
+    grub_debian(m, "Ubuntu", "ubuntu", root_uuid, root_arg, cmdline,
+                search + f"\tsearch --no-floppy --fs-uuid --set=root{hint} {root_uuid}\n",
                 platform, saved=saved)
 
 
@@ -2315,6 +2323,54 @@ def ubuntu_nvme_disk(m, sectors, parts, root_uuid, esp_id, secure_boot, root_opt
                       "rw,relatime")])
     write_fstab(m, [(f"UUID={root_uuid}", "/", "ext4", root_opts, 0, 1),
                     (f"UUID={esp_id}", "/boot/efi", "vfat", "umask=0077", 0, 1)])
+    make_efi(m, secure_boot=secure_boot)
+
+
+GPT_ESP = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+GPT_LVM = "e6d6d379-f507-44c2-a23c-238f2a3df928"
+
+
+def udev_partition(m, majmin, number, start, sectors, part_type, fs_type, fs_uuid, links):
+    """run/udev/data/b<maj:min>: what udev's blkid builtin recorded of a GPT partition
+    (ID_PART_ENTRY_* from the partition table, ID_FS_* from the filesystem)."""
+    part_uuid = fixed_hex("partuuid" + majmin + m.name, 32)
+    part_uuid = "-".join((part_uuid[:8], part_uuid[8:12], part_uuid[12:16], part_uuid[16:20],
+                          part_uuid[20:]))
+    lines = [f"S:{link}" for link in links + [f"disk/by-partuuid/{part_uuid}"]]
+    lines += ["W:3", "I:6184025", "E:ID_PART_TABLE_TYPE=gpt", "E:ID_PART_ENTRY_SCHEME=gpt",
+              f"E:ID_PART_ENTRY_UUID={part_uuid}", f"E:ID_PART_ENTRY_TYPE={part_type}",
+              f"E:ID_PART_ENTRY_NUMBER={number}", f"E:ID_PART_ENTRY_OFFSET={start}",
+              f"E:ID_PART_ENTRY_SIZE={sectors}", f"E:ID_PART_ENTRY_DISK={majmin.split(':')[0]}:0"]
+    if fs_type:
+        lines += [f"E:ID_FS_TYPE={fs_type}", f"E:ID_FS_UUID={fs_uuid}",
+                  f"E:ID_FS_UUID_ENC={fs_uuid}", "E:ID_FS_USAGE=filesystem"]
+    else:
+        lines += ["E:ID_FS_TYPE=LVM2_member", "E:ID_FS_USAGE=raid"]
+    lines += ["G:systemd", "Q:systemd", "V:1"]
+    m.write(f"run/udev/data/b{majmin}", "".join(line + "\n" for line in lines))
+
+
+def maas_lvm_disk(m, sectors, esp_sectors, vg, lv, root_uuid, esp_id, secure_boot):
+    """MAAS's "lvm" storage layout on UEFI, on the M.2 NVMe: nvme0n1p1 a vfat ESP on
+    /boot/efi, nvme0n1p2 an LVM PV for <vg>-<lv>, ext4 on /, with /boot in it."""
+    pv_start = 2048 + esp_sectors
+    pv_sectors = sectors - pv_start - 33  # the backup GPT's 33 sectors at the end
+    parts = make_disk(m, nvme_parent(m), "nvme0n1", 259, 0, sectors,
+                      [(2048, esp_sectors), (pv_start, pv_sectors)])
+    # The LV takes the whole VG: the PV less LVM's first MiB, in 4 MiB extents.
+    lvm_volume(m, vg, lv, 0, (pv_sectors - 2048) // 8192 * 8192, [parts["nvme0n1p2"]])
+    make_fs(m, f"mapper/{vg}-{lv}", "ext4", root_uuid)
+    make_fs(m, "nvme0n1p1", "vfat", esp_id)
+    serial = "nvme-SAMSUNG_MZ1L2960HCJR-00A07_S665NE0T" + fixed_hex("serial" + m.name, 6).upper()
+    udev_partition(m, "259:1", 1, 2048, esp_sectors, GPT_ESP, "vfat", esp_id,
+                   [f"disk/by-id/{serial}-part1", f"disk/by-uuid/{esp_id}"])
+    udev_partition(m, "259:2", 2, pv_start, pv_sectors, GPT_LVM, None, None,
+                   [f"disk/by-id/{serial}-part2"])
+    write_mountinfo(m, ("/", "253:0", "ext4", f"/dev/mapper/{vg}-{lv}", EXT4_ROOT, "rw,relatime"),
+                    [("/boot/efi", "259:1", "vfat", "/dev/nvme0n1p1", VFAT_DEB, "rw,relatime")])
+    dm_uuid = lvm_uuid(vg, lv)
+    write_fstab(m, [(f"/dev/disk/by-id/dm-uuid-{dm_uuid}", "/", "ext4", "defaults", 0, 1),
+                    (f"/dev/disk/by-uuid/{esp_id}", "/boot/efi", "vfat", "defaults", 0, 1)])
     make_efi(m, secure_boot=secure_boot)
 
 
@@ -2370,7 +2426,7 @@ def hgx_a100_board(m, gpu, rp, gpu_roots, nvswitch_root, absolute_links=False):
         make_hca(m, f"ib{i}", f"mlx5_{i}", "InfiniBand", "200 Gb/sec (4X HDR)", "20.39.1002")
 
 
-def jammy_gpu_kernels(m, drv, root_uuid, cmdline):
+def jammy_gpu_kernels(m, drv, root_uuid, cmdline, lvm=None):
     """Ubuntu 22.04 GA kernels on a GPU server with InfiniBand: running
     5.15.0-105-generic (GRUB's saved entry) and 5.15.0-94-generic, both with
     Canonical's signed precompiled NVIDIA modules drv.  Returns the running one."""
@@ -2380,7 +2436,7 @@ def jammy_gpu_kernels(m, drv, root_uuid, cmdline):
     ubuntu_boot(m, running, root_uuid, cmdline,
                 "(buildd@lcy02-amd64-051) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, "
                 "GNU ld (GNU Binutils for Ubuntu) 2.38) #115-Ubuntu SMP "
-                "Mon Apr 15 09:52:04 UTC 2024", "x86_64-efi", saved=running.kver)
+                "Mon Apr 15 09:52:04 UTC 2024", "x86_64-efi", saved=running.kver, lvm=lvm)
     return running, old
 
 
@@ -2432,10 +2488,10 @@ def siena_l4_edge(m, node_mem_gib, gpu_driver, mac_seed):
     make_netdev(m, m.pci["lan"][1], "eno1", mac(mac_seed), 1, 1500)
 
 
-def dgx_h100():
-    m = Machine("dgx-h100", "x86_64")
-    make_os(m, "ubuntu2204", "relative", "dgx-h100-01", "4f8d2c1a9b7e4e3f8a6d5c4b3a291807")
-    make_cpus(m, XEON_8480CL, sockets=2, cores=56, threads=2, node_mem_gib=(1024, 1024))
+def h100_board(m):
+    """The DGX H100's PCI: 8 H100 SXM5, each behind a Broadcom switch with its
+    ConnectX-7 InfiniBand HCA; 4 NVSwitches; the M.2 NVMe (nvme0) and the BMC's VGA;
+    a dual-port ConnectX-7 in Ethernet mode.  HGX H100 8-GPU servers are built the same."""
     gpu_buses = [0x18, 0x2a, 0x3a, 0x5d, 0x9a, 0xab, 0xba, 0xdb]
     for i, bus in enumerate(gpu_buses):
         # Each switch carries one GPU and the InfiniBand HCA next to it.
@@ -2457,16 +2513,16 @@ def dgx_h100():
     make_hca(m, "eth0", "mlx5_8", "Ethernet", "200 Gb/sec (4X HDR)", "28.39.1002")
     make_hca(m, "eth1", "mlx5_9", "Ethernet", "200 Gb/sec (4X HDR)", "28.39.1002")
 
-    # Boot disk: 1.92 TB M.2, ESP + root.
-    root_uuid = "7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01"
-    ubuntu_nvme_disk(m, 3750748848, [(2048, 1048576), (1050624, 3749696143)],
-                     root_uuid, "3A1F-9C2E", secure_boot=False, root_opts="errors=remount-ro")
 
-    drv = Driver("550.54.15", True, "dvs-builder@U16-I3-B03-4-3",
-                 "Tue Mar  5 22:15:33 UTC 2024",
-                 "gcc version 11.4.0 (Ubuntu 11.4.0-1ubuntu1~22.04)")
-    running, old = jammy_gpu_kernels(m, drv, root_uuid,
-                                     "console=tty0 console=ttyS0,115200n8 pci=realloc=off")
+def dgx_h100_driver():
+    return Driver("550.54.15", True, "dvs-builder@U16-I3-B03-4-3",
+                  "Tue Mar  5 22:15:33 UTC 2024",
+                  "gcc version 11.4.0 (Ubuntu 11.4.0-1ubuntu1~22.04)")
+
+
+def dgx_h100_stack(m, running, old, drv):
+    """What runs on the DGX H100 and is installed for it: the driver and its modules,
+    CUDA 12.4.1 from apt, the fabric manager, and jammy's repositories."""
     load_modules(m, running, GPU_IB_LOADED, taint={n: "O" for n in NV_NAMES},
                  extra_refs={"nvidia": 103, "nvidia_uvm": 4, "nvidia_modeset": 2, "nvme": 3},
                  sizes={"nvidia": 8974336})
@@ -2476,6 +2532,23 @@ def dgx_h100():
     cuda_from_apt(m, "12.4.1")
     install_fabricmanager(m)
     repo_view_jammy(m)
+
+
+def dgx_h100():
+    m = Machine("dgx-h100", "x86_64")
+    make_os(m, "ubuntu2204", "relative", "dgx-h100-01", "4f8d2c1a9b7e4e3f8a6d5c4b3a291807")
+    make_cpus(m, XEON_8480CL, sockets=2, cores=56, threads=2, node_mem_gib=(1024, 1024))
+    h100_board(m)
+
+    # Boot disk: 1.92 TB M.2, ESP + root.
+    root_uuid = "7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01"
+    ubuntu_nvme_disk(m, 3750748848, [(2048, 1048576), (1050624, 3749696143)],
+                     root_uuid, "3A1F-9C2E", secure_boot=False, root_opts="errors=remount-ro")
+
+    drv = dgx_h100_driver()
+    running, old = jammy_gpu_kernels(m, drv, root_uuid,
+                                     "console=tty0 console=ttyS0,115200n8 pci=realloc=off")
+    dgx_h100_stack(m, running, old, drv)
     finish(m)
     write_readme(m, """
 # dgx-h100
@@ -2503,6 +2576,41 @@ Models an NVIDIA DGX H100: Ubuntu 22.04.4 LTS (DGX OS style), 2x Xeon Platinum
   550.54.15, 550.127.05, 570.124.06, 580.95.05 (nvidia-open for the last three,
   cuda-drivers-<br>, nvidia-fabricmanager-<br>), CUDA 12.2.2 / 12.4.1 / 12.6.3 / 12.8.1 /
   13.0.2.
+""")
+
+
+def hgx_h100_lvm():
+    m = Machine("hgx-h100-lvm", "x86_64")
+    make_os(m, "ubuntu2204", "relative", "hgx-h100-07", "9b3e5d7f1a2c4e6081f3a5c7e9b1d3f5")
+    make_cpus(m, XEON_8480CL, sockets=2, cores=56, threads=2, node_mem_gib=(1024, 1024))
+    h100_board(m)
+
+    root_uuid = "2d6f8a1c-5e3b-4a7d-9c1e-6b4f2a8d0e37"
+    maas_lvm_disk(m, NVME_1920[0], 1048576, "vgroot", "lvroot", root_uuid, "6E2A-94C1",
+                  secure_boot=False)
+
+    drv = dgx_h100_driver()
+    running, old = jammy_gpu_kernels(m, drv, root_uuid, "console=tty0 console=ttyS0,115200n8",
+                                     lvm=("vgroot", "lvroot"))
+    dgx_h100_stack(m, running, old, drv)
+    finish(m)
+    write_readme(m, """
+# hgx-h100-lvm
+
+Models an HGX H100 8-GPU server deployed by MAAS with its "lvm" storage layout: Ubuntu
+22.04.4 LTS, the board, CPUs (2x Xeon Platinum 8480CL, 224 CPUs), GPUs, NVSwitches, HCAs,
+driver, CUDA and repositories of dgx-h100; only the disk and the boot differ.
+
+- UEFI, Secure Boot off. M.2 NVMe: nvme0n1p1 a 512 MiB vfat ESP (GPT type EFI System,
+  in udev's database run/udev/data/b259:1) on /boot/efi; nvme0n1p2 an LVM PV for
+  vgroot-lvroot (dm-0), ext4 on /, with /boot inside it. GRUB finds / by its lvmid; the
+  kernel gets root=/dev/mapper/vgroot-lvroot.
+- GRUB cannot write /boot/grub/grubenv (on LVM): next_entry would never be cleared, and
+  the node would enter the new kernel at every boot. The ESP is a plain FAT partition GRUB
+  can write: a kernel switch keeps its boot-once entry in gpuprov's block there
+  (/boot/efi/EFI/gpuprov/grubenv, gpuprov_once), taken by /etc/grub.d/01_gpuprov.
+- Running 5.15.0-105-generic (saved_entry), also 5.15.0-94-generic, with Canonical's
+  signed precompiled open modules 550.54.15; CUDA 12.4.1; fabric manager 550.54.15-1.
 """)
 
 
@@ -3322,6 +3430,7 @@ modules (linux-modules-nvidia-550-server-open-<kver>) over DKMS.
 
 MACHINES = {
     "dgx-h100": dgx_h100,
+    "hgx-h100-lvm": hgx_h100_lvm,
     "hgx-a100-rocky9": hgx_a100_rocky9,
     "a800-ubuntu2204": a800_ubuntu2204,
     "kunpeng920-openeuler": kunpeng920_openeuler,

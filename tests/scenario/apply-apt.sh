@@ -63,6 +63,12 @@ check_json "the reboot is left to the operator" '.pending | map(select(startswit
 check_json "the state records the stack, and what verify needs" \
 	'.profile == "h100-nvlink" and .driver == "580.95.05" and .flavour == "open" and .rdma and .verify_reboot and .previous_kernel == "5.15.0-105-generic"' \
 	"$CH/var/lib/gpuprov/state.json"
+check_json "the state records the node before the switch: what the plan installs, not installed; the running kernel's, unheld" \
+	'.previous_stack.switch_to.profile == "h100-nvlink" and .previous_stack.kernel == "5.15.0-105-generic" and
+	 (.previous_stack.packages | map(select(.name == "cuda-toolkit-13-0" and .version == null)) | length == 1) and
+	 (.previous_stack.packages | map(select(.name == "linux-image-5.15.0-105-generic" and .kernel and (.held | not))) | length == 1) and
+	 (.previous_stack.files | map(select(.path == "/etc/apt/preferences.d/gpuprov" and .content == null)) | length == 1)' \
+	"$CH/var/lib/gpuprov/state.json"
 
 # --- a second apply changes nothing ---
 installed >"$TMPD/dpkg.2"
@@ -87,7 +93,8 @@ mkdir -p "$TMPD/newer"
 for f in "$LISTS"/*_Packages; do cat "$f"; echo; done | sed -e 's/^Version: 580\.95\.05-0ubuntu0\.22\.04\.1$/Version: 580.95.05-0ubuntu0.22.04.2/' \
 	-e 's/^Version: 580\.95\.05-1$/Version: 580.95.05-2/' \
 	-e 's/^Version: 13\.0\.2-1$/Version: 13.0.2-2/' \
-	-e 's/^Version: 6\.8\.0-49\.49~22\.04\.1$/Version: 6.8.0-49.50~22.04.1/' >"$TMPD/newer/Packages"
+	-e 's/^Version: 6\.8\.0-49\.49~22\.04\.1$/Version: 6.8.0-49.50~22.04.1/' \
+	-e 's/(= 580\.95\.05-0ubuntu0\.22\.04\.1)/(= 580.95.05-0ubuntu0.22.04.2)/g' >"$TMPD/newer/Packages"
 "$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
 	"$TMPD/newer/Packages" >"$TMPD/repo2.log" 2>&1 || { cat "$TMPD/repo2.log" >&2; exit 1; }
 in_target apt-get update -q >/dev/null
@@ -100,5 +107,158 @@ for how in upgrade dist-upgrade autoremove; do
 	cmp -s "$TMPD/dpkg.4" "$TMPD/dpkg.$how" || diff "$TMPD/dpkg.4" "$TMPD/dpkg.$how" | sed 's/^/# /'
 done
 check "the previous kernel is still installed" has_version linux-image-5.15.0-105-generic 5.15.0-105.115
+
+# --- rollback: from a second stack back to the first, as apply recorded it ---
+# The stack so far is v1: h100-nvlink at the first versions, held. v2: the same driver at
+# the versions published since, on the GA kernel: packages v1 has move up (and the binaries
+# of their source, which depend on each other at exactly their version, with them), and
+# packages v1 did not have come in.
+STATE="$CH/var/lib/gpuprov/state.json"
+PINS="$CH/etc/apt/preferences.d/gpuprov"
+UU="$CH/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
+cp "$PINS" "$TMPD/pins.v1"
+cp "$UU" "$TMPD/uu.v1"
+in_target apt-mark showhold >"$TMPD/holds.v1"
+installed >"$TMPD/dpkg.v1"
+cp "$TMPD/picks" "$TMPD/picks.v1"
+mkdir -p "$CH/etc/gpuprov/profiles"
+printf '{ "name": "h100-v2", "include": ["h100-nvlink"], "kernel": { "min": "5.15", "max": "5.15" } }\n' \
+	>"$CH/etc/gpuprov/profiles/h100-v2.json"
+rc=0
+gp apply h100-v2 --yes --json >"$TMPD/v2.json" 2>"$TMPD/v2.err" || rc=$?
+check "apply of a second stack (v2) exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/v2.err"
+check "v2 moved a package of v1 up" has_version nvidia-utils-580-server 580.95.05-0ubuntu0.22.04.2
+check "v2 moved the binaries of that source with it" has_version nvidia-headless-no-dkms-580-server-open 580.95.05-0ubuntu0.22.04.2
+check "v2 installed packages v1 did not have, and held them" held linux-modules-nvidia-580-server-open-5.15.0-125-generic
+check "v2's pins are not v1's" sh -c "! cmp -s '$TMPD/pins.v1' '$PINS'"
+check_json "the record is of v1: versions, holds" \
+	'.previous_stack.switch_to.profile == "h100-v2" and
+	 (.previous_stack.packages | map(select(.name == "nvidia-utils-580-server" and .version == "580.95.05-0ubuntu0.22.04.1" and .held)) | length == 1) and
+	 (.previous_stack.packages | map(select(.name == "nvidia-headless-no-dkms-580-server-open" and .version == "580.95.05-0ubuntu0.22.04.1")) | length == 1) and
+	 (.previous_stack.packages | map(select(.name == "linux-modules-nvidia-580-server-open-5.15.0-125-generic" and .version == null and (.held | not))) | length == 1) and
+	 .previous_stack.profile == "h100-nvlink" and .previous_kernel == "5.15.0-105-generic"' "$STATE"
+jq -j '.previous_stack.files[] | select(.path == "/etc/apt/preferences.d/gpuprov") | .content' "$STATE" >"$TMPD/pins.recorded"
+check "the record holds v1's pins file as it was" cmp -s "$TMPD/pins.v1" "$TMPD/pins.recorded"
+
+# A run that installs again (a package moved by hand) keeps the record of v1.
+jq -S .previous_stack "$STATE" >"$TMPD/record.v2"
+in_target apt-get install -y -q --allow-downgrades --allow-change-held-packages cuda-toolkit-13-0=13.0.2-1 \
+	>"$TMPD/byhand.log" 2>&1
+gp apply h100-v2 --yes >"$TMPD/v2again.out" 2>&1 || true
+check "v2 applied again: the package is back at v2's version" has_version cuda-toolkit-13-0 13.0.2-2
+jq -S .previous_stack "$STATE" >"$TMPD/record.v2again"
+check "v2 applied again keeps the record of v1" cmp -s "$TMPD/record.v2" "$TMPD/record.v2again"
+
+# As if verify had committed v2's kernel: rollback must make the known-good one the default.
+grub-editenv "$CH/boot/grub/grubenv" set saved_entry="$NEW"
+in_target apt-mark showhold >"$TMPD/holds.v2"
+installed >"$TMPD/dpkg.v2"
+
+# snapshot: every path of the target with its type, size, mtime and mode.
+snapshot() {
+	find "$CH" -xdev -printf '%y %p %s %T@ %m\n' | sort
+}
+
+# --- rollback --dry-run: every action, and nothing changed ---
+snapshot >"$TMPD/snap.0"
+rc=0
+gp rollback --dry-run >"$TMPD/dry.out" 2>"$TMPD/dry.err" || rc=$?
+snapshot >"$TMPD/snap.1"
+check "rollback --dry-run exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/dry.err"
+check "rollback --dry-run changes nothing in the tree" cmp -s "$TMPD/snap.0" "$TMPD/snap.1"
+cmp -s "$TMPD/snap.0" "$TMPD/snap.1" || diff "$TMPD/snap.0" "$TMPD/snap.1" | head -20 | diag_file /dev/stdin
+check "it would reinstall v1's versions" grep -q "install .*nvidia-utils-580-server = 580.95.05-0ubuntu0.22.04.1" "$TMPD/dry.out"
+check "it would reinstall the binaries of their source" \
+	grep -q "install .*nvidia-headless-no-dkms-580-server-open = 580.95.05-0ubuntu0.22.04.1" "$TMPD/dry.out"
+check "it would unhold what v2 held and v1 had not" grep -q "unhold .*linux-image-5.15.0-125-generic" "$TMPD/dry.out"
+check "it would put the pins back" grep -q "file .*/etc/apt/preferences.d/gpuprov" "$TMPD/dry.out"
+check "it would make the previous kernel the default" grep -q "Would make 5.15.0-105-generic" "$TMPD/dry.out"
+gp rollback --dry-run --json >"$TMPD/dry.json" 2>/dev/null || true
+check_json "rollback --dry-run --json: the actions and what stays" \
+	'.kernel == "5.15.0-105-generic" and (.actions | map(select(.action == "install")) | length) >= 4 and (.kept | index("linux-modules-nvidia-580-server-open-5.15.0-125-generic"))' \
+	"$TMPD/dry.json"
+snapshot >"$TMPD/snap.2"
+check "rollback --dry-run --json changes nothing either" cmp -s "$TMPD/snap.0" "$TMPD/snap.2"
+
+# --- a version of v1 gone from the repository: refused, nothing changed ---
+GONE=$(ls "$CH$REPO"/pool/nvidia-utils-580-server_580.95.05-0ubuntu0.22.04.1_*.deb)
+mv "$GONE" "$TMPD/"
+"$srcdir/tests/pkg/make-deb-repo" "$CH$REPO" >"$TMPD/reindex.log" 2>&1 || { cat "$TMPD/reindex.log" >&2; exit 1; }
+cp "$STATE" "$TMPD/state.before"
+grubenv >"$TMPD/grubenv.before"
+rc=0
+gp rollback --yes >"$TMPD/gone.out" 2>"$TMPD/gone.err" || rc=$?
+check "a version of before gone from the repository: rollback refused with exit 3" test "$rc" -eq 3
+check "the refusal names the package and the version" \
+	grep -q "nvidia-utils-580-server 580.95.05-0ubuntu0.22.04.1 is not offered by the repositories" "$TMPD/gone.err"
+check "the refusal points at --kernel-only" grep -q -- "--kernel-only" "$TMPD/gone.err"
+installed >"$TMPD/dpkg.gone"
+check "the refusal installed nothing" cmp -s "$TMPD/dpkg.v2" "$TMPD/dpkg.gone"
+in_target apt-mark showhold >"$TMPD/holds.gone"
+check "the refusal held and unheld nothing" cmp -s "$TMPD/holds.v2" "$TMPD/holds.gone"
+check "the refusal left the pins" sh -c "! cmp -s '$TMPD/pins.v1' '$PINS'"
+grubenv >"$TMPD/grubenv.gone"
+check "the refusal left GRUB's environment" cmp -s "$TMPD/grubenv.before" "$TMPD/grubenv.gone"
+check "the refusal left state.json" cmp -s "$TMPD/state.before" "$STATE"
+
+# --- --kernel-only: the holds, the pins and the kernel; no package moves ---
+rc=0
+gp rollback --kernel-only --yes >"$TMPD/konly.out" 2>"$TMPD/konly.err" || rc=$?
+check "rollback --kernel-only exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/konly.err"
+installed >"$TMPD/dpkg.konly"
+check "--kernel-only installed and removed nothing" cmp -s "$TMPD/dpkg.v2" "$TMPD/dpkg.konly"
+check "--kernel-only: the pins are v1's again" cmp -s "$TMPD/pins.v1" "$PINS"
+check "--kernel-only: unattended-upgrades' list is v1's again" cmp -s "$TMPD/uu.v1" "$UU"
+check "--kernel-only: v2's own holds are gone" sh -c "! chroot '$CH' apt-mark showhold | grep -q 5.15.0-125"
+check "--kernel-only: the previous kernel is the saved default" \
+	sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'saved_entry=$GOOD'"
+check_json "--kernel-only is recorded as such" '.verified.result == "rolled back by hand" and .verified.kernel_only' "$STATE"
+
+# --- the version back in the repository: the whole rollback ---
+mv "$TMPD/$(basename "$GONE")" "$GONE"
+"$srcdir/tests/pkg/make-deb-repo" "$CH$REPO" >"$TMPD/reindex.log" 2>&1 || { cat "$TMPD/reindex.log" >&2; exit 1; }
+grub-editenv "$CH/boot/grub/grubenv" set saved_entry="$NEW" next_entry="$NEW"
+rc=0
+gp rollback --yes --json >"$TMPD/rollback.json" 2>"$TMPD/rollback.err" || rc=$?
+check "rollback exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/rollback.err"
+check_json "rollback reports what it did and what it kept" \
+	'.ok and (.done | length) > 0 and (.kept | index("linux-modules-nvidia-580-server-open-5.15.0-125-generic"))' "$TMPD/rollback.json"
+while read -r name version; do
+	check "rollback: $name is at v1's $version again" has_version "$name" "$version"
+	check "rollback: $name is held" held "$name"
+done <"$TMPD/picks.v1"
+installed >"$TMPD/dpkg.back"
+comm -23 "$TMPD/dpkg.v1" "$TMPD/dpkg.back" >"$TMPD/dpkg.missing"
+check "rollback: every package of v1 is installed at v1's version" test ! -s "$TMPD/dpkg.missing"
+diag_file "$TMPD/dpkg.missing"
+in_target apt-mark showhold >"$TMPD/holds.back"
+check "rollback: the holds are v1's, v2's gone" cmp -s "$TMPD/holds.v1" "$TMPD/holds.back"
+diff "$TMPD/holds.v1" "$TMPD/holds.back" | diag_file /dev/stdin
+check "rollback: the pins file is v1's" cmp -s "$TMPD/pins.v1" "$PINS"
+check "rollback: the previous kernel is the saved default" \
+	sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'saved_entry=$GOOD'"
+check "rollback: the boot-once entry is cancelled" sh -c "grub-editenv '$CH/boot/grub/grubenv' list | grep -qx 'next_entry='"
+check_json "rollback is recorded" \
+	'.verified.result == "rolled back by hand" and (.verified.kernel_only | not) and .verified.kernel == "5.15.0-105-generic"' "$STATE"
+check_json "the journal names the rollback's steps, all done" \
+	'.verb == "rollback" and all(.steps[]; .done) and .error == null' "$CH/var/lib/gpuprov/journal.json"
+gp status --json >"$TMPD/status.json" 2>/dev/null || true
+check_json "status: rolled back" '.state == "rolled back" and .applied.verified.result == "rolled back by hand"' "$TMPD/status.json"
+gp status >"$TMPD/status.txt" 2>&1 || true
+check "status says it was rolled back by hand, to which kernel" \
+	grep -q "^Verdict *rolled back by hand at .*: kernel 5.15.0-105-generic and the stack of before" "$TMPD/status.txt"
+
+# --- --remove-new: what came with v2 alone goes too ---
+rc=0
+gp rollback --remove-new --yes >"$TMPD/rmnew.out" 2>"$TMPD/rmnew.err" || rc=$?
+check "rollback --remove-new exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/rmnew.err"
+check "--remove-new removes what v1 did not have" \
+	sh -c "! chroot '$CH' dpkg-query -W -f='\${db:Status-Status}' linux-modules-nvidia-580-server-open-5.15.0-125-generic | grep -qx installed"
+check "--remove-new leaves v1" has_version nvidia-utils-580-server 580.95.05-0ubuntu0.22.04.1
 
 done_testing

@@ -4,57 +4,7 @@
 # dnf run with --installroot as an installer would. The hardware comes through --sysroot.
 . "${srcdir}/tests/scenario/lib.sh"
 
-MACHINE="$srcdir/tests/machines/hgx-a100-rocky9/root"
-REPO="$TMPD/repo"
-PATH=$PATH:/usr/sbin:/sbin
-
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (rpm database in the installroot)"
-[ "$(uname -m)" = x86_64 ] || skip_all "the fake machine's kernels are x86_64"
-for tool in dnf rpmbuild createrepo_c; do
-	command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found"
-done
-# streams VERSION...: module metadata with NVIDIA's stream for branch 535's DKMS driver
-# (nvidia-driver:535-dkms) holding these versions; the other branches stay outside.
-streams() {
-	printf -- '---\ndocument: modulemd\nversion: 2\ndata:\n  name: nvidia-driver\n  stream: "535-dkms"\n'
-	printf '  version: 1\n  context: "00000001"\n  arch: x86_64\n  summary: NVIDIA driver 535, DKMS\n'
-	printf '  description: NVIDIA driver branch 535 with DKMS kernel modules.\n  license:\n    module: [MIT]\n'
-	printf '  profiles:\n    default:\n      rpms: [nvidia-driver, kmod-nvidia-latest-dkms]\n  artifacts:\n    rpms:\n'
-	for v in "$@"; do
-		printf '    - nvidia-driver-0:%s-1.el9.x86_64\n    - kmod-nvidia-latest-dkms-0:%s-1.el9.x86_64\n' "$v" "$v"
-	done
-	printf '...\n'
-}
-streams 535.129.03 535.216.01 >"$TMPD/modules.yaml"
-"$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules.yaml" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" \
-	>"$TMPD/repo.log" 2>&1 || { cat "$TMPD/repo.log" >&2; exit 1; }
-
-# A target: the installroot skeleton, then the node before gpuprov (running kernel, the
-# toolkit the machine has).
-new_target() {
-	"$srcdir/tests/pkg/dnf-root" "$1" "$REPO" "$MACHINE/etc/os-release" >/dev/null
-	dnf --installroot="$1" --releasever=9 -y -q install kernel-5.14.0-362.8.1.el9_3 cuda-toolkit-12-2-12.2.2-1 \
-		>"$TMPD/before.log" 2>&1 || { cat "$TMPD/before.log" >&2; exit 1; }
-}
-
-gp() {
-	root=$1
-	shift
-	gpuprov --root "$root" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
-}
-
-installed() {
-	rpm --root "$1" -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\n' | sort
-}
-
-has() {
-	rpm --root "$1" -q "$2" >/dev/null 2>&1
-}
+. "${srcdir}/tests/scenario/lib-dnf-target.sh"
 
 CH="$TMPD/target"
 new_target "$CH"
@@ -158,5 +108,113 @@ check "the refusal names the package, the version and the versions there are" \
 installed "$CH3" >"$TMPD/rpm.8"
 check "the refusal installed nothing" cmp -s "$TMPD/rpm.7" "$TMPD/rpm.8"
 check "the refusal locked nothing" test ! -s "$CH3/etc/dnf/plugins/versionlock.list"
+
+# --- rollback: v1 (535.129.03, locked) to v2 (535.216.01), then back ---
+# A repository of its own, which offers 535.216.01 only from v2 on; the machine's GRUB, so
+# that the kernel goes back too (BLS ids: the machine id and the release).
+REPO4="$TMPD/repo4"
+CH4="$TMPD/target4"
+LOCKS="$CH4/etc/dnf/plugins/versionlock.list"
+STATE="$CH4/var/lib/gpuprov/state.json"
+GOOD="$(cat "$MACHINE/etc/machine-id")-5.14.0-362.8.1.el9_3.x86_64"
+jq '.packages |= map(select(.version | startswith("535.216.01") | not))' "$MACHINE/var/lib/gpuprov/repo.json" \
+	>"$TMPD/v1.json"
+streams 535.129.03 >"$TMPD/modules4.yaml"
+"$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules4.yaml" "$REPO4" "$TMPD/v1.json" >"$TMPD/repo4.log" 2>&1 ||
+	{ cat "$TMPD/repo4.log" >&2; exit 1; }
+REPO_ALL=$REPO
+REPO=$REPO4
+new_target "$CH4"
+REPO=$REPO_ALL
+cp -a "$MACHINE/boot/grub2" "$MACHINE/boot/loader" "$CH4/boot/"
+cp "$MACHINE/etc/machine-id" "$CH4/etc/machine-id"
+rc=0
+gp "$CH4" apply a100-stable --yes >"$TMPD/v1.out" 2>"$TMPD/v1.err" || rc=$?
+check "rollback: v1 applied" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/v1.err"
+check "v1: nvidia-driver 535.129.03 is locked" grep -qxF "nvidia-driver-0:535.129.03-1.el9.*" "$LOCKS"
+sort "$LOCKS" >"$TMPD/locks.v1"
+installed "$CH4" >"$TMPD/rpm4.v1"
+streams 535.129.03 535.216.01 >"$TMPD/modules4.yaml"
+"$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules4.yaml" "$REPO4" "$MACHINE/var/lib/gpuprov/repo.json" \
+	>"$TMPD/repo4.log" 2>&1 || { cat "$TMPD/repo4.log" >&2; exit 1; }
+rc=0
+gp "$CH4" apply a100-stable --yes >"$TMPD/v2.out" 2>"$TMPD/v2.err" || rc=$?
+check "rollback: v2 applied" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/v2.err"
+check "v2: nvidia-driver 535.216.01 is installed" has "$CH4" nvidia-driver-535.216.01-1.el9
+check "v2: and locked there, no longer at 535.129.03" \
+	sh -c "grep -qxF 'nvidia-driver-0:535.216.01-1.el9.*' '$LOCKS' && ! grep -q 535.129.03 '$LOCKS'"
+check_json "the record is v1's: versions and locks" \
+	'(.previous_stack.packages | map(select(.name == "nvidia-driver" and .version == "535.129.03-1.el9" and .held)) | length == 1) and
+	 (.previous_stack.packages | map(select(.name == "kernel" and .kernel and .version == "5.14.0-362.8.1.el9_3")) | length == 1) and
+	 .previous_stack.via == "dnf" and .previous_stack.driver == "535.129.03"' "$STATE"
+check_json "repo.json says what is installed now, not what the refresh before v2 found" \
+	'.installed | map(select(.name == "nvidia-driver" and .version == "535.216.01-1.el9" and .held)) | length == 1' \
+	"$CH4/var/lib/gpuprov/repo.json"
+editenv() {
+	grub-editenv "$CH4/boot/grub2/grubenv" "$@"
+}
+editenv set saved_entry=somewhere-else
+installed "$CH4" >"$TMPD/rpm4.v2"
+cp "$LOCKS" "$TMPD/locks.v2"
+
+# --dry-run: every action, and nothing changed
+snapshot4() {
+	find "$CH4" -xdev -printf '%y %p %s %T@ %m\n' | sort
+}
+snapshot4 >"$TMPD/snap4.0"
+rc=0
+gp "$CH4" rollback --dry-run >"$TMPD/dry4.out" 2>"$TMPD/dry4.err" || rc=$?
+snapshot4 >"$TMPD/snap4.1"
+check "dnf: rollback --dry-run exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/dry4.err"
+check "dnf: rollback --dry-run changes nothing in the tree" cmp -s "$TMPD/snap4.0" "$TMPD/snap4.1"
+check "dnf: it would reinstall nvidia-driver 535.129.03" grep -q "install .*nvidia-driver = 535.129.03-1.el9" "$TMPD/dry4.out"
+check "dnf: it would lock it there again" grep -q "hold .*nvidia-driver = 535.129.03-1.el9" "$TMPD/dry4.out"
+
+# a version of v1 gone from the repository: refused, nothing changed
+mv "$REPO4"/Packages/nvidia-driver-535.129.03-1.*.rpm "$TMPD/"
+createrepo_c --update --keep-all-metadata "$REPO4" >/dev/null 2>&1
+cp "$STATE" "$TMPD/state4.before"
+rc=0
+gp "$CH4" rollback --yes >"$TMPD/gone4.out" 2>"$TMPD/gone4.err" || rc=$?
+check "dnf: a version of before gone: rollback refused with exit 3" test "$rc" -eq 3
+check "dnf: the refusal names the package and the version" \
+	grep -q "nvidia-driver 535.129.03-1.el9 is not offered by the repositories" "$TMPD/gone4.err"
+installed "$CH4" >"$TMPD/rpm4.gone"
+check "dnf: the refusal installed nothing" cmp -s "$TMPD/rpm4.v2" "$TMPD/rpm4.gone"
+check "dnf: the refusal locked nothing" cmp -s "$TMPD/locks.v2" "$LOCKS"
+check "dnf: the refusal left GRUB's environment" sh -c "grub-editenv '$CH4/boot/grub2/grubenv' list | grep -qx saved_entry=somewhere-else"
+check "dnf: the refusal left state.json" cmp -s "$TMPD/state4.before" "$STATE"
+
+# --kernel-only: the locks and the kernel, no package moves
+rc=0
+gp "$CH4" rollback --kernel-only --yes >"$TMPD/konly4.out" 2>"$TMPD/konly4.err" || rc=$?
+check "dnf: rollback --kernel-only exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/konly4.err"
+installed "$CH4" >"$TMPD/rpm4.konly"
+check "dnf: --kernel-only installed and removed nothing" cmp -s "$TMPD/rpm4.v2" "$TMPD/rpm4.konly"
+check "dnf: --kernel-only: the locks are v1's" sh -c "sort '$LOCKS' | cmp -s - '$TMPD/locks.v1'"
+sort "$LOCKS" | diff "$TMPD/locks.v1" - | diag_file /dev/stdin
+check "dnf: --kernel-only: the previous kernel is the saved default" \
+	sh -c "grub-editenv '$CH4/boot/grub2/grubenv' list | grep -qxF 'saved_entry=$GOOD'"
+
+# the version back: the whole rollback
+mv "$TMPD"/nvidia-driver-535.129.03-1.*.rpm "$REPO4/Packages/"
+createrepo_c --update --keep-all-metadata "$REPO4" >/dev/null 2>&1
+editenv set saved_entry=somewhere-else
+rc=0
+gp "$CH4" rollback --yes >"$TMPD/rb4.out" 2>"$TMPD/rb4.err" || rc=$?
+check "dnf: rollback exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/rb4.err"
+installed "$CH4" >"$TMPD/rpm4.back"
+check "dnf: rollback: the packages are v1's again" cmp -s "$TMPD/rpm4.v1" "$TMPD/rpm4.back"
+diff "$TMPD/rpm4.v1" "$TMPD/rpm4.back" | diag_file /dev/stdin
+check "dnf: rollback: the locks are v1's, v2's gone" sh -c "sort '$LOCKS' | cmp -s - '$TMPD/locks.v1'"
+sort "$LOCKS" | diff "$TMPD/locks.v1" - | diag_file /dev/stdin
+check "dnf: rollback: the previous kernel is the saved default" \
+	sh -c "grub-editenv '$CH4/boot/grub2/grubenv' list | grep -qxF 'saved_entry=$GOOD'"
+check_json "dnf: rollback is recorded" '.verified.result == "rolled back by hand"' "$STATE"
 
 done_testing

@@ -70,6 +70,30 @@ check "the refusal names the URL" grep -q "127.0.0.1:$PORT/$CUDA" "$TMPD/gone.er
 check "still no installer ran" sh -c "! test -e '$CH/usr/lib/gpuprov-test/nvidia-driver'"
 mv "$TMPD/$CUDA" "$MIRROR/$CUDA"
 
+# --- a record of the runfiles installed that does not read: refused at the check ---
+# gpuprov uninstalls by that file; a run that went on would add to it, or lose it.
+RECORD="$CH/var/lib/gpuprov/runfiles.json"
+GETS=$(grep -c "GET /" "$HTTP/access.log" || true)
+printf '[ { "file": "%s", "version": "580.95.05",\n    "uninstall": "nvidia-uninstall --silent" } ]\n' "$DRIVER" >"$RECORD"
+rc=0
+gp apply dgx-runfile --yes >"$TMPD/record.out" 2>"$TMPD/record.err" || rc=$?
+check "a runfiles.json with a bad field: refused with exit 2" test "$rc" -eq 2
+check "the refusal names the file, the place, the field and the reason" \
+	grep -q "var/lib/gpuprov/runfiles.json:2:18: \[0\]\.uninstall: expected the command that uninstalls it" "$TMPD/record.err"
+[ "$rc" -eq 2 ] || diag_file "$TMPD/record.err"
+printf '[ { "file": "%s", "version": ' "$DRIVER" >"$RECORD"
+rc=0
+gp apply dgx-runfile --yes >"$TMPD/record.out" 2>"$TMPD/record.err" || rc=$?
+check "a runfiles.json that is not JSON: refused with exit 2, naming the file" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'var/lib/gpuprov/runfiles.json:1:[0-9]*: not JSON' '$TMPD/record.err'"
+check "the refusal ran no installer and fetched nothing" \
+	sh -c "! test -e '$CH/usr/lib/gpuprov-test/nvidia-driver' && [ \"\$(grep -c 'GET /' '$HTTP/access.log')\" -eq $GETS ]"
+installed >"$TMPD/dpkg.2"
+check "the refusal installed no package" cmp -s "$TMPD/dpkg.0" "$TMPD/dpkg.2"
+check "the refusal wrote no file" test ! -e "$CH/etc/modprobe.d/gpuprov.conf"
+check "the refusal left the record as it was" grep -q '"version": $' "$RECORD"
+rm "$RECORD"
+
 # What the installers may touch, before them: their uninstall must give it back.
 snapshot() {
 	(cd "$CH" && find usr/bin usr/local usr/lib var/lib/nvidia -path usr/lib/modules -prune -o -printf '%p %y %s\n' \
@@ -115,5 +139,27 @@ cmp -s "$TMPD/tree.0" "$TMPD/tree.1" || diff "$TMPD/tree.0" "$TMPD/tree.1" | dia
 rc=0
 $PKGOP "$CH" runfile remove "$DRIVER" 2>"$TMPD/again.err" || rc=$?
 check "removing what is not recorded fails, saying so" sh -c "[ $rc -eq 1 ] && grep -q 'not recorded' '$TMPD/again.err'"
+
+
+# --- the runfiles in an offline bundle: made while the mirror is up, installed without it ---
+gpuprov bundle keygen "$TMPD/site.key" >/dev/null
+rc=0
+gp bundle create dgx-runfile --os ubuntu-22.04 --arch x86_64 --key "$TMPD/site.key" -o "$TMPD/dgx.bundle" \
+	>"$TMPD/bundle.out" 2>"$TMPD/bundle.err" || rc=$?
+check "bundle create with runfiles succeeds" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/bundle.err"
+tar -tf "$TMPD/dgx.bundle" >"$TMPD/members"
+check "the bundle holds the driver's runfile" grep -qx "$DRIVER" "$TMPD/members"
+check "the bundle holds the toolkit's runfile" grep -qx "$CUDA" "$TMPD/members"
+"$srcdir/tests/pkg/http-serve" --stop "$HTTP"
+rm -rf "$CH/var/lib/gpuprov/cache"
+mkdir -p "$CH/etc/gpuprov/keys.d"
+cp "$TMPD/site.key.pub" "$CH/etc/gpuprov/keys.d/site.pub"
+rc=0
+gp apply dgx-runfile --yes --bundle "$TMPD/dgx.bundle" >"$TMPD/offline.out" 2>"$TMPD/offline.err" || rc=$?
+check "apply --bundle installs the runfiles with the mirror gone" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/offline.err"
+check "the driver ran again, from the bundle" test -e "$ARGS"
+check "CUDA 13.0.2 is in place again" grep -q '"13.0.2"' "$CH/usr/local/cuda-13.0/version.json"
 
 done_testing

@@ -53,6 +53,20 @@ check "detect extra argument: one-line hint" one_line_hint "extra"
 expect_exit 2 "detect with an unknown option" detect --frob
 check "detect unknown option: one-line hint" one_line_hint "--frob"
 
+# A verb rejects the options of other verbs, as it does unknown ones.
+expect_exit 2 "rollback --reboot" rollback --reboot
+check "rollback --reboot: one-line hint naming it" one_line_hint "--reboot"
+expect_exit 2 "rollback --commit" rollback --commit
+expect_exit 2 "rollback --detailed-exitcodes" rollback --detailed-exitcodes
+expect_exit 2 "revert --yes" revert --yes
+check "revert --yes: one-line hint naming it" one_line_hint "--yes"
+expect_exit 2 "revert --kernel-only" revert --kernel-only
+expect_exit 2 "apply --kernel-only" apply base --kernel-only
+expect_exit 2 "plan --dry-run" plan base --dry-run
+expect_exit 0 "rollback --help" rollback --help
+check "rollback --help names its options" \
+	sh -c "grep -q -- --kernel-only '$out' && grep -q -- --remove-new '$out' && ! grep -q -- --reboot '$out'"
+
 machine=$srcdir/tests/machines/dgx-h100/root
 P="--root $machine --profiles $srcdir/profiles"
 expect_exit 2 "plan without a profile name" $P plan
@@ -71,7 +85,8 @@ check "plan NAME --json prints JSON" jq -e '.profile == "h100-nvlink"' "$out"
 
 # The man page documents what --help lists.
 man="$srcdir/man/gpuprov.8"
-for word in detect profiles show plan check --root --sysroot --profiles --json --verbose --quiet --help --version GPUPROV_TODAY; do
+for word in detect profiles show plan check --root --sysroot --profiles --json --verbose --quiet --help --version GPUPROV_TODAY \
+	--kernel-only --remove-new previous_stack; do
 	pat=$(printf '%s' "$word" | sed 's/-/\\\\-/g')
 	check "gpuprov(8) documents $word" grep -q -- "$pat" "$man"
 done

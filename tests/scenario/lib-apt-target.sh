@@ -2,9 +2,10 @@
 # dressed as the DGX H100's Ubuntu 22.04 (its os-release), with a local repository of
 # generated packages carrying the names and versions of that machine's apt lists. The
 # hardware (/proc, /sys) comes from the fake machine through --sysroot. Sourced after
-# lib.sh; sets MACHINE, LISTS, CH, REPO.
+# lib.sh; sets MACHINE (unless a test set it to another Ubuntu fake machine's root), LISTS,
+# CH, REPO.
 
-MACHINE="$srcdir/tests/machines/dgx-h100/root"
+MACHINE=${MACHINE:-"$srcdir/tests/machines/dgx-h100/root"}
 LISTS="$MACHINE/var/lib/apt/lists"
 CH="$TMPD/target"
 REPO=/srv/gpuprov-repo

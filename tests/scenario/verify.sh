@@ -129,6 +129,21 @@ gv rollback >"$TMPD/bad.out" 2>"$TMPD/bad.err" || rc=$?
 check "a corrupt state.json: rollback refuses (exit 3) naming the file" sh -c "[ $rc -eq 3 ] && grep -q 'state.json: unexpected format' '$TMPD/bad.err'"
 check "a corrupt state.json: GRUB's environment is untouched" cmp -s "$TMPD/grubenv.before" "$M/boot/grub/grubenv"
 
+# --- a record of the stack before the switch that does not read: named, nothing changed ---
+cat >"$M/var/lib/gpuprov/state.json" <<'EOF2'
+{ "profile": "h100-nvlink", "kernel": "6.8.0-49-generic", "previous_kernel": "5.15.0-105-generic",
+  "previous_stack": { "kernel": "5.15.0-105-generic", "via": "apt",
+    "packages": [ { "name": "--purge", "version": "1", "held": false } ], "files": [] } }
+EOF2
+rc=0
+gv rollback --dry-run >"$TMPD/rec.out" 2>"$TMPD/rec.err" || rc=$?
+check "a malformed previous_stack: rollback exits 2 naming the member" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'state.json: previous_stack.packages\[0\].name: expected a package name' '$TMPD/rec.err'"
+rc=0
+gv rollback >"$TMPD/rec.out" 2>"$TMPD/rec.err" || rc=$?
+check "a malformed previous_stack: GRUB's environment is untouched" \
+	sh -c "[ $rc -ne 0 ] && cmp -s '$TMPD/grubenv.before' '$M/boot/grub/grubenv'"
+
 # --- nothing applied ---
 rm "$M/var/lib/gpuprov/state.json"
 rc=0

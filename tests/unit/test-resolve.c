@@ -336,7 +336,8 @@ static void test_fabricmanager_exact(void **state)
 	repo_view_free(v);
 }
 
-/* GRUB cannot clear next_entry on LVM, RAID, ZFS: no switch, the running kernel is kept. */
+/* GRUB cannot clear next_entry on LVM, RAID, ZFS: no switch, the running kernel is kept,
+ * unless an ESP GRUB can write holds the boot-once entry instead. */
 static bool reason_has(const struct resolution *r, const char *text)
 {
 	for (size_t i = 0; i < r->n_reasons; i++)
@@ -366,6 +367,26 @@ static void test_grubenv_unwritable(void **state)
 	assert_string_equal(r->kernel, "5.14.0-427.13.1.el9_4.x86_64"); /* the running one */
 	assert_false(r->kernel_change);
 	assert_true(reason_has(r, "no newer kernel is switched to: the GRUB environment block is on lvm"));
+	assert_true(reason_has(r, "/boot on a plain partition, or an ESP GRUB can write, would allow a switch"));
+	resolution_free(r);
+
+	/* An ESP GRUB can write holds the boot-once entry instead: the switch is made. */
+	m.f.disk.esp = (struct mount_facts){ .mountpoint = (char *)"/boot/efi", .fstype = (char *)"vfat", .uuid = (char *)"6E2A-94C1" };
+	m.f.disk.esp_writable = TRI_YES;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->kernel, "5.14.0-503.14.1.el9_5.x86_64");
+	assert_true(r->kernel_change);
+	assert_true(reason_has(r, "entered once from gpuprov's block on the EFI System Partition"));
+	resolution_free(r);
+
+	/* An ESP on md RAID1 is one GRUB cannot write either. */
+	m.f.disk.esp_writable = TRI_NO;
+	m.f.disk.esp_reason = (char *)"on raid1, which GRUB cannot write";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_false(r->kernel_change);
+	assert_true(reason_has(r, "no EFI System Partition can hold one instead (on raid1, which GRUB cannot write)"));
 	resolution_free(r);
 	repo_view_free(v);
 }

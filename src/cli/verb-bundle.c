@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov bundle keygen|create|verify: signed offline bundles for air-gapped sites. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/bundle.h"
+#include "cli.h"
+#include "net/sign.h"
+#include "pkg/pkg.h"
+#include "plan/plan.h"
+#include "util/errors.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/write.h"
+
+const char verb_bundle_usage[] =
+	"keygen KEY | create NAME --os ID-VERSION --arch ARCH --key KEY -o FILE | verify SRC | unpack SRC\n"
+	"  keygen KEY   a new Ed25519 key pair: KEY (private, mode 0600) and KEY.pub; nodes\n"
+	"               trust bundles signed with it once KEY.pub is in /etc/gpuprov/keys.d\n"
+	"  create NAME  on a connected host: resolve profile NAME for the machine the options\n"
+	"               --root and --sysroot describe (a tree of the target OS), download the\n"
+	"               exact packages and runfiles of the stack, and write them with a signed\n"
+	"               manifest to FILE\n"
+	"  verify SRC   fetch or read a bundle and check its signature against the keys in\n"
+	"               /etc/gpuprov/keys.d of the root and every file against the manifest;\n"
+	"               nothing is unpacked\n"
+	"  unpack SRC   the same checks while unpacking into /var/lib/gpuprov/bundles/NAME:\n"
+	"               a bundle staged ahead of apply --bundle; nothing is installed\n"
+	"  --os ID-VERSION  create: the target OS, e.g. ubuntu-22.04; must be the root's\n"
+	"  --arch ARCH  create: x86_64 or aarch64; must be the machine's\n"
+	"  --key KEY    create: the private key to sign with\n"
+	"  -o, --output FILE  create: where the bundle goes\n"
+	"  --mirror URL verify, unpack: another URL of the same bundle, tried when the first\n"
+	"               fails\n"
+	"               (repeatable)\n"
+	"  --cacert FILE  verify, unpack: trust these CAs for https instead of the system's\n"
+	"  --json       verify: the manifest's summary as JSON\n";
+
+/* Paths the operator names (keys, the output) are the host's: made absolute against the
+ * working directory, so that they read the same inside the host root "/". */
+static int host_path(const char *path, char **ret)
+{
+	_cleanup_free_ char *cwd = NULL;
+
+	if (path[0] == '/')
+		return (*ret = strdup(path)) ? 0 : -ENOMEM;
+	if (!(cwd = getcwd(NULL, 0)))
+		return -errno;
+	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
+}
+
+static int with_host_root(struct root **ret)
+{
+	int k = root_open("/", ret);
+
+	if (k < 0)
+		log_error_errno(k, "cannot open /");
+	return k;
+}
+
+static int bundle_keygen(struct cli *cli, const char *key)
+{
+	_cleanup_(root_freep) struct root *host = NULL;
+	_cleanup_free_ char *priv = NULL, *pub = NULL;
+	int k;
+
+	(void)cli;
+	if ((k = host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
+		return log_error_errno(k < 0 ? k : -ENOMEM, "%s", key), EXIT_CODE_FAILURE;
+	if (with_host_root(&host) < 0)
+		return EXIT_CODE_FAILURE;
+	k = sign_keygen(host, priv, pub);
+	if (k == -EEXIST)
+		return log_error("%s: exists; a key is never replaced", priv), EXIT_CODE_USAGE;
+	if (k < 0)
+		return log_error_errno(k, "%s: %s", priv, gp_strerror(k)), EXIT_CODE_FAILURE;
+	printf("Wrote %s (private, keep it on the build host) and %s (copy it to /etc/gpuprov/keys.d/ on the nodes).\n",
+	       priv, pub);
+	return EXIT_CODE_OK;
+}
+
+/* Progress on a terminal as a bar redrawn in place; in a log (cloud-init, the journal) a
+ * plain line at every tenth. */
+struct progress {
+	bool tty, drawn;
+	int last_tenth;
+	time_t started;
+};
+
+static void progress_show(void *userdata, uint64_t done, uint64_t total)
+{
+	struct progress *p = userdata;
+	double mib = (double)done / (1 << 20), all = (double)total / (1 << 20);
+	time_t now = time(NULL);
+	double secs = now > p->started ? (double)(now - p->started) : 1;
+	int tenth = total ? (int)(done * 10 / total) : -1;
+
+	if (p->tty) {
+		static time_t last_draw;
+		char bar[31];
+		int fill = total ? (int)(done * 30 / total) : 0;
+
+		if (now == last_draw && done != total)
+			return;
+		last_draw = now;
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, '.', (size_t)(30 - fill));
+		bar[30] = '\0';
+		fprintf(stderr, "\r[%s] %5.1f%%  %.1f of %.1f MiB  %.1f MiB/s ", bar, total ? 100.0 * (double)done / (double)total : 0.0,
+			mib, all, mib / secs);
+		p->drawn = true;
+	} else if (tenth > p->last_tenth) {
+		p->last_tenth = tenth;
+		fprintf(stderr, "gpuprov: bundle: %d%% (%.1f of %.1f MiB)\n", tenth * 10, mib, all);
+	}
+}
+
+/* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking it, and
+ * unpacks it under dest_parent (NULL: only checks). The exit code, or -1 to go on. */
+int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
+		    struct bundle_manifest **ret)
+{
+	_cleanup_(strv_freep) char **urls = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *why = NULL;
+	struct progress pr = { .tty = isatty(STDERR_FILENO), .last_tenth = 0, .started = time(NULL) };
+	struct bundle_source s = {
+		.fd = -EBADF,
+		.fetch = { .cacert = cli->cacert, .retries = 3 },
+		.accept = accept ? accept->fn : NULL,
+		.userdata = accept ? accept->userdata : NULL,
+	};
+	size_t n = 0;
+	int k;
+
+	if (log_get_level() > LOG_LEVEL_ERROR) {
+		s.fetch.progress = progress_show;
+		s.fetch.userdata = &pr;
+	}
+	if (strstr(src, "://")) {
+		if (strv_push(&urls, &n, src) < 0)
+			return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+		for (size_t i = 0; i < cli->n_mirrors; i++)
+			if (strv_push(&urls, &n, cli->mirrors[i]) < 0)
+				return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+		s.urls = urls;
+	} else {
+		if (cli->n_mirrors > 0)
+			return log_error("--mirror is for a bundle fetched from a URL, not the file %s", src), EXIT_CODE_USAGE;
+		if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+			return log_error_errno(-errno, "%s: %s", src, strerror(errno)), EXIT_CODE_USAGE;
+		s.fd = fd;
+	}
+	k = bundle_read(&s, cli->root, SIGN_KEYS_DIR, dest_parent, NULL, ret, &why);
+	if (pr.drawn)
+		fputc('\n', stderr);
+	if (k >= 0)
+		return -1;
+	log_error("%s: %s%s", src, why ? why : gp_strerror(k),
+		  dest_parent ? "; nothing was unpacked or installed" : "");
+	/* A bundle that is not what was signed is refused; a transfer that failed is a failure. */
+	return k == -EIO || k == -GPE_UNAVAILABLE || k == -ENOMEM || k == -ENOSPC ? EXIT_CODE_FAILURE
+											 : EXIT_CODE_REFUSED;
+}
+
+static int bundle_verify(struct cli *cli, const char *src)
+{
+	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
+	int r;
+
+	if ((r = cli_bundle_read(cli, src, NULL, NULL, &m)) >= 0)
+		return r;
+	if (cli->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		if (!doc || !cJSON_AddStringToObject(doc, "name", m->name) ||
+		    !cJSON_AddStringToObject(doc, "profile", m->profile) || !cJSON_AddStringToObject(doc, "os", m->os) ||
+		    !cJSON_AddStringToObject(doc, "arch", m->arch) || !cJSON_AddStringToObject(doc, "key_id", strna(m->key_id)) ||
+		    !cJSON_AddNumberToObject(doc, "files", (double)m->n_files) ||
+		    !cJSON_AddNumberToObject(doc, "bytes", (double)m->bytes) ||
+		    !cJSON_AddItemToObject(doc, "stack", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->doc, "stack"), true))) {
+			cJSON_Delete(doc);
+			return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+		}
+		return cli_print_json(doc) < 0 ? EXIT_CODE_FAILURE : EXIT_CODE_OK;
+	}
+	printf("%s: bundle %s for profile %s on %s %s: %zu files, %llu bytes, signed by key %s; all verified.\n", src,
+	       m->name, m->profile, m->os, m->arch, m->n_files, (unsigned long long)m->bytes, strna(m->key_id));
+	return EXIT_CODE_OK;
+}
+
+/* The manifest's description of what the bundle is for. */
+static cJSON *create_manifest(const struct cli *cli, const struct planned *p, const char *backend)
+{
+	_cleanup_(cJSON_Deletep) cJSON *m = cJSON_CreateObject();
+	const struct resolution *r = p->res;
+	_cleanup_free_ char *name = NULL;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	cJSON *stack, *pkgs;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	if (!m || asprintf(&name, "%s-%s-%s", p->profile->name, cli->os, cli->arch) < 0)
+		return NULL;
+	if (!cJSON_AddStringToObject(m, "name", name) || !cJSON_AddStringToObject(m, "profile", p->profile->name) ||
+	    !cJSON_AddStringToObject(m, "os", cli->os) || !cJSON_AddStringToObject(m, "arch", cli->arch) ||
+	    !cJSON_AddStringToObject(m, "backend", backend) || !cJSON_AddStringToObject(m, "created", when) ||
+	    !(stack = cJSON_AddObjectToObject(m, "stack")) || !cJSON_AddStringToObject(stack, "kernel", r->kernel) ||
+	    !cJSON_AddStringToObject(stack, "driver", r->driver) || !cJSON_AddStringToObject(stack, "branch", r->branch) ||
+	    !cJSON_AddStringToObject(stack, "flavour", strna(r->flavour)) ||
+	    !cJSON_AddStringToObject(stack, "source", r->source) ||
+	    !(r->cuda ? cJSON_AddStringToObject(stack, "cuda", r->cuda) : cJSON_AddNullToObject(stack, "cuda")) ||
+	    !(r->fabricmanager ? cJSON_AddStringToObject(stack, "fabricmanager", r->fabricmanager)
+			       : cJSON_AddNullToObject(stack, "fabricmanager")) ||
+	    !(pkgs = cJSON_AddArrayToObject(m, "packages")))
+		return NULL;
+	for (size_t i = 0; i < r->n_picks; i++) {
+		const struct pick *pk = &r->picks[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(pkgs, o) || !cJSON_AddStringToObject(o, "name", pk->name) ||
+		    !cJSON_AddStringToObject(o, "version", pk->version) || !cJSON_AddStringToObject(o, "role", pk->role) ||
+		    !cJSON_AddStringToObject(o, "via", plan_pick_via(p->facts, r, pk)))
+			return NULL;
+	}
+	return TAKE_PTR(m);
+}
+
+/* Every pick of each backend downloaded into dir, then the repository index made: the
+ * bundle's files, relative to dir. */
+static int create_gather(struct pkg_ctx *c, const struct planned *p, const char *dir, char ***ret_files)
+{
+	const char *order[] = { pkg_backend_for(p->facts)->name, "runfile" };
+	_cleanup_(strv_freep) char **files = NULL;
+	const struct resolution *r = p->res;
+	struct pkg_want w[r->n_picks ? r->n_picks : 1];
+
+	for (size_t b = 0; b < ELEMENTSOF(order); b++) {
+		const struct pkg_backend *be = pkg_backend_by_name(order[b]);
+		_cleanup_(strv_freep) char **part = NULL;
+		size_t n = 0;
+		int k;
+
+		for (size_t i = 0; i < r->n_picks; i++)
+			if (streq(plan_pick_via(p->facts, r, &r->picks[i]), order[b]))
+				w[n++] = (struct pkg_want){ r->picks[i].name, *r->picks[i].version ? r->picks[i].version : NULL };
+		if (n == 0)
+			continue;
+		if (!be->download || !be->index)
+			return pkg_fail(c, -EOPNOTSUPP, "the %s backend cannot make offline bundles yet", be->name);
+		if ((k = be->download(c, w, n, dir)) < 0 || (k = be->index(c, dir, &part)) < 0)
+			return k;
+		if (strv_extend(&files, part) < 0)
+			return pkg_fail(c, -ENOMEM, "out of memory");
+	}
+	*ret_files = TAKE_PTR(files);
+	return 0;
+}
+
+/* The bundle goes to FILE.partial first and takes its name once whole. */
+static int create_write(const char *output, cJSON *manifest, const struct root *root, const char *dir,
+			char *const *files, EVP_PKEY *key)
+{
+	_cleanup_free_ char *partial = NULL, *why = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	int k;
+
+	if (asprintf(&partial, "%s.partial", output) < 0)
+		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+	if ((fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return log_error_errno(-errno, "%s: %s", partial, strerror(errno)), EXIT_CODE_FAILURE;
+	k = bundle_write(fd, manifest, root, dir, files, key, &why);
+	if (k >= 0 && fsync(fd) < 0)
+		k = -errno;
+	if (k >= 0 && rename(partial, output) < 0)
+		k = -errno;
+	if (k < 0) {
+		(void)unlink(partial);
+		return log_error("%s: %s", output, why ? why : gp_strerror(k)), EXIT_CODE_FAILURE;
+	}
+	return -1;
+}
+
+static int bundle_create(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	_cleanup_(planned_done) struct planned p = {};
+	_cleanup_(root_freep) struct root *host = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *manifest = NULL;
+	_cleanup_(strv_freep) char **files = NULL;
+	_cleanup_free_ char *keypath = NULL, *dir = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	struct pkg_ctx c = {};
+	const struct pkg_backend *be;
+	int r, k;
+
+	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0)
+		return r;
+	if (!cli->os || !cli->arch || !cli->key || !cli->output)
+		return log_error("bundle create needs --os, --arch, --key and --output"), EXIT_CODE_USAGE;
+	/* The packages are those the root's package manager resolves: the root must be the
+	 * target's OS, or the bundle would hold another distribution's packages. */
+	if (!os_spec_matches(cli->os, p.facts->os.id, p.facts->os.version_id) || strchr(cli->os, '*'))
+		return log_error("--os %s: the root %s runs %s %s; point --root at a tree of the target OS "
+				 "(debootstrap, dnf --installroot)",
+				 cli->os, cli->root->path, strna(p.facts->os.id), strna(p.facts->os.version_id)),
+		       EXIT_CODE_USAGE;
+	if (!streq_ptr(cli->arch, p.facts->cpu.arch))
+		return log_error("--arch %s: the machine read under %s is %s", cli->arch,
+				 cli->sysroot_path ? cli->sysroot_path : cli->root->path, strna(p.facts->cpu.arch)),
+		       EXIT_CODE_USAGE;
+	if ((k = host_path(cli->key, &keypath)) < 0 || with_host_root(&host) < 0)
+		return EXIT_CODE_FAILURE;
+	if ((k = sign_load_private(host, keypath, &key)) < 0)
+		return log_error("--key %s: %s", cli->key, gp_strerror(k)), EXIT_CODE_USAGE;
+	if ((r = cli_lock(cli, &lock)) >= 0)
+		return r;
+
+	c = (struct pkg_ctx){ .root = cli->root, .facts = p.facts, .profile = p.profile, .knowledge = p.knowledge };
+	if (!(be = pkg_backend_for(p.facts)))
+		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
+	if ((k = be->refresh(&c)) < 0) {
+		log_error("cannot refresh the repository metadata: %s", strna(c.error));
+		pkg_ctx_done(&c);
+		return EXIT_CODE_FAILURE;
+	}
+	if ((r = cli_plan_finish(cli, &p)) >= 0) {
+		pkg_ctx_done(&c);
+		return r;
+	}
+	if (!p.res->ok) {
+		pkg_ctx_done(&c);
+		return cli_show_plan(cli, &p);
+	}
+	c.kernel = p.res->kernel;
+	c.flavour = p.res->flavour;
+	c.branch = p.res->branch;
+	if (asprintf(&dir, "var/cache/gpuprov/bundle-%d", (int)getpid()) < 0 ||
+	    !(manifest = create_manifest(cli, &p, be->name))) {
+		pkg_ctx_done(&c);
+		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+	}
+	(void)root_rm_rf(cli->root, dir);
+	if ((k = root_mkdir_p(cli->root, dir, 0755)) < 0) {
+		log_error_errno(k, "%s: %s", dir, gp_strerror(k));
+		r = EXIT_CODE_FAILURE;
+	} else if ((k = create_gather(&c, &p, dir, &files)) < 0) {
+		log_error("bundle create: %s", strna(c.error));
+		r = k == -GPE_UNAVAILABLE || k == -GPE_DIGEST ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
+	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) < 0) {
+		printf("Wrote %s: bundle %s-%s-%s, %zu files, signed by key %s.\n", cli->output, p.profile->name, cli->os,
+		       cli->arch, strv_length(files), json_str(manifest, "key_id"));
+		r = EXIT_CODE_OK;
+	}
+	(void)root_rm_rf(cli->root, dir);
+	pkg_ctx_done(&c);
+	return r;
+}
+
+/* Stages a bundle on the node ahead of time: checked and unpacked, nothing installed. */
+static int bundle_unpack(struct cli *cli, const char *src)
+{
+	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	if ((r = cli_lock(cli, &lock)) >= 0 || (r = cli_bundle_read(cli, src, BUNDLE_DIR, NULL, &m)) >= 0)
+		return r;
+	if (!cli->json)
+		printf("Bundle %s verified (key %s) and unpacked in /%s/%s.\n", m->name, strna(m->key_id), BUNDLE_DIR,
+		       m->name);
+	return EXIT_CODE_OK;
+}
+
+int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	int first, r;
+
+	if (argc >= 2 && streq(argv[1], "create"))
+		return bundle_create(cli, self, argc - 1, argv + 1);
+	if ((r = cli_verb_args(cli, self, argc, argv, 2, 2, &first)) >= 0)
+		return r;
+	if (streq(argv[first], "keygen"))
+		return bundle_keygen(cli, argv[first + 1]);
+	if (streq(argv[first], "verify"))
+		return bundle_verify(cli, argv[first + 1]);
+	if (streq(argv[first], "unpack"))
+		return bundle_unpack(cli, argv[first + 1]);
+	fprintf(stderr, "gpuprov bundle: unknown command '%s'; try 'gpuprov bundle --help'\n", argv[first]);
+	return EXIT_CODE_USAGE;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <openssl/evp.h>
+#include <stddef.h>
+
+#include "util/macro.h"
+#include "util/root.h"
+
+/*
+ * Ed25519 signatures for offline bundles. Keys are PEM files: the private key PKCS#8
+ * ("BEGIN PRIVATE KEY"), the public key SubjectPublicKeyInfo ("BEGIN PUBLIC KEY"), the
+ * forms `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout` write. A node
+ * trusts the public keys in SIGN_KEYS_DIR of its root, one per *.pub file.
+ *
+ * OpenSSL's errors end here: its reasons go to the debug log, callers get -errno or -GPE_*.
+ */
+
+#define SIGN_KEYS_DIR	"etc/gpuprov/keys.d"
+#define SIGN_SIG_LEN	64 /* an Ed25519 signature, raw bytes */
+#define SIGN_KEY_ID_LEN 16 /* hex digits of a key id */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
+
+/*
+ * Makes a new key pair: the private key written 0600, the public key 0644, each atomically,
+ * parent directories created. Paths are inside root (a build host passes the root "/").
+ * -EEXIST when private_path exists: a key is never replaced.
+ */
+int sign_keygen(const struct root *root, const char *private_path, const char *public_path);
+
+/* Loads an Ed25519 key from a PEM file inside root. -GPE_PARSE when the file holds no
+ * such key (garbage, another algorithm, a public key where the private one is asked). */
+int sign_load_private(const struct root *root, const char *path, EVP_PKEY **ret);
+int sign_load_public(const struct root *root, const char *path, EVP_PKEY **ret);
+
+/* Signs data with a private key; -EINVAL for a key that is not an Ed25519 private key. */
+int sign_data(EVP_PKEY *key, const void *data, size_t len,
+	      unsigned char ret_sig[static SIGN_SIG_LEN]);
+
+/* 0 when sig is key's signature of data, -GPE_SIGNATURE when it is not. key may be a
+ * public or a private key. */
+int sign_verify(EVP_PKEY *key, const void *data, size_t len,
+		const unsigned char sig[static SIGN_SIG_LEN]);
+
+/* The key's id: the first 16 hex digits of the SHA-256 of its raw 32-byte public key, so
+ * that a manifest can name the key that signed it. Private keys have their public key's id. */
+int sign_key_id(EVP_PKEY *key, char ret_id[static SIGN_KEY_ID_LEN + 1]);
+
+/*
+ * Verifies sig of data with the public keys in keys_dir (*.pub, inside root); files that
+ * cannot be read or hold no Ed25519 public key are skipped, with a debug message. want_id,
+ * when not NULL, is the id of the key the signed document names: only keys with that id
+ * are tried, which tells a tampered document from one signed by a key not trusted here.
+ * ret_id (may be NULL): the id of the key that verified.
+ *
+ * -GPE_UNKNOWN_KEY: the directory is missing or holds no usable key, or none has want_id.
+ * -GPE_SIGNATURE: keys were tried (the one with want_id, or all) and none verified.
+ */
+int sign_verify_dir(const struct root *root, const char *keys_dir, const void *data, size_t len,
+		    const unsigned char sig[static SIGN_SIG_LEN], const char *want_id,
+		    char ret_id[SIGN_KEY_ID_LEN + 1]);

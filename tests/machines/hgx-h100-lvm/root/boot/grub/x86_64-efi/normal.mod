@@ -1,0 +1,1 @@
+ELF placeholder grub module
