@@ -39,9 +39,10 @@ struct cli {
 	const char *mirrors[9]; /* --mirror: more URLs of the same bundle, tried in order */
 	size_t n_mirrors;
 	const char *key;    /* bundle: the signing key (create), the key pair's path (keygen) */
-	const char *output; /* bundle create -o */
+	const char *output; /* bundle create -o; status --prometheus --output */
 	const char *os;     /* bundle create --os ID-VERSION */
 	const char *arch;   /* bundle create --arch */
+	bool prometheus;    /* status: node_exporter's textfile format */
 };
 
 struct verb {
@@ -58,6 +59,7 @@ struct verb {
 	bool fetch_opts;  /* takes --cacert, --mirror */
 	bool takes_bundle; /* takes --bundle */
 	bool bundle_opts; /* takes --key, --output, --os, --arch */
+	bool status_opts; /* takes --prometheus, --output */
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -97,6 +99,11 @@ struct profile_error;
 int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret);
 int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret);
 int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret);
+struct findings;
+/* check's audit of the installed stack (facts, knowledge, check_run): -1 to go on with
+ * ret filled (and the facts in ret_facts, unless NULL), else the exit code after saying
+ * why it could not run. */
+int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret);
 struct profile;
 /* What show and plan begin with: the verb's one argument, the facts, the profile
  * directories and the profile resolved for the machine. -1 to go on, else the exit code. */

@@ -36,7 +36,7 @@ static const struct verb verbs[] = {
 	  .rollback_opts = true },
 	{ .name = "status",
 	  .summary = "what was applied, when, by which profile, and whether a reboot is pending",
-	  .usage = verb_status_usage, .run = verb_status },
+	  .usage = verb_status_usage, .run = verb_status, .status_opts = true },
 	{ .name = "revert",
 	  .summary = "restore every file gpuprov manages to its content before gpuprov",
 	  .usage = verb_revert_usage, .run = verb_revert, .changes = true },
@@ -109,6 +109,7 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "output", required_argument, NULL, 'o' },
 		{ "os", required_argument, NULL, 'S' },
 		{ "arch", required_argument, NULL, 'A' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{},
 	};
 	int c;
@@ -138,11 +139,16 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 				return -1;
 			}
 			break;
+		case 'P':
+			if (!v->status_opts)
+				goto unknown;
+			cli->prometheus = true;
+			break;
 		case 'k':
 		case 'o':
 		case 'S':
 		case 'A':
-			if (!v->bundle_opts)
+			if (!v->bundle_opts && !(c == 'o' && v->status_opts))
 				goto unknown;
 			*(c == 'k' ? &cli->key : c == 'o' ? &cli->output : c == 'S' ? &cli->os : &cli->arch) = optarg;
 			break;

@@ -14,27 +14,36 @@ const char verb_check_usage[] = "[--json]\n"
 				"finding is an error.\n"
 				"  --json   the findings as JSON\n";
 
-
-int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv)
+int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(knowledge_freep) struct knowledge *kn = NULL;
 	struct profile_dirs dirs = {};
 	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
-	struct findings fs = {};
-	bool errors = false;
 	char today[11];
-	int first, r, k;
+	int r, k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
-	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
+	if ((r = cli_detect(cli, false, &f)) >= 0 || (r = cli_profile_dirs(cli, &dirs)) >= 0)
 		return r;
 	d = &dirs;
 	if ((r = cli_knowledge(cli, d, &kn)) >= 0)
 		return r;
-	k = check_run(f, kn, cli_today(today), &fs);
+	k = check_run(f, kn, cli_today(today), ret);
 	if (k < 0)
 		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
+	if (ret_facts)
+		*ret_facts = TAKE_PTR(f);
+	return -1;
+}
+
+int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv)
+{
+	struct findings fs = {};
+	bool errors = false;
+	int first, r;
+
+	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_check_findings(cli, NULL, &fs)) >= 0)
+		return r;
 	for (size_t i = 0; i < fs.n; i++)
 		errors |= fs.list[i].severity == SEVERITY_ERROR;
 

@@ -7,17 +7,22 @@
 #include "apply/journal.h"
 #include "apply/rollback.h"
 #include "cli.h"
+#include "status.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-const char verb_status_usage[] = "[--json]\n"
+const char verb_status_usage[] = "[--json | --prometheus [--output FILE]]\n"
 				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
 				 "interrupted (with the step it reached), failed, running, rolled back (by hand),\n"
 				 "reverted, or never applied; verify's or rollback's verdict; and whether a reboot\n"
-				 "is pending. Changes nothing.\n"
-				 "  --json   as JSON\n";
+				 "is pending. Changes nothing on the node.\n"
+				 "  --json           as JSON\n"
+				 "  --prometheus     as metrics for node_exporter's textfile collector, with the\n"
+				 "                   counts of check's findings; see gpuprov(8), MONITORING\n"
+				 "  --output FILE    with --prometheus: replace FILE atomically (mode 0644)\n"
+				 "                   instead of writing to stdout\n";
 
 /* "applied", "interrupted", "failed", "running", "rolled back", "reverted" or "never
  * applied", and the step the journal reached. */
@@ -75,6 +80,11 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
 		return r;
+	if (cli->prometheus ? cli->json : cli->output != NULL) {
+		fprintf(stderr, "gpuprov status: %s; try 'gpuprov status --help'\n",
+			cli->json ? "--json and --prometheus exclude each other" : "--output needs --prometheus");
+		return EXIT_CODE_USAGE;
+	}
 	k = state_load(cli->root, &state);
 	if (k < 0 && k != -ENOENT)
 		return log_error("%s/%s: %s", cli->root->path, STATE_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
@@ -94,6 +104,11 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 		  !streq_ptr(json_str(rolled_back ? verdict : state, "kernel"), running)) ||
 		 root_exists(cli->root, "run/reboot-required") > 0;
 
+	if (cli->prometheus)
+		return status_prometheus(cli, &(const struct status_view){ .state = state, .journal = journal,
+									    .verdict = verdict, .holder = holder,
+									    .state_name = st, .step = step,
+									    .running = running, .reboot = reboot });
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();
 

@@ -67,7 +67,10 @@ check "nor gpuprov's block" cmp -s "$TMPD/espenv.1" "$ESPENV"
 
 # --- after the reboot into the new kernel ---
 # The generated packages carry no files: the fabric manager's binary, as its package has it.
+# In the chroot it is an absolute link into /etc/alternatives: replaced, never written
+# through (that would write the host's /etc).
 mkdir -p "$CH/usr/bin"
+rm -f "$CH/usr/bin/nv-fabricmanager"
 : >"$CH/usr/bin/nv-fabricmanager"
 SYS="$TMPD/sys"
 cp -a "$MACHINE" "$SYS"
