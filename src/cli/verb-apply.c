@@ -106,6 +106,7 @@ static int state_boot_once(cJSON *doc, const struct planned *p)
 static int write_state(const struct cli *cli, const struct planned *p)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject(), *old = NULL, *picks = NULL;
+	_cleanup_free_ char *boot_id = NULL;
 	const struct resolution *r = p->res;
 	const cJSON *record;
 	const char *previous;
@@ -117,6 +118,7 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	/* The record of the stack before the switch stays (apply wrote it before the packages),
 	 * and its kernel is the known-good one, whichever kernel runs now. */
 	(void)state_load(cli->root, &old);
+	(void)root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id);
 	record = cJSON_GetObjectItemCaseSensitive(old, PREVIOUS_STACK);
 	previous = json_str(record, "kernel") ? json_str(record, "kernel") : strna(p->facts->kernels.running);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
@@ -139,7 +141,9 @@ static int write_state(const struct cli *cli, const struct planned *p)
 					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"))) ||
 	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || previous_stack_picks(r, &picks) < 0 ||
 	    !cJSON_AddItemToObject(doc, "packages", TAKE_PTR(picks)) ||
-	    (cJSON_IsObject(record) && !cJSON_AddItemToObject(doc, PREVIOUS_STACK, cJSON_Duplicate(record, true))))
+	    (cJSON_IsObject(record) && !cJSON_AddItemToObject(doc, PREVIOUS_STACK, cJSON_Duplicate(record, true))) ||
+	    /* verify --commit gives no verdict in the boot that applied (a first-boot run) */
+	    (boot_id && !cJSON_AddStringToObject(doc, "boot_id", boot_id)))
 		return -ENOMEM;
 	if ((k = state_boot_once(doc, p)) < 0 || (k = state_save(cli->root, doc)) < 0)
 		return k;

@@ -61,10 +61,11 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
-	_cleanup_free_ char *why = NULL;
+	_cleanup_free_ char *why = NULL, *boot_id = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	struct verify_report rep = {};
 	const char *result = NULL;
+	bool waiting = false;
 	int first, r, k;
 
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
@@ -90,6 +91,15 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 			 strna(json_str(cJSON_GetObjectItemCaseSensitive(state, "verified"), "result")));
 		cli->commit = false;
 	}
+	/* Applied during this very boot (a first-boot or cloud-init run that finished before
+	 * this unit started): the new kernel has not booted yet; the verdict waits for it. */
+	if (cli->commit && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required")) &&
+	    json_str(state, "boot_id") && root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id) >= 0 &&
+	    streq(boot_id, json_str(state, "boot_id"))) {
+		log_info("applied during this boot; the verdict waits for the reboot into %s", json_str(state, "kernel"));
+		cli->commit = false;
+		waiting = true;
+	}
 	if (cli->commit) {
 		const char *previous = json_str(state, "previous_kernel");
 
@@ -110,7 +120,9 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 		cJSON *doc = cJSON_CreateObject(), *checks;
 
 		if (!doc || !cJSON_AddBoolToObject(doc, "ok", rep.ok) ||
-		    !(result ? cJSON_AddStringToObject(doc, "result", result) : cJSON_AddNullToObject(doc, "result")) ||
+		    !(result    ? cJSON_AddStringToObject(doc, "result", result)
+		      : waiting ? cJSON_AddStringToObject(doc, "result", "waiting for the reboot")
+				: cJSON_AddNullToObject(doc, "result")) ||
 		    !(checks = cJSON_AddArrayToObject(doc, "checks"))) {
 			cJSON_Delete(doc);
 			verify_report_done(&rep);
@@ -128,10 +140,14 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < rep.n; i++)
 			printf("  %-4s %-14s %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name, strna(rep.checks[i].detail));
-		printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
-				      : result ? "Failed; the known-good kernel is the default." : "Failed.");
+		if (waiting)
+			printf("Applied during this boot: the verdict waits for the reboot into %s.\n",
+			       json_str(state, "kernel"));
+		else
+			printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
+					      : result ? "Failed; the known-good kernel is the default." : "Failed.");
 	}
-	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
+	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
 	if (result && !rep.ok && k >= 0 && !cli->no_reboot && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(state, "verify_reboot")) &&
 	    streq(cli->root->path, "/") &&

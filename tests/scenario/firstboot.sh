@@ -208,14 +208,14 @@ ks="$srcdir/scripts/pxe/kickstart-post.ks"
 check "kickstart: a %post section, closed" sh -c "grep -q '^%post' '$ks' && grep -qx '%end' '$ks'"
 check "kickstart: the %post body is valid sh" sh -c "sed -n '/^%post/,/^%end/p' '$ks' | sed '1d;\$d' | sh -n"
 check "kickstart: enables the first-boot unit" grep -q 'systemctl enable gpuprov-firstboot.service' "$ks"
-ai="$srcdir/scripts/pxe/autoinstall-late-commands.yaml"
+autoinst="$srcdir/scripts/pxe/autoinstall-late-commands.yaml"
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then
 	check "autoinstall: late-commands is a list of strings, one enabling the unit" python3 -c "
 import sys, yaml
 lc = yaml.safe_load(open(sys.argv[1]))['autoinstall']['late-commands']
 assert all(isinstance(c, str) and c.startswith('curtin in-target --target=/target -- ') for c in lc), lc
 assert any('systemctl enable gpuprov-firstboot.service' in c for c in lc), lc
-" "$ai"
+" "$autoinst"
 	# Each command's sh -c script parses.
 	python3 -c "
 import shlex, sys, yaml
@@ -223,8 +223,8 @@ for c in yaml.safe_load(open(sys.argv[1]))['autoinstall']['late-commands']:
     a = shlex.split(c)
     if 'sh' in a and a[a.index('sh') + 1] == '-c':
         print(a[a.index('sh') + 2])
-" "$ai" >"$TMPD/ai.sh"
-	check "autoinstall: the sh -c scripts parse" sh -c "[ -s '$TMPD/ai.sh' ] && sh -n '$TMPD/ai.sh'"
+" "$autoinst" >"$TMPD/autoinst.sh"
+	check "autoinstall: the sh -c scripts parse" sh -c "[ -s '$TMPD/autoinst.sh' ] && sh -n '$TMPD/autoinst.sh'"
 else
 	ok "# SKIP python3 with yaml not found"
 fi

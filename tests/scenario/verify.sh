@@ -26,6 +26,21 @@ EOF2
 ID() { echo "gnulinux-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01>gnulinux-$1-advanced-7c2b0e5a-3f41-4d8e-9a6b-5e1f2c3d4a01"; }
 gv() { gpuprov --root "$M" "$@"; }
 
+# --- applied in this very boot (a first-boot run): no verdict until the reboot ---
+state 5.15.0-105-generic 5.15.0-94-generic
+mkdir -p "$M/proc/sys/kernel/random"
+echo 3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f >"$M/proc/sys/kernel/random/boot_id"
+jq '. + {boot_id: "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"}' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" &&
+	cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+cp "$M/boot/grub/grubenv" "$TMPD/grubenv.0"
+rc=0
+gv verify --commit --no-reboot >"$TMPD/same.out" 2>&1 || rc=$?
+check "verify --commit in the boot that applied exits 0" test "$rc" -eq 0
+check "it says the verdict waits for the reboot" grep -q "the verdict waits for the reboot into 5.15.0-105-generic" "$TMPD/same.out"
+check "it gives no verdict" sh -c "! jq -e .verified '$M/var/lib/gpuprov/state.json' >/dev/null"
+check "and leaves GRUB's environment alone" cmp -s "$TMPD/grubenv.0" "$M/boot/grub/grubenv"
+echo 0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d >"$M/proc/sys/kernel/random/boot_id"
+
 # --- all good ---
 state 5.15.0-105-generic 5.15.0-94-generic
 rc=0

@@ -62,6 +62,8 @@ static int round_trip(struct fixture *fx, const struct bundle_limits *lim, const
 	int fd, k;
 
 	assert_non_null(manifest);
+	free(*why); /* bundle_read sets it afresh */
+	*why = NULL;
 	fd = root_open_at(fx->r, ".", O_DIRECTORY | O_RDONLY);
 	assert_true(fd >= 0);
 	k = openat(fd, "bundle.tar", O_RDWR | O_CREAT | O_TRUNC, 0644);
