@@ -132,10 +132,16 @@ static int boot_set(struct pkg_ctx *c, const struct action *a, struct apply_repo
 	const char *release = once ? a->target : a->detail, *var = NULL;
 	int k;
 
-	/* A target without GRUB (an image root being assembled) has no menu to switch yet. */
-	if (!c->facts->boot.loader)
-		return strv_pushf(&rep->pending, &rep->n_pending, "%s %s: no GRUB in %s; set it there", once ? "boot-once" : "saved default",
-				  release, c->root->path) < 0 ? -ENOMEM : 0;
+	/* A target without GRUB (an image root being assembled) has no menu to switch yet;
+	 * said once, though the saved default is set both before and after the packages. */
+	if (!c->facts->boot.loader) {
+		_cleanup_free_ char *line = NULL;
+
+		if (asprintf(&line, "%s %s: no GRUB in %s; set it there", once ? "boot-once" : "saved default", release,
+			     c->root->path) < 0)
+			return -ENOMEM;
+		return strv_contains(rep->pending, line) ? 0 : strv_push_take(&rep->pending, &rep->n_pending, TAKE_PTR(line));
+	}
 	k = once ? boot_once_set(c->facts, c->root, release, &why) : boot_default_set(c->facts, c->root, release, false, &why);
 	if (k < 0)
 		return report_fail(rep, k, "%s %s: %s", once ? "boot-once" : "saved default", release, why ? why : gp_strerror(k));
