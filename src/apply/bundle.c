@@ -36,7 +36,6 @@ static bool holds_suffix(const struct bundle_manifest *m, const char *suffix)
 
 int bundle_use(struct pkg_ctx *c, const struct bundle_manifest *m)
 {
-	_cleanup_(strv_freep) char **runs = NULL;
 	_cleanup_free_ char *dir = NULL, *text = NULL;
 	const char *path;
 	int k;
@@ -64,7 +63,5 @@ int bundle_use(struct pkg_ctx *c, const struct bundle_manifest *m)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = managed_write(c->root, path, text, strlen(text), 0644)) < 0)
 		return pkg_fail(c, k, "%s: %s", path, gp_strerror(k));
-	if (holds_suffix(m, ".run"))
-		return pkg_runfile.index(c, dir, &runs);
-	return 0;
+	return holds_suffix(m, ".run") ? runfile_adopt(c, dir) : 0;
 }

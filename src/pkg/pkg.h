@@ -87,6 +87,10 @@ int pkg_check_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n, cha
 /* The Packages stanza of the .deb dir/file (inside root), its Filename relative to dir. */
 int deb_index_entry(const struct root *root, const char *dir, const char *file, char **ret_stanza);
 
+/* apply --bundle: the runfiles unpacked in dir go where the runfile backend looks before it
+ * fetches (hard links); preflight checks their SHA-256 there as it would a download's. */
+int runfile_adopt(struct pkg_ctx *c, const char *dir);
+
 /* The files in dir (inside the root) whose names end with suffix, sorted. */
 int pkg_list_files(struct pkg_ctx *c, const char *dir, const char *suffix, char ***ret);
 

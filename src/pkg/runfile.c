@@ -401,9 +401,15 @@ static int runfile_download(struct pkg_ctx *c, const struct pkg_want *w, size_t 
 	return 0;
 }
 
-/* The runfiles of a bundle go where preflight looks before it fetches; it checks their
- * SHA-256 against the profile or the knowledge as it would a download. */
+/* A bundle's runfiles are its files as they are: no index to make. */
 static int runfile_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
+{
+	int k = pkg_list_files(c, dir, ".run", ret_files);
+
+	return k < 0 ? k : 0;
+}
+
+int runfile_adopt(struct pkg_ctx *c, const char *dir)
 {
 	_cleanup_(strv_freep) char **runs = NULL;
 	int k;
@@ -413,7 +419,6 @@ static int runfile_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
 	for (char **r = runs; *r; r++)
 		if ((k = link_into(c, dir, CACHE_DIR, *r)) < 0)
 			return k;
-	*ret_files = TAKE_PTR(runs);
 	return 0;
 }
 
