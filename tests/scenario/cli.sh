@@ -83,20 +83,4 @@ check "plan --help shows its usage" grep -q "^Usage: gpuprov \[OPTIONS\] plan NA
 expect_exit 0 "options after the argument" $P plan h100-nvlink --json
 check "plan NAME --json prints JSON" jq -e '.profile == "h100-nvlink"' "$out"
 
-# The man page documents what --help lists.
-man="$srcdir/man/gpuprov.8"
-for word in detect profiles show plan check --root --sysroot --profiles --json --verbose --quiet --help --version GPUPROV_TODAY \
-	--kernel-only --remove-new previous_stack; do
-	pat=$(printf '%s' "$word" | sed 's/-/\\\\-/g')
-	check "gpuprov(8) documents $word" grep -q -- "$pat" "$man"
-done
-
-for page in "$man" "$srcdir/man/gpuprov-profile.5"; do
-	if command -v mandoc >/dev/null 2>&1; then
-		check "$(basename "$page") is mandoc -Tlint clean" sh -c "[ -z \"\$(mandoc -Tlint '$page' 2>&1)\" ]"
-	else
-		ok "$(basename "$page") lint # SKIP mandoc is not installed"
-	fi
-done
-
 done_testing

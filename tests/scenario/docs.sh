@@ -32,6 +32,8 @@ done
 for var in $(grep -oh 'getenv("GPUPROV_[A-Z_]*")' "$srcdir"/src/*/*.c | sed 's/getenv("\(.*\)")/\1/' | sort -u); do
 	check "gpuprov(8) documents $var" in_man "$man" "$var"
 done
+# state.json's record of the stack before a switch, which rollback reads.
+check "gpuprov(8) documents previous_stack" in_man "$man" previous_stack
 for key in $(jq -r '.properties | keys[]' "$srcdir/profiles/gpuprov-profile.schema.json"); do
 	check "gpuprov-profile(5) documents the key $key" grep -q "$key" "$man5"
 done
