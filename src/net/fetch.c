@@ -38,7 +38,6 @@ struct fetch_stream {
 	uint64_t total;     /* the whole size, once a server said it; 0 unknown */
 	bool answered;      /* the transfer in flight has delivered its first byte */
 	unsigned tries;     /* of the current mirror */
-	unsigned transfers; /* started in all */
 	unsigned missing;   /* mirrors that answered 404/410 */
 	unsigned seed;
 	bool done;
@@ -146,7 +145,6 @@ static int stream_start(struct fetch_stream *s)
 		return -EINVAL;
 	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
 		return -EIO;
-	s->transfers++;
 	if (s->offset > 0)
 		log_debug("%s: resuming at byte %llu", s->urls[s->mirror], (unsigned long long)s->offset);
 	return 0;
@@ -288,16 +286,6 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 const char *fetch_stream_error(const struct fetch_stream *s)
 {
 	return s->why ? s->why : s->error < 0 ? gp_strerror(s->error) : "no error";
-}
-
-uint64_t fetch_stream_offset(const struct fetch_stream *s)
-{
-	return s->offset;
-}
-
-unsigned fetch_stream_transfers(const struct fetch_stream *s)
-{
-	return s->transfers;
 }
 
 struct fetch_stream *fetch_stream_free(struct fetch_stream *s)

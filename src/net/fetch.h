@@ -40,9 +40,6 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data);
 /* What went wrong, in words ("http://a/x: HTTP 503; http://b/x: Connection refused"). */
 const char *fetch_stream_error(const struct fetch_stream *s);
-/* Bytes delivered so far, and how many transfers were started (1 when nothing was resumed). */
-uint64_t fetch_stream_offset(const struct fetch_stream *s);
-unsigned fetch_stream_transfers(const struct fetch_stream *s);
 struct fetch_stream *fetch_stream_free(struct fetch_stream *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct fetch_stream *, fetch_stream_free)
 
