@@ -88,7 +88,7 @@ static int bundle_keygen(struct cli *cli, const char *key)
 struct progress {
 	bool tty, drawn;
 	int last_tenth;
-	time_t started;
+	time_t started, drawn_at;
 };
 
 static void progress_show(void *userdata, uint64_t done, uint64_t total)
@@ -100,13 +100,13 @@ static void progress_show(void *userdata, uint64_t done, uint64_t total)
 	int tenth = total ? (int)(done * 10 / total) : -1;
 
 	if (p->tty) {
-		static time_t last_draw;
 		char bar[31];
 		int fill = total ? (int)(done * 30 / total) : 0;
 
-		if (now == last_draw && done != total)
+		/* Once a second is enough for a person, and costs nothing on a fast link. */
+		if (now == p->drawn_at && done != total)
 			return;
-		last_draw = now;
+		p->drawn_at = now;
 		memset(bar, '#', (size_t)fill);
 		memset(bar + fill, '.', (size_t)(30 - fill));
 		bar[30] = '\0';
