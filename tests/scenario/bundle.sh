@@ -68,6 +68,18 @@ gp bundle create h100-nvlink --os rocky-9 --arch x86_64 --key "$TMPD/site.key" -
 check "create for another OS than the root's: usage error (2)" test "$rc" -eq 2
 check "it says what the root runs" grep -q "runs ubuntu 22.04" "$TMPD/wrongos.err"
 check "and writes nothing" test ! -e "$TMPD/x.bundle" -a ! -e "$TMPD/x.bundle.partial"
+rc=0
+gp bundle create h100-nvlink --os ubuntu-22.04 --arch aarch64 --key "$TMPD/site.key" -o "$TMPD/x.bundle" \
+	>/dev/null 2>"$TMPD/wrongarch.err" || rc=$?
+check "create for another architecture: usage error (2), naming the machine's" \
+	sh -c "[ $rc -eq 2 ] && grep -q -- '--arch aarch64: the machine read under .* is x86_64' '$TMPD/wrongarch.err'"
+echo "not a key" >"$TMPD/garbage.key"
+rc=0
+gp bundle create h100-nvlink --os ubuntu-22.04 --arch x86_64 --key "$TMPD/garbage.key" -o "$TMPD/x.bundle" \
+	>/dev/null 2>"$TMPD/badkey.err" || rc=$?
+check "create with a file that holds no key: usage error (2), naming it" \
+	sh -c "[ $rc -eq 2 ] && grep -q -- '--key $TMPD/garbage.key' '$TMPD/badkey.err'"
+check "and writes nothing" test ! -e "$TMPD/x.bundle" -a ! -e "$TMPD/x.bundle.partial"
 
 # --- the node, cut off from its repository ---
 rm -rf "$CH$REPO" "$CH/etc/apt/sources.list" "$CH"/var/lib/apt/lists/*_Packages
@@ -141,6 +153,17 @@ refused "an entry with an absolute path" absolute.bundle 3 "unsafe path"
 retar "$WWW/h100.bundle" "$WWW/link.bundle" \
 	'l = tarfile.TarInfo("pool-link"); l.type = tarfile.SYMTYPE; l.linkname = "/etc"; members.insert(2, [l, None])'
 refused "a symlink entry" link.bundle 3 "not a regular file"
+# A manifest that lists an unsafe path, properly signed: refused by what it says.
+retar "$WWW/h100.bundle" "$WWW/unsafe.bundle" \
+	'import json; m = json.loads(members[0][1]); m["files"][0]["path"] = "../../etc/evil"; members[0][1] = json.dumps(m).encode()'
+tar -xOf "$WWW/unsafe.bundle" manifest.json >"$TMPD/unsafe.json"
+openssl pkeyutl -sign -rawin -inkey "$TMPD/site.key" -in "$TMPD/unsafe.json" -out "$TMPD/unsafe.sig" 2>/dev/null
+retar "$WWW/unsafe.bundle" "$WWW/unsafe.bundle" "members[1][1] = open('$TMPD/unsafe.sig', 'rb').read()"
+refused "a signed manifest listing an unsafe path" unsafe.bundle 3 "is not a safe relative path"
+rc=0
+gp bundle verify "$TMPD/no-such.bundle" >/dev/null 2>"$TMPD/nofile.err" || rc=$?
+check "verify of a file that is not there: exit 2, naming it" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'no-such.bundle: No such file' '$TMPD/nofile.err'"
 retar "$WWW/h100.bundle" "$WWW/extra.bundle" \
 	'import copy; m = copy.copy(members[2][0]); m.name = "extra.deb"; members.append([m, b"x"])'
 refused "an entry the manifest does not list" extra.bundle 3 "not listed in the manifest"
@@ -169,6 +192,9 @@ check "https with the site's CA (--cacert) verifies" test "$rc" -eq 0
 rc=0
 gp bundle verify "https://127.0.0.1:$PORT/h100.bundle" --cacert "$TMPD/ca/other-ca.pem" >/dev/null 2>"$TMPD/tls.err" || rc=$?
 check "https with a CA that did not sign the server: fails (1)" test "$rc" -eq 1
+rc=0
+gp bundle verify "https://127.0.0.1:$PORT/h100.bundle" --cacert "$TMPD/no-such-ca.pem" >/dev/null 2>"$TMPD/noca.err" || rc=$?
+check "--cacert naming no file: fails (1), saying so" sh -c "[ $rc -eq 1 ] && grep -qi 'CA cert\|cacert\|certificate' '$TMPD/noca.err'"
 check "the failure is the certificate's" grep -qi "certificate" "$TMPD/tls.err"
 
 # --- install from the bundle, the first mirror dead ---
