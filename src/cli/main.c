@@ -41,7 +41,7 @@ static const struct verb verbs[] = {
 	  .summary = "restore every file gpuprov manages to its content before gpuprov",
 	  .usage = verb_revert_usage, .run = verb_revert, .changes = true },
 	{ .name = "bundle",
-	  .summary = "signed offline bundles: keygen, create on a connected host, verify",
+	  .summary = "signed offline bundles: keygen, create on a connected host, verify, unpack",
 	  .usage = verb_bundle_usage, .run = verb_bundle, .fetch_opts = true, .bundle_opts = true },
 };
 
