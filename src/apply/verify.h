@@ -23,10 +23,12 @@ void verify_report_done(struct verify_report *r);
 
 /*
  * Post-boot health of the stack the last apply installed (state, from state.json), on the
- * running system read through sys: the running kernel is the target; the nvidia modules are
- * loaded at the driver's version and flavour; /dev/nvidia* exist; NVML (dlopen
- * libnvidia-ml.so.1) initialises and counts the GPUs PCI shows; the fabric manager is at the
- * driver's version where there are NVSwitches; HCA ports are active where the profile uses
- * RDMA; no Xid in the kernel log since boot. Reads only.
+ * running system read through sys: the running kernel is the target; where the stack has a
+ * driver (not driver.source "none"), the nvidia modules are loaded at the driver's version
+ * and flavour, /dev/nvidia* exist, NVML (dlopen libnvidia-ml.so.1) initialises and counts the
+ * GPUs PCI shows, the fabric manager is at the driver's version where there are NVSwitches,
+ * and no Xid is in the kernel log since boot; the modules the profile blacklists are not
+ * loaded and those it loads at boot are; HCA ports are active where the profile uses RDMA.
+ * Reads only.
  */
 int verify_run(const struct root *sys, const struct facts *f, const cJSON *state, struct verify_report *ret);

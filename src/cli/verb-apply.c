@@ -102,6 +102,30 @@ static int state_boot_once(cJSON *doc, const struct planned *p)
 	return 0;
 }
 
+/* The modules verify checks: those the profile blacklists are not loaded; those gpuprov has
+ * loaded at boot (rdma.modules, written only where there are HCAs) are. */
+static int state_modules(cJSON *doc, const struct profile *profile, bool rdma)
+{
+	const cJSON *lists[] = {
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "modprobe"), "blacklist"),
+		rdma ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "rdma"), "modules") : NULL,
+	};
+	static const char *const keys[] = { "absent", "loaded" };
+	cJSON *o = cJSON_AddObjectToObject(doc, "modules");
+
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		cJSON *a = lists[i] ? cJSON_Duplicate(lists[i], true) : cJSON_CreateArray();
+
+		if (!a || !cJSON_AddItemToObject(o, keys[i], a)) {
+			cJSON_Delete(a);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* What was applied, when: status reads it. */
 static int write_state(const struct cli *cli, const struct planned *p)
 {
@@ -117,6 +141,10 @@ static int write_state(const struct cli *cli, const struct planned *p)
 
 	/* The record of the stack before the switch stays (apply wrote it before the packages),
 	 * and its kernel is the known-good one, whichever kernel runs now. */
+	bool rdma = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"),
+									  "modules")) > 0 &&
+		    p->facts->pci.n_hcas > 0;
+
 	(void)state_load(cli->root, &old);
 	(void)root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id);
 	record = cJSON_GetObjectItemCaseSensitive(old, PREVIOUS_STACK);
@@ -125,15 +153,12 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
 	    !cJSON_AddStringToObject(doc, "applied", when) || !cJSON_AddStringToObject(doc, "kernel", r->kernel) ||
 	    !cJSON_AddStringToObject(doc, "previous_kernel", previous) ||
-	    !cJSON_AddStringToObject(doc, "driver", r->driver) ||
-	    !(r->cuda ? cJSON_AddStringToObject(doc, "cuda", r->cuda) : cJSON_AddNullToObject(doc, "cuda")) ||
+	    !json_add_str_or_null(doc, "driver", r->driver) ||
+	    !json_add_str_or_null(doc, "cuda", r->cuda) ||
 	    !cJSON_AddStringToObject(doc, "source", r->source) ||
-	    !cJSON_AddStringToObject(doc, "flavour", strna(r->flavour)) ||
+	    !json_add_str_or_null(doc, "flavour", r->flavour) ||
 	    /* verify checks the HCA ports where the profile does RDMA over them */
-	    !cJSON_AddBoolToObject(doc, "rdma",
-				   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"), "modules")) > 0 &&
-					   p->facts->pci.n_hcas > 0) ||
+	    !cJSON_AddBoolToObject(doc, "rdma", rdma) || state_modules(doc, p->profile, rdma) < 0 ||
 	    /* verify --commit reboots into the known-good kernel after a failure unless the
 	     * profile says verify.reboot false */
 	    !cJSON_AddBoolToObject(doc, "verify_reboot",
@@ -165,7 +190,7 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 		    !cJSON_AddBoolToObject(doc, "ok", k >= 0) || !cJSON_AddBoolToObject(doc, "changed", rep->changed) ||
 		    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan && p->plan->reboot && rep->changed) ||
 		    json_add_strv(doc, "done", rep->done) < 0 || json_add_strv(doc, "pending", rep->pending) < 0 ||
-		    !(rep->error ? cJSON_AddStringToObject(doc, "error", rep->error) : cJSON_AddNullToObject(doc, "error"))) {
+		    !json_add_str_or_null(doc, "error", rep->error)) {
 			cJSON_Delete(doc);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
 		}

@@ -211,12 +211,11 @@ static cJSON *create_manifest(const struct cli *cli, const struct planned *p, co
 	    !cJSON_AddStringToObject(m, "os", cli->os) || !cJSON_AddStringToObject(m, "arch", cli->arch) ||
 	    !cJSON_AddStringToObject(m, "backend", backend) || !cJSON_AddStringToObject(m, "created", when) ||
 	    !(stack = cJSON_AddObjectToObject(m, "stack")) || !cJSON_AddStringToObject(stack, "kernel", r->kernel) ||
-	    !cJSON_AddStringToObject(stack, "driver", r->driver) || !cJSON_AddStringToObject(stack, "branch", r->branch) ||
-	    !cJSON_AddStringToObject(stack, "flavour", strna(r->flavour)) ||
+	    !json_add_str_or_null(stack, "driver", r->driver) || !json_add_str_or_null(stack, "branch", r->branch) ||
+	    !json_add_str_or_null(stack, "flavour", r->flavour) ||
 	    !cJSON_AddStringToObject(stack, "source", r->source) ||
-	    !(r->cuda ? cJSON_AddStringToObject(stack, "cuda", r->cuda) : cJSON_AddNullToObject(stack, "cuda")) ||
-	    !(r->fabricmanager ? cJSON_AddStringToObject(stack, "fabricmanager", r->fabricmanager)
-			       : cJSON_AddNullToObject(stack, "fabricmanager")) ||
+	    !json_add_str_or_null(stack, "cuda", r->cuda) ||
+	    !json_add_str_or_null(stack, "fabricmanager", r->fabricmanager) ||
 	    !(pkgs = cJSON_AddArrayToObject(m, "packages")))
 		return NULL;
 	for (size_t i = 0; i < r->n_picks; i++) {

@@ -52,8 +52,11 @@ void cli_print_plan(const struct profile *p, const struct resolution *r, const s
 		print_lines("Warnings:", r->warnings);
 		return;
 	}
-	printf("Stack       CUDA %s, driver %s (%s, %s), kernel %s%s\n", r->cuda ? r->cuda : "none", r->driver,
-	       r->flavour, r->source, r->kernel, r->fabricmanager ? ", fabric manager" : "");
+	if (r->driver)
+		printf("Stack       CUDA %s, driver %s (%s, %s), kernel %s%s\n", r->cuda ? r->cuda : "none", r->driver,
+		       r->flavour, r->source, r->kernel, r->fabricmanager ? ", fabric manager" : "");
+	else
+		printf("Stack       kernel %s, no NVIDIA driver (driver.source none)\n", r->kernel);
 	print_lines("Why:", r->reasons);
 	print_lines("Warnings:", r->warnings);
 	printf("Actions:\n");

@@ -52,7 +52,7 @@ int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **arg
 		    !cJSON_AddStringToObject(o, "origin", list[i].site ? "site" : "shipped") ||
 		    !cJSON_AddStringToObject(o, "file", strna(list[i].file)) ||
 		    !(err ? cJSON_AddStringToObject(o, "error", err) : cJSON_AddBoolToObject(o, "matches", fits)) ||
-		    !(why ? cJSON_AddStringToObject(o, "why_not", why) : cJSON_AddNullToObject(o, "why_not"))) {
+		    !json_add_str_or_null(o, "why_not", why)) {
 			profile_info_free(list, n);
 			return log_error_errno(-ENOMEM, "cannot list profiles"), EXIT_CODE_FAILURE;
 		}

@@ -128,7 +128,7 @@ static int report(const struct cli *cli, const struct facts *f, const struct app
 		if (!doc || !cJSON_AddBoolToObject(doc, "ok", k >= 0) || !cJSON_AddStringToObject(doc, "kernel", previous) ||
 		    !cJSON_AddBoolToObject(doc, "kernel_only", cli->kernel_only) || json_add_strv(doc, "done", rep->done) < 0 ||
 		    json_add_strv(doc, "kept", rb && k >= 0 ? rb->kept : NULL) < 0 ||
-		    !(rep->error ? cJSON_AddStringToObject(doc, "error", rep->error) : cJSON_AddNullToObject(doc, "error"))) {
+		    !json_add_str_or_null(doc, "error", rep->error)) {
 			cJSON_Delete(doc);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
 		}

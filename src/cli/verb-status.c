@@ -113,11 +113,11 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 		cJSON *doc = cJSON_CreateObject();
 
 		if (!doc || !cJSON_AddStringToObject(doc, "state", st) ||
-		    !(step ? cJSON_AddStringToObject(doc, "interrupted_at", step) : cJSON_AddNullToObject(doc, "interrupted_at")) ||
+		    !json_add_str_or_null(doc, "interrupted_at", step) ||
 		    !(holder ? cJSON_AddNumberToObject(doc, "running_pid", holder) : cJSON_AddNullToObject(doc, "running_pid")) ||
 		    !cJSON_AddItemToObject(doc, "applied", state ? cJSON_Duplicate(state, true) : cJSON_CreateNull()) ||
 		    !cJSON_AddItemToObject(doc, "last_run", journal ? cJSON_Duplicate(journal, true) : cJSON_CreateNull()) ||
-		    !(running ? cJSON_AddStringToObject(doc, "running_kernel", running) : cJSON_AddNullToObject(doc, "running_kernel")) ||
+		    !json_add_str_or_null(doc, "running_kernel", running) ||
 		    !cJSON_AddBoolToObject(doc, "reboot_pending", reboot)) {
 			cJSON_Delete(doc);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
@@ -130,9 +130,13 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	printf("\n");
 	if (state && json_str(state, "profile") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted"))) {
 		printf("Profile     %s, applied %s\n", strna(json_str(state, "profile")), strna(json_str(state, "applied")));
-		printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
-		       strna(json_str(state, "driver")), strna(json_str(state, "source")),
-		       json_str(state, "cuda") ? json_str(state, "cuda") : "none");
+		if (json_str(state, "driver"))
+			printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
+			       json_str(state, "driver"), strna(json_str(state, "source")),
+			       json_str(state, "cuda") ? json_str(state, "cuda") : "none");
+		else
+			printf("Stack       kernel %s, no NVIDIA driver (%s)\n", strna(json_str(state, "kernel")),
+			       strna(json_str(state, "source")));
 		if ((once = cJSON_GetObjectItemCaseSensitive(state, "boot_once")) && cJSON_IsObject(once))
 			printf("Boot-once   %s in %s%s\n", strna(json_str(once, "variable")), strna(json_str(once, "file")),
 			       streq_ptr(json_str(once, "via"), "esp") ? " (on the ESP: GRUB cannot write its own block)" : "");

@@ -118,6 +118,7 @@ struct facts *facts_free(struct facts *f)
 	}
 	free(f->kernels.list);
 	free(f->kernels.running);
+	strv_free(f->kernels.modules);
 	free(f->kernels.running_package);
 
 	free(f->boot.grub_cfg);

@@ -92,6 +92,7 @@ struct kernel_facts {
 	char *running_package; /* evidence: the package or file that owns it */
 	struct kernel *list;   /* every kernel found, oldest first */
 	size_t n;
+	char **modules;        /* every module /proc/modules lists now; NULL when unreadable */
 };
 
 struct boot_facts {

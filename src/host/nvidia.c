@@ -95,6 +95,10 @@ static int nvidia_loaded_modules(const struct detect_ctx *ctx)
 		if (strv_contains(loaded, watched_modules[i]) &&
 		    (k = strv_push(&nv->loaded_modules, &n, watched_modules[i])) < 0)
 			return k;
+	/* All of them, for verify's check of the modules a profile names. */
+	if (!loaded && !(loaded = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	ctx->facts->kernels.modules = TAKE_PTR(loaded);
 	return 0;
 }
 

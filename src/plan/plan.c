@@ -392,14 +392,12 @@ static const char *mode_str(mode_t mode, char *buf, size_t size)
 	return buf;
 }
 
-#define ADD_STR(o, k, v) ((v) ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k))
-
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
 	cJSON *stack, *acts, *picks;
 
-	if (!doc || !ADD_STR(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
+	if (!doc || !json_add_str_or_null(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
 		return -ENOMEM;
 	if (!r->ok) {
@@ -409,18 +407,18 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 		return 0;
 	}
 	stack = cJSON_AddObjectToObject(doc, "stack");
-	if (!stack || !ADD_STR(stack, "cuda", r->cuda) || !ADD_STR(stack, "driver", r->driver) ||
-	    !ADD_STR(stack, "branch", r->branch) || !ADD_STR(stack, "flavour", r->flavour) ||
-	    !ADD_STR(stack, "source", r->source) || !ADD_STR(stack, "kernel", r->kernel) ||
+	if (!stack || !json_add_str_or_null(stack, "cuda", r->cuda) || !json_add_str_or_null(stack, "driver", r->driver) ||
+	    !json_add_str_or_null(stack, "branch", r->branch) || !json_add_str_or_null(stack, "flavour", r->flavour) ||
+	    !json_add_str_or_null(stack, "source", r->source) || !json_add_str_or_null(stack, "kernel", r->kernel) ||
 	    !cJSON_AddBoolToObject(stack, "kernel_change", r->kernel_change) ||
-	    !ADD_STR(stack, "fabricmanager", r->fabricmanager) || !(picks = cJSON_AddArrayToObject(stack, "packages")))
+	    !json_add_str_or_null(stack, "fabricmanager", r->fabricmanager) || !(picks = cJSON_AddArrayToObject(stack, "packages")))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_picks; i++) {
 		cJSON *o = cJSON_CreateObject();
 
-		if (!o || !cJSON_AddItemToArray(picks, o) || !ADD_STR(o, "name", r->picks[i].name) ||
-		    !ADD_STR(o, "version", *r->picks[i].version ? r->picks[i].version : NULL) ||
-		    !ADD_STR(o, "role", r->picks[i].role) || !cJSON_AddBoolToObject(o, "installed", r->picks[i].installed))
+		if (!o || !cJSON_AddItemToArray(picks, o) || !json_add_str_or_null(o, "name", r->picks[i].name) ||
+		    !json_add_str_or_null(o, "version", *r->picks[i].version ? r->picks[i].version : NULL) ||
+		    !json_add_str_or_null(o, "role", r->picks[i].role) || !cJSON_AddBoolToObject(o, "installed", r->picks[i].installed))
 			return -ENOMEM;
 	}
 	if (json_add_strv(doc, "reasons", r->reasons) < 0 || json_add_strv(doc, "warnings", r->warnings) < 0 ||
@@ -431,11 +429,11 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 		cJSON *o = cJSON_CreateObject();
 		char mode[8];
 
-		if (!o || !cJSON_AddItemToArray(acts, o) || !ADD_STR(o, "action", a->kind) || !ADD_STR(o, "target", a->target) ||
-		    (a->version && !ADD_STR(o, "version", a->version)) || (a->via && !ADD_STR(o, "via", a->via)) ||
-		    (a->detail && !ADD_STR(o, "detail", a->detail)) ||
+		if (!o || !cJSON_AddItemToArray(acts, o) || !json_add_str_or_null(o, "action", a->kind) || !json_add_str_or_null(o, "target", a->target) ||
+		    (a->version && !json_add_str_or_null(o, "version", a->version)) || (a->via && !json_add_str_or_null(o, "via", a->via)) ||
+		    (a->detail && !json_add_str_or_null(o, "detail", a->detail)) ||
 		    (a->mode && !cJSON_AddStringToObject(o, "mode", mode_str(a->mode, mode, sizeof(mode)))) ||
-		    !ADD_STR(o, "reason", a->reason))
+		    !json_add_str_or_null(o, "reason", a->reason))
 			return -ENOMEM;
 	}
 	if (!cJSON_AddBoolToObject(doc, "reboot_required", pl->reboot))

@@ -164,6 +164,7 @@ static int profile_read(const struct profile_dirs *d, const char *name, char **r
  * earlier layer said it (kernel.series vs min/max, driver.branch vs min_branch, ...). */
 static const char *const exclusive[][2] = {
 	{ "series", "min" }, { "series", "max" }, { "branch", "min_branch" }, { "version", "min_version" },
+	{ "release", "series" }, { "release", "min" }, { "release", "max" },
 };
 
 static void drop_exclusive(cJSON *dst, const char *parent, const char *key)
@@ -461,6 +462,35 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 							 "%s: expected \"%s\" in %s.%s or %s.%s after includes and overrides, got it in both",
 							 pairs[i][0], x->valuestring, pairs[i][0], pairs[i][1], pairs[i][0], pairs[i][2]);
 	}
+	/* No driver: nothing may ask for one, or for what runs on one. */
+	if (streq_ptr(get_str(p->doc, "driver", "source"), "none")) {
+		static const char *const needs_driver[][2] = {
+			{ "driver", "branch" }, { "driver", "min_branch" }, { "driver", "min_version" },
+			{ "driver", "allow_eol" }, { "cuda", NULL }, { "runfile", NULL },
+		};
+		const char *flavour = get_str(p->doc, "driver", "flavour");
+
+		for (size_t i = 0; i < ELEMENTSOF(needs_driver); i++) {
+			const cJSON *o = cJSON_GetObjectItemCaseSensitive(p->doc, needs_driver[i][0]);
+
+			char key[32];
+
+			if (needs_driver[i][1] ? !cJSON_GetObjectItemCaseSensitive(o, needs_driver[i][1]) : !o)
+				continue;
+			snprintf(key, sizeof(key), "%s%s%s", needs_driver[i][0], needs_driver[i][1] ? "." : "",
+				 needs_driver[i][1] ? needs_driver[i][1] : "");
+			return error_set(err, p->file, 0, 0,
+					 "driver.source: \"none\" (no NVIDIA driver) after includes and overrides, and %s asks for one; expected no %s",
+					 key, key);
+		}
+		if (flavour && !streq(flavour, "auto"))
+			return error_set(err, p->file, 0, 0,
+					 "driver.source: \"none\" (no NVIDIA driver) after includes and overrides, and driver.flavour is \"%s\"; expected no flavour, or \"auto\"",
+					 flavour);
+		if (streq_ptr(get_str(p->doc, NULL, "fabricmanager"), "on"))
+			return error_set(err, p->file, 0, 0,
+					 "driver.source: \"none\" (no NVIDIA driver) after includes and overrides, and fabricmanager is \"on\"; expected \"auto\" or \"off\"");
+	}
 	return 0;
 }
 
@@ -495,6 +525,7 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 	p->kernel_min = get_str(p->doc, "kernel", "min");
 	p->kernel_max = get_str(p->doc, "kernel", "max");
 	p->kernel_flavour = get_str(p->doc, "kernel", "flavour");
+	p->kernel_release = get_str(p->doc, "kernel", "release");
 	p->kernel_hwe = get_bool(p->doc, "kernel", "hwe");
 	p->driver_branch = get_str(p->doc, "driver", "branch");
 	p->driver_min_branch = get_str(p->doc, "driver", "min_branch");

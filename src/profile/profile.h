@@ -54,10 +54,11 @@ struct profile {
 	cJSON *match; /* the profile's own match (not inherited), or NULL */
 
 	const char *kernel_series, *kernel_min, *kernel_max, *kernel_flavour;
+	const char *kernel_release; /* exactly this kernel: the flavour is its own */
 	bool kernel_hwe;
 	const char *driver_branch, *driver_min_branch, *driver_min_version;
 	const char *driver_flavour; /* "open", "proprietary", "auto" */
-	const char *driver_source;  /* "distro", "nvidia-repo", "runfile", or NULL: the OS's first */
+	const char *driver_source;  /* "distro", "nvidia-repo", "runfile", "none", or NULL: the OS's first */
 	bool driver_allow_eol;
 	const char *cuda_version, *cuda_min_version, *cuda_framework;
 	bool cuda_minor_compat;

@@ -271,6 +271,14 @@ static int kernel_add(struct rctx *c, const char *release, const char *pkgver, b
 	return 0;
 }
 
+static bool kernel_known(const struct rctx *c, const char *release)
+{
+	for (size_t i = 0; i < c->n_kernels; i++)
+		if (streq(c->kernels[i].release, release))
+			return true;
+	return false;
+}
+
 static int gather_kernels(struct rctx *c)
 {
 	const struct facts *f = c->in->facts;
@@ -547,7 +555,9 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 		want = facts_running_kernel(f)->flavour;
 	if (!kernel_series_of(kc->release, series, sizeof(series)))
 		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
-	if (want && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
+	if (p->kernel_release && !streq(kc->release, p->kernel_release))
+		k = REFUSE(c, "kernel %s: the profile wants exactly %s (kernel.release)", kc->release, p->kernel_release);
+	else if (want && !p->kernel_release && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
 		k = REFUSE(c, "kernel %s: flavour %s, the profile wants %s", kc->release, strna(flav), want);
 	else if (p->kernel_series && !streq(series, p->kernel_series))
 		k = REFUSE(c, "kernel %s: series %s, the profile wants %s (kernel.series)", kc->release, series, p->kernel_series);
@@ -677,18 +687,14 @@ static uint64_t boot_space_needed(const struct facts *f)
 	return base + base / 4;
 }
 
-static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
-			   const struct kernel_cand *kc)
+/* Can this machine switch to the kernel at all: room in /boot, and a boot-once entry GRUB
+ * must clear as it boots it, in its own environment block or in gpuprov's on the ESP where
+ * it cannot write its own; where it can write neither, only the running kernel is safe. */
+static int switch_acceptable(struct rctx *c, const struct kernel_cand *kc)
 {
 	const struct facts *f = c->in->facts;
-	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release);
-	char name[256], ver[VERSION_LEN];
-	int k;
-
-	/* A switch is entered once through a boot-once entry GRUB must clear as it boots it: in
-	 * its own environment block, or in gpuprov's on the ESP where GRUB cannot write its own;
-	 * where it can write neither, only the running kernel is safe. */
 	uint64_t need = boot_space_needed(f);
+	int k;
 
 	if (!kc->running && !kc->installed && f->disk.boot.have_space && f->disk.boot.free_bytes < need)
 		k = REFUSE(c, "kernel %s: /boot has %llu MiB free and a kernel with its initramfs needs about %llu MiB (the running kernel's files, plus a quarter)",
@@ -696,7 +702,22 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 	else if (!kc->running && facts_boot_once(f) == BOOT_ONCE_NONE)
 		k = REFUSE(c, "kernel %s: a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s, with no EFI System Partition to hold one instead (%s); only the running kernel can be kept [FACTS 8]",
 			   kc->release, strna(f->disk.grubenv_reason), strna(f->disk.esp_reason));
-	else if (fail)
+	else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
+static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour,
+			   const struct kernel_cand *kc)
+{
+	const struct facts *f = c->in->facts;
+	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release);
+	char name[256], ver[VERSION_LEN];
+	int k = switch_acceptable(c, kc);
+
+	if (k <= 0)
+		return k;
+	if (fail)
 		k = REFUSE(c, "kernel %s with driver %s: %s%s%s [%s]", kc->release, d->version,
 			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
 			   json_str(fail, "fixed_in") ? json_str(fail, "fixed_in") : "", src(fail));
@@ -787,6 +808,37 @@ static int pick_build_dep(struct rctx *c, const struct kernel_cand *kc)
 	return pick(c, name, *ver ? ver : NULL, "modules", kc->installed && c->family != OS_FAMILY_DEBIAN);
 }
 
+/* The kernel is a pick even when installed: pinned and held with the rest. An installed one
+ * is pinned at the version the package manager has, when it says. */
+static int pick_kernel(struct rctx *c, const struct kernel_cand *kc)
+{
+	char name[256];
+
+	if (c->family == OS_FAMILY_DEBIAN)
+		snprintf(name, sizeof(name), "linux-image-%s", kc->release);
+	else
+		snprintf(name, sizeof(name), "%s", strstr(kc->release, "+64k") ? "kernel-64k" : "kernel");
+	if (!kc->installed)
+		return pick(c, name, kc->pkgver, "kernel", false);
+	if (c->family == OS_FAMILY_DEBIAN && repo_installed_version(c->in->repo, name))
+		return pick(c, name, repo_installed_version(c->in->repo, name), "kernel", true);
+	if (c->family != OS_FAMILY_DEBIAN && *kc->pkgver && repo_installed(c->in->repo, name, kc->pkgver) > 0)
+		return pick(c, name, kc->pkgver, "kernel", true);
+	return 0;
+}
+
+/* The profile's own extra packages, at the newest version offered. */
+static int pick_extras(struct rctx *c)
+{
+	const cJSON *x;
+	int k;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "packages"))
+		if ((k = pick(c, x->valuestring, offered(c, x->valuestring), "extra", false)) < 0)
+			return k;
+	return 0;
+}
+
 static int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour,
 		       const struct kernel_cand *kc, const struct toolkit_cand *t)
 {
@@ -797,22 +849,9 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 	bool drv_installed = kern && streq_ptr(kern->nvidia_version, d->version) &&
 			     streq_ptr(kern->nvidia_flavour, flavour);
 	char name[256], ver[VERSION_LEN];
-	const cJSON *x;
-	int k = 0;
+	int k;
 
-	/* The kernel is a pick even when installed: pinned and held with the rest. An installed
-	 * one is pinned at the version the package manager has, when it says. */
-	if (c->family == OS_FAMILY_DEBIAN)
-		snprintf(name, sizeof(name), "linux-image-%s", kc->release);
-	else
-		snprintf(name, sizeof(name), "%s", strstr(kc->release, "+64k") ? "kernel-64k" : "kernel");
-	if (!kc->installed)
-		k = pick(c, name, kc->pkgver, "kernel", false);
-	else if (c->family == OS_FAMILY_DEBIAN && repo_installed_version(c->in->repo, name))
-		k = pick(c, name, repo_installed_version(c->in->repo, name), "kernel", true);
-	else if (c->family != OS_FAMILY_DEBIAN && *kc->pkgver && repo_installed(c->in->repo, name, kc->pkgver) > 0)
-		k = pick(c, name, kc->pkgver, "kernel", true);
-	if (k < 0)
+	if ((k = pick_kernel(c, kc)) < 0)
 		return k;
 
 	if (streq(c->source, "distro")) {
@@ -866,10 +905,7 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 			      streq_ptr(f->nvidia.fabricmanager_version, d->version))) < 0)
 			return k;
 	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "packages"))
-		if ((k = pick(c, x->valuestring, offered(c, x->valuestring), "extra", false)) < 0)
-			return k;
-	return 0;
+	return pick_extras(c);
 }
 
 /* Meta packages of the chosen kernel's flavour that the repositories offer: an ABI bump
@@ -899,6 +935,59 @@ static int find_kernel_metas(struct rctx *c, const char *release)
 }
 
 /* ---- the search ---------------------------------------------------------------------- */
+
+/* Why this kernel, and how it is entered. driver: the driver it was paired with, or NULL. */
+static int kernel_reasons(struct rctx *c, const struct kernel_cand *kc, const char *driver)
+{
+	const struct facts *f = c->in->facts;
+	int k;
+
+	if ((k = REASON(c, "kernel %s: %s%s%s", kc->release,
+			kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",
+			driver ? "; no known failure with driver " : "", driver ? driver : "")) < 0)
+		return k;
+	if (kc->running && facts_boot_once(f) == BOOT_ONCE_NONE &&
+	    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry, and no EFI System Partition can hold one instead (%s); /boot on a plain partition, or an ESP GRUB can write, would allow a switch [FACTS 8]",
+			strna(f->disk.grubenv_reason), strna(f->disk.esp_reason))) < 0)
+		return k;
+	if (!kc->running && facts_boot_once(f) == BOOT_ONCE_ESP &&
+	    (k = REASON(c, "GRUB's environment block is %s, so GRUB could never clear a boot-once entry there; kernel %s is entered once from gpuprov's block on the EFI System Partition instead [FACTS 8]",
+			strna(f->disk.grubenv_reason), kc->release)) < 0)
+		return k;
+	return 0;
+}
+
+/* driver.source "none": the kernel and the settings only, on any machine, GPUs or not. */
+static int choose_kernel(struct rctx *c)
+{
+	struct resolution *r = c->res;
+	int k;
+
+	for (size_t j = 0; j < c->n_kernels; j++) {
+		const struct kernel_cand *kc = &c->kernels[j];
+
+		if (!c->kernel_ok[j] || (k = switch_acceptable(c, kc)) <= 0) {
+			if (k < 0)
+				return k;
+			continue;
+		}
+		r->ok = true;
+		r->kernel = strdup(kc->release);
+		r->kernel_change = !kc->running;
+		if (!r->kernel)
+			return -ENOMEM;
+		if (c->in->facts->pci.n_gpus > 0 &&
+		    (k = WARN(c, "%zu NVIDIA GPU%s on this machine, and the profile installs no driver (driver.source \"none\"): gpuprov leaves any driver there is as it is",
+			      c->in->facts->pci.n_gpus, c->in->facts->pci.n_gpus == 1 ? " is" : "s are")) < 0)
+			return k;
+		if ((k = REASON(c, "no NVIDIA driver, CUDA or fabric manager: the profile says driver.source \"none\"")) < 0 ||
+		    (k = kernel_reasons(c, kc, NULL)) < 0 || (k = find_kernel_metas(c, kc->release)) < 0 ||
+		    (k = pick_kernel(c, kc)) < 0)
+			return k;
+		return pick_extras(c);
+	}
+	return 0;
+}
 
 static int choose(struct rctx *c, const struct toolkit_cand *t)
 {
@@ -968,17 +1057,7 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			    (k = WARN(c, "branch %s is past its end of life (%s): the profile allows it, no fixes will come [%s]",
 				      d->branch, json_str(entry, "eol"), src(entry))) < 0)
 				return k;
-			if ((k = REASON(c, "kernel %s: %s; no known failure with driver %s", kc->release,
-					kc->running ? "the running kernel, in the profile's range" : "the newest offered in the profile's range",
-					d->version)) < 0)
-				return k;
-			if (kc->running && facts_boot_once(c->in->facts) == BOOT_ONCE_NONE &&
-			    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry, and no EFI System Partition can hold one instead (%s); /boot on a plain partition, or an ESP GRUB can write, would allow a switch [FACTS 8]",
-					strna(c->in->facts->disk.grubenv_reason), strna(c->in->facts->disk.esp_reason))) < 0)
-				return k;
-			if (!kc->running && facts_boot_once(c->in->facts) == BOOT_ONCE_ESP &&
-			    (k = REASON(c, "GRUB's environment block is %s, so GRUB could never clear a boot-once entry there; kernel %s is entered once from gpuprov's block on the EFI System Partition instead [FACTS 8]",
-					strna(c->in->facts->disk.grubenv_reason), kc->release)) < 0)
+			if ((k = kernel_reasons(c, kc, d->version)) < 0)
 				return k;
 			if (r->fabricmanager && (k = REASON(c, "fabric manager %s: NVSwitches are present, and it must equal the driver's version [%s]",
 							  d->version, strna(kn_fabricmanager_source(c->in->knowledge)))) < 0)
@@ -997,6 +1076,7 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 	const struct facts *f = in->facts;
 	struct rctx c = { .in = in, .res = r, .family = f->os.family };
 	const cJSON *os, *s;
+	bool kernel_only;
 	int k = 0;
 
 	if (!r)
@@ -1013,12 +1093,13 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 		goto done;
 	}
 	r->source = c.source;
-	if (f->pci.n_gpus == 0) {
-		k = REFUSE(&c, "no NVIDIA GPU on this machine (PCI shows none): nothing for a driver to drive");
+	kernel_only = streq(c.source, "none");
+	if (f->pci.n_gpus == 0 && !kernel_only) {
+		k = REFUSE(&c, "no NVIDIA GPU on this machine (PCI shows none): nothing for a driver to drive; a profile with driver.source \"none\" manages the kernel and settings of a node without GPUs");
 		goto done;
 	}
-	if ((k = gather_gpus(&c)) < 0 || (k = gather_drivers(&c)) < 0 || (k = gather_kernels(&c)) < 0 ||
-	    (k = gather_toolkits(&c)) < 0)
+	if ((k = gather_kernels(&c)) < 0 ||
+	    (!kernel_only && ((k = gather_gpus(&c)) < 0 || (k = gather_drivers(&c)) < 0 || (k = gather_toolkits(&c)) < 0)))
 		goto done;
 
 	/* The kernels' own constraints do not depend on the driver: judged once (a real
@@ -1035,10 +1116,15 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 		goto done;
 	k = 0;
 
-	if (c.n_drivers == 0)
-		k = REFUSE(&c, "no NVIDIA driver is offered by %s in this machine's repositories", c.source);
-	else if (c.n_kernels == 0)
+	if (c.n_kernels == 0)
 		k = REFUSE(&c, "no kernel is installed or offered");
+	else if (in->profile->kernel_release && !kernel_known(&c, in->profile->kernel_release))
+		k = REFUSE(&c, "kernel %s (kernel.release in the profile) is neither installed nor offered in this machine's repositories",
+			   in->profile->kernel_release);
+	else if (kernel_only)
+		k = choose_kernel(&c);
+	else if (c.n_drivers == 0)
+		k = REFUSE(&c, "no NVIDIA driver is offered by %s in this machine's repositories", c.source);
 	else if ((in->profile->cuda_version || in->profile->cuda_min_version) && c.n_toolkits == 0)
 		k = REFUSE(&c, "CUDA %s%s is not offered in this machine's repositories",
 			   in->profile->cuda_version ? "" : ">= ",

@@ -21,7 +21,8 @@ struct pick {
  */
 struct resolution {
 	bool ok;
-	const char *source; /* "distro", "nvidia-repo", "runfile" */
+	const char *source; /* "distro", "nvidia-repo", "runfile", or "none": no driver at all, and
+			     * driver, branch, flavour, cuda and fabricmanager are NULL */
 	char *cuda;         /* toolkit point version, NULL when the profile asks for none */
 	char *driver;       /* "550.127.05" */
 	char *branch;       /* "550" */

@@ -18,6 +18,7 @@ enum ftype {
 	F_BRANCH,
 	F_DRIVER_VERSION,
 	F_SERIES,         /* kernel series "6.8" */
+	F_RELEASE,        /* kernel release "6.8.0-49-generic" */
 	F_TOOLKIT,        /* CUDA "12.4" */
 	F_STRINGS,        /* array of non-empty strings */
 	F_KERNEL_ARGS,    /* array of kernel arguments: "iommu=pt", no shell metacharacters */
@@ -45,7 +46,7 @@ struct field {
 static const char *const archs[] = { "x86_64", "aarch64", NULL };
 static const char *const families[] = { "debian", "rhel", "openeuler", "kylin", NULL };
 static const char *const flavours[] = { "open", "proprietary", "auto", NULL };
-static const char *const sources[] = { "distro", "nvidia-repo", "runfile", NULL };
+static const char *const sources[] = { "distro", "nvidia-repo", "runfile", "none", NULL };
 static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 
 #define FIELD(k, t) { .key = k, .type = t }
@@ -55,7 +56,7 @@ static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 
 static const struct field kernel_fields[] = {
 	FIELD("series", F_SERIES), FIELD("min", F_SERIES), FIELD("max", F_SERIES),
-	FIELD("flavour", F_STRING), FIELD("hwe", F_BOOL), {},
+	FIELD("release", F_RELEASE), FIELD("flavour", F_STRING), FIELD("hwe", F_BOOL), {},
 };
 static const struct field driver_fields[] = {
 	FIELD("branch", F_BRANCH),	     FIELD("min_branch", F_BRANCH),
@@ -140,6 +141,17 @@ int valid_series(const char *s)
 
 	return a >= 1 && a <= 2 && s[a] == '.' && strspn(s + a + 1, "0123456789") >= 1 &&
 	       s[a + 1 + strspn(s + a + 1, "0123456789")] == '\0';
+}
+
+/* A kernel release as uname -r prints it: starts with its series, then letters, digits and
+ * the punctuation distributions use ("6.8.0-49-generic", "5.14.0-503.14.1.el9_5.x86_64",
+ * "6.8.0-1017-nvidia-64k"); it ends up in file names and GRUB entries. */
+static int valid_release(const char *s)
+{
+	size_t a = strspn(s, "0123456789"), n = strlen(s);
+
+	return a >= 1 && s[a] == '.' && n < 128 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") == n;
 }
 
 static int valid_toolkit(const char *s)
@@ -385,6 +397,9 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 	case F_SERIES:
 		return cJSON_IsString(v) && valid_series(v->valuestring)
 			       ? 0 : fail(v, c->message, "a kernel series like \"6.8\"");
+	case F_RELEASE:
+		return cJSON_IsString(v) && valid_release(v->valuestring)
+			       ? 0 : fail(v, c->message, "a kernel release like \"6.8.0-49-generic\" (as uname -r prints it)");
 	case F_TOOLKIT:
 		return cJSON_IsString(v) && valid_toolkit(v->valuestring)
 			       ? 0 : fail(v, c->message, "a CUDA version like \"12.4\" (10.0 or newer)");
@@ -497,6 +512,8 @@ static int check_fields(const struct vctx *c, const cJSON *obj, const struct fie
 		jsonpath_pop(c->path);
 	}
 	if ((k = check_exclusive(c, obj, "series", "min")) < 0 || (k = check_exclusive(c, obj, "series", "max")) < 0 ||
+	    (k = check_exclusive(c, obj, "release", "series")) < 0 || (k = check_exclusive(c, obj, "release", "min")) < 0 ||
+	    (k = check_exclusive(c, obj, "release", "max")) < 0 ||
 	    (k = check_exclusive(c, obj, "branch", "min_branch")) < 0 ||
 	    (k = check_exclusive(c, obj, "version", "min_version")) < 0)
 		return k;

@@ -15,6 +15,12 @@ static inline const char *json_str(const cJSON *o, const char *key)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
+/* Adds key: v, or key: null where v is NULL (JSON readers see "none" as null, not absent). */
+static inline cJSON *json_add_str_or_null(cJSON *o, const char *key, const char *v)
+{
+	return v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key);
+}
+
 /* Adds key: [strings of a NULL-terminated vector] to o. */
 static inline int json_add_strv(cJSON *o, const char *key, char *const *v)
 {

@@ -57,7 +57,7 @@ expect() {
 	fi
 }
 
-shipped="a100-stable a800-cuda128 base gh200 h100-nvlink kunpeng-a100 l4-edge"
+shipped="a100-stable a800-cuda128 base gh200 h100-nvlink kunpeng-a100 l4-edge no-gpu"
 apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --bundle --mirror --cacert --help"
 
 run_cases() {

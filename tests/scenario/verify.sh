@@ -95,6 +95,29 @@ printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has falle
 failing "an Xid in the kernel log" xid
 check "the Xid is quoted" sh -c "jq -r '.checks[] | select(.check == \"xid\") | .detail' '$TMPD/f.json' | grep -q 'Xid (PCI:0000:18:00): 79'"
 
+# --- a stack without a driver (driver.source "none"): the kernel and the modules only ---
+cat >"$M/var/lib/gpuprov/state.json" <<'EOF2'
+{ "profile": "no-gpu", "kernel": "5.15.0-105-generic", "previous_kernel": "5.15.0-94-generic",
+  "driver": null, "flavour": null, "cuda": null, "source": "none", "rdma": false,
+  "modules": { "absent": ["nouveau", "floppy"], "loaded": [] }, "reboot_required": true }
+EOF2
+rc=0
+gv verify --json >"$TMPD/nodrv.json" 2>/dev/null || rc=$?
+check "no driver: verify exits 0" test "$rc" -eq 0
+check_json "no driver: only the kernel and the modules are checked, and pass" \
+	'.ok and ([.checks[] | .check] == ["kernel", "modules"]) and all(.checks[]; .ok)' "$TMPD/nodrv.json"
+check_json "no driver: the modules check counts what the profile names" \
+	'.checks[1].detail == "2 of 2 as the profile wants them"' "$TMPD/nodrv.json"
+cp "$M/proc/modules" "$TMPD/modules"
+echo 'floppy 94208 0 - Live 0x0000000000000000' >>"$M/proc/modules"
+failing "no driver: a blacklisted module is loaded" modules
+check "it names the module" sh -c "jq -r '.checks[1].detail' '$TMPD/f.json' | grep -q 'floppy is loaded (blacklisted)'"
+cp "$TMPD/modules" "$M/proc/modules"
+jq '.modules.loaded = ["nvidia-peermem", "rdma_cm"]' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+failing "a module the profile loads at boot is not loaded" modules
+check "it names only the one missing (- and _ are the same)" \
+	sh -c "jq -r '.checks[1].detail' '$TMPD/f.json' | grep -qx '3 of 4 as the profile wants them: rdma_cm is not loaded'"
+
 # --- a failure with --commit: back to the known-good kernel ---
 state 6.8.0-49-generic 5.15.0-105-generic
 grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 6.8.0-49-generic)"
