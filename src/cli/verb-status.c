@@ -97,11 +97,15 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	st = run_state(state, journal, holder, &step);
 	(void)root_read_line(cli->sys, "proc/sys/kernel/osrelease", &running);
 	/* Pending: the stack wants another kernel than the one running (after a rollback by hand,
-	 * the kernel it went back to), or Debian's flag says so. */
+	 * the kernel it went back to; after verify rolled back, the known-good one), or Debian's
+	 * flag says so. */
 	verdict = cJSON_GetObjectItemCaseSensitive(state, "verified");
 	rolled_back = streq_ptr(json_str(verdict, "result"), ROLLED_BACK_BY_HAND);
 	reboot = (state && (rolled_back || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required"))) &&
-		  !streq_ptr(json_str(rolled_back ? verdict : state, "kernel"), running)) ||
+		  !streq_ptr(rolled_back ? json_str(verdict, "kernel")
+			     : streq_ptr(json_str(verdict, "result"), "rolled back") ? json_str(state, "previous_kernel")
+										: json_str(state, "kernel"),
+			     running)) ||
 		 root_exists(cli->root, "run/reboot-required") > 0;
 
 	if (cli->prometheus)

@@ -128,6 +128,9 @@ check "the known-good kernel is GRUB's saved default again" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
 check_json "it records the roll back and why" \
 	'.verified.result == "rolled back" and (.verified.failed | length) >= 2' "$M/var/lib/gpuprov/state.json"
+gv status --json >"$TMPD/st.json" 2>/dev/null
+check_json "status: the verdict, and no reboot pending on the known-good kernel" \
+	'.applied.verified.result == "rolled back" and .running_kernel == "5.15.0-105-generic" and .reboot_pending == false' "$TMPD/st.json"
 
 # --- rollback by hand ---
 state 6.8.0-49-generic 5.15.0-105-generic
