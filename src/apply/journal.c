@@ -11,6 +11,7 @@
 #include "apply/journal.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/strutil.h"
 #include "util/write.h"
 
 #define JOURNAL_MAX (4 * 1024 * 1024)
@@ -188,4 +189,22 @@ int state_save(const struct root *root, const cJSON *doc)
 	if (!text || asprintf(&line, "%s\n", text) < 0)
 		return -ENOMEM;
 	return root_write_atomic(root, STATE_FILE, line, strlen(line), 0644);
+}
+
+const cJSON *failed_kernels_find(const cJSON *list, const char *kernel)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list)
+		if (streq_ptr(json_str(e, "kernel"), kernel))
+			return e;
+	return NULL;
+}
+
+void failed_kernels_drop(cJSON *list, const char *kernel)
+{
+	cJSON *e = (cJSON *)failed_kernels_find(list, kernel);
+
+	if (e)
+		cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
 }

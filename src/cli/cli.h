@@ -34,6 +34,7 @@ struct cli {
 	bool no_reboot;  /* verify --commit: no reboot after a failure */
 	bool kernel_only; /* rollback: the kernel and the pins; no package installed or removed */
 	bool remove_new;  /* rollback: also remove the packages new with the switch */
+	bool retry_failed; /* plan, apply: kernels verify rolled back here may be chosen again */
 	const char *bundle; /* apply --bundle: URL or file of a signed offline bundle */
 	const char *cacert; /* apply, bundle: CAs to trust for https instead of the system's */
 	const char *mirrors[9]; /* --mirror: more URLs of the same bundle, tried in order */
@@ -60,6 +61,7 @@ struct verb {
 	bool takes_bundle; /* takes --bundle */
 	bool bundle_opts; /* takes --key, --output, --os, --arch */
 	bool status_opts; /* takes --prometheus, --output */
+	bool resolves_here; /* resolves for this node: takes --retry-failed */
 };
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -134,6 +136,7 @@ struct planned {
 	struct repo_view *view;
 	struct resolution *res; /* res->ok false: refused, with res->refusals */
 	struct plan *plan;      /* NULL when refused */
+	bool here;              /* for this node (not a bundle for others): its failed kernels count */
 };
 /* The first half: arguments, facts, profile and knowledge. -1 to go on, else the exit code. */
 int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv, struct planned *ret);

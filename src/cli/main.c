@@ -19,14 +19,14 @@ static const struct verb verbs[] = {
 	  .usage = verb_show_usage, .run = verb_show },
 	{ .name = "plan",
 	  .summary = "what apply would do for a profile, each step with its reason",
-	  .usage = verb_plan_usage, .run = verb_plan },
+	  .usage = verb_plan_usage, .run = verb_plan, .resolves_here = true },
 	{ .name = "check",
 	  .summary = "audit the installed stack against the compatibility knowledge",
 	  .usage = verb_check_usage, .run = verb_check },
 	{ .name = "apply",
 	  .summary = "converge the node: packages at exact versions, holds, files, services",
 	  .usage = verb_apply_usage, .run = verb_apply, .changes = true, .asks = true, .refreshes = true, .apply_opts = true,
-	  .fetch_opts = true, .takes_bundle = true },
+	  .fetch_opts = true, .takes_bundle = true, .resolves_here = true },
 	{ .name = "verify",
 	  .summary = "check the new stack after boot; with --commit make it the default or roll back",
 	  .usage = verb_verify_usage, .run = verb_verify, .verify_opts = true },
@@ -102,6 +102,7 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "no-reboot", no_argument, NULL, 'B' },
 		{ "kernel-only", no_argument, NULL, 'K' },
 		{ "remove-new", no_argument, NULL, 'E' },
+		{ "retry-failed", no_argument, NULL, 'F' },
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "cacert", required_argument, NULL, 'c' },
 		{ "mirror", required_argument, NULL, 'm' },
@@ -192,6 +193,11 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 			if (!v->apply_opts)
 				goto unknown;
 			*(c == 'O' ? &cli->reboot : &cli->detailed_exitcodes) = true;
+			break;
+		case 'F':
+			if (!v->resolves_here)
+				goto unknown;
+			cli->retry_failed = true;
 			break;
 		case 'K':
 		case 'E':

@@ -24,7 +24,7 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
-				"      [--bundle URL|FILE [--mirror URL]... [--cacert FILE]]\n"
+				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -38,6 +38,8 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"  --detailed-exitcodes  on success exit 0 when nothing changed, 4 when something\n"
 				"                did, 5 when something did and a reboot is needed\n"
 				"  --json        the outcome as JSON\n"
+				"  --retry-failed  a kernel verify rolled back on this node may be chosen again\n"
+				"                (it is not otherwise)\n"
 				"  --bundle SRC  install from a signed offline bundle (gpuprov bundle create),\n"
 				"                fetched from SRC (http, https) or read from a file; its signature\n"
 				"                is checked against /etc/gpuprov/keys.d before anything is unpacked\n"
@@ -130,6 +132,7 @@ static int state_modules(cJSON *doc, const struct profile *profile, bool rdma)
 static int write_state(const struct cli *cli, const struct planned *p)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject(), *old = NULL, *picks = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *failed = NULL;
 	_cleanup_free_ char *boot_id = NULL;
 	const struct resolution *r = p->res;
 	const cJSON *record;
@@ -146,6 +149,10 @@ static int write_state(const struct cli *cli, const struct planned *p)
 		    p->facts->pci.n_hcas > 0;
 
 	(void)state_load(cli->root, &old);
+	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(old, FAILED_KERNELS))) {
+		failed = cJSON_DetachItemFromObjectCaseSensitive(old, FAILED_KERNELS);
+		failed_kernels_drop(failed, r->kernel);
+	}
 	(void)root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id);
 	record = cJSON_GetObjectItemCaseSensitive(old, PREVIOUS_STACK);
 	previous = json_str(record, "kernel") ? json_str(record, "kernel") : strna(p->facts->kernels.running);
@@ -167,6 +174,8 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || previous_stack_picks(r, &picks) < 0 ||
 	    !cJSON_AddItemToObject(doc, "packages", TAKE_PTR(picks)) ||
 	    (cJSON_IsObject(record) && !cJSON_AddItemToObject(doc, PREVIOUS_STACK, cJSON_Duplicate(record, true))) ||
+	    /* The kernels rolled back here stay remembered; the one applied now is judged anew. */
+	    (failed && !cJSON_AddItemToObject(doc, FAILED_KERNELS, TAKE_PTR(failed))) ||
 	    /* verify --commit gives no verdict in the boot that applied (a first-boot run) */
 	    (boot_id && !cJSON_AddStringToObject(doc, "boot_id", boot_id)))
 		return -ENOMEM;

@@ -2,8 +2,9 @@
 /* gpuprov plan NAME: what apply would do, each step with its reason; or why it refuses. */
 #include <errno.h>
 
-#include "util/json.h"
+#include "apply/journal.h"
 #include "cli.h"
+#include "util/json.h"
 #include "plan/plan.h"
 #include "profile/knowledge.h"
 #include "profile/repo.h"
@@ -11,11 +12,12 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-const char verb_plan_usage[] = "NAME [--json]\n"
+const char verb_plan_usage[] = "NAME [--retry-failed] [--json]\n"
 			       "Resolve profile NAME for this machine (CUDA -> driver -> kernel from what its\n"
 			       "repositories offer) and print the actions apply would take, each with its reason.\n"
 			       "Writes nothing. Exit 3 when it refuses, with the constraints that ruled out each\n"
 			       "candidate.\n"
+			       "  --retry-failed  kernels verify rolled back on this node may be chosen again\n"
 			       "  --json   the plan as JSON\n";
 
 static void print_lines(const char *title, char *const *lines)
@@ -71,7 +73,7 @@ int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv,
 {
 	int r;
 
-	*ret = (struct planned){};
+	*ret = (struct planned){ .here = v->resolves_here };
 	if (!(ret->dirs = calloc(1, sizeof(*ret->dirs))))
 		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
 	r = cli_load_profile(cli, v, argc, argv, &ret->facts, ret->dirs, &ret->profile);
@@ -83,6 +85,7 @@ int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv,
 int cli_plan_finish(struct cli *cli, struct planned *p)
 {
 	_cleanup_(strv_freep) char **view_warnings = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
 	_cleanup_free_ char *why = NULL;
 	size_t n_vw = 0;
 	char today[11];
@@ -101,7 +104,13 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
 		return -1;
 	}
-	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today) }, &p->res);
+	/* The kernels verify rolled back here, unless asked to try them again; a state.json that
+	 * does not read has none (verify and status say what is wrong with it). */
+	if (p->here && !cli->retry_failed)
+		(void)state_load(cli->root, &state);
+	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today),
+					     cJSON_GetObjectItemCaseSensitive(state, FAILED_KERNELS) },
+		    &p->res);
 	if (k < 0)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;
 	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan)) < 0)

@@ -54,6 +54,20 @@ static int record(struct cli *cli, cJSON *state, const char *result, const struc
 	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
 	if (!cJSON_AddItemToObject(state, "verified", v))
 		return -ENOMEM;
+	/* A kernel rolled back here is not chosen again by plan or apply (--retry-failed). */
+	if (streq(result, "rolled back") && json_str(state, "kernel")) {
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(state, FAILED_KERNELS), *e = cJSON_CreateObject();
+
+		if (!cJSON_IsArray(list)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(state, FAILED_KERNELS);
+			list = cJSON_AddArrayToObject(state, FAILED_KERNELS);
+		}
+		failed_kernels_drop(list, json_str(state, "kernel"));
+		if (!list || !e || !cJSON_AddItemToArray(list, e) ||
+		    !cJSON_AddStringToObject(e, "kernel", json_str(state, "kernel")) || !cJSON_AddStringToObject(e, "at", when) ||
+		    !cJSON_AddItemToObject(e, "failed", cJSON_Duplicate(failed, true)))
+			return -ENOMEM;
+	}
 	return state_save(cli->root, state);
 }
 

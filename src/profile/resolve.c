@@ -546,6 +546,7 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
 	char series[32];
 	const char *want = p->kernel_flavour, *kind;
+	const cJSON *failed;
 	bool exact = !want;
 	int k;
 
@@ -555,6 +556,17 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 		want = facts_running_kernel(f)->flavour;
 	if (!kernel_series_of(kc->release, series, sizeof(series)))
 		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
+	cJSON_ArrayForEach(failed, c->in->failed_kernels)
+		if (!kc->running && streq_ptr(json_str(failed, "kernel"), kc->release)) {
+			const cJSON *why = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(failed, "failed"), 0);
+
+			/* A warning too: a refusal is not shown when another kernel is chosen. */
+			k = WARN(c, "kernel %s: verify rolled it back on this node at %s (%s); it is not chosen again without --retry-failed",
+				 kc->release, strna(json_str(failed, "at")), cJSON_IsString(why) ? why->valuestring : "no check named");
+			if (k >= 0)
+				k = REFUSE(c, "kernel %s: verify rolled it back on this node; --retry-failed allows it again", kc->release);
+			return k < 0 ? k : 0;
+		}
 	if (p->kernel_release && !streq(kc->release, p->kernel_release))
 		k = REFUSE(c, "kernel %s: the profile wants exactly %s (kernel.release)", kc->release, p->kernel_release);
 	else if (want && !p->kernel_release && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))

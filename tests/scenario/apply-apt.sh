@@ -124,8 +124,17 @@ cp "$TMPD/picks" "$TMPD/picks.v1"
 mkdir -p "$CH/etc/gpuprov/profiles"
 printf '{ "name": "h100-v2", "include": ["h100-nvlink"], "kernel": { "min": "5.15", "max": "5.15" } }\n' \
 	>"$CH/etc/gpuprov/profiles/h100-v2.json"
+# v2's kernel was rolled back here once (as verify records it): plan passes over it;
+# --retry-failed takes it, and apply takes it off the list, keeping the other entry.
+jq '. + {failed_kernels: [{kernel: "5.15.0-125-generic", at: "2026-11-01T00:00:00Z", failed: ["running 5.15.0-105-generic"]},
+	{kernel: "6.8.0-99-generic", at: "2026-11-02T00:00:00Z", failed: ["x"]}]}' "$STATE" >"$TMPD/s" && cp "$TMPD/s" "$STATE"
+gp plan h100-v2 --json >"$TMPD/v2plan.json" 2>/dev/null || true
+check_json "plan passes over the kernel rolled back here, warning why" \
+	'.stack.kernel == "5.15.0-105-generic" and any(.warnings[]; startswith("kernel 5.15.0-125-generic: verify rolled it back on this node at 2026-11-01T00:00:00Z (running 5.15.0-105-generic)"))' "$TMPD/v2plan.json"
 rc=0
-gp apply h100-v2 --yes --json >"$TMPD/v2.json" 2>"$TMPD/v2.err" || rc=$?
+gp apply h100-v2 --retry-failed --yes --json >"$TMPD/v2.json" 2>"$TMPD/v2.err" || rc=$?
+check_json "apply --retry-failed takes it, and off the list (the other kernel stays)" \
+	'[.failed_kernels[].kernel] == ["6.8.0-99-generic"] and .kernel == "5.15.0-125-generic"' "$STATE"
 check "apply of a second stack (v2) exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/v2.err"
 check "v2 moved a package of v1 up" has_version nvidia-utils-580-server 580.95.05-0ubuntu0.22.04.2

@@ -128,6 +128,19 @@ check "the known-good kernel is GRUB's saved default again" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
 check_json "it records the roll back and why" \
 	'.verified.result == "rolled back" and (.verified.failed | length) >= 2' "$M/var/lib/gpuprov/state.json"
+check_json "and remembers the kernel as failed here, with when and why" \
+	'.failed_kernels | length == 1 and .[0].kernel == "6.8.0-49-generic" and (.[0].at | test("^20")) and (.[0].failed | length) >= 2' \
+	"$M/var/lib/gpuprov/state.json"
+# plan (as apply would) passes over it, saying why; --retry-failed allows it again.
+gv --profiles "$srcdir/profiles" plan h100-nvlink --json >"$TMPD/p1.json" 2>/dev/null
+# (the only kernel the profile's range allows here: the plan is refused, saying why)
+check_json "plan does not choose the kernel rolled back here, and says when and why" \
+	'.refused and .reasons[0] == "kernel 6.8.0-49-generic: verify rolled it back on this node; --retry-failed allows it again" and any(.warnings[]; test("^kernel 6.8.0-49-generic: verify rolled it back on this node at 20.*Z \\(running 5.15.0-105-generic"))' "$TMPD/p1.json"
+gv --profiles "$srcdir/profiles" plan h100-nvlink --retry-failed --json >"$TMPD/p2.json" 2>/dev/null
+check_json "plan --retry-failed chooses it again" '.stack.kernel == "6.8.0-49-generic" and (.warnings | length) == 0' "$TMPD/p2.json"
+rc=0
+gv status --retry-failed >/dev/null 2>&1 || rc=$?
+check "--retry-failed is plan's and apply's only (status: exit 2)" test "$rc" -eq 2
 gv status --json >"$TMPD/st.json" 2>/dev/null
 check_json "status: the verdict, and no reboot pending on the known-good kernel" \
 	'.applied.verified.result == "rolled back" and .running_kernel == "5.15.0-105-generic" and .reboot_pending == false' "$TMPD/st.json"

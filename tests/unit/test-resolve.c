@@ -117,7 +117,7 @@ static struct resolution *run(struct profile *p, struct machine *m, struct repo_
 
 	if (doc)
 		p->doc = doc;
-	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21" }, &r), 0);
+	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21", NULL }, &r), 0);
 	if (doc) {
 		cJSON_Delete(doc);
 		p->doc = NULL;
