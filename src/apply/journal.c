@@ -191,19 +191,9 @@ int state_save(const struct root *root, const cJSON *doc)
 	return root_write_atomic(root, STATE_FILE, line, strlen(line), 0644);
 }
 
-const cJSON *failed_kernels_find(const cJSON *list, const char *kernel)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, list)
-		if (streq_ptr(json_str(e, "kernel"), kernel))
-			return e;
-	return NULL;
-}
-
 void failed_kernels_drop(cJSON *list, const char *kernel)
 {
-	cJSON *e = (cJSON *)failed_kernels_find(list, kernel);
+	cJSON *e = json_find_by(list, "kernel", kernel);
 
 	if (e)
 		cJSON_Delete(cJSON_DetachItemViaPointer(list, e));

@@ -53,7 +53,6 @@ int journal_load(const struct root *root, cJSON **ret);
 int state_load(const struct root *root, cJSON **ret);
 /* state.json's kernels that verify rolled back on this node: [{kernel, at, failed}]. */
 #define FAILED_KERNELS "failed_kernels"
-/* The entry of a kernel in that list, or NULL; and taking it out. */
-const cJSON *failed_kernels_find(const cJSON *list, const char *kernel);
+/* Takes a kernel's entry out of that list. */
 void failed_kernels_drop(cJSON *list, const char *kernel);
 int state_save(const struct root *root, const cJSON *doc);

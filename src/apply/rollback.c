@@ -299,17 +299,6 @@ static int act(struct rollback *rb, const char *kind, const char *target, const 
 	return k < 0 ? -ENOMEM : plan_add(rb->plan, kind, target, version, rb->via, reason);
 }
 
-/* Whether the repositories offer that version of a package, as the view has them. */
-static bool offered(const struct repo_view *view, const char *name, const char *version)
-{
-	size_t n, first = repo_find(view, name, &n);
-
-	for (size_t i = first; i < first + n; i++)
-		if (streq(view->pkgs[i].version, version))
-			return true;
-	return false;
-}
-
 /* A package name or version as apt and dnf write them, and nothing a command line could take
  * for an option: the record goes onto apt's and dnf's argv. */
 static bool plain_word(const char *s)
@@ -425,7 +414,7 @@ static int build_packages(struct rollback *rb, const struct facts *f, const stru
 				k = act(rb, "install", p.name, p.version,
 					"installed before the switch; now %s",
 					now ? now : "not installed");
-				if (k >= 0 && !offered(view, p.name, p.version))
+				if (k >= 0 && !repo_offered(view, p.name, p.version))
 					k = strv_pushf(&rb->unavailable, &rb->n_unavailable,
 						       "%s %s", p.name, p.version);
 			} else if (pass == 0 && !p.version && now && !remove)

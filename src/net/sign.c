@@ -176,19 +176,24 @@ int sign_keygen(const struct root *root, const char *private_path, const char *p
 	return 0;
 }
 
+/* What signing and verifying both take: an Ed25519 key, and data unless it is empty. */
+static int ed25519_args(const EVP_MD_CTX *md, const EVP_PKEY *key, const void *data, size_t len)
+{
+	if (!md)
+		return -ENOMEM;
+	return (!data && len > 0) || EVP_PKEY_id(key) != EVP_PKEY_ED25519 ? -EINVAL : 0;
+}
+
 int sign_data(EVP_PKEY *key, const void *data, size_t len,
 	      unsigned char ret_sig[static SIGN_SIG_LEN])
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char sig[SIGN_SIG_LEN];
 	size_t siglen = sizeof(sig);
+	int k = ed25519_args(md, key, data, len);
 
-	if (!md)
-		return -ENOMEM;
-	if (!data && len > 0)
-		return -EINVAL;
-	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519)
-		return -EINVAL;
+	if (k < 0)
+		return k;
 	/* Ed25519 hashes the message itself: no digest, and the whole message at once. */
 	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
 	    EVP_DigestSign(md, sig, &siglen, data ? data : "", len) != 1)
@@ -204,13 +209,10 @@ int sign_verify(EVP_PKEY *key, const void *data, size_t len,
 		const unsigned char sig[static SIGN_SIG_LEN])
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int k = ed25519_args(md, key, data, len);
 
-	if (!md)
-		return -ENOMEM;
-	if (!data && len > 0)
-		return -EINVAL;
-	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519)
-		return -EINVAL;
+	if (k < 0)
+		return k;
 	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) != 1)
 		return ssl_error(-EIO, "Ed25519 verification");
 	/* Anything but 1 is a refusal: a malformed signature is an error to OpenSSL, not 0. */

@@ -289,6 +289,16 @@ size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *
 	return find_run(v->installed, v->n_installed, name, ret_count);
 }
 
+bool repo_offered(const struct repo_view *v, const char *name, const char *version)
+{
+	size_t n, first = find_run(v->pkgs, v->n_pkgs, name, &n);
+
+	for (size_t i = first; version && i < first + n; i++)
+		if (streq(v->pkgs[i].version, version))
+			return true;
+	return false;
+}
+
 int repo_installed(const struct repo_view *v, const char *name, const char *version)
 {
 	size_t n, first;

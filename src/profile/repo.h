@@ -50,6 +50,9 @@ size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
  * and the count. */
 size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *ret_count);
 
+/* Whether the repositories offer exactly this version of a package (false for NULL). */
+bool repo_offered(const struct repo_view *v, const char *name, const char *version);
+
 /* Whether dpkg has exactly this version installed. -1: not known (no dpkg database). */
 int repo_installed(const struct repo_view *v, const char *name, const char *version);
 

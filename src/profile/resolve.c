@@ -248,17 +248,24 @@ static int cmp_kernel(const void *a, const void *b)
 	return r ? r : (int)y->installed - (int)x->installed;
 }
 
+static struct kernel_cand *kernel_find(const struct rctx *c, const char *release)
+{
+	for (size_t i = 0; i < c->n_kernels; i++)
+		if (streq(c->kernels[i].release, release))
+			return &c->kernels[i];
+	return NULL;
+}
+
 static int kernel_add(struct rctx *c, const char *release, const char *pkgver, bool installed)
 {
 	struct kernel_cand *p;
 
-	for (size_t i = 0; i < c->n_kernels; i++)
-		if (streq(c->kernels[i].release, release)) {
-			c->kernels[i].installed |= installed;
-			if (pkgver && !*c->kernels[i].pkgver)
-				snprintf(c->kernels[i].pkgver, VERSION_LEN, "%s", pkgver);
-			return 0;
-		}
+	if ((p = kernel_find(c, release))) {
+		p->installed |= installed;
+		if (pkgver && !*p->pkgver)
+			snprintf(p->pkgver, VERSION_LEN, "%s", pkgver);
+		return 0;
+	}
 	p = realloc(c->kernels, (c->n_kernels + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -269,14 +276,6 @@ static int kernel_add(struct rctx *c, const char *release, const char *pkgver, b
 	snprintf(p->pkgver, sizeof(p->pkgver), "%s", pkgver ? pkgver : "");
 	p->running = streq_ptr(release, c->in->facts->kernels.running);
 	return 0;
-}
-
-static bool kernel_known(const struct rctx *c, const char *release)
-{
-	for (size_t i = 0; i < c->n_kernels; i++)
-		if (streq(c->kernels[i].release, release))
-			return true;
-	return false;
 }
 
 static int gather_kernels(struct rctx *c)
@@ -556,17 +555,16 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 		want = facts_running_kernel(f)->flavour;
 	if (!kernel_series_of(kc->release, series, sizeof(series)))
 		return REFUSE(c, "kernel %s: not a release gpuprov can read", kc->release) < 0 ? -ENOMEM : 0;
-	cJSON_ArrayForEach(failed, c->in->failed_kernels)
-		if (!kc->running && streq_ptr(json_str(failed, "kernel"), kc->release)) {
-			const cJSON *why = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(failed, "failed"), 0);
+	if (!kc->running && (failed = json_find_by(c->in->failed_kernels, "kernel", kc->release))) {
+		const cJSON *why = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(failed, "failed"), 0);
 
-			/* A warning too: a refusal is not shown when another kernel is chosen. */
-			k = WARN(c, "kernel %s: verify rolled it back on this node at %s (%s); it is not chosen again without --retry-failed",
-				 kc->release, strna(json_str(failed, "at")), cJSON_IsString(why) ? why->valuestring : "no check named");
-			if (k >= 0)
-				k = REFUSE(c, "kernel %s: verify rolled it back on this node; --retry-failed allows it again", kc->release);
-			return k < 0 ? k : 0;
-		}
+		/* A warning too: a refusal is not shown when another kernel is chosen. */
+		k = WARN(c, "kernel %s: verify rolled it back on this node at %s (%s); it is not chosen again without --retry-failed",
+			 kc->release, strna(json_str(failed, "at")), cJSON_IsString(why) ? why->valuestring : "no check named");
+		if (k >= 0)
+			k = REFUSE(c, "kernel %s: verify rolled it back on this node; --retry-failed allows it again", kc->release);
+		return k < 0 ? k : 0;
+	}
 	if (p->kernel_release && !streq(kc->release, p->kernel_release))
 		k = REFUSE(c, "kernel %s: the profile wants exactly %s (kernel.release)", kc->release, p->kernel_release);
 	else if (want && !p->kernel_release && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
@@ -641,10 +639,8 @@ static bool build_dep(const struct rctx *c, const struct kernel_cand *kc, char *
 		if (*dot == '.' && streq(dot + 1, c->in->facts->cpu.arch))
 			*dot = '\0';
 	}
-	first = repo_find(v, name, &n);
-	for (size_t i = first; i < first + n; i++)
-		if (streq(v->pkgs[i].version, ver))
-			return true;
+	if (repo_offered(v, name, ver))
+		return true;
 	/* Without an RPM database, an installed kernel's devel package cannot be seen: an
 	 * installed kernel is taken to have it, as dnf would install it beside. */
 	return kc->installed;
@@ -793,17 +789,6 @@ static const char *offered(const struct rctx *c, const char *name)
 	return n ? c->in->repo->pkgs[first].version : NULL;
 }
 
-/* Whether the repositories offer this exact version of a package. */
-static bool offered_version(const struct rctx *c, const char *name, const char *version)
-{
-	size_t n, first = repo_find(c->in->repo, name, &n);
-
-	for (size_t i = first; version && i < first + n; i++)
-		if (streq(c->in->repo->pkgs[i].version, version))
-			return true;
-	return false;
-}
-
 static bool facts_has_cuda(const struct facts *f, const char *version)
 {
 	for (size_t i = 0; i < f->nvidia.n_cuda; i++)
@@ -898,7 +883,7 @@ static int build_picks(struct rctx *c, const struct driver_cand *d, const char *
 				 open ? d->open_pkgver : d->prop_pkgver, "modules", drv_installed);
 		/* nvidia-persistenced is a package of its own in NVIDIA's RHEL repository, at the
 		 * driver's version; the profiles enable its service. */
-		if (k >= 0 && offered_version(c, "nvidia-persistenced", open ? d->open_pkgver : d->prop_pkgver))
+		if (k >= 0 && repo_offered(c->in->repo, "nvidia-persistenced", open ? d->open_pkgver : d->prop_pkgver))
 			k = pick(c, "nvidia-persistenced", open ? d->open_pkgver : d->prop_pkgver, "driver", drv_installed);
 		/* DKMS builds against the kernel's headers: kernel-devel of exactly that kernel. */
 		if (k >= 0)
@@ -1130,7 +1115,7 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 
 	if (c.n_kernels == 0)
 		k = REFUSE(&c, "no kernel is installed or offered");
-	else if (in->profile->kernel_release && !kernel_known(&c, in->profile->kernel_release))
+	else if (in->profile->kernel_release && !kernel_find(&c, in->profile->kernel_release))
 		k = REFUSE(&c, "kernel %s (kernel.release in the profile) is neither installed nor offered in this machine's repositories",
 			   in->profile->kernel_release);
 	else if (kernel_only)

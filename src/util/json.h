@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <string.h>
 
 #include "macro.h"
 
@@ -13,6 +14,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)
 static inline const char *json_str(const cJSON *o, const char *key)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* The first object of an array whose string member key is value, or NULL. */
+static inline cJSON *json_find_by(const cJSON *array, const char *key, const char *value)
+{
+	cJSON *e;
+
+	cJSON_ArrayForEach(e, array)
+		if (value && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, key)) &&
+		    !strcmp(json_str(e, key), value))
+			return e;
+	return NULL;
 }
 
 /* Adds key: v, or key: null where v is NULL (JSON readers see "none" as null, not absent). */
