@@ -136,6 +136,15 @@ gv --profiles "$srcdir/profiles" plan h100-nvlink --json >"$TMPD/p1.json" 2>/dev
 # (the only kernel the profile's range allows here: the plan is refused, saying why)
 check_json "plan does not choose the kernel rolled back here, and says when and why" \
 	'.refused and .reasons[0] == "kernel 6.8.0-49-generic: verify rolled it back on this node; --retry-failed allows it again" and any(.warnings[]; test("^kernel 6.8.0-49-generic: verify rolled it back on this node at 20.*Z \\(running 5.15.0-105-generic"))' "$TMPD/p1.json"
+# A failed_kernels that is not a list of entries (edited by hand) names no kernel.
+cp "$M/var/lib/gpuprov/state.json" "$TMPD/state.failed"
+jq '.failed_kernels = "6.8.0-49-generic"' "$TMPD/state.failed" >"$M/var/lib/gpuprov/state.json"
+gv --profiles "$srcdir/profiles" plan h100-nvlink --json >"$TMPD/p3.json" 2>/dev/null
+jq '.failed_kernels = [42, {"kernel": 7}, {"at": "x"}]' "$TMPD/state.failed" >"$M/var/lib/gpuprov/state.json"
+gv --profiles "$srcdir/profiles" plan h100-nvlink --json >"$TMPD/p4.json" 2>/dev/null
+check_json "a failed_kernels that is no list of entries is ignored" '.stack.kernel == "6.8.0-49-generic"' "$TMPD/p3.json"
+check_json "and so are entries without a kernel's name" '.stack.kernel == "6.8.0-49-generic"' "$TMPD/p4.json"
+cp "$TMPD/state.failed" "$M/var/lib/gpuprov/state.json"
 gv --profiles "$srcdir/profiles" plan h100-nvlink --retry-failed --json >"$TMPD/p2.json" 2>/dev/null
 check_json "plan --retry-failed chooses it again" '.stack.kernel == "6.8.0-49-generic" and (.warnings | length) == 0' "$TMPD/p2.json"
 rc=0
