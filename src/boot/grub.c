@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* GRUB: entry ids per OS layout, and the environment block through grub-editenv. */
+/* GRUB: entry ids per OS layout, and the environment block (grub-editenv, or gpuprov's own writer). */
 #include <errno.h>
 
 #include "boot/grub.h"
+#include "boot/grubenv.h"
 #include "util/errors.h"
 #include "util/spawn.h"
 #include "util/strutil.h"
@@ -89,59 +90,38 @@ static char *esp_env_path(const struct facts *f)
 	return asprintf(&path, "%s/" GPUPROV_ESP_ENV, streq(esp, "/") ? "" : esp) < 0 ? NULL : path;
 }
 
-/* The installer's path of a file in the root that need not exist yet (grub-editenv create):
- * its directory resolved inside the root. */
-static int host_path(const struct root *root, const char *path, char **ret)
-{
-	_cleanup_free_ char *dir = NULL, *host_dir = NULL;
-	const char *base = strrchr(path, '/');
-	int k = root_host_path(root, path, ret);
-
-	if (k != -ENOENT || !base)
-		return k;
-	if (!(dir = strndup(path, (size_t)(base - path))))
-		return -ENOMEM;
-	if ((k = root_host_path(root, *dir ? dir : "/", &host_dir)) < 0)
-		return k;
-	return asprintf(ret, "%s%s", host_dir, base) < 0 ? -ENOMEM : 0;
-}
-
-/* grub-editenv FILE OP [ARG...] (grub2-editenv on the RPM family): the target's own tool when
- * it has one, else the installer's on the target's file. */
+/* grub-editenv FILE OP [ARG...] (grub2-editenv on the RPM family) in the target, where it has
+ * one: the target's tool knows the target's block (in a chroot, its links stay in the root).
+ * A root without one (an image being assembled, a fake machine) has its block written by
+ * gpuprov through the root, never by a host tool given a path a link could lead out of. */
 static int grubenv_edit(const struct facts *f, const struct root *root, const char *env, const char *op,
 			char *const *args, char **ret_error)
 {
 	static const char *const tools[] = { "grub-editenv", "grub2-editenv" };
-	const char *mine = streq_ptr(f->boot.loader, "grub2") ? tools[1] : tools[0];
+	const char *tool = streq_ptr(f->boot.loader, "grub2") ? tools[1] : tools[0];
 	_cleanup_(strv_freep) char **argv = NULL;
-	_cleanup_free_ char *host = NULL;
 	struct spawn_result r = {};
 	size_t n = 0;
-	int k = 0;
+	int k;
 
 	*ret_error = NULL;
-	/* The target's own tool, on its own path; or, for a root without one (an image being
-	 * assembled, a fake machine), the installer's tool on the target's file. */
-	bool in_root = spawn_have(root, mine);
-	if (!in_root && (k = host_path(root, env, &host)) < 0)
-		return k;
-	for (size_t t = 0; t < ELEMENTSOF(tools); t++) {
-		const char *tool = t == 0 ? mine : streq(mine, tools[0]) ? tools[1] : tools[0];
-
-		argv = strv_free(argv);
-		n = 0;
-		if (strv_push(&argv, &n, tool) < 0 || strv_push(&argv, &n, in_root ? env : host) < 0 ||
-		    strv_push(&argv, &n, op) < 0)
-			return -ENOMEM;
-		for (char *const *a = args; a && *a; a++)
-			if (strv_push(&argv, &n, *a) < 0)
-				return -ENOMEM;
-		k = spawn_run(root, in_root ? SPAWN_IN_ROOT : 0, argv, NULL, &r);
-		if (k != -ENOENT || in_root)
-			break;
+	if (!spawn_have(root, tool)) {
+		k = grubenv_set(root, env, streq(op, "create") ? NULL : args);
+		if (k < 0)
+			return asprintf(ret_error, "cannot write the GRUB environment block %s: %s", env,
+					k == -GPE_PARSE ? "it is not a GRUB environment block" : gp_strerror(k)) < 0
+				       ? -ENOMEM
+				       : k;
+		return 0;
 	}
+	if (strv_push(&argv, &n, tool) < 0 || strv_push(&argv, &n, env) < 0 || strv_push(&argv, &n, op) < 0)
+		return -ENOMEM;
+	for (char *const *a = args; a && *a; a++)
+		if (strv_push(&argv, &n, *a) < 0)
+			return -ENOMEM;
+	k = spawn_run(root, SPAWN_IN_ROOT, argv, NULL, &r);
 	if (k < 0)
-		return asprintf(ret_error, "cannot run %s: %s", mine, gp_strerror(k)) < 0 ? -ENOMEM : k;
+		return asprintf(ret_error, "cannot run %s: %s", tool, gp_strerror(k)) < 0 ? -ENOMEM : k;
 	if (r.status != 0) {
 		*ret_error = spawn_describe(argv, &r);
 		k = -GPE_COMMAND;

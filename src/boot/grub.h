@@ -17,8 +17,8 @@ int boot_entry_id(const struct facts *f, const struct root *root, const char *re
 
 /*
  * Sets variables ("saved_entry=...") in the environment block with grub-editenv (grub2-editenv
- * on the RPM family): the target's own when it has one, else the installer's on the
- * target's file. ret_error: what failed, with the command's words.
+ * on the RPM family) run in the target when it has one, else written by gpuprov through the
+ * root (grubenv.h). ret_error: what failed, with the command's words.
  */
 int boot_env_set(const struct facts *f, const struct root *root, char *const *assignments, char **ret_error);
 
