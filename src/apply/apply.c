@@ -74,7 +74,9 @@ static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_repo
 		if (!streq(pl->actions[i].kind, "file") || (k = root_writable(c->root, path)) > 0)
 			continue;
 		return report_fail(rep, -GPE_REFUSED, "%s cannot be written: %s", path,
-				   k == 0 ? "its filesystem is mounted read-only" : gp_strerror(k));
+				   k == 0		? "its filesystem is mounted read-only"
+				   : k == -ENOTDIR ? "a directory on its path is a file, or a link that leads nowhere in the root"
+						   : gp_strerror(k));
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@ const char *gp_strerror(int error)
 		[GPE_REFUSED - GPE_BASE] = "refused before any change",
 		[GPE_SIGNATURE - GPE_BASE] = "signature does not verify",
 		[GPE_UNKNOWN_KEY - GPE_BASE] = "signed by a key not in the key directory",
+		[GPE_NOT_REGULAR - GPE_BASE] = "not a regular file (a FIFO, device, socket or directory)",
 	};
 	int e = error < 0 ? -error : error;
 

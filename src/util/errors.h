@@ -16,6 +16,7 @@ enum {
 	GPE_REFUSED, /* a check before any change refused */
 	GPE_SIGNATURE,   /* a signature verifies with no trusted key (or not with the one named) */
 	GPE_UNKNOWN_KEY, /* signed by no key of the key directory (or the directory has none) */
+	GPE_NOT_REGULAR, /* a file gpuprov reads or replaces is a FIFO, device, socket or directory */
 	GPE_MAX,
 };
 

@@ -296,12 +296,31 @@ int root_open_at(const struct root *r, const char *path, int flags)
 	return root_walk_open(r, path, flags);
 }
 
+/* O_NONBLOCK: a FIFO planted where a file is expected cannot hang the run (and the lock it
+ * holds) before it is seen to be one. */
+int root_open_regular(const struct root *r, const char *path)
+{
+	struct stat st;
+	int fd = root_open_at(r, path, O_RDONLY | O_NONBLOCK), k;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		k = -errno;
+	else if (!S_ISREG(st.st_mode))
+		k = -GPE_NOT_REGULAR;
+	else
+		return fd;
+	close(fd);
+	return k;
+}
+
 int root_fopen(const struct root *r, const char *path, FILE **ret)
 {
 	int fd;
 	FILE *f;
 
-	fd = root_open_at(r, path, O_RDONLY);
+	fd = root_open_regular(r, path);
 	if (fd < 0)
 		return fd;
 	f = fdopen(fd, "re");
@@ -356,7 +375,7 @@ int root_read_file(const struct root *r, const char *path, size_t max, char **re
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0, alloc = 0;
 
-	fd = root_open_at(r, path, O_RDONLY);
+	fd = root_open_regular(r, path);
 	if (fd < 0)
 		return fd;
 
@@ -413,7 +432,7 @@ int root_read_line(const struct root *r, const char *path, char **ret)
 
 	/* Most callers read sysfs attributes: one read holds the whole first line, so the
 	 * usual open + read + close is enough; only a longer line reads the whole file. */
-	fd = root_open_at(r, path, O_RDONLY);
+	fd = root_open_regular(r, path);
 	if (fd < 0)
 		return fd;
 	do
@@ -503,6 +522,18 @@ int root_dir_has_symlink(const struct root *r, const char *dir, const char *cons
 			return 1;
 	}
 	return 0;
+}
+
+bool root_is_dangling_link(const struct root *r, const char *path)
+{
+	_cleanup_close_ int dirfd = -EBADF;
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	dirfd = root_open_at(r, slash ? strndupa(path, (size_t)(slash - path)) : "", O_PATH | O_DIRECTORY);
+	if (dirfd < 0 || fstatat(dirfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return false;
+	return root_exists(r, path) == 0;
 }
 
 int root_readlink_name(const struct root *r, const char *path, char **ret)

@@ -34,13 +34,17 @@ int root_host_path(const struct root *r, const char *path, char **ret);
 
 /* Opens a file or directory inside the root; returns the descriptor or -errno. */
 int root_open_at(const struct root *r, const char *path, int flags);
+/* Opens a regular file inside the root to read it (sysfs and procfs attributes are regular
+ * files too); anything else (a FIFO, a device, a directory) is -GPE_NOT_REGULAR. */
+int root_open_regular(const struct root *r, const char *path);
 int root_fopen(const struct root *r, const char *path, FILE **ret);
 int root_stat(const struct root *r, const char *path, struct stat *ret);
 /* 1 when path exists inside the root, 0 when not, -errno when it cannot be told. */
 int root_exists(const struct root *r, const char *path);
 int root_is_dir(const struct root *r, const char *path);
 
-/* Reads a whole file of at most max bytes; the result is NUL-terminated. */
+/* Reads a whole file of at most max bytes; the result is NUL-terminated. These readers
+ * (and root_fopen) take regular files only: anything else is -GPE_NOT_REGULAR, never waited on. */
 int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
 		   size_t *ret_size);
 /* Reads the first line, without surrounding whitespace (sysfs attributes, osrelease). */
@@ -52,6 +56,8 @@ int root_read_s64(const struct root *r, const char *path, int64_t *ret);
 int root_list_dir(const struct root *r, const char *path, char ***ret);
 /* 1 when any of names (NULL-terminated) in the directory is itself a symlink, else 0. */
 int root_dir_has_symlink(const struct root *r, const char *dir, const char *const *names);
+/* Whether path is a symlink whose target does not exist inside the root. */
+bool root_is_dangling_link(const struct root *r, const char *path);
 /* The last component of a symlink's target (e.g. a device's "driver" link). */
 int root_readlink_name(const struct root *r, const char *path, char **ret);
 

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -33,6 +35,32 @@ static int open_parent(const struct root *r, const char *path, char **ret_dir, c
 	int k = split_path(path, ret_dir, ret_base);
 
 	return k < 0 ? k : root_open_at(r, *ret_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+}
+
+/* Names tried before giving up: a clash of two random 64-bit names is not to be expected. */
+#define TMP_TRIES 16
+
+/*
+ * A new temporary file in dfd for replacing base: a random name, opened O_EXCL|O_NOFOLLOW,
+ * so nothing planted under a name gpuprov would pick (a hard link to a file elsewhere, a
+ * symlink, a FIFO) is ever opened, let alone written through. Not O_TMPFILE: vfat (the ESP)
+ * has none. name: the file's name, for the rename and for removal on failure.
+ */
+static int tmp_create(int dfd, const char *base, mode_t mode, char *name, size_t size)
+{
+	for (int i = 0; i < TMP_TRIES; i++) {
+		uint64_t rnd;
+		int fd;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -errno;
+		if (snprintf(name, size, ".#%s.%016" PRIx64, base, rnd) >= (int)size)
+			return -ENAMETOOLONG;
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
 }
 
 int fd_write_all(int fd, const void *data, size_t len)
@@ -99,11 +127,9 @@ int root_write_atomic(const struct root *r, const char *path, const char *conten
 	dfd = root_open_at(r, dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dfd < 0)
 		return dfd;
-	if (snprintf(tmp, sizeof(tmp), ".#%s.gpuprov-%ld", base, (long)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = tmp_create(dfd, base, mode, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (size_t done = 0; done < size;) {
 		ssize_t l = write(fd, content + done, size - done);
 
@@ -171,6 +197,10 @@ int root_writable(const struct root *r, const char *path)
 			return fstatvfs(fd, &sv) < 0 ? -errno : !(sv.f_flag & ST_RDONLY);
 		if (fd != -ENOENT || !slash || !*dir)
 			return fd;
+		/* Missing, or its name taken by a link that leads nowhere in the root: mkdir
+		 * would fail there, after the packages are in. */
+		if (root_is_dangling_link(r, dir))
+			return -ENOTDIR;
 	}
 }
 
@@ -234,11 +264,11 @@ int root_rename(const struct root *r, const char *from, const char *to)
 
 int root_copy(const struct root *r, const char *from, const char *to)
 {
-	_cleanup_free_ char *dir = NULL, *tmp = NULL;
+	_cleanup_free_ char *dir = NULL;
 	const char *base;
-	_cleanup_close_ int in = root_open_at(r, from, O_RDONLY | O_CLOEXEC), dfd = open_parent(r, to, &dir, &base);
+	_cleanup_close_ int in = root_open_regular(r, from), dfd = open_parent(r, to, &dir, &base);
 	_cleanup_close_ int out = -EBADF;
-	char buf[1 << 16];
+	char buf[1 << 16], tmp[256];
 	ssize_t n;
 	int k;
 
@@ -246,10 +276,8 @@ int root_copy(const struct root *r, const char *from, const char *to)
 		return in;
 	if (dfd < 0)
 		return dfd;
-	if (asprintf(&tmp, ".%s.tmp", base) < 0)
-		return -ENOMEM;
-	if ((out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
-		return -errno;
+	if ((out = tmp_create(dfd, base, 0644, tmp, sizeof(tmp))) < 0)
+		return out;
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -9,6 +9,7 @@
 #include "util/errors.h"
 #include "util/root.h"
 #include "util/strutil.h"
+#include "util/write.h"
 
 struct fixture {
 	char top[64];   /* a temporary directory */
@@ -186,6 +187,85 @@ static void test_host_path(void **state)
 	assert_true(fx->r->path[0] == '/');
 }
 
+static void expect_secret_untouched(const struct fixture *fx)
+{
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/secret", fx->top);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "ID=outside\n");
+}
+
+/* Hard links to a file outside the root planted under the temporary names gpuprov once
+ * used (".#BASE.gpuprov-PID", ".BASE.tmp"): a replace or a copy never writes through them,
+ * and leaves no temporary file of its own. */
+static void test_write_planted_temp_names(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_(strv_freep) char **names = NULL;
+	char secret[256], planted[256];
+
+	snprintf(secret, sizeof(secret), "%s/secret", fx->top);
+	snprintf(planted, sizeof(planted), "%s/etc/.#os-release.gpuprov-%ld", fx->root, (long)getpid());
+	assert_int_equal(link(secret, planted), 0);
+	snprintf(planted, sizeof(planted), "%s/etc/.copy.tmp", fx->root);
+	assert_int_equal(link(secret, planted), 0);
+
+	assert_int_equal(root_write_atomic(fx->r, "etc/os-release", "ID=new\n", 7, 0644), 0);
+	assert_int_equal(root_copy(fx->r, "etc/os-release", "etc/copy"), 0);
+	expect_secret_untouched(fx);
+	expect_line(fx->r, "etc/copy", "ID=new");
+	assert_int_equal(root_list_dir(fx->r, "etc", &names), 0);
+	/* The two planted names, the file and its copy: no temporary file left. */
+	assert_int_equal(strv_length(names), 4);
+	assert_true(startswith(names[0], ".#os-release.gpuprov-"));
+	assert_string_equal(names[1], ".copy.tmp");
+	assert_string_equal(names[2], "copy");
+	assert_string_equal(names[3], "os-release");
+}
+
+/* A FIFO where a file is expected: refused at once, never waited on (apply held its lock
+ * forever on one). */
+static void test_fifo_refused(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *text = NULL, *line = NULL;
+	char path[256];
+	FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "%s/etc/fifo", fx->root);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(root_read_file(fx->r, "etc/fifo", 4096, &text, NULL), -GPE_NOT_REGULAR);
+	assert_int_equal(root_read_line(fx->r, "etc/fifo", &line), -GPE_NOT_REGULAR);
+	assert_int_equal(root_fopen(fx->r, "etc/fifo", &f), -GPE_NOT_REGULAR);
+	assert_int_equal(root_copy(fx->r, "etc/fifo", "etc/copy"), -GPE_NOT_REGULAR);
+	assert_int_equal(root_read_file(fx->r, "etc", 4096, &text, NULL), -GPE_NOT_REGULAR);
+	/* Replacing one is fine: the rename takes its name, nothing opens it. */
+	assert_int_equal(root_write_atomic(fx->r, "etc/fifo", "x\n", 2, 0644), 0);
+	expect_line(fx->r, "etc/fifo", "x");
+}
+
+/* apply's check before any change: a directory on the way that is a link to nothing in the
+ * root fails now (it failed after the packages were in); a missing one is made later. */
+static void test_writable_dangling_dir(void **state)
+{
+	struct fixture *fx = *state;
+
+	link_to(fx->root, "etc/modprobe.d", "/nowhere");
+	link_to(fx->root, "etc/sysctl.d", "/etc");
+	assert_int_equal(root_writable(fx->r, "etc/modprobe.d/gpuprov.conf"), -ENOTDIR);
+	assert_int_equal(root_writable(fx->r, "/etc/modprobe.d/sub/gpuprov.conf"), -ENOTDIR);
+	assert_int_equal(root_writable(fx->r, "etc/sysctl.d/gpuprov.conf"), 1);
+	assert_int_equal(root_writable(fx->r, "etc/new/sub/gpuprov.conf"), 1);
+	/* A link out of the root leads nowhere in it, though its target exists on the host. */
+	link_to(fx->root, "etc/ld.so.conf.d", "/tmp");
+	assert_int_equal(root_writable(fx->r, "etc/ld.so.conf.d/x.conf"), -ENOTDIR);
+}
+
 /* The same cases through the manual chase that stands in where openat2() is missing. */
 static int setup_chase(void **state)
 {
@@ -211,6 +291,9 @@ int main(void)
 		BOTH(test_read_file_limits),
 		BOTH(test_list_dir),
 		BOTH(test_host_path),
+		BOTH(test_write_planted_temp_names),
+		BOTH(test_fifo_refused),
+		BOTH(test_writable_dangling_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
