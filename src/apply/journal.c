@@ -58,7 +58,7 @@ int run_lock(const struct root *root, int *ret_fd, pid_t *ret_holder)
 
 pid_t run_lock_holder(const struct root *root)
 {
-	_cleanup_close_ int fd = root_open_at(root, LOCK_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = root_open_at(root, LOCK_FILE, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	char pid[32];
 	ssize_t l;
 

@@ -9,6 +9,7 @@
 #include "profile/knowledge.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
+#include "util/errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -86,7 +87,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 {
 	_cleanup_(strv_freep) char **view_warnings = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
-	_cleanup_free_ char *why = NULL;
+	_cleanup_free_ char *why = NULL, *error = NULL;
 	size_t n_vw = 0;
 	char today[11];
 	int k;
@@ -113,8 +114,8 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		    &p->res);
 	if (k < 0)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;
-	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan)) < 0)
-		return log_error_errno(k, "cannot build the plan"), EXIT_CODE_FAILURE;
+	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan, &error)) < 0)
+		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), EXIT_CODE_FAILURE;
 	return -1;
 }
 

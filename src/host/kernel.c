@@ -181,7 +181,7 @@ static int nvidia_info_from_elf(const struct root *root, const char *path, struc
 	bool is_signed;
 	int k;
 
-	fd = root_open_at(root, path, O_RDONLY);
+	fd = root_open_regular(root, path);
 	if (fd < 0)
 		return fd;
 	k = modinfo_read(fd, keys, values, &is_signed);

@@ -28,7 +28,7 @@ static int open_member(const struct root *root, const char *dir, const char *pat
 		return gp_error_set(ret_error, -EINVAL, "'%s': not a path a bundle may hold", path);
 	if (asprintf(&full, "%s/%s", dir, path) < 0)
 		return -ENOMEM;
-	fd = root_open_at(root, full, O_RDONLY | O_CLOEXEC);
+	fd = root_open_regular(root, full);
 	return fd < 0 ? gp_error_set(ret_error, fd, "%s: %s", full, gp_strerror(fd)) : fd;
 }
 

@@ -96,7 +96,7 @@ int deb_index_entry(const struct root *root, const char *dir, const char *file, 
 
 	if (asprintf(&path, "%s/%s", dir, file) < 0)
 		return -ENOMEM;
-	if ((fd = root_open_at(root, path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = root_open_regular(root, path)) < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;

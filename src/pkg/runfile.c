@@ -62,7 +62,7 @@ static const char *mirror_of(const struct pkg_ctx *c)
 /* The cached file, when it is there with the expected digest. */
 static int cached_ok(const struct pkg_ctx *c, const char *path, const char *want)
 {
-	_cleanup_close_ int fd = root_open_at(c->root, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = root_open_regular(c->root, path);
 	char got[SHA256_HEX_LEN + 1];
 
 	if (fd < 0)

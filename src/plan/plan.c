@@ -202,7 +202,7 @@ static bool kernel_kept(const struct facts *f, const struct repo_view *view)
 }
 
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
-	       const struct repo_view *view, const struct root *root, struct plan **ret)
+	       const struct repo_view *view, const struct root *root, struct plan **ret, char **ret_error)
 {
 	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
 	struct managed_file *files = NULL;
@@ -259,6 +259,13 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	for (size_t i = 0; i < nf; i++) {
 		_cleanup_free_ char *old = NULL, *diff = NULL;
 		int rk = root_read_file(root, files[i].path, MANAGED_FILE_MAX, &old, NULL);
+
+		/* Missing is a new file; anything else that cannot be read (a FIFO, a directory)
+		 * is not gpuprov's to replace. */
+		if (rk < 0 && rk != -ENOENT) {
+			k = gp_error_set(ret_error, rk, "%s: %s", files[i].path, gp_strerror(rk));
+			break;
+		}
 
 		/* A shared path holding someone else's file: only gpuprov's block in it changes. */
 		if (files[i].shared && rk >= 0 && files[i].content) {

@@ -28,9 +28,9 @@ struct plan {
 };
 
 /* The plan for a resolution. The view tells what is installed and held already, so that a
- * converged machine gets an empty plan. */
+ * converged machine gets an empty plan. ret_error: which file could not be read, and why. */
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
-	       const struct repo_view *view, const struct root *root, struct plan **ret);
+	       const struct repo_view *view, const struct root *root, struct plan **ret, char **ret_error);
 struct plan *plan_free(struct plan *p);
 /* The backend a pick is installed with: "apt", "dnf" or "runfile". */
 const char *plan_pick_via(const struct facts *f, const struct resolution *r, const struct pick *pk);

@@ -215,6 +215,12 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 			k = read_apt_list(root, *l, v, &alloc);
 			if (k == -ENOMEM)
 				return k;
+			if (k < 0) {
+				char *w;
+
+				if (asprintf(&w, "/" APT_LISTS "/%s: %s; its packages are not offered", *l, gp_strerror(k)) >= 0)
+					(void)strv_push_take(warnings, n_warnings, w);
+			}
 		}
 	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
 	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0 ||

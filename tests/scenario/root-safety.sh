@@ -65,4 +65,24 @@ gpuprov --root "$R" rollback >"$TMPD/out" 2>&1 || rc=$?
 check "hgx-h100-lvm: rollback with gpuprov's ESP block a link out of the root exits 0" test "$rc" -eq 0
 check "hgx-h100-lvm: the host file the link names is untouched" cmp "$HOST/esp.grubenv.orig" "$HOST/esp.grubenv"
 
+# --- a FIFO where a file is read: refused at once, naming it, never waited on ---
+machine dgx-h100 5.15.0-94-generic
+mkdir -p "$R/etc/modprobe.d"
+mkfifo "$R/etc/modprobe.d/gpuprov.conf"
+rc=0
+timeout 60 "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
+check "a FIFO at a managed file: plan does not hang (exit $rc)" test "$rc" -ne 124
+check "it fails, naming the file and what it is" \
+	sh -c "test $rc -ne 0 && grep -q 'etc/modprobe.d/gpuprov.conf.*not a regular file' '$TMPD/out'"
+rm -f "$R/etc/modprobe.d/gpuprov.conf"
+for l in "$R"/var/lib/apt/lists/*_Packages; do
+	[ -f "$l" ] || continue
+	rm -f "$l" && mkfifo "$l"
+	break
+done
+rc=0
+timeout 60 "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
+check "a FIFO among apt's lists: plan does not hang (exit $rc)" test "$rc" -ne 124 -a -p "$l"
+check "it says which list is no regular file" grep -q "$(basename "$l").*not a regular file" "$TMPD/out"
+
 done_testing
