@@ -1,6 +1,6 @@
 #!/bin/sh
-# detect on every fake machine, against the expected output kept beside it.
-# GPUPROV_REGENERATE=1 rewrites the expected files instead: review the diff like code.
+# detect on every fake machine, against the expected output kept beside it (lib.sh: golden;
+# GPUPROV_REGENERATE=1 rewrites it); an expected output no machine gives is stale.
 . "$srcdir/tests/scenario/lib.sh"
 
 # Free space is that of the filesystem the test tree sits on: not a fact of the machine.
@@ -11,19 +11,9 @@ mask_text() {
 	sed -E 's/, [0-9.]+ (B|KiB|MiB|GiB|TiB) free/, (masked) free/'
 }
 
-# compare NAME KIND: diff the output against tests/machines/NAME/detect.KIND.
+# compare NAME KIND: the output against tests/machines/NAME/detect.KIND.
 compare() {
-	want="$srcdir/tests/machines/$1/detect.$2"
-	got="$TMPD/$1.$2"
-	if [ "${GPUPROV_REGENERATE:-0}" = 1 ]; then
-		cp "$got" "$want"
-		ok "$1: detect.$2 regenerated"
-	elif diff -u "$want" "$got" >"$TMPD/diff"; then
-		ok "$1: detect.$2 as expected"
-	else
-		not_ok "$1: detect.$2 differs from the expected output"
-		diag_file "$TMPD/diff"
-	fi
+	golden "$1: detect.$2 as expected" "$TMPD/$1.$2" "$srcdir/tests/machines/$1/detect.$2"
 }
 
 found=0
@@ -56,5 +46,6 @@ for dir in "$srcdir"/tests/machines/*/; do
 	check "$name: a relative --root gives the same facts" cmp -s "$TMPD/$name.json" "$TMPD/rel.json"
 done
 check "at least six fake machines" [ "$found" -ge 6 ]
+golden_stale "$srcdir"/tests/machines/*/detect.*
 
 done_testing

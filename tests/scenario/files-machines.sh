@@ -1,21 +1,38 @@
 #!/bin/sh
 # The files apply writes, as trees: for every shipped profile planned on every fake machine,
 # tests/machines/<machine>/files/<profile>/ holds each managed file with the content apply
-# gives it (from plan --json's diff of it), to be read and reviewed like code.
-# GPUPROV_REGENERATE=1 rewrites the trees instead.
+# gives it (from plan --json's diff of it), to be read and reviewed like code (lib.sh: golden;
+# GPUPROV_REGENERATE=1 rewrites the trees). Whether plan refuses a combination is not taken
+# from plan itself: tests/machines/stacks.tsv lists each one with its exit code, so a
+# combination that planned before and now fails is a failure, and so is a tree for one
+# refused.
 . "$srcdir/tests/scenario/lib.sh"
 
 GPUPROV_TODAY=2026-11-21
 export GPUPROV_TODAY
 profiles=$srcdir/profiles
 
-for dir in "$srcdir"/tests/machines/*/; do
-	[ -d "$dir/root" ] || continue
-	m=$(basename "$dir")
+for m in $(fake_machines); do
 	for p in $(shipped_profiles); do
-		gpuprov --root "$dir/root" --profiles "$profiles" plan "$p" --json >"$TMPD/plan.json" 2>/dev/null || continue
+		want="$srcdir/tests/machines/$m/files/$p"
+		gpuprov --root "$srcdir/tests/machines/$m/root" --profiles "$profiles" plan "$p" --json \
+			>"$TMPD/plan.json" 2>"$TMPD/err"
+		rc=$?
+		listed=$(listed_plan_exit "$m" "$p")
+		if [ -z "$listed" ]; then
+			not_ok "$m: plan $p is not listed in tests/machines/stacks.tsv"
+			golden_claim "$want"
+			continue
+		elif [ "$rc" -ne "$listed" ]; then
+			not_ok "$m: plan $p exited $rc, stacks.tsv says $listed"
+			diag_file "$TMPD/err"
+			golden_claim "$want"
+			continue
+		elif [ "$rc" -ne 0 ]; then
+			ok "$m: plan $p refused (exit $rc), as listed: no files"
+			continue
+		fi
 		got="$TMPD/tree/$m/$p"
-		rm -rf "$got"
 		mkdir -p "$got"
 		# The new content: the diff's added and unchanged lines (diff.c marks them "+" and " ").
 		jq -r '.actions[] | select(.action == "file") | .target' "$TMPD/plan.json" | while read -r f; do
@@ -23,21 +40,10 @@ for dir in "$srcdir"/tests/machines/*/; do
 			jq -r --arg f "$f" '.actions[] | select(.action == "file" and .target == $f) | .detail' "$TMPD/plan.json" |
 				sed -n 's/^[+ ]//p' >"$got$f"
 		done
-		want="$dir/files/$p"
-		if [ "${GPUPROV_REGENERATE:-0}" = 1 ]; then
-			rm -rf "$want"
-			mkdir -p "$want"
-			cp -a "$got/." "$want/"
-			ok "$m: files of $p regenerated"
-		elif [ ! -d "$want" ]; then
-			not_ok "$m: files of $p missing (regenerate and review)"
-		elif diff -r "$want" "$got" >"$TMPD/diff"; then
-			ok "$m: the files $p writes"
-		else
-			not_ok "$m: the files $p writes differ from files/$p"
-			diag_file "$TMPD/diff"
-		fi
+		golden "$m: the files $p writes" "$got" "$want"
 	done
 done
+# A tree no planned combination writes: a machine or a profile gone, or now refused.
+golden_stale "$srcdir"/tests/machines/*/files/*
 
 done_testing

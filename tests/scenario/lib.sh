@@ -66,6 +66,75 @@ shipped_profiles() {
 	done
 }
 
+# ---- expected outputs kept in the source tree ("goldens") ----------------------------------
+# GPUPROV_REGENERATE=1 rewrites them from what the program gives now, for a deliberate
+# change: review the diff like code.
+regenerating() {
+	[ "${GPUPROV_REGENERATE:-0}" = 1 ]
+}
+
+# golden DESCRIPTION GOT WANT: one test case, GOT (a file or a folder, made by the test) the
+# same as WANT (kept in the source tree). Regenerating, GOT replaces WANT and the case is
+# reported skipped: a run that wrote its expectations has proven nothing. Each WANT is
+# recorded for golden_stale.
+golden() {
+	golden_claim "$3"
+	if regenerating; then
+		rm -rf "$3"
+		mkdir -p "$(dirname "$3")"
+		cp -a "$2" "$3"
+		ok "$1 # SKIP regenerated ${3#"$srcdir"/}"
+	elif [ ! -e "$3" ]; then
+		not_ok "$1: ${3#"$srcdir"/} is missing (regenerate and review)"
+	elif diff -ru "$3" "$2" >"$TMPD/golden.diff" 2>&1; then
+		ok "$1"
+	else
+		not_ok "$1: differs from ${3#"$srcdir"/}"
+		diag_file "$TMPD/golden.diff"
+	fi
+}
+
+# golden_claim WANT: WANT is this run's, though the case that would compare it failed before
+# it could (golden_stale would call it stale too).
+golden_claim() {
+	echo "$1" >>"$TMPD/goldens"
+}
+
+# golden_stale PATH...: each of the paths (globs the caller expanded) that exists and that no
+# golden call of this run compared is stale, left by a machine or a profile that is gone or
+# an output no longer produced: a failure, or removed when regenerating.
+golden_stale() {
+	for g in "$@"; do
+		[ -e "$g" ] || continue
+		grep -qxF -- "$g" "$TMPD/goldens" 2>/dev/null && continue
+		if regenerating; then
+			rm -rf "$g"
+			ok "${g#"$srcdir"/} is stale # SKIP regenerated: removed"
+		else
+			not_ok "${g#"$srcdir"/} is stale: this test produces nothing to compare with it"
+		fi
+	done
+}
+
+# The tables of tests/machines written by hand (facts.tsv, stacks.tsv): their rows, without
+# the comments.
+table_rows() {
+	grep -v -e '^#' -e '^$' "$srcdir/tests/machines/$1"
+}
+
+# listed_plan_exit MACHINE PROFILE: the exit code stacks.tsv gives plan for the profile on the
+# machine; nothing when the combination is not listed.
+listed_plan_exit() {
+	table_rows stacks.tsv | awk -F '\t' -v m="$1" -v p="$2" '$1 == m && $2 == p { print $3; exit }'
+}
+
+# The fake machines' names, one a line: the folders of tests/machines with a root.
+fake_machines() {
+	for dir in "$srcdir"/tests/machines/*/; do
+		[ -d "$dir/root" ] && basename "$dir"
+	done
+}
+
 # Prints a file to the TAP stream as diagnostics (why a case failed).
 diag_file() {
 	sed 's/^/# /' "$1"

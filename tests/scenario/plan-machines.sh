@@ -1,8 +1,8 @@
 #!/bin/sh
 # plan for every shipped profile on every fake machine, and check on every machine, against
 # the expected output kept beside each machine (plan-<profile>.json, check.json), with the
-# exit codes: plan 0 or 3 (refused), check 0 or 3 (errors found).
-# GPUPROV_REGENERATE=1 rewrites the expected files instead: review the diff like code.
+# exit codes: plan 0 or 3 (refused), check 0 or 3 (errors found). lib.sh: golden
+# (GPUPROV_REGENERATE=1 rewrites them); an expected plan or check nothing gives is stale.
 . "$srcdir/tests/scenario/lib.sh"
 
 # End of life is judged as of a fixed day, so the expected plans do not age.
@@ -12,18 +12,7 @@ profiles=$srcdir/profiles
 
 # compare FILE-IN-MACHINE-DIR MACHINE DESCRIPTION
 compare() {
-	want="$srcdir/tests/machines/$2/$1"
-	if [ "${GPUPROV_REGENERATE:-0}" = 1 ]; then
-		cp "$TMPD/got" "$want"
-		ok "$2: $1 regenerated"
-	elif [ ! -f "$want" ]; then
-		not_ok "$2: $1 missing (regenerate and review)"
-	elif diff -u "$want" "$TMPD/got" >"$TMPD/diff"; then
-		ok "$2: $3"
-	else
-		not_ok "$2: $3: differs from $1"
-		diag_file "$TMPD/diff"
-	fi
+	golden "$2: $3" "$TMPD/got" "$srcdir/tests/machines/$2/$1"
 }
 
 for dir in "$srcdir"/tests/machines/*/; do
@@ -39,6 +28,7 @@ for dir in "$srcdir"/tests/machines/*/; do
 		else
 			not_ok "$m: plan $p exited $rc with refused=$refused"
 			diag_file "$TMPD/err"
+			golden_claim "$srcdir/tests/machines/$m/plan-$p.json"
 		fi
 	done
 	gpuprov --root "$dir/root" --profiles "$profiles" check --json >"$TMPD/got" 2>"$TMPD/err"
@@ -49,8 +39,11 @@ for dir in "$srcdir"/tests/machines/*/; do
 	else
 		not_ok "$m: check exited $rc with errors=$errors"
 		diag_file "$TMPD/err"
+		golden_claim "$srcdir/tests/machines/$m/check.json"
 	fi
 done
+
+golden_stale "$srcdir"/tests/machines/*/plan-*.json "$srcdir"/tests/machines/*/check.json
 
 # Same machine, same profile, same repositories: the same plan, byte for byte.
 m=$srcdir/tests/machines/dgx-h100/root
