@@ -18,19 +18,7 @@ mkdir -p "$M/var/lib/gpuprov"
 LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 GPUPROV_TEST_NVML_COUNT=8
 export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
-REBOOTS="$TMPD/reboots"
-cat >"$TMPD/systemctl" <<EOF2
-#!/bin/sh
-echo "\$*" >>"$REBOOTS"
-EOF2
-chmod +x "$TMPD/systemctl"
-GPUPROV_TEST_REBOOT="$TMPD/systemctl"
-export GPUPROV_TEST_REBOOT
-# reboots: how many reboots were asked for since the last call.
-reboots() {
-	if [ -f "$REBOOTS" ]; then grep -c . "$REBOOTS"; else echo 0; fi
-	rm -f "$REBOOTS"
-}
+reboot_stand_in
 
 # state KERNEL PREVIOUS: what apply would have recorded.
 state() {
