@@ -61,9 +61,9 @@ refused() {
 	gp apply h100-nvlink --yes --bundle "$TMPD/other.bundle" >"$TMPD/other.out" 2>"$TMPD/other.err" || rc=$?
 	node "$TMPD/node.1"
 	check "a bundle made for $1: apply --bundle refuses (exit 3)" test "$rc" -eq 3
-	check "it says what the bundle is for and what the node is" grep -qF "$3" "$TMPD/other.err"
+	check "$1: it says what the bundle is for and what the node is" grep -qF "$3" "$TMPD/other.err"
 	[ "$rc" -eq 3 ] && grep -qF "$3" "$TMPD/other.err" || diag_file "$TMPD/other.err"
-	check "nothing installed, unpacked or written" cmp -s "$TMPD/node.0" "$TMPD/node.1"
+	check "$1: nothing installed, unpacked or written" cmp -s "$TMPD/node.0" "$TMPD/node.1"
 	cmp -s "$TMPD/node.0" "$TMPD/node.1" || diff "$TMPD/node.0" "$TMPD/node.1" | head -20 | diag_file /dev/stdin
 }
 refused "another OS" '.os = "rocky-9"' "was made for rocky-9; this node runs ubuntu 22.04"
