@@ -121,7 +121,8 @@ int cli_lock(struct cli *cli, int *ret_fd);
 /* On a terminal and without --yes, asks question ("Apply these actions?") and says whether
  * the answer is yes; elsewhere yes. */
 bool cli_confirm(const struct cli *cli, const char *question);
-/* systemctl reboot, for apply --reboot and verify's way back; a failure is only reported. */
+/* systemctl reboot, for apply --reboot and verify's way back, on the running system only (the
+ * root /); a failure is only reported. */
 void cli_reboot(struct cli *cli, const char *into);
 /* Prints a JSON document and frees it. */
 int cli_print_json(cJSON *doc);

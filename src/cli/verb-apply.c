@@ -287,8 +287,8 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k);
-	/* --reboot: only on the running system, only when all went well and the plan needs it. */
-	if (k >= 0 && cli->reboot && p.plan->reboot && streq(cli->root->path, "/"))
+	/* --reboot: only when all went well and the plan needs it. */
+	if (k >= 0 && cli->reboot && p.plan->reboot)
 		cli_reboot(cli, NULL);
 	apply_report_done(&rep);
 	pkg_ctx_done(&ctx);

@@ -164,7 +164,6 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
 	if (result && !rep.ok && k >= 0 && !cli->no_reboot && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(state, "verify_reboot")) &&
-	    streq(cli->root->path, "/") &&
 	    !streq_ptr(f->kernels.running, json_str(state, "previous_kernel")))
 		cli_reboot(cli, "the known-good kernel");
 	verify_report_done(&rep);

@@ -135,6 +135,21 @@ fake_machines() {
 	done
 }
 
+# reboot_stand_in: gpuprov's reboots (apply --reboot, verify --commit after a failure) go to
+# a stand-in for systemctl that records them, whatever the root (GPUPROV_TEST_REBOOT), never
+# to the machine the tests run on. reboots prints how many were asked for since it was last
+# called.
+reboot_stand_in() {
+	printf '#!/bin/sh\necho "$*" >>"%s"\n' "$TMPD/reboots" >"$TMPD/systemctl"
+	chmod +x "$TMPD/systemctl"
+	GPUPROV_TEST_REBOOT="$TMPD/systemctl"
+	export GPUPROV_TEST_REBOOT
+}
+reboots() {
+	if [ -f "$TMPD/reboots" ]; then grep -c . "$TMPD/reboots"; else echo 0; fi
+	rm -f "$TMPD/reboots"
+}
+
 # Prints a file to the TAP stream as diagnostics (why a case failed).
 diag_file() {
 	sed 's/^/# /' "$1"

@@ -1,8 +1,11 @@
 #!/bin/sh
 # verify on the DGX H100 fake machine, as after the reboot into a stack apply installed: every
-# check passing; then each failure the checks are there for (wrong kernel booted, module not
-# loaded, a GPU short in NVML, Xid errors); and --commit making the default or going back.
-# NVML is the stand-in library the tests build (tests/helpers/nvml-stub.c).
+# check passing; then each failure the checks are there for (wrong kernel booted, another
+# driver version or flavour loaded, module not loaded, a device node missing, a GPU short in
+# NVML, NVML missing or failing, an HCA port down, Xid errors); and --commit making the
+# default or going back, rebooting into the known-good kernel when it is not the one running.
+# NVML is the stand-in library the tests build (tests/helpers/nvml-stub.c); the reboot a
+# stand-in for systemctl that records each request (GPUPROV_TEST_REBOOT).
 . "$srcdir/tests/scenario/lib.sh"
 
 command -v grub-editenv >/dev/null 2>&1 || { echo "1..0 # SKIP grub-editenv not found"; exit 0; }
@@ -15,6 +18,7 @@ mkdir -p "$M/var/lib/gpuprov"
 LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 GPUPROV_TEST_NVML_COUNT=8
 export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
+reboot_stand_in
 
 # state KERNEL PREVIOUS: what apply would have recorded.
 state() {
@@ -65,15 +69,19 @@ check "and the committed kernel stays the default" \
 sed -i '/Xid/d' "$M/dev/kmsg"
 
 # --- each failure ---
-failing() { # DESCRIPTION CHECK: verify exits 3 and that check fails
+failing() { # DESCRIPTION CHECK: verify exits 3 and that check fails, no other
 	rc=0
 	gv verify --json >"$TMPD/f.json" 2>/dev/null || rc=$?
-	if [ "$rc" -eq 3 ] && jqt ".ok == false and (.checks[] | select(.check == \"$2\") | .ok == false)" "$TMPD/f.json"; then
-		ok "$1: verify exits 3, the $2 check fails"
+	if [ "$rc" -eq 3 ] && jqt ".ok == false and [.checks[] | select(.ok | not) | .check] == [\"$2\"]" "$TMPD/f.json"; then
+		ok "$1: verify exits 3, the $2 check fails, no other"
 	else
-		not_ok "$1: verify exits 3, the $2 check fails (exit $rc)"
+		not_ok "$1: verify exits 3, the $2 check fails, no other (exit $rc)"
 		diag_file "$TMPD/f.json"
 	fi
+}
+# detail CHECK: what that check said in the last failing run.
+detail() {
+	jq -r ".checks[] | select(.check == \"$1\") | .detail" "$TMPD/f.json"
 }
 state 6.8.0-49-generic 5.15.0-105-generic
 failing "the new kernel did not boot (a panic fell back)" kernel
@@ -86,6 +94,37 @@ cp "$TMPD/modules" "$M/proc/modules"
 rm "$M/dev/nvidia3"
 failing "a device node is missing" devices
 : >"$M/dev/nvidia3"
+rm "$M/dev/nvidiactl"
+failing "/dev/nvidiactl is missing" devices
+check "it says which node" test "$(detail devices)" = "8 of 8 /dev/nvidiaN, no /dev/nvidiactl"
+: >"$M/dev/nvidiactl"
+# The running driver as /proc/driver/nvidia/version gives it: another version (the new
+# modules left out of the initramfs, say), then the proprietary modules of the stack's.
+cp "$M/proc/driver/nvidia/version" "$TMPD/nvversion"
+sed -i 's/ 550\.54\.15 / 535.161.08 /' "$M/proc/driver/nvidia/version"
+failing "the nvidia modules of another version are loaded" driver
+check "it names both versions" test "$(detail driver)" = "nvidia 535.161.08 (open) loaded, the stack's 550.54.15 open"
+sed 's/NVIDIA UNIX Open Kernel Module for x86_64/NVIDIA UNIX x86_64 Kernel Module/' "$TMPD/nvversion" >"$M/proc/driver/nvidia/version"
+failing "the proprietary modules where the stack has the open ones" driver
+check "it names both flavours" test "$(detail driver)" = "nvidia 550.54.15 (proprietary) loaded, the stack's 550.54.15 open"
+cp "$TMPD/nvversion" "$M/proc/driver/nvidia/version"
+GPUPROV_TEST_NVML_INIT=9 failing "nvmlInit fails" nvml
+check "it quotes NVML's error" test "$(detail nvml)" = "NVML: Driver Not Loaded (9)"
+if ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml\.so\.1 '; then
+	ok "# SKIP NVML missing: this machine has its own libnvidia-ml.so.1"
+	ok "# SKIP NVML missing: the message"
+else
+	LD_LIBRARY_PATH=/nonexistent failing "NVML missing (no libnvidia-ml.so.1)" nvml
+	check "it says the library cannot be loaded" sh -c "jq -r '.checks[] | select(.check == \"nvml\") | .detail' '$TMPD/f.json' | grep -q '^libnvidia-ml.so.1 cannot be loaded: '"
+fi
+# One HCA port down (a cable pulled, the subnet manager gone): the count says so.
+PORT1=$(find "$M"/sys/class/infiniband/*/ports/ -mindepth 2 -maxdepth 2 -name state | sort | head -n 1)
+cp "$PORT1" "$TMPD/port1"
+echo "1: DOWN" >"$PORT1"
+ports=$(find "$M"/sys/class/infiniband/*/ports/ -mindepth 2 -maxdepth 2 -name state | wc -l)
+failing "an HCA port is not ACTIVE" rdma
+check "it counts the ports active" test "$(detail rdma)" = "$((ports - 1)) of $ports HCA ports active"
+cp "$TMPD/port1" "$PORT1"
 cp "$M/var/lib/dpkg/status" "$TMPD/status"
 sed -i 's/^Version: 550.54.15-1$/Version: 550.90.07-1/' "$M/var/lib/dpkg/status"
 failing "the fabric manager is not the driver's version" fabricmanager
@@ -121,8 +160,10 @@ check "it names only the one missing (- and _ are the same)" \
 # --- a failure with --commit: back to the known-good kernel ---
 state 6.8.0-49-generic 5.15.0-105-generic
 grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 6.8.0-49-generic)"
+reboots >/dev/null
 rc=0
-gv verify --commit --no-reboot >"$TMPD/rb.out" 2>&1 || rc=$?
+gv verify --commit >"$TMPD/rb.out" 2>&1 || rc=$?
+check "no reboot: the known-good kernel is the one running already" test "$(reboots)" -eq 0
 check "verify --commit on a failed stack exits 3" test "$rc" -eq 3
 check "the known-good kernel is GRUB's saved default again" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-105-generic)'"
@@ -153,6 +194,45 @@ check "--retry-failed is plan's and apply's only (status: exit 2)" test "$rc" -e
 gv status --json >"$TMPD/st.json" 2>/dev/null
 check_json "status: the verdict, and no reboot pending on the known-good kernel" \
 	'.applied.verified.result == "rolled back" and .running_kernel == "5.15.0-105-generic" and .reboot_pending == false' "$TMPD/st.json"
+
+# --- a failure with --commit on the new kernel: a reboot into the known-good one ---
+cp "$TMPD/kmsg" "$M/dev/kmsg" # the Xid above gone: NVML's count is the failure
+# commit_failed ARGS...: verify --commit on 5.15.0-105 (the new kernel, running) with a GPU
+# short in NVML; sets rc.
+commit_failed() {
+	state 5.15.0-105-generic 5.15.0-94-generic
+	grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 5.15.0-105-generic)"
+	reboots >/dev/null
+	rc=0
+	GPUPROV_TEST_NVML_COUNT=7 gv verify --commit "$@" >"$TMPD/cf.out" 2>"$TMPD/cf.err" || rc=$?
+}
+commit_failed
+check "a failure on the new kernel: verify --commit exits 3" test "$rc" -eq 3
+check "it asks for one reboot" test "$(reboots)" -eq 1
+check "into the known-good kernel, GRUB's saved default again" \
+	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qxF 'saved_entry=$(ID 5.15.0-94-generic)'"
+commit_failed --no-reboot
+check "--no-reboot: the same verdict (exit 3), no reboot" sh -c "[ $rc -eq 3 ] && [ $(reboots) -eq 0 ]"
+check_json "--no-reboot: the roll back is recorded all the same" '.verified.result == "rolled back"' "$M/var/lib/gpuprov/state.json"
+cp "$M/var/lib/gpuprov/state.json" "$TMPD/s.nr"
+state 5.15.0-105-generic 5.15.0-94-generic
+jq '. + {verify_reboot: false}' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+reboots >/dev/null
+rc=0
+GPUPROV_TEST_NVML_COUNT=7 gv verify --commit >/dev/null 2>&1 || rc=$?
+check "the profile's verify.reboot false: exit 3, no reboot" sh -c "[ $rc -eq 3 ] && [ $(reboots) -eq 0 ]"
+# systemctl refusing: said, and the verdict stands.
+printf '#!/bin/sh\nexit 1\n' >"$TMPD/systemctl-fails"
+chmod +x "$TMPD/systemctl-fails"
+GPUPROV_TEST_REBOOT="$TMPD/systemctl-fails" commit_failed
+check "a reboot that fails: exit 3 all the same, the operator told to reboot" \
+	sh -c "[ $rc -eq 3 ] && grep -q 'cannot reboot into the known-good kernel; reboot by hand' '$TMPD/cf.err'"
+check_json "and the roll back is recorded" '.verified.result == "rolled back"' "$M/var/lib/gpuprov/state.json"
+# A healthy stack committed: no reboot.
+state 5.15.0-105-generic 5.15.0-94-generic
+rc=0
+gv verify --commit >/dev/null 2>&1 || rc=$?
+check "a healthy stack committed: exit 0, no reboot" sh -c "[ $rc -eq 0 ] && [ $(reboots) -eq 0 ]"
 
 # --- rollback by hand ---
 state 6.8.0-49-generic 5.15.0-105-generic
