@@ -70,7 +70,7 @@ static void machine_init(struct machine *m, const char *os_id, uint16_t device, 
 	m->f.disk.grubenv_writable = TRI_YES;
 }
 
-/* A repository: "name=version ..." packages (dnf names; arch x86_64). */
+/* A repository: "name=version ..." packages (dnf names, rpm's order; arch x86_64). */
 static struct repo_view *offer(const char *packages)
 {
 	char path[256], *copy = strdup(packages), *save = NULL;
@@ -97,7 +97,7 @@ static struct repo_view *offer(const char *packages)
 	fclose(f);
 	free(copy);
 	assert_int_equal(root_open(tmp, &r), 0);
-	assert_int_equal(repo_view_load(r, &v, &warn, &nw), 0);
+	assert_int_equal(repo_view_load(r, VERCMP_RPM, &v, &warn, &nw), 0);
 	assert_int_equal(nw, 0);
 	root_free(r);
 	return v;
