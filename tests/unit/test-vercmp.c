@@ -58,6 +58,8 @@ static void test_dpkg(void **state)
 		{ "1.0-1", "1.0-1ubuntu1", -1 },
 		/* The revision after the last '-' only. */
 		{ "1.0-2-3", "1.0-10-1", -1 },
+		{ "0.9-1-1", "0.9-20+b1", 1 },
+		{ "1.3+ds-2", "1.3-0-1", -1 },
 		/* Letters before the end's neighbours: end < letters < '+' < '-' < '.'. */
 		{ "1.0a", "1.0", 1 },
 		{ "1.0a", "1.0+b1", -1 },
