@@ -209,14 +209,15 @@ static int gather_drivers(struct rctx *c)
 			for (size_t m = 0; m < ELEMENTSOF(kmods); m++) {
 				size_t kn, kf = repo_find(v, kmods[m].kmod, &kn);
 
+				char *pkgver = kmods[m].open ? d->open_pkgver : d->prop_pkgver;
+
 				for (size_t j = kf; j < kf + kn; j++) {
 					char kup[VERSION_LEN];
 
 					upstream_version(v->pkgs[j].version, kup, sizeof(kup));
-					if (!streq(kup, up))
-						continue;
-					snprintf(kmods[m].open ? d->open_pkgver : d->prop_pkgver, VERSION_LEN, "%s",
-						 v->pkgs[i].version);
+					/* The view lists the revisions newest first: the first one stays. */
+					if (streq(kup, up) && !*pkgver)
+						snprintf(pkgver, VERSION_LEN, "%s", v->pkgs[i].version);
 				}
 			}
 		}
