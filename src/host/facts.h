@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/root.h"
+#include "util/vercmp.h"
 
 /*
  * The machine's facts, as detect() reads them. Every string may be NULL: "unknown". A fact
@@ -238,6 +239,9 @@ void facts_warn(struct facts *f, const char *fmt, ...) _printf_(2, 3);
 
 const char *os_family_to_string(enum os_family f);
 const char *os_package_manager(enum os_family f);
+/* How the OS's package manager orders versions, its kernels' releases too: dpkg's on Debian
+ * and Ubuntu, rpm's on the RPM families. */
+enum vercmp_order os_version_order(enum os_family f);
 const char *tristate_to_string(enum tristate t);
 /* GRUB's own block unless it is known to be unwritable; then the ESP where GRUB can write
  * there; else none. */

@@ -287,10 +287,11 @@ static int kernel_find_or_add(struct kernel_facts *kf, const char *release)
 	return 0;
 }
 
-static int cmp_kernel(const void *a, const void *b)
+/* Oldest first, in the order of the OS's package manager (order: an enum vercmp_order). */
+static int cmp_kernel(const void *a, const void *b, void *order)
 {
-	return version_compare(((const struct kernel *)a)->release,
-			       ((const struct kernel *)b)->release);
+	return vercmp(*(const enum vercmp_order *)order, ((const struct kernel *)a)->release,
+		      ((const struct kernel *)b)->release);
 }
 
 /* The space a kernel's files take in /boot (lstat sizes; links count nothing). */
@@ -341,8 +342,11 @@ static int kernel_collect(const struct detect_ctx *ctx)
 		}
 	if (kf->running && (k = kernel_find_or_add(kf, kf->running)) < 0)
 		return k;
-	if (kf->n > 1)
-		qsort(kf->list, kf->n, sizeof(*kf->list), cmp_kernel);
+	if (kf->n > 1) {
+		enum vercmp_order order = os_version_order(ctx->facts->os.family);
+
+		qsort_r(kf->list, kf->n, sizeof(*kf->list), cmp_kernel, &order);
+	}
 	return 0;
 }
 

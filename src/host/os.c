@@ -129,6 +129,20 @@ const char *os_package_manager(enum os_family f)
 	}
 }
 
+enum vercmp_order os_version_order(enum os_family f)
+{
+	switch (f) {
+	case OS_FAMILY_RHEL:
+	case OS_FAMILY_OPENEULER:
+	case OS_FAMILY_KYLIN:
+		return VERCMP_RPM;
+	default:
+		/* An unknown OS has no package manager of its own; apt's lists are what the
+		 * repository view reads first. */
+		return VERCMP_DPKG;
+	}
+}
+
 int os_detect(const struct detect_ctx *ctx)
 {
 	/* os-release(5): /etc/os-release first, /usr/lib/os-release when it is missing (or,

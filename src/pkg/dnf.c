@@ -11,6 +11,7 @@
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/strutil.h"
+#include "util/vercmp.h"
 #include "util/write.h"
 
 #define DNF_CONF "etc/dnf/dnf.conf"
@@ -527,7 +528,7 @@ static int dnf_installed(struct pkg_ctx *c, const char *name, char **ret_version
 	if ((k = installed_versions(c, name, &versions)) < 0)
 		return k;
 	for (char **v = versions; v && *v; v++)
-		if (!newest || version_compare(*v, newest) > 0)
+		if (!newest || vercmp_rpm(*v, newest) > 0)
 			newest = *v;
 	if (!newest)
 		return 0;

@@ -6,6 +6,7 @@
 #include "plan/check.h"
 #include "profile/profile.h"
 #include "util/strutil.h"
+#include "util/vercmp.h"
 
 static int found(struct findings *fs, enum severity sev, const char *id, const char *source,
 		 const char *fmt, ...) _printf_(5, 6);
@@ -115,7 +116,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	if (kn_branch_eol(kn, branch, today, &e))
 		r = found(fs, SEVERITY_WARNING, "branch-eol", json_str(e, "source"),
 			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, json_str(e, "eol"));
-	if (r >= 0 && k && (e = kn_kernel_failure(kn, drv, flavour, k->release)))
+	if (r >= 0 && k && (e = kn_kernel_failure(kn, drv, flavour, k->release, os_version_order(f->os.family))))
 		r = found(fs, SEVERITY_ERROR, "kernel-failure", json_str(e, "source"),
 			  "driver %s with kernel %s: %s%s%s", drv, k->release, strna(json_str(e, "symptom")),
 			  json_str(e, "fixed_in") ? "; fixed in " : "", json_str(e, "fixed_in") ? json_str(e, "fixed_in") : "");
@@ -124,7 +125,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 
 		if (r < 0 || !kfrom || !dbelow || !f->kernels.running)
 			continue;
-		if (version_compare(f->kernels.running, kfrom) >= 0 && version_compare(drv, dbelow) < 0)
+		if (vercmp(os_version_order(f->os.family), f->kernels.running, kfrom) >= 0 && vercmp_dotted(drv, dbelow) < 0)
 			r = found(fs, SEVERITY_ERROR, strna(json_str(risk, "id")), json_str(risk, "source"),
 				  "kernel %s with driver %s: %s", f->kernels.running, drv, strna(json_str(risk, "message")));
 	}
@@ -132,7 +133,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device);
 		const char *min = json_str(g, "min_driver");
 
-		if (min && version_compare(drv, min) < 0)
+		if (min && vercmp_dotted(drv, min) < 0)
 			r = found(fs, SEVERITY_ERROR, "gpu-min-driver", json_str(g, "source"), "%s at %s needs driver %s or newer, %s is installed",
 				  strna(json_str(g, "name")), f->pci.gpus[i].bdf, min, drv);
 		else if (g && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) && streq_ptr(flavour, "proprietary"))
@@ -146,7 +147,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++) {
 		const char *floor = kn_cuda_floor(kn, f->nvidia.cuda[i].version, false, &e);
 
-		if (floor && version_compare(drv, floor) < 0)
+		if (floor && vercmp_dotted(drv, floor) < 0)
 			r = found(fs, SEVERITY_ERROR, "cuda-driver-floor", json_str(e, "source"),
 				  "CUDA %s (%s) needs driver %s or newer, %s is installed", f->nvidia.cuda[i].version,
 				  f->nvidia.cuda[i].path, floor, drv);
@@ -182,7 +183,7 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 			continue;
 		hit = !cuda && !gens;
 		for (size_t i = 0; cuda && i < f->nvidia.n_cuda; i++)
-			hit |= version_compare(f->nvidia.cuda[i].version, cuda) >= 0;
+			hit |= vercmp_dotted(f->nvidia.cuda[i].version, cuda) >= 0;
 		cJSON_ArrayForEach(g, gens)
 			for (size_t i = 0; i < f->pci.n_gpus; i++)
 				hit |= streq_ptr(json_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "generation"),

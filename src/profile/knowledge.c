@@ -176,13 +176,13 @@ const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device)
 	return NULL;
 }
 
-bool version_in(const char *v, const char *from, const char *below)
+bool version_in(enum vercmp_order order, const char *v, const char *from, const char *below)
 {
-	return (!from || version_compare(v, from) >= 0) && (!below || version_compare(v, below) < 0);
+	return (!from || vercmp(order, v, from) >= 0) && (!below || vercmp(order, v, below) < 0);
 }
 
 const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, const char *flavour,
-			       const char *kernel)
+			       const char *kernel, enum vercmp_order kernel_order)
 {
 	const cJSON *e;
 
@@ -191,8 +191,8 @@ const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, co
 
 		if (fl && !streq(fl, "any") && !streq_ptr(fl, flavour))
 			continue;
-		if (version_in(driver, json_str(e, "driver_from"), json_str(e, "driver_below")) &&
-		    version_in(kernel, json_str(e, "kernel_from"), json_str(e, "kernel_below")))
+		if (version_in(VERCMP_DOTTED, driver, json_str(e, "driver_from"), json_str(e, "driver_below")) &&
+		    version_in(kernel_order, kernel, json_str(e, "kernel_from"), json_str(e, "kernel_below")))
 			return e;
 	}
 	return NULL;

@@ -7,6 +7,7 @@
 
 #include "util/json.h"
 #include "util/root.h"
+#include "util/vercmp.h"
 
 /*
  * The compatibility knowledge (knowledge.json beside the shipped profiles): CUDA -> driver
@@ -35,9 +36,11 @@ const cJSON *kn_branch(const struct knowledge *k, const char *branch);
 bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *today, const cJSON **ret_entry);
 const char *kn_open_default_from(const struct knowledge *k);
 const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device);
-/* The first known failure of driver (flavour "open"/"proprietary") with the kernel release. */
+/* The first known failure of driver (flavour "open"/"proprietary") with the kernel release;
+ * kernel_order: the OS's (os_version_order), since a range may end at a release
+ * ("5.14.0-687"). */
 const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, const char *flavour,
-			       const char *kernel);
+			       const char *kernel, enum vercmp_order kernel_order);
 const cJSON *kn_os(const struct knowledge *k, const char *id, const char *version_id, const char *arch);
 /* "ga", "hwe", or NULL when the OS does not ship that series. */
 const char *kn_os_series_kind(const cJSON *os, const char *series);
@@ -51,5 +54,6 @@ const cJSON *kn_runfile(const struct knowledge *k, const char *file);
 
 /* "6.8.0-49-generic" -> "6.8"; "5.14.0-427.el9.x86_64" -> "5.14". False if no series. */
 bool kernel_series_of(const char *release, char *buf, size_t size);
-/* Version in a range [from, below) as knowledge writes them; NULL bounds are open. */
-bool version_in(const char *v, const char *from, const char *below);
+/* Version in a range [from, below) as knowledge writes them, in that order; NULL bounds are
+ * open. */
+bool version_in(enum vercmp_order order, const char *v, const char *from, const char *below);

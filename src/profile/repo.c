@@ -7,6 +7,7 @@
 #include "util/deb822.h"
 #include "util/errors.h"
 #include "util/strutil.h"
+#include "util/vercmp.h"
 
 #define APT_LISTS "var/lib/apt/lists"
 #define REPO_JSON "var/lib/gpuprov/repo.json"
@@ -124,14 +125,19 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 	return 0;
 }
 
-static int cmp_pkg(const void *a, const void *b)
+/* order: the view's, an enum vercmp_order. */
+static int cmp_pkg(const void *a, const void *b, void *order)
 {
 	const struct repo_pkg *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
-	c = version_compare(y->version, x->version); /* newest first */
+	c = vercmp(*(const enum vercmp_order *)order, y->version, x->version); /* newest first */
+	/* Versions the order holds equal ("1.0" and "1.00") by their text, so that the lists' order
+	 * never shows. */
+	if (!c)
+		c = strcmp(x->version, y->version);
 	return c ? c : strcmp(x->origin, y->origin);
 }
 
@@ -141,7 +147,7 @@ static int cmp_runfile(const void *a, const void *b)
 	int c = strcmp(x->kind, y->kind);
 
 	if (!c)
-		c = version_compare(y->version, x->version);
+		c = vercmp_dotted(y->version, x->version);
 	return c ? c : strcmp(x->file, y->file);
 }
 
@@ -196,7 +202,8 @@ static int read_runfile_record(const struct root *root, struct repo_view *v, siz
 	return 0;
 }
 
-int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings)
+int repo_view_load(const struct root *root, enum vercmp_order order, struct repo_view **ret, char ***warnings,
+		   size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
 	_cleanup_(strv_freep) char **lists = NULL;
@@ -206,6 +213,7 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	v->order = order;
 	if (root_list_dir(root, APT_LISTS, &lists) >= 0)
 		for (char **l = lists; *l; l++) {
 			size_t len = strlen(*l);
@@ -227,10 +235,10 @@ int repo_view_load(const struct root *root, struct repo_view **ret, char ***warn
 	    (k = read_runfile_record(root, v, &alloc_installed, warnings, n_warnings)) < 0)
 		return k;
 	if (v->n_installed > 1)
-		qsort(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg);
+		qsort_r(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg, &v->order);
 	/* Sorted, so that the same lists give the same answers whatever the directory order. */
 	if (v->n_pkgs > 1)
-		qsort(v->pkgs, v->n_pkgs, sizeof(*v->pkgs), cmp_pkg);
+		qsort_r(v->pkgs, v->n_pkgs, sizeof(*v->pkgs), cmp_pkg, &v->order);
 	if (v->n_runfiles > 1)
 		qsort(v->runfiles, v->n_runfiles, sizeof(*v->runfiles), cmp_runfile);
 	*ret = TAKE_PTR(v);

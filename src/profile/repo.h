@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "host/facts.h"
+#include "util/vercmp.h"
 
 /*
  * What the machine's repositories offer: the package names and versions the resolver
@@ -30,16 +31,20 @@ struct repo_runfile {
 };
 
 struct repo_view {
+	/* How the package manager orders the packages' versions (VERCMP_DPKG, VERCMP_RPM). */
+	enum vercmp_order order;
 	struct repo_pkg *pkgs; /* sorted by name, then version newest first */
 	size_t n_pkgs;
-	struct repo_runfile *runfiles; /* sorted by kind, then version newest first */
+	struct repo_runfile *runfiles; /* sorted by kind, then version (dotted) newest first */
 	size_t n_runfiles;
 	struct repo_pkg *installed; /* installed packages: dpkg's status, or repo.json's "installed"
 				     * (the dnf backend writes it from rpm), by name */
 	size_t n_installed;
 };
 
-int repo_view_load(const struct root *root, struct repo_view **ret, char ***warnings, size_t *n_warnings);
+/* order: the OS's (os_version_order), for every package the view lists. */
+int repo_view_load(const struct root *root, enum vercmp_order order, struct repo_view **ret, char ***warnings,
+		   size_t *n_warnings);
 struct repo_view *repo_view_free(struct repo_view *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
 

@@ -11,6 +11,7 @@
 #include "profile/resolve.h"
 #include "util/errors.h"
 #include "util/strutil.h"
+#include "util/vercmp.h"
 
 #define VERSION_LEN 128
 
@@ -39,6 +40,7 @@ struct rctx {
 	struct resolution *res;
 	const char *source;
 	enum os_family family;
+	enum vercmp_order kernel_order; /* the OS package manager's, for kernel releases */
 	/* what the GPUs demand */
 	const char *gpu_min;          /* highest first-supporting driver of the GPUs */
 	const cJSON *gpu_min_entry;
@@ -103,7 +105,7 @@ static int gather_gpus(struct rctx *c)
 			continue;
 		}
 		min = json_str(e, "min_driver");
-		if (min && (!c->gpu_min || version_compare(min, c->gpu_min) > 0)) {
+		if (min && (!c->gpu_min || vercmp_dotted(min, c->gpu_min) > 0)) {
 			c->gpu_min = min;
 			c->gpu_min_entry = e;
 		}
@@ -158,7 +160,7 @@ static int offer_package(struct rctx *c, const char *name, bool open)
 
 static int cmp_driver(const void *a, const void *b)
 {
-	return version_compare(((const struct driver_cand *)b)->version, ((const struct driver_cand *)a)->version);
+	return vercmp_dotted(((const struct driver_cand *)b)->version, ((const struct driver_cand *)a)->version);
 }
 
 static int gather_drivers(struct rctx *c)
@@ -207,14 +209,15 @@ static int gather_drivers(struct rctx *c)
 			for (size_t m = 0; m < ELEMENTSOF(kmods); m++) {
 				size_t kn, kf = repo_find(v, kmods[m].kmod, &kn);
 
+				char *pkgver = kmods[m].open ? d->open_pkgver : d->prop_pkgver;
+
 				for (size_t j = kf; j < kf + kn; j++) {
 					char kup[VERSION_LEN];
 
 					upstream_version(v->pkgs[j].version, kup, sizeof(kup));
-					if (!streq(kup, up))
-						continue;
-					snprintf(kmods[m].open ? d->open_pkgver : d->prop_pkgver, VERSION_LEN, "%s",
-						 v->pkgs[i].version);
+					/* The view lists the revisions newest first: the first one stays. */
+					if (streq(kup, up) && !*pkgver)
+						snprintf(pkgver, VERSION_LEN, "%s", v->pkgs[i].version);
 				}
 			}
 		}
@@ -240,10 +243,11 @@ static int gather_drivers(struct rctx *c)
 	return 0;
 }
 
-static int cmp_kernel(const void *a, const void *b)
+/* Newest first; order: the rctx's kernel_order. */
+static int cmp_kernel(const void *a, const void *b, void *order)
 {
 	const struct kernel_cand *x = a, *y = b;
-	int r = version_compare(y->release, x->release);
+	int r = vercmp(*(const enum vercmp_order *)order, y->release, x->release);
 
 	return r ? r : (int)y->installed - (int)x->installed;
 }
@@ -315,7 +319,7 @@ static int gather_kernels(struct rctx *c)
 	if (k < 0)
 		return k;
 	if (c->n_kernels > 1)
-		qsort(c->kernels, c->n_kernels, sizeof(*c->kernels), cmp_kernel);
+		qsort_r(c->kernels, c->n_kernels, sizeof(*c->kernels), cmp_kernel, &c->kernel_order);
 	return 0;
 }
 
@@ -338,7 +342,7 @@ static int toolkit_add(struct rctx *c, const char *version, const char *pkg, con
 static int cmp_toolkit(const void *a, const void *b)
 {
 	const struct toolkit_cand *x = a, *y = b;
-	int r = version_compare(y->version, x->version);
+	int r = vercmp_dotted(y->version, x->version);
 
 	/* Ties (one version from two places) by name, so the order of the lists never shows. */
 	return r ? r : strcmp(x->pkg, y->pkg);
@@ -353,7 +357,7 @@ static bool toolkit_wanted(const struct profile *p, const char *version)
 	snprintf(minor, sizeof(minor), "%.*s", dot ? (int)(dot - version + 1 + strspn(dot + 1, "0123456789")) : 0, version);
 	if (p->cuda_version)
 		return streq(minor, p->cuda_version);
-	return version_compare(minor, p->cuda_min_version) >= 0;
+	return vercmp_dotted(minor, p->cuda_min_version) >= 0;
 }
 
 static int gather_toolkits(struct rctx *c)
@@ -405,7 +409,7 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 	const cJSON *conflict;
 
 	if (streq(want, "auto"))
-		want = c->open_required || (open_from && version_compare(d->branch, open_from) >= 0) ? "open"
+		want = c->open_required || (open_from && vercmp_dotted(d->branch, open_from) >= 0) ? "open"
 														: "proprietary";
 	if (streq(want, "proprietary") && c->open_required) {
 		*k = REFUSE(c, "driver %s: the %s works only with the open kernel modules, the profile asks for proprietary [%s]",
@@ -471,13 +475,13 @@ static int driver_acceptable(struct rctx *c, const struct driver_cand *d, const 
 
 	if (p->driver_branch && !streq(d->branch, p->driver_branch))
 		k = REFUSE(c, "driver %s: not of branch %s (driver.branch)", d->version, p->driver_branch);
-	else if (p->driver_min_branch && version_compare(d->branch, p->driver_min_branch) < 0)
+	else if (p->driver_min_branch && vercmp_dotted(d->branch, p->driver_min_branch) < 0)
 		k = REFUSE(c, "driver %s: older than branch %s (driver.min_branch)", d->version, p->driver_min_branch);
-	else if (p->driver_min_version && version_compare(d->version, p->driver_min_version) < 0)
+	else if (p->driver_min_version && vercmp_dotted(d->version, p->driver_min_version) < 0)
 		k = REFUSE(c, "driver %s: older than %s (driver.min_version)", d->version, p->driver_min_version);
-	else if (floor && version_compare(d->version, floor) < 0)
+	else if (floor && vercmp_dotted(d->version, floor) < 0)
 		k = REFUSE(c, "driver %s: CUDA %s needs %s or newer [%s]", d->version, toolkit, floor, src(floor_entry));
-	else if (c->gpu_min && version_compare(d->version, c->gpu_min) < 0)
+	else if (c->gpu_min && vercmp_dotted(d->version, c->gpu_min) < 0)
 		k = REFUSE(c, "driver %s: the %s is supported from %s [%s]", d->version,
 			   json_str(c->gpu_min_entry, "name"), c->gpu_min, src(c->gpu_min_entry));
 	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
@@ -571,9 +575,9 @@ static int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const
 		k = REFUSE(c, "kernel %s: flavour %s, the profile wants %s", kc->release, strna(flav), want);
 	else if (p->kernel_series && !streq(series, p->kernel_series))
 		k = REFUSE(c, "kernel %s: series %s, the profile wants %s (kernel.series)", kc->release, series, p->kernel_series);
-	else if (p->kernel_min && version_compare(series, p->kernel_min) < 0)
+	else if (p->kernel_min && vercmp_dotted(series, p->kernel_min) < 0)
 		k = REFUSE(c, "kernel %s: series %s is below kernel.min %s", kc->release, series, p->kernel_min);
-	else if (p->kernel_max && version_compare(series, p->kernel_max) > 0)
+	else if (p->kernel_max && vercmp_dotted(series, p->kernel_max) > 0)
 		k = REFUSE(c, "kernel %s: series %s is above kernel.max %s", kc->release, series, p->kernel_max);
 	else if (os && !(kind = kn_os_series_kind(os, series)) && !kc->installed)
 		k = REFUSE(c, "kernel %s: series %s is not one %s ships [%s]", kc->release, series, json_str(os, "os"), src(os));
@@ -678,8 +682,8 @@ static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struc
 
 	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
 		if (streq_ptr(json_str(r, "severity"), "error") && json_str(r, "kernel_from") && json_str(r, "driver_below") &&
-		    version_compare(kc->release, json_str(r, "kernel_from")) >= 0 &&
-		    version_compare(d->version, json_str(r, "driver_below")) < 0)
+		    vercmp(c->kernel_order, kc->release, json_str(r, "kernel_from")) >= 0 &&
+		    vercmp_dotted(d->version, json_str(r, "driver_below")) < 0)
 			return r;
 	return NULL;
 }
@@ -719,7 +723,7 @@ static int pair_acceptable(struct rctx *c, const struct driver_cand *d, const ch
 			   const struct kernel_cand *kc)
 {
 	const struct facts *f = c->in->facts;
-	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release);
+	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release, c->kernel_order);
 	char name[256], ver[VERSION_LEN];
 	int k = switch_acceptable(c, kc);
 
@@ -1071,7 +1075,7 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 {
 	_cleanup_(resolution_freep) struct resolution *r = calloc(1, sizeof(*r));
 	const struct facts *f = in->facts;
-	struct rctx c = { .in = in, .res = r, .family = f->os.family };
+	struct rctx c = { .in = in, .res = r, .family = f->os.family, .kernel_order = os_version_order(f->os.family) };
 	const cJSON *os, *s;
 	bool kernel_only;
 	int k = 0;

@@ -32,7 +32,3 @@ void strv_sort(char **v);
 int strv_contains(char *const *v, const char *s);
 /* The strings joined with sep between them ("" for none); NULL when out of memory. */
 char *strv_join(char *const *v, const char *sep);
-
-/* Compares version strings the way packagers mean them: "550.127.05" > "550.54.15",
- * "5.15.0-105" > "5.15.0-94". Digit runs compare as numbers, the rest byte by byte. */
-int version_compare(const char *a, const char *b);

@@ -107,10 +107,12 @@ static void test_os_release(void **state)
 	assert_string_equal(os.version, "22.03 (LTS-SP3)");
 	assert_int_equal(os.family, OS_FAMILY_OPENEULER);
 	assert_string_equal(os_package_manager(os.family), "dnf");
+	assert_int_equal(os_version_order(os.family), VERCMP_RPM);
 	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_RHEL);
+	assert_int_equal(os_version_order(os.family), VERCMP_RPM);
 	os_facts_clear(&os);
 
 	/* Known only through ID_LIKE; single quotes and escapes as the shell reads them. */
@@ -118,10 +120,12 @@ static void test_os_release(void **state)
 	assert_int_equal(os.family, OS_FAMILY_DEBIAN);
 	assert_string_equal(os.pretty_name, "Pop\"OS");
 	assert_string_equal(os_family_to_string(os.family), "debian");
+	assert_int_equal(os_version_order(os.family), VERCMP_DPKG);
 	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("ID=kylin\nVERSION_ID=\"V10\"\nVERSION=\"V10 (Sword)\"\n", &os), 0);
 	assert_int_equal(os.family, OS_FAMILY_KYLIN);
+	assert_int_equal(os_version_order(os.family), VERCMP_RPM);
 	os_facts_clear(&os);
 
 	assert_int_equal(os_release_parse("NAME=nothing\n\x7f\x45LF", &os), -GPE_PARSE);

@@ -70,8 +70,8 @@ static void machine_init(struct machine *m, const char *os_id, uint16_t device, 
 	m->f.disk.grubenv_writable = TRI_YES;
 }
 
-/* A repository: "name=version ..." packages (dnf names; arch x86_64). */
-static struct repo_view *offer(const char *packages)
+/* A repository: "name=version ..." packages (arch x86_64), its versions in that order. */
+static struct repo_view *offer_in(enum vercmp_order order, const char *packages)
 {
 	char path[256], *copy = strdup(packages), *save = NULL;
 	struct repo_view *v = NULL;
@@ -97,10 +97,16 @@ static struct repo_view *offer(const char *packages)
 	fclose(f);
 	free(copy);
 	assert_int_equal(root_open(tmp, &r), 0);
-	assert_int_equal(repo_view_load(r, &v, &warn, &nw), 0);
+	assert_int_equal(repo_view_load(r, order, &v, &warn, &nw), 0);
 	assert_int_equal(nw, 0);
 	root_free(r);
 	return v;
+}
+
+/* The same with dnf names, in rpm's order. */
+static struct repo_view *offer(const char *packages)
+{
+	return offer_in(VERCMP_RPM, packages);
 }
 
 static struct profile profile_default(void)
@@ -456,6 +462,56 @@ static void test_dkms_needs_headers(void **state)
 	repo_view_free(v);
 }
 
+/* The version picked for a package, or NULL. */
+static const char *picked(const struct resolution *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_picks; i++)
+		if (!strcmp(r->picks[i].name, name))
+			return r->picks[i].version;
+	return NULL;
+}
+
+/* Of two revisions of one driver, the newer as rpm orders them: NVIDIA's packages carry
+ * epoch 3, which comes before the version ("3:550.90.07-1.el9" > "550.90.07-2.el9"). */
+static void test_newest_revision_rpm(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("550.90.07") " nvidia-driver=3:550.90.07-1.el9"
+				    " kmod-nvidia-open-dkms=3:550.90.07-1.el9 kmod-nvidia-latest-dkms=3:550.90.07-1.el9");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.driver_allow_eol = true;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "550.90.07");
+	assert_non_null(picked(r, "nvidia-driver"));
+	assert_string_equal(picked(r, "nvidia-driver"), "3:550.90.07-1.el9");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* The view lists a package's versions newest first in the order it was given: "1.0+a" is
+ * newer than "1.0b" for dpkg (letters sort before '+'), older for rpm ('+' separates). */
+static void test_view_order(void **state)
+{
+	static const struct {
+		enum vercmp_order order;
+		const char *newest;
+	} cases[] = { { VERCMP_DPKG, "1.0+a" }, { VERCMP_RPM, "1.0b" } };
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct repo_view *v = offer_in(cases[i].order, "p=1.0b p=1.0+a p=1.0~rc1");
+		size_t n, first = repo_find(v, "p", &n);
+
+		assert_int_equal(n, 3);
+		assert_string_equal(v->pkgs[first].version, cases[i].newest);
+		assert_string_equal(v->pkgs[first + 2].version, "1.0~rc1");
+		repo_view_free(v);
+	}
+}
+
 static void test_deterministic(void **state)
 {
 	struct machine m;
@@ -494,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_grubenv_unwritable),
 		cmocka_unit_test(test_kernel_config),
 		cmocka_unit_test(test_dkms_needs_headers),
+		cmocka_unit_test(test_view_order),
+		cmocka_unit_test(test_newest_revision_rpm),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

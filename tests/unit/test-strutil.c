@@ -39,21 +39,6 @@ static void test_parse_s64(void **state)
 	assert_int_equal(parse_s64(NULL, &v), -GPE_PARSE);
 }
 
-static void test_version_compare(void **state)
-{
-	assert_true(version_compare("550.127.05", "550.54.15") > 0);
-	assert_true(version_compare("550.54.14", "550.54.15") < 0);
-	assert_true(version_compare("535.129.03", "535.129.03") == 0);
-	assert_true(version_compare("5.15.0-105-generic", "5.15.0-94-generic") > 0);
-	assert_true(version_compare("6.8.0-1013-nvidia-64k", "6.8.0-45-generic-64k") > 0);
-	assert_true(version_compare("5.14.0-362.8.1.el9_3.x86_64", "5.14.0-284.11.1.el9_2.x86_64") > 0);
-	assert_true(version_compare("12.4", "12.4.1") < 0);
-	assert_true(version_compare("570.26", "570.124.06") < 0);
-	assert_true(version_compare("12.10", "12.9") > 0);
-	assert_true(version_compare("", "1") < 0);
-	assert_true(version_compare("007", "7") == 0);
-}
-
 static void test_strv(void **state)
 {
 	char **v = NULL;
@@ -82,7 +67,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strstrip),
 		cmocka_unit_test(test_parse_s64),
-		cmocka_unit_test(test_version_compare),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_strerror),
 	};
