@@ -24,7 +24,7 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
-				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE]]\n"
+				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -42,9 +42,13 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"                (it is not otherwise)\n"
 				"  --bundle SRC  install from a signed offline bundle (gpuprov bundle create),\n"
 				"                fetched from SRC (http, https) or read from a file; its signature\n"
-				"                is checked against /etc/gpuprov/keys.d before anything is unpacked\n"
+				"                is checked against /etc/gpuprov/keys.d before anything is unpacked,\n"
+				"                and it must not be older than the newest bundle this node accepted\n"
+				"                for the profile, nor expired\n"
 				"  --mirror URL  another URL of the same bundle, tried when the first fails\n"
-				"  --cacert FILE trust these CAs for https instead of the system's\n";
+				"  --cacert FILE trust these CAs for https instead of the system's\n"
+				"  --allow-older take an older, expired or undated bundle deliberately (a\n"
+				"                downgrade); a warning says so and the node's record keeps it\n";
 
 /* Nothing to do but the reboot the operator is waiting to make. */
 static bool plan_only_reboot(const struct plan *pl)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,3 +37,10 @@ char *strv_join(char *const *v, const char *sep);
 /* Compares version strings the way packagers mean them: "550.127.05" > "550.54.15",
  * "5.15.0-105" > "5.15.0-94". Digit runs compare as numbers, the rest byte by byte. */
 int version_compare(const char *a, const char *b);
+
+/* Dates as gpuprov writes and compares them, "YYYY-MM-DD" (UTC): strcmp orders them. */
+#define DATE_LEN 10
+/* Whether s is such a date, and one that exists (2026-02-30 does not). */
+bool date_ok(const char *s);
+/* The date days after date, in ret; -EINVAL when date is not a date. */
+int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1]);

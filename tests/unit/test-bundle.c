@@ -73,7 +73,7 @@ static int round_trip(struct fixture *fx, const struct bundle_limits *lim, const
 	assert_int_equal(bundle_write(fd, manifest, fx->r, "files", paths, fx->key, &wrote), 0);
 	cJSON_Delete(manifest);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	k = bundle_read(&(struct bundle_source){ .fd = fd }, fx->r, SIGN_KEYS_DIR, dest, lim, &m, why);
+	k = bundle_read(&(struct bundle_source){ .fd = fd }, fx->r, SIGN_KEYS_DIR, dest, lim, &m, why, NULL);
 	close(fd);
 	if (k >= 0) {
 		assert_string_equal(m->name, "t");
