@@ -68,7 +68,8 @@ static int bundle_for_node(const struct bundle_manifest *m, void *userdata, char
 	return bundle_fits(m, p->profile->name, p->facts, ret_error);
 }
 
-static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *ctx)
+/* ret_used: the bundle now the node's package source, for the messages that follow. */
+static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *ctx, char **ret_used)
 {
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
 	const struct bundle_accept fits = { bundle_for_node, (void *)p };
@@ -85,6 +86,10 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 	if (!cli->json)
 		printf("Bundle %s verified (key %s) and unpacked in /%s/%s: installing from it.\n", m->name, strna(m->key_id),
 		       BUNDLE_DIR, m->name);
+	if (!(*ret_used = strdup(m->name))) {
+		pkg_ctx_done(ctx);
+		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+	}
 	return -1;
 }
 
@@ -194,7 +199,18 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	return 0;
 }
 
-static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k)
+/* A refusal after apply --bundle made the bundle the package source says so: the rest is
+ * unchanged, that is not. */
+static void refused(const char *bundle_used, const char *why)
+{
+	if (bundle_used)
+		log_error("refused; nothing changed but the package source, now bundle %s: %s", bundle_used, why);
+	else
+		log_error("refused, nothing changed: %s", why);
+}
+
+static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k,
+		  const char *bundle_used)
 {
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();
@@ -223,11 +239,11 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 		return EXIT_CODE_OK;
 	/* A file of gpuprov's own that does not parse, found by the check: bad input. */
 	if (k == -GPE_PARSE) {
-		log_error("refused, nothing changed: %s", strna(rep->error));
+		refused(bundle_used, strna(rep->error));
 		return EXIT_CODE_USAGE;
 	}
 	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
-		log_error("refused, nothing changed: %s", strna(rep->error));
+		refused(bundle_used, strna(rep->error));
 		return EXIT_CODE_REFUSED;
 	}
 	log_error("apply failed: %s", strna(rep->error));
@@ -239,6 +255,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	_cleanup_(planned_done) struct planned p = {};
 	_cleanup_(cJSON_Deletep) cJSON *previous = NULL;
 	_cleanup_close_ int lock = -EBADF;
+	_cleanup_free_ char *bundle_used = NULL;
 	struct apply_report rep = {};
 	struct pkg_ctx ctx = {};
 	const struct pkg_backend *be;
@@ -258,7 +275,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	be = pkg_backend_for(p.facts);
 	if (!be)
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
-	if (cli->bundle && (r = use_bundle(cli, &p, &ctx)) >= 0)
+	if (cli->bundle && (r = use_bundle(cli, &p, &ctx, &bundle_used)) >= 0)
 		return r;
 	/* The repositories as they are now: what is resolved is what can be installed. */
 	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {
@@ -268,8 +285,12 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	}
 	if ((r = cli_plan_finish(cli, &p)) >= 0)
 		return r;
-	if (!p.res->ok)
-		return cli_show_plan(cli, &p);
+	if (!p.res->ok) {
+		r = cli_show_plan(cli, &p);
+		if (bundle_used)
+			refused(bundle_used, "no stack of the profile can be installed from it");
+		return r;
+	}
 	/* A plan with nothing but the reboot asks nothing: there is nothing to do. */
 	if (!plan_only_reboot(p.plan)) {
 		if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
@@ -290,7 +311,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	k = apply_plan(&ctx, p.profile->name, p.plan, previous, &rep);
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
-	r = report(cli, &p, &rep, k);
+	r = report(cli, &p, &rep, k, bundle_used);
 	/* --reboot: only on the running system, only when all went well and the plan needs it. */
 	if (k >= 0 && cli->reboot && p.plan->reboot && streq(cli->root->path, "/"))
 		cli_reboot(cli, NULL);
