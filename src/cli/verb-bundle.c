@@ -321,7 +321,8 @@ static int create_sequence(const struct cli *cli, uint64_t *ret)
 	n = strtoull(cli->sequence, &end, 10);
 	if (errno || end == cli->sequence || *end || !isdigit((unsigned char)cli->sequence[0]) || n == 0 ||
 	    n > BUNDLE_SEQUENCE_MAX)
-		return log_error("--sequence %s: expected a whole number from 1 to 2^53", cli->sequence), EXIT_CODE_USAGE;
+		return log_error("--sequence %s: expected a whole number from 1 to %llu", cli->sequence, BUNDLE_SEQUENCE_MAX),
+		       EXIT_CODE_USAGE;
 	*ret = n;
 	return -1;
 }

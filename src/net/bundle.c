@@ -92,11 +92,11 @@ static int manifest_freshness(const cJSON *doc, struct bundle_manifest *m, char 
 	if (!m->created || !date_ok(m->expires))
 		return gp_error_set(ret_error, -GPE_PARSE, "%s: created and expires: expected a time and a date YYYY-MM-DD",
 				    BUNDLE_MANIFEST);
-	/* Whole and exact: 2^53 is where a double stops counting by one. */
+	/* Whole, and within what is written back exactly. */
 	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > (double)BUNDLE_SEQUENCE_MAX ||
 	    seq->valuedouble != (double)(uint64_t)seq->valuedouble)
-		return gp_error_set(ret_error, -GPE_PARSE, "%s: sequence: expected a whole number from 1 to 2^53",
-				    BUNDLE_MANIFEST);
+		return gp_error_set(ret_error, -GPE_PARSE, "%s: sequence: expected a whole number from 1 to %llu",
+				    BUNDLE_MANIFEST, BUNDLE_SEQUENCE_MAX);
 	m->sequence = (uint64_t)seq->valuedouble;
 	m->dated = true;
 	return 0;

@@ -16,8 +16,9 @@
  * streams by; a bundle is unpacked whole or not at all.
  */
 #define BUNDLE_FORMAT 1
-/* A sequence is a JSON number: exact up to 2^53. */
-#define BUNDLE_SEQUENCE_MAX (1ull << 53)
+/* A sequence is a JSON number, which cJSON writes with 15 significant digits: exact up to
+ * here (the seconds since 1970 have 10). */
+#define BUNDLE_SEQUENCE_MAX 999999999999999ull
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_SIGNATURE "manifest.sig"
 /* Where apply unpacks bundles: one directory per bundle, a local repository. */
