@@ -84,7 +84,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check;\n"
 		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
-		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life as of that day.\n"
+		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
+		"bundles and keys, as of that day.\n"
 		"See gpuprov(8).\n");
 }
 
