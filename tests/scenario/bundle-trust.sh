@@ -94,8 +94,9 @@ rc=0
 gp bundle create h100-nvlink --os ubuntu-22.04 --arch x86_64 --key "$TMPD/site.key" -o "$TMPD/x.bundle" \
 	--sequence 0 >/dev/null 2>"$TMPD/seq.err" || rc=$?
 check "create --sequence 0: usage error (2)" sh -c "[ $rc -eq 2 ] && grep -q -- '--sequence 0: expected' '$TMPD/seq.err'"
-resign "$TMPD/new.bundle" "$TMPD/undated.bundle" "$TMPD/site.key" \
-	'del m["created"], m["expires"], m["sequence"]'
+# Signed with the other key too: once taken, the apt source would say so.
+resign "$TMPD/new.bundle" "$TMPD/undated.bundle" "$TMPD/old.key" \
+	"del m['created'], m['expires'], m['sequence']; m['key_id'] = '$(jq -r .key_id "$TMPD/old.json")'"
 
 # --- the node, cut off from its repository, trusting both keys ---
 rm -rf "$CH$REPO" "$CH/etc/apt/sources.list" "$CH"/var/lib/apt/lists/*_Packages
@@ -173,6 +174,10 @@ check "the apt source is now the older bundle, naming its key" grep -q "(key $(j
 check_json "the record keeps 200 as the newest and lists the downgrade to 100" \
 	'.["h100-nvlink"] | .sequence == 200 and (.allowed_older | length == 1 and .[0].sequence == 100 and
 	 (.[0].why | test("older than sequence 200")))' "$RECORD"
+rc=0
+gp apply h100-nvlink --yes --bundle "$TMPD/new.bundle" >/dev/null 2>"$TMPD/same.err" || rc=$?
+check "the newest bundle again (the same sequence) is taken" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/same.err"
 refused "without --allow-older, the older bundle is refused again" "$TMPD/old.bundle" "older than sequence 200"
 rc=0
 gp apply h100-nvlink --yes --bundle "$TMPD/default-seq.bundle" >/dev/null 2>"$TMPD/later.err" || rc=$?
