@@ -39,16 +39,19 @@ create() {
 	[ "$rc" -eq 0 ] || { diag_file "$TMPD/create.err"; exit 1; }
 }
 
-# resign SRC DST KEY PYTHON: DST is SRC with its manifest edited by PYTHON (a dict named m)
+# resign SRC DST KEY PYTHON: DST is SRC with its manifest edited by PYTHON (a dict named m;
+# the files, a list of [TarInfo, bytes] named members, too: the manifest lists them anew)
 # and signed again with KEY, as a holder of the key could.
 resign() {
 	python3 - "$@" <<'EOF'
-import io, json, subprocess, sys, tarfile, tempfile
+import hashlib, io, json, subprocess, sys, tarfile, tempfile
 src, dst, key, edit = sys.argv[1:5]
 with tarfile.open(src) as t:
     members = [[i, t.extractfile(i).read()] for i in t.getmembers()]
 m = json.loads(members[0][1])
 exec(edit)
+m["files"] = [{"path": i.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+              for i, data in members[2:]]
 text = json.dumps(m, indent=1).encode()
 with tempfile.NamedTemporaryFile() as f, tempfile.NamedTemporaryFile() as s:
     f.write(text)
@@ -104,6 +107,19 @@ in_target apt-get update -q >/dev/null 2>&1
 mkdir -p "$KEYS"
 cp "$TMPD/site.key.pub" "$KEYS/site.pub"
 cp "$TMPD/old.key.pub" "$KEYS/old.pub"
+
+# A bundle that verifies but offers no package: the plan refuses it once it is the source.
+resign "$TMPD/new.bundle" "$TMPD/empty.bundle" "$TMPD/site.key" \
+	"m['sequence'] = 150; members[2:] = [[i, b''] for i, d in members[2:] if i.name == 'Packages']"
+snapshot "$TMPD/tree.0"
+rc=0
+gp apply h100-nvlink --yes --bundle "$TMPD/empty.bundle" >/dev/null 2>"$TMPD/empty.err" || rc=$?
+snapshot "$TMPD/tree.1"
+check "a bundle the plan finds nothing in: refused (3)" test "$rc" -eq 3
+check "the refusal says the package source changed, not that nothing did" \
+	grep -q "refused; nothing changed but the package source, now bundle h100-nvlink-ubuntu-22.04-x86_64" "$TMPD/empty.err"
+check "and the source did change" sh -c "! cmp -s '$TMPD/tree.0' '$TMPD/tree.1' && test -e '$LIST'"
+check "no message says nothing changed" sh -c "! grep -q 'refused, nothing changed' '$TMPD/empty.err'"
 
 rc=0
 gp apply h100-nvlink --yes --bundle "$TMPD/new.bundle" >"$TMPD/apply.out" 2>"$TMPD/apply.err" || rc=$?
