@@ -43,6 +43,9 @@ struct cli {
 	const char *output; /* bundle create -o; status --prometheus --output */
 	const char *os;     /* bundle create --os ID-VERSION */
 	const char *arch;   /* bundle create --arch */
+	const char *expires;  /* bundle create --expires DURATION|DATE */
+	const char *sequence; /* bundle create --sequence N */
+	bool allow_older; /* apply --bundle, bundle verify|unpack: take an older, expired or undated bundle */
 	bool prometheus;    /* status: node_exporter's textfile format */
 };
 
@@ -57,9 +60,9 @@ struct verb {
 	bool apply_opts; /* takes --reboot, --detailed-exitcodes */
 	bool rollback_opts; /* takes --kernel-only, --remove-new */
 	bool verify_opts; /* takes --commit, --no-reboot */
-	bool fetch_opts;  /* takes --cacert, --mirror */
+	bool fetch_opts;  /* takes --cacert, --mirror, --allow-older */
 	bool takes_bundle; /* takes --bundle */
-	bool bundle_opts; /* takes --key, --output, --os, --arch */
+	bool bundle_opts; /* takes --key, --output, --os, --arch, --expires, --sequence */
 	bool status_opts; /* takes --prometheus, --output */
 	bool resolves_here; /* resolves for this node: takes --retry-failed */
 };

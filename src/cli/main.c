@@ -84,7 +84,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check;\n"
 		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
-		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life as of that day.\n"
+		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
+		"bundles and keys, as of that day.\n"
 		"See gpuprov(8).\n");
 }
 
@@ -111,6 +112,9 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "os", required_argument, NULL, 'S' },
 		{ "arch", required_argument, NULL, 'A' },
 		{ "prometheus", no_argument, NULL, 'P' },
+		{ "allow-older", no_argument, NULL, 'L' },
+		{ "expires", required_argument, NULL, 'X' },
+		{ "sequence", required_argument, NULL, 'Q' },
 		{},
 	};
 	int c;
@@ -139,6 +143,17 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 					ELEMENTSOF(cli->mirrors) - 1);
 				return -1;
 			}
+			break;
+		case 'L':
+			if (!v->fetch_opts)
+				goto unknown;
+			cli->allow_older = true;
+			break;
+		case 'X':
+		case 'Q':
+			if (!v->bundle_opts)
+				goto unknown;
+			*(c == 'X' ? &cli->expires : &cli->sequence) = optarg;
 			break;
 		case 'P':
 			if (!v->status_opts)

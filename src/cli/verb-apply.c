@@ -24,7 +24,7 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
-				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE]]\n"
+				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -42,9 +42,13 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"                (it is not otherwise)\n"
 				"  --bundle SRC  install from a signed offline bundle (gpuprov bundle create),\n"
 				"                fetched from SRC (http, https) or read from a file; its signature\n"
-				"                is checked against /etc/gpuprov/keys.d before anything is unpacked\n"
+				"                is checked against /etc/gpuprov/keys.d before anything is unpacked,\n"
+				"                and it must not be older than the newest bundle this node accepted\n"
+				"                for the profile, nor expired\n"
 				"  --mirror URL  another URL of the same bundle, tried when the first fails\n"
-				"  --cacert FILE trust these CAs for https instead of the system's\n";
+				"  --cacert FILE trust these CAs for https instead of the system's\n"
+				"  --allow-older take an older, expired or undated bundle deliberately (a\n"
+				"                downgrade); a warning says so and the node's record keeps it\n";
 
 /* Nothing to do but the reboot the operator is waiting to make. */
 static bool plan_only_reboot(const struct plan *pl)
@@ -64,7 +68,8 @@ static int bundle_for_node(const struct bundle_manifest *m, void *userdata, char
 	return bundle_fits(m, p->profile->name, p->facts, ret_error);
 }
 
-static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *ctx)
+/* ret_used: the bundle now the node's package source, for the messages that follow. */
+static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *ctx, char **ret_used)
 {
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
 	const struct bundle_accept fits = { bundle_for_node, (void *)p };
@@ -81,6 +86,10 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 	if (!cli->json)
 		printf("Bundle %s verified (key %s) and unpacked in /%s/%s: installing from it.\n", m->name, strna(m->key_id),
 		       BUNDLE_DIR, m->name);
+	if (!(*ret_used = strdup(m->name))) {
+		pkg_ctx_done(ctx);
+		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+	}
 	return -1;
 }
 
@@ -190,7 +199,18 @@ static int write_state(const struct cli *cli, const struct planned *p)
 	return 0;
 }
 
-static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k)
+/* A refusal after apply --bundle made the bundle the package source says so: the rest is
+ * unchanged, that is not. */
+static void refused(const char *bundle_used, const char *why)
+{
+	if (bundle_used)
+		log_error("refused; nothing changed but the package source, now bundle %s: %s", bundle_used, why);
+	else
+		log_error("refused, nothing changed: %s", why);
+}
+
+static int report(const struct cli *cli, const struct planned *p, const struct apply_report *rep, int k,
+		  const char *bundle_used)
 {
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();
@@ -219,11 +239,11 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 		return EXIT_CODE_OK;
 	/* A file of gpuprov's own that does not parse, found by the check: bad input. */
 	if (k == -GPE_PARSE) {
-		log_error("refused, nothing changed: %s", strna(rep->error));
+		refused(bundle_used, strna(rep->error));
 		return EXIT_CODE_USAGE;
 	}
 	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
-		log_error("refused, nothing changed: %s", strna(rep->error));
+		refused(bundle_used, strna(rep->error));
 		return EXIT_CODE_REFUSED;
 	}
 	log_error("apply failed: %s", strna(rep->error));
@@ -235,6 +255,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	_cleanup_(planned_done) struct planned p = {};
 	_cleanup_(cJSON_Deletep) cJSON *previous = NULL;
 	_cleanup_close_ int lock = -EBADF;
+	_cleanup_free_ char *bundle_used = NULL;
 	struct apply_report rep = {};
 	struct pkg_ctx ctx = {};
 	const struct pkg_backend *be;
@@ -254,7 +275,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	be = pkg_backend_for(p.facts);
 	if (!be)
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
-	if (cli->bundle && (r = use_bundle(cli, &p, &ctx)) >= 0)
+	if (cli->bundle && (r = use_bundle(cli, &p, &ctx, &bundle_used)) >= 0)
 		return r;
 	/* The repositories as they are now: what is resolved is what can be installed. */
 	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {
@@ -264,8 +285,12 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	}
 	if ((r = cli_plan_finish(cli, &p)) >= 0)
 		return r;
-	if (!p.res->ok)
-		return cli_show_plan(cli, &p);
+	if (!p.res->ok) {
+		r = cli_show_plan(cli, &p);
+		if (bundle_used)
+			refused(bundle_used, "no stack of the profile can be installed from it");
+		return r;
+	}
 	/* A plan with nothing but the reboot asks nothing: there is nothing to do. */
 	if (!plan_only_reboot(p.plan)) {
 		if (!cli->json && !cli->yes && isatty(STDIN_FILENO))
@@ -286,7 +311,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	k = apply_plan(&ctx, p.profile->name, p.plan, previous, &rep);
 	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
-	r = report(cli, &p, &rep, k);
+	r = report(cli, &p, &rep, k, bundle_used);
 	/* --reboot: only when all went well and the plan needs it. */
 	if (k >= 0 && cli->reboot && p.plan->reboot)
 		cli_reboot(cli, NULL);

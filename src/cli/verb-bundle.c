@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gpuprov bundle keygen|create|verify: signed offline bundles for air-gapped sites. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 
 const char verb_bundle_usage[] =
 	"keygen KEY | create NAME --os ID-VERSION --arch ARCH --key KEY -o FILE | verify SRC | unpack SRC\n"
+	"      [--expires DURATION|DATE] [--sequence N] [--allow-older]\n"
 	"  keygen KEY   a new Ed25519 key pair: KEY (private, mode 0600) and KEY.pub; nodes\n"
 	"               trust bundles signed with it once KEY.pub is in /etc/gpuprov/keys.d\n"
 	"  create NAME  on a connected host: resolve profile NAME for the machine the options\n"
@@ -34,6 +36,13 @@ const char verb_bundle_usage[] =
 	"  --arch ARCH  create: x86_64 or aarch64; must be the machine's\n"
 	"  --key KEY    create: the private key to sign with\n"
 	"  -o, --output FILE  create: where the bundle goes\n"
+	"  --expires DURATION|DATE  create: the bundle's last valid day, as a duration from\n"
+	"               today (30d, 12w) or a date YYYY-MM-DD; default 90d\n"
+	"  --sequence N create: its place among the profile's bundles, higher is newer;\n"
+	"               default the seconds since 1970, so a later bundle sorts later\n"
+	"  --allow-older  verify, unpack: take a bundle older than the newest this node\n"
+	"               accepted for the profile, expired, or without signed freshness\n"
+	"               (refused otherwise, exit 3); a warning says so, and unpack records it\n"
 	"  --mirror URL verify, unpack: another URL of the same bundle, tried when the first\n"
 	"               fails\n"
 	"               (repeatable)\n"
@@ -119,24 +128,76 @@ static void progress_show(void *userdata, uint64_t done, uint64_t total)
 	}
 }
 
+/* What a bundle read is judged by before anything is unpacked: the caller's check, then
+ * freshness against the node's record. */
+struct read_checks {
+	const struct cli *cli;
+	const struct bundle_accept *next;
+	const cJSON *record;
+	const char *today;
+	char *allowed_why; /* what --allow-older let through, or NULL */
+};
+
+static int accept_checked(const struct bundle_manifest *m, void *userdata, char **ret_error)
+{
+	struct read_checks *c = userdata;
+	int k;
+
+	if (c->next && (k = c->next->fn(m, c->next->userdata, ret_error)) < 0)
+		return k;
+	k = bundle_fresh(m, c->record, c->today, c->cli->allow_older, ret_error);
+	if (k == 1) {
+		c->allowed_why = TAKE_PTR(*ret_error);
+		return 0;
+	}
+	return k;
+}
+
+/* A bundle unpacked: the node's record of the newest one says so, or the next older bundle
+ * would be taken. */
+static int record_fresh(const struct cli *cli, cJSON *record, const struct bundle_manifest *m, const char *allowed_why)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int k;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	k = bundle_freshness_save(cli->root, record, m, when, allowed_why);
+	if (k < 0)
+		return log_error_errno(k, "%s: %s; bundle %s is unpacked, but a later older bundle would not be refused",
+				       BUNDLE_FRESHNESS_FILE, gp_strerror(k), m->name),
+		       EXIT_CODE_FAILURE;
+	return -1;
+}
+
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking it, and
  * unpacks it under dest_parent (NULL: only checks). The exit code, or -1 to go on. */
 int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
 		    struct bundle_manifest **ret)
 {
-	_cleanup_(strv_freep) char **urls = NULL;
+	_cleanup_(strv_freep) char **urls = NULL, **warnings = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *record = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *why = NULL;
+	char today[DATE_LEN + 1];
 	struct progress pr = { .tty = isatty(STDERR_FILENO), .last_tenth = 0, .started = time(NULL) };
+	struct read_checks checks = { .cli = cli, .next = accept, .today = cli_today(today) };
 	struct bundle_source s = {
 		.fd = -EBADF,
 		.fetch = { .cacert = cli->cacert, .retries = 3 },
-		.accept = accept ? accept->fn : NULL,
-		.userdata = accept ? accept->userdata : NULL,
+		.accept = accept_checked,
+		.userdata = &checks,
+		.today = today,
 	};
 	size_t n = 0;
-	int k;
+	int k, r;
 
+	if ((k = bundle_freshness_load(cli->root, &record)) < 0)
+		return log_error_errno(k, "%s: %s; it records the newest bundle accepted for each profile, without which "
+				       "an older one cannot be refused", BUNDLE_FRESHNESS_FILE, gp_strerror(k)),
+		       EXIT_CODE_USAGE;
+	checks.record = record;
 	if (log_get_level() > LOG_LEVEL_ERROR) {
 		s.fetch.progress = progress_show;
 		s.fetch.userdata = &pr;
@@ -155,11 +216,20 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 			return log_error_errno(-errno, "%s: %s", src, strerror(errno)), EXIT_CODE_USAGE;
 		s.fd = fd;
 	}
-	k = bundle_read(&s, cli->root, SIGN_KEYS_DIR, dest_parent, NULL, ret, &why);
+	k = bundle_read(&s, cli->root, SIGN_KEYS_DIR, dest_parent, NULL, ret, &why, &warnings);
 	if (pr.drawn)
 		fputc('\n', stderr);
-	if (k >= 0)
-		return -1;
+	for (char **w = warnings; w && *w; w++)
+		log_warning("%s", *w);
+	if (k >= 0) {
+		if (checks.allowed_why)
+			log_warning("%s: %s; taken because of --allow-older%s", src, checks.allowed_why,
+				    dest_parent ? ", and recorded in /" BUNDLE_FRESHNESS_FILE : "");
+		r = dest_parent ? record_fresh(cli, record, *ret, checks.allowed_why) : -1;
+		free(checks.allowed_why);
+		return r;
+	}
+	free(checks.allowed_why);
 	log_error("%s: %s%s", src, why ? why : gp_strerror(k),
 		  dest_parent ? "; nothing was unpacked or installed" : "");
 	/* A bundle that is not what was signed is refused; a transfer that failed is a failure. */
@@ -182,19 +252,84 @@ static int bundle_verify(struct cli *cli, const char *src)
 		    !cJSON_AddStringToObject(doc, "arch", m->arch) || !cJSON_AddStringToObject(doc, "key_id", strna(m->key_id)) ||
 		    !cJSON_AddNumberToObject(doc, "files", (double)m->n_files) ||
 		    !cJSON_AddNumberToObject(doc, "bytes", (double)m->bytes) ||
+		    !json_add_str_or_null(doc, "created", m->created) || !json_add_str_or_null(doc, "expires", m->expires) ||
+		    !(m->dated ? cJSON_AddNumberToObject(doc, "sequence", (double)m->sequence)
+			       : cJSON_AddNullToObject(doc, "sequence")) ||
 		    !cJSON_AddItemToObject(doc, "stack", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->doc, "stack"), true))) {
 			cJSON_Delete(doc);
 			return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 		}
 		return cli_print_json(doc) < 0 ? EXIT_CODE_FAILURE : EXIT_CODE_OK;
 	}
-	printf("%s: bundle %s for profile %s on %s %s: %zu files, %llu bytes, signed by key %s; all verified.\n", src,
-	       m->name, m->profile, m->os, m->arch, m->n_files, (unsigned long long)m->bytes, strna(m->key_id));
+	if (m->dated)
+		printf("%s: bundle %s for profile %s on %s %s, sequence %llu, expires %s: %zu files, %llu bytes, signed by "
+		       "key %s; all verified.\n",
+		       src, m->name, m->profile, m->os, m->arch, (unsigned long long)m->sequence, m->expires, m->n_files,
+		       (unsigned long long)m->bytes, strna(m->key_id));
+	else
+		printf("%s: bundle %s for profile %s on %s %s, undated: %zu files, %llu bytes, signed by key %s; all "
+		       "verified.\n",
+		       src, m->name, m->profile, m->os, m->arch, m->n_files, (unsigned long long)m->bytes,
+		       strna(m->key_id));
 	return EXIT_CODE_OK;
 }
 
+/* Unless --expires says otherwise, a bundle is good for a quarter: long enough to carry to
+ * an air-gapped site, short enough that a stolen old one soon stops working. */
+#define BUNDLE_EXPIRES_DAYS 90
+
+/* --expires DURATION|DATE: "30d", "12w", or the last valid day "YYYY-MM-DD". */
+static int create_expires(const struct cli *cli, char ret[static DATE_LEN + 1])
+{
+	const char *spec = cli->expires ? cli->expires : NULL;
+	char today[DATE_LEN + 1], unit = 'd';
+	unsigned long n = BUNDLE_EXPIRES_DAYS;
+	char *end = NULL;
+
+	cli_today(today);
+	if (spec && date_ok(spec)) {
+		if (strcmp(spec, today) < 0)
+			return log_error("--expires %s: that day is past (today is %s)", spec, today), EXIT_CODE_USAGE;
+		memcpy(ret, spec, DATE_LEN + 1);
+		return -1;
+	}
+	if (spec) {
+		errno = 0;
+		n = strtoul(spec, &end, 10);
+		unit = *end;
+		if (errno || end == spec || !strchr("dw", unit) || !unit || end[1] || n == 0 || n > 100000)
+			return log_error("--expires %s: expected a duration like 90d or 12w, or a date YYYY-MM-DD", spec),
+			       EXIT_CODE_USAGE;
+	}
+	if (date_add_days(today, (unsigned)(unit == 'w' ? n * 7 : n), ret) < 0)
+		return log_error("--expires %s: out of range", spec), EXIT_CODE_USAGE;
+	return -1;
+}
+
+/* --sequence N, else the seconds since the epoch: a bundle made later sorts later without
+ * anyone counting. */
+static int create_sequence(const struct cli *cli, uint64_t *ret)
+{
+	unsigned long long n;
+	char *end = NULL;
+
+	if (!cli->sequence) {
+		*ret = (uint64_t)time(NULL);
+		return -1;
+	}
+	errno = 0;
+	n = strtoull(cli->sequence, &end, 10);
+	if (errno || end == cli->sequence || *end || !isdigit((unsigned char)cli->sequence[0]) || n == 0 ||
+	    n > BUNDLE_SEQUENCE_MAX)
+		return log_error("--sequence %s: expected a whole number from 1 to %llu", cli->sequence, BUNDLE_SEQUENCE_MAX),
+		       EXIT_CODE_USAGE;
+	*ret = n;
+	return -1;
+}
+
 /* The manifest's description of what the bundle is for. */
-static cJSON *create_manifest(const struct cli *cli, const struct planned *p, const char *backend)
+static cJSON *create_manifest(const struct cli *cli, const struct planned *p, const char *backend, const char *expires,
+			      uint64_t sequence)
 {
 	_cleanup_(cJSON_Deletep) cJSON *m = cJSON_CreateObject();
 	const struct resolution *r = p->res;
@@ -210,6 +345,7 @@ static cJSON *create_manifest(const struct cli *cli, const struct planned *p, co
 	if (!cJSON_AddStringToObject(m, "name", name) || !cJSON_AddStringToObject(m, "profile", p->profile->name) ||
 	    !cJSON_AddStringToObject(m, "os", cli->os) || !cJSON_AddStringToObject(m, "arch", cli->arch) ||
 	    !cJSON_AddStringToObject(m, "backend", backend) || !cJSON_AddStringToObject(m, "created", when) ||
+	    !cJSON_AddStringToObject(m, "expires", expires) || !cJSON_AddNumberToObject(m, "sequence", (double)sequence) ||
 	    !(stack = cJSON_AddObjectToObject(m, "stack")) || !cJSON_AddStringToObject(stack, "kernel", r->kernel) ||
 	    !json_add_str_or_null(stack, "driver", r->driver) || !json_add_str_or_null(stack, "branch", r->branch) ||
 	    !json_add_str_or_null(stack, "flavour", r->flavour) ||
@@ -296,12 +432,16 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 	_cleanup_close_ int lock = -EBADF;
 	struct pkg_ctx c = {};
 	const struct pkg_backend *be;
+	char expires[DATE_LEN + 1];
+	uint64_t sequence;
 	int r, k;
 
 	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0)
 		return r;
 	if (!cli->os || !cli->arch || !cli->key || !cli->output)
 		return log_error("bundle create needs --os, --arch, --key and --output"), EXIT_CODE_USAGE;
+	if ((r = create_expires(cli, expires)) >= 0 || (r = create_sequence(cli, &sequence)) >= 0)
+		return r;
 	/* The packages are those the root's package manager resolves: the root must be the
 	 * target's OS, or the bundle would hold another distribution's packages. */
 	if (!os_spec_matches(cli->os, p.facts->os.id, p.facts->os.version_id) || strchr(cli->os, '*'))
@@ -340,7 +480,7 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 	c.flavour = p.res->flavour;
 	c.branch = p.res->branch;
 	if (asprintf(&dir, "var/cache/gpuprov/bundle-%d", (int)getpid()) < 0 ||
-	    !(manifest = create_manifest(cli, &p, be->name))) {
+	    !(manifest = create_manifest(cli, &p, be->name, expires, sequence))) {
 		pkg_ctx_done(&c);
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 	}
@@ -352,8 +492,9 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 		log_error("bundle create: %s", strna(c.error));
 		r = k == -GPE_UNAVAILABLE || k == -GPE_DIGEST ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
 	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) < 0) {
-		printf("Wrote %s: bundle %s-%s-%s, %zu files, signed by key %s.\n", cli->output, p.profile->name, cli->os,
-		       cli->arch, strv_length(files), json_str(manifest, "key_id"));
+		printf("Wrote %s: bundle %s-%s-%s, %zu files, sequence %llu, expires %s, signed by key %s.\n", cli->output,
+		       p.profile->name, cli->os, cli->arch, strv_length(files), (unsigned long long)sequence, expires,
+		       json_str(manifest, "key_id"));
 		r = EXIT_CODE_OK;
 	}
 	(void)root_rm_rf(cli->root, dir);

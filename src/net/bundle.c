@@ -77,12 +77,38 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
+/* created, expires and sequence: all three or none (a manifest of an older gpuprov, which
+ * the node judges); one alone, or one that says nothing, is a damaged manifest. */
+static int manifest_freshness(const cJSON *doc, struct bundle_manifest *m, char **ret_error)
+{
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(doc, "sequence");
+	bool any = seq || cJSON_GetObjectItemCaseSensitive(doc, "expires") ||
+		   cJSON_GetObjectItemCaseSensitive(doc, "created");
+
+	if (!any)
+		return 0;
+	m->created = json_str(doc, "created");
+	m->expires = json_str(doc, "expires");
+	if (!m->created || !date_ok(m->expires))
+		return gp_error_set(ret_error, -GPE_PARSE, "%s: created and expires: expected a time and a date YYYY-MM-DD",
+				    BUNDLE_MANIFEST);
+	/* Whole, and within what is written back exactly. */
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > (double)BUNDLE_SEQUENCE_MAX ||
+	    seq->valuedouble != (double)(uint64_t)seq->valuedouble)
+		return gp_error_set(ret_error, -GPE_PARSE, "%s: sequence: expected a whole number from 1 to %llu",
+				    BUNDLE_MANIFEST, BUNDLE_SEQUENCE_MAX);
+	m->sequence = (uint64_t)seq->valuedouble;
+	m->dated = true;
+	return 0;
+}
+
 /* The manifest's fields, once its signature verified; refuses what this reader cannot honour. */
 static int manifest_parse(cJSON *doc, const struct bundle_limits *lim, struct bundle_manifest **ret, char **ret_error)
 {
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = calloc(1, sizeof(*m));
 	const cJSON *files = cJSON_GetObjectItemCaseSensitive(doc, "files"), *f;
 	const cJSON *format = cJSON_GetObjectItemCaseSensitive(doc, "format");
+	int k;
 
 	if (!m)
 		return -ENOMEM;
@@ -98,6 +124,8 @@ static int manifest_parse(cJSON *doc, const struct bundle_limits *lim, struct bu
 		return gp_error_set(ret_error, -GPE_PARSE, "%s: name: expected one plain path component", BUNDLE_MANIFEST);
 	if (!m->profile || !m->os || !m->arch || !m->backend)
 		return gp_error_set(ret_error, -GPE_PARSE, "%s: profile, os, arch and backend are required", BUNDLE_MANIFEST);
+	if ((k = manifest_freshness(doc, m, ret_error)) < 0)
+		return k;
 	if (!cJSON_IsArray(files))
 		return gp_error_set(ret_error, -GPE_PARSE, "%s: files: expected an array", BUNDLE_MANIFEST);
 	if ((size_t)cJSON_GetArraySize(files) > lim->max_files)
@@ -211,9 +239,10 @@ static int read_small(struct archive *a, const struct reader *r, struct archive_
 /* The manifest and its signature, checked against the trusted keys: nothing is written
  * before this passed. */
 static int read_signed_manifest(struct archive *a, const struct reader *r, const struct root *root,
-				const char *keys_dir, const struct bundle_limits *lim, struct bundle_manifest **ret,
-				char **ret_error)
+				const char *keys_dir, const char *today, const struct bundle_limits *lim,
+				struct bundle_manifest **ret, char **ret_error, char ***ret_warnings)
 {
+	_cleanup_(sign_verdict_done) struct sign_verdict v = {};
 	_cleanup_free_ char *text = NULL, *sig = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	struct archive_entry *e = NULL;
@@ -233,7 +262,11 @@ static int read_signed_manifest(struct archive *a, const struct reader *r, const
 	 * signature verifies. */
 	doc = cJSON_ParseWithLength(text, len);
 	want_id = json_str(doc, "key_id");
-	k = sign_verify_dir(root, keys_dir, text, len, (const unsigned char *)sig, want_id, NULL);
+	k = sign_verify_dir(root, keys_dir, today, text, len, (const unsigned char *)sig, want_id, &v);
+	if (ret_warnings)
+		*ret_warnings = TAKE_PTR(v.warnings);
+	if (k == -GPE_KEY_REVOKED)
+		return gp_error_set(ret_error, k, "%s: signed by %s; it verifies nothing", BUNDLE_MANIFEST, v.refusal);
 	if (k == -GPE_UNKNOWN_KEY)
 		return gp_error_set(ret_error, k, "%s: signed by key %s, which is not among the trusted keys in %s",
 			    BUNDLE_MANIFEST, want_id ? want_id : "(unnamed)", keys_dir);
@@ -370,7 +403,7 @@ static int put_in_place(const struct root *root, const char *staging, const char
 
 int bundle_read(const struct bundle_source *src, const struct root *root, const char *keys_dir,
 		const char *dest_parent, const struct bundle_limits *limits, struct bundle_manifest **ret,
-		char **ret_error)
+		char **ret_error, char ***ret_warnings)
 {
 	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
@@ -386,6 +419,8 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 	int k;
 
 	*ret_error = NULL;
+	if (ret_warnings)
+		*ret_warnings = NULL;
 	if (!a)
 		return -ENOMEM;
 	if (src->fd < 0) {
@@ -406,7 +441,7 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
 	    archive_read_open(a, &r, NULL, reader_read, NULL) != ARCHIVE_OK)
 		return archive_fail(a, &r, ret_error, "bundle");
-	if ((k = read_signed_manifest(a, &r, root, keys_dir, &lim, &m, ret_error)) < 0 ||
+	if ((k = read_signed_manifest(a, &r, root, keys_dir, src->today, &lim, &m, ret_error, ret_warnings)) < 0 ||
 	    (src->accept && (k = src->accept(m, src->userdata, ret_error)) < 0))
 		return k;
 	if (dest_parent) {

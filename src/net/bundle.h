@@ -16,6 +16,9 @@
  * streams by; a bundle is unpacked whole or not at all.
  */
 #define BUNDLE_FORMAT 1
+/* A sequence is a JSON number, which cJSON writes with 15 significant digits: exact up to
+ * here (the seconds since 1970 have 10). */
+#define BUNDLE_SEQUENCE_MAX 999999999999999ull
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_SIGNATURE "manifest.sig"
 /* Where apply unpacks bundles: one directory per bundle, a local repository. */
@@ -31,6 +34,12 @@ struct bundle_manifest {
 	cJSON *doc;
 	/* borrowed from doc */
 	const char *name, *profile, *os, *arch, *backend, *key_id;
+	/* Its freshness, signed with the rest (all three, or none from an older gpuprov):
+	 * when it was made, its last valid day ("YYYY-MM-DD"), and its place among the
+	 * bundles of its profile (higher is newer). */
+	const char *created, *expires;
+	uint64_t sequence;
+	bool dated;
 	struct bundle_file *files;
 	size_t n_files;
 	uint64_t bytes; /* of all files */
@@ -54,6 +63,7 @@ struct bundle_source {
 	 * negative return (with *ret_error set) refuses the bundle. May be NULL. */
 	int (*accept)(const struct bundle_manifest *m, void *userdata, char **ret_error);
 	void *userdata;
+	const char *today; /* "YYYY-MM-DD" the keys' expiry is judged by; NULL: the clock */
 };
 
 /*
@@ -62,14 +72,16 @@ struct bundle_source {
  * Else the files land in <dest_parent>/<name>, inside root, which is replaced only once
  * everything checked; on any failure nothing is left behind.
  *
- * Errors: -GPE_SIGNATURE, -GPE_UNKNOWN_KEY (the signature), -GPE_DIGEST (a file is not the
- * one the manifest names), -GPE_PARSE (a damaged archive or manifest, an entry the manifest
- * does not list, an unsafe path or a link), -GPE_TOOBIG (past the limits), -EIO and
- * -GPE_UNAVAILABLE (the transfer). ret_error says which entry and why.
+ * Errors: -GPE_SIGNATURE, -GPE_UNKNOWN_KEY, -GPE_KEY_REVOKED (the signature), -GPE_DIGEST
+ * (a file is not the one the manifest names), -GPE_PARSE (a damaged archive or manifest, an
+ * entry the manifest does not list, an unsafe path or a link), -GPE_TOOBIG (past the
+ * limits), -EIO and -GPE_UNAVAILABLE (the transfer), or what accept returned. ret_error
+ * says which entry and why. ret_warnings (may be NULL): the key files and directories of
+ * keys_dir that were not trusted, each with why (sign_verify_dir), whatever the result.
  */
 int bundle_read(const struct bundle_source *src, const struct root *root, const char *keys_dir,
 		const char *dest_parent, const struct bundle_limits *limits, struct bundle_manifest **ret,
-		char **ret_error);
+		char **ret_error, char ***ret_warnings);
 
 /*
  * Writes a bundle to out_fd: manifest (its "files" and "key_id" are filled in here, from

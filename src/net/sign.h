@@ -47,16 +47,37 @@ int sign_verify(EVP_PKEY *key, const void *data, size_t len,
  * that a manifest can name the key that signed it. Private keys have their public key's id. */
 int sign_key_id(EVP_PKEY *key, char ret_id[static SIGN_KEY_ID_LEN + 1]);
 
+/* A node's keys.d may also hold "revoked": key ids, one a line, '#' comments. */
+#define SIGN_REVOKED_FILE "revoked"
+
+/* What sign_verify_dir found besides its answer: the key that verified, and what it would
+ * not use, each named with the reason, for the caller to report. */
+struct sign_verdict {
+	char id[SIGN_KEY_ID_LEN + 1]; /* the key that verified; "" when none did */
+	char *refusal;   /* why the key the document names verifies nothing here, or NULL */
+	char **warnings; /* the key files and directories ignored, and why */
+	size_t n_warnings;
+};
+void sign_verdict_done(struct sign_verdict *v);
+
 /*
- * Verifies sig of data with the public keys in keys_dir (*.pub, inside root); files that
- * cannot be read or hold no Ed25519 public key are skipped, with a debug message. want_id,
- * when not NULL, is the id of the key the signed document names: only keys with that id
- * are tried, which tells a tampered document from one signed by a key not trusted here.
- * ret_id (may be NULL): the id of the key that verified.
+ * Verifies sig of data with the public keys in keys_dir (*.pub, inside root). What a key
+ * is trusted for is checked first, as sshd's StrictModes does: keys_dir and each key file
+ * must be owned by root (or the user running gpuprov) and writable by no one else, or they
+ * are ignored with a warning. A key file may begin, before its PEM block, with lines
+ * "Expires: YYYY-MM-DD" (its last valid day) and '#' comments; a key past that day, or
+ * whose id keys_dir/revoked lists, verifies nothing. today ("YYYY-MM-DD"; NULL: the
+ * clock, UTC) judges the expiry. Files that cannot be read or hold no Ed25519 public key
+ * are skipped, with a debug message.
  *
- * -GPE_UNKNOWN_KEY: the directory is missing or holds no usable key, or none has want_id.
+ * want_id, when not NULL, is the id of the key the signed document names: only keys with
+ * that id are tried, which tells a tampered document from one signed by a key not trusted
+ * here. ret is filled in whatever the answer (sign_verdict_done frees it).
+ *
+ * -GPE_UNKNOWN_KEY: the directory is missing, ignored or holds no usable key, none has
+ * want_id, or the revocation list cannot be trusted.
+ * -GPE_KEY_REVOKED: the key with want_id is revoked or expired (ret->refusal says which).
  * -GPE_SIGNATURE: keys were tried (the one with want_id, or all) and none verified.
  */
-int sign_verify_dir(const struct root *root, const char *keys_dir, const void *data, size_t len,
-		    const unsigned char sig[static SIGN_SIG_LEN], const char *want_id,
-		    char ret_id[SIGN_KEY_ID_LEN + 1]);
+int sign_verify_dir(const struct root *root, const char *keys_dir, const char *today, const void *data, size_t len,
+		    const unsigned char sig[static SIGN_SIG_LEN], const char *want_id, struct sign_verdict *ret);

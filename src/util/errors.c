@@ -19,6 +19,8 @@ const char *gp_strerror(int error)
 		[GPE_SIGNATURE - GPE_BASE] = "signature does not verify",
 		[GPE_UNKNOWN_KEY - GPE_BASE] = "signed by a key not in the key directory",
 		[GPE_NOT_REGULAR - GPE_BASE] = "not a regular file (a FIFO, device, socket or directory)",
+		[GPE_KEY_REVOKED - GPE_BASE] = "signed by a key that is revoked or expired",
+		[GPE_STALE - GPE_BASE] = "older than the bundle accepted before, or expired",
 	};
 	int e = error < 0 ? -error : error;
 

@@ -17,6 +17,8 @@ enum {
 	GPE_SIGNATURE,   /* a signature verifies with no trusted key (or not with the one named) */
 	GPE_UNKNOWN_KEY, /* signed by no key of the key directory (or the directory has none) */
 	GPE_NOT_REGULAR, /* a file gpuprov reads or replaces is a FIFO, device, socket or directory */
+	GPE_KEY_REVOKED, /* signed by a trusted key that is revoked or past its expiry */
+	GPE_STALE,       /* a bundle older than the one accepted before, expired, or undated */
 	GPE_MAX,
 };
 

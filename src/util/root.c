@@ -368,16 +368,10 @@ int root_is_dir(const struct root *r, const char *path)
 	return root_stat(r, path, &st) >= 0 && S_ISDIR(st.st_mode);
 }
 
-int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
-		   size_t *ret_size)
+int fd_read_file(int fd, size_t max, char **ret, size_t *ret_size)
 {
-	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0, alloc = 0;
-
-	fd = root_open_regular(r, path);
-	if (fd < 0)
-		return fd;
 
 	/* procfs and sysfs report a size of 0 or 4096: read until EOF, not by st_size. */
 	for (;;) {
@@ -417,6 +411,16 @@ int root_read_file(const struct root *r, const char *path, size_t max, char **re
 		*ret_size = size;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
+		   size_t *ret_size)
+{
+	_cleanup_close_ int fd = root_open_regular(r, path);
+
+	if (fd < 0)
+		return fd;
+	return fd_read_file(fd, max, ret, ret_size);
 }
 
 /* sysfs attributes and proc one-liners are small; anything larger is not what we expect. */

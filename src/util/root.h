@@ -47,6 +47,8 @@ int root_is_dir(const struct root *r, const char *path);
  * (and root_fopen) take regular files only: anything else is -GPE_NOT_REGULAR, never waited on. */
 int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
 		   size_t *ret_size);
+/* The same from a file already open, read to its end (a caller that checked it first). */
+int fd_read_file(int fd, size_t max, char **ret, size_t *ret_size);
 /* Reads the first line, without surrounding whitespace (sysfs attributes, osrelease). */
 int root_read_line(const struct root *r, const char *path, char **ret);
 /* Reads a number written as the kernel writes it: "0x10de", "-1", "42". */

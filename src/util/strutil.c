@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "errors.h"
 #include "strutil.h"
@@ -158,4 +161,45 @@ char *strv_join(char *const *v, const char *sep)
 	for (char *const *i = v; i && *i; i++)
 		p = stpcpy(stpcpy(p, i == v ? "" : sep), *i);
 	return s;
+}
+
+/* The date's calendar fields, when it is one: a day out of its month is not. */
+static bool date_parse(const char *s, struct tm *ret)
+{
+	struct tm tm = {}, check;
+	time_t t;
+
+	if (!s || strlen(s) != DATE_LEN || s[4] != '-' || s[7] != '-' ||
+	    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 || strspn(s + 8, "0123456789") != 2)
+		return false;
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = 12; /* far from a day's edges */
+	check = tm;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_year != check.tm_year || tm.tm_mon != check.tm_mon || tm.tm_mday != check.tm_mday)
+		return false;
+	*ret = tm;
+	return true;
+}
+
+bool date_ok(const char *s)
+{
+	struct tm tm;
+
+	return date_parse(s, &tm);
+}
+
+int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1])
+{
+	struct tm tm;
+	time_t t;
+
+	if (!date_parse(date, &tm))
+		return -EINVAL;
+	t = timegm(&tm) + (time_t)days * 86400;
+	if (!gmtime_r(&t, &tm) || strftime(ret, DATE_LEN + 1, "%Y-%m-%d", &tm) != DATE_LEN)
+		return -EINVAL;
+	return 0;
 }

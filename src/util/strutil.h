@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,3 +33,10 @@ void strv_sort(char **v);
 int strv_contains(char *const *v, const char *s);
 /* The strings joined with sep between them ("" for none); NULL when out of memory. */
 char *strv_join(char *const *v, const char *sep);
+
+/* Dates as gpuprov writes and compares them, "YYYY-MM-DD" (UTC): strcmp orders them. */
+#define DATE_LEN 10
+/* Whether s is such a date, and one that exists (2026-02-30 does not). */
+bool date_ok(const char *s);
+/* The date days after date, in ret; -EINVAL when date is not a date. */
+int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1]);

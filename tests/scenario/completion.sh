@@ -58,7 +58,7 @@ expect() {
 }
 
 shipped="a100-stable a800-cuda128 base gh200 h100-nvlink kunpeng-a100 l4-edge no-gpu"
-apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --bundle --mirror --cacert --help"
+apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --bundle --mirror --cacert --allow-older --help"
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
@@ -76,6 +76,9 @@ run_cases() {
 	expect "$1: bundle create takes a profile" "gh200" bundle create gh
 	expect "$1: bundle's options" "--output --os" bundle create base --o
 	expect "$1: --arch" "aarch64 x86_64" bundle create base --arch ""
+	expect "$1: bundle create's freshness options" "--expires" bundle create base --exp
+	expect "$1: --expires offers durations" "12w 30d 90d" bundle create base --expires ""
+	expect "$1: --allow-older for a bundle read" "--allow-older" bundle verify x.bundle --al
 	expect "$1: status's options" "--json --prometheus --output --help" status --
 	expect "$1: verify's options" "--commit --no-reboot --json --help" verify --
 	expect "$1: status --output completes files" "$TMPD/files/dir-a $TMPD/files/file-a.prom" \

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "net/sign.h"
 #include "util/errors.h"
@@ -90,12 +91,32 @@ static void copy(const struct fixture *fx, const char *from, const char *to)
 	free(data);
 }
 
+/* The day the tests judge keys' expiry by. */
+#define TODAY "2026-06-01"
+
+/* sign_verify_dir with the old shape: the id of the key that verified in ret_id (may be
+ * NULL), left alone on a failure; the verdict's warnings dropped. */
+static int verify_in(const struct fixture *fx, const char *dir, const void *data, size_t len,
+		     const unsigned char *sig, const char *want_id, char *ret_id)
+{
+	_cleanup_(sign_verdict_done) struct sign_verdict v = {};
+	int k = sign_verify_dir(fx->r, dir, TODAY, data, len, sig, want_id, &v);
+
+	if (k == 0)
+		assert_int_equal(strlen(v.id), SIGN_KEY_ID_LEN);
+	else
+		assert_string_equal(v.id, "");
+	if (k == 0 && ret_id)
+		memcpy(ret_id, v.id, sizeof(v.id));
+	return k;
+}
+
 static void verify_dir_is(const struct fixture *fx, const void *data, size_t len,
 			  const unsigned char *sig, const char *want_id, int expect)
 {
 	char id[SIGN_KEY_ID_LEN + 1] = "untouched";
 
-	assert_int_equal(sign_verify_dir(fx->r, SIGN_KEYS_DIR, data, len, sig, want_id, id),
+	assert_int_equal(verify_in(fx, SIGN_KEYS_DIR, data, len, sig, want_id, id),
 			 expect);
 	if (expect < 0)
 		assert_string_equal(id, "untouched");
@@ -106,6 +127,8 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
+	/* Key files are trusted only when no one else may write them: the usual umask. */
+	umask(022);
 	strcpy(fx->top, "/tmp/gpuprov-test-sign-XXXXXX");
 	assert_non_null(mkdtemp(fx->top));
 	assert_int_equal(root_open(fx->top, &fx->r), 0);
@@ -145,11 +168,11 @@ static void test_sign_verify(void **state)
 
 	assert_hex_id(fx->a_id);
 	assert_int_equal(
-	    sign_verify_dir(fx->r, SIGN_KEYS_DIR, manifest, strlen(manifest), fx->sig, NULL, id),
+	    verify_in(fx, SIGN_KEYS_DIR, manifest, strlen(manifest), fx->sig, NULL, id),
 	    0);
 	assert_string_equal(id, fx->a_id);
 	/* Named by the signed document, in either case; ret_id may be left out. */
-	assert_int_equal(sign_verify_dir(fx->r, SIGN_KEYS_DIR, manifest, strlen(manifest), fx->sig,
+	assert_int_equal(verify_in(fx, SIGN_KEYS_DIR, manifest, strlen(manifest), fx->sig,
 					 fx->a_id, NULL),
 			 0);
 	for (int i = 0; i <= SIGN_KEY_ID_LEN; i++)
@@ -190,9 +213,9 @@ static void test_rfc8032(void **state)
 	assert_int_equal(sign_key_id(key, id), 0);
 	assert_string_equal(id, RFC_KEY_ID);
 	assert_int_equal(sign_verify(key, "", 0, rfc_sig), 0);
-	assert_int_equal(sign_verify_dir(fx->r, SIGN_KEYS_DIR, "", 0, rfc_sig, NULL, id), 0);
+	assert_int_equal(verify_in(fx, SIGN_KEYS_DIR, "", 0, rfc_sig, NULL, id), 0);
 	assert_string_equal(id, RFC_KEY_ID);
-	assert_int_equal(sign_verify_dir(fx->r, SIGN_KEYS_DIR, "", 0, rfc_sig, RFC_KEY_ID, id), 0);
+	assert_int_equal(verify_in(fx, SIGN_KEYS_DIR, "", 0, rfc_sig, RFC_KEY_ID, id), 0);
 	/* The RFC's signature is for the empty message only. */
 	verify_dir_is(fx, "x", 1, rfc_sig, RFC_KEY_ID, -GPE_SIGNATURE);
 }
@@ -264,19 +287,19 @@ static void test_no_keys(void **state)
 
 	memcpy(sig, fx->sig, sizeof(sig));
 	assert_int_equal(
-	    sign_verify_dir(fx->r, "etc/none", manifest, strlen(manifest), sig, NULL, NULL),
+	    verify_in(fx, "etc/none", manifest, strlen(manifest), sig, NULL, NULL),
 	    -GPE_UNKNOWN_KEY);
 	make_dir(fx, "etc/empty");
 	assert_int_equal(
-	    sign_verify_dir(fx->r, "etc/empty", manifest, strlen(manifest), sig, NULL, NULL),
+	    verify_in(fx, "etc/empty", manifest, strlen(manifest), sig, NULL, NULL),
 	    -GPE_UNKNOWN_KEY);
 	put(fx, "etc/file", "");
 	assert_int_equal(
-	    sign_verify_dir(fx->r, "etc/file", manifest, strlen(manifest), sig, NULL, NULL),
+	    verify_in(fx, "etc/file", manifest, strlen(manifest), sig, NULL, NULL),
 	    -GPE_UNKNOWN_KEY);
 	/* The fixture's directory does hold a's key. */
 	assert_int_equal(
-	    sign_verify_dir(fx->r, SIGN_KEYS_DIR, manifest, strlen(manifest), sig, NULL, NULL), 0);
+	    verify_in(fx, SIGN_KEYS_DIR, manifest, strlen(manifest), sig, NULL, NULL), 0);
 }
 
 static void test_garbage_skipped(void **state)
@@ -400,9 +423,175 @@ static void test_keygen_host_paths(void **state)
 	assert_int_equal(sign_data(key, manifest, strlen(manifest), sig), 0);
 	/* The node, with fx->top as its root, trusts it from its key directory. */
 	assert_int_equal(
-	    sign_verify_dir(fx->r, SIGN_KEYS_DIR, manifest, strlen(manifest), sig, NULL, id), 0);
+	    verify_in(fx, SIGN_KEYS_DIR, manifest, strlen(manifest), sig, NULL, id), 0);
 	assert_string_not_equal(id, fx->a_id);
 	assert_int_equal(sign_keygen(host, priv, pub), -EEXIST);
+}
+
+/* The verdict of a.pub's key, named or not, with its warnings joined for strstr. */
+struct seen {
+	int k;
+	char refusal[512];
+	char warnings[2048];
+};
+
+static struct seen verify_seen(const struct fixture *fx, const char *want_id, const char *today)
+{
+	_cleanup_(sign_verdict_done) struct sign_verdict v = {};
+	_cleanup_free_ char *joined = NULL;
+	struct seen s = {};
+
+	s.k = sign_verify_dir(fx->r, SIGN_KEYS_DIR, today, manifest, strlen(manifest), fx->sig, want_id, &v);
+	snprintf(s.refusal, sizeof(s.refusal), "%s", v.refusal ? v.refusal : "");
+	assert_non_null(joined = strv_join(v.warnings, "\n"));
+	snprintf(s.warnings, sizeof(s.warnings), "%s", joined);
+	return s;
+}
+
+static void chmod_in(const struct fixture *fx, const char *rel, mode_t mode)
+{
+	char path[256];
+
+	path_in(fx, rel, path, sizeof(path));
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* sshd's StrictModes for keys.d and each key file: the key ignored, the file named. */
+static void test_strict_modes(void **state)
+{
+	struct fixture *fx = *state;
+	char path[256];
+	struct seen s;
+
+	chmod_in(fx, SIGN_KEYS_DIR "/a.pub", 0666);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, SIGN_KEYS_DIR "/a.pub: writable by anyone (mode 0666); the key in it is not trusted"));
+	chmod_in(fx, SIGN_KEYS_DIR "/a.pub", 0620);
+	s = verify_seen(fx, NULL, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, "a.pub: writable by its group (mode 0620)"));
+	/* Read-only for everyone, or private to root: trusted. */
+	chmod_in(fx, SIGN_KEYS_DIR "/a.pub", 0444);
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, 0);
+	chmod_in(fx, SIGN_KEYS_DIR "/a.pub", 0600);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, 0);
+	assert_string_equal(s.warnings, "");
+
+	chmod_in(fx, SIGN_KEYS_DIR, 0777);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, SIGN_KEYS_DIR ": writable by anyone (mode 0777); no key in it is trusted"));
+	chmod_in(fx, SIGN_KEYS_DIR, 0775);
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, -GPE_UNKNOWN_KEY);
+	/* The sticky bit is no help: anyone may still add a key. */
+	chmod_in(fx, SIGN_KEYS_DIR, 01777);
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, -GPE_UNKNOWN_KEY);
+	chmod_in(fx, SIGN_KEYS_DIR, 0755);
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, 0);
+
+	/* Another user's file, when the tests run as root (they do in CI) and can give it away. */
+	if (geteuid() != 0)
+		return;
+	path_in(fx, SIGN_KEYS_DIR "/a.pub", path, sizeof(path));
+	assert_int_equal(chown(path, 1000, 1000), 0);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, "a.pub: owned by uid 1000, not root"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	path_in(fx, SIGN_KEYS_DIR, path, sizeof(path));
+	assert_int_equal(chown(path, 1000, 1000), 0);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, SIGN_KEYS_DIR ": owned by uid 1000, not root; no key in it is trusted"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, 0);
+}
+
+static void test_revoked(void **state)
+{
+	struct fixture *fx = *state;
+	char text[256], upper[SIGN_KEY_ID_LEN + 1];
+	struct seen s;
+
+	for (int i = 0; i <= SIGN_KEY_ID_LEN; i++)
+		upper[i] = (char)toupper((unsigned char)fx->a_id[i]);
+	/* Other keys revoked: a's still verifies. */
+	put(fx, SIGN_KEYS_DIR "/revoked", "# none of a's\n\n0123456789abcdef # an old key\n");
+	assert_int_equal(verify_seen(fx, fx->a_id, TODAY).k, 0);
+	/* a's, in capitals, after a comment and a blank line. */
+	snprintf(text, sizeof(text), "# lost with a laptop\n\n  %s  # a\n", upper);
+	put(fx, SIGN_KEYS_DIR "/revoked", text);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_KEY_REVOKED);
+	snprintf(text, sizeof(text), "key %s, which is revoked in " SIGN_KEYS_DIR "/revoked", fx->a_id);
+	assert_string_equal(s.refusal, text);
+	assert_non_null(strstr(s.warnings, text));
+	/* Unnamed by the document: a's key is not tried at all. */
+	s = verify_seen(fx, NULL, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_string_equal(s.refusal, "");
+	assert_non_null(strstr(s.warnings, text));
+	/* A list that does not read, or that anyone may write, trusts no key. */
+	put(fx, SIGN_KEYS_DIR "/revoked", "0123456789abcdef\n0123456789abcde\n");
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, SIGN_KEYS_DIR "/revoked: line 2: '0123456789abcde' is not a key id (16 hex "
+					   "digits); no key is trusted until it can be"));
+	put(fx, SIGN_KEYS_DIR "/revoked", "0123456789abcdef\n");
+	chmod_in(fx, SIGN_KEYS_DIR "/revoked", 0646);
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, SIGN_KEYS_DIR "/revoked: writable by anyone (mode 0646)"));
+}
+
+/* Writes a.pub again with header before its PEM block. */
+static void a_pub_with(const struct fixture *fx, const char *header)
+{
+	char *pem = NULL, text[1024];
+
+	assert_int_equal(root_read_file(fx->r, "build/a.pem", 4096, &pem, NULL), 0);
+	snprintf(text, sizeof(text), "%s%s", header, pem);
+	put(fx, SIGN_KEYS_DIR "/a.pub", text);
+	free(pem);
+}
+
+static void test_key_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	char text[256];
+	struct seen s;
+
+	copy(fx, SIGN_KEYS_DIR "/a.pub", "build/a.pem");
+	a_pub_with(fx, "# the 2026 key\nExpires: 2026-06-01\n\n");
+	/* Valid through its last day. */
+	s = verify_seen(fx, fx->a_id, "2026-06-01");
+	assert_int_equal(s.k, 0);
+	assert_string_equal(s.warnings, "");
+	s = verify_seen(fx, fx->a_id, "2026-06-02");
+	assert_int_equal(s.k, -GPE_KEY_REVOKED);
+	snprintf(text, sizeof(text), "key %s, which expired on 2026-06-01 (the Expires line of " SIGN_KEYS_DIR "/a.pub)",
+		 fx->a_id);
+	assert_string_equal(s.refusal, text);
+	assert_non_null(strstr(s.warnings, "; it verifies nothing"));
+	/* The clock when no day is given: this one expired long ago. */
+	a_pub_with(fx, "expires:   2020-01-31  \n");
+	assert_int_equal(verify_seen(fx, fx->a_id, NULL).k, -GPE_KEY_REVOKED);
+	a_pub_with(fx, "Expires: 2999-12-31\n");
+	assert_int_equal(verify_seen(fx, fx->a_id, NULL).k, 0);
+	/* A header that says something else is refused, not read as no expiry. */
+	a_pub_with(fx, "Expire: 2999-12-31\n");
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, "a.pub: line 1: 'Expire: 2999-12-31' is neither a comment nor 'Expires: "
+					   "YYYY-MM-DD'; the key in it is not trusted"));
+	a_pub_with(fx, "Expires: 2026-02-30\n");
+	s = verify_seen(fx, fx->a_id, TODAY);
+	assert_int_equal(s.k, -GPE_UNKNOWN_KEY);
+	assert_non_null(strstr(s.warnings, "line 1: Expires: expected a date YYYY-MM-DD"));
+	a_pub_with(fx, "Expires: 2999-12-31\n#\nExpires: 2999-12-31\n");
+	assert_non_null(strstr(verify_seen(fx, fx->a_id, TODAY).warnings, "line 3: a second Expires"));
 }
 
 static void test_strerror(void **state)
@@ -429,6 +618,9 @@ int main(void)
 		T(test_keygen_refuses_overwrite),
 		T(test_keygen_files),
 		T(test_keygen_host_paths),
+		T(test_strict_modes),
+		T(test_revoked),
+		T(test_key_expiry),
 		cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,29 @@ static void test_strerror(void **state)
 	assert_string_equal(gp_strerror(-ENOENT), "No such file or directory");
 }
 
+static void test_dates(void **state)
+{
+	char d[DATE_LEN + 1];
+
+	(void)state;
+	assert_true(date_ok("2026-12-06"));
+	assert_true(date_ok("2028-02-29"));
+	assert_false(date_ok("2026-02-29"));
+	assert_false(date_ok("2026-13-01"));
+	assert_false(date_ok("2026-12-6"));
+	assert_false(date_ok("2026-12-06T00:00:00Z"));
+	assert_false(date_ok("2026/12/06"));
+	assert_false(date_ok("+026-12-06"));
+	assert_false(date_ok(NULL));
+	assert_int_equal(date_add_days("2026-12-06", 90, d), 0);
+	assert_string_equal(d, "2027-03-06");
+	assert_int_equal(date_add_days("2028-02-28", 1, d), 0);
+	assert_string_equal(d, "2028-02-29");
+	assert_int_equal(date_add_days("2026-12-31", 0, d), 0);
+	assert_string_equal(d, "2026-12-31");
+	assert_int_equal(date_add_days("2026-02-30", 1, d), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -69,6 +92,7 @@ int main(void)
 		cmocka_unit_test(test_parse_s64),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
