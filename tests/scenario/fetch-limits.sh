@@ -94,6 +94,7 @@ check "the https server was asked" grep -q '"GET /garbage.bundle' "$TMPD/tls/acc
 serve hop --redirect "http://localhost:$PLAIN_PORT"
 verify "http://127.0.0.1:$PORT/garbage.bundle"
 check "http redirected to http is followed (exit 3)" test "$rc" -eq 3
+check "the http server was asked" grep -q '"GET /garbage.bundle' "$TMPD/plain/access.log"
 
 # --- a refusal ends the transfer ---
 # The mirror sends 64 KiB and then nothing; the stall limit alone would give up after 60 s
@@ -103,6 +104,15 @@ verify "http://127.0.0.1:$PORT/garbage.bundle"
 check "a bundle refused at its first bytes: exit 3" test "$rc" -eq 3
 check "refused at once, the transfer not waited for" within 0 5
 check "the refusal is the archive's" grep -q "Unrecognized archive format" "$TMPD/err"
+
+# A mirror that announces more than a bundle may ever hold (64 GiB and its headers): the
+# same archive as slow.bundle, sparse up to 80 GiB. Its first megabyte alone would be
+# refused as a manifest that is no JSON; it must be refused for its size, before that.
+cp "$WWW/slow.bundle" "$WWW/huge.bundle"
+truncate -s 80G "$WWW/huge.bundle"
+verify "$FAST/huge.bundle"
+check "a mirror announcing 80 GiB: refused (exit 3)" test "$rc" -eq 3
+check "refused for its size" grep -q "too large" "$TMPD/err"
 
 # --- what the options take ---
 for bad in "--max-time 0" "--max-time x" "--stall-time 604801" "--min-rate 10G" "--connect-timeout -1"; do
