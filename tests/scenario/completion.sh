@@ -85,7 +85,7 @@ run_cases() {
 	expect "$1: --root=, split at =" "$TMPD/files/dir-a" --root = "$TMPD/files/"
 	expect "$1: bundle verify completes files" "$TMPD/files/file-a.prom" bundle verify "$TMPD/files/fi"
 	expect "$1: --mirror takes a URL: nothing offered" "" apply base --mirror ""
-	expect "$1: --max-time takes a number: nothing offered" "" apply base --max-time ""
+	expect "$1: --max-time takes a number: nothing offered" "" apply --max-time ""
 }
 
 script=$TMPD/gpuprov-completion
