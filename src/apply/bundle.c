@@ -51,13 +51,19 @@ int bundle_use(struct pkg_ctx *c, const struct bundle_manifest *m)
 			     "deb [trusted=yes] file:/%s ./\n",
 			     m->name, strna(m->key_id), dir);
 	} else {
-		/* dnf --installroot reads a repository's baseurl on the host: the root's own path. */
+		/* dnf --installroot reads a repository's baseurl on the host: the directory's
+		 * path resolved inside the root, so that no link in the root leads dnf to a
+		 * repository of the host's that was never verified. */
+		_cleanup_free_ char *host = NULL;
+
+		if ((k = root_host_path(c->root, dir, &host)) < 0)
+			return pkg_fail(c, k, "%s: %s", dir, gp_strerror(k));
 		path = BUNDLE_DNF_REPO;
 		k = asprintf(&text,
 			     "# Managed by gpuprov: the packages of offline bundle %s (key %s), verified when unpacked.\n"
-			     "[gpuprov-bundle]\nname=gpuprov offline bundle %s\nbaseurl=file://%s/%s\nenabled=1\n"
+			     "[gpuprov-bundle]\nname=gpuprov offline bundle %s\nbaseurl=file://%s\nenabled=1\n"
 			     "gpgcheck=0\nmodule_hotfixes=1\n",
-			     m->name, strna(m->key_id), m->name, streq(c->root->path, "/") ? "" : c->root->path, dir);
+			     m->name, strna(m->key_id), m->name, host);
 	}
 	if (k < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/root.h"
 
@@ -39,6 +40,10 @@ struct cli {
 	const char *cacert; /* apply, bundle: CAs to trust for https instead of the system's */
 	const char *mirrors[9]; /* --mirror: more URLs of the same bundle, tried in order */
 	size_t n_mirrors;
+	/* --connect-timeout, --stall-time, --max-time, --min-rate: a transfer's limits (0: the
+	 * defaults of fetch.h) */
+	long connect_timeout_s, stall_s, max_time_s;
+	uint64_t min_rate;
 	const char *key;    /* bundle: the signing key (create), the key pair's path (keygen) */
 	const char *output; /* bundle create -o; status --prometheus --output */
 	const char *os;     /* bundle create --os ID-VERSION */
@@ -60,7 +65,7 @@ struct verb {
 	bool apply_opts; /* takes --reboot, --detailed-exitcodes */
 	bool rollback_opts; /* takes --kernel-only, --remove-new */
 	bool verify_opts; /* takes --commit, --no-reboot */
-	bool fetch_opts;  /* takes --cacert, --mirror, --allow-older */
+	bool fetch_opts;  /* takes --cacert, --mirror, --allow-older and the transfer's limits */
 	bool takes_bundle; /* takes --bundle */
 	bool bundle_opts; /* takes --key, --output, --os, --arch, --expires, --sequence */
 	bool status_opts; /* takes --prometheus, --output */

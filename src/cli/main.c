@@ -2,6 +2,7 @@
 /* gpuprov [global options] VERB [args]: options, the verb table, exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "util/errors.h"
@@ -89,6 +90,25 @@ static void usage(FILE *out)
 		"See gpuprov(8).\n");
 }
 
+/* A transfer's limit: seconds (1 to a week), or a rate in bytes a second with an optional
+ * K or M (1024, 1024^2). false when value is none of that. */
+static bool parse_limit(const char *value, bool rate, uint64_t *ret)
+{
+	uint64_t unit = 1, v;
+	char *end;
+
+	if (!value || *value < '0' || *value > '9')
+		return false;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (rate && (*end == 'K' || *end == 'M'))
+		unit = *end++ == 'K' ? 1024 : 1024 * 1024;
+	if (errno != 0 || *end || v == 0 || v > (rate ? UINT64_MAX / unit : 7 * 24 * 3600))
+		return false;
+	*ret = v * unit;
+	return true;
+}
+
 int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,12 +127,16 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "cacert", required_argument, NULL, 'c' },
 		{ "mirror", required_argument, NULL, 'm' },
+		{ "connect-timeout", required_argument, NULL, 'W' },
+		{ "stall-time", required_argument, NULL, 'L' },
+		{ "max-time", required_argument, NULL, 'T' },
+		{ "min-rate", required_argument, NULL, 'M' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "os", required_argument, NULL, 'S' },
 		{ "arch", required_argument, NULL, 'A' },
 		{ "prometheus", no_argument, NULL, 'P' },
-		{ "allow-older", no_argument, NULL, 'L' },
+		{ "allow-older", no_argument, NULL, 'G' },
 		{ "expires", required_argument, NULL, 'X' },
 		{ "sequence", required_argument, NULL, 'Q' },
 		{},
@@ -144,7 +168,7 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 				return -1;
 			}
 			break;
-		case 'L':
+		case 'G':
 			if (!v->fetch_opts)
 				goto unknown;
 			cli->allow_older = true;
@@ -155,6 +179,26 @@ int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char
 				goto unknown;
 			*(c == 'X' ? &cli->expires : &cli->sequence) = optarg;
 			break;
+		case 'W':
+		case 'L':
+		case 'T':
+		case 'M': {
+			uint64_t value;
+
+			if (!v->fetch_opts)
+				goto unknown;
+			if (!parse_limit(optarg, c == 'M', &value)) {
+				fprintf(stderr, "gpuprov %s: --%s %s: expected %s\n", v->name,
+					c == 'W' ? "connect-timeout" : c == 'L' ? "stall-time" : c == 'T' ? "max-time" : "min-rate", optarg,
+					c == 'M' ? "bytes a second, like 16K or 1M" : "seconds, from 1 to 604800");
+				return -1;
+			}
+			if (c == 'M')
+				cli->min_rate = value;
+			else
+				*(c == 'W' ? &cli->connect_timeout_s : c == 'L' ? &cli->stall_s : &cli->max_time_s) = (long)value;
+			break;
+		}
 		case 'P':
 			if (!v->status_opts)
 				goto unknown;

@@ -24,7 +24,8 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
-				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]]\n"
+				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]\n"
+				"      [--connect-timeout S] [--stall-time S] [--max-time S] [--min-rate RATE]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
 				"anything changes when one is not), then install the exact versions, keep the\n"
@@ -48,7 +49,13 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"  --mirror URL  another URL of the same bundle, tried when the first fails\n"
 				"  --cacert FILE trust these CAs for https instead of the system's\n"
 				"  --allow-older take an older, expired or undated bundle deliberately (a\n"
-				"                downgrade); a warning says so and the node's record keeps it\n";
+				"                downgrade); a warning says so and the node's record keeps it\n"
+				"  --connect-timeout S  give up a connection not made in S seconds (30)\n"
+				"  --stall-time S  give up a transfer under 1 KiB/s for S seconds (60)\n"
+				"  --max-time S  the whole download, every mirror and retry, ends after S seconds\n"
+				"                (21600)\n"
+				"  --min-rate RATE  give up a mirror slower than RATE bytes a second (K, M: KiB,\n"
+				"                MiB) on average once it ran the stall time, for the next (16K)\n";
 
 /* Nothing to do but the reboot the operator is waiting to make. */
 static bool plan_only_reboot(const struct plan *pl)

@@ -47,6 +47,8 @@ const char verb_bundle_usage[] =
 	"               fails\n"
 	"               (repeatable)\n"
 	"  --cacert FILE  verify, unpack: trust these CAs for https instead of the system's\n"
+	"  --connect-timeout S, --stall-time S, --max-time S, --min-rate RATE\n"
+	"               verify, unpack: a transfer's limits, as for apply --bundle\n"
 	"  --json       verify: the manifest's summary as JSON\n";
 
 /* Paths the operator names (keys, the output) are the host's: made absolute against the
@@ -185,7 +187,8 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 	struct read_checks checks = { .cli = cli, .next = accept, .today = cli_today(today) };
 	struct bundle_source s = {
 		.fd = -EBADF,
-		.fetch = { .cacert = cli->cacert, .retries = 3 },
+		.fetch = { .cacert = cli->cacert, .retries = 3, .connect_timeout_s = cli->connect_timeout_s,
+			   .stall_s = cli->stall_s, .max_time_s = cli->max_time_s, .min_rate = cli->min_rate },
 		.accept = accept_checked,
 		.userdata = &checks,
 		.today = today,

@@ -23,6 +23,7 @@ const char verb_revert_usage[] = "[--dry-run] [--json]\n"
 int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(strv_freep) char **done = NULL;
+	_cleanup_free_ char *why = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	size_t n = 0;
 	int first, r, k;
@@ -30,7 +31,7 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 ||
 	    (!cli->dry_run && (r = cli_lock(cli, &lock)) >= 0))
 		return r;
-	k = managed_revert(cli->root, cli->dry_run, &done, &n);
+	k = managed_revert(cli->root, cli->dry_run, &done, &n, &why);
 	if (k >= 0 && n > 0 && !cli->dry_run) {
 		/* What apply recorded no longer describes the files: say it was reverted. */
 		_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
@@ -52,6 +53,8 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 			printf("%s\n", !n ? "Nothing to revert: gpuprov has changed no file here."
 				       : cli->dry_run ? "Nothing changed (--dry-run)." : "Reverted.");
 	}
+	if (k == -GPE_REFUSED)
+		return log_error("revert refused, nothing changed: %s", strna(why)), EXIT_CODE_REFUSED;
 	if (k < 0)
 		return log_error_errno(k, "revert stopped: %s; run it again to finish", gp_strerror(k)), EXIT_CODE_FAILURE;
 	return EXIT_CODE_OK;

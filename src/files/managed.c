@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Managed files: backed up once, written atomically, restored by revert. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "files/managed.h"
+#include "util/errors.h"
 #include "util/strutil.h"
 #include "util/write.h"
 
 #define MANAGED_MAX (1024 * 1024)
 #define ABSENT ".absent"
+/* Deeper than any path gpuprov manages (etc/modprobe.d/x.conf and the like). */
+#define WALK_MAX_DEPTH 32
 
 static int backup_once(const struct root *root, const char *path)
 {
@@ -30,6 +36,46 @@ static int backup_once(const struct root *root, const char *path)
 	return root_write_atomic(root, dest, old, size, st.st_mode & 07777);
 }
 
+/* A backup entry (path, dfd's name) that is neither a directory nor a regular file: said,
+ * with a link's target. */
+static int refuse_entry(int dfd, const char *name, const char *path, const struct stat *st, char **ret_error)
+{
+	char target[PATH_MAX];
+	ssize_t len;
+
+	if (!S_ISLNK(st->st_mode))
+		return gp_error_set(ret_error, -GPE_REFUSED,
+				    "%s: not a file or a directory; gpuprov made no such thing there", path);
+	len = readlinkat(dfd, name, target, sizeof(target) - 1);
+	target[len < 0 ? 0 : len] = '\0';
+	return gp_error_set(ret_error, -GPE_REFUSED,
+			    "%s: a symbolic link (to %s); gpuprov writes none there and follows none: remove it, "
+			    "then revert again", path, len < 0 ? "?" : target);
+}
+
+/* The backup directory, opened only when it is a directory itself, not a link to one (the
+ * directories above it are the root's own and followed as every path is). -ENOENT when
+ * there is none: nothing was backed up. */
+static int open_backup_dir(const struct root *root, char **ret_error)
+{
+	_cleanup_close_ int parent = root_open_at(root, MANAGED_BACKUP_PARENT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (parent < 0)
+		return parent;
+	fd = openat(parent, MANAGED_BACKUP_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 || errno == ENOENT)
+		return fd >= 0 ? fd : -ENOENT;
+	if (errno == ELOOP || errno == ENOTDIR) {
+		struct stat st;
+
+		if (fstatat(parent, MANAGED_BACKUP_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		return refuse_entry(parent, MANAGED_BACKUP_NAME, MANAGED_BACKUP_DIR, &st, ret_error);
+	}
+	return -errno;
+}
+
 int managed_write(const struct root *root, const char *path, const char *content, size_t size, mode_t mode)
 {
 	struct stat st;
@@ -45,36 +91,65 @@ int managed_write(const struct root *root, const char *path, const char *content
 	return content ? root_write_atomic(root, path, content, size, mode) : root_unlink(root, path);
 }
 
-/* Every file below dir (relative to the backup directory), depth first. */
-static int walk(const struct root *root, const char *dir, char ***files, size_t *n)
+/* Every file below dfd's directory dir (relative to the backup directory), depth first.
+ * gpuprov keeps only directories and regular files there: anything else, a link above all,
+ * is refused, never followed (a link there to /etc had revert "restore" each file of /etc
+ * onto itself and then delete it as a spent backup). */
+static int walk(int dfd, const char *dir, unsigned depth, char ***files, size_t *n, char **ret_error)
 {
 	_cleanup_(strv_freep) char **names = NULL;
-	_cleanup_free_ char *full = NULL;
-	int k;
+	size_t count = 0;
+	struct dirent *e;
+	DIR *d;
+	int k = 0;
 
-	if (asprintf(&full, MANAGED_BACKUP_DIR "%s%s", *dir ? "/" : "", dir) < 0)
-		return -ENOMEM;
-	if ((k = root_list_dir(root, full, &names)) < 0)
-		return k == -ENOENT ? 0 : k;
-	for (char **e = names; *e; e++) {
-		_cleanup_free_ char *rel = NULL, *abs = NULL;
-
-		if (asprintf(&rel, "%s%s%s", dir, *dir ? "/" : "", *e) < 0 || asprintf(&abs, "%s/%s", full, *e) < 0)
-			return -ENOMEM;
-		k = root_is_dir(root, abs) ? walk(root, rel, files, n) : strv_push(files, n, rel);
-		if (k < 0)
-			return k;
+	if (depth > WALK_MAX_DEPTH)
+		return gp_error_set(ret_error, -GPE_REFUSED, MANAGED_BACKUP_DIR "/%s: nested too deep", dir);
+	d = fdopendir(dfd);
+	if (!d) {
+		k = -errno;
+		close(dfd);
+		return k;
 	}
-	return 0;
+	while ((e = readdir(d)))
+		if (!streq(e->d_name, ".") && !streq(e->d_name, "..") && (k = strv_push(&names, &count, e->d_name)) < 0)
+			break;
+	if (k >= 0 && names)
+		strv_sort(names);
+	for (char **name = names; k >= 0 && name && *name; name++) {
+		_cleanup_free_ char *rel = NULL, *shown = NULL;
+		struct stat st;
+
+		if (asprintf(&rel, "%s%s%s", dir, *dir ? "/" : "", *name) < 0 ||
+		    asprintf(&shown, MANAGED_BACKUP_DIR "/%s", rel) < 0) {
+			k = -ENOMEM;
+			break;
+		}
+		if (fstatat(dirfd(d), *name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			k = -errno;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), *name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			k = sub < 0 ? -errno : walk(sub, rel, depth + 1, files, n, ret_error);
+		} else if (S_ISREG(st.st_mode))
+			k = strv_push(files, n, rel);
+		else
+			k = refuse_entry(dirfd(d), *name, shown, &st, ret_error);
+	}
+	closedir(d);
+	return k;
 }
 
-int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n)
+int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n, char **ret_error)
 {
 	_cleanup_(strv_freep) char **files = NULL;
 	size_t n = 0;
-	int k;
+	int k, dfd;
 
-	if ((k = walk(root, "", &files, &n)) < 0)
+	/* Every entry is looked at before the first file is put back: a refusal changes nothing. */
+	if ((dfd = open_backup_dir(root, ret_error)) < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if ((k = walk(dfd, "", 0, &files, &n, ret_error)) < 0)
 		return k;
 	for (char **f = files; f && *f; f++) {
 		_cleanup_free_ char *backup = NULL, *content = NULL, *target = NULL;

@@ -8,7 +8,9 @@
 #include "util/root.h"
 
 /* Where the content of every file before gpuprov first changed it is kept. */
-#define MANAGED_BACKUP_DIR "var/lib/gpuprov/backup"
+#define MANAGED_BACKUP_PARENT "var/lib/gpuprov"
+#define MANAGED_BACKUP_NAME "backup"
+#define MANAGED_BACKUP_DIR MANAGED_BACKUP_PARENT "/" MANAGED_BACKUP_NAME
 
 /*
  * The managed-file writer, one of apply's three doors (DESIGN): the original content and
@@ -21,6 +23,8 @@ int managed_write(const struct root *root, const char *path, const char *content
 /*
  * Puts back every file gpuprov changed, byte for byte and with its mode, or removes the
  * ones it created; then forgets the backups. ret_done: one line per file (may be NULL).
- * dry_run: only the lines, nothing changed.
+ * dry_run: only the lines, nothing changed. Anything in the backup directory but
+ * directories and regular files (a link above all, or the directory itself a link) is
+ * -GPE_REFUSED, with ret_error saying which, before anything changed: no link is followed.
  */
-int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n);
+int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size_t *ret_n, char **ret_error);

@@ -7,9 +7,11 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +39,10 @@ struct fetch_stream {
 	uint64_t skip;      /* a server that ignored our Range: its bytes we already have */
 	uint64_t total;     /* the whole size, once a server said it; 0 unknown */
 	bool answered;      /* the transfer in flight has delivered its first byte */
+	uint64_t deadline;  /* CLOCK_MONOTONIC ms by which the whole download ends */
+	uint64_t began;     /* when the transfer in flight started, the same clock */
+	bool slow;          /* the transfer in flight was given up for its average rate */
+	atomic_bool cancelled;
 	unsigned tries;     /* of the current mirror */
 	unsigned missing;   /* mirrors that answered 404/410 */
 	unsigned seed;
@@ -45,18 +51,30 @@ struct fetch_stream {
 	char *why;  /* "URL: reason" for each failed try, ";"-separated */
 };
 
-/* Only http and https, redirects included (no file://, no ftp). The string form replaced
- * the bitmask in libcurl 7.85; Ubuntu 22.04 has 7.81. */
-static CURLcode set_protocols(CURL *curl)
+static uint64_t now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Only http and https, redirects included (no file://, no ftp); a redirect from https
+ * stays on https, whatever host it names: plain http there would hand the download to
+ * anyone on the path. The string form replaced the bitmask in libcurl 7.85 (Debian 12 has
+ * 7.88); Ubuntu 22.04 has 7.81. */
+static CURLcode set_protocols(CURL *curl, const char *url)
+{
+	bool tls = strncasecmp(url, "https://", strlen("https://")) == 0;
 #if LIBCURL_VERSION_NUM >= 0x075500
 	CURLcode c = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 
-	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
 #else
 	CURLcode c = curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 
-	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
+						    tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 }
 
@@ -75,6 +93,9 @@ static void stream_first_byte(struct fetch_stream *s)
 	}
 	if (length >= 0 && s->total == 0)
 		s->total = (uint64_t)length + (status == 206 ? s->start : 0);
+	/* Announced too big: refused now, not once max bytes came in. */
+	if (s->o.max && s->total > s->o.max)
+		s->error = -GPE_TOOBIG;
 }
 
 static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata)
@@ -84,6 +105,8 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata
 
 	if (!s->answered)
 		stream_first_byte(s);
+	if (s->error < 0 || atomic_load(&s->cancelled))
+		return 0;
 	if (s->skip > 0) {
 		size_t drop = s->skip < take ? (size_t)s->skip : take;
 
@@ -114,6 +137,26 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata
 	return len;
 }
 
+/* Called by curl about once a second and as data moves: the limits curl has no option for,
+ * and the caller's cancel. Non-zero ends the transfer at once. */
+static int stream_xferinfo(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct fetch_stream *s = userdata;
+	uint64_t now = now_ms(), ran = now - s->began;
+
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (atomic_load(&s->cancelled) || now >= s->deadline)
+		return 1;
+	/* Judged once the try has run as long as a stall may last: the first second of a
+	 * transfer says little about its rate. */
+	if (s->o.min_rate && ran >= (uint64_t)s->o.stall_s * 1000 &&
+	    (uint64_t)(dlnow > 0 ? dlnow : 0) * 1000 / ran < s->o.min_rate) {
+		s->slow = true;
+		return 1;
+	}
+	return 0;
+}
+
 static int stream_start(struct fetch_stream *s)
 {
 	const struct fetch_opts *o = &s->o;
@@ -125,6 +168,8 @@ static int stream_start(struct fetch_stream *s)
 	s->errbuf[0] = '\0';
 	s->start = s->offset;
 	s->answered = false;
+	s->slow = false;
+	s->began = now_ms();
 	snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset);
 	if (curl_easy_setopt(s->easy, CURLOPT_URL, s->urls[s->mirror]) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
@@ -132,7 +177,8 @@ static int stream_start(struct fetch_stream *s)
 	    curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)FETCH_BUFFER_SIZE) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK || set_protocols(s->easy) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK ||
+	    set_protocols(s->easy, s->urls[s->mirror]) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
@@ -140,6 +186,10 @@ static int stream_start(struct fetch_stream *s)
 	    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, o->stall_s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)MAX(s->deadline - s->began, 1)) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, stream_xferinfo) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, s) != CURLE_OK ||
+	    curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "gpuprov/" PACKAGE_VERSION) != CURLE_OK ||
 	    (s->offset > 0 && curl_easy_setopt(s->easy, CURLOPT_RANGE, range) != CURLE_OK))
 		return -EINVAL;
@@ -160,20 +210,21 @@ static void stream_stop(struct fetch_stream *s)
 }
 
 /* A pause before trying again: backoff_ms doubled per try, between half and all of it
- * (jitter, so that a fleet cut off together does not come back in step). */
+ * (jitter, so that a fleet cut off together does not come back in step). A wait on the
+ * multi handle, which fetch_stream_cancel wakes, and never past the deadline. */
 static void stream_pause(struct fetch_stream *s)
 {
 	unsigned ms = s->o.backoff_ms;
-	struct timespec ts;
+	uint64_t until;
 
 	for (unsigned i = 1; i < s->tries && ms < BACKOFF_MAX_MS; i++)
 		ms *= 2;
 	ms = MIN(ms, BACKOFF_MAX_MS);
 	ms = ms / 2 + (unsigned)rand_r(&s->seed) % (ms / 2 + 1);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	until = MIN(now_ms() + ms, s->deadline);
+	for (uint64_t now = now_ms(); now < until && !atomic_load(&s->cancelled); now = now_ms())
+		if (curl_multi_poll(s->multi, NULL, 0, (int)(until - now), NULL) != CURLM_OK)
+			break;
 }
 
 /* Remembers why a try failed: "URL: reason", for the final message. */
@@ -192,6 +243,17 @@ static int stream_note(struct fetch_stream *s, const char *detail)
 	return 0;
 }
 
+/* The whole download ran out of time: said once, and it ends here, whatever mirrors are left. */
+static int stream_expired(struct fetch_stream *s)
+{
+	char why[96];
+	int k;
+
+	snprintf(why, sizeof(why), "not done within %ld s, the time a whole download may take; given up",
+		 s->o.max_time_s);
+	return (k = stream_note(s, why)) < 0 ? k : -EIO;
+}
+
 /* The transfer in flight has ended: done, or what to try next. */
 static int stream_ended(struct fetch_stream *s, CURLcode cc)
 {
@@ -205,11 +267,35 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 		s->done = true;
 		return 0;
 	}
+	if (atomic_load(&s->cancelled))
+		return -ECANCELED;
 	if (s->error < 0) /* too big, out of memory: no mirror helps */
 		return s->error;
-	snprintf(code, sizeof(code), "HTTP %ld", status);
-	if ((k = stream_note(s, cc == CURLE_HTTP_RETURNED_ERROR ? code : *s->errbuf ? s->errbuf : curl_easy_strerror(cc))) < 0)
-		return k;
+	/* curl's own time limit is the same deadline, read on its clock: a hair early on ours. */
+	if (now_ms() >= s->deadline || (cc == CURLE_OPERATION_TIMEDOUT && now_ms() + 1000 >= s->deadline))
+		return stream_expired(s);
+	if (s->slow) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "slower than %llu bytes/s on average after %ld s; given up",
+			 (unsigned long long)s->o.min_rate, s->o.stall_s);
+		if ((k = stream_note(s, why)) < 0)
+			return k;
+		/* A mirror that slow stays slow: the next one, without the pauses. */
+		s->tries = s->o.retries;
+	} else if (cc == CURLE_UNSUPPORTED_PROTOCOL) {
+		/* A URL, or a redirect, to a scheme not allowed (set_protocols): asking again
+		 * will send us there again. */
+		if ((k = stream_note(s, "a scheme gpuprov does not fetch: http and https only, and a redirect "
+					"from https stays on https")) < 0)
+			return k;
+		s->tries = s->o.retries;
+	} else {
+		snprintf(code, sizeof(code), "HTTP %ld", status);
+		k = stream_note(s, cc == CURLE_HTTP_RETURNED_ERROR ? code : *s->errbuf ? s->errbuf : curl_easy_strerror(cc));
+		if (k < 0)
+			return k;
+	}
 	/* Not there, or not for us: asking this mirror again will not change that. */
 	if (cc == CURLE_HTTP_RETURNED_ERROR && (status == 404 || status == 410 || status == 403 || status == 401)) {
 		s->missing += status == 404 || status == 410;
@@ -229,22 +315,29 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 	return 0;
 }
 
-ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data)
+ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, int wait_ms)
 {
 	static unsigned char none;
+	uint64_t until = wait_ms >= 0 ? now_ms() + (uint64_t)wait_ms : UINT64_MAX;
 	int running, k;
 
 	s->len = 0;
 	while (s->len == 0) {
 		CURLMsg *msg;
-		int queued;
+		int queued, poll_ms = 1000;
+		uint64_t now = now_ms();
 
 		if (s->error < 0)
 			return s->error;
+		if (atomic_load(&s->cancelled))
+			return s->error = -ECANCELED;
 		if (s->done) {
 			*ret_data = &none;
 			return 0;
 		}
+		/* Between tries: the pause may have used the last of the time. */
+		if (!s->easy && now_ms() >= s->deadline)
+			return s->error = stream_expired(s);
 		if (!s->easy && (k = stream_start(s)) < 0)
 			return s->error = k;
 		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
@@ -252,11 +345,22 @@ ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data)
 		while ((msg = curl_multi_info_read(s->multi, &queued)))
 			if (msg->msg == CURLMSG_DONE && (k = stream_ended(s, msg->data.result)) < 0)
 				return s->error = k;
-		if (s->len == 0 && s->easy && curl_multi_poll(s->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (s->len > 0 || !s->easy)
+			continue;
+		if (now >= until)
+			return -EAGAIN;
+		if (until - now < (uint64_t)poll_ms)
+			poll_ms = (int)(until - now);
+		if (curl_multi_poll(s->multi, NULL, 0, poll_ms, NULL) != CURLM_OK)
 			return s->error = -EIO;
 	}
 	*ret_data = s->buf;
 	return (ssize_t)s->len;
+}
+
+ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data)
+{
+	return fetch_stream_read_wait(s, ret_data, -1);
 }
 
 int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct fetch_stream **ret)
@@ -270,17 +374,29 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 		return -ENOMEM;
 	s->o = *opts;
 	if (s->o.connect_timeout_s <= 0)
-		s->o.connect_timeout_s = 30;
+		s->o.connect_timeout_s = FETCH_CONNECT_TIMEOUT_S;
 	if (s->o.stall_s <= 0)
-		s->o.stall_s = 60;
+		s->o.stall_s = FETCH_STALL_S;
+	if (s->o.max_time_s <= 0)
+		s->o.max_time_s = FETCH_MAX_TIME_S;
+	if (s->o.min_rate == 0)
+		s->o.min_rate = FETCH_MIN_RATE;
 	if (s->o.backoff_ms == 0)
 		s->o.backoff_ms = 1000;
+	s->deadline = now_ms() + (uint64_t)s->o.max_time_s * 1000;
 	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	/* curl_global_init is implied by the first handle; gpuprov is single-threaded. */
 	if (strv_extend(&s->urls, urls) < 0 || !(s->multi = curl_multi_init()))
 		return -ENOMEM;
 	*ret = TAKE_PTR(s);
 	return 0;
+}
+
+void fetch_stream_cancel(struct fetch_stream *s)
+{
+	atomic_store(&s->cancelled, true);
+	/* Out of curl_multi_poll now, not at its next timeout. */
+	(void)curl_multi_wakeup(s->multi);
 }
 
 const char *fetch_stream_error(const struct fetch_stream *s)

@@ -8,6 +8,14 @@
 
 #define SHA256_HEX_LEN 64
 
+/* The limits a download gets when its options leave them 0. A mirror that trickles just
+ * fast enough never stalls: the average rate and the time limit end it, and with it the
+ * hold of apply's lock. Six hours fit 64 GiB (the largest bundle) at 4 MB/s. */
+#define FETCH_CONNECT_TIMEOUT_S 30
+#define FETCH_STALL_S 60
+#define FETCH_MAX_TIME_S (6 * 3600)
+#define FETCH_MIN_RATE (16 * 1024)
+
 /* How a download behaves; zeroes mean the defaults. */
 struct fetch_opts {
 	const char *cacert;  /* PEM bundle of CAs to trust instead of the system's */
@@ -15,7 +23,11 @@ struct fetch_opts {
 	unsigned retries;    /* further tries of one mirror after a cut or a server error */
 	unsigned backoff_ms; /* the first pause between tries; doubles, with jitter, up to 30 s */
 	long connect_timeout_s;
-	long stall_s; /* a transfer under 1 KiB/s for this long is given up */
+	long stall_s;    /* a transfer under 1 KiB/s for this long is given up */
+	long max_time_s; /* the whole download, every try and mirror with their pauses */
+	/* Bytes a second: a try slower than this on average, once it has run stall_s, is
+	 * given up and the next mirror tried. */
+	uint64_t min_rate;
 	/* Called as data arrives (done and total in bytes; total 0 when unknown). */
 	void (*progress)(void *userdata, uint64_t done, uint64_t total);
 	void *userdata;
@@ -26,7 +38,9 @@ struct fetch_opts {
  * transfer is resumed where it stopped with a Range request; a mirror that keeps failing
  * (after opts->retries further tries, with growing pauses) is left for the next one, which
  * also resumes where the last one stopped. A 404 or 403 moves to the next mirror at once.
- * TLS peers are always verified. Only http and https, redirects included.
+ * TLS peers are always verified. Only http and https, redirects included, and a redirect
+ * from an https URL stays on https. A server that announces more than opts->max bytes is
+ * refused before its first byte is taken.
  */
 struct fetch_stream;
 
@@ -34,10 +48,19 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 /*
  * The next piece of the download: the number of bytes at *ret_data (valid until the next
  * call), 0 at the end, or a negative error: -GPE_UNAVAILABLE when every mirror answered
- * 404/410, -GPE_TOOBIG past opts->max, -EIO for other failures (fetch_stream_error says
- * what each mirror answered).
+ * 404/410, -GPE_TOOBIG past opts->max, -ECANCELED after fetch_stream_cancel, -EIO for other
+ * failures, past opts->max_time_s included (fetch_stream_error says what each mirror
+ * answered).
  */
 ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data);
+/* The same, but -EAGAIN when nothing came within wait_ms (the transfer goes on; read again). */
+ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, int wait_ms);
+/*
+ * Ends the transfer now, from any thread: a fetch_stream_read in progress returns
+ * -ECANCELED at once, without waiting for more data, and so does every later one. For a
+ * consumer that refused what arrived so far: the rest is not worth its time.
+ */
+void fetch_stream_cancel(struct fetch_stream *s);
 /* What went wrong, in words ("http://a/x: HTTP 503; http://b/x: Connection refused"). */
 const char *fetch_stream_error(const struct fetch_stream *s);
 struct fetch_stream *fetch_stream_free(struct fetch_stream *s);

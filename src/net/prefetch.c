@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/prefetch.h"
@@ -13,6 +14,9 @@
 
 #define SLOTS 8
 #define SLOT_SIZE (1u << 20)
+/* A slot that holds something is handed on after this long, full or not: on a slow link
+ * the consumer sees the first bytes (and may refuse them) without waiting for a megabyte. */
+#define SLOT_WAIT_MS 200
 
 struct prefetch {
 	pthread_t thread;
@@ -29,7 +33,7 @@ struct prefetch {
 	bool stop;      /* the consumer wants no more */
 	int error;
 	char *why;
-	/* the source; only the reader thread touches it */
+	/* the source; only the reader thread touches it, but for fetch_stream_cancel */
 	struct fetch_stream *stream;
 	int fd;
 	struct fetch_opts progress;
@@ -38,9 +42,19 @@ struct prefetch {
 	size_t carry_len;
 };
 
-/* Fills one slot from the source: up to SLOT_SIZE bytes; 0 at the end; or an error. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Fills one slot from the source: up to SLOT_SIZE bytes, less once SLOT_WAIT_MS went by;
+ * 0 at the end; or an error. */
 static ssize_t fill(struct prefetch *p, unsigned char *dst)
 {
+	uint64_t began = now_ms();
 	size_t got = 0;
 
 	if (!p->stream) {
@@ -60,9 +74,14 @@ static ssize_t fill(struct prefetch *p, unsigned char *dst)
 		size_t take;
 
 		if (p->carry_len == 0) {
+			uint64_t waited = now_ms() - began;
 			const void *data;
-			ssize_t n = fetch_stream_read(p->stream, &data);
+			/* The first bytes of a slot are waited for; more only until it is due. */
+			ssize_t n = fetch_stream_read_wait(p->stream, &data,
+							   got == 0 ? -1 : waited < SLOT_WAIT_MS ? (int)(SLOT_WAIT_MS - waited) : 0);
 
+			if (n == -EAGAIN)
+				break;
 			if (n < 0)
 				return got > 0 ? (ssize_t)got : n; /* the error comes with the next fill */
 			if (n == 0)
@@ -185,6 +204,10 @@ struct prefetch *prefetch_stop(struct prefetch *p)
 		p->stop = true;
 		pthread_cond_broadcast(&p->changed);
 		pthread_mutex_unlock(&p->lock);
+		/* A consumer that stops early refused what came: the transfer ends now, not
+		 * after the reader's next block (minutes on a slow link). */
+		if (p->stream)
+			fetch_stream_cancel(p->stream);
 		pthread_join(p->thread, NULL);
 	}
 	for (unsigned i = 0; i < SLOTS; i++)

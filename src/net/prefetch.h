@@ -24,6 +24,7 @@ ssize_t prefetch_read(struct prefetch *p, const void **ret_data);
 /* The error in words, once prefetch_read returned one. */
 const char *prefetch_error(const struct prefetch *p);
 
-/* Stops the reader thread (it ends after the block it is filling) and frees all. */
+/* Stops the reader thread and frees all; a stream is cancelled (fetch_stream_cancel), so
+ * that the reader ends at once rather than after the block it is filling. */
 struct prefetch *prefetch_stop(struct prefetch *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct prefetch *, prefetch_stop)

@@ -551,13 +551,17 @@ static int dnf_remove(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 }
 
 /* dnf download (dnf-plugins-core) with --resolve: the wants and what they need that the
- * root lacks; --destdir is a host path, as every path dnf --installroot is given. */
+ * root lacks; --destdir is a host path, as every path dnf --installroot is given: dir
+ * resolved inside the root first, or a link in the root would lead the host's dnf out. */
 static int dnf_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, const char *dir)
 {
 	_cleanup_(strv_freep) char **argv = NULL;
-	_cleanup_free_ char *dest = NULL;
+	_cleanup_free_ char *host = NULL, *dest = NULL;
+	int k;
 
-	if (asprintf(&dest, "--destdir=%s/%s", streq(c->root->path, "/") ? "" : c->root->path, dir) < 0 ||
+	if ((k = root_host_path(c->root, dir, &host)) < 0)
+		return pkg_fail(c, k, "%s: %s", dir, gp_strerror(k));
+	if (asprintf(&dest, "--destdir=%s", host) < 0 ||
 	    dnf_argv(c, &argv, "download", "--resolve", "--disableexcludes=all", "--disableplugin=versionlock",
 		     ALL_STREAMS, dest, NULL) < 0 ||
 	    pkg_push_wants(&argv, w, n, "-") < 0)
@@ -565,7 +569,8 @@ static int dnf_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, c
 	return pkg_run(c, 0, argv, NULL, NULL);
 }
 
-/* createrepo_c on the host: repodata/ beside the packages, for a file:// baseurl. */
+/* createrepo_c on the host: repodata/ beside the packages, for a file:// baseurl; dir
+ * resolved inside the root, as for dnf download. */
 static int dnf_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
 {
 	_cleanup_(strv_freep) char **rpms = NULL, **meta = NULL, **files = NULL;
@@ -573,8 +578,9 @@ static int dnf_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
 	size_t nf = 0;
 	int k;
 
-	if (asprintf(&host, "%s/%s", streq(c->root->path, "/") ? "" : c->root->path, dir) < 0 ||
-	    asprintf(&repodata, "%s/repodata", dir) < 0)
+	if ((k = root_host_path(c->root, dir, &host)) < 0)
+		return pkg_fail(c, k, "%s: %s", dir, gp_strerror(k));
+	if (asprintf(&repodata, "%s/repodata", dir) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
 	if ((k = pkg_run(c, 0, (char *[]){ "createrepo_c", "--quiet", "--simple-md-filenames", host, NULL }, NULL,
 			 NULL)) < 0)

@@ -47,4 +47,21 @@ check "the refusal says which profile it was made for" grep -q "made for profile
 check "the refusal left the unpacked bundle the node installs from alone" \
 	test -f "$NODE/var/lib/gpuprov/bundles/a100-stable-rocky-9-x86_64/repodata/repomd.xml"
 
+# dnf download --destdir and createrepo_c run on the host: the directory they are given is
+# resolved inside the root first. var/cache/gpuprov here is a link to a directory that
+# both the root and the host have (the host's a decoy); the bundle is gathered in the
+# root's.
+DECOY=$(realpath "$TMPD")/host-cache
+mkdir -p "$DECOY" "$CONNECTED$DECOY"
+rm -rf "$CONNECTED/var/cache/gpuprov"
+ln -s "$DECOY" "$CONNECTED/var/cache/gpuprov"
+rc=0
+gp "$CONNECTED" bundle create a100-stable --os rocky-9 --arch x86_64 --key "$TMPD/site.key" -o "$TMPD/linked.bundle" \
+	>/dev/null 2>"$TMPD/linked.err" || rc=$?
+check "bundle create with var/cache/gpuprov a link out of the root succeeds" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/linked.err"
+check "the host directory the link names stays empty" test -z "$(ls -A "$DECOY")"
+check "the bundle holds the packages and their index" \
+	sh -c "tar -tf '$TMPD/linked.bundle' | grep -qx 'repodata/repomd.xml' && tar -tf '$TMPD/linked.bundle' | grep -q '^nvidia-driver-.*\.rpm\$'"
+
 done_testing

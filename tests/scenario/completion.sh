@@ -58,7 +58,7 @@ expect() {
 }
 
 shipped="a100-stable a800-cuda128 base gh200 h100-nvlink kunpeng-a100 l4-edge no-gpu"
-apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --bundle --mirror --cacert --allow-older --help"
+apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --bundle --mirror --cacert --allow-older --connect-timeout --stall-time --max-time --min-rate --help"
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
@@ -88,6 +88,7 @@ run_cases() {
 	expect "$1: --root=, split at =" "$TMPD/files/dir-a" --root = "$TMPD/files/"
 	expect "$1: bundle verify completes files" "$TMPD/files/file-a.prom" bundle verify "$TMPD/files/fi"
 	expect "$1: --mirror takes a URL: nothing offered" "" apply base --mirror ""
+	expect "$1: --max-time takes a number: nothing offered" "" apply --max-time ""
 }
 
 script=$TMPD/gpuprov-completion

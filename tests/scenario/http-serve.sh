@@ -1,6 +1,7 @@
 #!/bin/sh
 # The test servers the transfer tests stand on, checked with curl: tests/pkg/http-serve
-# (whole files, ranges, a cut transfer and its resumption, a broken mirror, HTTPS) and
+# (whole files, ranges, a cut transfer and its resumption, a broken mirror, a trickle, a
+# silent mirror, a redirect, HTTPS) and
 # tests/pkg/make-test-ca (a CA the client trusts, and one it must not).
 . "${srcdir}/tests/scenario/lib.sh"
 
@@ -139,6 +140,30 @@ serve gone --status 404 || exit 1
 check "--status 404: GET answered 404" test "$(code "http://127.0.0.1:$PORT/hello.txt")" = 404
 stop_all
 
+# --- a trickle, a mirror gone silent, a redirect ---
+serve trickle --rate 4000 || exit 1
+rc=0
+get -f -m 2 -o "$TMPD/trickle.out" "http://127.0.0.1:$PORT/pool/blob.bin" 2>/dev/null || rc=$?
+check "--rate 4000: two seconds are not enough (curl 28)" test "$rc" -eq 28
+check "--rate 4000: bytes keep coming, about 8000 in 2 s" \
+	sh -c "n=\$(wc -c <'$TMPD/trickle.out'); [ \$n -ge 4000 ] && [ \$n -le 12000 ]"
+stop_all
+serve silent --hang-after 5000 || exit 1
+rc=0
+get -f -m 2 -D "$TMPD/silent.h" -o "$TMPD/silent.out" "http://127.0.0.1:$PORT/pool/blob.bin" 2>/dev/null || rc=$?
+check "--hang-after 5000: the transfer never ends (curl 28)" test "$rc" -eq 28
+check "--hang-after 5000: 5000 bytes came, then nothing" test "$(wc -c <"$TMPD/silent.out")" -eq 5000
+check "--hang-after: the whole length was announced" grep -qi "^Content-Length: $SIZE" "$TMPD/silent.h"
+check "--hang-after: a file shorter than that is whole" \
+	sh -c "curl --noproxy '*' -sf -m 5 'http://127.0.0.1:$PORT/hello.txt' | cmp -s - '$DOCS/hello.txt'"
+stop_all
+serve moved --redirect "http://localhost:1/base/" || exit 1
+get -D "$TMPD/moved.h" -o /dev/null "http://127.0.0.1:$PORT/pool/blob.bin?x=1"
+check "--redirect: 302" grep -q '^HTTP/1\.[01] 302' "$TMPD/moved.h"
+check "--redirect: Location is the URL and the request's path" \
+	grep -q '^Location: http://localhost:1/base/pool/blob.bin?x=1' "$TMPD/moved.h"
+stop_all
+
 # --- HTTPS ---
 CA="$TMPD/ca"
 check "make-test-ca: makes the set" "$srcdir/tests/pkg/make-test-ca" "$CA"
@@ -179,6 +204,7 @@ stop_all
 # --- what it refuses ---
 check "a bad option: usage, exit 2" fails_with 2 "$SERVE" --bogus "$DOCS" "$TMPD/bad"
 check "--status out of range: exit 2" fails_with 2 "$SERVE" --status 42 "$DOCS" "$TMPD/bad"
+check "--redirect to something not http(s): exit 2" fails_with 2 "$SERVE" --redirect ftp://x "$DOCS" "$TMPD/bad"
 check "--tls without its key: exit 2" fails_with 2 "$SERVE" --tls "$CA/server.pem" "$DOCS"
 check "--tls with a missing certificate: exit 1, no server" \
 	sh -c "! '$SERVE' --tls '$TMPD/none.pem' '$CA/server.key' '$DOCS' '$TMPD/bad' 2>/dev/null && test ! -e '$TMPD/bad/pid'"
