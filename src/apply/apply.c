@@ -372,6 +372,14 @@ static int do_step(struct pkg_ctx *c, const struct plan *pl, const cJSON *previo
 	return -EINVAL;
 }
 
+/* A run killed before its end leaves its journal without "finished". */
+static bool last_run_interrupted(const struct root *root)
+{
+	_cleanup_(cJSON_Deletep) cJSON *j = NULL;
+
+	return journal_load(root, &j) >= 0 && j && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "finished"));
+}
+
 int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, const cJSON *previous,
 	       struct apply_report *rep)
 {
@@ -391,7 +399,10 @@ int apply_plan(struct pkg_ctx *c, const char *profile, const struct plan *pl, co
 			       a->target) < 0)
 			return -ENOMEM;
 	}
-	if (n == 0)
+	/* Killed after its last step, a run left its journal open and wrote no state: with
+	 * nothing left to do, this run still closes the journal and has the state written. */
+	rep->resumed = last_run_interrupted(c->root);
+	if (n == 0 && !rep->resumed)
 		return 0;
 	if ((k = journal_begin(&j, c->root, profile, labels)) < 0) {
 		journal_done(&j);

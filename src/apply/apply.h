@@ -14,6 +14,7 @@ struct apply_report {
 	size_t n_pending;
 	char *error;    /* when apply failed: the step and the cause */
 	bool changed;
+	bool resumed;   /* the last run was killed before its end; this one finished its record */
 };
 
 void apply_report_done(struct apply_report *rep);

@@ -316,7 +316,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 		return EXIT_CODE_FAILURE;
 	}
 	k = apply_plan(&ctx, p.profile->name, p.plan, previous, &rep);
-	if (k >= 0 && rep.changed && (k = write_state(cli, &p)) < 0)
+	if (k >= 0 && (rep.changed || rep.resumed) && (k = write_state(cli, &p)) < 0)
 		rep.error = strdup(gp_strerror(k));
 	r = report(cli, &p, &rep, k, bundle_used);
 	/* --reboot: only when all went well and the plan needs it. */

@@ -825,6 +825,10 @@ static int pick_kernel(struct rctx *c, const struct kernel_cand *kc)
 		return pick(c, name, repo_installed_version(c->in->repo, name), "kernel", true);
 	if (c->family != OS_FAMILY_DEBIAN && *kc->pkgver && repo_installed(c->in->repo, name, kc->pkgver) > 0)
 		return pick(c, name, kc->pkgver, "kernel", true);
+	/* Its files are there but dpkg has not finished the package (a run killed between
+	 * unpack and configure): it is installed, held and pinned like a new one. */
+	if (c->family == OS_FAMILY_DEBIAN && *kc->pkgver)
+		return pick(c, name, kc->pkgver, "kernel", false);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gpuprov apply against the real apt and dpkg, on the DGX H100 dressed chroot of
 # lib-apt-target.sh: exact versions, holds, pins, the previous kernel kept, idempotence,
-# and upgrades that move nothing.
+# and upgrades (apt-get's, unattended-upgrades') that move nothing of the stack.
 . "${srcdir}/tests/scenario/lib.sh"
 
 . "${srcdir}/tests/scenario/lib-apt-target.sh"
@@ -10,6 +10,28 @@ command -v systemctl >/dev/null 2>&1 || skip_all "systemctl not found"
 # The node before gpuprov: the running kernel (5.15.0-105) and the GA meta package, which
 # brings 5.15.0-125 beside it, as a DGX OS install would be.
 apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
+
+# publish PACKAGES_FILE...: these stanzas added to the target's repository, apt told.
+publish() {
+	"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$@" \
+		>"$TMPD/publish.log" 2>&1 || { cat "$TMPD/publish.log" >&2; exit 1; }
+	in_target apt-get update -q >/dev/null
+}
+
+# The site's own agent, which gpuprov has no business with, never held: the control that
+# shows an upgrade does move what it may. agent VERSION [DEPENDS] is its stanza.
+agent() {
+	printf 'Package: site-agent\nVersion: %s\nArchitecture: all\nMaintainer: Site admins <root@localhost>\n' "$1"
+	[ -z "${2:-}" ] || printf 'Depends: %s\n' "$2"
+	printf 'Description: the site monitoring agent\n\n'
+}
+mkdir -p "$TMPD/site"
+{
+	agent 1.0-1 site-agent-data
+	printf 'Package: site-agent-data\nVersion: 1.0-1\nArchitecture: all\nDescription: its data\n\n'
+} >"$TMPD/site/Packages.1"
+publish "$TMPD/site/Packages.1"
+in_target apt-get install -y -q site-agent=1.0-1 >"$TMPD/agent.log" 2>&1 || { cat "$TMPD/agent.log" >&2; exit 1; }
 
 has_version() {
 	in_target dpkg-query -W -f='${Version} ${db:Status-Status}' "$1" 2>/dev/null | grep -qx "$2 installed"
@@ -41,11 +63,17 @@ gp apply h100-nvlink --yes --json --detailed-exitcodes >"$TMPD/apply.json" 2>"$T
 check "apply h100-nvlink succeeds; --detailed-exitcodes: changed, reboot needed (5)" test "$rc" -eq 5
 [ "$rc" -eq 5 ] || diag_file "$TMPD/apply.err"
 check_json "apply reports a change and a reboot" '.changed and .reboot_required' "$TMPD/apply.json"
-jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/picks"
+h100_stack >"$TMPD/picks"
+jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/plan.picks"
+check "the plan picks the stack the repository and the profile call for" cmp -s "$TMPD/picks" "$TMPD/plan.picks"
+diff "$TMPD/picks" "$TMPD/plan.picks" | diag_file /dev/stdin
+n=0
 while read -r name version; do
 	check "$name is installed at exactly $version" has_version "$name" "$version"
 	check "$name is held" held "$name"
+	n=$((n + 1))
 done <"$TMPD/picks"
+check_ran "every package of the stack is checked" "$n"
 check "the running kernel's image is kept and held" held linux-image-5.15.0-105-generic
 check "the running kernel's image is marked manual" sh -c "! chroot '$CH' apt-mark showauto | grep -qx linux-image-5.15.0-105-generic"
 check "the kernel meta package is held" held linux-generic
@@ -88,24 +116,70 @@ rc=0
 gp apply h100-nvlink --yes --detailed-exitcodes >/dev/null 2>&1 || rc=$?
 check "--detailed-exitcodes: nothing changed is 0" test "$rc" -eq 0
 
-# --- newer versions published: upgrades move nothing, autoremove keeps the old kernel ---
+# --- newer versions published: the held stack stays, the site's agent moves ---
+# unattended-upgrades from Debian's own package, told to take anything from the test
+# repository (its Release's Origin): only gpuprov's holds, pins and blacklist keep the
+# stack where it is.
+rc=0
+"$srcdir/tests/pkg/debian-debs" "$CH/tmp/uu" unattended-upgrades 2>"$TMPD/uu-debs.err" || rc=$?
+if [ "$rc" -eq 0 ]; then
+	in_target sh -c 'apt-get install -y -q --no-install-recommends /tmp/uu/*.deb' >"$TMPD/uu-install.log" 2>&1 ||
+		{ cat "$TMPD/uu-install.log" >&2; exit 1; }
+	printf 'Unattended-Upgrade::Origins-Pattern { "origin=gpuprov-test"; };\n' \
+		>"$CH/etc/apt/apt.conf.d/52site-origins"
+elif [ "$rc" -ne 77 ]; then
+	cat "$TMPD/uu-debs.err" >&2
+	exit 1
+fi
 mkdir -p "$TMPD/newer"
 for f in "$LISTS"/*_Packages; do cat "$f"; echo; done | sed -e 's/^Version: 580\.95\.05-0ubuntu0\.22\.04\.1$/Version: 580.95.05-0ubuntu0.22.04.2/' \
 	-e 's/^Version: 580\.95\.05-1$/Version: 580.95.05-2/' \
 	-e 's/^Version: 13\.0\.2-1$/Version: 13.0.2-2/' \
 	-e 's/^Version: 6\.8\.0-49\.49~22\.04\.1$/Version: 6.8.0-49.50~22.04.1/' \
 	-e 's/(= 580\.95\.05-0ubuntu0\.22\.04\.1)/(= 580.95.05-0ubuntu0.22.04.2)/g' >"$TMPD/newer/Packages"
-"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$LISTS"/*_Packages \
-	"$TMPD/newer/Packages" >"$TMPD/repo2.log" 2>&1 || { cat "$TMPD/repo2.log" >&2; exit 1; }
-in_target apt-get update -q >/dev/null
+agent 1.0-2 site-agent-data >"$TMPD/site/Packages.2"
+publish "$LISTS"/*_Packages "$TMPD/newer/Packages" "$TMPD/site/Packages.2"
 check "the newer versions are offered" sh -c "chroot '$CH' apt-cache madison nvidia-fabricmanager-580 | grep -q 580.95.05-2"
 installed >"$TMPD/dpkg.4"
-for how in upgrade dist-upgrade autoremove; do
-	in_target apt-get "$how" -y -q >"$TMPD/$how.log" 2>&1
-	installed >"$TMPD/dpkg.$how"
-	check "apt-get $how moves nothing" cmp -s "$TMPD/dpkg.4" "$TMPD/dpkg.$how"
-	cmp -s "$TMPD/dpkg.4" "$TMPD/dpkg.$how" || diff "$TMPD/dpkg.4" "$TMPD/dpkg.$how" | sed 's/^/# /'
-done
+check "the site's agent is at 1.0-1 before the upgrades" grep -qx "site-agent=1.0-1 installed" "$TMPD/dpkg.4"
+# moved_to VERSION: the packages of before with the agent at VERSION, the rest as they were.
+moved_to() {
+	sed "s/^site-agent=[^ ]* /site-agent=$1 /" "$TMPD/dpkg.4"
+}
+# upgraded HOW EXPECTED RC: the packages after the upgrader HOW (its exit status RC) are EXPECTED.
+upgraded() {
+	installed >"$TMPD/dpkg.$1"
+	check "$1 exits 0" test "$3" -eq 0
+	[ "$3" -eq 0 ] || diag_file "$TMPD/$1.log"
+	check "$1 moves the site's agent and nothing of the stack" cmp -s "$2" "$TMPD/dpkg.$1"
+	diff "$2" "$TMPD/dpkg.$1" | diag_file /dev/stdin
+}
+if [ -x "$CH/usr/bin/unattended-upgrade" ]; then
+	rc=0
+	in_target unattended-upgrade -v >"$TMPD/unattended-upgrade.log" 2>&1 || rc=$?
+	moved_to 1.0-2 >"$TMPD/expect"
+	upgraded unattended-upgrade "$TMPD/expect" "$rc"
+else
+	ok "# SKIP unattended-upgrades: $(tail -n 1 "$TMPD/uu-debs.err")"
+fi
+# apt_upgrade HOW VERSION [DEPENDS]: an agent newer than the last published, then apt-get
+# HOW, which must move it and nothing else.
+apt_upgrade() {
+	agent "$2" "${3:-}" >"$TMPD/site/Packages.$2"
+	publish "$TMPD/site/Packages.$2"
+	rc=0
+	in_target apt-get "$1" -y -q >"$TMPD/apt-get $1.log" 2>&1 || rc=$?
+	moved_to "$2" >"$TMPD/expect"
+	upgraded "apt-get $1" "$TMPD/expect" "$rc"
+}
+apt_upgrade upgrade 1.0-3 site-agent-data
+# The dist-upgrade's agent no longer needs its data package: autoremove must take that one,
+# and only it (the previous kernel, kept manual, stays).
+apt_upgrade dist-upgrade 1.0-4
+rc=0
+in_target apt-get autoremove -y -q >"$TMPD/apt-get autoremove.log" 2>&1 || rc=$?
+moved_to 1.0-4 | grep -v "^site-agent-data=" >"$TMPD/expect"
+upgraded "apt-get autoremove" "$TMPD/expect" "$rc"
 check "the previous kernel is still installed" has_version linux-image-5.15.0-105-generic 5.15.0-105.115
 
 # --- rollback: from a second stack back to the first, as apply recorded it ---
@@ -236,10 +310,13 @@ check "rollback exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/rollback.err"
 check_json "rollback reports what it did and what it kept" \
 	'.ok and (.done | length) > 0 and (.kept | index("linux-modules-nvidia-580-server-open-5.15.0-125-generic"))' "$TMPD/rollback.json"
+n=0
 while read -r name version; do
 	check "rollback: $name is at v1's $version again" has_version "$name" "$version"
 	check "rollback: $name is held" held "$name"
+	n=$((n + 1))
 done <"$TMPD/picks.v1"
+check_ran "rollback: every package of v1's stack is checked" "$n"
 installed >"$TMPD/dpkg.back"
 comm -23 "$TMPD/dpkg.v1" "$TMPD/dpkg.back" >"$TMPD/dpkg.missing"
 check "rollback: every package of v1 is installed at v1's version" test ! -s "$TMPD/dpkg.missing"

@@ -1,13 +1,32 @@
 #!/bin/sh
 # gpuprov apply against the real dnf: an installroot laid out as the HGX A100's Rocky 9, a
 # createrepo_c repository of RPMs built with rpmbuild from that machine's repository view,
-# dnf run with --installroot as an installer would. The hardware comes through --sysroot.
+# dnf run with --installroot as an installer would: exact versions, locks, upgrades that
+# move nothing of the stack, revert. The hardware comes through --sysroot.
 . "${srcdir}/tests/scenario/lib.sh"
 
 . "${srcdir}/tests/scenario/lib-dnf-target.sh"
 
 CH="$TMPD/target"
+LOCKS="$CH/etc/dnf/plugins/versionlock.list"
+# The site's own agent, which gpuprov has no business with, never locked: the control that
+# shows an upgrade does move what it may. agent VERSION is a list of it for make-rpm-repo.
+agent() {
+	printf '{ "packages": [ { "name": "site-agent", "version": "%s", "arch": "noarch" } ] }\n' "$1"
+}
+agent 1.0-1 >"$TMPD/agent.json"
+"$srcdir/tests/pkg/make-rpm-repo" "$REPO" "$TMPD/agent.json" >"$TMPD/agent.log" 2>&1 ||
+	{ cat "$TMPD/agent.log" >&2; exit 1; }
+# with_agent DIR: the agent installed on target DIR, as the site would have it.
+with_agent() {
+	dnf --installroot="$1" --releasever=9 -y -q install site-agent-1.0-1 >"$TMPD/agent.log" 2>&1 ||
+		{ cat "$TMPD/agent.log" >&2; exit 1; }
+}
 new_target "$CH"
+with_agent "$CH"
+# A lock of the site's own, which gpuprov must leave as it is and revert must find again.
+printf '# The site: keep OpenSSH where it was validated.\nopenssh-server-0:8.7p1-38.el9.*\n' >>"$LOCKS"
+cp "$LOCKS" "$TMPD/locks.before"
 
 # --- a refusal changes nothing ---
 installed "$CH" >"$TMPD/rpm.0"
@@ -30,15 +49,21 @@ check "apply a100-stable exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
 check_json "apply reports a change" '.changed' "$TMPD/apply.json"
 gp "$CH" plan a100-stable --json >"$TMPD/plan.json" || true
-jq -r '.stack.packages[] | select(.version != null) | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/picks"
-check "the plan picked the stack" test -s "$TMPD/picks"
+a100_stack >"$TMPD/picks"
+jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/plan.picks"
+check "the plan picks the stack the repository and the profile call for" cmp -s "$TMPD/picks" "$TMPD/plan.picks"
+diff "$TMPD/picks" "$TMPD/plan.picks" | diag_file /dev/stdin
+n=0
 while read -r name version; do
 	check "$name-$version is installed" has "$CH" "$name-$version"
-	check "$name-$version is locked" grep -qxF "$name-0:$version.*" "$CH/etc/dnf/plugins/versionlock.list"
+	check "$name-$version is locked" grep -qxF "$name-0:$version.*" "$LOCKS"
+	n=$((n + 1))
 done <"$TMPD/picks"
+check_ran "every package of the stack is checked" "$n"
+check "the site's own lock is kept" grep -qxF "openssh-server-0:8.7p1-38.el9.*" "$LOCKS"
 check "the running kernel is still installed" has "$CH" kernel-5.14.0-362.8.1.el9_3
 check "the driver branch's module stream is enabled" grep -qx "stream=535-dkms" "$CH/etc/dnf/modules.d/nvidia-driver.module"
-check "the running kernel is locked too" grep -q "^kernel-0:5.14.0-362.8.1.el9_3" "$CH/etc/dnf/plugins/versionlock.list"
+check "the running kernel is locked too" grep -q "^kernel-0:5.14.0-362.8.1.el9_3" "$LOCKS"
 
 # --- a second apply changes nothing ---
 installed "$CH" >"$TMPD/rpm.2"
@@ -51,7 +76,7 @@ check "a second apply installed nothing" cmp -s "$TMPD/rpm.2" "$TMPD/rpm.3"
 check_json "repo.json is written from what dnf says, the locks with it" \
 	'.installed | map(select(.name == "kernel" and .held)) | length == 2' "$CH/var/lib/gpuprov/repo.json"
 
-# --- newer versions published: dnf upgrade moves nothing ---
+# --- newer versions published: dnf upgrade moves the site's agent, nothing of the stack ---
 cat >"$TMPD/newer.json" <<'EOF'
 { "packages": [
   { "name": "kernel", "version": "5.14.0-570.12.1.el9_6", "arch": "x86_64" },
@@ -64,19 +89,39 @@ cat >"$TMPD/newer.json" <<'EOF'
   { "name": "nvidia-fabric-manager", "version": "535.247.01-1", "arch": "x86_64" }
 ] }
 EOF
+agent 1.0-2 >"$TMPD/agent2.json"
 streams 535.129.03 535.216.01 535.247.01 >"$TMPD/modules.yaml"
 "$srcdir/tests/pkg/make-rpm-repo" --modules "$TMPD/modules.yaml" "$REPO" "$MACHINE/var/lib/gpuprov/repo.json" \
-	"$TMPD/newer.json" >"$TMPD/repo2.log" 2>&1 ||
+	"$TMPD/newer.json" "$TMPD/agent2.json" >"$TMPD/repo2.log" 2>&1 ||
 	{ cat "$TMPD/repo2.log" >&2; exit 1; }
-dnf --installroot="$CH" --releasever=9 -y -q upgrade >"$TMPD/upgrade.log" 2>&1 || true
-installed "$CH" >"$TMPD/rpm.4"
-check "dnf upgrade moves nothing" cmp -s "$TMPD/rpm.3" "$TMPD/rpm.4"
-cmp -s "$TMPD/rpm.3" "$TMPD/rpm.4" || diff "$TMPD/rpm.3" "$TMPD/rpm.4" | sed 's/^/# /'
+check "the site's agent is at 1.0-1 before the upgrade" grep -qx "site-agent-1.0-1" "$TMPD/rpm.3"
+# upgrade_moves_agent DIR BEFORE HOW: dnf upgrade on target DIR, whose packages were BEFORE
+# and whose stack HOW holds, exits 0 and moves the agent to 1.0-2 and nothing else.
+upgrade_moves_agent() {
+	rc=0
+	dnf --installroot="$1" --releasever=9 -y -q upgrade >"$TMPD/upgrade.log" 2>&1 || rc=$?
+	check "dnf upgrade exits 0 ($3)" test "$rc" -eq 0
+	[ "$rc" -eq 0 ] || diag_file "$TMPD/upgrade.log"
+	sed 's/^site-agent-1\.0-1$/site-agent-1.0-2/' "$2" >"$TMPD/rpm.expect"
+	installed "$1" >"$TMPD/rpm.after"
+	check "dnf upgrade moves the site's agent and nothing of the stack ($3)" cmp -s "$TMPD/rpm.expect" "$TMPD/rpm.after"
+	diff "$TMPD/rpm.expect" "$TMPD/rpm.after" | diag_file /dev/stdin
+}
+upgrade_moves_agent "$CH" "$TMPD/rpm.3" versionlock
 check "the newer driver is offered" sh -c "dnf --installroot='$CH' --releasever=9 -q repoquery --disableexcludes=all nvidia-driver-535.247.01 | grep -q 535.247.01"
+
+# --- revert: versionlock.list as it was before gpuprov, byte for byte ---
+rc=0
+gp "$CH" revert >"$TMPD/revert.out" 2>"$TMPD/revert.err" || rc=$?
+check "revert exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/revert.err"
+check "revert puts versionlock.list back as it was, byte for byte" cmp -s "$TMPD/locks.before" "$LOCKS"
+diff "$TMPD/locks.before" "$LOCKS" | diag_file /dev/stdin
 
 # --- without the versionlock plugin: an excludepkgs line does the holding ---
 CH2="$TMPD/target2"
 new_target "$CH2"
+with_agent "$CH2"
 rm "$CH2/etc/dnf/plugins/versionlock.conf"
 rc=0
 gp "$CH2" apply a100-stable --yes >"$TMPD/apply2.out" 2>"$TMPD/apply2.err" || rc=$?
@@ -84,9 +129,7 @@ check "apply without versionlock exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/apply2.err"
 check "the stack is excluded in dnf.conf" grep -q "^excludepkgs=.*nvidia-driver" "$CH2/etc/dnf/dnf.conf"
 installed "$CH2" >"$TMPD/rpm.5"
-dnf --installroot="$CH2" --releasever=9 -y -q upgrade >"$TMPD/upgrade2.log" 2>&1 || true
-installed "$CH2" >"$TMPD/rpm.6"
-check "dnf upgrade moves nothing past the excludes" cmp -s "$TMPD/rpm.5" "$TMPD/rpm.6"
+upgrade_moves_agent "$CH2" "$TMPD/rpm.5" excludepkgs
 check "installonly_limit stays at least 2" grep -q "^installonly_limit=[2-9]" "$CH2/etc/dnf/dnf.conf"
 
 # --- a version that vanished from the repository since the view was written ---

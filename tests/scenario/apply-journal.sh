@@ -1,7 +1,8 @@
 #!/bin/sh
-# A run killed after any step, then run again, ends with exactly the tree of a run never
-# interrupted; one run at a time; status tells what happened; revert puts back every file.
-# On the apt target of lib-apt-target.sh, with the real apt and dpkg.
+# A run killed after any step, or with dpkg killed inside its transaction, then run again,
+# ends with exactly the tree and the gpuprov state of a run never interrupted; revert after
+# a killed run puts back every file as it was; one run at a time; status tells what
+# happened. On the apt target of lib-apt-target.sh, with the real apt and dpkg.
 . "${srcdir}/tests/scenario/lib.sh"
 . "${srcdir}/tests/scenario/lib-apt-target.sh"
 
@@ -10,13 +11,30 @@ apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-10
 # A file of the admin's at a path gpuprov shares: only gpuprov's own lines may change.
 printf 'NCCL_DEBUG=WARN\n' >"$CH/etc/nccl.conf"
 chmod 0640 "$CH/etc/nccl.conf"
+
+# The dpkg kill's gate: the fabric manager's package of the stack, rebuilt with a postinst
+# that, when the test has made the fifo /run/gpuprov-test-gate, says so through it and
+# waits there to be killed; without the fifo it goes on as before. Every run below installs
+# this same package, the uninterrupted one too.
+GATE=run/gpuprov-test-gate
+gate_deb="$CH$REPO/pool/nvidia-fabricmanager-580_$(h100_stack | awk '$1 == "nvidia-fabricmanager-580" { print $2 }')_$(dpkg --print-architecture).deb"
+dpkg-deb -R "$gate_deb" "$TMPD/gate"
+{
+	printf '#!/bin/sh\n'
+	printf 'if [ -p /%s ]; then echo "$DPKG_MAINTSCRIPT_PACKAGE postinst $1" >/%s; sleep 600; fi\n' "$GATE" "$GATE"
+	[ ! -f "$TMPD/gate/DEBIAN/postinst" ] || sed 1d "$TMPD/gate/DEBIAN/postinst"
+} >"$TMPD/postinst"
+install -m 755 "$TMPD/postinst" "$TMPD/gate/DEBIAN/postinst"
+dpkg-deb -b "$TMPD/gate" "$gate_deb" >/dev/null
+"$srcdir/tests/pkg/make-deb-repo" "$CH$REPO" >"$TMPD/reindex.log" 2>&1 || { cat "$TMPD/reindex.log" >&2; exit 1; }
+in_target apt-get update -q >/dev/null
 PRISTINE="$TMPD/pristine"
 mv "$CH" "$PRISTINE"
 
-# tree DIR: what a run leaves that matters: the packages and their selections, every file
-# under etc and boot, the kernels' modules, /usr/local; not logs, caches or gpuprov's own
-# timestamps.
-tree() {
+# node_tree DIR: what a run leaves on the node that matters: the packages and their
+# selections, every file under etc and boot, the kernels' modules, /usr/local; not logs or
+# caches.
+node_tree() {
 	(
 		cd "$1" || exit 1
 		chroot . dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev} ${Status}\n'
@@ -24,6 +42,27 @@ tree() {
 		find etc boot usr/lib/modules usr/local \( -type f -o -type l \) ! -path 'etc/ld.so.cache' -printf '%p %m %l\n' | sort
 		find etc boot usr/lib/modules usr/local -type f ! -path 'etc/ld.so.cache' -exec sha256sum {} + | sort -k2
 	)
+}
+
+# gpuprov_state DIR: gpuprov's own record under var/lib/gpuprov: state.json (with the node
+# before the switch, previous_stack) and every backup, with its mode and content. Times,
+# the boot id and pids are masked: they differ from run to run. The journal is left out:
+# it is the last run's own list of steps.
+gpuprov_state() {
+	(
+		cd "$1/var/lib/gpuprov" 2>/dev/null || exit 0
+		[ ! -e state.json ] || jq -S 'walk(if type == "object" then with_entries(
+			if (.key | test("^(applied|recorded|started|finished|at|boot_id|pid)$")) and (.value | type) != "object"
+			then .value = "(masked)" else . end) else . end)' state.json
+		find . ! -path ./state.json ! -path ./journal.json \( -type f -o -type l \) -printf '%p %m %l\n' | sort
+		find . ! -path ./state.json ! -path ./journal.json -type f -exec sha256sum {} + | sort -k2
+	)
+}
+
+# tree DIR: the node and gpuprov's record of it.
+tree() {
+	node_tree "$1"
+	gpuprov_state "$1"
 }
 
 fresh() {
@@ -38,7 +77,8 @@ gp apply h100-nvlink --yes --json >"$TMPD/ref.json" 2>"$TMPD/ref.err" || rc=$?
 check "the uninterrupted run exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/ref.err"
 tree "$CH" >"$TMPD/tree.ref"
-steps=$(jq '.steps | length' "$CH/var/lib/gpuprov/journal.json")
+cp "$CH/var/lib/gpuprov/journal.json" "$TMPD/journal.ref"
+steps=$(jq '.steps | length' "$TMPD/journal.ref")
 check "the journal lists the steps, all done" jqt '(.steps | length) > 5 and all(.steps[]; .done) and .finished != null' \
 	"$CH/var/lib/gpuprov/journal.json"
 gp status --json >"$TMPD/status.json"
@@ -68,8 +108,100 @@ while [ "$n" -le "$steps" ]; do
 		diag_file "$TMPD/rerun.out"
 		diff "$TMPD/tree.ref" "$TMPD/tree.$n" | head -20 | diag_file /dev/stdin
 	fi
+	gp status --json >"$TMPD/status.json"
+	check_json "killed after step $n, run again: status says applied" '.state == "applied"' "$TMPD/status.json"
 	n=$((n + 1))
 done
+check_ran "a kill is checked after every step" "$((n - 1))"
+
+# --- killed after any step, then revert: every file gpuprov wrote is as it was ---
+# reverted_view DIR: the files under etc and boot that revert answers for: every file the
+# node had before gpuprov, and every new one that is not a package's (dpkg's lists), an
+# alternative's or an enabled unit's link. Revert leaves the packages, what their scripts
+# made, the services and GRUB's environment block (the boot-once entry) as apply left them.
+owned() {
+	sed 's|^/||' "$1"/var/lib/dpkg/info/*.list | sort -u
+}
+owned "$PRISTINE" >"$TMPD/owned.pristine"
+reverted_view() {
+	owned "$1" | comm -23 - "$TMPD/owned.pristine" >"$TMPD/owned.new"
+	(
+		cd "$1" || exit 1
+		find etc boot \( -type f -o -type l \) ! -path etc/ld.so.cache ! -path boot/grub/grubenv | sort |
+			comm -23 - "$TMPD/owned.new" | grep -v -e '^etc/alternatives/' -e '^etc/systemd/system/[^/]*\.wants/' |
+			while read -r f; do
+				if [ -f "$f" ] && [ ! -L "$f" ]; then
+					echo "$f $(stat -c %a "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+				else
+					echo "$f -> $(readlink "$f")"
+				fi
+			done
+	)
+}
+reverted_view "$PRISTINE" >"$TMPD/view.pristine"
+node_tree "$PRISTINE" >"$TMPD/node.pristine"
+# The steps before the packages': a revert there must give back the whole node.
+install_step=$(jq '[.steps[].step] | index("install (apt)") + 1' "$TMPD/journal.ref")
+check "the journal has the package step" test "$install_step" -gt 1
+n=1
+while [ "$n" -le "$steps" ]; do
+	fresh
+	GPUPROV_TEST_ABORT_AFTER=$n gp apply h100-nvlink --yes >/dev/null 2>&1 || true
+	rc=0
+	gp revert >"$TMPD/revert.out" 2>&1 || rc=$?
+	reverted_view "$CH" >"$TMPD/view.$n"
+	if [ "$rc" -eq 0 ] && cmp -s "$TMPD/view.pristine" "$TMPD/view.$n"; then
+		ok "killed after step $n, revert puts back every file as it was"
+	else
+		not_ok "killed after step $n, revert puts back every file as it was"
+		diag_file "$TMPD/revert.out"
+		diff "$TMPD/view.pristine" "$TMPD/view.$n" | head -20 | diag_file /dev/stdin
+	fi
+	if [ "$n" -lt "$install_step" ]; then
+		node_tree "$CH" >"$TMPD/node.$n"
+		check "killed after step $n, before the packages: revert leaves the node as it was" \
+			cmp -s "$TMPD/node.pristine" "$TMPD/node.$n"
+		diff "$TMPD/node.pristine" "$TMPD/node.$n" | head -20 | diag_file /dev/stdin
+	fi
+	n=$((n + 1))
+done
+check_ran "revert is checked after a kill at every step" "$((n - 1))"
+
+# --- dpkg killed inside its transaction ---
+# The run gets a process group of its own; when the gated postinst says it has been reached
+# the whole group is killed, as a power cut or the OOM killer would end apt, dpkg and the
+# script together. The next apply must finish dpkg's work (dpkg --configure -a) and end
+# where the uninterrupted run did.
+fresh
+mkdir -p "$CH/run"
+mkfifo "$CH/$GATE"
+setsid ${TEST_WRAPPER:-} "$GPUPROV" --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" \
+	apply h100-nvlink --yes >"$TMPD/gated.out" 2>&1 &
+pid=$!
+rc=0
+timeout 300 cat "$CH/$GATE" >"$TMPD/gate.said" 2>&1 || rc=$?
+check "the gated postinst is reached" sh -c "[ $rc -eq 0 ] && grep -qx 'nvidia-fabricmanager-580 postinst configure' '$TMPD/gate.said'"
+check "the run leads a process group of its own" test "$(cut -d' ' -f5 "/proc/$pid/stat" 2>/dev/null)" = "$pid"
+kill -KILL "-$pid"
+rc=0
+wait "$pid" || rc=$?
+check "gpuprov was killed (SIGKILL)" test "$rc" -eq 137
+# Zombies aside (their reaper may take a moment), no process of the group runs on.
+check "nothing of its process group is left running" sh -c "[ -z \"\$(ps -o stat= -g $pid | grep -v '^Z')\" ]"
+rm -f "$CH/$GATE"
+check "dpkg was killed inside its transaction: the package is half configured" \
+	sh -c "chroot '$CH' dpkg-query -W -f='\${db:Status-Status}' nvidia-fabricmanager-580 | grep -qx half-configured"
+check "dpkg --audit names what is left to finish" sh -c "chroot '$CH' dpkg --audit | grep -q nvidia-fabricmanager-580"
+gp status --json >"$TMPD/status.json"
+check_json "status after the dpkg kill: interrupted" '.state == "interrupted"' "$TMPD/status.json"
+rc=0
+gp apply h100-nvlink --yes >"$TMPD/recover.out" 2>&1 || rc=$?
+check "the next apply finishes dpkg's work and exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/recover.out"
+check "dpkg has nothing left to finish" sh -c "[ -z \"\$(chroot '$CH' dpkg --audit)\" ]"
+tree "$CH" >"$TMPD/tree.dpkg"
+check "after the dpkg kill, the next run converges to the uninterrupted tree and state" cmp -s "$TMPD/tree.ref" "$TMPD/tree.dpkg"
+diff "$TMPD/tree.ref" "$TMPD/tree.dpkg" | head -20 | diag_file /dev/stdin
 
 # --- one run at a time ---
 fresh

@@ -51,11 +51,14 @@ check "the manifest comes first, its signature second" \
 	sh -c "head -n 2 '$TMPD/members' | tr '\n' ' ' | grep -qx 'manifest.json manifest.sig '"
 check "the bundle holds a Packages index" grep -qx Packages "$TMPD/members"
 tar -xOf "$WWW/h100.bundle" manifest.json >"$TMPD/manifest.json"
-gp plan h100-nvlink --json >"$TMPD/plan.json"
-jq -r '.stack.packages[] | "\(.name)_\(.version)"' "$TMPD/plan.json" | sed 's/:/%3a/' >"$TMPD/picks"
-while read -r deb; do
+h100_stack >"$TMPD/picks"
+n=0
+while read -r name version; do
+	deb=$(echo "${name}_$version" | sed 's/:/%3a/')
 	check "the bundle holds $deb" grep -q "^${deb}_.*\.deb\$" "$TMPD/members"
+	n=$((n + 1))
 done <"$TMPD/picks"
+check_ran "the bundle is checked for every package of the stack" "$n"
 check_json "the manifest names profile, OS, arch and the signing key" \
 	'.profile == "h100-nvlink" and .os == "ubuntu-22.04" and .arch == "x86_64" and (.key_id | length) == 16' \
 	"$TMPD/manifest.json"
@@ -203,11 +206,13 @@ gp apply h100-nvlink --yes --json --bundle "http://127.0.0.1:9/h100.bundle" --mi
 	>"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
 check "apply --bundle installs with the first mirror dead" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
-jq -r '.stack.packages[] | "\(.name) \(.version)"' "$TMPD/plan.json" >"$TMPD/picks"
+n=0
 while read -r name version; do
 	check "$name is installed at exactly $version, from the bundle" \
 		sh -c "chroot '$CH' dpkg-query -W -f='\${Version} \${db:Status-Status}' '$name' | grep -qx '$version installed'"
+	n=$((n + 1))
 done <"$TMPD/picks"
+check_ran "every package of the stack is checked" "$n"
 check "the bundle is the node's package source" \
 	grep -q "^deb \[trusted=yes\] file:/var/lib/gpuprov/bundles/h100-nvlink-ubuntu-22.04-x86_64 ./" \
 	"$CH/etc/apt/sources.list.d/gpuprov-bundle.list"

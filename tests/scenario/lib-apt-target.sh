@@ -38,6 +38,29 @@ grubenv() {
 	grub-editenv "$CH/boot/grub/grubenv" list
 }
 
+# h100_stack: the packages h100-nvlink must install on the DGX H100, "name version" a line,
+# from what the machine's apt lists offer (tests/pkg/make-deb-repo publishes every stanza at
+# its version) and the profile's rules:
+# - kernel 6.5 to 6.8, HWE allowed: the lists have 5.15.0-105, 5.15.0-125 and HWE 6.8.0-49
+#   (6.8.0-49.49~22.04.1), the only one in range;
+# - CUDA: the newest toolkit offered, 13.0 (cuda-toolkit-13-0 13.0.2-1), which needs a
+#   580 driver (the knowledge's floor, 580.65.06);
+# - the driver: branch 580, the open flavour, as Ubuntu builds it for servers (580.95.05-
+#   0ubuntu0.22.04.1, the only 580 upload), and Canonical's precompiled open modules for
+#   6.8.0-49, versioned as the kernel;
+# - the fabric manager at exactly the driver's 580.95.05: Ubuntu's -0ubuntu0.22.04.1 and
+#   NVIDIA's -1 are offered, and -1 is the higher.
+h100_stack() {
+	cat <<-EOF
+	linux-image-6.8.0-49-generic 6.8.0-49.49~22.04.1
+	nvidia-headless-580-server-open 580.95.05-0ubuntu0.22.04.1
+	nvidia-utils-580-server 580.95.05-0ubuntu0.22.04.1
+	linux-modules-nvidia-580-server-open-6.8.0-49-generic 6.8.0-49.49~22.04.1
+	cuda-toolkit-13-0 13.0.2-1
+	nvidia-fabricmanager-580 580.95.05-1
+	EOF
+}
+
 gp() {
 	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$srcdir/profiles" "$@"
 }

@@ -41,6 +41,29 @@ new_target() {
 		>"$TMPD/before.log" 2>&1 || { cat "$TMPD/before.log" >&2; exit 1; }
 }
 
+# a100_stack: the packages a100-stable must install on the HGX A100, "name version" a line,
+# from the machine's repository view (tests/pkg/make-rpm-repo builds every entry at its
+# version) and the profile's rules:
+# - kernel series 5.14 (the rhel override): the view has 5.14.0-362.8.1, -427.13.1 and
+#   -503.14.1, and the newest is taken, with its kernel-devel for the DKMS module;
+# - driver branch 535, at least 535.129.03: 535.129.03 and 535.216.01 are offered (both in
+#   the 535-dkms module stream), the newer is taken: nvidia-driver, the proprietary DKMS
+#   module (kmod-nvidia-latest-dkms) and nvidia-persistenced (base enables it), all
+#   535.216.01-1.el9;
+# - CUDA 12.2: cuda-toolkit-12-2 12.2.2-1, the only 12.2 (already on the node);
+# - the fabric manager (NVSwitches) at exactly the driver's version: 535.216.01-1.
+a100_stack() {
+	cat <<-EOF
+	kernel 5.14.0-503.14.1.el9_5
+	nvidia-driver 535.216.01-1.el9
+	kmod-nvidia-latest-dkms 535.216.01-1.el9
+	nvidia-persistenced 535.216.01-1.el9
+	kernel-devel 5.14.0-503.14.1.el9_5
+	cuda-toolkit-12-2 12.2.2-1
+	nvidia-fabric-manager 535.216.01-1
+	EOF
+}
+
 gp() {
 	root=$1
 	shift

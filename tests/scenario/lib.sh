@@ -56,6 +56,16 @@ check_json() {
 	fi
 }
 
+# check_ran DESCRIPTION COUNT: a loop of checks over a list proves nothing when the list
+# was empty; this case fails when the loop ran COUNT = 0 times.
+check_ran() {
+	if [ "$2" -gt 0 ]; then
+		ok "$1 ($2)"
+	else
+		not_ok "$1: the loop ran over nothing"
+	fi
+}
+
 # The shipped profiles' names, one a line: the JSON files of profiles/ but the knowledge and
 # the schema.
 shipped_profiles() {
