@@ -13,15 +13,6 @@ apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-10
 WWW="$TMPD/www"
 HTTP="$TMPD/http"
 mkdir -p "$WWW"
-servers="$HTTP"
-serve() { # serve STATEDIR [OPTIONS]: a server of $WWW; sets PORT
-	state=$1
-	shift
-	"$srcdir/tests/pkg/http-serve" "$@" "$WWW" "$state" || exit 1
-	servers="$servers $state"
-	PORT=$(cat "$state/port")
-}
-trap 'for s in $servers; do "$srcdir/tests/pkg/http-serve" --stop "$s"; done; rm -rf "$TMPD"' EXIT
 
 # The tree gpuprov may change, to tell "nothing changed" from a change.
 snapshot() {

@@ -13,18 +13,8 @@ for tool in python3 openssl tar; do
 	command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found"
 done
 
-SERVE="$srcdir/tests/pkg/http-serve"
 WWW="$TMPD/www"
 ROOT="$TMPD/root"
-servers=""
-serve() { # serve NAME [OPTIONS]: a server of $WWW with its state in $TMPD/NAME; sets PORT
-	name=$1
-	shift
-	"$SERVE" "$@" "$WWW" "$TMPD/$name" || exit 1
-	servers="$servers $TMPD/$name"
-	PORT=$(cat "$TMPD/$name/port")
-}
-trap 'for s in $servers; do "$SERVE" --stop "$s"; done; rm -rf "$TMPD"' EXIT
 
 # verify URL [OPTIONS]: bundle verify, its exit code in rc, how long it took in secs, its
 # messages in $TMPD/err. A guard of 60 s stands for "hours": a transfer that is not bounded

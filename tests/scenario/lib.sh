@@ -8,7 +8,19 @@ set -u
 tap_n=0
 tap_failed=0
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/gpuprov-test.XXXXXX")
-trap 'rm -rf "$TMPD"' EXIT
+# The test servers serve() started are stopped when the test ends, however it ends.
+http_servers=""
+trap 'for s in $http_servers; do "$srcdir/tests/pkg/http-serve" --stop "$s"; done; rm -rf "$TMPD"' EXIT
+
+# serve STATE [OPTIONS]: tests/pkg/http-serve of $WWW on 127.0.0.1 with its state in STATE
+# (a path, or a name for $TMPD/NAME); sets PORT.
+serve() {
+	case $1 in /*) state=$1 ;; *) state=$TMPD/$1 ;; esac
+	shift
+	"$srcdir/tests/pkg/http-serve" "$@" "$WWW" "$state" || exit 1
+	http_servers="$http_servers $state"
+	PORT=$(cat "$state/port")
+}
 
 # gpuprov through the wrapper (qemu-user for a cross build); unquoted on purpose: it may
 # hold a command and its options.
