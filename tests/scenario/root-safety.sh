@@ -70,7 +70,7 @@ machine dgx-h100 5.15.0-94-generic
 mkdir -p "$R/etc/modprobe.d"
 mkfifo "$R/etc/modprobe.d/gpuprov.conf"
 rc=0
-timeout 60 "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
+timeout 60 ${TEST_WRAPPER:-} "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
 check "a FIFO at a managed file: plan does not hang (exit $rc)" test "$rc" -ne 124
 check "it fails, naming the file and what it is" \
 	sh -c "test $rc -ne 0 && grep -q 'etc/modprobe.d/gpuprov.conf.*not a regular file' '$TMPD/out'"
@@ -81,7 +81,7 @@ for l in "$R"/var/lib/apt/lists/*_Packages; do
 	break
 done
 rc=0
-timeout 60 "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
+timeout 60 ${TEST_WRAPPER:-} "$GPUPROV" --profiles "$srcdir/profiles" --root "$R" plan h100-nvlink >"$TMPD/out" 2>&1 || rc=$?
 check "a FIFO among apt's lists: plan does not hang (exit $rc)" test "$rc" -ne 124 -a -p "$l"
 check "it says which list is no regular file" grep -q "$(basename "$l").*not a regular file" "$TMPD/out"
 
