@@ -4,7 +4,8 @@
  * with manifest.json and manifest.sig, the harness signs that manifest again with its
  * trusted key and keeps every byte after the signature's entry as it is, so that the file
  * entries (paths, links, sizes, sparse files, digests, truncation) reach the reader, which
- * unpacks them into the fake root. Any other input is read as it is.
+ * unpacks them into the fake root; nothing may land outside its bundle directory. Any
+ * other input is read as it is.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "net/sign.h"
 #include "signed-bundle.h"
 #include "util/strutil.h"
 
@@ -45,17 +47,23 @@ static bool split(const uint8_t *data, size_t size, char **ret_manifest, size_t 
 	return true;
 }
 
+/* Once the bundle's directory is removed again, what the fake root may hold: its key, and
+ * the directories above BUNDLE_DIR. Anything else came from an entry that escaped. */
+static const char *const tree[] = { "etc", "etc/gpuprov", "etc/gpuprov/keys.d", SIGN_KEYS_DIR "/fuzz.pub",
+				    "var", "var/lib", "var/lib/gpuprov", NULL };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	_cleanup_free_ char *manifest = NULL;
 	_cleanup_free_ uint8_t *bundle = NULL;
 	size_t len, rest, bundle_size;
 
-	if (!split(data, size, &manifest, &len, &rest)) {
+	if (!split(data, size, &manifest, &len, &rest))
 		fuzz_bundle_read(data, size, true, NULL);
-		return 0;
+	else {
+		fuzz_bundle_sign(manifest, len, data + rest, size - rest, &bundle, &bundle_size);
+		fuzz_bundle_read(bundle, bundle_size, true, NULL);
 	}
-	fuzz_bundle_sign(manifest, len, data + rest, size - rest, &bundle, &bundle_size);
-	fuzz_bundle_read(bundle, bundle_size, true, NULL);
+	fuzz_check_tree(tree);
 	return 0;
 }

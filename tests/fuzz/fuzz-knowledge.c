@@ -9,8 +9,8 @@
 
 static void ask(const struct knowledge *k)
 {
-	_cleanup_(cJSON_Deletep) cJSON *options = cJSON_Parse("[\"NVreg_OpenRmEnableUnsupportedGpus=1\","
-							      " \"NVreg_EnableGpuFirmware=0\"]");
+	_cleanup_(cJSON_Deletep) cJSON *options = cJSON_Parse("{\"nvidia\": {\"NVreg_EnableGpuFirmware\": 0,"
+							      " \"NVreg_OpenRmEnableUnsupportedGpus\": \"1\"}}");
 	const cJSON *entry = NULL, *os;
 
 	(void)kn_cuda(k, "12.4");

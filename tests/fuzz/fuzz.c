@@ -86,6 +86,29 @@ void fuzz_remove(const char *path)
 		fuzz_die(path, k);
 }
 
+static const char *const *tree_allowed;
+
+static int check_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *rel = path + strlen(fake_top);
+
+	if (*rel == '\0')
+		return 0;
+	if (!strv_contains((char *const *)tree_allowed, rel + 1)) {
+		fprintf(stderr, "fuzz harness: %s was written outside where the reader may write\n", rel + 1);
+		abort();
+	}
+	return 0;
+}
+
+void fuzz_check_tree(const char *const *allowed)
+{
+	(void)fuzz_root();
+	tree_allowed = allowed;
+	if (nftw(fake_top, check_one, 16, FTW_PHYS) < 0)
+		fuzz_die(fake_top, -errno);
+}
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s);

@@ -21,6 +21,10 @@ const struct root *fuzz_root(void);
 void fuzz_put(const char *path, const void *data, size_t size);
 /* Removes a file or a tree inside the fake root, as a harness does after each input. */
 void fuzz_remove(const char *path);
+/* Aborts, naming it, when the fake root holds a path not in allowed (NULL-terminated,
+ * relative to its top, every directory listed): for readers that write, the proof that
+ * nothing landed outside where they may write. */
+void fuzz_check_tree(const char *const *allowed);
 /* Stops the harness with a message: the set-up failed. */
 _noreturn_ void fuzz_die(const char *what, int error);
 
