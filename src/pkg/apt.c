@@ -237,7 +237,6 @@ static void uri_decode(char *s)
  * place. --print-uris names those files ('file:/path' name size hash); copied here. */
 static int apt_copy_local(struct pkg_ctx *c, char **argv, const char *dir)
 {
-	_cleanup_(strv_freep) char **uris = NULL;
 	struct spawn_result r = {};
 	int k;
 

@@ -192,7 +192,6 @@ void spawn_result_done(struct spawn_result *r)
 
 char *spawn_describe(char *const argv[], const struct spawn_result *r)
 {
-	_cleanup_free_ char *line = NULL;
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* knowledge.json: read and checked for its shape, then asked what plan and check ask of it,
+ * and check run on a machine against it. */
+#include <stdlib.h>
+
+#include "fuzz.h"
+#include "plan/check.h"
+#include "profile/knowledge.h"
+
+static void ask(const struct knowledge *k)
+{
+	_cleanup_(cJSON_Deletep) cJSON *options = cJSON_Parse("{\"nvidia\": {\"NVreg_EnableGpuFirmware\": 0,"
+							      " \"NVreg_OpenRmEnableUnsupportedGpus\": \"1\"}}");
+	const cJSON *entry = NULL, *os;
+
+	(void)kn_cuda(k, "12.4");
+	(void)kn_cuda_floor(k, "12.4.1", false, &entry);
+	(void)kn_cuda_floor(k, "12.8", true, &entry);
+	(void)kn_branch(k, "550");
+	(void)kn_branch_eol(k, "535", "2026-12-01", &entry);
+	(void)kn_open_default_from(k);
+	(void)kn_gpu(k, 0x10de, 0x2330);
+	(void)kn_kernel_failure(k, "550.127.05", "open", "6.8.0-49-generic");
+	(void)kn_kernel_failure(k, "535.216.01", "proprietary", "6.11.0-9-generic");
+	os = kn_os(k, "ubuntu", "22.04", "x86_64");
+	(void)kn_os_series_kind(os, "6.8");
+	(void)kn_os_series_kind(os, "5.15");
+	(void)kn_risks(k);
+	(void)kn_fabricmanager_source(k);
+	(void)kn_module_option_conflict(k, "open", options);
+	(void)kn_runfile(k, "NVIDIA-Linux-x86_64-550.127.05.run");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	_cleanup_(knowledge_freep) struct knowledge *k = NULL;
+	_cleanup_free_ char *error = NULL;
+	struct findings found = {};
+
+	fuzz_put("knowledge.json", data, size);
+	if (knowledge_load(fuzz_root(), "profiles", &k, &error) < 0)
+		return 0;
+	ask(k);
+	if (check_run(fuzz_facts(), k, "2026-12-01", &found) >= 0) {
+		_cleanup_(cJSON_Deletep) cJSON *json = NULL;
+
+		(void)findings_to_json(&found, &json);
+	}
+	findings_clear(&found);
+	return 0;
+}
