@@ -49,7 +49,12 @@ static int control_from_tar(const char *tar, size_t len, char **ret)
 
 	if (!a)
 		return -ENOMEM;
-	if (archive_read_support_filter_all(a) != ARCHIVE_OK || archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	/* Only what dpkg-deb writes a control.tar with (none, gzip, xz, zstd): libarchive's other
+	 * filters would let a package from outside start lrzip, lzop or grzip. A filter built
+	 * without its library falls back to its own program (ARCHIVE_WARN), which is one of
+	 * these three. */
+	if (archive_read_support_filter_gzip(a) < ARCHIVE_WARN || archive_read_support_filter_xz(a) < ARCHIVE_WARN ||
+	    archive_read_support_filter_zstd(a) < ARCHIVE_WARN || archive_read_support_format_tar(a) != ARCHIVE_OK ||
 	    archive_read_open_memory(a, tar, len) != ARCHIVE_OK)
 		return -GPE_PARSE;
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
