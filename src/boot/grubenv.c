@@ -119,6 +119,8 @@ int grubenv_set(const struct root *root, const char *path, char *const *assignme
 	_cleanup_free_ char *text = NULL, *rel = NULL, *block = NULL;
 	_cleanup_(strv_freep) char **lines = NULL;
 	size_t len = 0, n = 0, size = GRUBENV_BLOCK_SIZE;
+	mode_t mode = 0644;
+	struct stat st;
 	int k;
 
 	for (char *const *a = assignments; a && *a; a++) {
@@ -144,8 +146,11 @@ int grubenv_set(const struct root *root, const char *path, char *const *assignme
 		return k;
 	} else {
 		size = len;
+		/* The block keeps its mode, as every file gpuprov rewrites. */
+		if (root_stat(root, rel, &st) >= 0)
+			mode = st.st_mode & 07777;
 	}
 	if ((k = env_assign(&lines, &n, assignments)) < 0 || (k = env_format(lines, size, &block)) < 0)
 		return k;
-	return root_write_atomic(root, rel ? rel : path, block, size, 0644);
+	return root_write_atomic(root, rel ? rel : path, block, size, mode);
 }

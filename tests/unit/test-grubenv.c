@@ -159,6 +159,23 @@ static void test_link_out_of_root(void **state)
 	assert_int_equal(st.st_size, GRUBENV_BLOCK_SIZE);
 }
 
+/* An existing block keeps its mode (a read-only one too: root writes it all the same). */
+static void test_mode_kept(void **state)
+{
+	struct fixture *fx = *state;
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/boot/grub/grubenv", fx->root);
+	assert_int_equal(grubenv_set(fx->r, "boot/grub/grubenv", NULL), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(chmod(path, 0444), 0);
+	assert_int_equal(grubenv_set(fx->r, "boot/grub/grubenv", (char *[]){ "saved_entry=x", NULL }), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0444);
+}
+
 /* A link to a file of the root that is no block: refused, the file as it was. */
 static void test_not_a_block(void **state)
 {
@@ -209,6 +226,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_assignments_in_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_out_of_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_and_bad_names, setup, teardown),
 	};
 
