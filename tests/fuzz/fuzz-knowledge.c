@@ -20,8 +20,8 @@ static void ask(const struct knowledge *k)
 	(void)kn_branch_eol(k, "535", "2026-12-01", &entry);
 	(void)kn_open_default_from(k);
 	(void)kn_gpu(k, 0x10de, 0x2330);
-	(void)kn_kernel_failure(k, "550.127.05", "open", "6.8.0-49-generic");
-	(void)kn_kernel_failure(k, "535.216.01", "proprietary", "6.11.0-9-generic");
+	(void)kn_kernel_failure(k, "550.127.05", "open", "6.8.0-49-generic", VERCMP_DPKG);
+	(void)kn_kernel_failure(k, "535.216.01", "proprietary", "5.14.0-427.13.1.el9_4.x86_64", VERCMP_RPM);
 	os = kn_os(k, "ubuntu", "22.04", "x86_64");
 	(void)kn_os_series_kind(os, "6.8");
 	(void)kn_os_series_kind(os, "5.15");

@@ -12,6 +12,7 @@
 #include "fuzz.h"
 #include "net/sign.h"
 #include "signed-bundle.h"
+#include "util/strutil.h"
 #include "util/write.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
@@ -102,6 +103,7 @@ void fuzz_bundle_read(const void *bundle, size_t size, bool unpack,
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
 	_cleanup_close_ int fd = memfd_create("bundle", MFD_CLOEXEC);
 	struct bundle_source src = { .fd = fd, .accept = accept };
+	_cleanup_(strv_freep) char **warnings = NULL;
 	_cleanup_free_ char *error = NULL;
 	int k;
 
@@ -112,7 +114,7 @@ void fuzz_bundle_read(const void *bundle, size_t size, bool unpack,
 		fuzz_die("bundle", k);
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		fuzz_die("bundle", -errno);
-	(void)bundle_read(&src, fuzz_root(), SIGN_KEYS_DIR, unpack ? BUNDLE_DIR : NULL, NULL, &m, &error);
+	(void)bundle_read(&src, fuzz_root(), SIGN_KEYS_DIR, unpack ? BUNDLE_DIR : NULL, NULL, &m, &error, &warnings);
 	if (unpack)
 		fuzz_remove(BUNDLE_DIR);
 }
