@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Managed files: backed up once, written atomically, restored by revert. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -91,52 +90,39 @@ int managed_write(const struct root *root, const char *path, const char *content
 	return content ? root_write_atomic(root, path, content, size, mode) : root_unlink(root, path);
 }
 
-/* Every file below dfd's directory dir (relative to the backup directory), depth first.
+/* Every file below dfd's directory dir (relative to the backup directory), depth first;
+ * dfd is closed here.
  * gpuprov keeps only directories and regular files there: anything else, a link above all,
  * is refused, never followed (a link there to /etc had revert "restore" each file of /etc
  * onto itself and then delete it as a spent backup). */
 static int walk(int dfd, const char *dir, unsigned depth, char ***files, size_t *n, char **ret_error)
 {
+	_cleanup_close_ int fd = dfd;
 	_cleanup_(strv_freep) char **names = NULL;
-	size_t count = 0;
-	struct dirent *e;
-	DIR *d;
-	int k = 0;
+	int k;
 
 	if (depth > WALK_MAX_DEPTH)
 		return gp_error_set(ret_error, -GPE_REFUSED, MANAGED_BACKUP_DIR "/%s: nested too deep", dir);
-	d = fdopendir(dfd);
-	if (!d) {
-		k = -errno;
-		close(dfd);
+	if ((k = fd_list_dir(fd, &names)) < 0)
 		return k;
-	}
-	while ((e = readdir(d)))
-		if (!streq(e->d_name, ".") && !streq(e->d_name, "..") && (k = strv_push(&names, &count, e->d_name)) < 0)
-			break;
-	if (k >= 0 && names)
-		strv_sort(names);
-	for (char **name = names; k >= 0 && name && *name; name++) {
+	for (char **name = names; k >= 0 && *name; name++) {
 		_cleanup_free_ char *rel = NULL, *shown = NULL;
 		struct stat st;
 
 		if (asprintf(&rel, "%s%s%s", dir, *dir ? "/" : "", *name) < 0 ||
-		    asprintf(&shown, MANAGED_BACKUP_DIR "/%s", rel) < 0) {
-			k = -ENOMEM;
-			break;
-		}
-		if (fstatat(dirfd(d), *name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		    asprintf(&shown, MANAGED_BACKUP_DIR "/%s", rel) < 0)
+			return -ENOMEM;
+		if (fstatat(fd, *name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			k = -errno;
 		else if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), *name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(fd, *name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			k = sub < 0 ? -errno : walk(sub, rel, depth + 1, files, n, ret_error);
 		} else if (S_ISREG(st.st_mode))
 			k = strv_push(files, n, rel);
 		else
-			k = refuse_entry(dirfd(d), *name, shown, &st, ret_error);
+			k = refuse_entry(fd, *name, shown, &st, ret_error);
 	}
-	closedir(d);
 	return k;
 }
 

@@ -51,7 +51,7 @@ struct fetch_stream {
 	char *why;  /* "URL: reason" for each failed try, ";"-separated */
 };
 
-static uint64_t now_ms(void)
+uint64_t fetch_now_ms(void)
 {
 	struct timespec ts;
 
@@ -142,7 +142,7 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *userdata
 static int stream_xferinfo(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct fetch_stream *s = userdata;
-	uint64_t now = now_ms(), ran = now - s->began;
+	uint64_t now = fetch_now_ms(), ran = now - s->began;
 
 	(void)dltotal, (void)ultotal, (void)ulnow;
 	if (atomic_load(&s->cancelled) || now >= s->deadline)
@@ -169,7 +169,7 @@ static int stream_start(struct fetch_stream *s)
 	s->start = s->offset;
 	s->answered = false;
 	s->slow = false;
-	s->began = now_ms();
+	s->began = fetch_now_ms();
 	snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset);
 	if (curl_easy_setopt(s->easy, CURLOPT_URL, s->urls[s->mirror]) != CURLE_OK ||
 	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
@@ -221,8 +221,8 @@ static void stream_pause(struct fetch_stream *s)
 		ms *= 2;
 	ms = MIN(ms, BACKOFF_MAX_MS);
 	ms = ms / 2 + (unsigned)rand_r(&s->seed) % (ms / 2 + 1);
-	until = MIN(now_ms() + ms, s->deadline);
-	for (uint64_t now = now_ms(); now < until && !atomic_load(&s->cancelled); now = now_ms())
+	until = MIN(fetch_now_ms() + ms, s->deadline);
+	for (uint64_t now = fetch_now_ms(); now < until && !atomic_load(&s->cancelled); now = fetch_now_ms())
 		if (curl_multi_poll(s->multi, NULL, 0, (int)(until - now), NULL) != CURLM_OK)
 			break;
 }
@@ -272,7 +272,7 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 	if (s->error < 0) /* too big, out of memory: no mirror helps */
 		return s->error;
 	/* curl's own time limit is the same deadline, read on its clock: a hair early on ours. */
-	if (now_ms() >= s->deadline || (cc == CURLE_OPERATION_TIMEDOUT && now_ms() + 1000 >= s->deadline))
+	if (fetch_now_ms() >= s->deadline || (cc == CURLE_OPERATION_TIMEDOUT && fetch_now_ms() + 1000 >= s->deadline))
 		return stream_expired(s);
 	if (s->slow) {
 		char why[128];
@@ -318,14 +318,14 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, int wait_ms)
 {
 	static unsigned char none;
-	uint64_t until = wait_ms >= 0 ? now_ms() + (uint64_t)wait_ms : UINT64_MAX;
+	uint64_t until = wait_ms >= 0 ? fetch_now_ms() + (uint64_t)wait_ms : UINT64_MAX;
 	int running, k;
 
 	s->len = 0;
 	while (s->len == 0) {
 		CURLMsg *msg;
 		int queued, poll_ms = 1000;
-		uint64_t now = now_ms();
+		uint64_t now = fetch_now_ms();
 
 		if (s->error < 0)
 			return s->error;
@@ -336,7 +336,7 @@ ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, in
 			return 0;
 		}
 		/* Between tries: the pause may have used the last of the time. */
-		if (!s->easy && now_ms() >= s->deadline)
+		if (!s->easy && fetch_now_ms() >= s->deadline)
 			return s->error = stream_expired(s);
 		if (!s->easy && (k = stream_start(s)) < 0)
 			return s->error = k;
@@ -383,7 +383,7 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 		s->o.min_rate = FETCH_MIN_RATE;
 	if (s->o.backoff_ms == 0)
 		s->o.backoff_ms = 1000;
-	s->deadline = now_ms() + (uint64_t)s->o.max_time_s * 1000;
+	s->deadline = fetch_now_ms() + (uint64_t)s->o.max_time_s * 1000;
 	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	/* curl_global_init is implied by the first handle; gpuprov is single-threaded. */
 	if (strv_extend(&s->urls, urls) < 0 || !(s->multi = curl_multi_init()))

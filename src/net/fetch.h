@@ -16,6 +16,9 @@
 #define FETCH_MAX_TIME_S (6 * 3600)
 #define FETCH_MIN_RATE (16 * 1024)
 
+/* Milliseconds on CLOCK_MONOTONIC: the clock of a download's deadline and pauses. */
+uint64_t fetch_now_ms(void);
+
 /* How a download behaves; zeroes mean the defaults. */
 struct fetch_opts {
 	const char *cacert;  /* PEM bundle of CAs to trust instead of the system's */

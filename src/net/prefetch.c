@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "net/prefetch.h"
@@ -42,19 +41,11 @@ struct prefetch {
 	size_t carry_len;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Fills one slot from the source: up to SLOT_SIZE bytes, less once SLOT_WAIT_MS went by;
  * 0 at the end; or an error. */
 static ssize_t fill(struct prefetch *p, unsigned char *dst)
 {
-	uint64_t began = now_ms();
+	uint64_t began = fetch_now_ms();
 	size_t got = 0;
 
 	if (!p->stream) {
@@ -74,7 +65,7 @@ static ssize_t fill(struct prefetch *p, unsigned char *dst)
 		size_t take;
 
 		if (p->carry_len == 0) {
-			uint64_t waited = now_ms() - began;
+			uint64_t waited = fetch_now_ms() - began;
 			const void *data;
 			/* The first bytes of a slot are waited for; more only until it is due. */
 			ssize_t n = fetch_stream_read_wait(p->stream, &data,

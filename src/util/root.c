@@ -470,23 +470,24 @@ int root_read_s64(const struct root *r, const char *path, int64_t *ret)
 	return parse_s64(line, ret);
 }
 
-int root_list_dir(const struct root *r, const char *path, char ***ret)
+int fd_list_dir(int fd, char ***ret)
 {
 	_cleanup_(strv_freep) char **names = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	DIR *d;
 	struct dirent *de;
 	size_t n = 0;
-	int k = 0;
+	int k = 0, own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d;
 
-	fd = root_open_at(r, path, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d)
+	/* A directory stream of its own: fd stays the caller's, open. */
+	if (own < 0)
 		return -errno;
-	fd = -EBADF; /* owned by d now */
-
+	d = fdopendir(own);
+	if (!d) {
+		k = -errno;
+		close(own);
+		return k;
+	}
+	rewinddir(d);
 	while ((de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
@@ -505,6 +506,15 @@ int root_list_dir(const struct root *r, const char *path, char ***ret)
 	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
+}
+
+int root_list_dir(const struct root *r, const char *path, char ***ret)
+{
+	_cleanup_close_ int fd = root_open_at(r, path, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return fd;
+	return fd_list_dir(fd, ret);
 }
 
 int root_dir_has_symlink(const struct root *r, const char *dir, const char *const *names)
@@ -530,14 +540,11 @@ int root_dir_has_symlink(const struct root *r, const char *dir, const char *cons
 
 bool root_is_dangling_link(const struct root *r, const char *path)
 {
-	_cleanup_close_ int dirfd = -EBADF;
 	const char *slash = strrchr(path, '/');
-	struct stat st;
+	const char *dir = slash ? strndupa(path, (size_t)(slash - path)) : "";
 
-	dirfd = root_open_at(r, slash ? strndupa(path, (size_t)(slash - path)) : "", O_PATH | O_DIRECTORY);
-	if (dirfd < 0 || fstatat(dirfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
-		return false;
-	return root_exists(r, path) == 0;
+	return root_dir_has_symlink(r, dir, (const char *const[]){ slash ? slash + 1 : path, NULL }) == 1 &&
+	       root_exists(r, path) == 0;
 }
 
 int root_readlink_name(const struct root *r, const char *path, char **ret)

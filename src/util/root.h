@@ -56,6 +56,8 @@ int root_read_s64(const struct root *r, const char *path, int64_t *ret);
 
 /* Names in a directory, sorted, without "." and "..". ret is a NULL-terminated strv. */
 int root_list_dir(const struct root *r, const char *path, char ***ret);
+/* The same of a directory already open (fd stays open, the caller's). */
+int fd_list_dir(int fd, char ***ret);
 /* 1 when any of names (NULL-terminated) in the directory is itself a symlink, else 0. */
 int root_dir_has_symlink(const struct root *r, const char *dir, const char *const *names);
 /* Whether path is a symlink whose target does not exist inside the root. */

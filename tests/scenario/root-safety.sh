@@ -19,6 +19,12 @@ machine() {
 		>"$R/var/lib/gpuprov/state.json"
 }
 
+# roll: rollback on $R, its exit code in rc, what it said in $TMPD/out.
+roll() {
+	rc=0
+	gpuprov --root "$R" rollback >"$TMPD/out" 2>&1 || rc=$?
+}
+
 # decoy NAME: a GRUB environment block on the "host", the file a link in the root names (a
 # host grub-editenv would write it gladly); its copy kept to compare.
 decoy() {
@@ -36,8 +42,7 @@ for m in "dgx-h100 5.15.0-94-generic boot/grub/grubenv" \
 	decoy "$1.grubenv"
 	rm -f "$R/$3"
 	ln -s "$HOST/$1.grubenv" "$R/$3"
-	rc=0
-	gpuprov --root "$R" rollback >"$TMPD/out" 2>&1 || rc=$?
+	roll
 	check "$1: rollback with /$3 a link out of the root exits 0" test "$rc" -eq 0
 	check "$1: the host file the link names is untouched" cmp "$HOST/$1.grubenv.orig" "$HOST/$1.grubenv"
 	check "$1: the saved default is in a block inside the root, where the link was" \
@@ -49,8 +54,7 @@ machine dgx-h100 5.15.0-94-generic
 rm -f "$R/boot/grub/grubenv"
 printf 'dgx-h100\n' >"$R/etc/hostname"
 ln -s /etc/hostname "$R/boot/grub/grubenv"
-rc=0
-gpuprov --root "$R" rollback >"$TMPD/out" 2>&1 || rc=$?
+roll
 check "a block linked to /etc/hostname: rollback fails (exit $rc)" test "$rc" -ne 0
 check "it says the file is no GRUB environment block" grep -q "not a GRUB environment block" "$TMPD/out"
 check "and /etc/hostname is as it was" sh -c "test \"\$(cat '$R/etc/hostname')\" = dgx-h100"
@@ -60,8 +64,7 @@ machine hgx-h100-lvm 5.15.0-94-generic
 decoy esp.grubenv
 mkdir -p "$R/boot/efi/EFI/gpuprov"
 ln -s "$HOST/esp.grubenv" "$R/boot/efi/EFI/gpuprov/grubenv"
-rc=0
-gpuprov --root "$R" rollback >"$TMPD/out" 2>&1 || rc=$?
+roll
 check "hgx-h100-lvm: rollback with gpuprov's ESP block a link out of the root exits 0" test "$rc" -eq 0
 check "hgx-h100-lvm: the host file the link names is untouched" cmp "$HOST/esp.grubenv.orig" "$HOST/esp.grubenv"
 
