@@ -341,16 +341,32 @@ struct given {
 	bool letter; /* given as -X, named so in the messages */
 };
 
+static bool group_has(const struct optgroup *g, const char *name)
+{
+	for (const struct option *o = g->opts; o->name; o++)
+		if (streq(o->name, name))
+			return true;
+	return false;
+}
+
 /* The group of v's (the global group first) that takes name; NULL when v takes no such
  * option. v NULL: no verb yet, only the global options. */
 static const struct optgroup *verb_group_of(const struct verb *v, const char *name)
 {
-	const struct optgroup *const global[] = { &optgroup_global, NULL };
+	if (group_has(&optgroup_global, name))
+		return &optgroup_global;
+	for (const struct optgroup *const *g = v ? v->groups : NULL; g && *g; g++)
+		if (group_has(*g, name))
+			return *g;
+	return NULL;
+}
 
-	for (const struct optgroup *const *g = global; *g; g = *g == &optgroup_global && v ? v->groups : g + 1)
-		for (const struct option *o = (*g)->opts; o->name; o++)
-			if (streq(o->name, name))
-				return *g;
+/* The verb called name, or NULL. */
+static const struct verb *verb_named(const struct verb *verbs, size_t n_verbs, const char *name)
+{
+	for (size_t i = 0; i < n_verbs; i++)
+		if (streq(name, verbs[i].name))
+			return &verbs[i];
 	return NULL;
 }
 
@@ -431,23 +447,17 @@ int cli_parse(struct cli *cli, const struct verb *verbs, size_t n_verbs, int arg
 		}
 		given[n++] = (struct given){ c >= 0x1000 ? from[c - 0x1000] : by_letter(from, c), optarg, c < 0x1000 };
 	}
-	if (!bad) {
-		/* The verb: the first argument once the options are out of the way. */
-		if (optind < argc)
-			for (size_t i = 0; i < n_verbs; i++)
-				if (streq(argv[optind], verbs[i].name))
-					v = &verbs[i];
-		if (optind < argc && !v) {
-			usage_error(NULL, "unknown verb", argv[optind], "");
-			return -EINVAL;
-		}
-	} else {
-		/* Named in the message when it is known: the rest of the line is not read. */
+	if (bad) {
+		/* getopt_long stopped there, before the verb perhaps: the first word that names
+		 * one is taken for it, for the message. */
 		for (int i = 1; i < argc && !v; i++)
-			for (size_t j = 0; j < n_verbs; j++)
-				if (streq(argv[i], verbs[j].name))
-					v = &verbs[j];
+			v = verb_named(verbs, n_verbs, argv[i]);
 		usage_error(v, missing ? "option" : "unknown option", bad, missing ? " needs an argument" : "");
+		return -EINVAL;
+	}
+	/* The verb: the first argument once getopt_long has moved the options ahead of it. */
+	if (optind < argc && !(v = verb_named(verbs, n_verbs, argv[optind]))) {
+		usage_error(NULL, "unknown verb", argv[optind], "");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
