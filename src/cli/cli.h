@@ -81,6 +81,10 @@ struct verb {
 	/* Whether this run takes the run lock (one run that changes the node at a time): main()
 	 * takes it before run and holds it until run returns. NULL: never. args as run's. */
 	bool (*needs_lock)(const struct cli *cli, char **args);
+	/* What the verb refuses before main() takes the lock: bad input that the node's state
+	 * has no part in, refused so that nothing changes, not even the lock file. NULL: none.
+	 * An exit code: EXIT_CODE_OK to go on. */
+	int (*check_input)(struct cli *cli, char **args);
 	/* The verb's arguments only (argv[0] its first), its options already in cli; returns
 	 * the exit code. */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -151,6 +155,9 @@ struct profile;
  * resolved for the machine. */
 int cli_load_profile(struct cli *cli, const char *name, struct facts **ret_facts, struct profile_dirs *ret_dirs,
 		     struct profile **ret_profile);
+/* Whether profile name loads for the machine, for a verb's check_input (the verb loads it
+ * again once it holds the lock). */
+int cli_check_profile(struct cli *cli, const char *name);
 /* Reports a profile refusal ("file:line:col: ...") and gives its exit code. */
 int cli_profile_error(const struct profile_error *e, int k);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */

@@ -81,6 +81,16 @@ int cli_load_profile(struct cli *cli, const char *name, struct facts **ret_facts
 	return EXIT_CODE_OK;
 }
 
+int cli_check_profile(struct cli *cli, const char *name)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	_cleanup_(profile_freep) struct profile *p = NULL;
+	struct profile_dirs dirs = {};
+	_cleanup_(profile_dirs_closep) struct profile_dirs *d = &dirs;
+
+	return cli_load_profile(cli, name, &f, d, &p);
+}
+
 const char *cli_today(char buf[static 11])
 {
 	const char *env = getenv("GPUPROV_TODAY");

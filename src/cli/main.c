@@ -30,6 +30,18 @@ static bool lock_bundle(const struct cli *cli, char **args)
 	return streq(args[0], "create") || streq(args[0], "unpack");
 }
 
+/* apply NAME and bundle create NAME: a profile that does not load is refused before the
+ * lock, as plan refuses it. */
+static int check_apply(struct cli *cli, char **args)
+{
+	return cli_check_profile(cli, args[0]);
+}
+
+static int check_bundle(struct cli *cli, char **args)
+{
+	return streq(args[0], "create") ? cli_check_profile(cli, args[1]) : EXIT_CODE_OK;
+}
+
 #define GROUPS(...) ((const struct optgroup *const[]){ __VA_ARGS__, NULL })
 #define NO_GROUPS ((const struct optgroup *const[]){ NULL })
 
@@ -55,7 +67,8 @@ static const struct verb verbs[] = {
 	  .usage = verb_apply_usage,
 	  .groups = GROUPS(&optgroup_change, &optgroup_ask, &optgroup_refresh, &optgroup_resolve, &optgroup_apply,
 			   &optgroup_fetch),
-	  .min_args = 1, .max_args = 1, .needs_lock = lock_unless_dry_run, .run = verb_apply },
+	  .min_args = 1, .max_args = 1, .needs_lock = lock_unless_dry_run, .check_input = check_apply,
+	  .run = verb_apply },
 	{ .name = "verify",
 	  .summary = "check the new stack after boot; with --commit make it the default or roll back",
 	  .usage = verb_verify_usage, .groups = GROUPS(&optgroup_verify), .needs_lock = lock_to_commit,
@@ -75,7 +88,7 @@ static const struct verb verbs[] = {
 	{ .name = "bundle",
 	  .summary = "signed offline bundles: keygen, create on a connected host, verify, unpack",
 	  .usage = verb_bundle_usage, .groups = GROUPS(&optgroup_bundle, &optgroup_output, &optgroup_fetch),
-	  .min_args = 2, .max_args = 2, .needs_lock = lock_bundle, .run = verb_bundle },
+	  .min_args = 2, .max_args = 2, .needs_lock = lock_bundle, .check_input = check_bundle, .run = verb_bundle },
 };
 
 static void usage(FILE *out)
@@ -160,10 +173,13 @@ int main(int argc, char **argv)
 		root_free(cli.root);
 		return EXIT_CODE_USAGE;
 	}
-	if (verb->needs_lock && verb->needs_lock(&cli, argv + first + 1))
-		r = cli_lock(&cli, &lock);
-	else
-		r = EXIT_CODE_OK;
+	r = EXIT_CODE_OK;
+	if (verb->needs_lock && verb->needs_lock(&cli, argv + first + 1)) {
+		if (verb->check_input)
+			r = verb->check_input(&cli, argv + first + 1);
+		if (r == EXIT_CODE_OK)
+			r = cli_lock(&cli, &lock);
+	}
 	if (r == EXIT_CODE_OK)
 		r = verb->run(&cli, verb, nargs, argv + first + 1);
 	root_free(cli.root);

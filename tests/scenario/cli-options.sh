@@ -125,6 +125,11 @@ if command -v flock >/dev/null 2>&1; then
 	flock -x 9
 	counts "apply base extra" "unexpected argument 'extra'"
 	counts "rollback extra" "unexpected argument 'extra'"
+	# A profile that does not load is bad input, refused before the lock as plan refuses it.
+	gpuprov $G apply nosuch >"$TMPD/out" 2>"$TMPD/err"
+	rc=$?
+	check "the lock held: apply of an unknown profile exits 2, naming the profiles there are" \
+		sh -c "[ $rc -eq 2 ] && grep -q 'available: ' '$TMPD/err'"
 	gpuprov $G rollback >"$TMPD/out" 2>"$TMPD/err"
 	rc=$?
 	check "the lock held: rollback refused (exit 3), so the counts above came first" \
