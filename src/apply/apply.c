@@ -61,8 +61,7 @@ static int check_all(struct pkg_ctx *c, const struct plan *pl, struct apply_repo
 		int k;
 
 		if (n > 0 && (k = be->preflight(c, w, n)) < 0) {
-			if (k != -ENOMEM && k != -GPE_DIGEST && k != -GPE_UNAVAILABLE && k != -GPE_PARSE)
-				k = -GPE_REFUSED;
+			k = gp_error_refusal(k);
 			return report_fail(rep, k, "check (%s): %s", be->name, c->error ? c->error : gp_strerror(k));
 		}
 	}

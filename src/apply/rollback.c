@@ -549,7 +549,7 @@ int rollback_check(struct pkg_ctx *c, const struct rollback *rb)
 
 	if (n == 0 || (k = be->preflight(c, w, n)) >= 0)
 		return 0;
-	return k == -ENOMEM || k == -GPE_UNAVAILABLE ? k : -GPE_REFUSED;
+	return gp_error_refusal(k);
 }
 
 /* The steps: each kind of package action in one call to the backend, then each file. */

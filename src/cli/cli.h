@@ -52,25 +52,58 @@ struct cli {
 	const char *sequence; /* bundle create --sequence N */
 	bool allow_older; /* apply --bundle, bundle verify|unpack: take an older, expired or undated bundle */
 	bool prometheus;    /* status: node_exporter's textfile format */
+	int verbosity;      /* enum log_level: -v, -q */
+	bool help, version; /* --help: the verb's usage, or gpuprov's without a verb */
 };
+
+struct verb;
+struct option;
+
+/* Options that go together, as one or more verbs take them (apk's option groups). */
+struct optgroup {
+	const char *name;
+	const struct option *opts; /* getopt_long's, ending with {}; val: a letter or a code */
+	/* Takes one of opts (its val) with its argument: 0, or -EINVAL after saying why. */
+	int (*parse)(struct cli *cli, const struct verb *v, int opt, const char *arg);
+};
+
+/* Every verb takes the global group, before or after its name. */
+extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve,
+	optgroup_fetch, optgroup_apply, optgroup_verify, optgroup_rollback, optgroup_output, optgroup_status,
+	optgroup_bundle;
 
 struct verb {
 	const char *name;
 	const char *summary;
-	const char *usage;   /* arguments and options, one per line, for `gpuprov VERB --help` */
+	const char *usage; /* arguments and options, one per line, for `gpuprov VERB --help` */
+	const struct optgroup *const *groups; /* beside the global group, ending with NULL */
+	int min_args, max_args;               /* main() checks them before run */
+	/* Whether this run takes the run lock (one run that changes the node at a time): main()
+	 * takes it before run and holds it until run returns. NULL: never. args as run's. */
+	bool (*needs_lock)(const struct cli *cli, char **args);
+	/* What the verb refuses before main() takes the lock: bad input that the node's state
+	 * has no part in, refused so that nothing changes, not even the lock file. NULL: none.
+	 * An exit code: EXIT_CODE_OK to go on. */
+	int (*check_input)(struct cli *cli, char **args);
+	/* The verb's arguments only (argv[0] its first), its options already in cli; returns
+	 * the exit code. */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
-	bool changes; /* changes the node: takes --dry-run */
-	bool asks;    /* asks before it changes the node on a terminal: takes --yes */
-	bool refreshes; /* refreshes the repository metadata: takes --no-refresh */
-	bool apply_opts; /* takes --reboot, --detailed-exitcodes */
-	bool rollback_opts; /* takes --kernel-only, --remove-new */
-	bool verify_opts; /* takes --commit, --no-reboot */
-	bool fetch_opts;  /* takes --cacert, --mirror, --allow-older and the transfer's limits */
-	bool takes_bundle; /* takes --bundle */
-	bool bundle_opts; /* takes --key, --output, --os, --arch, --expires, --sequence */
-	bool status_opts; /* takes --prometheus, --output */
-	bool resolves_here; /* resolves for this node: takes --retry-failed */
 };
+
+/* Whether v takes the options of g. */
+bool verb_takes(const struct verb *v, const struct optgroup *g);
+
+/* Reads the options, before and after the verb alike, into cli and finds the verb among
+ * verbs (*ret_verb NULL when none is named; then *ret_first is argc). An option the verb
+ * does not take is refused as an unknown one is. 0, or -EINVAL after saying why (exit 2).
+ * *ret_first: the index of the verb in argv, once getopt_long has moved the options
+ * ahead of it. */
+int cli_parse(struct cli *cli, const struct verb *verbs, size_t n_verbs, int argc, char **argv,
+	      const struct verb **ret_verb, int *ret_first);
+
+/* The exit status of a verb that stops on error (-errno or -GPE_*: the kind GP_ERRORS
+ * gives it), EXIT_CODE_OK for error >= 0. */
+int exit_code_for(int error);
 
 int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **argv);
@@ -96,35 +129,41 @@ struct action;
 /* One action of a plan (the i-th, from 0): what, its reason, a file's diff. */
 void cli_print_action(size_t i, const struct action *a);
 
-/* Parses a verb's options and checks its argument count: -1 to go on, else the exit code
- * (0 after --help). */
-int cli_verb_args(struct cli *cli, const struct verb *v, int argc, char **argv, int min, int max, int *ret_first);
 
 struct facts;
 struct knowledge;
 struct profile_dirs;
 struct profile_error;
 
-/* The machine's facts; warnings go to stderr (and -q silences them). Exit code on failure. */
+/*
+ * The helpers below that stand for a step of a verb return an exit code: EXIT_CODE_OK when
+ * the verb goes on, else the code it ends with, after they said why:
+ *	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK)
+ *		return r;
+ */
+
+/* The machine's facts; warnings go to stderr (and -q silences them). */
 int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret);
 int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret);
 int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret);
 struct findings;
-/* check's audit of the installed stack (facts, knowledge, check_run): -1 to go on with
- * ret filled (and the facts in ret_facts, unless NULL), else the exit code after saying
- * why it could not run. */
+/* check's audit of the installed stack (facts, knowledge, check_run): ret filled (and the
+ * facts in ret_facts, unless NULL). */
 int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret);
 struct profile;
-/* What show and plan begin with: the verb's one argument, the facts, the profile
- * directories and the profile resolved for the machine. -1 to go on, else the exit code. */
-int cli_load_profile(struct cli *cli, const struct verb *v, int argc, char **argv, struct facts **ret_facts,
-		     struct profile_dirs *ret_dirs, struct profile **ret_profile);
+/* What show and plan begin with: the facts, the profile directories and profile name
+ * resolved for the machine. */
+int cli_load_profile(struct cli *cli, const char *name, struct facts **ret_facts, struct profile_dirs *ret_dirs,
+		     struct profile **ret_profile);
+/* Whether profile name loads for the machine, for a verb's check_input (the verb loads it
+ * again once it holds the lock). */
+int cli_check_profile(struct cli *cli, const char *name);
 /* Reports a profile refusal ("file:line:col: ...") and gives its exit code. */
 int cli_profile_error(const struct profile_error *e, int k);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */
 const char *cli_today(char buf[static 11]);
-/* Takes the run lock (one gpuprov run that changes the node at a time): -1 to go on, else
- * the exit code after saying who holds it. */
+/* Takes the run lock (one gpuprov run that changes the node at a time), or says who holds
+ * it (exit 3). main() calls it for the verbs that need it. */
 int cli_lock(struct cli *cli, int *ret_fd);
 /* On a terminal and without --yes, asks question ("Apply these actions?") and says whether
  * the answer is yes; elsewhere yes. */
@@ -147,8 +186,8 @@ struct planned {
 	struct plan *plan;      /* NULL when refused */
 	bool here;              /* for this node (not a bundle for others): its failed kernels count */
 };
-/* The first half: arguments, facts, profile and knowledge. -1 to go on, else the exit code. */
-int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv, struct planned *ret);
+/* The first half: facts, profile name and knowledge. */
+int cli_plan_begin(struct cli *cli, const struct verb *v, const char *name, struct planned *ret);
 /* The second half: the repository view, the resolution and the plan. */
 int cli_plan_finish(struct cli *cli, struct planned *p);
 void planned_done(struct planned *p);
@@ -163,11 +202,7 @@ struct bundle_accept {
 };
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking its signature
  * and files, with progress on stderr; unpacks it under dest_parent (NULL: only checks),
- * unless accept (may be NULL) refuses its manifest. The exit code after saying why it
- * failed (3: not what was signed, or refused), or -1 to go on. */
+ * unless accept (may be NULL) refuses its manifest. Exit 3 when it is not what was signed,
+ * or refused. */
 int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
 		    struct bundle_manifest **ret);
-
-/* Parses a verb's options: those in the table plus --json and --help. Returns the index of
- * the first argument, or -1 after printing a hint (exit 2), or -2 when --help was shown. */
-int cli_parse_verb_options(struct cli *cli, const struct verb *v, int argc, char **argv);

@@ -13,27 +13,6 @@
 #include "util/log.h"
 #include "util/spawn.h"
 
-int cli_verb_args(struct cli *cli, const struct verb *v, int argc, char **argv, int min, int max, int *ret_first)
-{
-	int first = cli_parse_verb_options(cli, v, argc, argv);
-
-	if (first == -2)
-		return EXIT_CODE_OK; /* --help was shown */
-	if (first < 0)
-		return EXIT_CODE_USAGE;
-	if (argc - first < min) {
-		fprintf(stderr, "gpuprov %s: missing argument; try 'gpuprov %s --help'\n", v->name, v->name);
-		return EXIT_CODE_USAGE;
-	}
-	if (argc - first > max) {
-		fprintf(stderr, "gpuprov %s: unexpected argument '%s'; try 'gpuprov %s --help'\n", v->name,
-			argv[first + max], v->name);
-		return EXIT_CODE_USAGE;
-	}
-	*ret_first = first;
-	return -1;
-}
-
 int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret)
 {
 	int k = facts_detect(cli->root, cli->sys, ret);
@@ -45,7 +24,7 @@ int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret)
 	if (print_warnings)
 		for (char **w = (*ret)->warnings; *w; w++)
 			log_warning("%s", *w);
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret)
@@ -56,7 +35,7 @@ int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret)
 		log_error_errno(k, "cannot open the profile directories");
 		return EXIT_CODE_FAILURE;
 	}
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret)
@@ -67,9 +46,9 @@ int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledg
 	if (k < 0) {
 		log_error("%s", err ? err : "cannot read the compatibility knowledge");
 		/* The knowledge ships with gpuprov: unreadable is a broken install, bad data a bug. */
-		return k == -GPE_PARSE ? EXIT_CODE_USAGE : EXIT_CODE_FAILURE;
+		return exit_code_for(k);
 	}
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 int cli_profile_error(const struct profile_error *e, int k)
@@ -81,25 +60,35 @@ int cli_profile_error(const struct profile_error *e, int k)
 		return EXIT_CODE_FAILURE;
 	}
 	fprintf(stderr, "gpuprov: %s\n", msg);
-	return k == -GPE_PARSE || k == -ENOENT ? EXIT_CODE_USAGE : EXIT_CODE_FAILURE;
+	/* A profile that does not exist is a name mistyped: bad usage, not a failure. */
+	return k == -ENOENT ? EXIT_CODE_USAGE : exit_code_for(k);
 }
 
-int cli_load_profile(struct cli *cli, const struct verb *v, int argc, char **argv, struct facts **ret_facts,
-		     struct profile_dirs *ret_dirs, struct profile **ret_profile)
+int cli_load_profile(struct cli *cli, const char *name, struct facts **ret_facts, struct profile_dirs *ret_dirs,
+		     struct profile **ret_profile)
 {
 	struct profile_error e = {};
-	int first, r, k;
+	int r, k;
 
-	if ((r = cli_verb_args(cli, v, argc, argv, 1, 1, &first)) >= 0 || (r = cli_detect(cli, false, ret_facts)) >= 0 ||
-	    (r = cli_profile_dirs(cli, ret_dirs)) >= 0)
+	if ((r = cli_detect(cli, false, ret_facts)) != EXIT_CODE_OK || (r = cli_profile_dirs(cli, ret_dirs)) != EXIT_CODE_OK)
 		return r;
-	k = profile_load(ret_dirs, argv[first], *ret_facts, ret_profile, &e);
+	k = profile_load(ret_dirs, name, *ret_facts, ret_profile, &e);
 	if (k < 0) {
 		r = cli_profile_error(&e, k);
 		profile_error_clear(&e);
 		return r;
 	}
-	return -1;
+	return EXIT_CODE_OK;
+}
+
+int cli_check_profile(struct cli *cli, const char *name)
+{
+	_cleanup_(facts_freep) struct facts *f = NULL;
+	_cleanup_(profile_freep) struct profile *p = NULL;
+	struct profile_dirs dirs = {};
+	_cleanup_(profile_dirs_closep) struct profile_dirs *d = &dirs;
+
+	return cli_load_profile(cli, name, &f, d, &p);
 }
 
 const char *cli_today(char buf[static 11])
@@ -136,16 +125,14 @@ int cli_lock(struct cli *cli, int *ret_fd)
 	pid_t holder = 0;
 	int k = run_lock(cli->root, ret_fd, &holder);
 
-	if (k == -GPE_LOCKED) {
+	if (k == -GPE_LOCKED)
 		log_error("another gpuprov run (pid %ld) holds %s%s" LOCK_FILE "; nothing was changed", (long)holder,
 			  cli->root->path, endswith(cli->root->path, "/") ? "" : "/");
-		return EXIT_CODE_REFUSED;
-	}
-	if (k < 0) {
-		log_error_errno(k, "cannot take %s/" LOCK_FILE ": %s", cli->root->path, gp_strerror(k));
-		return EXIT_CODE_FAILURE;
-	}
-	return -1;
+	else if (k < 0)
+		log_error_errno(k, "cannot take %s/" LOCK_FILE, cli->root->path);
+	if (k < 0)
+		return exit_code_for(k);
+	return EXIT_CODE_OK;
 }
 
 bool cli_confirm(const struct cli *cli, const char *question)

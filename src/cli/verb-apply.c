@@ -83,7 +83,7 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 	int r, k;
 
 	/* Made for another profile, OS or architecture: refused before anything is unpacked. */
-	if ((r = cli_bundle_read(cli, cli->bundle, BUNDLE_DIR, &fits, &m)) >= 0)
+	if ((r = cli_bundle_read(cli, cli->bundle, BUNDLE_DIR, &fits, &m)) != EXIT_CODE_OK)
 		return r;
 	if ((k = bundle_use(ctx, m)) < 0) {
 		log_error("%s: %s", cli->bundle, strna(ctx->error));
@@ -97,7 +97,7 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 		pkg_ctx_done(ctx);
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 	}
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 /* Where a switch's boot-once entry went ("boot_once": via, variable, file), for status and
@@ -244,45 +244,38 @@ static int report(const struct cli *cli, const struct planned *p, const struct a
 		return p->plan->reboot ? EXIT_CODE_CHANGED_REBOOT : EXIT_CODE_CHANGED;
 	if (k >= 0)
 		return EXIT_CODE_OK;
-	/* A file of gpuprov's own that does not parse, found by the check: bad input. */
-	if (k == -GPE_PARSE) {
+	/* Refused by the check (a file of gpuprov's own that does not parse is found there too:
+	 * bad input): nothing was changed. */
+	if (exit_code_for(k) != EXIT_CODE_FAILURE)
 		refused(bundle_used, strna(rep->error));
-		return EXIT_CODE_USAGE;
-	}
-	if (k == -GPE_UNAVAILABLE || k == -GPE_DIGEST || k == -GPE_REFUSED) {
-		refused(bundle_used, strna(rep->error));
-		return EXIT_CODE_REFUSED;
-	}
-	log_error("apply failed: %s", strna(rep->error));
-	return EXIT_CODE_FAILURE;
+	else
+		log_error("apply failed: %s", strna(rep->error));
+	return exit_code_for(k);
 }
 
-int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_apply(struct cli *cli, const struct verb *self, _unused_ int argc, char **argv)
 {
 	_cleanup_(planned_done) struct planned p = {};
 	_cleanup_(cJSON_Deletep) cJSON *previous = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	_cleanup_free_ char *bundle_used = NULL;
 	struct apply_report rep = {};
 	struct pkg_ctx ctx = {};
 	const struct pkg_backend *be;
 	int r, k;
 
-	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0)
+	if ((r = cli_plan_begin(cli, self, argv[0], &p)) != EXIT_CODE_OK)
 		return r;
 	if (cli->dry_run) {
-		if ((r = cli_plan_finish(cli, &p)) >= 0)
+		if ((r = cli_plan_finish(cli, &p)) != EXIT_CODE_OK)
 			return r;
 		return cli_show_plan(cli, &p);
 	}
-	if ((r = cli_lock(cli, &lock)) >= 0)
-		return r;
 
 	ctx = (struct pkg_ctx){ .root = cli->root, .facts = p.facts, .profile = p.profile, .knowledge = p.knowledge };
 	be = pkg_backend_for(p.facts);
 	if (!be)
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
-	if (cli->bundle && (r = use_bundle(cli, &p, &ctx, &bundle_used)) >= 0)
+	if (cli->bundle && (r = use_bundle(cli, &p, &ctx, &bundle_used)) != EXIT_CODE_OK)
 		return r;
 	/* The repositories as they are now: what is resolved is what can be installed. */
 	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {
@@ -290,7 +283,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 		pkg_ctx_done(&ctx);
 		return EXIT_CODE_FAILURE;
 	}
-	if ((r = cli_plan_finish(cli, &p)) >= 0)
+	if ((r = cli_plan_finish(cli, &p)) != EXIT_CODE_OK)
 		return r;
 	if (!p.res->ok) {
 		r = cli_show_plan(cli, &p);
@@ -311,7 +304,7 @@ int verb_apply(struct cli *cli, const struct verb *self, int argc, char **argv)
 	ctx.branch = p.res->branch;
 	/* What rollback goes back to: the stack as it is before this switch changes it. */
 	if ((k = previous_stack_record(cli->root, p.facts, p.view, p.profile->name, p.res, p.plan, &previous)) < 0) {
-		log_error_errno(k, "cannot record the stack before the switch: %s", gp_strerror(k));
+		log_error_errno(k, "cannot record the stack before the switch");
 		pkg_ctx_done(&ctx);
 		return EXIT_CODE_FAILURE;
 	}

@@ -88,7 +88,7 @@ static int bundle_keygen(struct cli *cli, const char *key)
 	if (k == -EEXIST)
 		return log_error("%s: exists; a key is never replaced", priv), EXIT_CODE_USAGE;
 	if (k < 0)
-		return log_error_errno(k, "%s: %s", priv, gp_strerror(k)), EXIT_CODE_FAILURE;
+		return log_error_errno(k, "%s", priv), EXIT_CODE_FAILURE;
 	printf("Wrote %s (private, keep it on the build host) and %s (copy it to /etc/gpuprov/keys.d/ on the nodes).\n",
 	       priv, pub);
 	return EXIT_CODE_OK;
@@ -167,10 +167,10 @@ static int record_fresh(const struct cli *cli, cJSON *record, const struct bundl
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	k = bundle_freshness_save(cli->root, record, m, when, allowed_why);
 	if (k < 0)
-		return log_error_errno(k, "%s: %s; bundle %s is unpacked, but a later older bundle would not be refused",
-				       BUNDLE_FRESHNESS_FILE, gp_strerror(k), m->name),
+		return log_error("%s: %s; bundle %s is unpacked, but a later older bundle would not be refused",
+				 BUNDLE_FRESHNESS_FILE, gp_strerror(k), m->name),
 		       EXIT_CODE_FAILURE;
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking it, and
@@ -197,8 +197,8 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 	int k, r;
 
 	if ((k = bundle_freshness_load(cli->root, &record)) < 0)
-		return log_error_errno(k, "%s: %s; it records the newest bundle accepted for each profile, without which "
-				       "an older one cannot be refused", BUNDLE_FRESHNESS_FILE, gp_strerror(k)),
+		return log_error("%s: %s; it records the newest bundle accepted for each profile, without which "
+				 "an older one cannot be refused", BUNDLE_FRESHNESS_FILE, gp_strerror(k)),
 		       EXIT_CODE_USAGE;
 	checks.record = record;
 	if (log_get_level() > LOG_LEVEL_ERROR) {
@@ -216,7 +216,7 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 		if (cli->n_mirrors > 0)
 			return log_error("--mirror is for a bundle fetched from a URL, not the file %s", src), EXIT_CODE_USAGE;
 		if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
-			return log_error_errno(-errno, "%s: %s", src, strerror(errno)), EXIT_CODE_USAGE;
+			return log_error_errno(-errno, "%s", src), EXIT_CODE_USAGE;
 		s.fd = fd;
 	}
 	k = bundle_read(&s, cli->root, SIGN_KEYS_DIR, dest_parent, NULL, ret, &why, &warnings);
@@ -228,7 +228,7 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 		if (checks.allowed_why)
 			log_warning("%s: %s; taken because of --allow-older%s", src, checks.allowed_why,
 				    dest_parent ? ", and recorded in /" BUNDLE_FRESHNESS_FILE : "");
-		r = dest_parent ? record_fresh(cli, record, *ret, checks.allowed_why) : -1;
+		r = dest_parent ? record_fresh(cli, record, *ret, checks.allowed_why) : EXIT_CODE_OK;
 		free(checks.allowed_why);
 		return r;
 	}
@@ -245,7 +245,7 @@ static int bundle_verify(struct cli *cli, const char *src)
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
 	int r;
 
-	if ((r = cli_bundle_read(cli, src, NULL, NULL, &m)) >= 0)
+	if ((r = cli_bundle_read(cli, src, NULL, NULL, &m)) != EXIT_CODE_OK)
 		return r;
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();
@@ -294,7 +294,7 @@ static int create_expires(const struct cli *cli, char ret[static DATE_LEN + 1])
 		if (strcmp(spec, today) < 0)
 			return log_error("--expires %s: that day is past (today is %s)", spec, today), EXIT_CODE_USAGE;
 		memcpy(ret, spec, DATE_LEN + 1);
-		return -1;
+		return EXIT_CODE_OK;
 	}
 	if (spec) {
 		errno = 0;
@@ -306,7 +306,7 @@ static int create_expires(const struct cli *cli, char ret[static DATE_LEN + 1])
 	}
 	if (date_add_days(today, (unsigned)(unit == 'w' ? n * 7 : n), ret) < 0)
 		return log_error("--expires %s: out of range", spec), EXIT_CODE_USAGE;
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 /* --sequence N, else the seconds since the epoch: a bundle made later sorts later without
@@ -318,7 +318,7 @@ static int create_sequence(const struct cli *cli, uint64_t *ret)
 
 	if (!cli->sequence) {
 		*ret = (uint64_t)time(NULL);
-		return -1;
+		return EXIT_CODE_OK;
 	}
 	errno = 0;
 	n = strtoull(cli->sequence, &end, 10);
@@ -327,7 +327,7 @@ static int create_sequence(const struct cli *cli, uint64_t *ret)
 		return log_error("--sequence %s: expected a whole number from 1 to %llu", cli->sequence, BUNDLE_SEQUENCE_MAX),
 		       EXIT_CODE_USAGE;
 	*ret = n;
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 /* The manifest's description of what the bundle is for. */
@@ -411,7 +411,7 @@ static int create_write(const char *output, cJSON *manifest, const struct root *
 	if (asprintf(&partial, "%s.partial", output) < 0)
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 	if ((fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return log_error_errno(-errno, "%s: %s", partial, strerror(errno)), EXIT_CODE_FAILURE;
+		return log_error_errno(-errno, "%s", partial), EXIT_CODE_FAILURE;
 	k = bundle_write(fd, manifest, root, dir, files, key, &why);
 	if (k >= 0 && fsync(fd) < 0)
 		k = -errno;
@@ -421,10 +421,10 @@ static int create_write(const char *output, cJSON *manifest, const struct root *
 		(void)unlink(partial);
 		return log_error("%s: %s", output, why ? why : gp_strerror(k)), EXIT_CODE_FAILURE;
 	}
-	return -1;
+	return EXIT_CODE_OK;
 }
 
-static int bundle_create(struct cli *cli, const struct verb *self, int argc, char **argv)
+static int bundle_create(struct cli *cli, const struct verb *self, const char *name)
 {
 	_cleanup_(planned_done) struct planned p = {};
 	_cleanup_(root_freep) struct root *host = NULL;
@@ -432,18 +432,17 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 	_cleanup_(cJSON_Deletep) cJSON *manifest = NULL;
 	_cleanup_(strv_freep) char **files = NULL;
 	_cleanup_free_ char *keypath = NULL, *dir = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	struct pkg_ctx c = {};
 	const struct pkg_backend *be;
 	char expires[DATE_LEN + 1];
 	uint64_t sequence;
 	int r, k;
 
-	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0)
+	if ((r = cli_plan_begin(cli, self, name, &p)) != EXIT_CODE_OK)
 		return r;
 	if (!cli->os || !cli->arch || !cli->key || !cli->output)
 		return log_error("bundle create needs --os, --arch, --key and --output"), EXIT_CODE_USAGE;
-	if ((r = create_expires(cli, expires)) >= 0 || (r = create_sequence(cli, &sequence)) >= 0)
+	if ((r = create_expires(cli, expires)) != EXIT_CODE_OK || (r = create_sequence(cli, &sequence)) != EXIT_CODE_OK)
 		return r;
 	/* The packages are those the root's package manager resolves: the root must be the
 	 * target's OS, or the bundle would hold another distribution's packages. */
@@ -460,9 +459,6 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 		return EXIT_CODE_FAILURE;
 	if ((k = sign_load_private(host, keypath, &key)) < 0)
 		return log_error("--key %s: %s", cli->key, gp_strerror(k)), EXIT_CODE_USAGE;
-	if ((r = cli_lock(cli, &lock)) >= 0)
-		return r;
-
 	c = (struct pkg_ctx){ .root = cli->root, .facts = p.facts, .profile = p.profile, .knowledge = p.knowledge };
 	if (!(be = pkg_backend_for(p.facts)))
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
@@ -471,7 +467,7 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 		pkg_ctx_done(&c);
 		return EXIT_CODE_FAILURE;
 	}
-	if ((r = cli_plan_finish(cli, &p)) >= 0) {
+	if ((r = cli_plan_finish(cli, &p)) != EXIT_CODE_OK) {
 		pkg_ctx_done(&c);
 		return r;
 	}
@@ -489,12 +485,12 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 	}
 	(void)root_rm_rf(cli->root, dir);
 	if ((k = root_mkdir_p(cli->root, dir, 0755)) < 0) {
-		log_error_errno(k, "%s: %s", dir, gp_strerror(k));
+		log_error_errno(k, "%s", dir);
 		r = EXIT_CODE_FAILURE;
 	} else if ((k = create_gather(&c, &p, dir, &files)) < 0) {
 		log_error("bundle create: %s", strna(c.error));
-		r = k == -GPE_UNAVAILABLE || k == -GPE_DIGEST ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
-	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) < 0) {
+		r = exit_code_for(k);
+	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) == EXIT_CODE_OK) {
 		printf("Wrote %s: bundle %s-%s-%s, %zu files, sequence %llu, expires %s, signed by key %s.\n", cli->output,
 		       p.profile->name, cli->os, cli->arch, strv_length(files), (unsigned long long)sequence, expires,
 		       json_str(manifest, "key_id"));
@@ -509,10 +505,9 @@ static int bundle_create(struct cli *cli, const struct verb *self, int argc, cha
 static int bundle_unpack(struct cli *cli, const char *src)
 {
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	int r;
 
-	if ((r = cli_lock(cli, &lock)) >= 0 || (r = cli_bundle_read(cli, src, BUNDLE_DIR, NULL, &m)) >= 0)
+	if ((r = cli_bundle_read(cli, src, BUNDLE_DIR, NULL, &m)) != EXIT_CODE_OK)
 		return r;
 	if (!cli->json)
 		printf("Bundle %s verified (key %s) and unpacked in /%s/%s.\n", m->name, strna(m->key_id), BUNDLE_DIR,
@@ -520,20 +515,17 @@ static int bundle_unpack(struct cli *cli, const char *src)
 	return EXIT_CODE_OK;
 }
 
-int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv)
+/* Each command takes one argument: main() checked that there are two. */
+int verb_bundle(struct cli *cli, const struct verb *self, _unused_ int argc, char **argv)
 {
-	int first, r;
-
-	if (argc >= 2 && streq(argv[1], "create"))
-		return bundle_create(cli, self, argc - 1, argv + 1);
-	if ((r = cli_verb_args(cli, self, argc, argv, 2, 2, &first)) >= 0)
-		return r;
-	if (streq(argv[first], "keygen"))
-		return bundle_keygen(cli, argv[first + 1]);
-	if (streq(argv[first], "verify"))
-		return bundle_verify(cli, argv[first + 1]);
-	if (streq(argv[first], "unpack"))
-		return bundle_unpack(cli, argv[first + 1]);
-	fprintf(stderr, "gpuprov bundle: unknown command '%s'; try 'gpuprov bundle --help'\n", argv[first]);
+	if (streq(argv[0], "create"))
+		return bundle_create(cli, self, argv[1]);
+	if (streq(argv[0], "keygen"))
+		return bundle_keygen(cli, argv[1]);
+	if (streq(argv[0], "verify"))
+		return bundle_verify(cli, argv[1]);
+	if (streq(argv[0], "unpack"))
+		return bundle_unpack(cli, argv[1]);
+	fprintf(stderr, "gpuprov bundle: unknown command '%s'; try 'gpuprov bundle --help'\n", argv[0]);
 	return EXIT_CODE_USAGE;
 }

@@ -23,26 +23,26 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct finding
 	char today[11];
 	int r, k;
 
-	if ((r = cli_detect(cli, false, &f)) >= 0 || (r = cli_profile_dirs(cli, &dirs)) >= 0)
+	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK || (r = cli_profile_dirs(cli, &dirs)) != EXIT_CODE_OK)
 		return r;
 	d = &dirs;
-	if ((r = cli_knowledge(cli, d, &kn)) >= 0)
+	if ((r = cli_knowledge(cli, d, &kn)) != EXIT_CODE_OK)
 		return r;
 	k = check_run(f, kn, cli_today(today), ret);
 	if (k < 0)
 		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
 	if (ret_facts)
 		*ret_facts = TAKE_PTR(f);
-	return -1;
+	return EXIT_CODE_OK;
 }
 
-int verb_check(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_check(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	struct findings fs = {};
 	bool errors = false;
-	int first, r;
+	int r;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_check_findings(cli, NULL, &fs)) >= 0)
+	if ((r = cli_check_findings(cli, NULL, &fs)) != EXIT_CODE_OK)
 		return r;
 	for (size_t i = 0; i < fs.n; i++)
 		errors |= fs.list[i].severity == SEVERITY_ERROR;

@@ -198,13 +198,10 @@ static void print_facts(const struct facts *f)
 	print_nvidia(f);
 }
 
-int verb_detect(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_detect(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	int first, k, r;
-
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
-		return r;
+	int k;
 
 	k = facts_detect(cli->root, cli->sys, &f);
 	if (k < 0) {

@@ -70,17 +70,17 @@ void cli_print_plan(const struct profile *p, const struct resolution *r, const s
 	printf("Reboot      %s\n", pl->reboot ? "required after apply" : "not required");
 }
 
-int cli_plan_begin(struct cli *cli, const struct verb *v, int argc, char **argv, struct planned *ret)
+int cli_plan_begin(struct cli *cli, const struct verb *v, const char *name, struct planned *ret)
 {
 	int r;
 
-	*ret = (struct planned){ .here = v->resolves_here };
+	/* A verb that takes --retry-failed resolves for this node (not bundle create). */
+	*ret = (struct planned){ .here = verb_takes(v, &optgroup_resolve) };
 	if (!(ret->dirs = calloc(1, sizeof(*ret->dirs))))
 		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-	r = cli_load_profile(cli, v, argc, argv, &ret->facts, ret->dirs, &ret->profile);
-	if (r >= 0 || (r = cli_knowledge(cli, ret->dirs, &ret->knowledge)) >= 0)
+	if ((r = cli_load_profile(cli, name, &ret->facts, ret->dirs, &ret->profile)) != EXIT_CODE_OK)
 		return r;
-	return -1;
+	return cli_knowledge(cli, ret->dirs, &ret->knowledge);
 }
 
 int cli_plan_finish(struct cli *cli, struct planned *p)
@@ -103,7 +103,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		if (!p->res || strv_pushf(&p->res->refusals, &p->res->n_refusals, "profile %s is not for this machine: %s",
 					  p->profile->name, strna(why)) < 0)
 			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-		return -1;
+		return EXIT_CODE_OK;
 	}
 	/* The kernels verify rolled back here, unless asked to try them again; a state.json that
 	 * does not read has none (verify and status say what is wrong with it). */
@@ -116,7 +116,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;
 	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan, &error)) < 0)
 		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), EXIT_CODE_FAILURE;
-	return -1;
+	return EXIT_CODE_OK;
 }
 
 void planned_done(struct planned *p)
@@ -151,12 +151,12 @@ int cli_show_plan(struct cli *cli, const struct planned *p)
 	return p->res->ok ? k : EXIT_CODE_REFUSED;
 }
 
-int verb_plan(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_plan(struct cli *cli, const struct verb *self, _unused_ int argc, char **argv)
 {
 	_cleanup_(planned_done) struct planned p = {};
 	int r;
 
-	if ((r = cli_plan_begin(cli, self, argc, argv, &p)) >= 0 || (r = cli_plan_finish(cli, &p)) >= 0)
+	if ((r = cli_plan_begin(cli, self, argv[0], &p)) != EXIT_CODE_OK || (r = cli_plan_finish(cli, &p)) != EXIT_CODE_OK)
 		return r;
 	return cli_show_plan(cli, &p);
 }

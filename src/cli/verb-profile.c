@@ -16,7 +16,7 @@ const char verb_show_usage[] = "NAME\n"
 			       "Print profile NAME fully resolved for this machine: includes merged,\n"
 			       "overrides for this architecture and OS applied. Always JSON.\n";
 
-int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_profiles(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	struct profile_dirs dirs = {};
@@ -24,10 +24,9 @@ int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **arg
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	struct profile_info *list = NULL;
 	size_t n = 0;
-	int first, r, k;
+	int r, k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 || (r = cli_detect(cli, false, &f)) >= 0 ||
-	    (r = cli_profile_dirs(cli, &dirs)) >= 0)
+	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK || (r = cli_profile_dirs(cli, &dirs)) != EXIT_CODE_OK)
 		return r;
 	d = &dirs;
 	k = profile_list(d, &list, &n);
@@ -79,7 +78,7 @@ int verb_profiles(struct cli *cli, const struct verb *self, int argc, char **arg
 	return EXIT_CODE_OK;
 }
 
-int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_show(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(profile_freep) struct profile *p = NULL;
@@ -88,9 +87,9 @@ int verb_show(struct cli *cli, const struct verb *self, int argc, char **argv)
 	cJSON *doc, *chain;
 	int r;
 
-	r = cli_load_profile(cli, self, argc, argv, &f, &dirs, &p);
+	r = cli_load_profile(cli, argv[0], &f, &dirs, &p);
 	d = &dirs;
-	if (r >= 0)
+	if (r != EXIT_CODE_OK)
 		return r;
 	/* What was applied, then the settings: a document a person can read top down. */
 	doc = cJSON_CreateObject();

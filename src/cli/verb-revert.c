@@ -20,17 +20,13 @@ const char verb_revert_usage[] = "[--dry-run] [--json]\n"
 				 "  --dry-run  say what would be restored, change nothing\n"
 				 "  --json     what was restored, as JSON\n";
 
-int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_revert(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(strv_freep) char **done = NULL;
 	_cleanup_free_ char *why = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	size_t n = 0;
-	int first, r, k;
+	int k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0 ||
-	    (!cli->dry_run && (r = cli_lock(cli, &lock)) >= 0))
-		return r;
 	k = managed_revert(cli->root, cli->dry_run, &done, &n, &why);
 	if (k >= 0 && n > 0 && !cli->dry_run) {
 		/* What apply recorded no longer describes the files: say it was reverted. */
@@ -56,6 +52,6 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (k == -GPE_REFUSED)
 		return log_error("revert refused, nothing changed: %s", strna(why)), EXIT_CODE_REFUSED;
 	if (k < 0)
-		return log_error_errno(k, "revert stopped: %s; run it again to finish", gp_strerror(k)), EXIT_CODE_FAILURE;
+		return log_error("revert stopped: %s; run it again to finish", gp_strerror(k)), EXIT_CODE_FAILURE;
 	return EXIT_CODE_OK;
 }

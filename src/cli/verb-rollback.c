@@ -74,10 +74,10 @@ static int build(struct cli *cli, const struct facts *f, const cJSON *record, st
 		k = rollback_build(cli->root, f, view, record, &o, ret, &why);
 	}
 	if (k == -GPE_PARSE)
-		return log_error("%s/%s", cli->root->path, strna(why)), EXIT_CODE_USAGE;
-	if (k < 0)
-		return log_error("cannot plan the rollback: %s", why ? why : gp_strerror(k)), EXIT_CODE_FAILURE;
-	return -1;
+		log_error("%s/%s", cli->root->path, strna(why));
+	else if (k < 0)
+		log_error("cannot plan the rollback: %s", why ? why : gp_strerror(k));
+	return exit_code_for(k);
 }
 
 static int dry_run(struct cli *cli, const struct facts *f, const struct rollback *rb, const char *previous, const char *id)
@@ -144,17 +144,16 @@ static int report(const struct cli *cli, const struct facts *f, const struct app
 	}
 	if (k >= 0)
 		return EXIT_CODE_OK;
-	/* Refused by the check: nothing was changed. */
-	if (k == -GPE_UNAVAILABLE || k == -GPE_REFUSED) {
+	/* Refused by the check (bad input is found there too): nothing was changed. */
+	if (exit_code_for(k) != EXIT_CODE_FAILURE)
 		log_error("refused, nothing changed: %s%s", strna(rep->error),
 			  k == -GPE_UNAVAILABLE ? "; --kernel-only goes back to the kernel and the pins without it" : "");
-		return EXIT_CODE_REFUSED;
-	}
-	log_error("rollback failed: %s; run it again to finish", strna(rep->error));
-	return EXIT_CODE_FAILURE;
+	else
+		log_error("rollback failed: %s; run it again to finish", strna(rep->error));
+	return exit_code_for(k);
 }
 
-int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_rollback(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
@@ -164,14 +163,11 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 	_cleanup_(pkg_ctx_done) struct pkg_ctx ctx = {};
 	_cleanup_(journal_done) struct journal j = {};
 	_cleanup_free_ char *id = NULL, *why = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	const cJSON *record = NULL;
 	const char *previous = NULL;
 	size_t nl = 0;
-	int first, r, k, n;
+	int r, k, n;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
-		return r;
 	k = state_load(cli->root, &state);
 	if (k >= 0) {
 		record = cJSON_GetObjectItemCaseSensitive(state, PREVIOUS_STACK);
@@ -185,16 +181,14 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 		return log_error("%s/%s: %s; no previous kernel recorded to go back to", cli->root->path, STATE_FILE,
 				 k < 0 ? gp_strerror(k) : "no previous_kernel"),
 		       EXIT_CODE_REFUSED;
-	if ((r = cli_detect(cli, false, &f)) >= 0)
+	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK)
 		return r;
 	if (!f->boot.loader)
 		return log_error("%s: no GRUB found; nothing to roll back with", cli->root->path), EXIT_CODE_REFUSED;
 	if ((k = boot_entry_id(f, cli->root, previous, &id)) < 0)
 		return log_error("cannot tell GRUB's entry for %s: %s", previous, gp_strerror(k)), EXIT_CODE_FAILURE;
-	if (!cli->dry_run && (r = cli_lock(cli, &lock)) >= 0)
-		return r;
 	ctx = (struct pkg_ctx){ .root = cli->root, .facts = f };
-	if (record && (r = build(cli, f, record, &ctx, &rb)) >= 0)
+	if (record && (r = build(cli, f, record, &ctx, &rb)) != EXIT_CODE_OK)
 		return r;
 	if (!record)
 		log_info("%s/%s: no record of the stack before the switch; the kernel alone goes back", cli->root->path,
@@ -218,7 +212,7 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 	if (strv_pushf(&labels, &nl, "saved default %s, boot-once entry cancelled", previous) < 0)
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 	if ((k = journal_begin_run(&j, cli->root, "rollback", json_str(state, "profile"), labels)) < 0)
-		return log_error_errno(k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
+		return log_error_errno(k, "cannot write %s", JOURNAL_FILE), EXIT_CODE_FAILURE;
 	k = rb ? rollback_run(&ctx, rb, &j, &rep) : 0;
 	if (k >= 0 && (k = boot_default_set(f, cli->root, previous, true, &why)) < 0)
 		gp_error_set(&rep.error, k, "saved default %s: %s", previous, why ? why : gp_strerror(k));

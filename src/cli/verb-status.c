@@ -68,7 +68,7 @@ static void print_verdict(const cJSON *v)
 	printf("\n");
 }
 
-int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *journal = NULL;
 	_cleanup_free_ char *running = NULL;
@@ -76,10 +76,8 @@ int verb_status(struct cli *cli, const struct verb *self, int argc, char **argv)
 	const cJSON *once, *verdict;
 	bool reboot, rolled_back;
 	pid_t holder;
-	int first, r, k;
+	int k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
-		return r;
 	if (cli->prometheus ? cli->json : cli->output != NULL) {
 		fprintf(stderr, "gpuprov status: %s; try 'gpuprov status --help'\n",
 			cli->json ? "--json and --prometheus exclude each other" : "--output needs --prometheus");

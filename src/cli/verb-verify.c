@@ -71,19 +71,16 @@ static int record(struct cli *cli, cJSON *state, const char *result, const struc
 	return state_save(cli->root, state);
 }
 
-int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
+int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
 	_cleanup_free_ char *why = NULL, *boot_id = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	struct verify_report rep = {};
 	const char *result = NULL;
 	bool waiting = false;
-	int first, r, k;
+	int r, k;
 
-	if ((r = cli_verb_args(cli, self, argc, argv, 0, 0, &first)) >= 0)
-		return r;
 	k = state_load(cli->root, &state);
 	if (k < 0)
 		return log_error("%s/%s: %s; nothing gpuprov applied to verify", cli->root->path, STATE_FILE, gp_strerror(k)),
@@ -93,10 +90,10 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 		log_info("%s/%s: no stack recorded (reverted?); nothing to verify", cli->root->path, STATE_FILE);
 		return cli->commit ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	}
-	if ((r = cli_detect(cli, false, &f)) >= 0)
+	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK)
 		return r;
 	if ((k = verify_run(cli->sys, f, state, &rep)) < 0)
-		return log_error_errno(k, "cannot verify: %s", gp_strerror(k)), EXIT_CODE_FAILURE;
+		return log_error_errno(k, "cannot verify"), EXIT_CODE_FAILURE;
 
 	/* The verdict is given once per apply: a stack already committed or rolled back is only
 	 * reported, so that a fault weeks later does not undo a kernel that proved itself. */
@@ -117,10 +114,6 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 	if (cli->commit) {
 		const char *previous = json_str(state, "previous_kernel");
 
-		if ((r = cli_lock(cli, &lock)) >= 0) {
-			verify_report_done(&rep);
-			return r;
-		}
 		/* Good: the new kernel becomes the default. Not: the known-good one stays it. */
 		k = set_default(cli, f, rep.ok ? f->kernels.running : previous, &why);
 		result = rep.ok ? "committed" : "rolled back";

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpuprov's own errors: their text and their kind, both from the one list GP_ERRORS. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,27 +8,46 @@
 #include "errors.h"
 #include "macro.h"
 
-const char *gp_strerror(int error)
+#define GP_ERROR_TEXT(name, text, exit) [GPE_##name - GPE_BASE - 1] = text,
+static const char *const messages[] = { GP_ERRORS(GP_ERROR_TEXT) };
+#undef GP_ERROR_TEXT
+
+#define GP_ERROR_EXIT(name, text, exit) [GPE_##name - GPE_BASE - 1] = GP_EXIT_##exit,
+static const enum gp_exit exits[] = { GP_ERRORS(GP_ERROR_EXIT) };
+#undef GP_ERROR_EXIT
+
+/* The index of a -GPE_* value in the tables, or -1 for anything else. Bounded by the
+ * tables' own size, not by GPE_MAX, so that a code the tables lack reads as an errno value
+ * (strerror's "Unknown error") instead of past their end. */
+static int gp_error_index(int error)
 {
-	static const char *const messages[] = {
-		[GPE_PARSE - GPE_BASE] = "unexpected format",
-		[GPE_TOOBIG - GPE_BASE] = "too large",
-		[GPE_COMMAND - GPE_BASE] = "command failed",
-		[GPE_UNAVAILABLE - GPE_BASE] = "not offered by the repository",
-		[GPE_DIGEST - GPE_BASE] = "SHA-256 does not match",
-		[GPE_LOCKED - GPE_BASE] = "another gpuprov run is in progress",
-		[GPE_REFUSED - GPE_BASE] = "refused before any change",
-		[GPE_SIGNATURE - GPE_BASE] = "signature does not verify",
-		[GPE_UNKNOWN_KEY - GPE_BASE] = "signed by a key not in the key directory",
-		[GPE_NOT_REGULAR - GPE_BASE] = "not a regular file (a FIFO, device, socket or directory)",
-		[GPE_KEY_REVOKED - GPE_BASE] = "signed by a key that is revoked or expired",
-		[GPE_STALE - GPE_BASE] = "older than the bundle accepted before, or expired",
-	};
 	int e = error < 0 ? -error : error;
 
-	if (e > GPE_BASE && e < GPE_MAX)
-		return messages[e - GPE_BASE];
-	return strerror(e);
+	if (e > GPE_BASE && (size_t)(e - GPE_BASE - 1) < ELEMENTSOF(messages) && messages[e - GPE_BASE - 1])
+		return e - GPE_BASE - 1;
+	return -1;
+}
+
+const char *gp_strerror(int error)
+{
+	int i = gp_error_index(error);
+
+	return i >= 0 ? messages[i] : strerror(error < 0 ? -error : error);
+}
+
+enum gp_exit gp_error_exit(int error)
+{
+	int i = gp_error_index(error);
+
+	_Static_assert(ELEMENTSOF(exits) == ELEMENTSOF(messages), "GP_ERRORS gives each code a text and a kind");
+	return i >= 0 && (size_t)i < ELEMENTSOF(exits) ? exits[i] : GP_EXIT_FAILURE;
+}
+
+int gp_error_refusal(int error)
+{
+	if (error == -ENOMEM || gp_error_exit(error) != GP_EXIT_FAILURE)
+		return error;
+	return -GPE_REFUSED;
 }
 
 int gp_error_setv(char **msg, int error, const char *fmt, va_list ap)

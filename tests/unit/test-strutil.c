@@ -55,13 +55,6 @@ static void test_strv(void **state)
 	assert_null(strv_free(v));
 }
 
-static void test_strerror(void **state)
-{
-	assert_string_equal(gp_strerror(-GPE_PARSE), "unexpected format");
-	assert_string_equal(gp_strerror(-GPE_TOOBIG), "too large");
-	assert_string_equal(gp_strerror(-ENOENT), "No such file or directory");
-}
-
 static void test_dates(void **state)
 {
 	char d[DATE_LEN + 1];
@@ -91,7 +84,6 @@ int main(void)
 		cmocka_unit_test(test_strstrip),
 		cmocka_unit_test(test_parse_s64),
 		cmocka_unit_test(test_strv),
-		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
