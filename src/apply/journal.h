@@ -10,8 +10,6 @@
 
 #define JOURNAL_FILE "var/lib/gpuprov/journal.json"
 #define LOCK_FILE "run/gpuprov.lock"
-/* What the last apply installed and for which profile: status reads it. */
-#define STATE_FILE "var/lib/gpuprov/state.json"
 
 /*
  * One run at a time (DESIGN rule 4): an flock on the target's /run/gpuprov.lock, which
@@ -47,12 +45,3 @@ void journal_done(struct journal *j);
 
 /* The last run's journal, or NULL with 0 when there is none; -GPE_PARSE when unreadable. */
 int journal_load(const struct root *root, cJSON **ret);
-
-/* state.json: what the last apply installed; verify, rollback and revert add to it.
- * state_load: -ENOENT when there is none, -GPE_PARSE when it is not a JSON object. */
-int state_load(const struct root *root, cJSON **ret);
-/* state.json's kernels that verify rolled back on this node: [{kernel, at, failed}]. */
-#define FAILED_KERNELS "failed_kernels"
-/* Takes a kernel's entry out of that list. */
-void failed_kernels_drop(cJSON *list, const char *kernel);
-int state_save(const struct root *root, const cJSON *doc);

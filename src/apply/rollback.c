@@ -71,17 +71,19 @@ static bool of_kernel(const char *name, const char *version, const char *release
 /* Whether the node settled on the stack a record was made before: the apply of that stack
  * finished (state.json names its packages), and no rollback by hand with --kernel-only
  * left it half way back since. */
-static bool settled(const cJSON *state, const cJSON *record)
+static bool settled(const struct state *state, const cJSON *record)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(state, "verified");
+	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+	const struct state_verdict *v = state->verified;
 
-	if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(state, "packages"),
+	/* No stack recorded (reverted, or never finished): not settled. */
+	if (!state->kernel || !doc || json_add_strv(doc, "packages", state->packages) < 0 ||
+	    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(doc, "packages"),
 			   cJSON_GetObjectItemCaseSensitive(
 			       cJSON_GetObjectItemCaseSensitive(record, "switch_to"), "packages"),
 			   true))
 		return false;
-	return !(streq_ptr(json_str(v, "result"), ROLLED_BACK_BY_HAND) &&
-		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "kernel_only")));
+	return !(v && streq(v->result, ROLLED_BACK_BY_HAND) && v->kernel_only);
 }
 
 static cJSON *switch_to(const char *profile, const cJSON *picks)
@@ -194,18 +196,15 @@ static int add_pin_files(cJSON *rec, const struct root *root, const struct facts
 }
 
 /* The stack state.json described before the switch, where gpuprov installed it. */
-static int add_stack(cJSON *rec, const cJSON *state)
+static int add_stack(cJSON *rec, const struct state *state)
 {
-	static const char *const keys[] = { "profile", "driver", "flavour", "cuda" };
-	bool ours = state && json_str(state, "kernel");
+	bool ours = state && state->kernel;
 
-	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-		const char *v = ours ? json_str(state, keys[i]) : NULL;
-
-		if (!(v ? cJSON_AddStringToObject(rec, keys[i], v)
-			: cJSON_AddNullToObject(rec, keys[i])))
-			return -ENOMEM;
-	}
+	if (!json_add_str_or_null(rec, "profile", ours ? state->profile : NULL) ||
+	    !json_add_str_or_null(rec, "driver", ours ? state->driver : NULL) ||
+	    !json_add_str_or_null(rec, "flavour", ours ? state->flavour : NULL) ||
+	    !json_add_str_or_null(rec, "cuda", ours ? state->cuda : NULL))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -213,7 +212,8 @@ int previous_stack_record(const struct root *root, const struct facts *f,
 			  const struct repo_view *view, const char *profile,
 			  const struct resolution *r, const struct plan *pl, cJSON **ret)
 {
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *picks = NULL, *rec = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *picks = NULL, *rec = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_(strv_freep) char **names = NULL;
 	const char *via = os_package_manager(f->os.family);
 	const cJSON *old;
@@ -231,7 +231,7 @@ int previous_stack_record(const struct root *root, const struct facts *f,
 	k = state_load(root, &state);
 	if (k < 0 && k != -ENOENT && k != -GPE_PARSE)
 		return k;
-	old = cJSON_GetObjectItemCaseSensitive(state, PREVIOUS_STACK);
+	old = state ? state->previous_stack : NULL;
 	if (cJSON_IsObject(old)) {
 		cJSON *to;
 
@@ -267,18 +267,16 @@ int previous_stack_record(const struct root *root, const struct facts *f,
 
 int previous_stack_save(const struct root *root, const cJSON *record)
 {
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
-	cJSON *copy;
+	_cleanup_(state_freep) struct state *state = NULL;
 	int k = state_load(root, &state);
 
+	/* None, or one that does not read: the record starts a new one. */
 	if (k < 0 && k != -ENOENT && k != -GPE_PARSE)
 		return k;
-	if (!state && !(state = cJSON_CreateObject()))
+	if (!state && !(state = calloc(1, sizeof(*state))))
 		return -ENOMEM;
-	cJSON_DeleteItemFromObjectCaseSensitive(state, PREVIOUS_STACK);
-	if (!(copy = cJSON_Duplicate(record, true)) ||
-	    !cJSON_AddItemToObject(state, PREVIOUS_STACK, copy))
-		return -ENOMEM;
+	if ((k = state_recorded(state, record)) < 0)
+		return k;
 	return state_save(root, state);
 }
 

@@ -6,13 +6,9 @@
 
 #include "apply/apply.h"
 #include "apply/journal.h"
+#include "apply/state.h"
 #include "plan/plan.h"
 #include "profile/repo.h"
-
-/* state.json's record of the stack before a switch (doc/formats.md). */
-#define PREVIOUS_STACK "previous_stack"
-/* The result in state.json's "verified" that rollback records. */
-#define ROLLED_BACK_BY_HAND "rolled back by hand"
 
 /*
  * What apply records before a plan changes packages: for every package the plan installs or

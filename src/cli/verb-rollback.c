@@ -103,19 +103,16 @@ static int dry_run(struct cli *cli, const struct facts *f, const struct rollback
 }
 
 /* state.json's "verified": who went back, when, to which kernel, and how far. */
-static int record_verdict(struct cli *cli, cJSON *state, const char *previous, bool kernel_only)
+static int record_verdict(struct cli *cli, struct state *state, const char *previous, bool kernel_only)
 {
-	cJSON *v;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	int k;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
-	if (!(v = cJSON_AddObjectToObject(state, "verified")) || !cJSON_AddStringToObject(v, "result", ROLLED_BACK_BY_HAND) ||
-	    !cJSON_AddStringToObject(v, "at", when) || !cJSON_AddStringToObject(v, "kernel", previous) ||
-	    !cJSON_AddBoolToObject(v, "kernel_only", kernel_only))
-		return -ENOMEM;
+	if ((k = state_rolled_back(state, when, previous, kernel_only)) < 0)
+		return k;
 	return state_save(cli->root, state);
 }
 
@@ -157,7 +154,7 @@ static int report(const struct cli *cli, const struct facts *f, const struct app
 int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_(rollback_freep) struct rollback *rb = NULL;
 	_cleanup_(strv_freep) char **labels = NULL;
 	_cleanup_(apply_report_done) struct apply_report rep = {};
@@ -174,12 +171,12 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 		return r;
 	k = state_load(cli->root, &state);
 	if (k >= 0) {
-		record = cJSON_GetObjectItemCaseSensitive(state, PREVIOUS_STACK);
+		record = state->previous_stack;
 		if (record && !cJSON_IsObject(record))
 			return log_error("%s/%s: " PREVIOUS_STACK ": expected an object", cli->root->path, STATE_FILE),
 			       EXIT_CODE_USAGE;
 		/* A state.json of an apply before the record existed names the kernel alone. */
-		previous = record ? json_str(record, "kernel") : json_str(state, "previous_kernel");
+		previous = record ? json_str(record, "kernel") : state->previous_kernel;
 	}
 	if (!previous)
 		return log_error("%s/%s: %s; no previous kernel recorded to go back to", cli->root->path, STATE_FILE,
@@ -217,7 +214,7 @@ int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **arg
 	nl = (size_t)n;
 	if (strv_pushf(&labels, &nl, "saved default %s, boot-once entry cancelled", previous) < 0)
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
-	if ((k = journal_begin_run(&j, cli->root, "rollback", json_str(state, "profile"), labels)) < 0)
+	if ((k = journal_begin_run(&j, cli->root, "rollback", state->profile, labels)) < 0)
 		return log_error_errno(k, "cannot write %s: %s", JOURNAL_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
 	k = rb ? rollback_run(&ctx, rb, &j, &rep) : 0;
 	if (k >= 0 && (k = boot_default_set(f, cli->root, previous, true, &why)) < 0)
