@@ -88,11 +88,6 @@ static int journal_save(struct journal *j)
 	return root_write_atomic(j->root, JOURNAL_FILE, line, strlen(line), 0644);
 }
 
-int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps)
-{
-	return journal_begin_run(j, root, "apply", profile, steps);
-}
-
 int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
 		      char *const *steps)
 {

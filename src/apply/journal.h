@@ -33,8 +33,8 @@ struct journal {
 	cJSON *steps;
 };
 
-int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps);
-/* The same for a run of another verb than apply ("rollback"), which the journal names. */
+/* Begun for a run of verb ("apply", "rollback"), which the journal names, with every step's
+ * label, none done. */
 int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
 		      char *const *steps);
 /* Marks step i done. With GPUPROV_TEST_ABORT_AFTER=N in the environment, the process then

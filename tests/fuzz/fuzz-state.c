@@ -5,6 +5,7 @@
  * revert make; the journal of an interrupted run. */
 #include <stdlib.h>
 
+#include "apply/exec.h"
 #include "apply/journal.h"
 #include "apply/rollback.h"
 #include "apply/state.h"
@@ -52,13 +53,13 @@ static void roll_back(const cJSON *record, bool kernel_only, bool remove_new)
 	struct rollback_options o = { .kernel_only = kernel_only, .remove_new = remove_new };
 	_cleanup_(rollback_freep) struct rollback *rb = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *json = NULL;
-	_cleanup_(strv_freep) char **labels = NULL;
+	_cleanup_(exec_steps_done) struct exec_steps steps = {};
 	_cleanup_free_ char *why = NULL;
 
 	if (rollback_build(fuzz_root(), fuzz_facts(), node_view(), record, &o, &rb, &why) < 0)
 		return;
 	(void)rollback_to_json(rb, &json);
-	(void)rollback_steps(rb, &labels);
+	(void)rollback_steps(rb, rb->kernel, &steps);
 }
 
 /* What state.c reads must write back and read again the same (the round trip the unit
