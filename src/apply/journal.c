@@ -10,7 +10,6 @@
 
 #include "apply/journal.h"
 #include "util/errors.h"
-#include "util/json.h"
 #include "util/strutil.h"
 #include "util/write.h"
 
@@ -89,11 +88,6 @@ static int journal_save(struct journal *j)
 	return root_write_atomic(j->root, JOURNAL_FILE, line, strlen(line), 0644);
 }
 
-int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps)
-{
-	return journal_begin_run(j, root, "apply", profile, steps);
-}
-
 int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
 		      char *const *steps)
 {
@@ -163,38 +157,4 @@ int journal_load(const struct root *root, cJSON **ret)
 	return *ret && cJSON_IsObject(*ret) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*ret, "steps"))
 		       ? 1
 		       : (cJSON_Delete(*ret), *ret = NULL, -GPE_PARSE);
-}
-
-int state_load(const struct root *root, cJSON **ret)
-{
-	_cleanup_free_ char *text = NULL;
-	int k = root_read_file(root, STATE_FILE, JOURNAL_MAX, &text, NULL);
-	cJSON *doc;
-
-	if (k < 0)
-		return k;
-	doc = cJSON_Parse(text);
-	if (!cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		return -GPE_PARSE;
-	}
-	*ret = doc;
-	return 0;
-}
-
-int state_save(const struct root *root, const cJSON *doc)
-{
-	_cleanup_free_ char *text = cJSON_Print(doc), *line = NULL;
-
-	if (!text || asprintf(&line, "%s\n", text) < 0)
-		return -ENOMEM;
-	return root_write_atomic(root, STATE_FILE, line, strlen(line), 0644);
-}
-
-void failed_kernels_drop(cJSON *list, const char *kernel)
-{
-	cJSON *e = json_find_by(list, "kernel", kernel);
-
-	if (e)
-		cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
 }

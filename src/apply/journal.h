@@ -10,8 +10,6 @@
 
 #define JOURNAL_FILE "var/lib/gpuprov/journal.json"
 #define LOCK_FILE "run/gpuprov.lock"
-/* What the last apply installed and for which profile: status reads it. */
-#define STATE_FILE "var/lib/gpuprov/state.json"
 
 /*
  * One run at a time (DESIGN rule 4): an flock on the target's /run/gpuprov.lock, which
@@ -35,8 +33,8 @@ struct journal {
 	cJSON *steps;
 };
 
-int journal_begin(struct journal *j, const struct root *root, const char *profile, char *const *steps);
-/* The same for a run of another verb than apply ("rollback"), which the journal names. */
+/* Begun for a run of verb ("apply", "rollback"), which the journal names, with every step's
+ * label, none done. */
 int journal_begin_run(struct journal *j, const struct root *root, const char *verb, const char *profile,
 		      char *const *steps);
 /* Marks step i done. With GPUPROV_TEST_ABORT_AFTER=N in the environment, the process then
@@ -47,12 +45,3 @@ void journal_done(struct journal *j);
 
 /* The last run's journal, or NULL with 0 when there is none; -GPE_PARSE when unreadable. */
 int journal_load(const struct root *root, cJSON **ret);
-
-/* state.json: what the last apply installed; verify, rollback and revert add to it.
- * state_load: -ENOENT when there is none, -GPE_PARSE when it is not a JSON object. */
-int state_load(const struct root *root, cJSON **ret);
-/* state.json's kernels that verify rolled back on this node: [{kernel, at, failed}]. */
-#define FAILED_KERNELS "failed_kernels"
-/* Takes a kernel's entry out of that list. */
-void failed_kernels_drop(cJSON *list, const char *kernel);
-int state_save(const struct root *root, const cJSON *doc);

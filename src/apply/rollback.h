@@ -6,13 +6,9 @@
 
 #include "apply/apply.h"
 #include "apply/journal.h"
+#include "apply/state.h"
 #include "plan/plan.h"
 #include "profile/repo.h"
-
-/* state.json's record of the stack before a switch (doc/formats.md). */
-#define PREVIOUS_STACK "previous_stack"
-/* The result in state.json's "verified" that rollback records. */
-#define ROLLED_BACK_BY_HAND "rolled back by hand"
 
 /*
  * What apply records before a plan changes packages: for every package the plan installs or
@@ -28,11 +24,18 @@
 int previous_stack_record(const struct root *root, const struct facts *f,
 			  const struct repo_view *view, const char *profile,
 			  const struct resolution *r, const struct plan *pl, cJSON **ret);
-/* Puts the record into state.json, which keeps its other members. */
+/* Puts the record into state.json, which keeps its other members (state_recorded). */
 int previous_stack_save(const struct root *root, const cJSON *record);
 /* What state.json says of the stack a successful apply installed, for the record's test of
  * whether the node settled on it: "name=version" for every package the resolution picked. */
 int previous_stack_picks(const struct resolution *r, cJSON **ret);
+
+/* A pin file is a few lines: the limit only keeps a damaged one from filling memory. */
+#define PIN_FILE_MAX (1024 * 1024)
+
+/* One of the running kernel's packages (release: the kernel that runs), which neither the
+ * record's reinstalls nor --remove-new touch. */
+bool previous_stack_of_kernel(const char *name, const char *version, const char *release);
 
 /* Refuses a record that does not read (-GPE_PARSE, ret_error naming the member and what it
  * should be): rollback puts its names and versions on apt's and dnf's command lines. */
@@ -78,9 +81,12 @@ int rollback_to_json(const struct rollback *rb, cJSON **ret);
  * simulated (the backend's preflight). -GPE_UNAVAILABLE or -GPE_REFUSED, c->error saying why. */
 int rollback_check(struct pkg_ctx *c, const struct rollback *rb);
 
-/* One label per step rollback_run takes, for the journal. */
-int rollback_steps(const struct rollback *rb, char ***ret_labels);
-/* Carries out the steps, marking each done in j (begun with rollback_steps' labels, which
- * come first). rep->error says which step failed. */
-int rollback_run(struct pkg_ctx *c, const struct rollback *rb, struct journal *j,
-		 struct apply_report *rep);
+struct exec_steps;
+/* The steps of a rollback to kernel, for the executor: one per kind of package action, then
+ * each file, then kernel made GRUB's saved default (a boot-once entry cancelled). rb NULL:
+ * a state without a record, the kernel alone. */
+int rollback_steps(const struct rollback *rb, const char *kernel, struct exec_steps *st);
+/* Carries them out under the journal of a "rollback" run, then records the verdict in state
+ * (state_rolled_back: kernel, kernel_only) and saves it. rep->error says which step failed. */
+int rollback_run(struct pkg_ctx *c, const struct rollback *rb, const char *kernel, struct state *state,
+		 bool kernel_only, struct apply_report *rep);

@@ -144,24 +144,20 @@ static bool module_loaded(const struct facts *f, const char *name)
 
 /* The modules the profile names: those it blacklists are not loaded, those it has loaded at
  * boot are. One check for all, naming each that is wrong. */
-static int check_modules(struct verify_report *r, const struct facts *f, const cJSON *modules)
+static int check_modules(struct verify_report *r, const struct facts *f, const struct state *state)
 {
 	_cleanup_(strv_freep) char **wrong = NULL;
 	_cleanup_free_ char *text = NULL;
-	const cJSON *x;
 	size_t n = 0, bad = 0;
 
 	if (!f->kernels.modules)
 		return add(r, "modules", false, "/proc/modules cannot be read");
 	for (int want = 0; want <= 1; want++)
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(modules, want ? "loaded" : "absent")) {
-			if (!cJSON_IsString(x))
-				continue;
+		for (char **x = want ? state->modules_loaded : state->modules_absent; x && *x; x++) {
 			n++;
-			if (module_loaded(f, x->valuestring) == want)
+			if (module_loaded(f, *x) == want)
 				continue;
-			if (strv_pushf(&wrong, &bad, "%s %s", x->valuestring,
-				       want ? "is not loaded" : "is loaded (blacklisted)") < 0)
+			if (strv_pushf(&wrong, &bad, "%s %s", *x, want ? "is not loaded" : "is loaded (blacklisted)") < 0)
 				return -ENOMEM;
 		}
 	if (n == 0)
@@ -173,9 +169,9 @@ static int check_modules(struct verify_report *r, const struct facts *f, const c
 }
 
 /* The driver's checks but Xid: only where the stack has one (driver.source "none" has not). */
-static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const cJSON *state)
+static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const struct state *state)
 {
-	const char *driver = json_str(state, "driver"), *flavour = json_str(state, "flavour");
+	const char *driver = state->driver, *flavour = state->flavour;
 	_cleanup_free_ char *why = NULL;
 	unsigned gpus = (unsigned)f->pci.n_gpus, count = 0, nodes;
 	int k;
@@ -223,18 +219,17 @@ static int check_xid(struct verify_report *r, const struct root *sys)
 	return add(r, "xid", xids == 0, "%u Xid errors since boot%s%s", xids, xid ? ", the first: " : "", xid ? xid : "");
 }
 
-int verify_run(const struct root *sys, const struct facts *f, const cJSON *state, struct verify_report *r)
+int verify_run(const struct root *sys, const struct facts *f, const struct state *state, struct verify_report *r)
 {
-	const char *kernel = json_str(state, "kernel");
+	const char *kernel = state->kernel;
 	int k;
 
 	*r = (struct verify_report){ .ok = true };
 	if ((k = add(r, "kernel", streq_ptr(f->kernels.running, kernel), "running %s, the stack's %s",
 		     strna(f->kernels.running), strna(kernel))) < 0 ||
-	    (json_str(state, "driver") && (k = check_driver(r, sys, f, state)) < 0) ||
-	    (k = check_modules(r, f, cJSON_GetObjectItemCaseSensitive(state, "modules"))) < 0)
+	    (state->driver && (k = check_driver(r, sys, f, state)) < 0) || (k = check_modules(r, f, state)) < 0)
 		return k;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "rdma"))) {
+	if (state->rdma) {
 		unsigned ports = 0, active = 0;
 
 		for (size_t i = 0; i < f->pci.n_hcas; i++)
@@ -246,5 +241,5 @@ int verify_run(const struct root *sys, const struct facts *f, const cJSON *state
 		if ((k = add(r, "rdma", ports > 0 && active == ports, "%u of %u HCA ports active", active, ports)) < 0)
 			return k;
 	}
-	return json_str(state, "driver") ? check_xid(r, sys) : 0;
+	return state->driver ? check_xid(r, sys) : 0;
 }

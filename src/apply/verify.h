@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "apply/state.h"
 #include "host/facts.h"
 
 /* One check of verify: its name, whether it passed, and what was seen. */
@@ -31,4 +32,4 @@ void verify_report_done(struct verify_report *r);
  * loaded and those it loads at boot are; HCA ports are active where the profile uses RDMA.
  * Reads only.
  */
-int verify_run(const struct root *sys, const struct facts *f, const cJSON *state, struct verify_report *ret);
+int verify_run(const struct root *sys, const struct facts *f, const struct state *state, struct verify_report *ret);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply/rollback.h"
+#include "apply/state.h"
 #include "cli.h"
 #include "host/facts.h"
 #include "plan/check.h"
@@ -37,7 +37,7 @@ static const char *prom_state(const struct status_view *s)
 		{ "never applied", "none" }, { "running", "running" }, { "interrupted", "interrupted" },
 		{ "failed", "failed" },      { "reverted", "reverted" }, { "rolled back", "rolled_back_by_hand" },
 	};
-	const char *result = json_str(s->verdict, "result");
+	const char *result = s->verdict ? s->verdict->result : NULL;
 
 	for (size_t i = 0; i < ELEMENTSOF(map); i++)
 		if (streq(s->state_name, map[i].status))
@@ -87,17 +87,20 @@ static void put_gauge(FILE *out, const char *name, const char *help, long long v
 }
 
 /* gpuprov_info: the stack state.json records, and the fabric manager installed now. */
-static void put_info(FILE *out, const cJSON *state, const struct facts *f)
+static void put_info(FILE *out, const struct state *state, const struct facts *f)
 {
-	static const char *const keys[] = { "profile", "kernel", "driver", "cuda", "flavour", "source" };
+	const struct {
+		const char *key, *value;
+	} labels[] = { { "profile", state->profile }, { "kernel", state->kernel }, { "driver", state->driver },
+		       { "cuda", state->cuda },	      { "flavour", state->flavour }, { "source", state->source } };
 
 	put_header(out, "info", "gauge",
 		   "The stack the last apply installed (state.json; cuda empty without a toolkit) and the "
 		   "fabric manager version installed now (empty when none); always 1.");
 	fputs("gpuprov_info{", out);
-	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-		fprintf(out, "%s=\"", keys[i]);
-		put_label_value(out, json_str(state, keys[i]));
+	for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
+		fprintf(out, "%s=\"", labels[i].key);
+		put_label_value(out, labels[i].value);
 		fputs("\",", out);
 	}
 	fputs("fabricmanager=\"", out);
@@ -114,7 +117,7 @@ static void put_last_apply(FILE *out, const struct status_view *s, bool stack)
 	long long when;
 
 	if (from_journal ? parse_utc(json_str(s->journal, "started"), &when)
-			 : stack && parse_utc(json_str(s->state, "applied"), &when))
+			 : stack && parse_utc(s->state->applied, &when))
 		put_gauge(out, "last_apply_timestamp_seconds",
 			  "When the last apply ran (its start, or state.json's time), in seconds since the epoch.", when);
 	/* A run going on now has no outcome yet. */
@@ -143,9 +146,9 @@ static void put_findings(FILE *out, const struct findings *fs)
 
 static void put_metrics(FILE *out, const struct status_view *s, const struct facts *f, const struct findings *fs)
 {
-	const char *st = prom_state(s), *result = json_str(s->verdict, "result"), *kernel;
+	const char *st = prom_state(s), *result = s->verdict ? s->verdict->result : NULL, *kernel;
 	/* A stack gpuprov installed and still stands by (revert drops it). */
-	bool stack = s->state && json_str(s->state, "profile") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->state, "reverted"));
+	bool stack = s->state && s->state->profile && !s->state->reverted;
 	long long at;
 
 	if (stack)
@@ -162,11 +165,11 @@ static void put_metrics(FILE *out, const struct status_view *s, const struct fac
 		put_gauge(out, "last_verify_success",
 			  "1 when verify after the last boot into the stack passed and committed it, 0 when it rolled back.",
 			  streq(result, "committed"));
-		if (parse_utc(json_str(s->verdict, "at"), &at))
+		if (parse_utc(s->verdict->at, &at))
 			put_gauge(out, "last_verify_timestamp_seconds",
 				  "When verify gave its last verdict, in seconds since the epoch.", at);
 	}
-	kernel = streq_ptr(result, ROLLED_BACK_BY_HAND) ? json_str(s->verdict, "kernel") : json_str(s->state, "kernel");
+	kernel = streq_ptr(result, ROLLED_BACK_BY_HAND) ? s->verdict->kernel : s->state ? s->state->kernel : NULL;
 	if (stack && kernel && s->running)
 		put_gauge(out, "running_kernel_is_target",
 			  "1 when the running kernel is the one the stack wants (after a rollback by hand, the one it went back to).",

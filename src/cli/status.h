@@ -7,12 +7,14 @@
 #include <cjson/cJSON.h>
 
 struct cli;
+struct state;
+struct state_verdict;
 
 /* What status reads, the same for its three outputs (text, --json, --prometheus). */
 struct status_view {
-	const cJSON *state;   /* state.json, or NULL */
+	const struct state *state; /* state.json, or NULL */
 	const cJSON *journal; /* the last run's journal, or NULL */
-	const cJSON *verdict; /* state.json's "verified", or NULL */
+	const struct state_verdict *verdict; /* state.json's "verified", or NULL */
 	pid_t holder;         /* the pid of a run going on now, or 0 */
 	const char *state_name; /* "applied", "interrupted", ..., "never applied" */
 	const char *step;     /* where an interrupted run stopped, or NULL */

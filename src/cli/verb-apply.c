@@ -10,6 +10,7 @@
 #include "apply/bundle.h"
 #include "apply/journal.h"
 #include "apply/rollback.h"
+#include "apply/state.h"
 #include "boot/grub.h"
 #include "cli.h"
 #include "profile/knowledge.h"
@@ -100,102 +101,96 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 	return EXIT_CODE_OK;
 }
 
-/* Where a switch's boot-once entry went ("boot_once": via, variable, file), for status and
- * the operator; null without a switch. */
-static int state_boot_once(cJSON *doc, const struct planned *p)
+/* Where a switch's boot-once entry went, for status and the operator; none without a switch. */
+static int state_boot_once(struct state *next, const struct planned *p)
 {
 	_cleanup_free_ char *file = NULL;
 	const char *var;
-	cJSON *o;
 	int k;
 
 	if (!p->res->kernel_change || (k = boot_once_where(p->facts, &var, &file)) == -ENOENT)
-		return cJSON_AddNullToObject(doc, "boot_once") ? 0 : -ENOMEM;
+		return 0;
 	if (k < 0)
 		return k;
-	if (!(o = cJSON_AddObjectToObject(doc, "boot_once")) ||
-	    !cJSON_AddStringToObject(o, "via", boot_once_via_to_string(facts_boot_once(p->facts))) ||
-	    !cJSON_AddStringToObject(o, "variable", var) || !cJSON_AddStringToObject(o, "file", file))
+	if (!(next->boot_once_via = strdup(boot_once_via_to_string(facts_boot_once(p->facts)))) ||
+	    !(next->boot_once_variable = strdup(var)))
 		return -ENOMEM;
+	next->boot_once_file = TAKE_PTR(file);
 	return 0;
 }
 
 /* The modules verify checks: those the profile blacklists are not loaded; those gpuprov has
  * loaded at boot (rdma.modules, written only where there are HCAs) are. */
-static int state_modules(cJSON *doc, const struct profile *profile, bool rdma)
+static int state_modules(struct state *next, const struct profile *profile, bool rdma)
 {
-	const cJSON *lists[] = {
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "modprobe"), "blacklist"),
-		rdma ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "rdma"), "modules") : NULL,
-	};
-	static const char *const keys[] = { "absent", "loaded" };
-	cJSON *o = cJSON_AddObjectToObject(doc, "modules");
+	const cJSON *absent = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "modprobe"), "blacklist"),
+		    *loaded = rdma ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile->doc, "rdma"), "modules")
+			   : NULL,
+		    *e;
+	size_t n = 0;
 
-	if (!o)
-		return -ENOMEM;
-	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-		cJSON *a = lists[i] ? cJSON_Duplicate(lists[i], true) : cJSON_CreateArray();
-
-		if (!a || !cJSON_AddItemToObject(o, keys[i], a)) {
-			cJSON_Delete(a);
+	cJSON_ArrayForEach(e, absent)
+		if (cJSON_IsString(e) && strv_push(&next->modules_absent, &n, e->valuestring) < 0)
 			return -ENOMEM;
-		}
-	}
+	n = 0;
+	cJSON_ArrayForEach(e, loaded)
+		if (cJSON_IsString(e) && strv_push(&next->modules_loaded, &n, e->valuestring) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* The stack a finished apply installed, as state.json records it. */
+static int state_stack(struct state *next, const struct cli *cli, const struct planned *p)
+{
+	_cleanup_(cJSON_Deletep) cJSON *picks = NULL;
+	const struct resolution *r = p->res;
+	const cJSON *e;
+	size_t n = 0;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int k;
+
+	/* verify checks the HCA ports where the profile does RDMA over them */
+	next->rdma = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"),
+									 "modules")) > 0 &&
+		     p->facts->pci.n_hcas > 0;
+	/* verify --commit reboots into the known-good kernel after a failure unless the
+	 * profile says verify.reboot false */
+	next->verify_reboot = !cJSON_IsFalse(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"));
+	next->reboot_required = p->plan->reboot;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	if (!(next->profile = strdup(p->profile->name)) || !(next->applied = strdup(when)) ||
+	    !(next->kernel = strdup(r->kernel)) || !(next->source = strdup(r->source)) ||
+	    (r->driver && !(next->driver = strdup(r->driver))) || (r->cuda && !(next->cuda = strdup(r->cuda))) ||
+	    (r->flavour && !(next->flavour = strdup(r->flavour))))
+		return -ENOMEM;
+	if ((k = state_modules(next, p->profile, next->rdma)) < 0 || (k = previous_stack_picks(r, &picks)) < 0 ||
+	    (k = state_boot_once(next, p)) < 0)
+		return k;
+	cJSON_ArrayForEach(e, picks)
+		if (strv_push(&next->packages, &n, e->valuestring) < 0)
+			return -ENOMEM;
+	/* verify --commit gives no verdict in the boot that applied (a first-boot run) */
+	(void)root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &next->boot_id);
 	return 0;
 }
 
 /* What was applied, when: status reads it. */
 static int write_state(const struct cli *cli, const struct planned *p)
 {
-	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject(), *old = NULL, *picks = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *failed = NULL;
-	_cleanup_free_ char *boot_id = NULL;
-	const struct resolution *r = p->res;
-	const cJSON *record;
-	const char *previous;
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	_cleanup_(state_freep) struct state *state = NULL, *next = calloc(1, sizeof(*next));
 	int k;
 
-	/* The record of the stack before the switch stays (apply wrote it before the packages),
-	 * and its kernel is the known-good one, whichever kernel runs now. */
-	bool rdma = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->profile->doc, "rdma"),
-									  "modules")) > 0 &&
-		    p->facts->pci.n_hcas > 0;
-
-	(void)state_load(cli->root, &old);
-	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(old, FAILED_KERNELS))) {
-		failed = cJSON_DetachItemFromObjectCaseSensitive(old, FAILED_KERNELS);
-		failed_kernels_drop(failed, r->kernel);
-	}
-	(void)root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id);
-	record = cJSON_GetObjectItemCaseSensitive(old, PREVIOUS_STACK);
-	previous = json_str(record, "kernel") ? json_str(record, "kernel") : strna(p->facts->kernels.running);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	if (!doc || !cJSON_AddStringToObject(doc, "profile", p->profile->name) ||
-	    !cJSON_AddStringToObject(doc, "applied", when) || !cJSON_AddStringToObject(doc, "kernel", r->kernel) ||
-	    !cJSON_AddStringToObject(doc, "previous_kernel", previous) ||
-	    !json_add_str_or_null(doc, "driver", r->driver) ||
-	    !json_add_str_or_null(doc, "cuda", r->cuda) ||
-	    !cJSON_AddStringToObject(doc, "source", r->source) ||
-	    !json_add_str_or_null(doc, "flavour", r->flavour) ||
-	    /* verify checks the HCA ports where the profile does RDMA over them */
-	    !cJSON_AddBoolToObject(doc, "rdma", rdma) || state_modules(doc, p->profile, rdma) < 0 ||
-	    /* verify --commit reboots into the known-good kernel after a failure unless the
-	     * profile says verify.reboot false */
-	    !cJSON_AddBoolToObject(doc, "verify_reboot",
-				   !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
-					   cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"))) ||
-	    !cJSON_AddBoolToObject(doc, "reboot_required", p->plan->reboot) || previous_stack_picks(r, &picks) < 0 ||
-	    !cJSON_AddItemToObject(doc, "packages", TAKE_PTR(picks)) ||
-	    (cJSON_IsObject(record) && !cJSON_AddItemToObject(doc, PREVIOUS_STACK, cJSON_Duplicate(record, true))) ||
-	    /* The kernels rolled back here stay remembered; the one applied now is judged anew. */
-	    (failed && !cJSON_AddItemToObject(doc, FAILED_KERNELS, TAKE_PTR(failed))) ||
-	    /* verify --commit gives no verdict in the boot that applied (a first-boot run) */
-	    (boot_id && !cJSON_AddStringToObject(doc, "boot_id", boot_id)))
+	if (!next)
 		return -ENOMEM;
-	if ((k = state_boot_once(doc, p)) < 0 || (k = state_save(cli->root, doc)) < 0)
+	/* A state that does not read is replaced: this apply's record is what holds now. */
+	if (state_load(cli->root, &state) < 0 && !(state = calloc(1, sizeof(*state))))
+		return -ENOMEM;
+	if ((k = state_stack(next, cli, p)) < 0 ||
+	    (k = state_applied(state, next, strna(p->facts->kernels.running))) < 0 ||
+	    (k = state_save(cli->root, state)) < 0)
 		return k;
 	/* Debian's convention, which unattended-upgrades, motd and fleet tools read. */
 	if (p->plan->reboot && p->facts->os.family == OS_FAMILY_DEBIAN &&

@@ -2,7 +2,7 @@
 /* gpuprov plan NAME: what apply would do, each step with its reason; or why it refuses. */
 #include <errno.h>
 
-#include "apply/journal.h"
+#include "apply/state.h"
 #include "cli.h"
 #include "util/json.h"
 #include "plan/plan.h"
@@ -86,7 +86,8 @@ int cli_plan_begin(struct cli *cli, const struct verb *v, const char *name, stru
 int cli_plan_finish(struct cli *cli, struct planned *p)
 {
 	_cleanup_(strv_freep) char **view_warnings = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *failed = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_free_ char *why = NULL, *error = NULL;
 	size_t n_vw = 0;
 	char today[11];
@@ -107,10 +108,10 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 	}
 	/* The kernels verify rolled back here, unless asked to try them again; a state.json that
 	 * does not read has none (verify and status say what is wrong with it). */
-	if (p->here && !cli->retry_failed)
-		(void)state_load(cli->root, &state);
-	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today),
-					     cJSON_GetObjectItemCaseSensitive(state, FAILED_KERNELS) },
+	if (p->here && !cli->retry_failed && state_load(cli->root, &state) >= 0 &&
+	    state_failed_kernels_json(state, &failed) < 0)
+		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
+	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today), failed },
 		    &p->res);
 	if (k < 0)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;

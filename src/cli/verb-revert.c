@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "apply/journal.h"
+#include "apply/state.h"
 #include "cli.h"
 #include "files/managed.h"
 #include "util/errors.h"
@@ -29,10 +30,15 @@ int verb_revert(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 
 	k = managed_revert(cli->root, cli->dry_run, &done, &n, &why);
 	if (k >= 0 && n > 0 && !cli->dry_run) {
-		/* What apply recorded no longer describes the files: say it was reverted. */
-		_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+		/* What apply recorded no longer describes the files: say it was reverted. A state
+		 * that does not read is replaced, as before. */
+		_cleanup_(state_freep) struct state *state = NULL;
 
-		k = doc && cJSON_AddTrueToObject(doc, "reverted") ? state_save(cli->root, doc) : -ENOMEM;
+		if (state_load(cli->root, &state) < 0)
+			state = calloc(1, sizeof(*state));
+		k = state ? state_reverted(state) : -ENOMEM;
+		if (k >= 0)
+			k = state_save(cli->root, state);
 	}
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gpuprov rollback: back to the kernel and the stack from before the last apply's switch. */
 #include <errno.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply/journal.h"
@@ -102,23 +101,6 @@ static int dry_run(struct cli *cli, const struct facts *f, const struct rollback
 	return rb && rb->n_unavailable ? EXIT_CODE_REFUSED : EXIT_CODE_OK;
 }
 
-/* state.json's "verified": who went back, when, to which kernel, and how far. */
-static int record_verdict(struct cli *cli, cJSON *state, const char *previous, bool kernel_only)
-{
-	cJSON *v;
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
-	if (!(v = cJSON_AddObjectToObject(state, "verified")) || !cJSON_AddStringToObject(v, "result", ROLLED_BACK_BY_HAND) ||
-	    !cJSON_AddStringToObject(v, "at", when) || !cJSON_AddStringToObject(v, "kernel", previous) ||
-	    !cJSON_AddBoolToObject(v, "kernel_only", kernel_only))
-		return -ENOMEM;
-	return state_save(cli->root, state);
-}
-
 static int report(const struct cli *cli, const struct facts *f, const struct apply_report *rep, const struct rollback *rb,
 		  const char *previous, int k)
 {
@@ -156,26 +138,23 @@ static int report(const struct cli *cli, const struct facts *f, const struct app
 int verb_rollback(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_(rollback_freep) struct rollback *rb = NULL;
-	_cleanup_(strv_freep) char **labels = NULL;
 	_cleanup_(apply_report_done) struct apply_report rep = {};
 	_cleanup_(pkg_ctx_done) struct pkg_ctx ctx = {};
-	_cleanup_(journal_done) struct journal j = {};
-	_cleanup_free_ char *id = NULL, *why = NULL;
+	_cleanup_free_ char *id = NULL;
 	const cJSON *record = NULL;
 	const char *previous = NULL;
-	size_t nl = 0;
-	int r, k, n;
+	int r, k;
 
 	k = state_load(cli->root, &state);
 	if (k >= 0) {
-		record = cJSON_GetObjectItemCaseSensitive(state, PREVIOUS_STACK);
+		record = state->previous_stack;
 		if (record && !cJSON_IsObject(record))
 			return log_error("%s/%s: " PREVIOUS_STACK ": expected an object", cli->root->path, STATE_FILE),
 			       EXIT_CODE_USAGE;
 		/* A state.json of an apply before the record existed names the kernel alone. */
-		previous = record ? json_str(record, "kernel") : json_str(state, "previous_kernel");
+		previous = record ? json_str(record, "kernel") : state->previous_kernel;
 	}
 	if (!previous)
 		return log_error("%s/%s: %s; no previous kernel recorded to go back to", cli->root->path, STATE_FILE,
@@ -206,22 +185,7 @@ int verb_rollback(struct cli *cli, _unused_ const struct verb *self, _unused_ in
 	if (!cli_confirm(cli, "Roll back?"))
 		return log_error("not rolled back"), EXIT_CODE_REFUSED;
 
-	if ((n = rb ? rollback_steps(rb, &labels) : 0) < 0)
-		return log_error_errno(n, "out of memory"), EXIT_CODE_FAILURE;
-	nl = (size_t)n;
-	if (strv_pushf(&labels, &nl, "saved default %s, boot-once entry cancelled", previous) < 0)
-		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
-	if ((k = journal_begin_run(&j, cli->root, "rollback", json_str(state, "profile"), labels)) < 0)
-		return log_error_errno(k, "cannot write %s", JOURNAL_FILE), EXIT_CODE_FAILURE;
-	k = rb ? rollback_run(&ctx, rb, &j, &rep) : 0;
-	if (k >= 0 && (k = boot_default_set(f, cli->root, previous, true, &why)) < 0)
-		gp_error_set(&rep.error, k, "saved default %s: %s", previous, why ? why : gp_strerror(k));
-	/* The last step done, and the verdict: without a record only the kernel went back. */
-	if (k >= 0 && ((k = strv_pushf(&rep.done, &rep.n_done, "the saved GRUB default is %s, the kernel from before the switch",
-				       previous)) < 0 ||
-		       (k = journal_step_done(&j, (size_t)n)) < 0 ||
-		       (k = record_verdict(cli, state, previous, cli->kernel_only || !rb)) < 0))
-		gp_error_set(&rep.error, k, "%s", gp_strerror(k));
-	(void)journal_finish(&j, k < 0 ? rep.error : NULL);
+	/* Without a record only the kernel goes back. */
+	k = rollback_run(&ctx, rb, previous, state, cli->kernel_only || !rb, &rep);
 	return report(cli, f, &rep, rb, previous, k);
 }

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "apply/journal.h"
-#include "apply/rollback.h"
+#include "apply/state.h"
 #include "cli.h"
 #include "status.h"
 #include "util/errors.h"
@@ -26,14 +26,14 @@ const char verb_status_usage[] = "[--json | --prometheus [--output FILE]]\n"
 
 /* "applied", "interrupted", "failed", "running", "rolled back", "reverted" or "never
  * applied", and the step the journal reached. */
-static const char *run_state(const cJSON *state, const cJSON *journal, pid_t holder, const char **ret_step)
+static const char *run_state(const struct state *state, const cJSON *journal, pid_t holder, const char **ret_step)
 {
 	const cJSON *s;
 
 	*ret_step = NULL;
 	if (holder)
 		return "running";
-	if (state && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted")))
+	if (state && state->reverted)
 		return "reverted";
 	if (journal && !json_str(journal, "finished")) {
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(journal, "steps"))
@@ -45,35 +45,32 @@ static const char *run_state(const cJSON *state, const cJSON *journal, pid_t hol
 	}
 	if (journal && json_str(journal, "error"))
 		return "failed";
-	if (streq_ptr(json_str(cJSON_GetObjectItemCaseSensitive(state, "verified"), "result"), ROLLED_BACK_BY_HAND))
+	if (state && state->verified && streq(state->verified->result, ROLLED_BACK_BY_HAND))
 		return "rolled back";
 	/* Only the record of the stack before a switch: an apply that stopped before its end. */
-	return state && json_str(state, "profile") ? "applied" : "never applied";
+	return state && state->profile ? "applied" : "never applied";
 }
 
 /* verify's verdict on the stack, or rollback's. */
-static void print_verdict(const cJSON *v)
+static void print_verdict(const struct state_verdict *v)
 {
-	const char *result = json_str(v, "result");
-	const cJSON *failed = cJSON_GetObjectItemCaseSensitive(v, "failed");
-
-	printf("Verdict     %s%s%s", result, json_str(v, "at") ? " at " : "", json_str(v, "at") ? json_str(v, "at") : "");
-	if (streq(result, ROLLED_BACK_BY_HAND))
-		printf(": kernel %s%s", strna(json_str(v, "kernel")),
-		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "kernel_only"))
-			       ? " and the pins of before the switch (--kernel-only: the packages stayed)"
-			       : " and the stack of before the switch");
-	else if (cJSON_GetArraySize(failed) > 0)
-		printf(": %s", strna(cJSON_GetStringValue(cJSON_GetArrayItem(failed, 0))));
+	printf("Verdict     %s%s%s", v->result, v->at ? " at " : "", v->at ? v->at : "");
+	if (streq(v->result, ROLLED_BACK_BY_HAND))
+		printf(": kernel %s%s", strna(v->kernel),
+		       v->kernel_only ? " and the pins of before the switch (--kernel-only: the packages stayed)"
+				      : " and the stack of before the switch");
+	else if (v->failed && v->failed[0])
+		printf(": %s", v->failed[0]);
 	printf("\n");
 }
 
 int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL, *journal = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *journal = NULL, *applied = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_free_ char *running = NULL;
 	const char *st, *step;
-	const cJSON *once, *verdict;
+	const struct state_verdict *verdict;
 	bool reboot, rolled_back;
 	pid_t holder;
 	int k;
@@ -97,12 +94,12 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	/* Pending: the stack wants another kernel than the one running (after a rollback by hand,
 	 * the kernel it went back to; after verify rolled back, the known-good one), or Debian's
 	 * flag says so. */
-	verdict = cJSON_GetObjectItemCaseSensitive(state, "verified");
-	rolled_back = streq_ptr(json_str(verdict, "result"), ROLLED_BACK_BY_HAND);
-	reboot = (state && (rolled_back || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required"))) &&
-		  !streq_ptr(rolled_back ? json_str(verdict, "kernel")
-			     : streq_ptr(json_str(verdict, "result"), "rolled back") ? json_str(state, "previous_kernel")
-										: json_str(state, "kernel"),
+	verdict = state ? state->verified : NULL;
+	rolled_back = verdict && streq(verdict->result, ROLLED_BACK_BY_HAND);
+	reboot = (state && (rolled_back || state->reboot_required) &&
+		  !streq_ptr(rolled_back ? verdict->kernel
+			     : verdict && streq(verdict->result, "rolled back") ? state->previous_kernel
+										 : state->kernel,
 			     running)) ||
 		 root_exists(cli->root, "run/reboot-required") > 0;
 
@@ -114,10 +111,10 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	if (cli->json) {
 		cJSON *doc = cJSON_CreateObject();
 
-		if (!doc || !cJSON_AddStringToObject(doc, "state", st) ||
+		if (!doc || (state && state_to_json(state, &applied) < 0) || !cJSON_AddStringToObject(doc, "state", st) ||
 		    !json_add_str_or_null(doc, "interrupted_at", step) ||
 		    !(holder ? cJSON_AddNumberToObject(doc, "running_pid", holder) : cJSON_AddNullToObject(doc, "running_pid")) ||
-		    !cJSON_AddItemToObject(doc, "applied", state ? cJSON_Duplicate(state, true) : cJSON_CreateNull()) ||
+		    !cJSON_AddItemToObject(doc, "applied", applied ? TAKE_PTR(applied) : cJSON_CreateNull()) ||
 		    !cJSON_AddItemToObject(doc, "last_run", journal ? cJSON_Duplicate(journal, true) : cJSON_CreateNull()) ||
 		    !json_add_str_or_null(doc, "running_kernel", running) ||
 		    !cJSON_AddBoolToObject(doc, "reboot_pending", reboot)) {
@@ -130,20 +127,18 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	if (holder)
 		printf(" (pid %ld)", (long)holder);
 	printf("\n");
-	if (state && json_str(state, "profile") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reverted"))) {
-		printf("Profile     %s, applied %s\n", strna(json_str(state, "profile")), strna(json_str(state, "applied")));
-		if (json_str(state, "driver"))
-			printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(json_str(state, "kernel")),
-			       json_str(state, "driver"), strna(json_str(state, "source")),
-			       json_str(state, "cuda") ? json_str(state, "cuda") : "none");
+	if (state && state->profile && !state->reverted) {
+		printf("Profile     %s, applied %s\n", state->profile, strna(state->applied));
+		if (state->driver)
+			printf("Stack       kernel %s, driver %s (%s), CUDA %s\n", strna(state->kernel), state->driver,
+			       strna(state->source), state->cuda ? state->cuda : "none");
 		else
-			printf("Stack       kernel %s, no NVIDIA driver (%s)\n", strna(json_str(state, "kernel")),
-			       strna(json_str(state, "source")));
-		if ((once = cJSON_GetObjectItemCaseSensitive(state, "boot_once")) && cJSON_IsObject(once))
-			printf("Boot-once   %s in %s%s\n", strna(json_str(once, "variable")), strna(json_str(once, "file")),
-			       streq_ptr(json_str(once, "via"), "esp") ? " (on the ESP: GRUB cannot write its own block)" : "");
+			printf("Stack       kernel %s, no NVIDIA driver (%s)\n", strna(state->kernel), strna(state->source));
+		if (state->boot_once_via)
+			printf("Boot-once   %s in %s%s\n", strna(state->boot_once_variable), strna(state->boot_once_file),
+			       streq(state->boot_once_via, "esp") ? " (on the ESP: GRUB cannot write its own block)" : "");
 	}
-	if (json_str(verdict, "result"))
+	if (verdict)
 		print_verdict(verdict);
 	if (journal && json_str(journal, "error"))
 		printf("Last error  %s\n", json_str(journal, "error"));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "apply/journal.h"
+#include "apply/state.h"
 #include "apply/verify.h"
 #include "boot/grub.h"
 #include "cli.h"
@@ -35,46 +36,29 @@ static int set_default(struct cli *cli, const struct facts *f, const char *relea
 	return boot_default_set(f, cli->root, release, true, ret_why);
 }
 
-static int record(struct cli *cli, cJSON *state, const char *result, const struct verify_report *rep)
+/* The verdict, with the checks that failed (a kernel rolled back joins failed_kernels). */
+static int record(struct cli *cli, struct state *state, const char *result, const struct verify_report *rep)
 {
-	cJSON *v = cJSON_CreateObject(), *failed;
+	_cleanup_(strv_freep) char **failed = NULL;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t n = 0;
+	int k;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	if (!v || !cJSON_AddStringToObject(v, "result", result) || !cJSON_AddStringToObject(v, "at", when) ||
-	    !(failed = cJSON_AddArrayToObject(v, "failed"))) {
-		cJSON_Delete(v);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < rep->n; i++)
-		if (!rep->checks[i].ok && !cJSON_AddItemToArray(failed, cJSON_CreateString(strna(rep->checks[i].detail))))
+		if (!rep->checks[i].ok && strv_push(&failed, &n, strna(rep->checks[i].detail)) < 0)
 			return -ENOMEM;
-	cJSON_DeleteItemFromObjectCaseSensitive(state, "verified");
-	if (!cJSON_AddItemToObject(state, "verified", v))
-		return -ENOMEM;
-	/* A kernel rolled back here is not chosen again by plan or apply (--retry-failed). */
-	if (streq(result, "rolled back") && json_str(state, "kernel")) {
-		cJSON *list = cJSON_GetObjectItemCaseSensitive(state, FAILED_KERNELS), *e = cJSON_CreateObject();
-
-		if (!cJSON_IsArray(list)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(state, FAILED_KERNELS);
-			list = cJSON_AddArrayToObject(state, FAILED_KERNELS);
-		}
-		failed_kernels_drop(list, json_str(state, "kernel"));
-		if (!list || !e || !cJSON_AddItemToArray(list, e) ||
-		    !cJSON_AddStringToObject(e, "kernel", json_str(state, "kernel")) || !cJSON_AddStringToObject(e, "at", when) ||
-		    !cJSON_AddItemToObject(e, "failed", cJSON_Duplicate(failed, true)))
-			return -ENOMEM;
-	}
+	if ((k = state_verified(state, result, when, failed)) < 0)
+		return k;
 	return state_save(cli->root, state);
 }
 
 int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *state = NULL;
+	_cleanup_(state_freep) struct state *state = NULL;
 	_cleanup_free_ char *why = NULL, *boot_id = NULL;
 	struct verify_report rep = {};
 	const char *result = NULL;
@@ -85,7 +69,7 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	if (k < 0)
 		return log_error("%s/%s: %s; nothing gpuprov applied to verify", cli->root->path, STATE_FILE, gp_strerror(k)),
 		       k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
-	if (!json_str(state, "kernel")) {
+	if (!state->kernel) {
 		/* After revert: nothing to verify; the unit at boot has nothing to do either. */
 		log_info("%s/%s: no stack recorded (reverted?); nothing to verify", cli->root->path, STATE_FILE);
 		return cli->commit ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
@@ -97,22 +81,20 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 
 	/* The verdict is given once per apply: a stack already committed or rolled back is only
 	 * reported, so that a fault weeks later does not undo a kernel that proved itself. */
-	if (cli->commit && cJSON_GetObjectItemCaseSensitive(state, "verified")) {
-		log_info("the last apply's stack was %s already; reporting only",
-			 strna(json_str(cJSON_GetObjectItemCaseSensitive(state, "verified"), "result")));
+	if (cli->commit && state->verified) {
+		log_info("the last apply's stack was %s already; reporting only", state->verified->result);
 		cli->commit = false;
 	}
 	/* Applied during this very boot (a first-boot or cloud-init run that finished before
 	 * this unit started): the new kernel has not booted yet; the verdict waits for it. */
-	if (cli->commit && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "reboot_required")) &&
-	    json_str(state, "boot_id") && root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id) >= 0 &&
-	    streq(boot_id, json_str(state, "boot_id"))) {
-		log_info("applied during this boot; the verdict waits for the reboot into %s", json_str(state, "kernel"));
+	if (cli->commit && state->reboot_required && state->boot_id &&
+	    root_read_line(cli->sys, "proc/sys/kernel/random/boot_id", &boot_id) >= 0 && streq(boot_id, state->boot_id)) {
+		log_info("applied during this boot; the verdict waits for the reboot into %s", state->kernel);
 		cli->commit = false;
 		waiting = true;
 	}
 	if (cli->commit) {
-		const char *previous = json_str(state, "previous_kernel");
+		const char *previous = state->previous_kernel;
 
 		/* Good: the new kernel becomes the default. Not: the known-good one stays it. */
 		k = set_default(cli, f, rep.ok ? f->kernels.running : previous, &why);
@@ -148,16 +130,15 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 		for (size_t i = 0; i < rep.n; i++)
 			printf("  %-4s %-14s %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name, strna(rep.checks[i].detail));
 		if (waiting)
-			printf("Applied during this boot: the verdict waits for the reboot into %s.\n",
-			       json_str(state, "kernel"));
+			printf("Applied during this boot: the verdict waits for the reboot into %s.\n", state->kernel);
 		else
 			printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
 					      : result ? "Failed; the known-good kernel is the default." : "Failed.");
 	}
 	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
-	if (result && !rep.ok && k >= 0 && !cli->no_reboot && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(state, "verify_reboot")) &&
-	    !streq_ptr(f->kernels.running, json_str(state, "previous_kernel")))
+	if (result && !rep.ok && k >= 0 && !cli->no_reboot && state->verify_reboot &&
+	    !streq_ptr(f->kernels.running, state->previous_kernel))
 		cli_reboot(cli, "the known-good kernel");
 	verify_report_done(&rep);
 	return r;

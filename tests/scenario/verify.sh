@@ -245,6 +245,25 @@ check "rollback: the previous kernel is the saved default" \
 check "rollback: the unused boot-once entry is cancelled" \
 	sh -c "grub-editenv '$M/boot/grub/grubenv' list | grep -qx 'next_entry='"
 check_json "rollback is recorded" '.verified.result == "rolled back by hand"' "$M/var/lib/gpuprov/state.json"
+check_json "its journal is rollback's, the boot step last and done, the run finished" \
+	'.verb == "rollback" and (.steps | length) == 1 and (.steps[0].step | startswith("saved default 5.15.0-105-generic")) and .steps[0].done and (.finished | type) == "string"' \
+	"$M/var/lib/gpuprov/journal.json"
+# Killed after its last step (a power cut): the run did not end, so no verdict; status says
+# interrupted, and rollback run again finishes it.
+state 6.8.0-49-generic 5.15.0-105-generic
+rc=0
+GPUPROV_TEST_ABORT_AFTER=1 gv rollback >/dev/null 2>&1 || rc=$?
+check "rollback killed after its last step dies (SIGKILL)" test "$rc" -eq 137
+check_json "its journal: the step done, the run not finished" '.verb == "rollback" and .steps[0].done and .finished == null' \
+	"$M/var/lib/gpuprov/journal.json"
+check "no verdict is recorded" sh -c "! jq -e .verified '$M/var/lib/gpuprov/state.json' >/dev/null"
+gv status --json >"$TMPD/killed.json" 2>/dev/null || true
+check_json "status: interrupted" '.state == "interrupted"' "$TMPD/killed.json"
+rc=0
+gv rollback >/dev/null 2>&1 || rc=$?
+check_json "run again, rollback finishes and records its verdict" '.verified.result == "rolled back by hand"' \
+	"$M/var/lib/gpuprov/state.json"
+check "and exits 0" test "$rc" -eq 0
 
 # --- GRUB's ids on the other layouts: BLS (RHEL 9), openEuler's titles on EFI ---
 # rollback_to MACHINE PREVIOUS GRUBENV: rollback on a copy, then the saved_entry it set.
