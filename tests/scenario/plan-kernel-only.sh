@@ -60,4 +60,40 @@ gpuprov --root "$dgx" --profiles "$P" show rel >"$TMPD/rel.json" 2>"$TMPD/err"
 check_json "kernel.release replaces an included kernel.series" \
 	'.settings.kernel.release == "5.15.0-105-generic" and (.settings.kernel | has("series") | not)' "$TMPD/rel.json"
 
+# --- Debian 12's newer series: linux-6.12 from bookworm-security, a kernel.hwe opt-in ---
+# The machine's tree with bookworm-security's list beside bookworm's, offering the 6.12
+# kernel as Debian's index names it.
+sec=$TMPD/debian12-security
+cp -a "$nogpu" "$sec"
+cat >"$sec/var/lib/apt/lists/security.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages" <<'LIST'
+Package: linux-image-6.12.118+deb12-amd64
+Source: linux-signed-6.12-amd64 (6.12.118+1~deb12u1)
+Version: 6.12.118-1~deb12u1
+Architecture: amd64
+Maintainer: Debian Kernel Team <debian-kernel@lists.debian.org>
+Installed-Size: 415000
+Depends: kmod, initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool
+Pre-Depends: linux-base (>= 4.12~)
+Section: kernel
+Priority: optional
+Filename: pool/updates/main/l/linux-signed-6.12-amd64/linux-image-6.12.118+deb12-amd64_6.12.118-1~deb12u1_amd64.deb
+Size: 70000000
+SHA256: 0000000000000000000000000000000000000000000000000000000000000000
+Description: Linux 6.12 for 64-bit PCs (signed)
+LIST
+printf '{ "name": "deb612", "include": ["no-gpu"], "kernel": { "release": "6.12.118+deb12-amd64" } }\n' >"$P/deb612.json"
+plan "$sec" deb612 "$TMPD/deb612.json"
+check "Debian 12, kernel 6.12 without kernel.hwe: refused (exit 3)" test "$rc" -eq 3
+check_json "as Debian 12's newer (HWE) series, not as a series it does not ship" \
+	'any(.reasons[]; test("^kernel 6.12.118\\+deb12-amd64: series 6.12 is debian-12.s HWE series and kernel.hwe is false"))' "$TMPD/deb612.json"
+printf '{ "name": "deb612", "include": ["no-gpu"], "kernel": { "release": "6.12.118+deb12-amd64", "hwe": true } }\n' >"$P/deb612.json"
+plan "$sec" deb612 "$TMPD/deb612.json"
+# This machine's /boot is on LVM without an ESP: no kernel switch at all here, so the series
+# passes and the refusal left is the boot layout's.
+check_json "with kernel.hwe the series passes; what refuses 6.12 is this machine's boot layout" \
+	'(any(.reasons[]; test("series 6.12")) | not) and any(.reasons[]; test("^kernel 6.12.118\\+deb12-amd64: a switch needs a boot-once entry"))' "$TMPD/deb612.json"
+printf '{ "name": "deb613", "include": ["no-gpu"], "kernel": { "series": "6.13", "hwe": true } }\n' >"$P/deb613.json"
+plan "$sec" deb613 "$TMPD/deb613.json"
+check "a series Debian 12 does not ship stays refused" test "$rc" -eq 3
+
 done_testing
