@@ -160,7 +160,7 @@ static int api_fs_mount(int rootfd, size_t i)
 	return 0;
 }
 
-/* In the child: a private mount namespace with the API file systems in missing mounted
+/* In the child: a mount namespace of its own with the API file systems in missing mounted
  * into the target; rootfd is the target opened in it. Where no namespace can be made (no
  * CAP_SYS_ADMIN, as in most containers) the command runs in the bare chroot, as before. */
 static int child_namespace(const struct root *root, unsigned missing, int notefd)
