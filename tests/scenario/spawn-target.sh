@@ -85,7 +85,8 @@ mkdir -p "$out"
 cat /proc/self/mounts >"$out/mounts" 2>"$out/mounts.err" || :
 ls /sys/kernel >"$out/sys-kernel" 2>"$out/sys-kernel.err" || :
 stat -c '%F %t:%T' /dev/null >"$out/dev-null" 2>&1 || :
-echo written >/dev/null 2>"$out/dev-null.err" || :
+# In braces: a redirection that fails says so on the braces' stderr.
+{ echo written >/dev/null; } 2>"$out/dev-null.err" || :
 EOF
 chmod 755 "$pkg/DEBIAN/postinst"
 dpkg-deb --build --root-owner-group "$pkg" "$CH/tmp/gpuprov-probe.deb" >/dev/null
