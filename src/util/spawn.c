@@ -3,9 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,24 +81,163 @@ static int capture_read(struct capture *c)
 	return 1;
 }
 
-/* In the child: never returns. Reports an exec failure's errno through errfd. */
-_noreturn_ static void child(const struct root *root, unsigned flags, char *const argv[], char **envp, int out,
-			     int err, int errfd)
-{
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
+/*
+ * The host's API file systems a command in the target gets when the target has none of its
+ * own (an installer's --root /target): a kernel's or DKMS's postinst reads /proc and /sys
+ * and writes to /dev/null. probe: what shows the target has it already. /proc and /sys are
+ * read-only: a script in the target must not change the running kernel's settings or a
+ * device's attributes; /dev keeps its submounts (pts, shm) and stays writable.
+ */
+static const struct api_fs {
+	const char *dir, *probe;
+	unsigned long flags;
+	bool read_only;
+} api_fs[] = {
+	{ "proc", "proc/self", MS_BIND, true },
+	{ "sys", "sys/kernel", MS_BIND, true },
+	{ "dev", "dev/null", MS_BIND | MS_REC, false },
+};
 
+/* What the child tells the parent through its CLOEXEC pipe, read once the child is gone. */
+enum {
+	NOTE_NOT_RUN = -1,    /* chroot or exec failed: the command never ran (err) */
+	NOTE_NO_NAMESPACE = -2, /* no mount namespace (err): the command ran in a bare chroot */
+	/* >= 0: api_fs[what] was not mounted (err: why); the command ran without it */
+};
+
+struct child_note {
+	int what, err;
+};
+
+static void note(int fd, int what, int err)
+{
+	struct child_note n = { what, err };
+
+	(void)!write(fd, &n, sizeof(n));
+}
+
+/* The api_fs[] entries the target lacks, as a bit mask; checked inside the root. */
+static unsigned api_fs_missing(const struct root *root)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(api_fs); i++)
+		if (root_exists(root, api_fs[i].probe) <= 0) {
+			mask |= 1u << i;
+			log_debug("%s has no %s: the host's /%s is bind-mounted for the command", root->path,
+				  api_fs[i].probe, api_fs[i].dir);
+		}
+	return mask;
+}
+
+/* In the child: mounts the host's api_fs[i] on the target's directory, opened without
+ * following a link (a target "proc" -> "/proc" would put the mount on the host's own, or
+ * anywhere else a link says) and without creating it: a target without the directory gets
+ * nothing. rootfd was opened in this mount namespace: a mount needs a target there. */
+static int api_fs_mount(int rootfd, size_t i)
+{
+	_cleanup_close_ int fd = openat(rootfd, api_fs[i].dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int top = -1;
+	char host[32], target[64];
+
+	if (fd < 0)
+		return -errno;
+	snprintf(host, sizeof(host), "/%s", api_fs[i].dir);
+	/* Through the descriptor, so the directory mounted on is the one just checked. */
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount(host, target, NULL, api_fs[i].flags, NULL) < 0)
+		return -errno;
+	if (!api_fs[i].read_only)
+		return 0;
+	/* The descriptor still names the directory under the new mount: read-only is set on
+	 * the mount, opened anew (a bind mount takes MS_RDONLY only from a remount). */
+	top = openat(rootfd, api_fs[i].dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0)
+		return -errno;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", top);
+	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* In the child: a mount namespace of its own with the API file systems in missing mounted
+ * into the target; rootfd is the target opened in it. Where no namespace can be made (no
+ * CAP_SYS_ADMIN, as in most containers) the command runs in the bare chroot, as before. */
+static int child_namespace(const struct root *root, unsigned missing, int notefd)
+{
+	int rootfd;
+
+	if (!missing)
+		return open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Slave first: what is mounted here must never propagate to the host, whose "/" is
+	 * shared on systemd machines; mounts the host makes still reach the command. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		note(notefd, NOTE_NO_NAMESPACE, errno);
+		return open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	rootfd = open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	for (size_t i = 0; i < ELEMENTSOF(api_fs); i++) {
+		int k;
+
+		if ((missing & (1u << i)) && (k = api_fs_mount(rootfd, i)) < 0)
+			note(notefd, (int)i, -k);
+	}
+	return rootfd;
+}
+
+/* In the child: never returns. Reports an exec failure's errno through notefd. missing:
+ * the api_fs[] the target lacks, from api_fs_missing(). */
+_noreturn_ static void child(const struct root *root, unsigned flags, unsigned missing, pid_t parent,
+			     char *const argv[], char **envp, int out, int err, int notefd)
+{
+	int devnull, e;
+
+	/* A command outlives no gpuprov killed under it (a DKMS build, a postinst). The parent
+	 * may have died before the request: then it is already too late to be told. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(127);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(err, STDERR_FILENO) < 0)
 		goto fail;
-	if ((flags & SPAWN_IN_ROOT) && root && !streq(root->path, "/") && (chroot(root->path) < 0 || chdir("/") < 0))
-		goto fail;
+	if ((flags & SPAWN_IN_ROOT) && root && !streq(root->path, "/")) {
+		int rootfd = child_namespace(root, missing, notefd);
+
+		/* The root as opened after the mounts: the tree the command sees is theirs. */
+		if (rootfd < 0 || fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			goto fail;
+		close(rootfd);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	environ = envp;
 	execvp(argv[0], argv);
 fail:
 	e = errno;
-	(void)!write(errfd, &e, sizeof(e));
+	note(notefd, NOTE_NOT_RUN, e);
 	_exit(127);
+}
+
+/* After the child: what it told, logged; -errno when the command never ran, else 0. */
+static int child_notes(int fd)
+{
+	struct child_note n;
+	int k = 0;
+
+	while (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n)) {
+		if (n.what == NOTE_NOT_RUN && n.err > 0)
+			k = -n.err;
+		else if (n.what == NOTE_NO_NAMESPACE)
+			log_debug("no mount namespace for the command (%s): it ran without /proc, /sys or /dev",
+				  strerror(n.err));
+		else if (n.what >= 0 && (size_t)n.what < ELEMENTSOF(api_fs))
+			log_debug("the target's %s: %s; the command ran without the host's /%s", api_fs[n.what].dir,
+				  n.err == ENOTDIR || n.err == ELOOP ? "not a directory (a link is not followed)"
+								     : strerror(n.err),
+				  api_fs[n.what].dir);
+	}
+	return k;
 }
 
 int spawn_run(const struct root *root, unsigned flags, char *const argv[], char *const env[],
@@ -103,8 +246,9 @@ int spawn_run(const struct root *root, unsigned flags, char *const argv[], char 
 	_cleanup_(strv_freep) char **envp = NULL;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, px[2] = { -1, -1 };
 	struct capture cap[2] = {};
-	int k, status, e = 0;
-	pid_t pid;
+	unsigned missing = 0;
+	int k, status, e;
+	pid_t pid, parent = getpid();
 
 	if ((k = build_env(env, &envp)) < 0)
 		return k;
@@ -118,13 +262,15 @@ int spawn_run(const struct root *root, unsigned flags, char *const argv[], char 
 		log_debug("running %s%s%s", strna(line), (flags & SPAWN_IN_ROOT) && root ? " in " : "",
 			  (flags & SPAWN_IN_ROOT) && root ? root->path : "");
 	}
+	if ((flags & SPAWN_IN_ROOT) && root && !streq(root->path, "/"))
+		missing = api_fs_missing(root);
 	pid = fork();
 	if (pid < 0) {
 		k = -errno;
 		goto out;
 	}
 	if (pid == 0)
-		child(root, flags, argv, envp, po[1], pe[1], px[1]);
+		child(root, flags, missing, parent, argv, envp, po[1], pe[1], px[1]);
 	close(po[1]), close(pe[1]), close(px[1]);
 	po[1] = pe[1] = px[1] = -1;
 
@@ -157,8 +303,8 @@ int spawn_run(const struct root *root, unsigned flags, char *const argv[], char 
 			k = -errno;
 			goto out;
 		}
-	if (read(px[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && e > 0) {
-		k = -e; /* chroot or exec failed: the command never ran */
+	if ((e = child_notes(px[0])) < 0) {
+		k = e; /* chroot or exec failed: the command never ran */
 		goto out;
 	}
 	if (k < 0)

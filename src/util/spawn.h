@@ -8,8 +8,10 @@
 /*
  * The one door for processes (DESIGN rule 2): package managers, grub tools, initramfs
  * generators and systemctl run from an argv, never a shell string. Under a root other than
- * "/" the command runs inside it (chroot), as an installer's in-target step does. Output is
- * captured; the caller decides what to report.
+ * "/" the command runs inside it (chroot), as an installer's in-target step does; where the
+ * root has no /proc, /sys or /dev of its own, in a mount namespace of its own with the host's
+ * bind-mounted there. A command gets SIGTERM when gpuprov dies. Output is captured; the
+ * caller decides what to report.
  */
 struct spawn_result {
 	int status; /* exit status; 128 + N when killed by signal N */

@@ -33,8 +33,10 @@ listing() {
 (cd "$machines" && ls -d */ | tr -d /) >"$TMPD/committed"
 check "tests/machines holds the machines the builder makes, and no other" \
 	diff -u "$TMPD/built" "$TMPD/committed"
+compared=0
 while read -r m; do
 	[ -d "$machines/$m/root" ] || continue
+	compared=$((compared + 1))
 	if diff -r --no-dereference "$built/$m/root" "$machines/$m/root" >"$TMPD/diff" 2>&1 &&
 		diff -u "$built/$m/README.md" "$machines/$m/README.md" >>"$TMPD/diff" 2>&1; then
 		ok "$m: the committed tree is the one build-machines.py makes"
@@ -46,5 +48,6 @@ while read -r m; do
 	listing "$machines/$m/root" >"$TMPD/got"
 	check "$m: the same paths, types and executable bits" diff -u "$TMPD/want" "$TMPD/got"
 done <"$TMPD/built"
+check_ran "committed machine trees compared with the built ones" "$compared"
 
 done_testing

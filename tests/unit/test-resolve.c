@@ -397,6 +397,34 @@ static void test_grubenv_unwritable(void **state)
 	repo_view_free(v);
 }
 
+/* Why the running kernel is not kept is a reason of its own, from the refusals about that
+ * kernel: not from those about another whose release merely begins with it (its +64k build). */
+static void test_running_kernel_not_kept(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " kernel-64k=5.14.0-427.13.1.el9_4 kernel=5.14.0-503.14.1.el9_5 "
+					   "kernel-devel=5.14.0-503.14.1.el9_5 " DRIVER("580.95.05"));
+	struct resolution *r;
+	size_t n = 0;
+
+	(void)state;
+	machine_init(&m, "rocky", 0x20b2, false);
+	p.kernel_release = "5.14.0-503.14.1.el9_5.x86_64";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_true(r->kernel_change);
+	assert_true(reason_has(r, "the running kernel is not kept: kernel 5.14.0-427.13.1.el9_4.x86_64: the profile "
+				  "wants exactly 5.14.0-503.14.1.el9_5.x86_64 (kernel.release)"));
+	for (size_t i = 0; i < r->n_reasons; i++)
+		if (strstr(r->reasons[i], "the running kernel is not kept"))
+			n++;
+	assert_int_equal(n, 1);
+	assert_false(reason_has(r, "+64k"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
 static void test_secure_boot_dkms(void **state)
 {
 	struct machine m;
@@ -548,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_fabricmanager_exact),
 		cmocka_unit_test(test_secure_boot_dkms),
 		cmocka_unit_test(test_grubenv_unwritable),
+		cmocka_unit_test(test_running_kernel_not_kept),
 		cmocka_unit_test(test_kernel_config),
 		cmocka_unit_test(test_dkms_needs_headers),
 		cmocka_unit_test(test_view_order),

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The resolver's constraints: each rules a driver, a kernel or the two together out and
+ * records why (refuse()), with the knowledge entry or vendor document the rule comes from. */
+#include <errno.h>
+
+#include "profile/resolve-internal.h"
+#include "util/strutil.h"
+#include "util/vercmp.h"
+
+/* ---- the driver ---------------------------------------------------------------------- */
+
+/* The module flavour this driver is installed with, or NULL (refusal recorded). */
+static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, int *k)
+{
+	const struct profile *p = c->in->profile;
+	const char *open_from = kn_open_default_from(c->in->knowledge);
+	const char *want = p->driver_flavour;
+	const cJSON *options = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "modprobe"), "options");
+	const cJSON *conflict;
+
+	if (streq(want, "auto"))
+		want = c->open_required || (open_from && vercmp_dotted(d->branch, open_from) >= 0) ? "open"
+														: "proprietary";
+	if (streq(want, "proprietary") && c->open_required) {
+		*k = refuse(c, ABOUT_DRIVER(d), "open-required", knowledge_src(c->open_required),
+			    "the %s works only with the open kernel modules, the profile asks for proprietary",
+			    json_str(c->open_required, "name"));
+		return NULL;
+	}
+	want = streq(want, "open") ? "open" : "proprietary";
+	/* A module option the knowledge says breaks this flavour (NVreg_EnableGpuFirmware=0 with
+	 * the open modules): "auto" takes the other flavour when it can, else a refusal. */
+	if ((conflict = kn_module_option_conflict(c->in->knowledge, want, options))) {
+		if (streq(p->driver_flavour, "auto") && streq(want, "open") && !c->open_required && *d->prop_pkgver)
+			want = "proprietary";
+		else {
+			*k = refuse(c, ABOUT_DRIVER(d), "modprobe.options", knowledge_src(conflict),
+				    "modprobe.options %s %s=%s breaks the %s kernel modules: %s", json_str(conflict, "module"),
+				    json_str(conflict, "option"), json_str(conflict, "value"), want,
+				    strna(json_str(conflict, "why")));
+			return NULL;
+		}
+	}
+	if (!*(streq(want, "open") ? d->open_pkgver : d->prop_pkgver)) {
+		*k = refuse(c, ABOUT_DRIVER(d), "driver.flavour", NULL, "not offered with the %s kernel modules by %s", want,
+			    c->source);
+		return NULL;
+	}
+	return want;
+}
+
+bool fabricmanager_needed(const struct rctx *c)
+{
+	const char *fm = c->in->profile->fabricmanager;
+
+	return streq(fm, "on") || (streq(fm, "auto") && c->in->facts->pci.n_nvswitches > 0);
+}
+
+/* The fabric manager, when NVSwitches need one: at exactly the driver's version. */
+static int fabricmanager_acceptable(struct rctx *c, const struct driver_cand *d)
+{
+	char name[64], ver[VERSION_LEN];
+
+	if (!fabricmanager_needed(c))
+		return 1;
+	if (!c->src->fabricmanager_pkg)
+		return refuse(c, ABOUT_DRIVER(d), "fabricmanager", NULL,
+			      "the fabric manager is needed (NVSwitches) and is not offered for a %s driver", c->source);
+	c->src->fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
+	if (*ver)
+		return 1;
+	return refuse(c, ABOUT_DRIVER(d), "fabricmanager", strna(kn_fabricmanager_source(c->in->knowledge)),
+		      "the fabric manager must be the driver's exact version and %s %s is not offered", name, d->version);
+}
+
+/* Constraints on a driver that no kernel changes. Returns 1: acceptable, 0: ruled out. */
+int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
+		      const char *toolkit, const char **ret_flavour)
+{
+	const struct profile *p = c->in->profile;
+	const cJSON *entry;
+	int k = 0;
+
+	if (p->driver_branch && !streq(d->branch, p->driver_branch))
+		k = refuse(c, ABOUT_DRIVER(d), "driver.branch", NULL, "not of branch %s (driver.branch)", p->driver_branch);
+	else if (p->driver_min_branch && vercmp_dotted(d->branch, p->driver_min_branch) < 0)
+		k = refuse(c, ABOUT_DRIVER(d), "driver.min_branch", NULL, "older than branch %s (driver.min_branch)",
+			   p->driver_min_branch);
+	else if (p->driver_min_version && vercmp_dotted(d->version, p->driver_min_version) < 0)
+		k = refuse(c, ABOUT_DRIVER(d), "driver.min_version", NULL, "older than %s (driver.min_version)",
+			   p->driver_min_version);
+	else if (floor && vercmp_dotted(d->version, floor) < 0)
+		k = refuse(c, ABOUT_DRIVER(d), "cuda-driver-floor", knowledge_src(floor_entry), "CUDA %s needs %s or newer",
+			   toolkit, floor);
+	else if (c->gpu_min && vercmp_dotted(d->version, c->gpu_min) < 0)
+		k = refuse(c, ABOUT_DRIVER(d), "gpu-min-driver", knowledge_src(c->gpu_min_entry), "the %s is supported from %s",
+			   json_str(c->gpu_min_entry, "name"), c->gpu_min);
+	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
+		k = refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),
+			   "branch %s reached its end of life in %s and driver.allow_eol is false", d->branch,
+			   json_str(entry, "eol"));
+	else if (c->in->facts->boot.secure_boot == TRI_YES && !c->src->precompiled_pkg)
+		k = refuse(c, ABOUT_DRIVER(d), "secure-boot", "FACTS 8: Secure Boot; GPU Operator precompiled signed drivers",
+			   "Secure Boot is on and %s builds unsigned modules with DKMS (a MOK needs a console)", c->source);
+	else if ((*ret_flavour = driver_flavour(c, d, &k)))
+		k = fabricmanager_acceptable(c, d);
+	return k < 0 ? k : k > 0;
+}
+
+/* ---- the kernel ---------------------------------------------------------------------- */
+
+/* A kernel flavour as the profile names it: "64k" fits "nvidia-64k" and "generic-64k". */
+static bool flavour_fits(const char *have, const char *want)
+{
+	size_t h, w;
+
+	if (!have || !want)
+		return streq_ptr(have, want);
+	h = strlen(have), w = strlen(want);
+	return streq(have, want) || (h > w && have[h - w - 1] == '-' && streq(have + h - w, want));
+}
+
+/* The profile's kernel_config against an installed kernel's config. A kernel still in the
+ * repository cannot be read before it is installed: verify checks it after the switch. */
+static int kernel_config_acceptable(struct rctx *c, const struct kernel_cand *kc)
+{
+	const struct kernel *kern = facts_kernel(c->in->facts, kc->release);
+	const cJSON *x;
+	int k;
+
+	if (!kern || !kern->has_config)
+		return 1;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c->in->profile->doc, "kernel_config")) {
+		for (int o = 0; o < _KCONFIG_MAX; o++) {
+			if (!streq(kconfig_rules[o].name, x->valuestring) || kern->kconfig[o] != 'n')
+				continue;
+			k = refuse(c, ABOUT_KERNEL(kc), "kernel_config", NULL,
+				   "%s is not set and the profile requires it (kernel_config): %s", x->valuestring,
+				   kconfig_rules[o].reason);
+			return k < 0 ? k : 0;
+		}
+	}
+	return 1;
+}
+
+/* Profile and OS constraints on a kernel, whatever the driver. */
+int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os)
+{
+	const struct profile *p = c->in->profile;
+	const struct facts *f = c->in->facts;
+	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
+	char series[32];
+	const char *want = p->kernel_flavour, *kind;
+	const cJSON *failed;
+	bool exact = !want;
+	int k;
+
+	/* No flavour asked for: stay on the running kernel's, exactly ("amd64" is not
+	 * "cloud-amd64"). A flavour the profile names may be a suffix ("64k"). */
+	if (!want && facts_running_kernel(f))
+		want = facts_running_kernel(f)->flavour;
+	if (!kernel_series_of(kc->release, series, sizeof(series)))
+		return refuse(c, ABOUT_KERNEL(kc), "kernel-release", NULL, "not a release gpuprov can read");
+	if (!kc->running && (failed = json_find_by(c->in->failed_kernels, "kernel", kc->release))) {
+		const cJSON *why = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(failed, "failed"), 0);
+
+		/* A warning too: a refusal is not shown when another kernel is chosen. */
+		k = WARN(c, "kernel %s: verify rolled it back on this node at %s (%s); it is not chosen again without --retry-failed",
+			 kc->release, strna(json_str(failed, "at")), cJSON_IsString(why) ? why->valuestring : "no check named");
+		if (k >= 0)
+			k = refuse(c, ABOUT_KERNEL(kc), "failed-kernels", NULL,
+				   "verify rolled it back on this node; --retry-failed allows it again");
+		return k < 0 ? k : 0;
+	}
+	if (p->kernel_release && !streq(kc->release, p->kernel_release))
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.release", NULL, "the profile wants exactly %s (kernel.release)",
+			   p->kernel_release);
+	else if (want && !p->kernel_release && (exact ? !streq_ptr(flav, want) : !flavour_fits(flav, want)))
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.flavour", NULL, "flavour %s, the profile wants %s", strna(flav), want);
+	else if (p->kernel_series && !streq(series, p->kernel_series))
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.series", NULL, "series %s, the profile wants %s (kernel.series)", series,
+			   p->kernel_series);
+	else if (p->kernel_min && vercmp_dotted(series, p->kernel_min) < 0)
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.min", NULL, "series %s is below kernel.min %s", series, p->kernel_min);
+	else if (p->kernel_max && vercmp_dotted(series, p->kernel_max) > 0)
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.max", NULL, "series %s is above kernel.max %s", series, p->kernel_max);
+	else if (os && !(kind = kn_os_series_kind(os, series)) && !kc->installed)
+		k = refuse(c, ABOUT_KERNEL(kc), "os-series", knowledge_src(os), "series %s is not one %s ships", series,
+			   json_str(os, "os"));
+	else if (os && kind && streq(kind, "hwe") && !p->kernel_hwe)
+		k = refuse(c, ABOUT_KERNEL(kc), "kernel.hwe", knowledge_src(os), "series %s is %s's HWE series and kernel.hwe is false",
+			   series, json_str(os, "os"));
+	else
+		return kernel_config_acceptable(c, kc);
+	return k < 0 ? k : 0;
+}
+
+/* What a new kernel will take in /boot: the running one's files plus a quarter, or 128 MiB
+ * where those cannot be told (initramfs images of GPU nodes run to 100 MiB and more). */
+static uint64_t boot_space_needed(const struct facts *f)
+{
+	const struct kernel *k = facts_running_kernel(f);
+	uint64_t base = k && k->boot_bytes ? k->boot_bytes : 128ull << 20;
+
+	return base + base / 4;
+}
+
+/* Can this machine switch to the kernel at all: room in /boot, and a boot-once entry GRUB
+ * must clear as it boots it, in its own environment block or in gpuprov's on the ESP where
+ * it cannot write its own; where it can write neither, only the running kernel is safe. */
+int switch_acceptable(struct rctx *c, const struct kernel_cand *kc)
+{
+	const struct facts *f = c->in->facts;
+	uint64_t need = boot_space_needed(f);
+	int k;
+
+	if (!kc->running && !kc->installed && f->disk.boot.have_space && f->disk.boot.free_bytes < need)
+		k = refuse(c, ABOUT_KERNEL(kc), "boot-space", NULL,
+			   "/boot has %llu MiB free and a kernel with its initramfs needs about %llu MiB (the running kernel's files, plus a quarter)",
+			   (unsigned long long)(f->disk.boot.free_bytes >> 20), (unsigned long long)(need >> 20));
+	else if (!kc->running && facts_boot_once(f) == BOOT_ONCE_NONE)
+		k = refuse(c, ABOUT_KERNEL(kc), "boot-once", "FACTS 8",
+			   "a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s, with no EFI System Partition to hold one instead (%s); only the running kernel can be kept",
+			   strna(f->disk.grubenv_reason), strna(f->disk.esp_reason));
+	else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
+/* ---- the driver with the kernel ------------------------------------------------------ */
+
+/* A PREEMPT_RT kernel: the running one by its config, the others by their flavour
+ * ("realtime" on Ubuntu, "rt" on Debian and RHEL). */
+static bool kernel_is_rt(const struct rctx *c, const struct kernel_cand *kc)
+{
+	_cleanup_free_ char *flav = kernel_flavour(kc->release, c->family);
+	const struct kernel *kern = facts_kernel(c->in->facts, kc->release);
+
+	if (kern && kern->has_config)
+		return kern->kconfig[KCONFIG_PREEMPT_RT] == 'y';
+	return flav && (strstr(flav, "realtime") || streq(flav, "rt") || startswith(flav, "rt-") || strstr(flav, "-rt"));
+}
+
+/* The knowledge's entry for a risk condition ("preempt-rt"), for its message and source. */
+static const cJSON *risk_entry(const struct rctx *c, const char *condition)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
+		if (streq_ptr(json_str(r, "condition"), condition))
+			return r;
+	return NULL;
+}
+
+/* A risk of severity error that a driver and a kernel fall in together (kernel_from with
+ * driver_below: "kernel >= 6.6 with a driver older than R535"). */
+static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struct driver_cand *d,
+					       const struct kernel_cand *kc)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, kn_risks(c->in->knowledge))
+		if (streq_ptr(json_str(r, "severity"), "error") && json_str(r, "kernel_from") && json_str(r, "driver_below") &&
+		    vercmp(c->kernel_order, kc->release, json_str(r, "kernel_from")) >= 0 &&
+		    vercmp_dotted(d->version, json_str(r, "driver_below")) < 0)
+			return r;
+	return NULL;
+}
+
+/* The driver with this kernel: known failures, and modules that can build and load (DKMS's
+ * headers; under Secure Boot, signed precompiled ones). */
+int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc)
+{
+	const struct facts *f = c->in->facts;
+	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release, c->kernel_order);
+	char name[256], ver[VERSION_LEN];
+	int k = switch_acceptable(c, kc);
+
+	if (k <= 0)
+		return k;
+	if (fail)
+		k = refuse(c, ABOUT_PAIR(d, kc), "kernel-failures", knowledge_src(fail), "%s%s%s",
+			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
+			   json_str(fail, "fixed_in") ? json_str(fail, "fixed_in") : "");
+	else if ((fail = risk_new_kernel_old_driver(c, d, kc)))
+		k = refuse(c, ABOUT_PAIR(d, kc), "risks", knowledge_src(fail), "%s", strna(json_str(fail, "message")));
+	else if (kernel_is_rt(c, kc)) {
+		const cJSON *rt = risk_entry(c, "preempt-rt");
+
+		k = refuse(c, ABOUT_PAIR(d, kc), "preempt-rt", knowledge_src(rt), "a PREEMPT_RT kernel: %s",
+			   strna(json_str(rt, "message")));
+	} else if (c->src->uses_dkms(c, d, flavour, kc->release) &&
+		   !c->src->build_dep(c, kc, name, sizeof(name), ver, sizeof(ver)))
+		k = refuse(c, ABOUT_PAIR(d, kc), "build-dep", NULL, "the modules are built by DKMS and %s%s%s is not offered",
+			   name, *ver ? " " : "", ver);
+	else if (c->src->precompiled_pkg && f->boot.secure_boot == TRI_YES) {
+		c->src->precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
+		if (*ver)
+			return 1;
+		k = refuse(c, ABOUT_PAIR(d, kc), "secure-boot", "FACTS 6: precompiled and Canonical signed drivers",
+			   "Secure Boot is on and %s is not offered; unsigned DKMS modules would not load", name);
+	} else
+		return 1;
+	return k < 0 ? k : 0;
+}

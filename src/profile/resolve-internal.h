@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Shared by the resolver's files: the candidates, the search's context, the driver sources
+ * and the refusals. resolve.c searches; resolve-candidates.c gathers what the repositories
+ * offer; resolve-constraints.c rules candidates out; resolve-picks.c turns the answer into
+ * packages; source-*.c name each driver source's packages.
+ */
+#include "profile/resolve.h"
+
+#define VERSION_LEN 128
+
+struct driver_cand {
+	char version[VERSION_LEN]; /* upstream: "550.127.05" */
+	char branch[4];
+	char open_pkgver[VERSION_LEN], prop_pkgver[VERSION_LEN]; /* "" when not offered */
+	const struct repo_runfile *runfile;
+};
+
+struct kernel_cand {
+	char release[VERSION_LEN];
+	char pkgver[VERSION_LEN]; /* "" when installed and not in the repository */
+	bool installed, running;
+};
+
+struct toolkit_cand {
+	char version[VERSION_LEN]; /* "12.4.1" */
+	char pkg[256];
+	char pkgver[VERSION_LEN];
+	const struct repo_runfile *runfile;
+};
+
+/* One constraint that ruled a candidate out, kept as data until the search ends: which
+ * candidate (subject, and the kernel release it concerns), the rule, where the rule comes
+ * from (source: the knowledge's entry, a vendor document) and what to tell the user. */
+struct refusal {
+	char *subject; /* "driver 550.127.05", "kernel 6.8.0-49-generic with driver ..."; NULL: the search */
+	char *kernel;  /* the kernel release the refusal is about, or NULL */
+	const char *rule;
+	const char *source; /* NULL: the profile's own rule */
+	char *text;
+};
+
+struct rctx;
+
+/*
+ * Where the driver comes from, chosen once from driver.source and the OS family: how its
+ * drivers and toolkits are found, and which packages carry the modules, the fabric manager
+ * and the kernel headers DKMS builds against.
+ */
+struct driver_source {
+	const char *name;       /* as profiles and the knowledge say it: "distro", "nvidia-repo", "runfile" */
+	enum os_family family;  /* OS_FAMILY_UNKNOWN: any */
+	int (*gather_drivers)(struct rctx *c);
+	int (*gather_toolkits)(struct rctx *c);
+	/* The precompiled, signed modules for a kernel ("" when not offered), or NULL: the
+	 * source has none and builds with DKMS. */
+	void (*precompiled_pkg)(const struct rctx *c, const struct driver_cand *d, const char *flavour,
+				const char *release, char *name, size_t nsize, char *ver, size_t vsize);
+	/* The fabric manager at exactly the driver's version (ver "" when not offered), or
+	 * NULL: the source offers none. */
+	void (*fabricmanager_pkg)(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize,
+				  char *ver, size_t vsize);
+	/* The kernel headers' package DKMS builds against; false when neither offered nor installed. */
+	bool (*build_dep)(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
+			  size_t vsize);
+	/* Whether the driver's modules for this kernel are built by DKMS. */
+	bool (*uses_dkms)(const struct rctx *c, const struct driver_cand *d, const char *flavour, const char *release);
+	/* The driver's own packages (and the modules') for the picks. */
+	int (*pick_driver)(struct rctx *c, const struct driver_cand *d, const char *flavour,
+			   const struct kernel_cand *kc, bool installed);
+};
+
+extern const struct driver_source source_distro, source_nvidia_deb, source_nvidia_rpm, source_runfile;
+
+struct rctx {
+	const struct resolve_input *in;
+	struct resolution *res;
+	const char *source;
+	const struct driver_source *src; /* NULL with driver.source "none" */
+	enum os_family family;
+	enum vercmp_order kernel_order; /* the OS package manager's, for kernel releases */
+	/* what the GPUs demand */
+	const char *gpu_min;          /* highest first-supporting driver of the GPUs */
+	const cJSON *gpu_min_entry;
+	const cJSON *open_required;   /* a GPU that works only with the open modules */
+	struct driver_cand *drivers;
+	size_t n_drivers;
+	struct kernel_cand *kernels;
+	bool *kernel_ok; /* the profile's and the OS's verdict on each kernel, judged once */
+	size_t n_kernels;
+	struct toolkit_cand *toolkits;
+	size_t n_toolkits;
+	struct refusal *refusals;
+	size_t n_refusals;
+};
+
+/* resolve.c: lines of the result, the same line said once. */
+int resolve_add_line(char ***list, size_t *n, const char *fmt, ...) _printf_(3, 4);
+#define REASON(c, ...) resolve_add_line(&(c)->res->reasons, &(c)->res->n_reasons, __VA_ARGS__)
+#define WARN(c, ...) resolve_add_line(&(c)->res->warnings, &(c)->res->n_warnings, __VA_ARGS__)
+
+/* What a refusal is about: at most a driver, a kernel and a toolkit, as the candidates say
+ * them ("kernel <release> with driver <version>"). */
+struct refusal_subject {
+	const char *driver, *kernel, *cuda;
+};
+#define ABOUT_DRIVER(d) ((struct refusal_subject){ .driver = (d)->version })
+#define ABOUT_KERNEL(kc) ((struct refusal_subject){ .kernel = (kc)->release })
+#define ABOUT_PAIR(d, kc) ((struct refusal_subject){ .driver = (d)->version, .kernel = (kc)->release })
+#define ABOUT_SEARCH ((struct refusal_subject){})
+
+/* Records a refusal; returns 0, or -ENOMEM. */
+int refuse(struct rctx *c, struct refusal_subject about, const char *rule, const char *source, const char *fmt, ...)
+	_printf_(5, 6);
+
+/* The source a knowledge entry names, "gpuprov knowledge" when it names none. */
+const char *knowledge_src(const cJSON *entry);
+
+/* resolve-candidates.c */
+int gather_gpus(struct rctx *c);
+int gather_kernels(struct rctx *c);
+struct kernel_cand *kernel_find(const struct rctx *c, const char *release);
+struct driver_cand *driver_slot(struct rctx *c, const char *version);
+int offer_package(struct rctx *c, const char *name, bool open);
+void sort_drivers(struct rctx *c);
+int toolkit_add(struct rctx *c, const char *version, const char *pkg, const char *pkgver,
+		const struct repo_runfile *r);
+bool toolkit_wanted(const struct profile *p, const char *version);
+int gather_package_toolkits(struct rctx *c);
+void sort_toolkits(struct rctx *c);
+
+/* resolve-constraints.c: 1 acceptable, 0 ruled out (the refusal recorded), -errno */
+bool fabricmanager_needed(const struct rctx *c);
+int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
+		      const char *toolkit, const char **ret_flavour);
+int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os);
+int switch_acceptable(struct rctx *c, const struct kernel_cand *kc);
+int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc);
+
+/* resolve-picks.c */
+int pick(struct rctx *c, const char *name, const char *version, const char *role, bool guess);
+const char *offered(const struct rctx *c, const char *name);
+int pick_build_dep(struct rctx *c, const struct kernel_cand *kc);
+int pick_kernel(struct rctx *c, const struct kernel_cand *kc);
+int pick_extras(struct rctx *c);
+int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc,
+		const struct toolkit_cand *t);
+int find_kernel_metas(struct rctx *c, const char *release);
+bool build_dep_family(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
+		      size_t vsize);
+bool build_dep_deb(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
+		   size_t vsize);
+bool build_dep_rpm(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
+		   size_t vsize);
+void fabricmanager_deb(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+		       size_t vsize);
+void fabricmanager_rpm(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+		       size_t vsize);
+void fabricmanager_family(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+			  size_t vsize);
+bool always_dkms(const struct rctx *c, const struct driver_cand *d, const char *flavour, const char *release);
