@@ -18,6 +18,13 @@ struct profile_dirs {
 
 int profile_dirs_open(const struct root *target, const char *shipped, struct profile_dirs *ret);
 void profile_dirs_close(struct profile_dirs *d);
+/* A profile is a page of JSON; anything near this size is not one. */
+#define PROFILE_MAX (1024 * 1024)
+/* The names of the profiles in both directories, sorted, each once. */
+int profile_names(const struct profile_dirs *d, char ***ret);
+/* NAME.json's text, from the site's directory first, and the file it came from (for
+ * messages). Used by the loader; -ENOENT where neither directory has it. */
+int profile_read(const struct profile_dirs *d, const char *name, char **ret_text, size_t *ret_size, char **ret_file);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct profile_dirs *, profile_dirs_close)
 
 /* A refusal of a profile: where, and why. file is NULL for errors of no file (an unknown
