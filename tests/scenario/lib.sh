@@ -157,6 +157,14 @@ fake_machines() {
 	done
 }
 
+# dgx_with_driver DIR: a copy of the dgx-h100 machine as its loaded driver leaves it: the
+# device nodes of its eight GPUs and the control node.
+dgx_with_driver() {
+	cp -a "$srcdir/tests/machines/dgx-h100/root" "$1"
+	for i in 0 1 2 3 4 5 6 7; do : >"$1/dev/nvidia$i"; done
+	: >"$1/dev/nvidiactl"
+}
+
 # reboot_stand_in: gpuprov's reboots (apply --reboot, verify --commit after a failure) go to
 # a stand-in for systemctl that records them, whatever the root (GPUPROV_TEST_REBOOT), never
 # to the machine the tests run on. reboots prints how many were asked for since it was last

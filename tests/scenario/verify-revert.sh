@@ -7,9 +7,7 @@
 
 command -v grub-editenv >/dev/null 2>&1 || { echo "1..0 # SKIP grub-editenv not found"; exit 0; }
 M="$TMPD/dgx"
-cp -a "$srcdir/tests/machines/dgx-h100/root" "$M"
-for i in 0 1 2 3 4 5 6 7; do : >"$M/dev/nvidia$i"; done
-: >"$M/dev/nvidiactl"
+dgx_with_driver "$M"
 mkdir -p "$M/var/lib/gpuprov"
 LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 GPUPROV_TEST_NVML_COUNT=8

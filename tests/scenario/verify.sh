@@ -10,9 +10,7 @@
 
 command -v grub-editenv >/dev/null 2>&1 || { echo "1..0 # SKIP grub-editenv not found"; exit 0; }
 M="$TMPD/dgx"
-cp -a "$srcdir/tests/machines/dgx-h100/root" "$M"
-for i in 0 1 2 3 4 5 6 7; do : >"$M/dev/nvidia$i"; done
-: >"$M/dev/nvidiactl"
+dgx_with_driver "$M"
 printf '6,1201,5000000,-;nvidia-nvswitch: Probing device 0000:05:00.0\n6,1202,5000100,-;NVRM: loading NVIDIA UNIX Open Kernel Module\n' >"$M/dev/kmsg"
 mkdir -p "$M/var/lib/gpuprov"
 LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

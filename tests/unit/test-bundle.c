@@ -46,12 +46,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	EVP_PKEY_free(fx->key);
 	root_free(fx->r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->top);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("rm -rf %s", fx->top);
 	free(fx);
 	return 0;
 }

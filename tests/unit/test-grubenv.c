@@ -23,7 +23,6 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	char cmd[512];
 
 	strcpy(fx->top, "/tmp/gpuprov-test-grubenv-XXXXXX");
 	assert_non_null(mkdtemp(fx->top));
@@ -31,8 +30,7 @@ static int setup(void **state)
 	snprintf(fx->host, sizeof(fx->host), "%s/host", fx->top);
 	assert_int_equal(mkdir(fx->root, 0755), 0);
 	assert_int_equal(mkdir(fx->host, 0755), 0);
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/boot/grub", fx->root);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("mkdir -p %s/boot/grub", fx->root);
 	assert_int_equal(root_open(fx->root, &fx->r), 0);
 	*state = fx;
 	return 0;
@@ -41,11 +39,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[256];
 
 	root_free(fx->r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->top);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("rm -rf %s", fx->top);
 	free(fx);
 	return 0;
 }
@@ -66,10 +62,8 @@ static char *slurp(const char *path, size_t *ret_len)
 /* The real grub-editenv on a host file: FILE OP ARGS (shell words). */
 static void editenv(const char *file, const char *op_args)
 {
-	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), "grub-editenv '%s' %s", file, op_args);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("grub-editenv '%s' %s", file, op_args);
 }
 
 static void assert_same_file(const char *a, const char *b)
@@ -138,15 +132,14 @@ static void test_assignments_in_turn(void **state)
 static void test_link_out_of_root(void **state)
 {
 	struct fixture *fx = *state;
-	char decoy[256], link[256], cmd[600];
+	char decoy[256], link[256];
 	size_t len;
 	char *text;
 	struct stat st;
 
 	snprintf(decoy, sizeof(decoy), "%s/decoy", fx->host);
 	snprintf(link, sizeof(link), "%s/boot/grub/grubenv", fx->root);
-	snprintf(cmd, sizeof(cmd), "printf 'host file\\n' >'%s'", decoy);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("printf 'host file\\n' >'%s'", decoy);
 	assert_int_equal(symlink(decoy, link), 0);
 
 	assert_int_equal(grubenv_set(fx->r, "boot/grub/grubenv", (char *[]){ "saved_entry=x", NULL }), 0);

@@ -24,12 +24,10 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	char cmd[256];
 
 	strcpy(fx->top, "/tmp/gpuprov-test-state-XXXXXX");
 	assert_non_null(mkdtemp(fx->top));
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/var/lib/gpuprov", fx->top);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("mkdir -p %s/var/lib/gpuprov", fx->top);
 	assert_int_equal(root_open(fx->top, &fx->r), 0);
 	*state = fx;
 	return 0;
@@ -38,11 +36,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[256];
 
 	root_free(fx->r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->top);
-	assert_int_equal(system(cmd), 0);
+	unit_sh("rm -rf %s", fx->top);
 	free(fx);
 	return 0;
 }
