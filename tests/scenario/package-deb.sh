@@ -134,4 +134,12 @@ fi
 check "nothing of gpuprov is left in /usr or /etc" \
 	sh -c '[ ! -e "$1/usr/sbin/gpuprov" ] && [ ! -e "$1/usr/share/gpuprov" ] && [ ! -e "$1/etc/gpuprov" ]' sh "$CH"
 
+# scripts/build-packages, which made the package: an architecture dpkg does not know is
+# refused before anything is built or written.
+rc=0
+"$srcdir/scripts/build-packages" --deb --host-arch nonsense "$TMPD/none.tar.gz" "$TMPD/bp" >/dev/null 2>"$TMPD/bp.err" || rc=$?
+check "build-packages --host-arch nonsense: exit 2" test "$rc" -eq 2
+check "and says why" grep -q "^build-packages: --host-arch nonsense: not an architecture dpkg knows" "$TMPD/bp.err"
+check "and writes nothing" test ! -e "$TMPD/bp"
+
 done_testing
