@@ -67,7 +67,11 @@ check_json "the plain lists give a plan" '.refused == false' "$TMPD/plain.json"
 cp -a "$base" "$TMPD/nonv"
 rm "$TMPD/nonv/$LISTS/$NV"
 plan_json "$TMPD/nonv" "$TMPD/nonv.json"
-check "without $NV the plan differs" sh -c '! cmp -s "$1" "$2"' - "$TMPD/plain.json" "$TMPD/nonv.json"
+if cmp -s "$TMPD/plain.json" "$TMPD/nonv.json"; then
+	not_ok "without $NV the plan is the same: the checks below would prove nothing"
+else
+	ok "without $NV the plan differs"
+fi
 
 n=0
 for kind in gz xz lz4 zst; do
