@@ -4,6 +4,7 @@
  * its failed kernels looked up, its round trip through state.c and the transitions verify and
  * revert make; the journal of an interrupted run. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply/exec.h"
 #include "apply/journal.h"
@@ -68,10 +69,16 @@ static void round_trip(const struct state *state)
 {
 	_cleanup_(cJSON_Deletep) cJSON *once = NULL, *twice = NULL;
 	_cleanup_(state_freep) struct state *again = NULL;
+	_cleanup_free_ char *a = NULL, *b = NULL;
 
 	if (state_to_json(state, &once) < 0 || state_from_json(once, &again) < 0 || state_to_json(again, &twice) < 0)
 		return;
-	if (!cJSON_Compare(once, twice, true))
+	/* The texts, not cJSON_Compare: with a member named twice in an object (JSON allows
+	 * it, and previous_stack is kept as read) cJSON_Compare finds the first of the two
+	 * for both and calls a document unequal to itself. */
+	a = cJSON_PrintUnformatted(once);
+	b = cJSON_PrintUnformatted(twice);
+	if (a && b && strcmp(a, b) != 0)
 		abort();
 }
 
