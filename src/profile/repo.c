@@ -5,6 +5,7 @@
 #include "util/json.h"
 #include "profile/repo.h"
 #include "util/deb822.h"
+#include "util/decompress.h"
 #include "util/errors.h"
 #include "util/strutil.h"
 #include "util/vercmp.h"
@@ -12,8 +13,17 @@
 #define APT_LISTS "var/lib/apt/lists"
 #define REPO_JSON "var/lib/gpuprov/repo.json"
 #define RUNFILE_RECORD "var/lib/gpuprov/runfiles.json"
-/* An apt Packages file of a full archive is ~60 MiB; the view reads it as a stream. */
 #define REPO_JSON_MAX (16 * 1024 * 1024)
+/* The lists are read as streams, but what they hold is bounded all the same: the largest of a
+ * full archive (Debian's main) is ~50 MiB, and a list kept compressed could otherwise unpack
+ * a few hundred KiB into GiBs, on one line that getline() holds whole. */
+#define APT_LIST_MAX_MIB 256
+#define APT_LIST_MAX ((uint64_t)APT_LIST_MAX_MIB << 20)
+
+static void pkg_clear(struct repo_pkg *p)
+{
+	free(p->name), free(p->version), free(p->arch), free(p->origin);
+}
 
 static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const char *version,
 		   const char *arch, const char *origin)
@@ -32,28 +42,94 @@ static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const c
 	p = &v->pkgs[v->n_pkgs];
 	*p = (struct repo_pkg){ strdup(name), strdup(version), strdup(arch ? arch : ""), strdup(origin), false };
 	if (!p->name || !p->version || !p->arch || !p->origin) {
-		free(p->name), free(p->version), free(p->arch), free(p->origin);
+		pkg_clear(p);
 		return -ENOMEM;
 	}
 	v->n_pkgs++;
 	return 0;
 }
 
-static int read_apt_list(const struct root *root, const char *file, struct repo_view *v, size_t *alloc)
+/* file: the name in APT_LISTS, compressed as c says; origin: the plain list's name, the
+ * same whichever way apt keeps it. */
+static int read_apt_list(const struct root *root, const char *file, enum compression c, const char *origin,
+			 struct repo_view *v, size_t *alloc)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	struct deb822_stanza st = {};
+	size_t first = v->n_pkgs;
 	char path[PATH_MAX];
 	int k;
 
-	k = root_fopen(root, path_fmt(path, APT_LISTS "/%s", file), &f);
+	k = root_fopen_decompressed(root, path_fmt(path, APT_LISTS "/%s", file), c, APT_LIST_MAX, &f);
 	if (k < 0)
 		return k;
 	while ((k = deb822_next(f, &st)) > 0)
-		if (st.package && st.version && (k = add_pkg(v, alloc, st.package, st.version, st.architecture, file)) < 0)
+		if (st.package && st.version && (k = add_pkg(v, alloc, st.package, st.version, st.architecture, origin)) < 0)
 			break;
 	deb822_stanza_clear(&st);
+	/* A list that fails halfway (too large, damaged) offers nothing, not its first part. */
+	if (k < 0)
+		while (v->n_pkgs > first)
+			pkg_clear(&v->pkgs[--v->n_pkgs]);
 	return k;
+}
+
+/* apt keeps a list either plain or compressed; where both are left (GzipIndexes turned on or
+ * off since the last update), or two compressions, one copy is read: the plain one, else the
+ * first in enum compression's order. 1 when name (c, base_len long without its suffix) is not
+ * that copy. */
+static int apt_list_shadowed(char *const *lists, const char *name, size_t base_len, enum compression c)
+{
+	for (enum compression o = COMPRESSION_NONE; o < c; o++) {
+		_cleanup_free_ char *other = NULL;
+
+		if (asprintf(&other, "%.*s%s", (int)base_len, name, compression_suffix(o)) < 0)
+			return -ENOMEM;
+		if (strv_contains(lists, other))
+			return 1;
+	}
+	return 0;
+}
+
+/* Every *_Packages list in APT_LISTS, one copy of each; a list that does not read is left out
+ * with a warning, so that one broken repository does not hide the others. */
+static int read_apt_lists(const struct root *root, struct repo_view *v, size_t *alloc, char ***warnings,
+			  size_t *n_warnings)
+{
+	_cleanup_(strv_freep) char **lists = NULL;
+	int k;
+
+	if (root_list_dir(root, APT_LISTS, &lists) < 0)
+		return 0;
+	for (char **l = lists; *l; l++) {
+		_cleanup_free_ char *origin = NULL;
+		size_t base_len;
+		enum compression c = compression_from_name(*l, &base_len);
+		char *w;
+
+		if (base_len < 9 || strncmp(*l + base_len - 9, "_Packages", 9) != 0)
+			continue;
+		if ((k = apt_list_shadowed(lists, *l, base_len, c)) != 0) {
+			if (k < 0)
+				return k;
+			continue;
+		}
+		if (!(origin = strndup(*l, base_len)))
+			return -ENOMEM;
+		k = read_apt_list(root, *l, c, origin, v, alloc);
+		if (k == -ENOMEM)
+			return k;
+		if (k >= 0)
+			continue;
+		if (k == -GPE_TOOBIG)
+			k = asprintf(&w, "/" APT_LISTS "/%s: holds more than %d MiB, the most gpuprov reads of a list; "
+				     "its packages are not offered", *l, APT_LIST_MAX_MIB);
+		else
+			k = asprintf(&w, "/" APT_LISTS "/%s: %s; its packages are not offered", *l, gp_strerror(k));
+		if (k >= 0)
+			(void)strv_push_take(warnings, n_warnings, w);
+	}
+	return 0;
 }
 
 static int add_installed(struct repo_view *v, size_t *alloc, const char *name, const char *version,
@@ -206,7 +282,6 @@ int repo_view_load(const struct root *root, enum vercmp_order order, struct repo
 		   size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
-	_cleanup_(strv_freep) char **lists = NULL;
 	size_t alloc = 0, alloc_installed = 0;
 	int k;
 
@@ -214,22 +289,8 @@ int repo_view_load(const struct root *root, enum vercmp_order order, struct repo
 	if (!v)
 		return -ENOMEM;
 	v->order = order;
-	if (root_list_dir(root, APT_LISTS, &lists) >= 0)
-		for (char **l = lists; *l; l++) {
-			size_t len = strlen(*l);
-
-			if (len < 9 || !streq(*l + len - 9, "_Packages"))
-				continue;
-			k = read_apt_list(root, *l, v, &alloc);
-			if (k == -ENOMEM)
-				return k;
-			if (k < 0) {
-				char *w;
-
-				if (asprintf(&w, "/" APT_LISTS "/%s: %s; its packages are not offered", *l, gp_strerror(k)) >= 0)
-					(void)strv_push_take(warnings, n_warnings, w);
-			}
-		}
+	if ((k = read_apt_lists(root, v, &alloc, warnings, n_warnings)) < 0)
+		return k;
 	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
 	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0 ||
 	    (k = read_runfile_record(root, v, &alloc_installed, warnings, n_warnings)) < 0)
@@ -249,19 +310,11 @@ struct repo_view *repo_view_free(struct repo_view *v)
 {
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < v->n_pkgs; i++) {
-		free(v->pkgs[i].name);
-		free(v->pkgs[i].version);
-		free(v->pkgs[i].arch);
-		free(v->pkgs[i].origin);
-	}
+	for (size_t i = 0; i < v->n_pkgs; i++)
+		pkg_clear(&v->pkgs[i]);
 	free(v->pkgs);
-	for (size_t i = 0; i < v->n_installed; i++) {
-		free(v->installed[i].name);
-		free(v->installed[i].version);
-		free(v->installed[i].arch);
-		free(v->installed[i].origin);
-	}
+	for (size_t i = 0; i < v->n_installed; i++)
+		pkg_clear(&v->installed[i]);
 	free(v->installed);
 	for (size_t i = 0; i < v->n_runfiles; i++) {
 		struct repo_runfile *r = &v->runfiles[i];

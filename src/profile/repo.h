@@ -9,9 +9,9 @@
 
 /*
  * What the machine's repositories offer: the package names and versions the resolver
- * chooses from. Read from apt's lists (var/lib/apt/lists/ *_Packages) and from
- * var/lib/gpuprov/repo.json, which the dnf and runfile backends write; fake machines carry
- * both as a real machine would.
+ * chooses from. Read from apt's lists (var/lib/apt/lists/ *_Packages, plain or kept
+ * compressed as .gz, .xz, .lz4 or .zst: one copy of each) and from var/lib/gpuprov/repo.json,
+ * which the dnf and runfile backends write; fake machines carry both as a real machine would.
  */
 struct repo_pkg {
 	char *name;

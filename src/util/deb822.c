@@ -48,5 +48,9 @@ int deb822_next(FILE *f, struct deb822_stanza *s)
 				return -ENOMEM;
 		}
 	}
+	/* A read that failed is not the end of the file: getline(3) left its cause in errno
+	 * (a decompressed stream's too, decompress.h). */
+	if (ferror(f))
+		return errno > 0 ? -errno : -EIO;
 	return any ? 1 : 0;
 }

@@ -10,6 +10,7 @@ struct deb822_stanza {
 	char *package, *version, *architecture, *status;
 };
 
-/* Reads the next stanza. 1: one was read; 0: end of file; -errno on failure. */
+/* Reads the next stanza. 1: one was read; 0: end of file; -errno on failure, a read that
+ * failed included. */
 int deb822_next(FILE *f, struct deb822_stanza *s);
 void deb822_stanza_clear(struct deb822_stanza *s);
