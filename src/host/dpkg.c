@@ -8,27 +8,50 @@
 
 /* Status is "want flag state": "install ok installed", or "hold ok installed" once apt-mark
  * hold has held the package, as apply holds the stack. Installed is the state. */
-static bool dpkg_status_installed(const char *status)
+static bool dpkg_status_installed(struct deb822_value status)
 {
-	return status && endswith(status, " ok installed");
+	static const char suffix[] = " ok installed";
+
+	return status.p && status.len >= strlen(suffix) &&
+	       memcmp(status.p + status.len - strlen(suffix), suffix, strlen(suffix)) == 0;
+}
+
+struct find {
+	bool (*match)(const char *name);
+	char *package, *version;
+};
+
+static int find_installed(const struct deb822_fields *s, void *userdata)
+{
+	struct find *f = userdata;
+	_cleanup_free_ char *name = NULL;
+
+	if (!s->package.p || !s->version.p || !dpkg_status_installed(s->status))
+		return 0;
+	if (!(name = strndup(s->package.p, s->package.len)))
+		return -ENOMEM;
+	if (!f->match(name))
+		return 0;
+	if (!(f->version = strndup(s->version.p, s->version.len)))
+		return -ENOMEM;
+	f->package = TAKE_PTR(name);
+	return 1;
 }
 
 int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
 			   char **ret_package, char **ret_version)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	struct deb822_stanza s = {};
+	struct find find = { .match = match };
 	int k;
 
 	k = root_fopen(root, "var/lib/dpkg/status", &f);
 	if (k < 0)
 		return k;
-	while ((k = deb822_next(f, &s)) > 0)
-		if (s.package && s.version && dpkg_status_installed(s.status) && match(s.package)) {
-			*ret_package = TAKE_PTR(s.package);
-			*ret_version = TAKE_PTR(s.version);
-			break;
-		}
-	deb822_stanza_clear(&s);
+	k = deb822_scan(f, find_installed, &find);
+	if (k > 0) {
+		*ret_package = find.package;
+		*ret_version = find.version;
+	}
 	return k;
 }

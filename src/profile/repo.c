@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "util/json.h"
 #include "profile/repo.h"
 #include "util/deb822.h"
+#include "profile/repo-cache.h"
+#include "util/strtab.h"
 #include "util/decompress.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -16,61 +21,93 @@
 #define REPO_JSON_MAX (16 * 1024 * 1024)
 /* The lists are read as streams, but what they hold is bounded all the same: the largest of a
  * full archive (Debian's main) is ~50 MiB, and a list kept compressed could otherwise unpack
- * a few hundred KiB into GiBs, on one line that getline() holds whole. */
+ * a few hundred KiB into GiBs, in one stanza that the scanner holds whole. */
 #define APT_LIST_MAX_MIB 256
 #define APT_LIST_MAX ((uint64_t)APT_LIST_MAX_MIB << 20)
 
-static void pkg_clear(struct repo_pkg *p)
+/* Packages as they are read: strings in a table of their own, held only for the installed. */
+struct builder {
+	struct strtab strs;
+	struct brec {
+		struct repo_rec r;
+		bool held;
+	} *recs;
+	size_t n, alloc;
+};
+
+static void builder_done(struct builder *b)
 {
-	free(p->name), free(p->version), free(p->arch), free(p->origin);
+	strtab_done(&b->strs);
+	free(b->recs);
+	*b = (struct builder){};
 }
 
-static int add_pkg(struct repo_view *v, size_t *alloc, const char *name, const char *version,
-		   const char *arch, const char *origin)
+static int builder_add(struct builder *b, struct deb822_value name, struct deb822_value version,
+		       struct deb822_value arch, uint32_t origin, bool held)
 {
-	struct repo_pkg *p;
+	int64_t n, ver, ar;
 
-	if (v->n_pkgs == *alloc) {
-		size_t na = *alloc ? *alloc * 2 : 256;
+	if (b->n == b->alloc) {
+		size_t na = b->alloc ? b->alloc * 2 : 1024;
+		struct brec *p = realloc(b->recs, na * sizeof(*p));
 
-		p = realloc(v->pkgs, na * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
-		v->pkgs = p;
-		*alloc = na;
+		b->recs = p;
+		b->alloc = na;
 	}
-	p = &v->pkgs[v->n_pkgs];
-	*p = (struct repo_pkg){ strdup(name), strdup(version), strdup(arch ? arch : ""), strdup(origin), false };
-	if (!p->name || !p->version || !p->arch || !p->origin) {
-		pkg_clear(p);
+	if ((n = strtab_intern(&b->strs, name.p, name.len)) < 0 ||
+	    (ver = strtab_intern(&b->strs, version.p, version.len)) < 0 ||
+	    (ar = strtab_intern(&b->strs, arch.p ? arch.p : "", arch.len)) < 0)
 		return -ENOMEM;
-	}
-	v->n_pkgs++;
+	b->recs[b->n++] = (struct brec){ { (uint32_t)n, (uint32_t)ver, (uint32_t)ar, origin }, held };
 	return 0;
 }
 
-/* file: the name in APT_LISTS, compressed as c says; origin: the plain list's name, the
- * same whichever way apt keeps it. */
-static int read_apt_list(const struct root *root, const char *file, enum compression c, const char *origin,
-			 struct repo_view *v, size_t *alloc)
+static struct deb822_value value(const char *s)
+{
+	return (struct deb822_value){ s, s ? strlen(s) : 0 };
+}
+
+static int builder_add_str(struct builder *b, const char *name, const char *version, const char *arch,
+			   const char *origin, bool held)
+{
+	int64_t o = strtab_intern(&b->strs, origin, strlen(origin));
+
+	return o < 0 ? (int)o : builder_add(b, value(name), value(version), value(arch), (uint32_t)o, held);
+}
+
+struct list_read {
+	struct builder *b;
+	uint32_t origin;
+};
+
+static int offer_stanza(const struct deb822_fields *s, void *userdata)
+{
+	struct list_read *l = userdata;
+
+	if (!s->package.p || !s->version.p || !s->package.len || !s->version.len)
+		return 0;
+	return builder_add(l->b, s->package, s->version, s->architecture, l->origin, false);
+}
+
+static int read_apt_list(const struct root *root, const struct apt_list *l, struct builder *b)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	struct deb822_stanza st = {};
-	size_t first = v->n_pkgs;
+	size_t first = b->n;
 	char path[PATH_MAX];
+	int64_t origin = strtab_intern(&b->strs, l->origin, strlen(l->origin));
 	int k;
 
-	k = root_fopen_decompressed(root, path_fmt(path, APT_LISTS "/%s", file), c, APT_LIST_MAX, &f);
+	if (origin < 0)
+		return (int)origin;
+	k = root_fopen_decompressed(root, path_fmt(path, APT_LISTS "/%s", l->file), l->c, APT_LIST_MAX, &f);
 	if (k < 0)
 		return k;
-	while ((k = deb822_next(f, &st)) > 0)
-		if (st.package && st.version && (k = add_pkg(v, alloc, st.package, st.version, st.architecture, origin)) < 0)
-			break;
-	deb822_stanza_clear(&st);
+	k = deb822_scan(f, offer_stanza, &(struct list_read){ b, (uint32_t)origin });
 	/* A list that fails halfway (too large, damaged) offers nothing, not its first part. */
 	if (k < 0)
-		while (v->n_pkgs > first)
-			pkg_clear(&v->pkgs[--v->n_pkgs]);
+		b->n = first;
 	return k;
 }
 
@@ -91,62 +128,91 @@ static int apt_list_shadowed(char *const *lists, const char *name, size_t base_l
 	return 0;
 }
 
-/* Every *_Packages list in APT_LISTS, one copy of each; a list that does not read is left out
- * with a warning, so that one broken repository does not hide the others. */
-static int read_apt_lists(const struct root *root, struct repo_view *v, size_t *alloc, char ***warnings,
-			  size_t *n_warnings)
+static void apt_lists_free(struct apt_list *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i].file), free(l[i].origin);
+	free(l);
+}
+
+/* Every *_Packages list in APT_LISTS, one copy of each, in the directory's sorted order. */
+static int find_apt_lists(const struct root *root, struct apt_list **ret, size_t *ret_n)
 {
 	_cleanup_(strv_freep) char **lists = NULL;
-	int k;
+	struct apt_list *found = NULL;
+	size_t n = 0;
+	int k = 0;
 
 	if (root_list_dir(root, APT_LISTS, &lists) < 0)
-		return 0;
-	for (char **l = lists; *l; l++) {
-		_cleanup_free_ char *origin = NULL;
+		lists = NULL;
+	for (char **l = lists; l && *l; l++) {
 		size_t base_len;
 		enum compression c = compression_from_name(*l, &base_len);
-		char *w;
+		struct apt_list *p;
+		char path[PATH_MAX];
 
 		if (base_len < 9 || strncmp(*l + base_len - 9, "_Packages", 9) != 0)
 			continue;
 		if ((k = apt_list_shadowed(lists, *l, base_len, c)) != 0) {
 			if (k < 0)
-				return k;
+				break;
+			k = 0;
 			continue;
 		}
-		if (!(origin = strndup(*l, base_len)))
-			return -ENOMEM;
-		k = read_apt_list(root, *l, c, origin, v, alloc);
+		if (!(p = realloc(found, (n + 1) * sizeof(*p)))) {
+			k = -ENOMEM;
+			break;
+		}
+		found = p;
+		p = &found[n++];
+		*p = (struct apt_list){ .file = strdup(*l), .origin = strndup(*l, base_len), .c = c };
+		if (!p->file || !p->origin) {
+			k = -ENOMEM;
+			break;
+		}
+		/* Not there to stat: read will say why, and the index is not used. */
+		if (root_stat(root, path_fmt(path, APT_LISTS "/%s", *l), &p->st) < 0)
+			p->st = (struct stat){};
+	}
+	if (k < 0) {
+		apt_lists_free(found, n);
+		return k;
+	}
+	*ret = found;
+	*ret_n = n;
+	return 0;
+}
+
+/* The lists read: a list that does not read is left out with a warning, so that one broken
+ * repository does not hide the others. 1 when every list was read. */
+static int read_apt_lists(const struct root *root, const struct apt_list *lists, size_t n, struct builder *b,
+			  char ***warnings, size_t *n_warnings)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < n; i++) {
+		int k = read_apt_list(root, &lists[i], b);
+		char *w;
+
 		if (k == -ENOMEM)
 			return k;
 		if (k >= 0)
 			continue;
+		all = false;
 		if (k == -GPE_TOOBIG)
 			k = asprintf(&w, "/" APT_LISTS "/%s: holds more than %d MiB, the most gpuprov reads of a list; "
-				     "its packages are not offered", *l, APT_LIST_MAX_MIB);
+				     "its packages are not offered", lists[i].file, APT_LIST_MAX_MIB);
 		else
-			k = asprintf(&w, "/" APT_LISTS "/%s: %s; its packages are not offered", *l, gp_strerror(k));
+			k = asprintf(&w, "/" APT_LISTS "/%s: %s; its packages are not offered", lists[i].file,
+				     gp_strerror(k));
 		if (k >= 0)
 			(void)strv_push_take(warnings, n_warnings, w);
 	}
-	return 0;
+	return all;
 }
 
-static int add_installed(struct repo_view *v, size_t *alloc, const char *name, const char *version,
-			 const char *arch, const char *origin, bool held)
-{
-	struct repo_view tmp = { .pkgs = v->installed, .n_pkgs = v->n_installed };
-	int k = add_pkg(&tmp, alloc, name, version, arch, origin);
-
-	v->installed = tmp.pkgs;
-	v->n_installed = tmp.n_pkgs;
-	if (k >= 0)
-		v->installed[v->n_installed - 1].held = held;
-	return k;
-}
-
-static int read_repo_json(const struct root *root, struct repo_view *v, size_t *alloc, size_t *alloc_installed,
-			  char ***warnings, size_t *n_warnings)
+static int read_repo_json(const struct root *root, struct repo_view *v, struct builder *offered,
+			  struct builder *installed, char ***warnings, size_t *n_warnings)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
@@ -168,15 +234,15 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
 		if (!json_str(e, "name") || !json_str(e, "version"))
 			continue;
-		if ((k = add_pkg(v, alloc, json_str(e, "name"), json_str(e, "version"), json_str(e, "arch"),
-				 json_str(e, "repo") ? json_str(e, "repo") : "repo.json")) < 0)
+		if ((k = builder_add_str(offered, json_str(e, "name"), json_str(e, "version"), json_str(e, "arch"),
+					 json_str(e, "repo") ? json_str(e, "repo") : "repo.json", false)) < 0)
 			return k;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "installed")) {
 		if (!json_str(e, "name") || !json_str(e, "version"))
 			continue;
-		if ((k = add_installed(v, alloc_installed, json_str(e, "name"), json_str(e, "version"),
-				       json_str(e, "arch"), "rpm", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "held")))) < 0)
+		if ((k = builder_add_str(installed, json_str(e, "name"), json_str(e, "version"), json_str(e, "arch"),
+					 "rpm", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "held")))) < 0)
 			return k;
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "runfiles")) {
@@ -201,20 +267,35 @@ static int read_repo_json(const struct root *root, struct repo_view *v, size_t *
 	return 0;
 }
 
-/* order: the view's, an enum vercmp_order. */
-static int cmp_pkg(const void *a, const void *b, void *order)
-{
-	const struct repo_pkg *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+struct rec_order {
+	const char *pool;
+	enum vercmp_order order;
+};
 
-	if (c)
+/* By name, then version newest first, as the view's order says (a struct rec_order). */
+static int cmp_brec(const void *a, const void *b, void *userdata)
+{
+	const struct repo_rec *x = &((const struct brec *)a)->r, *y = &((const struct brec *)b)->r;
+	const struct rec_order *o = userdata;
+	int c = 0;
+
+	/* One string is kept once: the same offset is the same name, with no look at it. */
+	if (x->name != y->name && (c = strcmp(o->pool + x->name, o->pool + y->name)))
 		return c;
-	c = vercmp(*(const enum vercmp_order *)order, y->version, x->version); /* newest first */
-	/* Versions the order holds equal ("1.0" and "1.00") by their text, so that the lists' order
-	 * never shows. */
-	if (!c)
-		c = strcmp(x->version, y->version);
-	return c ? c : strcmp(x->origin, y->origin);
+	if (x->version != y->version) {
+		c = vercmp(o->order, o->pool + y->version, o->pool + x->version); /* newest first */
+		/* Versions the order holds equal ("1.0" and "1.00") by their text, so that the
+		 * lists' order never shows. */
+		if (!c)
+			c = strcmp(o->pool + x->version, o->pool + y->version);
+	}
+	return c ? c : strcmp(o->pool + x->origin, o->pool + y->origin);
+}
+
+static void builder_sort(struct builder *b, enum vercmp_order order)
+{
+	if (b->n > 1)
+		qsort_r(b->recs, b->n, sizeof(*b->recs), cmp_brec, &(struct rec_order){ b->strs.buf, order });
 }
 
 static int cmp_runfile(const void *a, const void *b)
@@ -227,30 +308,38 @@ static int cmp_runfile(const void *a, const void *b)
 	return c ? c : strcmp(x->file, y->file);
 }
 
+struct status_read {
+	struct builder *b;
+	uint32_t origin;
+};
+
+static int installed_stanza(const struct deb822_fields *s, void *userdata)
+{
+	struct status_read *r = userdata;
+	bool held = deb822_value_eq(s->status, "hold ok installed");
+
+	if (!s->package.len || !s->version.len || !(held || deb822_value_eq(s->status, "install ok installed")))
+		return 0;
+	return builder_add(r->b, s->package, s->version, s->architecture, r->origin, held);
+}
+
 /* dpkg's status: what is installed, so a plan installs only what is missing, and what is
  * held ("hold ok installed"), so a plan holds only what is not. */
-static int read_dpkg_status(const struct root *root, struct repo_view *v, size_t *alloc)
+static int read_dpkg_status(const struct root *root, struct builder *installed)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	struct deb822_stanza st = {};
-	int k;
+	int64_t origin;
 
 	if (root_fopen(root, "var/lib/dpkg/status", &f) < 0)
 		return 0;
-	while ((k = deb822_next(f, &st)) > 0) {
-		bool held = streq_ptr(st.status, "hold ok installed");
-
-		if (st.package && st.version && (held || streq_ptr(st.status, "install ok installed")) &&
-		    (k = add_installed(v, alloc, st.package, st.version, st.architecture, "dpkg", held)) < 0)
-			break;
-	}
-	deb822_stanza_clear(&st);
-	return k < 0 ? k : 0;
+	if ((origin = strtab_intern(&installed->strs, "dpkg", 4)) < 0)
+		return (int)origin;
+	return deb822_scan(f, installed_stanza, &(struct status_read){ installed, (uint32_t)origin });
 }
 
 /* What the runfile backend installed (var/lib/gpuprov/runfiles.json): the runfile's name
  * stands for the package, so that a second apply sees it installed. */
-static int read_runfile_record(const struct root *root, struct repo_view *v, size_t *alloc, char ***warnings,
+static int read_runfile_record(const struct root *root, struct builder *installed, char ***warnings,
 			       size_t *n_warnings)
 {
 	_cleanup_free_ char *text = NULL;
@@ -273,8 +362,47 @@ static int read_runfile_record(const struct root *root, struct repo_view *v, siz
 	}
 	cJSON_ArrayForEach(e, doc)
 		if (json_str(e, "file") && json_str(e, "version") &&
-		    (k = add_installed(v, alloc, json_str(e, "file"), json_str(e, "version"), NULL, "runfile", false)) < 0)
+		    (k = builder_add_str(installed, json_str(e, "file"), json_str(e, "version"), NULL, "runfile",
+					 false)) < 0)
 			return k;
+	return 0;
+}
+
+/* The offered packages: from the index when it is of these very lists, else read from them
+ * (and indexed, when every list read). repo.json's packages (the dnf backend's) are read
+ * with the lists and never indexed. */
+static int load_offered(const struct root *root, struct repo_view *v, struct builder *offered, char ***warnings,
+			size_t *n_warnings)
+{
+	struct apt_list *lists = NULL;
+	_cleanup_free_ void *key = NULL;
+	size_t n = 0, key_len = 0;
+	struct repo_rec *recs;
+	int k;
+
+	if ((k = find_apt_lists(root, &lists, &n)) < 0)
+		return k;
+	if (offered->n == 0 && n > 0 && repo_cache_key(lists, n, v->order, &key, &key_len) >= 0 &&
+	    repo_cache_load(root, key, key_len, v) > 0) {
+		apt_lists_free(lists, n);
+		return 0;
+	}
+	k = read_apt_lists(root, lists, n, offered, warnings, n_warnings);
+	apt_lists_free(lists, n);
+	if (k < 0)
+		return k;
+	builder_sort(offered, v->order);
+	if (offered->n && !(recs = malloc(offered->n * sizeof(*recs))))
+		return -ENOMEM;
+	for (size_t i = 0; i < offered->n; i++)
+		recs[i] = offered->recs[i].r;
+	v->recs = v->own_recs = offered->n ? recs : NULL;
+	v->n_pkgs = offered->n;
+	v->pool = v->own_pool = TAKE_PTR(offered->strs.buf);
+	v->pool_len = offered->strs.len;
+	/* Every list read, and nothing from repo.json among them: what the index is of. */
+	if (k > 0 && key && v->n_pkgs)
+		repo_cache_save(root, key, key_len, v);
 	return 0;
 }
 
@@ -282,24 +410,31 @@ int repo_view_load(const struct root *root, enum vercmp_order order, struct repo
 		   size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
-	size_t alloc = 0, alloc_installed = 0;
+	_cleanup_(builder_done) struct builder offered = {}, installed = {};
 	int k;
 
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->order = order;
-	if ((k = read_apt_lists(root, v, &alloc, warnings, n_warnings)) < 0)
+	if ((k = read_repo_json(root, v, &offered, &installed, warnings, n_warnings)) < 0 ||
+	    (k = load_offered(root, v, &offered, warnings, n_warnings)) < 0 ||
+	    (k = read_dpkg_status(root, &installed)) < 0 ||
+	    (k = read_runfile_record(root, &installed, warnings, n_warnings)) < 0)
 		return k;
-	k = read_repo_json(root, v, &alloc, &alloc_installed, warnings, n_warnings);
-	if (k < 0 || (k = read_dpkg_status(root, v, &alloc_installed)) < 0 ||
-	    (k = read_runfile_record(root, v, &alloc_installed, warnings, n_warnings)) < 0)
-		return k;
-	if (v->n_installed > 1)
-		qsort_r(v->installed, v->n_installed, sizeof(*v->installed), cmp_pkg, &v->order);
 	/* Sorted, so that the same lists give the same answers whatever the directory order. */
-	if (v->n_pkgs > 1)
-		qsort_r(v->pkgs, v->n_pkgs, sizeof(*v->pkgs), cmp_pkg, &v->order);
+	builder_sort(&installed, order);
+	if (installed.n && !(v->installed = calloc(installed.n, sizeof(*v->installed))))
+		return -ENOMEM;
+	v->installed_pool = TAKE_PTR(installed.strs.buf);
+	for (size_t i = 0; i < installed.n; i++) {
+		const struct repo_rec *r = &installed.recs[i].r;
+
+		v->installed[i] = (struct repo_pkg){ v->installed_pool + r->name, v->installed_pool + r->version,
+						     v->installed_pool + r->arch, v->installed_pool + r->origin,
+						     installed.recs[i].held };
+	}
+	v->n_installed = installed.n;
 	if (v->n_runfiles > 1)
 		qsort(v->runfiles, v->n_runfiles, sizeof(*v->runfiles), cmp_runfile);
 	*ret = TAKE_PTR(v);
@@ -310,12 +445,12 @@ struct repo_view *repo_view_free(struct repo_view *v)
 {
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < v->n_pkgs; i++)
-		pkg_clear(&v->pkgs[i]);
-	free(v->pkgs);
-	for (size_t i = 0; i < v->n_installed; i++)
-		pkg_clear(&v->installed[i]);
+	if (v->map)
+		(void)munmap(v->map, v->map_len);
+	free(v->own_recs);
+	free(v->own_pool);
 	free(v->installed);
+	free(v->installed_pool);
 	for (size_t i = 0; i < v->n_runfiles; i++) {
 		struct repo_runfile *r = &v->runfiles[i];
 
@@ -326,42 +461,82 @@ struct repo_view *repo_view_free(struct repo_view *v)
 	return NULL;
 }
 
-/* The run of entries named name in a list sorted by name. */
-static size_t find_run(const struct repo_pkg *pkgs, size_t n, const char *name, size_t *ret_count)
+/* A string of the pool; "" for an offset past it (an index is checked as it is read, and
+ * this keeps a damaged one from reading outside its map all the same). */
+static const char *pool_str(const struct repo_view *v, uint32_t off)
 {
-	size_t lo = 0, hi = n, first;
+	return off < v->pool_len ? v->pool + off : "";
+}
+
+struct repo_pkg repo_pkg(const struct repo_view *v, size_t i)
+{
+	const struct repo_rec *r = &v->recs[i];
+
+	return (struct repo_pkg){ pool_str(v, r->name), pool_str(v, r->version), pool_str(v, r->arch),
+				  pool_str(v, r->origin), false };
+}
+
+/* The first offered package whose name is not below name (compared on its first n bytes). */
+static size_t lower_bound(const struct repo_view *v, const char *name, size_t n)
+{
+	size_t lo = 0, hi = v->n_pkgs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(pool_str(v, v->recs[mid].name), name, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
+{
+	size_t first = lower_bound(v, name, SIZE_MAX), i = first;
+
+	while (i < v->n_pkgs && streq(pool_str(v, v->recs[i].name), name))
+		i++;
+	*ret_count = i - first;
+	return first;
+}
+
+size_t repo_find_prefix(const struct repo_view *v, const char *prefix, size_t *ret_count)
+{
+	size_t n = strlen(prefix), first = lower_bound(v, prefix, n), i = first;
+
+	while (i < v->n_pkgs && strncmp(pool_str(v, v->recs[i].name), prefix, n) == 0)
+		i++;
+	*ret_count = i - first;
+	return first;
+}
+
+size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *ret_count)
+{
+	size_t lo = 0, hi = v->n_installed, first;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(pkgs[mid].name, name) < 0)
+		if (strcmp(v->installed[mid].name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	first = lo;
-	while (lo < n && streq(pkgs[lo].name, name))
+	while (lo < v->n_installed && streq(v->installed[lo].name, name))
 		lo++;
 	*ret_count = lo - first;
 	return first;
 }
 
-size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count)
-{
-	return find_run(v->pkgs, v->n_pkgs, name, ret_count);
-}
-
-size_t repo_find_installed(const struct repo_view *v, const char *name, size_t *ret_count)
-{
-	return find_run(v->installed, v->n_installed, name, ret_count);
-}
-
 bool repo_offered(const struct repo_view *v, const char *name, const char *version)
 {
-	size_t n, first = find_run(v->pkgs, v->n_pkgs, name, &n);
+	size_t n, first = repo_find(v, name, &n);
 
 	for (size_t i = first; version && i < first + n; i++)
-		if (streq(v->pkgs[i].version, version))
+		if (streq(pool_str(v, v->recs[i].version), version))
 			return true;
 	return false;
 }
@@ -372,7 +547,7 @@ int repo_installed(const struct repo_view *v, const char *name, const char *vers
 
 	if (!v->installed)
 		return -1;
-	first = find_run(v->installed, v->n_installed, name, &n);
+	first = repo_find_installed(v, name, &n);
 	for (size_t i = first; i < first + n; i++)
 		if (streq(v->installed[i].version, version))
 			return 1;
@@ -381,7 +556,7 @@ int repo_installed(const struct repo_view *v, const char *name, const char *vers
 
 const char *repo_installed_version(const struct repo_view *v, const char *name)
 {
-	size_t n, first = find_run(v->installed, v->n_installed, name, &n);
+	size_t n, first = repo_find_installed(v, name, &n);
 
 	return n ? v->installed[first].version : NULL;
 }
@@ -390,13 +565,13 @@ bool repo_installed_any(const struct repo_view *v, const char *name)
 {
 	size_t n;
 
-	find_run(v->installed, v->n_installed, name, &n);
+	repo_find_installed(v, name, &n);
 	return n > 0;
 }
 
 bool repo_held(const struct repo_view *v, const char *name)
 {
-	size_t n, first = find_run(v->installed, v->n_installed, name, &n);
+	size_t n, first = repo_find_installed(v, name, &n);
 
 	for (size_t i = first; i < first + n; i++)
 		if (v->installed[i].held)

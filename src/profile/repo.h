@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "host/facts.h"
 #include "util/vercmp.h"
@@ -14,11 +15,18 @@
  * which the dnf and runfile backends write; fake machines carry both as a real machine would.
  */
 struct repo_pkg {
-	char *name;
-	char *version; /* as the package manager writes it: "550.127.05-0ubuntu0.22.04.1" */
-	char *arch;
-	char *origin;  /* the list file or repository id it came from */
-	bool held;     /* installed list: apt-mark hold, or a dnf versionlock entry */
+	const char *name;
+	const char *version; /* as the package manager writes it: "550.127.05-0ubuntu0.22.04.1" */
+	const char *arch;
+	const char *origin;  /* the list file or repository id it came from */
+	bool held;           /* installed list: apt-mark hold, or a dnf versionlock entry */
+};
+
+/* One offered package as the view keeps it: offsets into its string pool. The apt lists'
+ * part of a view is kept this way in the index under var/cache/gpuprov (repo-cache.c) and
+ * read back without a copy. */
+struct repo_rec {
+	uint32_t name, version, arch, origin;
 };
 
 struct repo_runfile {
@@ -33,13 +41,23 @@ struct repo_runfile {
 struct repo_view {
 	/* How the package manager orders the packages' versions (VERCMP_DPKG, VERCMP_RPM). */
 	enum vercmp_order order;
-	struct repo_pkg *pkgs; /* sorted by name, then version newest first */
+	/* The offered packages, sorted by name, then version newest first: repo_pkg() gives one. */
+	const struct repo_rec *recs;
 	size_t n_pkgs;
+	const char *pool; /* the strings recs name, pool_len bytes, the last a NUL */
+	size_t pool_len;
 	struct repo_runfile *runfiles; /* sorted by kind, then version (dotted) newest first */
 	size_t n_runfiles;
 	struct repo_pkg *installed; /* installed packages: dpkg's status, or repo.json's "installed"
 				     * (the dnf backend writes it from rpm), by name */
 	size_t n_installed;
+
+	/* What the view owns: the index it was read from (mapped), or the records and strings
+	 * it read from the lists; the installed packages' strings. */
+	void *map;
+	size_t map_len;
+	struct repo_rec *own_recs;
+	char *own_pool, *installed_pool;
 };
 
 /* order: the OS's (os_version_order), for every package the view lists. */
@@ -48,8 +66,15 @@ int repo_view_load(const struct root *root, enum vercmp_order order, struct repo
 struct repo_view *repo_view_free(struct repo_view *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
 
+/* The offered package at index i (< v->n_pkgs). */
+struct repo_pkg repo_pkg(const struct repo_view *v, size_t i);
+
 /* The versions of a package offered, newest first: the index of the first and the count. */
 size_t repo_find(const struct repo_view *v, const char *name, size_t *ret_count);
+/* The offered packages whose names begin with prefix, by name: the index of the first and the
+ * count. What the resolver looks for ("linux-image-", "cuda-toolkit-") is a small part of a
+ * view of 100,000 packages and more: found without a look at the rest. */
+size_t repo_find_prefix(const struct repo_view *v, const char *prefix, size_t *ret_count);
 
 /* The installed versions of a package, newest first: the index of the first in v->installed
  * and the count. */

@@ -64,15 +64,15 @@ int offer_package(struct rctx *c, const char *name, bool open)
 		char up[VERSION_LEN];
 		struct driver_cand *d;
 
-		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		upstream_version(repo_pkg(v, i).version, up, sizeof(up));
 		if (strlen(up) < 4 || up[3] != '.')
 			continue;
 		if (!(d = driver_slot(c, up)))
 			return -ENOMEM;
 		if (open && !*d->open_pkgver)
-			snprintf(d->open_pkgver, sizeof(d->open_pkgver), "%s", v->pkgs[i].version);
+			snprintf(d->open_pkgver, sizeof(d->open_pkgver), "%s", repo_pkg(v, i).version);
 		if (!open && !*d->prop_pkgver)
-			snprintf(d->prop_pkgver, sizeof(d->prop_pkgver), "%s", v->pkgs[i].version);
+			snprintf(d->prop_pkgver, sizeof(d->prop_pkgver), "%s", repo_pkg(v, i).version);
 	}
 	return 0;
 }
@@ -139,12 +139,15 @@ int gather_kernels(struct rctx *c)
 		if (f->kernels.list[i].has_image)
 			k = kernel_add(c, f->kernels.list[i].release, NULL, true);
 	if (c->family == OS_FAMILY_DEBIAN) {
-		for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
-			const char *rel = startswith(v->pkgs[i].name, "linux-image-");
+		size_t n, first = repo_find_prefix(v, "linux-image-", &n);
+
+		for (size_t i = first; i < first + n && k >= 0; i++) {
+			struct repo_pkg pkg = repo_pkg(v, i);
+			const char *rel = pkg.name + strlen("linux-image-");
 
 			/* Versioned images only: "linux-image-6.8.0-49-generic", not metas. */
-			if (rel && *rel >= '0' && *rel <= '9')
-				k = kernel_add(c, rel, v->pkgs[i].version, false);
+			if (*rel >= '0' && *rel <= '9')
+				k = kernel_add(c, rel, pkg.version, false);
 		}
 	} else if (c->family != OS_FAMILY_UNKNOWN) {
 		static const struct {
@@ -158,8 +161,8 @@ int gather_kernels(struct rctx *c)
 				char rel[VERSION_LEN];
 
 				/* The RPM's version-release plus the arch is the kernel release. */
-				snprintf(rel, sizeof(rel), "%s.%s%s", v->pkgs[i].version, strna(f->cpu.arch), rpms[m].suffix);
-				k = kernel_add(c, rel, v->pkgs[i].version, false);
+				snprintf(rel, sizeof(rel), "%s.%s%s", repo_pkg(v, i).version, strna(f->cpu.arch), rpms[m].suffix);
+				k = kernel_add(c, rel, repo_pkg(v, i).version, false);
 			}
 		}
 	}
@@ -221,17 +224,19 @@ int gather_package_toolkits(struct rctx *c)
 {
 	const struct profile *p = c->in->profile;
 	const struct repo_view *v = c->in->repo;
+	size_t n, first = repo_find_prefix(v, "cuda-toolkit-", &n);
 	int k = 0;
 
-	for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
-		const char *rest = startswith(v->pkgs[i].name, "cuda-toolkit-");
+	for (size_t i = first; i < first + n && k >= 0; i++) {
+		struct repo_pkg pkg = repo_pkg(v, i);
+		const char *rest = pkg.name + strlen("cuda-toolkit-");
 		char up[VERSION_LEN];
 
-		if (!rest || !strchr(rest, '-') || strspn(rest, "0123456789-") != strlen(rest))
+		if (!strchr(rest, '-') || strspn(rest, "0123456789-") != strlen(rest))
 			continue;
-		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		upstream_version(pkg.version, up, sizeof(up));
 		if (toolkit_wanted(p, up))
-			k = toolkit_add(c, up, v->pkgs[i].name, v->pkgs[i].version, NULL);
+			k = toolkit_add(c, up, pkg.name, pkg.version, NULL);
 	}
 	return k;
 }

@@ -30,7 +30,7 @@ const char *offered(const struct rctx *c, const char *name)
 {
 	size_t n, first = repo_find(c->in->repo, name, &n);
 
-	return n ? c->in->repo->pkgs[first].version : NULL;
+	return n ? repo_pkg(c->in->repo, first).version : NULL;
 }
 
 static bool facts_has_cuda(const struct facts *f, const char *version)
@@ -54,17 +54,15 @@ bool build_dep_deb(const struct rctx *c, const struct kernel_cand *kc, char *nam
 	snprintf(name, nsize, "linux-headers-%s", kc->release);
 	first = repo_find(v, name, &n);
 	for (size_t i = first; i < first + n; i++)
-		if (!*kc->pkgver || streq(v->pkgs[i].version, kc->pkgver)) {
-			snprintf(ver, vsize, "%s", v->pkgs[i].version);
+		if (!*kc->pkgver || streq(repo_pkg(v, i).version, kc->pkgver)) {
+			snprintf(ver, vsize, "%s", repo_pkg(v, i).version);
 			return true;
 		}
 	/* Installed already (dpkg): the kernel it came with. */
-	for (size_t i = 0; i < v->n_installed; i++)
-		if (streq(v->installed[i].name, name)) {
-			snprintf(ver, vsize, "%s", v->installed[i].version);
-			return true;
-		}
-	return false;
+	first = repo_find_installed(v, name, &n);
+	if (n)
+		snprintf(ver, vsize, "%s", v->installed[first].version);
+	return n > 0;
 }
 
 /* kernel-devel or kernel-64k-devel at exactly the kernel's version. */
@@ -113,9 +111,9 @@ static void fabricmanager_at(const struct rctx *c, const struct driver_cand *d, 
 	for (size_t i = first; i < first + n; i++) {
 		char up[VERSION_LEN];
 
-		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		upstream_version(repo_pkg(v, i).version, up, sizeof(up));
 		if (streq(up, d->version)) {
-			snprintf(ver, vsize, "%s", v->pkgs[i].version);
+			snprintf(ver, vsize, "%s", repo_pkg(v, i).version);
 			return;
 		}
 	}

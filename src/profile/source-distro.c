@@ -7,18 +7,19 @@
 static int distro_gather_drivers(struct rctx *c)
 {
 	const struct repo_view *v = c->in->repo;
+	size_t n, first = repo_find_prefix(v, "nvidia-headless-", &n);
 	int k = 0;
 
-	for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
-		const char *rest = startswith(v->pkgs[i].name, "nvidia-headless-");
+	for (size_t i = first; i < first + n && k >= 0; i++) {
+		const char *name = repo_pkg(v, i).name, *rest = name + strlen("nvidia-headless-");
 
 		/* Each package once (the view lists every version). */
-		if (!rest || strspn(rest, "0123456789") != 3 || (i && streq(v->pkgs[i - 1].name, v->pkgs[i].name)))
+		if (strspn(rest, "0123456789") != 3 || (i > first && streq(repo_pkg(v, i - 1).name, name)))
 			continue;
 		if (streq(rest + 3, "-server-open"))
-			k = offer_package(c, v->pkgs[i].name, true);
+			k = offer_package(c, name, true);
 		else if (streq(rest + 3, "-server"))
-			k = offer_package(c, v->pkgs[i].name, false);
+			k = offer_package(c, name, false);
 	}
 	return k;
 }
@@ -32,7 +33,7 @@ static void distro_precompiled_pkg(const struct rctx *c, const struct driver_can
 	snprintf(name, nsize, "linux-modules-nvidia-%s-server%s-%s", d->branch, streq(flavour, "open") ? "-open" : "",
 		 release);
 	first = repo_find(c->in->repo, name, &n);
-	snprintf(ver, vsize, "%s", n ? c->in->repo->pkgs[first].version : "");
+	snprintf(ver, vsize, "%s", n ? repo_pkg(c->in->repo, first).version : "");
 }
 
 /* DKMS only where no precompiled modules are offered for the kernel. */

@@ -7,14 +7,16 @@
 static int nvidia_deb_gather_drivers(struct rctx *c)
 {
 	const struct repo_view *v = c->in->repo;
+	size_t n, first = repo_find_prefix(v, "cuda-drivers-", &n);
 	int k = offer_package(c, "nvidia-open", true);
 
-	for (size_t i = 0; i < v->n_pkgs && k >= 0; i++) {
-		const char *rest = startswith(v->pkgs[i].name, "cuda-drivers-");
+	for (size_t i = first; i < first + n && k >= 0; i++) {
+		const char *name = repo_pkg(v, i).name, *rest = name + strlen("cuda-drivers-");
 
-		if (rest && strlen(rest) == 3 && strspn(rest, "0123456789") == 3 &&
-		    !(i && streq(v->pkgs[i - 1].name, v->pkgs[i].name)))
-			k = offer_package(c, v->pkgs[i].name, false);
+		/* Each package once (the view lists every version). */
+		if (strlen(rest) == 3 && strspn(rest, "0123456789") == 3 &&
+		    !(i > first && streq(repo_pkg(v, i - 1).name, name)))
+			k = offer_package(c, name, false);
 	}
 	return k;
 }

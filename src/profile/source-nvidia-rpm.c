@@ -17,7 +17,7 @@ static int nvidia_rpm_gather_drivers(struct rctx *c)
 		char up[VERSION_LEN];
 		struct driver_cand *d;
 
-		upstream_version(v->pkgs[i].version, up, sizeof(up));
+		upstream_version(repo_pkg(v, i).version, up, sizeof(up));
 		if (!(d = driver_slot(c, up)))
 			return -ENOMEM;
 		for (size_t m = 0; m < ELEMENTSOF(kmods); m++) {
@@ -27,10 +27,10 @@ static int nvidia_rpm_gather_drivers(struct rctx *c)
 			for (size_t j = kf; j < kf + kn; j++) {
 				char kup[VERSION_LEN];
 
-				upstream_version(v->pkgs[j].version, kup, sizeof(kup));
+				upstream_version(repo_pkg(v, j).version, kup, sizeof(kup));
 				/* The view lists the revisions newest first: the first one stays. */
 				if (streq(kup, up) && !*pkgver)
-					snprintf(pkgver, VERSION_LEN, "%s", v->pkgs[i].version);
+					snprintf(pkgver, VERSION_LEN, "%s", repo_pkg(v, i).version);
 			}
 		}
 	}

@@ -16,14 +16,15 @@ void fuzz_repo_view(void)
 	if (repo_view_load(fuzz_root(), VERCMP_DPKG, &v, &warnings, &n_warnings) < 0)
 		return;
 	for (size_t i = 0; i < v->n_pkgs; i++) {
-		const struct repo_pkg *p = &v->pkgs[i];
+		struct repo_pkg p = repo_pkg(v, i);
 		char upstream[256];
 		size_t count;
 
-		(void)repo_find(v, p->name, &count);
-		(void)repo_offered(v, p->name, p->version);
-		(void)repo_installed(v, p->name, p->version);
-		upstream_version(p->version, upstream, sizeof(upstream));
+		(void)repo_find(v, p.name, &count);
+		(void)repo_find_prefix(v, p.name, &count);
+		(void)repo_offered(v, p.name, p.version);
+		(void)repo_installed(v, p.name, p.version);
+		upstream_version(p.version, upstream, sizeof(upstream));
 	}
 	for (size_t i = 0; i < v->n_installed; i++) {
 		size_t count;

@@ -534,8 +534,8 @@ static void test_view_order(void **state)
 		size_t n, first = repo_find(v, "p", &n);
 
 		assert_int_equal(n, 3);
-		assert_string_equal(v->pkgs[first].version, cases[i].newest);
-		assert_string_equal(v->pkgs[first + 2].version, "1.0~rc1");
+		assert_string_equal(repo_pkg(v, first).version, cases[i].newest);
+		assert_string_equal(repo_pkg(v, first + 2).version, "1.0~rc1");
 		repo_view_free(v);
 	}
 }
