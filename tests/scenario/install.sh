@@ -107,6 +107,11 @@ for d in profiles keys.d; do
 	check "$sysconfdir/gpuprov/$d made, empty" sh -c '[ -d "$1" ] && [ -z "$(ls -A "$1")" ]' sh "$D$sysconfdir/gpuprov/$d"
 done
 
+# The cache directory, where plan keeps the index of apt's lists: root's, 755, empty.
+localstatedir=$(var localstatedir)
+check "$localstatedir/cache/gpuprov made, mode 755, empty" \
+	sh -c '[ -d "$1" ] && [ "$(stat -c %a "$1")" = 755 ] && [ -z "$(ls -A "$1")" ]' sh "$D$localstatedir/cache/gpuprov"
+
 # The bash completion, once the build installs one.
 if [ -n "$completions" ]; then
 	for c in $completions; do

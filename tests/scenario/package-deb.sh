@@ -40,7 +40,7 @@ check "Recommends apt and grub-common" sh -c 'grep "^Recommends:" "$1" | grep -q
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$TMPD/contents"
 for p in /usr/sbin/gpuprov /usr/share/gpuprov/profiles/knowledge.json \
 	/usr/share/gpuprov/profiles/gpuprov-profile.schema.json /usr/share/man/man8/gpuprov.8.gz \
-	/usr/share/man/man5/gpuprov-profile.5.gz /etc/gpuprov/profiles /etc/gpuprov/keys.d \
+	/usr/share/man/man5/gpuprov-profile.5.gz /etc/gpuprov/profiles /etc/gpuprov/keys.d /var/cache/gpuprov \
 	/usr/share/bash-completion/completions/gpuprov; do
 	check "the package holds $p" grep -qx "$p" "$TMPD/contents"
 done
@@ -124,6 +124,16 @@ for u in gpuprov-verify.service gpuprov-firstboot.service; do
 	fi
 done
 
+# plan on the chroot (its apt lists from the update above) keeps the index of the lists in
+# the package's cache directory; a second plan, through it, is the same plan.
+in_target gpuprov --root / plan no-gpu --json >"$TMPD/plan1.json" 2>"$TMPD/plan1.err"
+echo $? >"$TMPD/plan1.rc"
+check "plan keeps the index of apt's lists in /var/cache/gpuprov" test -s "$CH/var/cache/gpuprov/repo-view.idx"
+in_target gpuprov --root / plan no-gpu --json >"$TMPD/plan2.json" 2>"$TMPD/plan2.err"
+echo $? >"$TMPD/plan2.rc"
+check "... a plan through the index is the same plan" \
+	sh -c 'cmp -s "$1/plan1.json" "$1/plan2.json" && cmp -s "$1/plan1.rc" "$1/plan2.rc"' sh "$TMPD"
+
 # Purge: the program, the profiles and the site directories go.
 if in_target dpkg --purge gpuprov >"$TMPD/purge.out" 2>&1; then
 	ok "dpkg --purge gpuprov"
@@ -131,8 +141,9 @@ else
 	not_ok "dpkg --purge gpuprov"
 	diag_file "$TMPD/purge.out"
 fi
-check "nothing of gpuprov is left in /usr or /etc" \
-	sh -c '[ ! -e "$1/usr/sbin/gpuprov" ] && [ ! -e "$1/usr/share/gpuprov" ] && [ ! -e "$1/etc/gpuprov" ]' sh "$CH"
+check "nothing of gpuprov is left in /usr, /etc or /var/cache" \
+	sh -c '[ ! -e "$1/usr/sbin/gpuprov" ] && [ ! -e "$1/usr/share/gpuprov" ] && [ ! -e "$1/etc/gpuprov" ] &&
+		[ ! -e "$1/var/cache/gpuprov" ]' sh "$CH"
 
 # scripts/build-packages, which made the package: an architecture dpkg does not know is
 # refused before anything is built or written.
