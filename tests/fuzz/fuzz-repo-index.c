@@ -8,13 +8,15 @@
 #include "fuzz.h"
 #include "profile/repo-cache.h"
 
+/* What the strings' lengths add to: read, so that no read of them is left out. */
+size_t fuzz_repo_index_sink;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	_cleanup_free_ void *file = NULL;
 	const struct repo_rec *recs;
 	const char *pool;
 	size_t n, pool_len, key_len, len;
-	volatile size_t sum = 0;
 
 	if (size < 2)
 		return 0;
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		for (size_t j = 0; j < ELEMENTSOF(offs); j++)
 			if (offs[j] < pool_len)
-				sum += strlen(pool + offs[j]);
+				fuzz_repo_index_sink += strlen(pool + offs[j]);
 	}
 	return 0;
 }
