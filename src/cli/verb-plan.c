@@ -93,7 +93,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 	char today[11];
 	int k;
 
-	k = repo_view_load(cli->root, os_version_order(p->facts->os.family), &p->view, &view_warnings, &n_vw);
+	k = repo_view_load(cli->root, os_version_order(p->facts->os.family), p->facts->cpu.arch, &p->view, &view_warnings, &n_vw);
 	if (k < 0)
 		return log_error_errno(k, "cannot read the repository lists"), EXIT_CODE_FAILURE;
 	for (char **w = view_warnings; w && *w; w++)

@@ -34,7 +34,8 @@ static size_t pad8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-int repo_cache_key(const struct apt_list *lists, size_t n, enum vercmp_order order, void **ret, size_t *ret_len)
+int repo_cache_key(const struct apt_list *lists, size_t n, enum vercmp_order order, const char *arch, void **ret,
+		   size_t *ret_len)
 {
 	char *key = NULL;
 	size_t len = 0;
@@ -42,7 +43,7 @@ int repo_cache_key(const struct apt_list *lists, size_t n, enum vercmp_order ord
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "order %d\n", (int)order);
+	fprintf(f, "order %d arch %s\n", (int)order, arch ? arch : "*");
 	for (size_t i = 0; i < n; i++) {
 		const struct stat *st = &lists[i].st;
 

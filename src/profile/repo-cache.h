@@ -29,8 +29,10 @@ struct apt_list {
 	struct stat st;
 };
 
-/* What an index of these lists in this order names itself by. */
-int repo_cache_key(const struct apt_list *lists, size_t n, enum vercmp_order order, void **ret, size_t *ret_len);
+/* What an index of these lists, in this order, of this architecture's packages (NULL: all)
+ * names itself by. */
+int repo_cache_key(const struct apt_list *lists, size_t n, enum vercmp_order order, const char *arch, void **ret,
+		   size_t *ret_len);
 
 /* Maps the index into v (recs, pool, map) when it is of the lists key names: 1; 0 when there
  * is none to use; -errno. */

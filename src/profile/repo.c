@@ -77,9 +77,25 @@ static int builder_add_str(struct builder *b, const char *name, const char *vers
 	return o < 0 ? (int)o : builder_add(b, value(name), value(version), value(arch), (uint32_t)o, held);
 }
 
+/* dpkg's name of the node's architecture, from uname's (facts' cpu.arch); NULL when not
+ * known. */
+static const char *dpkg_arch(const char *machine)
+{
+	static const struct {
+		const char *machine, *dpkg;
+	} archs[] = { { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "ppc64le", "ppc64el" },
+		      { "s390x", "s390x" },  { "riscv64", "riscv64" }, { "i686", "i386" } };
+
+	for (size_t i = 0; machine && i < ELEMENTSOF(archs); i++)
+		if (streq(archs[i].machine, machine))
+			return archs[i].dpkg;
+	return NULL;
+}
+
 struct list_read {
 	struct builder *b;
 	uint32_t origin;
+	const char *arch; /* the node's (dpkg's name), or NULL: every package */
 };
 
 static int offer_stanza(const struct deb822_fields *s, void *userdata)
@@ -88,10 +104,15 @@ static int offer_stanza(const struct deb822_fields *s, void *userdata)
 
 	if (!s->package.p || !s->version.p || !s->package.len || !s->version.len)
 		return 0;
+	/* Another architecture's package (a list of several, as a flat repository's is) is not
+	 * one apt would install for the stack: "linux-image-6.1.0-18-arm64" on an amd64 node. */
+	if (l->arch && s->architecture.p && !deb822_value_eq(s->architecture, "all") &&
+	    !deb822_value_eq(s->architecture, l->arch))
+		return 0;
 	return builder_add(l->b, s->package, s->version, s->architecture, l->origin, false);
 }
 
-static int read_apt_list(const struct root *root, const struct apt_list *l, struct builder *b)
+static int read_apt_list(const struct root *root, const struct apt_list *l, const char *arch, struct builder *b)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	size_t first = b->n;
@@ -104,7 +125,7 @@ static int read_apt_list(const struct root *root, const struct apt_list *l, stru
 	k = root_fopen_decompressed(root, path_fmt(path, APT_LISTS "/%s", l->file), l->c, APT_LIST_MAX, &f);
 	if (k < 0)
 		return k;
-	k = deb822_scan(f, offer_stanza, &(struct list_read){ b, (uint32_t)origin });
+	k = deb822_scan(f, offer_stanza, &(struct list_read){ b, (uint32_t)origin, arch });
 	/* A list that fails halfway (too large, damaged) offers nothing, not its first part. */
 	if (k < 0)
 		b->n = first;
@@ -135,8 +156,26 @@ static void apt_lists_free(struct apt_list *l, size_t n)
 	free(l);
 }
 
-/* Every *_Packages list in APT_LISTS, one copy of each, in the directory's sorted order. */
-static int find_apt_lists(const struct root *root, struct apt_list **ret, size_t *ret_n)
+/* Whether a list is of another architecture than arch by its name: apt names a
+ * repository's list of one architecture "..._binary-ARCH_Packages" (a flat repository's has
+ * no such part, and may hold several). */
+static bool apt_list_foreign(const char *name, size_t base_len, const char *arch)
+{
+	_cleanup_free_ char *part = NULL;
+	const char *b = strstr(name, "_binary-");
+
+	if (!arch || !b || (size_t)(b - name) >= base_len)
+		return false;
+	if (asprintf(&part, "_binary-%s_Packages", arch) < 0)
+		return false;
+	return strncmp(b, part, strlen(part)) != 0;
+}
+
+/* Every *_Packages list in APT_LISTS of the architecture (dpkg's name; NULL: all), one copy
+ * of each, in the directory's sorted order. apt reads the lists of every architecture dpkg
+ * is told of (dpkg --add-architecture), but installs a foreign one's packages only when
+ * asked by name:arch, which gpuprov never does. */
+static int find_apt_lists(const struct root *root, const char *arch, struct apt_list **ret, size_t *ret_n)
 {
 	_cleanup_(strv_freep) char **lists = NULL;
 	struct apt_list *found = NULL;
@@ -151,7 +190,8 @@ static int find_apt_lists(const struct root *root, struct apt_list **ret, size_t
 		struct apt_list *p;
 		char path[PATH_MAX];
 
-		if (base_len < 9 || strncmp(*l + base_len - 9, "_Packages", 9) != 0)
+		if (base_len < 9 || strncmp(*l + base_len - 9, "_Packages", 9) != 0 ||
+		    apt_list_foreign(*l, base_len, arch))
 			continue;
 		if ((k = apt_list_shadowed(lists, *l, base_len, c)) != 0) {
 			if (k < 0)
@@ -185,13 +225,13 @@ static int find_apt_lists(const struct root *root, struct apt_list **ret, size_t
 
 /* The lists read: a list that does not read is left out with a warning, so that one broken
  * repository does not hide the others. 1 when every list was read. */
-static int read_apt_lists(const struct root *root, const struct apt_list *lists, size_t n, struct builder *b,
-			  char ***warnings, size_t *n_warnings)
+static int read_apt_lists(const struct root *root, const struct apt_list *lists, size_t n, const char *arch,
+			  struct builder *b, char ***warnings, size_t *n_warnings)
 {
 	bool all = true;
 
 	for (size_t i = 0; i < n; i++) {
-		int k = read_apt_list(root, &lists[i], b);
+		int k = read_apt_list(root, &lists[i], arch, b);
 		char *w;
 
 		if (k == -ENOMEM)
@@ -371,8 +411,8 @@ static int read_runfile_record(const struct root *root, struct builder *installe
 /* The offered packages: from the index when it is of these very lists, else read from them
  * (and indexed, when every list read). repo.json's packages (the dnf backend's) are read
  * with the lists and never indexed. */
-static int load_offered(const struct root *root, struct repo_view *v, struct builder *offered, char ***warnings,
-			size_t *n_warnings)
+static int load_offered(const struct root *root, struct repo_view *v, const char *arch, struct builder *offered,
+			char ***warnings, size_t *n_warnings)
 {
 	struct apt_list *lists = NULL;
 	_cleanup_free_ void *key = NULL;
@@ -380,14 +420,14 @@ static int load_offered(const struct root *root, struct repo_view *v, struct bui
 	struct repo_rec *recs;
 	int k;
 
-	if ((k = find_apt_lists(root, &lists, &n)) < 0)
+	if ((k = find_apt_lists(root, arch, &lists, &n)) < 0)
 		return k;
-	if (offered->n == 0 && n > 0 && repo_cache_key(lists, n, v->order, &key, &key_len) >= 0 &&
+	if (offered->n == 0 && n > 0 && repo_cache_key(lists, n, v->order, arch, &key, &key_len) >= 0 &&
 	    repo_cache_load(root, key, key_len, v) > 0) {
 		apt_lists_free(lists, n);
 		return 0;
 	}
-	k = read_apt_lists(root, lists, n, offered, warnings, n_warnings);
+	k = read_apt_lists(root, lists, n, arch, offered, warnings, n_warnings);
 	apt_lists_free(lists, n);
 	if (k < 0)
 		return k;
@@ -406,8 +446,8 @@ static int load_offered(const struct root *root, struct repo_view *v, struct bui
 	return 0;
 }
 
-int repo_view_load(const struct root *root, enum vercmp_order order, struct repo_view **ret, char ***warnings,
-		   size_t *n_warnings)
+int repo_view_load(const struct root *root, enum vercmp_order order, const char *machine, struct repo_view **ret,
+		   char ***warnings, size_t *n_warnings)
 {
 	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
 	_cleanup_(builder_done) struct builder offered = {}, installed = {};
@@ -418,7 +458,7 @@ int repo_view_load(const struct root *root, enum vercmp_order order, struct repo
 		return -ENOMEM;
 	v->order = order;
 	if ((k = read_repo_json(root, v, &offered, &installed, warnings, n_warnings)) < 0 ||
-	    (k = load_offered(root, v, &offered, warnings, n_warnings)) < 0 ||
+	    (k = load_offered(root, v, dpkg_arch(machine), &offered, warnings, n_warnings)) < 0 ||
 	    (k = read_dpkg_status(root, &installed)) < 0 ||
 	    (k = read_runfile_record(root, &installed, warnings, n_warnings)) < 0)
 		return k;

@@ -60,9 +60,11 @@ struct repo_view {
 	char *own_pool, *installed_pool;
 };
 
-/* order: the OS's (os_version_order), for every package the view lists. */
-int repo_view_load(const struct root *root, enum vercmp_order order, struct repo_view **ret, char ***warnings,
-		   size_t *n_warnings);
+/* order: the OS's (os_version_order), for every package the view lists; machine: the node's
+ * architecture as uname names it (facts' cpu.arch), whose packages (and "all") alone apt's
+ * lists offer; NULL: every architecture's. */
+int repo_view_load(const struct root *root, enum vercmp_order order, const char *machine, struct repo_view **ret,
+		   char ***warnings, size_t *n_warnings);
 struct repo_view *repo_view_free(struct repo_view *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct repo_view *, repo_view_free)
 

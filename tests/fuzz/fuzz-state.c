@@ -44,7 +44,7 @@ static const struct repo_view *node_view(void)
 	fuzz_put("var/lib/apt/lists/archive.ubuntu.com_ubuntu_dists_jammy_main_binary-amd64_Packages", packages,
 		 sizeof(packages) - 1);
 	fuzz_put(APT_PINS_FILE, pins, sizeof(pins) - 1);
-	if ((k = repo_view_load(fuzz_root(), VERCMP_DPKG, &view, &warnings, &n)) < 0)
+	if ((k = repo_view_load(fuzz_root(), VERCMP_DPKG, NULL, &view, &warnings, &n)) < 0)
 		fuzz_die("repository view", k);
 	return view;
 }

@@ -13,7 +13,7 @@ void fuzz_repo_view(void)
 	_cleanup_(strv_freep) char **warnings = NULL;
 	size_t n_warnings = 0;
 
-	if (repo_view_load(fuzz_root(), VERCMP_DPKG, &v, &warnings, &n_warnings) < 0)
+	if (repo_view_load(fuzz_root(), VERCMP_DPKG, "x86_64", &v, &warnings, &n_warnings) < 0)
 		return;
 	for (size_t i = 0; i < v->n_pkgs; i++) {
 		struct repo_pkg p = repo_pkg(v, i);

@@ -97,7 +97,7 @@ static struct repo_view *offer_in(enum vercmp_order order, const char *packages)
 	fclose(f);
 	free(copy);
 	assert_int_equal(root_open(tmp, &r), 0);
-	assert_int_equal(repo_view_load(r, order, &v, &warn, &nw), 0);
+	assert_int_equal(repo_view_load(r, order, NULL, &v, &warn, &nw), 0);
 	assert_int_equal(nw, 0);
 	root_free(r);
 	return v;
