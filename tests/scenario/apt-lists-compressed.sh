@@ -5,12 +5,10 @@
 # list that unpacks past gpuprov's limit, and one that is a link out of the root, are each
 # left out with a warning naming the file, as if the list were not there.
 . "$srcdir/tests/scenario/lib.sh"
+. "$srcdir/tests/scenario/lib-lists.sh"
 
-GPUPROV_TODAY=2026-11-21
-export GPUPROV_TODAY
-LISTS=var/lib/apt/lists
-# The list whose packages (CUDA, the fabric manager) the plan below cannot do without.
-NV=developer.download.nvidia.com_compute_cuda_repos_ubuntu2204_x86%5f64_Packages
+# Messages compared too: a list that does not read is a warning.
+SAME_MESSAGES=1
 # gpuprov's limit on what it reads of one list (APT_LIST_MAX in src/profile/repo.c).
 LIMIT_MIB=256
 
@@ -22,26 +20,6 @@ compress() {
 	lz4) lz4 -q -c ;;
 	zst) zstd -q -c ;;
 	esac
-}
-
-# plan_json ROOT OUT: plan h100-nvlink on ROOT, its JSON in OUT; the exit code in OUT.rc, the
-# messages (the repository view's warnings among them) in OUT.err.
-plan_json() {
-	gpuprov --root "$1" --profiles "$srcdir/profiles" plan h100-nvlink --json >"$2" 2>"$2.err"
-	echo $? >"$2.rc"
-}
-
-# same_plan DESCRIPTION A B: A and B the same plan, exit code and messages included (a list
-# that does not read is a warning there, not in the JSON).
-same_plan() {
-	if cmp -s "$2" "$3" && cmp -s "$2.rc" "$3.rc" && cmp -s "$2.err" "$3.err"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diff -u "$2" "$3" >"$TMPD/plan.diff" 2>&1
-		diff -u "$2.err" "$3.err" >>"$TMPD/plan.diff" 2>&1
-		diag_file "$TMPD/plan.diff"
-	fi
 }
 
 # same_plan_warned DESCRIPTION A B FILE WHY: B the same plan as A, and B's run warned once
@@ -58,20 +36,8 @@ same_plan_warned() {
 	fi
 }
 
-base=$TMPD/plain
-cp -a "$srcdir/tests/machines/dgx-h100/root" "$base"
-plan_json "$base" "$TMPD/plain.json"
-check_json "the plain lists give a plan" '.refused == false' "$TMPD/plain.json"
-
-# Without the NVIDIA list the plan is another: what a list left out gives.
-cp -a "$base" "$TMPD/nonv"
-rm "$TMPD/nonv/$LISTS/$NV"
-plan_json "$TMPD/nonv" "$TMPD/nonv.json"
-if cmp -s "$TMPD/plain.json" "$TMPD/nonv.json"; then
-	not_ok "without $NV the plan is the same: the checks below would prove nothing"
-else
-	ok "without $NV the plan differs"
-fi
+lists_base
+base=$TMPD/base
 
 n=0
 for kind in gz xz lz4 zst; do
