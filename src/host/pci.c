@@ -230,21 +230,24 @@ int pci_detect(const struct detect_ctx *ctx)
 		_cleanup_(root_dir_freep) struct root_dir *dir = NULL;
 		_cleanup_free_ char *uevent = NULL;
 		struct pci_dev d = {};
-		char path[PATH_MAX];
+		char path[PATH_MAX], attr[PATH_MAX];
 		enum pci_kind kind;
 		bool from_uevent;
 
-		/* The device's directory is looked up once, its attributes relative to it: a
-		 * 72-GPU machine has some 1,700 functions. One read of uevent says what five
-		 * attribute files would. */
-		k = root_dir_open(ctx->sys, path_fmt(path, PCI_DEVICES "/%s", *b), &dir);
-		if (k == -ENOMEM)
-			return k;
-		from_uevent = k >= 0 && root_dir_read_file(dir, "uevent", 4096, &uevent, NULL) >= 0 &&
-			      pci_uevent_parse(uevent, &d) >= 0;
+		/* Most functions (bridges, SR-IOV virtual functions: a 72-GPU machine has some
+		 * 1,700) need no more than their uevent, which says what five attribute files
+		 * would, and whether physfn is there: one lookup each, by path. A device read
+		 * further (a GPU, NVSwitch or HCA, or one without a readable uevent) has its
+		 * directory opened once and the rest read relative to it. */
+		path_fmt(path, PCI_DEVICES "/%s", *b);
+		k = root_read_file(ctx->sys, path_fmt(attr, "%s/uevent", path), 4096, &uevent, NULL);
+		from_uevent = k >= 0 && pci_uevent_parse(uevent, &d) >= 0;
 		if (!from_uevent) {
 			d.driver = mfree(d.driver);
-			if (!dir || pci_read_ids(dir, &d) < 0) {
+			k = root_dir_open(ctx->sys, path, &dir);
+			if (k == -ENOMEM)
+				return k;
+			if (k < 0 || pci_read_ids(dir, &d) < 0) {
 				facts_warn(ctx->facts, "%s: unreadable vendor, device or class", path);
 				continue;
 			}
@@ -252,9 +255,19 @@ int pci_detect(const struct detect_ctx *ctx)
 		pf->n_devices++;
 		kind = pci_classify(d.vendor, d.class);
 		/* SR-IOV virtual functions belong to their physical function's device. */
-		if (kind == PCI_KIND_OTHER || root_dir_exists(dir, "physfn") > 0) {
+		if (kind == PCI_KIND_OTHER || root_exists(ctx->sys, path_fmt(attr, "%s/physfn", path)) > 0) {
 			free(d.driver);
 			continue;
+		}
+		if (!dir) {
+			k = root_dir_open(ctx->sys, path, &dir);
+			if (k < 0) {
+				free(d.driver);
+				if (k == -ENOMEM)
+					return k;
+				facts_warn(ctx->facts, "%s: %s", path, gp_strerror(k));
+				continue;
+			}
 		}
 
 		k = pci_read_device(dir, *b, from_uevent, &d);

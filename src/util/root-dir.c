@@ -112,18 +112,6 @@ int root_dir_read_s64(const struct root_dir *d, const char *name, int64_t *ret)
 	return parse_s64(line, ret);
 }
 
-int root_dir_exists(const struct root_dir *d, const char *name)
-{
-	int fd = root_dir_open_at(d, name, O_PATH);
-
-	if (fd == -ENOENT || fd == -ENOTDIR)
-		return 0;
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 1;
-}
-
 int root_dir_readlink_name(const struct root_dir *d, const char *name, char **ret)
 {
 	char path[PATH_MAX];

@@ -96,7 +96,6 @@ int root_dir_read_file(const struct root_dir *d, const char *name, size_t max, c
 		       size_t *ret_size);
 int root_dir_read_line(const struct root_dir *d, const char *name, char **ret);
 int root_dir_read_s64(const struct root_dir *d, const char *name, int64_t *ret);
-int root_dir_exists(const struct root_dir *d, const char *name);
 int root_dir_readlink_name(const struct root_dir *d, const char *name, char **ret);
 /* Names in d's entry name (NULL: in d itself), sorted, as root_list_dir(). */
 int root_dir_list(const struct root_dir *d, const char *name, char ***ret);
