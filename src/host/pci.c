@@ -59,7 +59,8 @@ static int pci_read_rdma_ports(const struct root_dir *ibdev, struct rdma_dev *r)
 	_cleanup_(root_dir_freep) struct root_dir *portsdir = NULL;
 	_cleanup_(strv_freep) char **ports = NULL;
 
-	if (root_dir_open_dir(ibdev, "ports", &portsdir) < 0 || root_dir_list(portsdir, NULL, &ports) < 0)
+	if (root_dir_open_dir(ibdev, "ports", &portsdir) < 0 ||
+	    root_dir_list(portsdir, NULL, &ports) < 0)
 		return 0;
 	r->ports = calloc(strv_length(ports) + 1, sizeof(*r->ports));
 	if (!r->ports)
@@ -159,7 +160,8 @@ static int pci_read_ids(const struct root_dir *dir, struct pci_dev *d)
 	return 0;
 }
 
-static int pci_read_device(const struct root_dir *dir, const char *bdf, bool from_uevent, struct pci_dev *d)
+static int pci_read_device(const struct root_dir *dir, const char *bdf, bool from_uevent,
+			   struct pci_dev *d)
 {
 	int64_t numa;
 	int k;
@@ -240,7 +242,8 @@ int pci_detect(const struct detect_ctx *ctx)
 		 * further (a GPU, NVSwitch or HCA, or one without a readable uevent) has its
 		 * directory opened once and the rest read relative to it. */
 		path_fmt(path, PCI_DEVICES "/%s", *b);
-		k = root_read_file(ctx->sys, path_fmt(attr, "%s/uevent", path), 4096, &uevent, NULL);
+		k = root_read_file(ctx->sys, path_fmt(attr, "%s/uevent", path), 4096, &uevent,
+				   NULL);
 		from_uevent = k >= 0 && pci_uevent_parse(uevent, &d) >= 0;
 		if (!from_uevent) {
 			d.driver = mfree(d.driver);
@@ -248,14 +251,16 @@ int pci_detect(const struct detect_ctx *ctx)
 			if (k == -ENOMEM)
 				return k;
 			if (k < 0 || pci_read_ids(dir, &d) < 0) {
-				facts_warn(ctx->facts, "%s: unreadable vendor, device or class", path);
+				facts_warn(ctx->facts, "%s: unreadable vendor, device or class",
+					   path);
 				continue;
 			}
 		}
 		pf->n_devices++;
 		kind = pci_classify(d.vendor, d.class);
 		/* SR-IOV virtual functions belong to their physical function's device. */
-		if (kind == PCI_KIND_OTHER || root_exists(ctx->sys, path_fmt(attr, "%s/physfn", path)) > 0) {
+		if (kind == PCI_KIND_OTHER ||
+		    root_exists(ctx->sys, path_fmt(attr, "%s/physfn", path)) > 0) {
 			free(d.driver);
 			continue;
 		}

@@ -110,7 +110,8 @@ struct kernel_cand *kernel_find(const struct rctx *c, const char *release)
 }
 
 /* Adds a candidate; gather_kernels() merges those of one release after. */
-static int kernel_add(struct rctx *c, size_t *alloc, const char *release, const char *pkgver, bool installed)
+static int kernel_add(struct rctx *c, size_t *alloc, const char *release, const char *pkgver,
+		      bool installed)
 {
 	struct kernel_cand *p = array_grow(c->kernels, c->n_kernels, alloc, sizeof(*p));
 
@@ -179,7 +180,8 @@ int gather_kernels(struct rctx *c)
 	}
 	/* All gathered first, then merged: a search per candidate is quadratic (32k images). */
 	if (k >= 0)
-		k = dedup_by_key(c->kernels, &c->n_kernels, sizeof(*c->kernels), kernel_cand_key, kernel_cand_merge, NULL);
+		k = dedup_by_key(c->kernels, &c->n_kernels, sizeof(*c->kernels), kernel_cand_key,
+				 kernel_cand_merge, NULL);
 	if (k < 0)
 		return k;
 	if (c->n_kernels > 1)

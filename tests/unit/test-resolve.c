@@ -558,7 +558,8 @@ static void test_kernel_candidates_merged(void **state)
 	struct kernel kernels[] = {
 		{ .release = (char *)"6.8.0-49-generic", .has_image = true },
 		{ .release = (char *)"6.8.0-40-generic", .has_image = true },
-		{ .release = (char *)"6.8.0-45-generic" }, /* modules left, no image: no candidate */
+		/* modules left behind, no image: no candidate */
+		{ .release = (char *)"6.8.0-45-generic" },
 		{ .release = (char *)"6.8.0-49-generic", .has_image = true },
 	};
 	struct repo_view *v = offer_in(VERCMP_DPKG, "linux-image-6.8.0-51-generic=6.8.0-51.52 "
@@ -571,7 +572,8 @@ static void test_kernel_candidates_merged(void **state)
 	size_t n, first = repo_find(v, "linux-image-6.8.0-49-generic", &n);
 
 	(void)state;
-	f.kernels = (struct kernel_facts){ .running = kernels[0].release, .list = kernels, .n = ELEMENTSOF(kernels) };
+	f.kernels = (struct kernel_facts){ .running = kernels[0].release, .list = kernels,
+					   .n = ELEMENTSOF(kernels) };
 	c.in = &(struct resolve_input){ .facts = &f, .repo = v };
 	assert_int_equal(n, 2);
 	assert_int_equal(gather_kernels(&c), 0);
