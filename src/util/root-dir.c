@@ -82,16 +82,6 @@ int root_dir_open_at(const struct root_dir *d, const char *name, int flags)
 	return root_open_at(d->root, path_fmt(path, "%s/%s", d->path, name), flags);
 }
 
-int root_dir_read_file(const struct root_dir *d, const char *name, size_t max, char **ret,
-		       size_t *ret_size)
-{
-	_cleanup_close_ int fd = fd_keep_regular(root_dir_open_at(d, name, O_RDONLY | O_NONBLOCK));
-
-	if (fd < 0)
-		return fd;
-	return fd_read_file(fd, max, ret, ret_size);
-}
-
 int root_dir_read_line(const struct root_dir *d, const char *name, char **ret)
 {
 	_cleanup_close_ int fd = fd_keep_regular(root_dir_open_at(d, name, O_RDONLY | O_NONBLOCK));

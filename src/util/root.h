@@ -73,10 +73,10 @@ int fd_readlink_name(int dirfd, const char *name, char **ret);
 
 /*
  * A directory inside the root, opened once so that its entries are then opened relative to
- * it: one lookup of a name instead of one of the whole path (detect reads ten attributes of
- * each of a thousand PCI functions). A name that is itself a symlink, or one that is not a
- * plain entry ("..", "a/b"), is resolved from the directory's path through the root, as
- * root_open_at() would: nothing leads out of the root that does not by path.
+ * it: one lookup of a name instead of one of the whole path (detect reads a GPU's or an HCA's
+ * attributes, RDMA ports and net devices this way). A name that is itself a symlink, or one
+ * that is not a plain entry ("..", "a/b"), is resolved from the directory's path through the
+ * root, as root_open_at() would: nothing leads out of the root that does not by path.
  */
 struct root_dir {
 	const struct root *root;
@@ -92,8 +92,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct root_dir *, root_dir_free)
 
 /* The root_* functions of the same name, of an entry of d. */
 int root_dir_open_at(const struct root_dir *d, const char *name, int flags);
-int root_dir_read_file(const struct root_dir *d, const char *name, size_t max, char **ret,
-		       size_t *ret_size);
 int root_dir_read_line(const struct root_dir *d, const char *name, char **ret);
 int root_dir_read_s64(const struct root_dir *d, const char *name, int64_t *ret);
 int root_dir_readlink_name(const struct root_dir *d, const char *name, char **ret);
