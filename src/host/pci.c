@@ -9,13 +9,12 @@
 
 #define PCI_DEVICES "sys/bus/pci/devices"
 
-static int pci_read_u16(const struct root *sys, const char *dir, const char *attr, uint16_t *ret)
+static int pci_read_u16(const struct root_dir *dir, const char *attr, uint16_t *ret)
 {
-	char path[PATH_MAX];
 	int64_t v;
 	int k;
 
-	k = root_read_s64(sys, path_fmt(path, "%s/%s", dir, attr), &v);
+	k = root_dir_read_s64(dir, attr, &v);
 	if (k < 0)
 		return k;
 	if (v < 0 || v > 0xffff)
@@ -54,41 +53,59 @@ static char *port_state_name(char *state)
 	return state;
 }
 
-static int pci_read_rdma(const struct root *sys, const char *dir, struct pci_dev *d)
+/* One RDMA device's ports, from its directory infiniband/NAME/ports. */
+static int pci_read_rdma_ports(const struct root_dir *ibdev, struct rdma_dev *r)
 {
-	_cleanup_(strv_freep) char **names = NULL;
-	char path[PATH_MAX];
+	_cleanup_(root_dir_freep) struct root_dir *portsdir = NULL;
+	_cleanup_(strv_freep) char **ports = NULL;
 
-	if (root_list_dir(sys, path_fmt(path, "%s/infiniband", dir), &names) < 0)
+	if (root_dir_open_dir(ibdev, "ports", &portsdir) < 0 ||
+	    root_dir_list(portsdir, NULL, &ports) < 0)
+		return 0;
+	r->ports = calloc(strv_length(ports) + 1, sizeof(*r->ports));
+	if (!r->ports)
+		return -ENOMEM;
+	for (char **p = ports; *p; p++) {
+		_cleanup_(root_dir_freep) struct root_dir *pdir = NULL;
+		struct rdma_port *port = &r->ports[r->n_ports];
+		int64_t num;
+
+		if (parse_s64(*p, &num) < 0 || num < 0)
+			continue;
+		port->port = (unsigned)num;
+		if (root_dir_open_dir(portsdir, *p, &pdir) >= 0) {
+			if (root_dir_read_line(pdir, "state", &port->state) >= 0)
+				port_state_name(port->state);
+			(void)root_dir_read_line(pdir, "link_layer", &port->link_layer);
+		}
+		r->n_ports++;
+	}
+	return 0;
+}
+
+static int pci_read_rdma(const struct root_dir *dir, struct pci_dev *d)
+{
+	_cleanup_(root_dir_freep) struct root_dir *ib = NULL;
+	_cleanup_(strv_freep) char **names = NULL;
+
+	if (root_dir_open_dir(dir, "infiniband", &ib) < 0 || root_dir_list(ib, NULL, &names) < 0)
 		return 0;
 	d->rdma = calloc(strv_length(names) + 1, sizeof(*d->rdma));
 	if (!d->rdma)
 		return -ENOMEM;
 	for (char **n = names; *n; n++) {
-		_cleanup_(strv_freep) char **ports = NULL;
+		_cleanup_(root_dir_freep) struct root_dir *ibdev = NULL;
 		struct rdma_dev *r = &d->rdma[d->n_rdma++];
-		char pdir[PATH_MAX];
+		int k;
 
 		r->name = strdup(*n);
 		if (!r->name)
 			return -ENOMEM;
-		if (root_list_dir(sys, path_fmt(pdir, "%s/infiniband/%s/ports", dir, *n), &ports) < 0)
+		if (root_dir_open_dir(ib, *n, &ibdev) < 0)
 			continue;
-		r->ports = calloc(strv_length(ports) + 1, sizeof(*r->ports));
-		if (!r->ports)
-			return -ENOMEM;
-		for (char **p = ports; *p; p++) {
-			struct rdma_port *port = &r->ports[r->n_ports];
-			int64_t num;
-
-			if (parse_s64(*p, &num) < 0 || num < 0)
-				continue;
-			port->port = (unsigned)num;
-			if (root_read_line(sys, path_fmt(path, "%s/%s/state", pdir, *p), &port->state) >= 0)
-				port_state_name(port->state);
-			(void)root_read_line(sys, path_fmt(path, "%s/%s/link_layer", pdir, *p), &port->link_layer);
-			r->n_ports++;
-		}
+		k = pci_read_rdma_ports(ibdev, r);
+		if (k < 0)
+			return k;
 	}
 	return 0;
 }
@@ -128,15 +145,14 @@ int pci_uevent_parse(const char *text, struct pci_dev *d)
 }
 
 /* Vendor, device and class from the attribute files, where uevent has not given them. */
-static int pci_read_ids(const struct root *sys, const char *dir, struct pci_dev *d)
+static int pci_read_ids(const struct root_dir *dir, struct pci_dev *d)
 {
-	char path[PATH_MAX];
 	int64_t class;
 	int k;
 
-	if ((k = pci_read_u16(sys, dir, "vendor", &d->vendor)) < 0 ||
-	    (k = pci_read_u16(sys, dir, "device", &d->device)) < 0 ||
-	    (k = root_read_s64(sys, path_fmt(path, "%s/class", dir), &class)) < 0)
+	if ((k = pci_read_u16(dir, "vendor", &d->vendor)) < 0 ||
+	    (k = pci_read_u16(dir, "device", &d->device)) < 0 ||
+	    (k = root_dir_read_s64(dir, "class", &class)) < 0)
 		return k;
 	if (class < 0 || class > 0xffffff)
 		return -GPE_PARSE;
@@ -144,34 +160,31 @@ static int pci_read_ids(const struct root *sys, const char *dir, struct pci_dev 
 	return 0;
 }
 
-static int pci_read_device(const struct detect_ctx *ctx, const char *bdf, bool from_uevent,
+static int pci_read_device(const struct root_dir *dir, const char *bdf, bool from_uevent,
 			   struct pci_dev *d)
 {
-	const struct root *sys = ctx->sys;
-	char dir[PATH_MAX], path[PATH_MAX];
 	int64_t numa;
 	int k;
 
-	path_fmt(dir, PCI_DEVICES "/%s", bdf);
 	d->bdf = strdup(bdf);
 	if (!d->bdf)
 		return -ENOMEM;
 	if (!from_uevent) {
-		(void)pci_read_u16(sys, dir, "subsystem_vendor", &d->subsystem_vendor);
-		(void)pci_read_u16(sys, dir, "subsystem_device", &d->subsystem_device);
-		k = root_readlink_name(sys, path_fmt(path, "%s/driver", dir), &d->driver);
+		(void)pci_read_u16(dir, "subsystem_vendor", &d->subsystem_vendor);
+		(void)pci_read_u16(dir, "subsystem_device", &d->subsystem_device);
+		k = root_dir_readlink_name(dir, "driver", &d->driver);
 		if (k == -ENOMEM)
 			return k;
 	}
-	d->numa_node = root_read_s64(sys, path_fmt(path, "%s/numa_node", dir), &numa) >= 0 ? (int)numa : -1;
+	d->numa_node = root_dir_read_s64(dir, "numa_node", &numa) >= 0 ? (int)numa : -1;
 	d->name = pci_product_name(d->vendor, d->device);
 	if (pci_classify(d->vendor, d->class) != PCI_KIND_HCA)
 		return 0;
 
-	k = pci_read_rdma(sys, dir, d);
+	k = pci_read_rdma(dir, d);
 	if (k < 0)
 		return k;
-	k = root_list_dir(sys, path_fmt(path, "%s/net", dir), &d->netdevs);
+	k = root_dir_list(dir, "net", &d->netdevs);
 	if (k == -ENOMEM)
 		return k;
 	return 0;
@@ -216,33 +229,53 @@ int pci_detect(const struct detect_ctx *ctx)
 		return 0;
 	}
 	for (char **b = bdfs; *b; b++) {
+		_cleanup_(root_dir_freep) struct root_dir *dir = NULL;
 		_cleanup_free_ char *uevent = NULL;
 		struct pci_dev d = {};
-		char dir[PATH_MAX], path[PATH_MAX];
+		char path[PATH_MAX], attr[PATH_MAX];
 		enum pci_kind kind;
 		bool from_uevent;
 
-		/* One read of uevent says what five attribute files would; a machine hundreds
-		 * of functions wide (DGX: ~70) feels the difference. */
-		path_fmt(dir, PCI_DEVICES "/%s", *b);
-		k = root_read_file(ctx->sys, path_fmt(path, "%s/uevent", dir), 4096, &uevent, NULL);
+		/* Most functions (bridges, SR-IOV virtual functions: a 72-GPU machine has some
+		 * 1,700) need no more than their uevent, which says what five attribute files
+		 * would, and whether physfn is there: one lookup each, by path. A device read
+		 * further (a GPU, NVSwitch or HCA, or one without a readable uevent) has its
+		 * directory opened once and the rest read relative to it. */
+		path_fmt(path, PCI_DEVICES "/%s", *b);
+		k = root_read_file(ctx->sys, path_fmt(attr, "%s/uevent", path), 4096, &uevent,
+				   NULL);
 		from_uevent = k >= 0 && pci_uevent_parse(uevent, &d) >= 0;
 		if (!from_uevent) {
 			d.driver = mfree(d.driver);
-			if (pci_read_ids(ctx->sys, dir, &d) < 0) {
-				facts_warn(ctx->facts, "%s: unreadable vendor, device or class", dir);
+			k = root_dir_open(ctx->sys, path, &dir);
+			if (k == -ENOMEM)
+				return k;
+			if (k < 0 || pci_read_ids(dir, &d) < 0) {
+				facts_warn(ctx->facts, "%s: unreadable vendor, device or class",
+					   path);
 				continue;
 			}
 		}
 		pf->n_devices++;
 		kind = pci_classify(d.vendor, d.class);
 		/* SR-IOV virtual functions belong to their physical function's device. */
-		if (kind == PCI_KIND_OTHER || root_exists(ctx->sys, path_fmt(path, "%s/physfn", dir)) > 0) {
+		if (kind == PCI_KIND_OTHER ||
+		    root_exists(ctx->sys, path_fmt(attr, "%s/physfn", path)) > 0) {
 			free(d.driver);
 			continue;
 		}
+		if (!dir) {
+			k = root_dir_open(ctx->sys, path, &dir);
+			if (k < 0) {
+				free(d.driver);
+				if (k == -ENOMEM)
+					return k;
+				facts_warn(ctx->facts, "%s: %s", path, gp_strerror(k));
+				continue;
+			}
+		}
 
-		k = pci_read_device(ctx, *b, from_uevent, &d);
+		k = pci_read_device(dir, *b, from_uevent, &d);
 		if (k >= 0)
 			k = pci_store(pf, kind, &d);
 		if (k < 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "profile/resolve-internal.h"
+#include "util/dedup.h"
 #include "util/strutil.h"
 #include "util/vercmp.h"
 
@@ -99,6 +100,7 @@ static int cmp_kernel(const void *a, const void *b, void *order)
 	return r ? r : (int)y->installed - (int)x->installed;
 }
 
+/* Linear: the list is in the resolver's order by now, and this is asked once (kernel.release). */
 struct kernel_cand *kernel_find(const struct rctx *c, const char *release)
 {
 	for (size_t i = 0; i < c->n_kernels; i++)
@@ -107,17 +109,12 @@ struct kernel_cand *kernel_find(const struct rctx *c, const char *release)
 	return NULL;
 }
 
-static int kernel_add(struct rctx *c, const char *release, const char *pkgver, bool installed)
+/* Adds a candidate; gather_kernels() merges those of one release after. */
+static int kernel_add(struct rctx *c, size_t *alloc, const char *release, const char *pkgver,
+		      bool installed)
 {
-	struct kernel_cand *p;
+	struct kernel_cand *p = array_grow(c->kernels, c->n_kernels, alloc, sizeof(*p));
 
-	if ((p = kernel_find(c, release))) {
-		p->installed |= installed;
-		if (pkgver && !*p->pkgver)
-			snprintf(p->pkgver, VERSION_LEN, "%s", pkgver);
-		return 0;
-	}
-	p = realloc(c->kernels, (c->n_kernels + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	c->kernels = p;
@@ -129,15 +126,33 @@ static int kernel_add(struct rctx *c, const char *release, const char *pkgver, b
 	return 0;
 }
 
+static const char *kernel_cand_key(const void *kc)
+{
+	return ((const struct kernel_cand *)kc)->release;
+}
+
+/* One release installed and offered (or offered twice) is one candidate: installed if either
+ * is, with the first package version found (the installed ones come first and have none). */
+static void kernel_cand_merge(void *into, const void *from, void *userdata)
+{
+	struct kernel_cand *a = into;
+	const struct kernel_cand *b = from;
+
+	a->installed |= b->installed;
+	if (!*a->pkgver)
+		memcpy(a->pkgver, b->pkgver, sizeof(a->pkgver));
+}
+
 int gather_kernels(struct rctx *c)
 {
 	const struct facts *f = c->in->facts;
 	const struct repo_view *v = c->in->repo;
+	size_t alloc = 0;
 	int k = 0;
 
 	for (size_t i = 0; i < f->kernels.n && k >= 0; i++)
 		if (f->kernels.list[i].has_image)
-			k = kernel_add(c, f->kernels.list[i].release, NULL, true);
+			k = kernel_add(c, &alloc, f->kernels.list[i].release, NULL, true);
 	if (c->family == OS_FAMILY_DEBIAN) {
 		size_t n, first = repo_find_prefix(v, "linux-image-", &n);
 
@@ -147,7 +162,7 @@ int gather_kernels(struct rctx *c)
 
 			/* Versioned images only: "linux-image-6.8.0-49-generic", not metas. */
 			if (*rel >= '0' && *rel <= '9')
-				k = kernel_add(c, rel, pkg.version, false);
+				k = kernel_add(c, &alloc, rel, pkg.version, false);
 		}
 	} else if (c->family != OS_FAMILY_UNKNOWN) {
 		static const struct {
@@ -162,10 +177,14 @@ int gather_kernels(struct rctx *c)
 
 				/* The RPM's version-release plus the arch is the kernel release. */
 				snprintf(rel, sizeof(rel), "%s.%s%s", repo_pkg(v, i).version, strna(f->cpu.arch), rpms[m].suffix);
-				k = kernel_add(c, rel, repo_pkg(v, i).version, false);
+				k = kernel_add(c, &alloc, rel, repo_pkg(v, i).version, false);
 			}
 		}
 	}
+	/* All gathered first, then merged: a search per candidate is quadratic (32k images). */
+	if (k >= 0)
+		k = dedup_by_key(c->kernels, &c->n_kernels, sizeof(*c->kernels), kernel_cand_key,
+				 kernel_cand_merge, NULL);
 	if (k < 0)
 		return k;
 	if (c->n_kernels > 1)

@@ -300,8 +300,13 @@ int root_open_at(const struct root *r, const char *path, int flags)
  * holds) before it is seen to be one. */
 int root_open_regular(const struct root *r, const char *path)
 {
+	return fd_keep_regular(root_open_at(r, path, O_RDONLY | O_NONBLOCK));
+}
+
+int fd_keep_regular(int fd)
+{
 	struct stat st;
-	int fd = root_open_at(r, path, O_RDONLY | O_NONBLOCK), k;
+	int k;
 
 	if (fd < 0)
 		return fd;
@@ -428,7 +433,15 @@ int root_read_file(const struct root *r, const char *path, size_t max, char **re
 
 int root_read_line(const struct root *r, const char *path, char **ret)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int fd = root_open_regular(r, path);
+
+	if (fd < 0)
+		return fd;
+	return fd_read_line(fd, ret);
+}
+
+int fd_read_line(int fd, char **ret)
+{
 	_cleanup_free_ char *buf = NULL;
 	char small[4096], *line;
 	ssize_t n;
@@ -436,9 +449,6 @@ int root_read_line(const struct root *r, const char *path, char **ret)
 
 	/* Most callers read sysfs attributes: one read holds the whole first line, so the
 	 * usual open + read + close is enough; only a longer line reads the whole file. */
-	fd = root_open_regular(r, path);
-	if (fd < 0)
-		return fd;
 	do
 		n = read(fd, small, sizeof(small) - 1);
 	while (n < 0 && errno == EINTR);
@@ -446,7 +456,9 @@ int root_read_line(const struct root *r, const char *path, char **ret)
 		return -errno;
 	small[n] = '\0';
 	if (!memchr(small, '\n', (size_t)n) && (size_t)n == sizeof(small) - 1) {
-		k = root_read_file(r, path, LINE_FILE_MAX, &buf, NULL);
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -errno;
+		k = fd_read_file(fd, LINE_FILE_MAX, &buf, NULL);
 		if (k < 0)
 			return k;
 	}
@@ -550,9 +562,7 @@ bool root_is_dangling_link(const struct root *r, const char *path)
 int root_readlink_name(const struct root *r, const char *path, char **ret)
 {
 	_cleanup_close_ int dirfd = -EBADF;
-	char target[PATH_MAX];
 	const char *slash, *name;
-	ssize_t len;
 	char *dir;
 
 	if (!path)
@@ -564,6 +574,15 @@ int root_readlink_name(const struct root *r, const char *path, char **ret)
 	dirfd = root_open_at(r, dir, O_PATH | O_DIRECTORY);
 	if (dirfd < 0)
 		return dirfd;
+	return fd_readlink_name(dirfd, name, ret);
+}
+
+int fd_readlink_name(int dirfd, const char *name, char **ret)
+{
+	char target[PATH_MAX];
+	const char *slash;
+	ssize_t len;
+
 	len = readlinkat(dirfd, name, target, sizeof(target) - 1);
 	if (len < 0)
 		return -errno;

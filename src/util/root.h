@@ -37,6 +37,9 @@ int root_open_at(const struct root *r, const char *path, int flags);
 /* Opens a regular file inside the root to read it (sysfs and procfs attributes are regular
  * files too); anything else (a FIFO, a device, a directory) is -GPE_NOT_REGULAR. */
 int root_open_regular(const struct root *r, const char *path);
+/* fd when it is open on a regular file; otherwise closes it and returns why (-GPE_NOT_REGULAR,
+ * or fd itself when it is already an error). */
+int fd_keep_regular(int fd);
 int root_fopen(const struct root *r, const char *path, FILE **ret);
 int root_stat(const struct root *r, const char *path, struct stat *ret);
 /* 1 when path exists inside the root, 0 when not, -errno when it cannot be told. */
@@ -51,6 +54,7 @@ int root_read_file(const struct root *r, const char *path, size_t max, char **re
 int fd_read_file(int fd, size_t max, char **ret, size_t *ret_size);
 /* Reads the first line, without surrounding whitespace (sysfs attributes, osrelease). */
 int root_read_line(const struct root *r, const char *path, char **ret);
+int fd_read_line(int fd, char **ret);
 /* Reads a number written as the kernel writes it: "0x10de", "-1", "42". */
 int root_read_s64(const struct root *r, const char *path, int64_t *ret);
 
@@ -64,6 +68,35 @@ int root_dir_has_symlink(const struct root *r, const char *dir, const char *cons
 bool root_is_dangling_link(const struct root *r, const char *path);
 /* The last component of a symlink's target (e.g. a device's "driver" link). */
 int root_readlink_name(const struct root *r, const char *path, char **ret);
+/* The same of a link named in a directory already open. */
+int fd_readlink_name(int dirfd, const char *name, char **ret);
+
+/*
+ * A directory inside the root, opened once so that its entries are then opened relative to
+ * it: one lookup of a name instead of one of the whole path (detect reads a GPU's or an HCA's
+ * attributes, RDMA ports and net devices this way). A name that is itself a symlink, or one
+ * that is not a plain entry ("..", "a/b"), is resolved from the directory's path through the
+ * root, as root_open_at() would: nothing leads out of the root that does not by path.
+ */
+struct root_dir {
+	const struct root *root;
+	int fd;     /* O_PATH descriptor of the directory */
+	char *path; /* as it was given, inside the root: where a symlink in it is resolved from */
+};
+
+int root_dir_open(const struct root *r, const char *path, struct root_dir **ret);
+/* An entry of d that is a directory, held open the same way. */
+int root_dir_open_dir(const struct root_dir *d, const char *name, struct root_dir **ret);
+struct root_dir *root_dir_free(struct root_dir *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct root_dir *, root_dir_free)
+
+/* The root_* functions of the same name, of an entry of d. */
+int root_dir_open_at(const struct root_dir *d, const char *name, int flags);
+int root_dir_read_line(const struct root_dir *d, const char *name, char **ret);
+int root_dir_read_s64(const struct root_dir *d, const char *name, int64_t *ret);
+int root_dir_readlink_name(const struct root_dir *d, const char *name, char **ret);
+/* Names in d's entry name (NULL: in d itself), sorted, as root_list_dir(). */
+int root_dir_list(const struct root_dir *d, const char *name, char ***ret);
 
 /* Formats a path into a fixed buffer; yields NULL (read as ENAMETOOLONG) when it does not fit. */
 #define path_fmt(buf, ...) \

@@ -11,6 +11,7 @@
 #include "profile/knowledge.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
+#include "profile/resolve-internal.h"
 #include "util/strutil.h"
 
 static struct knowledge *kn;
@@ -540,6 +541,67 @@ static void test_view_order(void **state)
 	}
 }
 
+static const struct kernel_cand *cand(const struct rctx *c, const char *release)
+{
+	const struct kernel_cand *kc = kernel_find(c, release);
+
+	if (!kc)
+		fail_msg("no candidate for kernel %s", release);
+	return kc;
+}
+
+/* The kernel candidates: one per release, whether installed, offered, or both (once or in
+ * several versions): installed if any of them is, the first package version in the view's
+ * order (newest first), running for the running release; newest first. */
+static void test_kernel_candidates_merged(void **state)
+{
+	struct kernel kernels[] = {
+		{ .release = (char *)"6.8.0-49-generic", .has_image = true },
+		{ .release = (char *)"6.8.0-40-generic", .has_image = true },
+		/* modules left behind, no image: no candidate */
+		{ .release = (char *)"6.8.0-45-generic" },
+		{ .release = (char *)"6.8.0-49-generic", .has_image = true },
+	};
+	struct repo_view *v = offer_in(VERCMP_DPKG, "linux-image-6.8.0-51-generic=6.8.0-51.52 "
+						    "linux-image-6.8.0-49-generic=6.8.0-49.49 "
+						    "linux-image-6.8.0-49-generic=6.8.0-49.50 "
+						    "linux-image-generic=6.8.0.51.52");
+	struct facts f = { .os.family = OS_FAMILY_DEBIAN };
+	struct rctx c = { .family = OS_FAMILY_DEBIAN, .kernel_order = VERCMP_DPKG };
+	const struct kernel_cand *kc;
+	size_t n, first = repo_find(v, "linux-image-6.8.0-49-generic", &n);
+
+	(void)state;
+	f.kernels = (struct kernel_facts){ .running = kernels[0].release, .list = kernels,
+					   .n = ELEMENTSOF(kernels) };
+	c.in = &(struct resolve_input){ .facts = &f, .repo = v };
+	assert_int_equal(n, 2);
+	assert_int_equal(gather_kernels(&c), 0);
+
+	assert_int_equal(c.n_kernels, 3);
+	assert_string_equal(c.kernels[0].release, "6.8.0-51-generic");
+	assert_string_equal(c.kernels[1].release, "6.8.0-49-generic");
+	assert_string_equal(c.kernels[2].release, "6.8.0-40-generic");
+
+	kc = cand(&c, "6.8.0-49-generic");
+	assert_true(kc->installed);
+	assert_true(kc->running);
+	assert_string_equal(kc->pkgver, repo_pkg(v, first).version);
+	assert_string_not_equal(kc->pkgver, repo_pkg(v, first + 1).version);
+
+	kc = cand(&c, "6.8.0-51-generic");
+	assert_false(kc->installed);
+	assert_false(kc->running);
+	assert_string_equal(kc->pkgver, "6.8.0-51.52");
+
+	kc = cand(&c, "6.8.0-40-generic");
+	assert_true(kc->installed);
+	assert_false(kc->running);
+	assert_string_equal(kc->pkgver, "");
+	free(c.kernels);
+	repo_view_free(v);
+}
+
 static void test_deterministic(void **state)
 {
 	struct machine m;
@@ -582,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_view_order),
 		cmocka_unit_test(test_newest_revision_rpm),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_kernel_candidates_merged),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -266,6 +266,69 @@ static void test_writable_dangling_dir(void **state)
 	assert_int_equal(root_writable(fx->r, "etc/ld.so.conf.d/x.conf"), -ENOTDIR);
 }
 
+/* A directory held open reads its entries relative to it; an entry that is a symlink still
+ * resolves inside the root, as a path would, never on the host. */
+static void test_dir_entries(void **state)
+{
+	static const char dev[] = "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0";
+	struct fixture *fx = *state;
+	_cleanup_(root_dir_freep) struct root_dir *d = NULL, *sub = NULL;
+	_cleanup_(strv_freep) char **names = NULL;
+	_cleanup_free_ char *line = NULL, *drv = NULL;
+	char path[256];
+	int64_t v;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", fx->root, dev);
+	mkdirs(path, "net/ib0");
+	link_to(path, "abs-attr", "/etc/os-release");
+	link_to(path, "up-attr", "../../../../../../secret");
+	link_to(path, "host-attr", path);
+	link_to(path, "physfn", "../../0000:00:01.0");
+	link_to(path, "gone", "../nothing");
+	snprintf(path, sizeof(path), "%s/%s/fifo", fx->root, dev);
+	assert_int_equal(mkfifo(path, 0644), 0);
+
+	/* Opened through the bus's link, as detect does. */
+	assert_int_equal(root_dir_open(fx->r, "sys/bus/pci/devices/0000:01:00.0", &d), 0);
+	assert_int_equal(root_dir_read_s64(d, "vendor", &v), 0);
+	assert_int_equal(v, 0x10de);
+	assert_int_equal(root_dir_read_s64(d, "numa_node", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(root_dir_readlink_name(d, "driver", &drv), 0);
+	assert_string_equal(drv, "nvidia");
+
+	assert_int_equal(root_dir_read_line(d, "abs-attr", &line), 0);
+	assert_string_equal(line, "ID=inside");
+	line = mfree(line);
+	/* Out of the root by "..": the root's top has no "secret"; the host's is not read. */
+	assert_int_equal(root_dir_read_line(d, "up-attr", &line), -ENOENT);
+	/* The host's path of this very directory means nothing inside the root. */
+	assert_int_equal(root_dir_read_line(d, "host-attr/vendor", &line), -ENOENT);
+	assert_int_equal(root_dir_read_line(d, "../0000:01:00.0/vendor", &line), 0);
+	assert_string_equal(line, "0x10de");
+
+	/* O_PATH opens a symlink itself when told not to follow it: not taken for its target. */
+	fd = root_dir_open_at(d, "physfn", O_PATH | O_DIRECTORY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(root_dir_open_at(d, "gone", O_PATH), -ENOENT);
+	assert_int_equal(root_dir_open_at(d, "nope", O_PATH), -ENOENT);
+	assert_int_equal(root_dir_read_line(d, "fifo", &line), -GPE_NOT_REGULAR);
+	assert_int_equal(root_dir_read_line(d, "net", &line), -GPE_NOT_REGULAR);
+
+	assert_int_equal(root_dir_list(d, "net", &names), 0);
+	assert_int_equal(strv_length(names), 1);
+	assert_string_equal(names[0], "ib0");
+	names = strv_free(names);
+	assert_int_equal(root_dir_list(d, "nope", &names), -ENOENT);
+	assert_int_equal(root_dir_open_dir(d, "physfn", &sub), 0);
+	assert_string_equal(sub->path, "sys/bus/pci/devices/0000:01:00.0/physfn");
+	assert_int_equal(root_dir_list(sub, NULL, &names), 0);
+	assert_int_equal(strv_length(names), 1);
+	assert_string_equal(names[0], "0000:01:00.0");
+}
+
 /* The same cases through the manual chase that stands in where openat2() is missing. */
 static int setup_chase(void **state)
 {
@@ -294,6 +357,7 @@ int main(void)
 		BOTH(test_write_planted_temp_names),
 		BOTH(test_fifo_refused),
 		BOTH(test_writable_dangling_dir),
+		BOTH(test_dir_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
