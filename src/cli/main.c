@@ -31,15 +31,25 @@ static bool lock_bundle(const struct cli *cli, char **args)
 }
 
 /* apply NAME and bundle create NAME: a profile that does not load is refused before the
- * lock, as plan refuses it. */
+ * lock, as plan refuses it; so is a bundle that the libraries to read it are missing for
+ * (loaded on use: src/util/dynlib.h). */
 static int check_apply(struct cli *cli, char **args)
 {
-	return cli_check_profile(cli, args[0]);
+	int r = cli_check_profile(cli, args[0]);
+
+	return r == EXIT_CODE_OK && cli->bundle ? cli_bundle_libraries(cli->bundle, "unpacking bundles") : r;
 }
 
 static int check_bundle(struct cli *cli, char **args)
 {
-	return streq(args[0], "create") ? cli_check_profile(cli, args[1]) : EXIT_CODE_OK;
+	int r;
+
+	if (streq(args[0], "unpack"))
+		return cli_bundle_libraries(args[1], "unpacking bundles");
+	if (!streq(args[0], "create"))
+		return EXIT_CODE_OK;
+	r = cli_check_profile(cli, args[1]);
+	return r == EXIT_CODE_OK ? cli_bundle_libraries(NULL, "making bundles") : r;
 }
 
 #define GROUPS(...) ((const struct optgroup *const[]){ __VA_ARGS__, NULL })

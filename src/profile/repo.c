@@ -117,7 +117,8 @@ static int read_apt_lists(const struct root *root, struct repo_view *v, size_t *
 		if (!(origin = strndup(*l, base_len)))
 			return -ENOMEM;
 		k = read_apt_list(root, *l, c, origin, v, alloc);
-		if (k == -ENOMEM)
+		/* Without libarchive no compressed list reads: a plan without them all is another plan. */
+		if (k == -ENOMEM || k == -GPE_LIBRARY)
 			return k;
 		if (k >= 0)
 			continue;
