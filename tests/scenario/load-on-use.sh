@@ -23,6 +23,7 @@ RZ=$TMPD/rootz
 cp -a "$R" "$RZ"
 nz=0
 for f in "$RZ"/var/lib/apt/lists/*_Packages; do
+	[ -f "$f" ] || continue
 	gzip "$f"
 	nz=$((nz + 1))
 done
