@@ -203,6 +203,10 @@ struct bundle_accept {
 	int (*fn)(const struct bundle_manifest *m, void *userdata, char **ret_error);
 	void *userdata;
 };
+/* Says why the repository view did not load (repo_view_load's error), naming the library and
+ * the package to install when it is libarchive that apt's compressed lists need; the exit
+ * code. */
+int cli_repo_view_failed(int error);
 /* Loads the libraries a bundle needs (libarchive, and libcurl when src is a URL; src NULL:
  * a bundle made here), for a verb's check_input: without one, the verb stops with exit 6
  * before the lock. need: what the verb does with the bundle ("unpacking bundles"). */

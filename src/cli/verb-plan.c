@@ -9,7 +9,6 @@
 #include "profile/knowledge.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
-#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -95,11 +94,8 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 	int k;
 
 	k = repo_view_load(cli->root, os_version_order(p->facts->os.family), &p->view, &view_warnings, &n_vw);
-	/* The one library the lists can need: libarchive, for those apt keeps compressed. */
-	if (k == -GPE_LIBRARY && dynlib_need(&libarchive, "reading apt's compressed lists", &error) < 0)
-		return log_error("%s; nothing changed", strna(error)), EXIT_CODE_LIBRARY;
 	if (k < 0)
-		return log_error_errno(k, "cannot read the repository lists"), EXIT_CODE_FAILURE;
+		return cli_repo_view_failed(k);
 	for (char **w = view_warnings; w && *w; w++)
 		log_warning("%s", *w);
 
