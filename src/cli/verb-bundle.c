@@ -9,10 +9,11 @@
 
 #include "apply/bundle.h"
 #include "cli.h"
+#include "net/fetch.h"
 #include "net/sign.h"
-#include "util/archive-lib.h"
 #include "pkg/pkg.h"
 #include "plan/plan.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"

@@ -15,7 +15,6 @@
 
 #define COPY_CHUNK (1u << 20)
 
-
 static int open_member(const struct root *root, const char *dir, const char *path, char **ret_error)
 {
 	_cleanup_free_ char *full = NULL;

@@ -20,7 +20,6 @@
 #define DEFAULT_MAX_BYTES (64ull << 30)
 #define DEFAULT_MAX_FILES 100000u
 
-
 bool bundle_path_ok(const char *path)
 {
 	const char *part = path;

@@ -19,7 +19,6 @@
 #define CONTROL_TAR_MAX (16u << 20)
 #define CONTROL_MAX (1u << 20)
 
-
 /* The current entry's data, whole, at most max bytes. */
 static int read_entry(struct archive *a, struct archive_entry *e, size_t max, char **ret, size_t *ret_len)
 {

@@ -10,7 +10,8 @@
 #include "util/errors.h"
 #include "util/macro.h"
 
-/* A load may be asked for from a transfer's reader thread as well as the main one. */
+/* The verbs load from the main thread, before a transfer's reader thread starts; the lock
+ * keeps a first use from any other thread safe all the same. */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Opens the library and resolves every symbol of its table, or none: the table is written
@@ -77,9 +78,4 @@ int dynlib_need(struct dynlib *l, const char *need, char **ret_error)
 		return -ENOMEM;
 	return gp_error_set(ret_error, k, "%s needs %s (%s): %s; install %s (Debian, Ubuntu) or %s (RHEL, openEuler)",
 			    need, l->name, l->soname, strna(l->error), deb, l->rpm);
-}
-
-bool dynlib_loaded(const struct dynlib *l)
-{
-	return l->handle != NULL;
 }

@@ -41,6 +41,3 @@ struct dynlib {
  * Ubuntu) or libcurl (RHEL, openEuler)". need: what the caller was doing ("fetching").
  */
 int dynlib_need(struct dynlib *l, const char *need, char **ret_error);
-
-/* Whether l is mapped into this process now (a load succeeded). */
-bool dynlib_loaded(const struct dynlib *l);
