@@ -16,6 +16,9 @@ enum {
 	/* apply --detailed-exitcodes (Puppet-style), instead of 0 on success: */
 	EXIT_CODE_CHANGED = 4,        /* something changed, no reboot needed */
 	EXIT_CODE_CHANGED_REBOOT = 5, /* something changed and a reboot is needed */
+	/* libcurl or libarchive, which gpuprov loads when a verb needs it, cannot be loaded:
+	 * nothing changed, and installing the package the message names is the fix. */
+	EXIT_CODE_LIBRARY = 6,
 };
 
 /* What the global options say, shared by every verb. */
@@ -200,9 +203,17 @@ struct bundle_accept {
 	int (*fn)(const struct bundle_manifest *m, void *userdata, char **ret_error);
 	void *userdata;
 };
+/* Says why the repository view did not load (repo_view_load's error), naming the library and
+ * the package to install when it is libarchive that apt's compressed lists need; the exit
+ * code. */
+int cli_repo_view_failed(int error);
+/* Loads the libraries a bundle needs (libarchive, and libcurl when src is a URL; src NULL:
+ * a bundle made here), for a verb's check_input: without one, the verb stops with exit 6
+ * before the lock. need: what the verb does with the bundle ("unpacking bundles"). */
+int cli_bundle_libraries(const char *src, const char *need);
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking its signature
  * and files, with progress on stderr; unpacks it under dest_parent (NULL: only checks),
  * unless accept (may be NULL) refuses its manifest. Exit 3 when it is not what was signed,
- * or refused. */
+ * or refused; 6 when a library it needs cannot be loaded. */
 int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
 		    struct bundle_manifest **ret);

@@ -9,6 +9,7 @@
 #include "host/facts.h"
 #include "profile/knowledge.h"
 #include "profile/profile.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/log.h"
 #include "util/spawn.h"
@@ -160,4 +161,14 @@ void cli_reboot(struct cli *cli, const char *into)
 	if (spawn_run(cli->root, 0, argv, NULL, &r) < 0 || r.status != 0)
 		log_error("cannot reboot%s%s; reboot by hand", into ? " into " : "", into ? into : "");
 	spawn_result_done(&r);
+}
+
+int cli_repo_view_failed(int error)
+{
+	_cleanup_free_ char *why = NULL;
+
+	/* The one library the lists can need: libarchive, for those apt keeps compressed. */
+	if (error == -GPE_LIBRARY && dynlib_need(&libarchive, "reading apt's compressed lists", &why) < 0)
+		return log_error("%s", strna(why)), EXIT_CODE_LIBRARY;
+	return log_error_errno(error, "cannot read the repository lists"), EXIT_CODE_FAILURE;
 }

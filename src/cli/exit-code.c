@@ -13,6 +13,8 @@ int exit_code_for(int error)
 		return EXIT_CODE_USAGE;
 	case GP_EXIT_REFUSED:
 		return EXIT_CODE_REFUSED;
+	case GP_EXIT_LIBRARY:
+		return EXIT_CODE_LIBRARY;
 	case GP_EXIT_FAILURE:
 		break;
 	}

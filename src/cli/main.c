@@ -31,15 +31,25 @@ static bool lock_bundle(const struct cli *cli, char **args)
 }
 
 /* apply NAME and bundle create NAME: a profile that does not load is refused before the
- * lock, as plan refuses it. */
+ * lock, as plan refuses it; so is a bundle that the libraries to read it are missing for
+ * (loaded on use: src/util/dynlib.h). */
 static int check_apply(struct cli *cli, char **args)
 {
-	return cli_check_profile(cli, args[0]);
+	int r = cli_check_profile(cli, args[0]);
+
+	return r == EXIT_CODE_OK && cli->bundle ? cli_bundle_libraries(cli->bundle, "unpacking bundles") : r;
 }
 
 static int check_bundle(struct cli *cli, char **args)
 {
-	return streq(args[0], "create") ? cli_check_profile(cli, args[1]) : EXIT_CODE_OK;
+	int r;
+
+	if (streq(args[0], "unpack"))
+		return cli_bundle_libraries(args[1], "unpacking bundles");
+	if (!streq(args[0], "create"))
+		return EXIT_CODE_OK;
+	r = cli_check_profile(cli, args[1]);
+	return r == EXIT_CODE_OK ? cli_bundle_libraries(NULL, "making bundles") : r;
 }
 
 #define GROUPS(...) ((const struct optgroup *const[]){ __VA_ARGS__, NULL })
@@ -114,7 +124,8 @@ static void usage(FILE *out)
 		"  -h, --help      this help; `gpuprov VERB --help` for a verb's\n"
 		"  -V, --version   the version\n"
 		"\n"
-		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check;\n"
+		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check,\n"
+		"6 a library the verb needs (libcurl, libarchive) cannot be loaded;\n"
 		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
 		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
 		"bundles and keys, as of that day.\n"

@@ -9,9 +9,11 @@
 
 #include "apply/bundle.h"
 #include "cli.h"
+#include "net/fetch.h"
 #include "net/sign.h"
 #include "pkg/pkg.h"
 #include "plan/plan.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -173,6 +175,19 @@ static int record_fresh(const struct cli *cli, cJSON *record, const struct bundl
 	return EXIT_CODE_OK;
 }
 
+int cli_bundle_libraries(const char *src, const char *need)
+{
+	_cleanup_free_ char *why = NULL;
+	int k = dynlib_need(&libarchive, need, &why);
+
+	if (k >= 0 && src && strstr(src, "://"))
+		k = fetch_ready(&why);
+	if (k < 0)
+		return log_error("%s%s%s; nothing changed", src ? src : "", src ? ": " : "", strna(why)),
+		       exit_code_for(k);
+	return EXIT_CODE_OK;
+}
+
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking it, and
  * unpacks it under dest_parent (NULL: only checks). The exit code, or -1 to go on. */
 int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, const struct bundle_accept *accept,
@@ -235,6 +250,8 @@ int cli_bundle_read(struct cli *cli, const char *src, const char *dest_parent, c
 	free(checks.allowed_why);
 	log_error("%s: %s%s", src, why ? why : gp_strerror(k),
 		  dest_parent ? "; nothing was unpacked or installed" : "");
+	if (k == -GPE_LIBRARY)
+		return EXIT_CODE_LIBRARY;
 	/* A bundle that is not what was signed is refused; a transfer that failed is a failure. */
 	return k == -EIO || k == -GPE_UNAVAILABLE || k == -ENOMEM || k == -ENOSPC ? EXIT_CODE_FAILURE
 											 : EXIT_CODE_REFUSED;

@@ -95,7 +95,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 
 	k = repo_view_load(cli->root, os_version_order(p->facts->os.family), p->facts->cpu.arch, &p->view, &view_warnings, &n_vw);
 	if (k < 0)
-		return log_error_errno(k, "cannot read the repository lists"), EXIT_CODE_FAILURE;
+		return cli_repo_view_failed(k);
 	for (char **w = view_warnings; w && *w; w++)
 		log_warning("%s", *w);
 

@@ -67,7 +67,7 @@ static int build(struct cli *cli, const struct facts *f, const cJSON *record, st
 		if (!cli->dry_run && !cli->no_refresh && (k = be->refresh(ctx)) < 0)
 			return log_error("cannot refresh the repository metadata: %s", strna(ctx->error)), EXIT_CODE_FAILURE;
 		if ((k = repo_view_load(cli->root, os_version_order(f->os.family), f->cpu.arch, &view, &warnings, &nw)) < 0)
-			return log_error_errno(k, "cannot read the repository lists"), EXIT_CODE_FAILURE;
+			return cli_repo_view_failed(k);
 		for (char **w = warnings; w && *w; w++)
 			log_warning("%s", *w);
 		k = rollback_build(cli->root, f, view, record, &o, ret, &why);

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writing an offline bundle: hash the files, sign the manifest, stream all into a tar. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,14 +8,12 @@
 
 #include "net/bundle.h"
 #include "net/sign.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/strutil.h"
 
 #define COPY_CHUNK (1u << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive_entry *, archive_entry_free)
 
 static int open_member(const struct root *root, const char *dir, const char *path, char **ret_error)
 {
@@ -63,24 +59,25 @@ static int list_files(cJSON *manifest, const struct root *root, const char *dir,
 
 static int add_entry(struct archive *a, const char *name, int64_t size, time_t mtime, char **ret_error)
 {
-	_cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
+	_cleanup_(archive_entry_freep) struct archive_entry *e = archive_fn.archive_entry_new();
 
 	if (!e)
 		return -ENOMEM;
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, size);
-	archive_entry_set_mtime(e, mtime, 0);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		return gp_error_set(ret_error, -EIO, "%s: %s", name, archive_error_string(a));
+	archive_fn.archive_entry_set_pathname(e, name);
+	archive_fn.archive_entry_set_filetype(e, AE_IFREG);
+	archive_fn.archive_entry_set_perm(e, 0644);
+	archive_fn.archive_entry_set_size(e, size);
+	archive_fn.archive_entry_set_mtime(e, mtime, 0);
+	if (archive_fn.archive_write_header(a, e) != ARCHIVE_OK)
+		return gp_error_set(ret_error, -EIO, "%s: %s", name, archive_fn.archive_error_string(a));
 	return 0;
 }
 
 static int add_data(struct archive *a, const char *name, const void *data, size_t len, char **ret_error)
 {
-	if (archive_write_data(a, data, len) != (la_ssize_t)len)
-		return gp_error_set(ret_error, -EIO, "%s: %s", name, archive_error_string(a) ?: "short write");
+	if (archive_fn.archive_write_data(a, data, len) != (la_ssize_t)len)
+		return gp_error_set(ret_error, -EIO, "%s: %s", name,
+				    archive_fn.archive_error_string(a) ?: "short write");
 	return 0;
 }
 
@@ -114,7 +111,7 @@ static int add_file(struct archive *a, const struct root *root, const char *dir,
 int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const char *dir, char *const *paths,
 		 EVP_PKEY *key, char **ret_error)
 {
-	_cleanup_(archive_write_freep) struct archive *a = archive_write_new();
+	_cleanup_(archive_write_freep) struct archive *a = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ unsigned char *buf = malloc(COPY_CHUNK);
 	unsigned char sig[SIGN_SIG_LEN];
@@ -124,7 +121,9 @@ int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const cha
 	int k;
 
 	*ret_error = NULL;
-	if (!a || !buf)
+	if ((k = dynlib_need(&libarchive, "writing bundles", ret_error)) < 0)
+		return k;
+	if (!(a = archive_fn.archive_write_new()) || !buf)
 		return -ENOMEM;
 	if ((k = list_files(manifest, root, dir, paths, ret_error)) < 0)
 		return k;
@@ -138,8 +137,9 @@ int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const cha
 	if ((k = sign_data(key, text, strlen(text), sig)) < 0)
 		return gp_error_set(ret_error, k, "signing the manifest: %s", gp_strerror(k));
 	/* pax where ustar cannot say it (long names, big sizes), ustar elsewhere. */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_open_fd(a, out_fd) != ARCHIVE_OK)
-		return gp_error_set(ret_error, -EIO, "%s", archive_error_string(a));
+	if (archive_fn.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_fn.archive_write_open_fd(a, out_fd) != ARCHIVE_OK)
+		return gp_error_set(ret_error, -EIO, "%s", archive_fn.archive_error_string(a));
 	if ((k = add_entry(a, BUNDLE_MANIFEST, (int64_t)strlen(text), now, ret_error)) < 0 ||
 	    (k = add_data(a, BUNDLE_MANIFEST, text, strlen(text), ret_error)) < 0 ||
 	    (k = add_entry(a, BUNDLE_SIGNATURE, SIGN_SIG_LEN, now, ret_error)) < 0 ||
@@ -154,7 +154,7 @@ int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const cha
 		if ((k = add_file(a, root, dir, &bf, buf, now, ret_error)) < 0)
 			return k;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		return gp_error_set(ret_error, -EIO, "%s", archive_error_string(a));
+	if (archive_fn.archive_write_close(a) != ARCHIVE_OK)
+		return gp_error_set(ret_error, -EIO, "%s", archive_fn.archive_error_string(a));
 	return 0;
 }

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Offline bundles: a signed manifest and the files it lists, in one tar archive (bundle.h). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +9,7 @@
 #include "net/bundle.h"
 #include "net/prefetch.h"
 #include "net/sign.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -20,8 +19,6 @@
 #define MANIFEST_MAX (8u << 20)
 #define DEFAULT_MAX_BYTES (64ull << 30)
 #define DEFAULT_MAX_FILES 100000u
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
 bool bundle_path_ok(const char *path)
 {
@@ -181,7 +178,7 @@ static la_ssize_t reader_read(struct archive *a, void *userdata, const void **re
 
 	if (n < 0) {
 		r->error = (int)n;
-		archive_set_error(a, EIO, "%s", prefetch_error(r->ahead));
+		archive_fn.archive_set_error(a, EIO, "%s", prefetch_error(r->ahead));
 		return -1;
 	}
 	return n;
@@ -191,9 +188,10 @@ static la_ssize_t reader_read(struct archive *a, void *userdata, const void **re
 static int archive_fail(struct archive *a, const struct reader *r, char **ret_error, const char *what)
 {
 	if (r->error < 0)
-		return gp_error_set(ret_error, r->error, "%s: %s", what, archive_error_string(a) ?: gp_strerror(r->error));
+		return gp_error_set(ret_error, r->error, "%s: %s", what,
+				    archive_fn.archive_error_string(a) ?: gp_strerror(r->error));
 	return gp_error_set(ret_error, -GPE_PARSE, "%s: damaged or truncated archive: %s", what,
-		    archive_error_string(a) ?: "unexpected end");
+		    archive_fn.archive_error_string(a) ?: "unexpected end");
 }
 
 /* The next entry, which must be a regular file of at most max bytes named name (NULL: any). */
@@ -201,15 +199,15 @@ static int next_entry(struct archive *a, const struct reader *r, const char *nam
 		      char **ret_error)
 {
 	struct archive_entry *e;
-	int k = archive_read_next_header(a, &e);
+	int k = archive_fn.archive_read_next_header(a, &e);
 
 	if (k == ARCHIVE_EOF)
 		return name ? gp_error_set(ret_error, -GPE_PARSE, "the archive ends before %s", name) : 0;
 	if (k < ARCHIVE_WARN)
 		return archive_fail(a, r, ret_error, "bundle");
-	if (name && !streq_ptr(archive_entry_pathname(e), name))
+	if (name && !streq_ptr(archive_fn.archive_entry_pathname(e), name))
 		return gp_error_set(ret_error, -GPE_PARSE, "the archive's entries must begin with %s and %s; found '%s'",
-			    BUNDLE_MANIFEST, BUNDLE_SIGNATURE, strna(archive_entry_pathname(e)));
+			    BUNDLE_MANIFEST, BUNDLE_SIGNATURE, strna(archive_fn.archive_entry_pathname(e)));
 	*ret = e;
 	return 1;
 }
@@ -218,16 +216,16 @@ static int next_entry(struct archive *a, const struct reader *r, const char *nam
 static int read_small(struct archive *a, const struct reader *r, struct archive_entry *e, size_t max, char **ret,
 		      size_t *ret_len, char **ret_error)
 {
-	const char *name = archive_entry_pathname(e);
-	int64_t size = archive_entry_size(e);
+	const char *name = archive_fn.archive_entry_pathname(e);
+	int64_t size = archive_fn.archive_entry_size(e);
 	_cleanup_free_ char *buf = NULL;
 	la_ssize_t got;
 
-	if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > max)
+	if (archive_fn.archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > max)
 		return gp_error_set(ret_error, -GPE_PARSE, "%s: expected a regular file of at most %zu bytes", name, max);
 	if (!(buf = malloc((size_t)size + 1)))
 		return -ENOMEM;
-	got = archive_read_data(a, buf, (size_t)size);
+	got = archive_fn.archive_read_data(a, buf, (size_t)size);
 	if (got != (la_ssize_t)size)
 		return got < 0 ? archive_fail(a, r, ret_error, name) : gp_error_set(ret_error, -GPE_PARSE, "%s: truncated", name);
 	buf[size] = '\0';
@@ -304,7 +302,7 @@ static int open_new_file(int dfd, const char *path)
 static int read_file_entry(struct archive *a, const struct reader *r, struct archive_entry *e,
 			   struct bundle_manifest *m, bool *seen, int dfd, struct sha256 *h, char **ret_error)
 {
-	const char *name = archive_entry_pathname(e);
+	const char *name = archive_fn.archive_entry_pathname(e);
 	struct bundle_file key = { .path = (char *)name }, *bf;
 	_cleanup_close_ int fd = -EBADF;
 	char got[SHA256_HEX_LEN + 1];
@@ -314,7 +312,8 @@ static int read_file_entry(struct archive *a, const struct reader *r, struct arc
 	if (!bundle_path_ok(name))
 		return gp_error_set(ret_error, -GPE_PARSE, "entry '%s': an unsafe path (absolute, '..' or odd characters); refused",
 			    strna(name));
-	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e))
+	if (archive_fn.archive_entry_filetype(e) != AE_IFREG || archive_fn.archive_entry_hardlink(e) ||
+	    archive_fn.archive_entry_symlink(e))
 		return gp_error_set(ret_error, -GPE_PARSE, "entry '%s': not a regular file (a link, a directory or a device); refused",
 			    name);
 	bf = bsearch(&key, m->files, m->n_files, sizeof(*m->files), file_cmp);
@@ -323,9 +322,9 @@ static int read_file_entry(struct archive *a, const struct reader *r, struct arc
 	if (seen[bf - m->files])
 		return gp_error_set(ret_error, -GPE_PARSE, "entry '%s': appears twice", name);
 	seen[bf - m->files] = true;
-	if (!archive_entry_size_is_set(e) || (uint64_t)archive_entry_size(e) != bf->size)
+	if (!archive_fn.archive_entry_size_is_set(e) || (uint64_t)archive_fn.archive_entry_size(e) != bf->size)
 		return gp_error_set(ret_error, -GPE_DIGEST, "entry '%s': %lld bytes, the manifest says %llu", name,
-			    (long long)archive_entry_size(e), (unsigned long long)bf->size);
+			    (long long)archive_fn.archive_entry_size(e), (unsigned long long)bf->size);
 	if (dfd >= 0 && (fd = open_new_file(dfd, name)) < 0)
 		return gp_error_set(ret_error, fd, "%s: %s", name, gp_strerror(fd));
 	if ((k = sha256_reset(h)) < 0)
@@ -335,7 +334,7 @@ static int read_file_entry(struct archive *a, const struct reader *r, struct arc
 		size_t size;
 		la_int64_t offset;
 
-		k = archive_read_data_block(a, &buf, &size, &offset);
+		k = archive_fn.archive_read_data_block(a, &buf, &size, &offset);
 		if (k == ARCHIVE_EOF)
 			break;
 		if (k < ARCHIVE_WARN)
@@ -405,7 +404,7 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 		const char *dest_parent, const struct bundle_limits *limits, struct bundle_manifest **ret,
 		char **ret_error, char ***ret_warnings)
 {
-	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
+	_cleanup_(archive_read_freep) struct archive *a = NULL;
 	_cleanup_(bundle_manifest_freep) struct bundle_manifest *m = NULL;
 	_cleanup_(fetch_stream_freep) struct fetch_stream *stream = NULL;
 	_cleanup_(prefetch_stopp) struct prefetch *ahead = NULL;
@@ -421,7 +420,11 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 	*ret_error = NULL;
 	if (ret_warnings)
 		*ret_warnings = NULL;
-	if (!a)
+	/* Both libraries before anything is fetched or written. */
+	if ((k = dynlib_need(&libarchive, "reading bundles", ret_error)) < 0 ||
+	    (src->fd < 0 && (k = fetch_ready(ret_error)) < 0))
+		return k;
+	if (!(a = archive_fn.archive_read_new()))
 		return -ENOMEM;
 	if (src->fd < 0) {
 		struct fetch_opts o = src->fetch;
@@ -438,8 +441,8 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 		return k;
 	r.ahead = ahead;
 	/* A plain tar only: the packages inside are compressed already. */
-	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-	    archive_read_open(a, &r, NULL, reader_read, NULL) != ARCHIVE_OK)
+	if (archive_fn.archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_fn.archive_read_open(a, &r, NULL, reader_read, NULL) != ARCHIVE_OK)
 		return archive_fail(a, &r, ret_error, "bundle");
 	if ((k = read_signed_manifest(a, &r, root, keys_dir, src->today, &lim, &m, ret_error, ret_warnings)) < 0 ||
 	    (src->accept && (k = src->accept(m, src->userdata, ret_error)) < 0))

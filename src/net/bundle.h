@@ -75,8 +75,9 @@ struct bundle_source {
  * Errors: -GPE_SIGNATURE, -GPE_UNKNOWN_KEY, -GPE_KEY_REVOKED (the signature), -GPE_DIGEST
  * (a file is not the one the manifest names), -GPE_PARSE (a damaged archive or manifest, an
  * entry the manifest does not list, an unsafe path or a link), -GPE_TOOBIG (past the
- * limits), -EIO and -GPE_UNAVAILABLE (the transfer), or what accept returned. ret_error
- * says which entry and why. ret_warnings (may be NULL): the key files and directories of
+ * limits), -EIO and -GPE_UNAVAILABLE (the transfer), -GPE_LIBRARY (libarchive, or libcurl
+ * for a URL, cannot be loaded: checked before anything is fetched or written), or what
+ * accept returned. ret_error says which entry and why. ret_warnings (may be NULL): the key files and directories of
  * keys_dir that were not trusted, each with why (sign_verify_dir), whatever the result.
  */
 int bundle_read(const struct bundle_source *src, const struct root *root, const char *keys_dir,
@@ -86,6 +87,7 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 /*
  * Writes a bundle to out_fd: manifest (its "files" and "key_id" are filled in here, from
  * the files at paths under dir inside root), signature, files. ret_error: which file, why.
+ * -GPE_LIBRARY, before anything is written, when libarchive cannot be loaded.
  */
 int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const char *dir, char *const *paths,
 		 EVP_PKEY *key, char **ret_error);

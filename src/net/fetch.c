@@ -5,7 +5,6 @@
  * verified and unpacked as it arrives. Cuts, server errors and dead mirrors are dealt with
  * here, out of the caller's sight: resume with Range, bounded retries, next mirror.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/curl-lib.h"
 #include "net/fetch.h"
 #include "util/errors.h"
 #include "util/log.h"
@@ -67,14 +67,16 @@ static CURLcode set_protocols(CURL *curl, const char *url)
 {
 	bool tls = strncasecmp(url, "https://", strlen("https://")) == 0;
 #if LIBCURL_VERSION_NUM >= 0x075500
-	CURLcode c = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode c = curl_fn.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 
-	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
+	return c != CURLE_OK ? c
+			     : curl_fn.curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
 #else
-	CURLcode c = curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	CURLcode c = curl_fn.curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 
-	return c != CURLE_OK ? c : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
-						    tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	return c != CURLE_OK ? c
+			     : curl_fn.curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
+							tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 }
 
@@ -86,8 +88,8 @@ static void stream_first_byte(struct fetch_stream *s)
 	long status = 0;
 
 	s->answered = true;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+	curl_fn.curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_fn.curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 	if (s->start > 0 && status != 206) {
 		s->skip = s->start;
 	}
@@ -162,7 +164,7 @@ static int stream_start(struct fetch_stream *s)
 	const struct fetch_opts *o = &s->o;
 	char range[32];
 
-	s->easy = curl_easy_init();
+	s->easy = curl_fn.curl_easy_init();
 	if (!s->easy)
 		return -ENOMEM;
 	s->errbuf[0] = '\0';
@@ -171,29 +173,29 @@ static int stream_start(struct fetch_stream *s)
 	s->slow = false;
 	s->began = fetch_now_ms();
 	snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset);
-	if (curl_easy_setopt(s->easy, CURLOPT_URL, s->urls[s->mirror]) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)FETCH_BUFFER_SIZE) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK ||
+	if (curl_fn.curl_easy_setopt(s->easy, CURLOPT_URL, s->urls[s->mirror]) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_write) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)FETCH_BUFFER_SIZE) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L) != CURLE_OK ||
 	    set_protocols(s->easy, s->urls[s->mirror]) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    (o->cacert && curl_easy_setopt(s->easy, CURLOPT_CAINFO, o->cacert) != CURLE_OK) ||
-	    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, o->stall_s) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)MAX(s->deadline - s->began, 1)) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, stream_xferinfo) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, s) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "gpuprov/" PACKAGE_VERSION) != CURLE_OK ||
-	    (s->offset > 0 && curl_easy_setopt(s->easy, CURLOPT_RANGE, range) != CURLE_OK))
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_FAILONERROR, 1L) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (o->cacert && curl_fn.curl_easy_setopt(s->easy, CURLOPT_CAINFO, o->cacert) != CURLE_OK) ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, o->stall_s) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)MAX(s->deadline - s->began, 1)) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, stream_xferinfo) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, s) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_fn.curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "gpuprov/" PACKAGE_VERSION) != CURLE_OK ||
+	    (s->offset > 0 && curl_fn.curl_easy_setopt(s->easy, CURLOPT_RANGE, range) != CURLE_OK))
 		return -EINVAL;
-	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+	if (curl_fn.curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
 		return -EIO;
 	if (s->offset > 0)
 		log_debug("%s: resuming at byte %llu", s->urls[s->mirror], (unsigned long long)s->offset);
@@ -204,8 +206,8 @@ static void stream_stop(struct fetch_stream *s)
 {
 	if (!s->easy)
 		return;
-	curl_multi_remove_handle(s->multi, s->easy);
-	curl_easy_cleanup(s->easy);
+	curl_fn.curl_multi_remove_handle(s->multi, s->easy);
+	curl_fn.curl_easy_cleanup(s->easy);
 	s->easy = NULL;
 }
 
@@ -223,7 +225,7 @@ static void stream_pause(struct fetch_stream *s)
 	ms = ms / 2 + (unsigned)rand_r(&s->seed) % (ms / 2 + 1);
 	until = MIN(fetch_now_ms() + ms, s->deadline);
 	for (uint64_t now = fetch_now_ms(); now < until && !atomic_load(&s->cancelled); now = fetch_now_ms())
-		if (curl_multi_poll(s->multi, NULL, 0, (int)(until - now), NULL) != CURLM_OK)
+		if (curl_fn.curl_multi_poll(s->multi, NULL, 0, (int)(until - now), NULL) != CURLM_OK)
 			break;
 }
 
@@ -261,7 +263,7 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 	char code[16];
 	int k;
 
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_fn.curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	stream_stop(s);
 	if (cc == CURLE_OK) {
 		s->done = true;
@@ -292,7 +294,9 @@ static int stream_ended(struct fetch_stream *s, CURLcode cc)
 		s->tries = s->o.retries;
 	} else {
 		snprintf(code, sizeof(code), "HTTP %ld", status);
-		k = stream_note(s, cc == CURLE_HTTP_RETURNED_ERROR ? code : *s->errbuf ? s->errbuf : curl_easy_strerror(cc));
+		k = stream_note(s, cc == CURLE_HTTP_RETURNED_ERROR ? code
+				   : *s->errbuf ? s->errbuf
+						: curl_fn.curl_easy_strerror(cc));
 		if (k < 0)
 			return k;
 	}
@@ -340,9 +344,9 @@ ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, in
 			return s->error = stream_expired(s);
 		if (!s->easy && (k = stream_start(s)) < 0)
 			return s->error = k;
-		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+		if (curl_fn.curl_multi_perform(s->multi, &running) != CURLM_OK)
 			return s->error = -EIO;
-		while ((msg = curl_multi_info_read(s->multi, &queued)))
+		while ((msg = curl_fn.curl_multi_info_read(s->multi, &queued)))
 			if (msg->msg == CURLMSG_DONE && (k = stream_ended(s, msg->data.result)) < 0)
 				return s->error = k;
 		if (s->len > 0 || !s->easy)
@@ -351,7 +355,7 @@ ssize_t fetch_stream_read_wait(struct fetch_stream *s, const void **ret_data, in
 			return -EAGAIN;
 		if (until - now < (uint64_t)poll_ms)
 			poll_ms = (int)(until - now);
-		if (curl_multi_poll(s->multi, NULL, 0, poll_ms, NULL) != CURLM_OK)
+		if (curl_fn.curl_multi_poll(s->multi, NULL, 0, poll_ms, NULL) != CURLM_OK)
 			return s->error = -EIO;
 	}
 	*ret_data = s->buf;
@@ -363,12 +367,20 @@ ssize_t fetch_stream_read(struct fetch_stream *s, const void **ret_data)
 	return fetch_stream_read_wait(s, ret_data, -1);
 }
 
+int fetch_ready(char **ret_error)
+{
+	return dynlib_need(&libcurl, "fetching", ret_error);
+}
+
 int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct fetch_stream **ret)
 {
 	_cleanup_(fetch_stream_freep) struct fetch_stream *s = NULL;
+	int k;
 
 	if (!urls || !urls[0])
 		return -EINVAL;
+	if ((k = fetch_ready(NULL)) < 0)
+		return k;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -386,7 +398,7 @@ int fetch_stream_open(char *const *urls, const struct fetch_opts *opts, struct f
 	s->deadline = fetch_now_ms() + (uint64_t)s->o.max_time_s * 1000;
 	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	/* curl_global_init is implied by the first handle; gpuprov is single-threaded. */
-	if (strv_extend(&s->urls, urls) < 0 || !(s->multi = curl_multi_init()))
+	if (strv_extend(&s->urls, urls) < 0 || !(s->multi = curl_fn.curl_multi_init()))
 		return -ENOMEM;
 	*ret = TAKE_PTR(s);
 	return 0;
@@ -396,7 +408,7 @@ void fetch_stream_cancel(struct fetch_stream *s)
 {
 	atomic_store(&s->cancelled, true);
 	/* Out of curl_multi_poll now, not at its next timeout. */
-	(void)curl_multi_wakeup(s->multi);
+	(void)curl_fn.curl_multi_wakeup(s->multi);
 }
 
 const char *fetch_stream_error(const struct fetch_stream *s)
@@ -410,7 +422,7 @@ struct fetch_stream *fetch_stream_free(struct fetch_stream *s)
 		return NULL;
 	stream_stop(s);
 	if (s->multi)
-		curl_multi_cleanup(s->multi);
+		curl_fn.curl_multi_cleanup(s->multi);
 	strv_free(s->urls);
 	free(s->buf);
 	free(s->why);
@@ -430,6 +442,8 @@ int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_
 	*ret_error = NULL;
 	if (!h)
 		return -ENOMEM;
+	if ((k = fetch_ready(ret_error)) < 0)
+		return k;
 	if ((k = fetch_stream_open((char *[]){ (char *)url, NULL }, &o, &s)) < 0)
 		return k;
 	while ((n = fetch_stream_read(s, &data)) > 0)

@@ -37,13 +37,21 @@ struct fetch_opts {
 };
 
 /*
+ * Loads libcurl, which every download needs, if it is not yet: 0, or -GPE_LIBRARY and
+ * *ret_error (when not NULL) names the library and the package to install. A download
+ * loads it by itself; a caller that must change nothing before it knows a download can
+ * start asks first.
+ */
+int fetch_ready(char **ret_error);
+
+/*
  * One download read in order, from the first of several mirrors that delivers it. A cut
  * transfer is resumed where it stopped with a Range request; a mirror that keeps failing
  * (after opts->retries further tries, with growing pauses) is left for the next one, which
  * also resumes where the last one stopped. A 404 or 403 moves to the next mirror at once.
  * TLS peers are always verified. Only http and https, redirects included, and a redirect
  * from an https URL stays on https. A server that announces more than opts->max bytes is
- * refused before its first byte is taken.
+ * refused before its first byte is taken. -GPE_LIBRARY when libcurl cannot be loaded.
  */
 struct fetch_stream;
 
@@ -72,7 +80,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct fetch_stream *, fetch_stream_free)
 /*
  * Downloads url into fd (an empty file), at most max bytes, and computes the SHA-256 of
  * what arrived as it goes (lowercase hex into ret_hex). ret_error: the HTTP status or
- * transfer error in words. -GPE_UNAVAILABLE for a 404, -EIO for other failures.
+ * transfer error in words. -GPE_UNAVAILABLE for a 404, -EIO for other failures,
+ * -GPE_LIBRARY when libcurl cannot be loaded (nothing written to fd).
  */
 int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_HEX_LEN + 1], char **ret_error);
 

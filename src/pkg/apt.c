@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "pkg/pkg.h"
+#include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/strutil.h"
 #include "util/write.h"
@@ -297,12 +298,14 @@ static int apt_download(struct pkg_ctx *c, const struct pkg_want *w, size_t n, c
 static int apt_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
 {
 	_cleanup_(strv_freep) char **debs = NULL, **files = NULL;
-	_cleanup_free_ char *index = NULL, *path = NULL;
+	_cleanup_free_ char *index = NULL, *path = NULL, *why = NULL;
 	size_t len = 0, nf = 0;
 	int k;
 
 	if ((k = pkg_list_files(c, dir, ".deb", &debs)) < 0)
 		return k;
+	if ((k = dynlib_need(&libarchive, "reading .deb packages", &why)) < 0)
+		return pkg_fail(c, k, "%s", strna(why));
 	for (char **d = debs; *d; d++) {
 		_cleanup_free_ char *stanza = NULL;
 		char *grown;

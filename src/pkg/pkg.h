@@ -84,7 +84,8 @@ int pkg_push_wants(char ***argv, const struct pkg_want *w, size_t n, const char 
  */
 int pkg_check_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n, char *const *offers);
 
-/* The Packages stanza of the .deb dir/file (inside root), its Filename relative to dir. */
+/* The Packages stanza of the .deb dir/file (inside root), its Filename relative to dir;
+ * -GPE_LIBRARY when libarchive cannot be loaded. */
 int deb_index_entry(const struct root *root, const char *dir, const char *file, char **ret_stanza);
 
 /* apply --bundle: the runfiles unpacked in dir go where the runfile backend looks before it

@@ -95,6 +95,9 @@ static int fetch_one(struct pkg_ctx *c, const struct pkg_want *w)
 		return pkg_fail(c, -GPE_UNAVAILABLE, "%s: the profile names no runfile.mirror to fetch it from", w->name);
 	if (asprintf(&url, "%s%s%s", mirror, endswith(mirror, "/") ? "" : "/", w->name) < 0)
 		return pkg_fail(c, -ENOMEM, "out of memory");
+	/* libcurl before the download cache is made: without it nothing is. */
+	if ((k = fetch_ready(&why)) < 0)
+		return pkg_fail(c, k, "%s: %s", w->name, strna(why));
 	if ((k = root_mkdir_p(c->root, CACHE_DIR, 0700)) < 0 ||
 	    (dfd = root_open_at(c->root, CACHE_DIR, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
 		return pkg_fail(c, k < 0 ? k : dfd, "%s: cannot make the download cache: %s", CACHE_DIR,

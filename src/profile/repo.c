@@ -234,7 +234,8 @@ static int read_apt_lists(const struct root *root, const struct apt_list *lists,
 		int k = read_apt_list(root, &lists[i], arch, b);
 		char *w;
 
-		if (k == -ENOMEM)
+		/* Without libarchive no compressed list reads: a plan without them all is another plan. */
+		if (k == -ENOMEM || k == -GPE_LIBRARY)
 			return k;
 		if (k >= 0)
 			continue;

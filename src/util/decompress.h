@@ -35,7 +35,8 @@ const char *compression_suffix(enum compression c);
  * a read past them fails with GPE_TOOBIG, whatever the size of the file, and content that is
  * not in c's format or is damaged fails with GPE_PARSE. A read that fails sets the stream's
  * error indicator and errno to the positive code, as getline(3) reports it. Opening fails with
- * -GPE_PARSE when the file does not begin in c's format.
+ * -GPE_PARSE when the file does not begin in c's format, and with -GPE_LIBRARY when it is
+ * compressed and libarchive cannot be loaded; a plain file is read without it.
  */
 int root_fopen_decompressed(const struct root *r, const char *path, enum compression c, uint64_t max,
 			    FILE **ret);

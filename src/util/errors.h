@@ -34,7 +34,9 @@
 	/* signed by a trusted key that is revoked or past its expiry */                                  \
 	X(KEY_REVOKED, "signed by a key that is revoked or expired", REFUSED)                              \
 	/* a bundle older than the one accepted before, expired, or undated */                            \
-	X(STALE, "older than the bundle accepted before, or expired", REFUSED)
+	X(STALE, "older than the bundle accepted before, or expired", REFUSED)                             \
+	/* libcurl or libarchive, loaded when a verb first needs it, cannot be (or lacks a function) */   \
+	X(LIBRARY, "a library gpuprov loads on use cannot be loaded", LIBRARY)
 
 /* The kinds of stop, each one exit status of gpuprov(8): the core knows which kind an
  * error is, the command line which number that is. */
@@ -42,6 +44,7 @@ enum gp_exit {
 	GP_EXIT_FAILURE, /* a hard failure; every errno value but those a verb names */
 	GP_EXIT_USAGE,   /* bad usage or bad input */
 	GP_EXIT_REFUSED, /* a safety or compatibility check refused; nothing changed */
+	GP_EXIT_LIBRARY, /* a library the verb needs cannot be loaded; nothing changed */
 };
 
 #define GP_ERROR_ENUM(name, text, exit) GPE_##name,

@@ -49,7 +49,8 @@ static void test_every_code_has_exit_status(void **state)
 
 		/* One of the statuses gpuprov(8) gives a stop on an error: never 0 (success) nor
 		 * apply --detailed-exitcodes' 4 and 5. */
-		if (code != EXIT_CODE_FAILURE && code != EXIT_CODE_USAGE && code != EXIT_CODE_REFUSED)
+		if (code != EXIT_CODE_FAILURE && code != EXIT_CODE_USAGE && code != EXIT_CODE_REFUSED &&
+		    code != EXIT_CODE_LIBRARY)
 			fail_msg("gpuprov error %d (%s) exits %d", e, gp_strerror(-e), code);
 	}
 	/* The ones gpuprov(8) names: bad input is 2, a refusal (the lock held, a package not
@@ -59,6 +60,10 @@ static void test_every_code_has_exit_status(void **state)
 	assert_int_equal(exit_code_for(-GPE_UNAVAILABLE), EXIT_CODE_REFUSED);
 	assert_int_equal(exit_code_for(-GPE_SIGNATURE), EXIT_CODE_REFUSED);
 	assert_int_equal(exit_code_for(-GPE_COMMAND), EXIT_CODE_FAILURE);
+	/* A library loaded on use that cannot be: 6, its own, so that a fleet tool can tell
+	 * "install the package" from a failure. */
+	assert_int_equal(exit_code_for(-GPE_LIBRARY), EXIT_CODE_LIBRARY);
+	assert_int_equal(EXIT_CODE_LIBRARY, 6);
 	assert_int_equal(exit_code_for(-ENOTDIR), EXIT_CODE_FAILURE);
 	assert_int_equal(exit_code_for(0), EXIT_CODE_OK);
 }
