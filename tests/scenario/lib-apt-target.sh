@@ -78,7 +78,7 @@ installed() {
 # cp -a --reflink=auto, and the test's log says so once. GPUPROV_TEST_NO_OVERLAY=1 takes
 # that way on purpose.
 target_copy=overlay
-[ "${GPUPROV_TEST_NO_OVERLAY:-0}" != 1 ] || target_copy=cp
+[ "${GPUPROV_TEST_NO_OVERLAY:-0}" != 1 ] || target_copy="cp"
 target_mounted=0
 
 # target_keep: the target as it is now is kept as $PRISTINE, the lower tree of every copy;
@@ -113,7 +113,7 @@ target_mount() {
 		return 0
 	fi
 	echo "# fresh copies of the target by cp -a --reflink=auto: overlayfs cannot be mounted here ($(head -n 1 "$TMPD/overlay.err"))"
-	target_copy=cp
+	target_copy="cp"
 	rm -rf "$CH" "$TMPD/overlay"
 	return 1
 }
