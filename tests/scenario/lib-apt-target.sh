@@ -68,3 +68,62 @@ gp() {
 installed() {
 	in_target dpkg-query -W -f='${Package}=${Version} ${db:Status-Status}\n' | sort
 }
+
+# ---- fresh copies of one prepared target ----------------------------------------------------
+# A test that starts many runs from the same node keeps the target once (target_keep) and
+# gets a fresh copy of it before each run (target_fresh). The copy is an overlay: the kept
+# tree read-only below, the run's changes in a directory of their own above, so that a copy
+# costs a mount, not the chroot's 160 MB copied. Where overlayfs cannot be mounted (a
+# container without the right to, a kernel without it) each copy is made with
+# cp -a --reflink=auto, and the test's log says so once. GPUPROV_TEST_NO_OVERLAY=1 takes
+# that way on purpose.
+target_copy=overlay
+[ "${GPUPROV_TEST_NO_OVERLAY:-0}" != 1 ] || target_copy="cp"
+target_mounted=0
+
+# target_keep: the target as it is now is kept as $PRISTINE, the lower tree of every copy;
+# nothing may change it afterwards. $CH is gone until target_fresh.
+target_keep() {
+	PRISTINE=$TMPD/pristine
+	mv "$CH" "$PRISTINE"
+	at_exit target_unmount
+	[ "$target_copy" = overlay ] ||
+		echo "# fresh copies of the target by cp -a --reflink=auto: GPUPROV_TEST_NO_OVERLAY=1"
+}
+
+# target_unmount: the current copy's overlay unmounted, lazily where a process still holds
+# it. A copy that stays mounted ends the test: removing it would go through the mount.
+target_unmount() {
+	[ "$target_mounted" = 1 ] || return 0
+	if ! umount "$CH" 2>/dev/null && ! umount -l "$CH"; then
+		echo "Bail out! cannot unmount the target copy $CH"
+		exit 1
+	fi
+	target_mounted=0
+}
+
+# target_mount: $CH is an overlay of $PRISTINE with an empty upper tree; fails, and says why
+# once, where overlayfs cannot be mounted.
+target_mount() {
+	mkdir -p "$CH" "$TMPD/overlay/upper" "$TMPD/overlay/work"
+	if mount -t overlay gpuprov-target -o \
+		"lowerdir=$PRISTINE,upperdir=$TMPD/overlay/upper,workdir=$TMPD/overlay/work" \
+		"$CH" 2>"$TMPD/overlay.err"; then
+		target_mounted=1
+		return 0
+	fi
+	echo "# fresh copies of the target by cp -a --reflink=auto: overlayfs cannot be mounted here ($(head -n 1 "$TMPD/overlay.err"))"
+	target_copy="cp"
+	rm -rf "$CH" "$TMPD/overlay"
+	return 1
+}
+
+# target_fresh: $CH is a fresh copy of $PRISTINE, the previous copy gone.
+target_fresh() {
+	target_unmount
+	rm -rf "$CH" "$TMPD/overlay"
+	if [ "$target_copy" = overlay ] && target_mount; then
+		return 0
+	fi
+	cp -a --reflink=auto "$PRISTINE" "$CH"
+}

@@ -8,9 +8,19 @@ set -u
 tap_n=0
 tap_failed=0
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/gpuprov-test.XXXXXX")
-# The test servers serve() started are stopped when the test ends, however it ends.
+# The test servers serve() started are stopped when the test ends, however it ends, after
+# what at_exit asked for (unmounting what is mounted below $TMPD, before it is removed). A
+# signal ends the test through the same path.
 http_servers=""
-trap 'for s in $http_servers; do "$srcdir/tests/pkg/http-serve" --stop "$s"; done; rm -rf "$TMPD"' EXIT
+exit_hooks=""
+trap 'eval "$exit_hooks"; for s in $http_servers; do "$srcdir/tests/pkg/http-serve" --stop "$s"; done; rm -rf --one-file-system "$TMPD"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# at_exit COMMAND: COMMAND runs when the test ends, before the earlier ones.
+at_exit() {
+	exit_hooks="$1
+$exit_hooks"
+}
 
 # serve STATE [OPTIONS]: tests/pkg/http-serve of $WWW on 127.0.0.1 with its state in STATE
 # (a path, or a name for $TMPD/NAME); sets PORT.
