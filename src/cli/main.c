@@ -37,7 +37,10 @@ static int check_apply(struct cli *cli, char **args)
 {
 	int r = cli_check_profile(cli, args[0]);
 
-	return r == EXIT_CODE_OK && cli->bundle ? cli_bundle_libraries(cli->bundle, "unpacking bundles") : r;
+	if (r == EXIT_CODE_OK && cli->bundle)
+		return cli_bundle_libraries(cli->bundle, "unpacking bundles");
+	/* Runfiles, .deb packages and what is fetched are hashed as apply goes. */
+	return r == EXIT_CODE_OK ? cli_crypto_library("checking what apply installs") : r;
 }
 
 static int check_bundle(struct cli *cli, char **args)

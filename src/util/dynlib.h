@@ -23,6 +23,7 @@ struct dynlib {
 	const char *name;   /* "libcurl", as messages call it */
 	const char *soname; /* "libcurl.so.4": configure's, from the library it built against */
 	const char *rpm;    /* the package that holds it on RHEL and openEuler */
+	const char *deb;    /* Debian's, where it is not named after the soname (NULL: it is) */
 	const struct dynlib_sym *syms;
 	size_t n_syms;
 	void *table; /* the pointers; written only by a load that found every one */
