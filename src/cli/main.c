@@ -128,7 +128,7 @@ static void usage(FILE *out)
 		"  -V, --version   the version\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check,\n"
-		"6 a library the verb needs (libcurl, libarchive) cannot be loaded;\n"
+		"6 a library the verb needs (libcurl, libarchive, libcrypto) cannot be loaded;\n"
 		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
 		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
 		"bundles and keys, as of that day.\n"

@@ -182,7 +182,9 @@ int cli_crypto_library(const char *need)
 	_cleanup_free_ char *why = NULL;
 	int k = dynlib_need(&libcrypto, need, &why);
 
-	return k < 0 ? (log_error("%s; nothing changed", strna(why)), exit_code_for(k)) : EXIT_CODE_OK;
+	if (k < 0)
+		return log_error("%s; nothing changed", strna(why)), exit_code_for(k);
+	return EXIT_CODE_OK;
 }
 
 int cli_bundle_libraries(const char *src, const char *need)

@@ -304,8 +304,8 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern,
 			return -EXDEV;
 		kern->nvidia_module = TAKE_PTR(rel);
 		if (endswith(kern->nvidia_module, ".ko")) {
-			k = nvidia_info_from_elf(ctx->root,
-						 path_fmt(path, "%s/%s", moddir, kern->nvidia_module), kern);
+			path_fmt(path, "%s/%s", moddir, kern->nvidia_module);
+			k = nvidia_info_from_elf(ctx->root, path, kern);
 			if (k != -GPE_PARSE)
 				return k;
 		}
@@ -489,7 +489,7 @@ int kernel_detect(const struct detect_ctx *ctx)
 		kern->boot_bytes = kernel_boot_bytes(ctx->root, kern->release);
 		kernel_read_config(ctx->root, kern);
 		if (kern->has_modules) {
-			/* Why libkmod cannot be loaded is asked once: it is the same for every kernel. */
+			/* Why libkmod cannot be loaded is asked once: the same for every kernel. */
 			k = kernel_read_nvidia(ctx, kern, no_kmod ? NULL : &no_kmod);
 			if (k == -ENOMEM)
 				return k;
@@ -500,8 +500,8 @@ int kernel_detect(const struct detect_ctx *ctx)
 	}
 	/* Once for all kernels; what libkmod would have read stays unknown, detect goes on. */
 	if (no_kmod)
-		facts_warn(f, "%s; the version, licence and signature of such a module stay unknown",
-			   no_kmod);
+		facts_warn(f, "%s; the version, licence and signature of such a module stay "
+			   "unknown", no_kmod);
 	return 0;
 }
 

@@ -49,7 +49,8 @@ int moddep_find(const struct root *root, const char *moddir, const char *name, c
 
 		if (!colon || !moddep_is(line, (size_t)(colon - line), name))
 			continue;
-		/* depmod lists one file per name: the one its search order (updates/ first) picks. */
+		/* depmod lists one file per name: the one its search order (updates/ first)
+		 * picks. */
 		*ret_path = strndup(line, (size_t)(colon - line));
 		return *ret_path ? 1 : -ENOMEM;
 	}

@@ -7,7 +7,9 @@
 /*
  * Libraries loaded on first use (dlopen) instead of at exec: libcurl and libarchive pull in
  * some thirty others (TLS, Kerberos, LDAP, ICU, the C++ runtime), which every run would map
- * and relocate, while only the verbs that fetch or unpack call them. Each such library has
+ * and relocate, while only the verbs that fetch or unpack call them; libcrypto and libkmod
+ * (which maps libcrypto, liblzma and libzstd) likewise serve only the verbs that hash or
+ * check signatures and a detect that meets a compressed module. Each such library has
  * one table of pointers to the functions gpuprov calls (their types from the library's own
  * headers), filled all at once by the first load: a library that lacks one of them is
  * refused then, not halfway through a transfer.
