@@ -207,8 +207,11 @@ struct bundle_accept {
  * the package to install when it is libarchive that apt's compressed lists need; the exit
  * code. */
 int cli_repo_view_failed(int error);
-/* Loads the libraries a bundle needs (libarchive, and libcurl when src is a URL; src NULL:
- * a bundle made here), for a verb's check_input: without one, the verb stops with exit 6
+/* Loads libcrypto, for a verb that hashes or checks signatures: without it, exit 6 before
+ * anything changes. need: what the verb does with it ("making keys"). */
+int cli_crypto_library(const char *need);
+/* Loads the libraries a bundle needs (libarchive, libcrypto, and libcurl when src is a URL;
+ * src NULL: a bundle made here), for a verb's check_input: without one, the verb stops with exit 6
  * before the lock. need: what the verb does with the bundle ("unpacking bundles"). */
 int cli_bundle_libraries(const char *src, const char *need);
 /* Reads the bundle at src (a URL, then the --mirror URLs, or a file), checking its signature

@@ -37,7 +37,10 @@ static int check_apply(struct cli *cli, char **args)
 {
 	int r = cli_check_profile(cli, args[0]);
 
-	return r == EXIT_CODE_OK && cli->bundle ? cli_bundle_libraries(cli->bundle, "unpacking bundles") : r;
+	if (r == EXIT_CODE_OK && cli->bundle)
+		return cli_bundle_libraries(cli->bundle, "unpacking bundles");
+	/* Runfiles, .deb packages and what is fetched are hashed as apply goes. */
+	return r == EXIT_CODE_OK ? cli_crypto_library("checking what apply installs") : r;
 }
 
 static int check_bundle(struct cli *cli, char **args)
@@ -125,7 +128,7 @@ static void usage(FILE *out)
 		"  -V, --version   the version\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage or input, 3 refused by a check,\n"
-		"6 a library the verb needs (libcurl, libarchive) cannot be loaded;\n"
+		"6 a library the verb needs (libcurl, libarchive, libcrypto) cannot be loaded;\n"
 		"apply --detailed-exitcodes: 4 changed, 5 changed and a reboot is needed.\n"
 		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
 		"bundles and keys, as of that day.\n"

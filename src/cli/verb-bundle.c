@@ -82,6 +82,8 @@ static int bundle_keygen(struct cli *cli, const char *key)
 	int k;
 
 	(void)cli;
+	if ((k = cli_crypto_library("making keys")) != EXIT_CODE_OK)
+		return k;
 	if ((k = host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
 		return log_error_errno(k < 0 ? k : -ENOMEM, "%s", key), EXIT_CODE_FAILURE;
 	if (with_host_root(&host) < 0)
@@ -175,11 +177,23 @@ static int record_fresh(const struct cli *cli, cJSON *record, const struct bundl
 	return EXIT_CODE_OK;
 }
 
+int cli_crypto_library(const char *need)
+{
+	_cleanup_free_ char *why = NULL;
+	int k = dynlib_need(&libcrypto, need, &why);
+
+	if (k < 0)
+		return log_error("%s; nothing changed", strna(why)), exit_code_for(k);
+	return EXIT_CODE_OK;
+}
+
 int cli_bundle_libraries(const char *src, const char *need)
 {
 	_cleanup_free_ char *why = NULL;
 	int k = dynlib_need(&libarchive, need, &why);
 
+	if (k >= 0)
+		k = dynlib_need(&libcrypto, need, &why);
 	if (k >= 0 && src && strstr(src, "://"))
 		k = fetch_ready(&why);
 	if (k < 0)

@@ -296,6 +296,10 @@ int modinfo_parse_elf(const void *data, size_t size, const char *key, char **ret
 /* Reads keys (NULL-terminated) from the open module file; a missing key gives NULL.
  * ret_signed: whether a module signature is appended. */
 int modinfo_read(int fd, const char *const *keys, char **values, bool *ret_signed);
+/* The path of module name in moddir/modules.dep (moddir inside the root, the path relative to
+ * it): 1 with *ret_path, 0 when modules.dep lists no module of that name, -ENOENT when the
+ * directory has no modules.dep. */
+int moddep_find(const struct root *root, const char *moddir, const char *name, char **ret_path);
 
 /* The first installed dpkg package whose name match() accepts, and its version: 1 when
  * found, 0 when not, -errno when the status file cannot be read. */

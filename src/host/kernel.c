@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <libkmod.h>
 
 #include "facts.h"
+#include "host/kmod-lib.h"
 #include "util/dedup.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -131,14 +131,28 @@ static void kmod_log_quiet(void *data, int priority, const char *file, int line,
 {
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_module *, kmod_module_unref)
+static void kmod_unrefp(struct kmod_ctx **c)
+{
+	if (*c)
+		kmod_fn.kmod_unref(*c);
+}
+
+static void kmod_module_unref_listp(struct kmod_list **l)
+{
+	if (*l)
+		kmod_fn.kmod_module_unref_list(*l);
+}
+
+static void kmod_module_unrefp(struct kmod_module **m)
+{
+	if (*m)
+		kmod_fn.kmod_module_unref(*m);
+}
 
 static void kmod_info_listp(struct kmod_list **l)
 {
 	if (*l)
-		kmod_module_info_free_list(*l);
+		kmod_fn.kmod_module_info_free_list(*l);
 }
 
 /* The open modules are "Dual MIT/GPL", the proprietary ones "NVIDIA". */
@@ -155,13 +169,14 @@ static int nvidia_info_from_kmod(struct kmod_module *mod, struct kernel *kern)
 	struct kmod_list *l;
 	int k;
 
-	k = kmod_module_get_info(mod, &info);
+	k = kmod_fn.kmod_module_get_info(mod, &info);
 	if (k < 0)
 		return k;
 	kern->nvidia_signed = TRI_NO;
-	kmod_list_foreach(l, info) {
-		const char *key = kmod_module_info_get_key(l);
-		const char *value = kmod_module_info_get_value(l);
+	/* kmod_list_foreach, through the table. */
+	for (l = info; l; l = kmod_fn.kmod_list_next(info, l)) {
+		const char *key = kmod_fn.kmod_module_info_get_key(l);
+		const char *value = kmod_fn.kmod_module_info_get_value(l);
 
 		if (value && streq(key, "version") && !kern->nvidia_version)
 			kern->nvidia_version = strdup(value);
@@ -205,9 +220,10 @@ static const char *const kmod_index_files[] = {
 	"modules.builtin.modinfo", "modules.softdep",	NULL,
 };
 
-/* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them:
- * libkmod finds it (modules.dep decides between updates/, dkms and the kernel's own). */
-static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
+/* The version and licence of the nvidia.ko of the module directory moddir through libkmod,
+ * which finds it (modules.dep.bin decides between updates/, dkms and the kernel's own) and
+ * decompresses it. */
+static int nvidia_read_kmod(const struct detect_ctx *ctx, const char *moddir, struct kernel *kern)
 {
 	/* No modprobe.d at all: the host's would be read otherwise, and aliases do not matter.
 	 * (libkmod still reads the running kernel's /proc/cmdline for module options; detect
@@ -216,32 +232,29 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	_cleanup_(kmod_unrefp) struct kmod_ctx *kctx = NULL;
 	_cleanup_(kmod_module_unref_listp) struct kmod_list *found = NULL;
 	_cleanup_(kmod_module_unrefp) struct kmod_module *mod = NULL;
-	_cleanup_free_ char *moddir = NULL, *host = NULL, *resolved = NULL;
+	_cleanup_free_ char *host = NULL, *resolved = NULL;
 	char path[PATH_MAX];
 	const char *modpath, *rel;
 	int k;
 
-	k = root_chase(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &moddir);
-	if (k < 0)
-		return k;
 	k = root_dir_has_symlink(ctx->root, moddir, kmod_index_files);
 	if (k != 0)
 		return k < 0 ? k : -ELOOP;
 	k = root_host_path(ctx->root, moddir, &host);
 	if (k < 0)
 		return k;
-	kctx = kmod_new(host, no_config);
+	kctx = kmod_fn.kmod_new(host, no_config);
 	if (!kctx)
 		return -ENOMEM;
-	kmod_set_log_fn(kctx, kmod_log_quiet, NULL);
+	kmod_fn.kmod_set_log_fn(kctx, kmod_log_quiet, NULL);
 
-	k = kmod_module_new_from_lookup(kctx, "nvidia", &found);
+	k = kmod_fn.kmod_module_new_from_lookup(kctx, "nvidia", &found);
 	if (k < 0)
 		return k;
 	if (!found)
 		return 0; /* no NVIDIA module for this kernel */
-	mod = kmod_module_get_module(found);
-	modpath = kmod_module_get_path(mod);
+	mod = kmod_fn.kmod_module_get_module(found);
+	modpath = kmod_fn.kmod_module_get_path(mod);
 	if (!modpath)
 		return 0; /* built in, or only an alias */
 	/* Relative to the module directory, as depmod writes modules.dep; an absolute entry
@@ -250,12 +263,11 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	if (!rel || *rel != '/')
 		return -EXDEV;
 	rel++;
-	kern->nvidia_module = strdup(rel);
-	if (!kern->nvidia_module)
+	if (!kern->nvidia_module && !(kern->nvidia_module = strdup(rel)))
 		return -ENOMEM;
 
 	path_fmt(path, "%s/%s", moddir, rel);
-	if (strlen(rel) > 3 && streq(rel + strlen(rel) - 3, ".ko")) {
+	if (endswith(rel, ".ko")) {
 		k = nvidia_info_from_elf(ctx->root, path, kern);
 		if (k != -GPE_PARSE)
 			return k;
@@ -268,6 +280,41 @@ static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern)
 	if (!streq(resolved, path))
 		return -EXDEV;
 	return nvidia_info_from_kmod(mod, kern);
+}
+
+/* The version and licence of the nvidia.ko this kernel would load, as modinfo shows them: a
+ * plain .ko that modules.dep names is read here (moddep.c, modinfo.c), anything else through
+ * libkmod, loaded then. -GPE_LIBRARY, with *ret_error when ret_error is not NULL, when libkmod
+ * was needed and cannot be loaded. */
+static int kernel_read_nvidia(const struct detect_ctx *ctx, struct kernel *kern, char **ret_error)
+{
+	_cleanup_free_ char *moddir = NULL, *rel = NULL;
+	char path[PATH_MAX];
+	int k;
+
+	k = root_chase(ctx->root, path_fmt(path, "lib/modules/%s", kern->release), &moddir);
+	if (k < 0)
+		return k;
+	k = moddep_find(ctx->root, moddir, "nvidia", &rel);
+	if (k == 0)
+		return 0; /* no NVIDIA module for this kernel, or one built in */
+	if (k > 0) {
+		/* An absolute entry (module-init-tools wrote them) would lead out of the root. */
+		if (rel[0] == '/')
+			return -EXDEV;
+		kern->nvidia_module = TAKE_PTR(rel);
+		if (endswith(kern->nvidia_module, ".ko")) {
+			path_fmt(path, "%s/%s", moddir, kern->nvidia_module);
+			k = nvidia_info_from_elf(ctx->root, path, kern);
+			if (k != -GPE_PARSE)
+				return k;
+		}
+	} else if (k != -ENOENT)
+		return k;
+	k = dynlib_need(&libkmod, "reading compressed kernel modules", ret_error);
+	if (k < 0)
+		return k;
+	return nvidia_read_kmod(ctx, moddir, kern);
 }
 
 /* Adds a kernel of that release; kernel_collect() merges the releases named twice after. */
@@ -409,6 +456,7 @@ int kernel_detect(const struct detect_ctx *ctx)
 {
 	struct facts *f = ctx->facts;
 	struct kernel_facts *kf = &f->kernels;
+	_cleanup_free_ char *no_kmod = NULL;
 	int k;
 
 	k = root_read_line(ctx->sys, "proc/sys/kernel/osrelease", &kf->running);
@@ -441,14 +489,19 @@ int kernel_detect(const struct detect_ctx *ctx)
 		kern->boot_bytes = kernel_boot_bytes(ctx->root, kern->release);
 		kernel_read_config(ctx->root, kern);
 		if (kern->has_modules) {
-			k = kernel_read_nvidia(ctx, kern);
+			/* Why libkmod cannot be loaded is asked once: the same for every kernel. */
+			k = kernel_read_nvidia(ctx, kern, no_kmod ? NULL : &no_kmod);
 			if (k == -ENOMEM)
 				return k;
-			if (k < 0)
+			if (k < 0 && k != -GPE_LIBRARY)
 				facts_warn(f, "lib/modules/%s: cannot read the nvidia module: %s",
 					   kern->release, gp_strerror(k));
 		}
 	}
+	/* Once for all kernels; what libkmod would have read stays unknown, detect goes on. */
+	if (no_kmod)
+		facts_warn(f, "%s; the version, licence and signature of such a module stay "
+			   "unknown", no_kmod);
 	return 0;
 }
 

@@ -121,7 +121,8 @@ int bundle_write(int out_fd, cJSON *manifest, const struct root *root, const cha
 	int k;
 
 	*ret_error = NULL;
-	if ((k = dynlib_need(&libarchive, "writing bundles", ret_error)) < 0)
+	if ((k = dynlib_need(&libarchive, "writing bundles", ret_error)) < 0 ||
+	    (k = dynlib_need(&libcrypto, "signing bundles", ret_error)) < 0)
 		return k;
 	if (!(a = archive_fn.archive_write_new()) || !buf)
 		return -ENOMEM;

@@ -364,12 +364,14 @@ static int read_files(struct archive *a, const struct reader *r, struct bundle_m
 		      char **ret_error)
 {
 	_cleanup_free_ bool *seen = calloc(m->n_files + 1, sizeof(bool));
-	_cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+	_cleanup_(sha256_freep) struct sha256 *h = NULL;
 	struct archive_entry *e = NULL;
 	int k;
 
-	if (!seen || !h)
+	if (!seen)
 		return -ENOMEM;
+	if ((k = sha256_new(&h)) < 0)
+		return k;
 	while ((k = next_entry(a, r, NULL, &e, ret_error)) > 0)
 		if ((k = read_file_entry(a, r, e, m, seen, dfd, h, ret_error)) < 0)
 			return k;
@@ -420,8 +422,9 @@ int bundle_read(const struct bundle_source *src, const struct root *root, const 
 	*ret_error = NULL;
 	if (ret_warnings)
 		*ret_warnings = NULL;
-	/* Both libraries before anything is fetched or written. */
+	/* The libraries before anything is fetched or written. */
 	if ((k = dynlib_need(&libarchive, "reading bundles", ret_error)) < 0 ||
+	    (k = dynlib_need(&libcrypto, "checking bundles", ret_error)) < 0 ||
 	    (src->fd < 0 && (k = fetch_ready(ret_error)) < 0))
 		return k;
 	if (!(a = archive_fn.archive_read_new()))

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/crypto-lib.h"
 #include "net/curl-lib.h"
 #include "net/fetch.h"
 #include "util/errors.h"
@@ -433,15 +434,16 @@ struct fetch_stream *fetch_stream_free(struct fetch_stream *s)
 int fetch_url(const char *url, int fd, uint64_t max, char ret_hex[static SHA256_HEX_LEN + 1], char **ret_error)
 {
 	_cleanup_(fetch_stream_freep) struct fetch_stream *s = NULL;
-	_cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+	_cleanup_(sha256_freep) struct sha256 *h = NULL;
 	const struct fetch_opts o = { .max = max, .retries = 2 };
 	const void *data;
 	ssize_t n;
 	int k;
 
 	*ret_error = NULL;
-	if (!h)
-		return -ENOMEM;
+	if ((k = dynlib_need(&libcrypto, "checking what is fetched", ret_error)) < 0 ||
+	    (k = sha256_new(&h)) < 0)
+		return k;
 	if ((k = fetch_ready(ret_error)) < 0)
 		return k;
 	if ((k = fetch_stream_open((char *[]){ (char *)url, NULL }, &o, &s)) < 0)

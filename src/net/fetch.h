@@ -90,7 +90,8 @@ int sha256_fd(int fd, char ret_hex[static SHA256_HEX_LEN + 1]);
 
 /* Incremental SHA-256 for callers that hash as data passes (bundles, downloads). */
 struct sha256;
-struct sha256 *sha256_new(void);
+/* -GPE_LIBRARY when libcrypto cannot be loaded (net/crypto-lib.h), as sha256_fd. */
+int sha256_new(struct sha256 **ret);
 int sha256_update(struct sha256 *h, const void *data, size_t len);
 /* Writes the lowercase hex digest; the object can be fed again only after sha256_reset. */
 int sha256_final(struct sha256 *h, char ret_hex[static SHA256_HEX_LEN + 1]);

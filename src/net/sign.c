@@ -3,11 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/bio.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/crypto-lib.h"
 #include "net/sign.h"
 #include "util/errors.h"
 #include "util/log.h"
@@ -26,9 +22,6 @@
 #define KEY_FILE_MAX (64 * 1024)
 #define RAW_KEY_LEN  32
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
 
 /* The one place OpenSSL's errors are turned into ours: its queue of reasons goes to the
  * debug log, and is emptied so that nothing stale is reported later. */
@@ -38,8 +31,8 @@ static int ssl_error(int error, const char *what)
 	char buf[256];
 	bool any = false;
 
-	while ((e = ERR_get_error()) != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
+	while ((e = crypto_fn.ERR_get_error()) != 0) {
+		crypto_fn.ERR_error_string_n(e, buf, sizeof(buf));
 		log_debug("%s: %s", what, buf);
 		any = true;
 	}
@@ -57,7 +50,7 @@ struct key_file {
 static void key_file_erase(struct key_file *f)
 {
 	if (f->data) {
-		OPENSSL_cleanse(f->data, f->size);
+		crypto_fn.OPENSSL_cleanse(f->data, f->size);
 		free(f->data);
 	}
 }
@@ -87,9 +80,9 @@ static int no_passphrase(char *buf, int size, int rwflag, void *userdata)
 
 static int check_ed25519(EVP_PKEY *key, const char *path)
 {
-	if (EVP_PKEY_id(key) == EVP_PKEY_ED25519)
+	if (crypto_fn.EVP_PKEY_id(key) == EVP_PKEY_ED25519)
 		return 0;
-	log_debug("%s: a %s key, not Ed25519", path, OBJ_nid2sn(EVP_PKEY_id(key)));
+	log_debug("%s: a %s key, not Ed25519", path, crypto_fn.OBJ_nid2sn(crypto_fn.EVP_PKEY_id(key)));
 	return -GPE_PARSE;
 }
 
@@ -100,11 +93,11 @@ static int parse_key(const struct key_file *f, const char *path, bool private, E
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
 	int k;
 
-	bio = BIO_new_mem_buf(f->data, (int)f->size);
+	bio = crypto_fn.BIO_new_mem_buf(f->data, (int)f->size);
 	if (!bio)
 		return ssl_error(-ENOMEM, path);
-	key = private ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
-		      : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	key = private ? crypto_fn.PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
+		      : crypto_fn.PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	if (!key)
 		return ssl_error(-GPE_PARSE, path);
 	k = check_ed25519(key, path);
@@ -117,7 +110,11 @@ static int parse_key(const struct key_file *f, const char *path, bool private, E
 static int load_key(const struct root *root, const char *path, bool private, EVP_PKEY **ret)
 {
 	_cleanup_(key_file_erase) struct key_file f = {0};
-	int k = key_file_read(root, path, &f);
+	int k = crypto_ready();
+
+	if (k < 0)
+		return k;
+	k = key_file_read(root, path, &f);
 
 	return k < 0 ? k : parse_key(&f, path, private, ret);
 }
@@ -136,7 +133,7 @@ int sign_load_public(const struct root *root, const char *path, EVP_PKEY **ret)
 static int write_bio(const struct root *root, const char *path, BIO *bio, mode_t mode)
 {
 	char *p = NULL;
-	long n = BIO_get_mem_data(bio, &p);
+	long n = crypto_fn.BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *)&p); /* BIO_get_mem_data */
 
 	if (n <= 0 || !p)
 		return -EIO;
@@ -150,6 +147,8 @@ int sign_keygen(const struct root *root, const char *private_path, const char *p
 	_cleanup_(BIO_freep) BIO *priv = NULL, *pub = NULL;
 	int k;
 
+	if ((k = crypto_ready()) < 0)
+		return k;
 	k = root_exists(root, private_path);
 	if (k < 0)
 		return k;
@@ -157,20 +156,20 @@ int sign_keygen(const struct root *root, const char *private_path, const char *p
 		return log_debug_errno(-EEXIST, "%s: a key is there already, not replaced",
 				       private_path);
 
-	ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	ctx = crypto_fn.EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
 	if (!ctx)
 		return ssl_error(-ENOMEM, "Ed25519 key generation");
-	if (EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &key) != 1)
+	if (crypto_fn.EVP_PKEY_keygen_init(ctx) != 1 || crypto_fn.EVP_PKEY_keygen(ctx, &key) != 1)
 		return ssl_error(-EIO, "Ed25519 key generation");
 
 	/* The secure memory BIO erases the private key's PEM when it is freed. */
-	priv = BIO_new(BIO_s_secmem());
-	pub = BIO_new(BIO_s_mem());
+	priv = crypto_fn.BIO_new(crypto_fn.BIO_s_secmem());
+	pub = crypto_fn.BIO_new(crypto_fn.BIO_s_mem());
 	if (!priv || !pub)
 		return ssl_error(-ENOMEM, "Ed25519 key generation");
 	/* No cipher: PKCS#8 PrivateKeyInfo, as `openssl genpkey` writes it. */
-	if (PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    PEM_write_bio_PUBKEY(pub, key) != 1)
+	if (crypto_fn.PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    crypto_fn.PEM_write_bio_PUBKEY(pub, key) != 1)
 		return ssl_error(-EIO, "writing the Ed25519 key as PEM");
 
 	k = write_bio(root, private_path, priv, 0600);
@@ -190,13 +189,13 @@ static int ed25519_args(const EVP_MD_CTX *md, const EVP_PKEY *key, const void *d
 {
 	if (!md)
 		return -ENOMEM;
-	return (!data && len > 0) || EVP_PKEY_id(key) != EVP_PKEY_ED25519 ? -EINVAL : 0;
+	return (!data && len > 0) || crypto_fn.EVP_PKEY_id(key) != EVP_PKEY_ED25519 ? -EINVAL : 0;
 }
 
 int sign_data(EVP_PKEY *key, const void *data, size_t len,
 	      unsigned char ret_sig[static SIGN_SIG_LEN])
 {
-	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = crypto_fn.EVP_MD_CTX_new();
 	unsigned char sig[SIGN_SIG_LEN];
 	size_t siglen = sizeof(sig);
 	int k = ed25519_args(md, key, data, len);
@@ -204,8 +203,8 @@ int sign_data(EVP_PKEY *key, const void *data, size_t len,
 	if (k < 0)
 		return k;
 	/* Ed25519 hashes the message itself: no digest, and the whole message at once. */
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
-	    EVP_DigestSign(md, sig, &siglen, data ? data : "", len) != 1)
+	if (crypto_fn.EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+	    crypto_fn.EVP_DigestSign(md, sig, &siglen, data ? data : "", len) != 1)
 		/* With an Ed25519 key, that fails only for a key without its private half. */
 		return ssl_error(-EINVAL, "Ed25519 signing");
 	if (siglen != SIGN_SIG_LEN)
@@ -217,15 +216,15 @@ int sign_data(EVP_PKEY *key, const void *data, size_t len,
 int sign_verify(EVP_PKEY *key, const void *data, size_t len,
 		const unsigned char sig[static SIGN_SIG_LEN])
 {
-	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = crypto_fn.EVP_MD_CTX_new();
 	int k = ed25519_args(md, key, data, len);
 
 	if (k < 0)
 		return k;
-	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) != 1)
+	if (crypto_fn.EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) != 1)
 		return ssl_error(-EIO, "Ed25519 verification");
 	/* Anything but 1 is a refusal: a malformed signature is an error to OpenSSL, not 0. */
-	if (EVP_DigestVerify(md, sig, SIGN_SIG_LEN, data ? data : "", len) != 1)
+	if (crypto_fn.EVP_DigestVerify(md, sig, SIGN_SIG_LEN, data ? data : "", len) != 1)
 		return ssl_error(-GPE_SIGNATURE, "Ed25519 verification");
 	return 0;
 }
@@ -236,11 +235,11 @@ int sign_key_id(EVP_PKEY *key, char ret_id[static SIGN_KEY_ID_LEN + 1])
 	size_t rawlen = sizeof(raw);
 	unsigned dlen = 0;
 
-	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519)
+	if (crypto_fn.EVP_PKEY_id(key) != EVP_PKEY_ED25519)
 		return -EINVAL;
-	if (EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1 || rawlen != RAW_KEY_LEN)
+	if (crypto_fn.EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1 || rawlen != RAW_KEY_LEN)
 		return ssl_error(-EIO, "Ed25519 public key");
-	if (EVP_Digest(raw, rawlen, digest, &dlen, EVP_sha256(), NULL) != 1 ||
+	if (crypto_fn.EVP_Digest(raw, rawlen, digest, &dlen, crypto_fn.EVP_sha256(), NULL) != 1 ||
 	    dlen < SIGN_KEY_ID_LEN / 2)
 		return ssl_error(-EIO, "SHA-256");
 	for (unsigned i = 0; i < SIGN_KEY_ID_LEN / 2; i++)
@@ -420,6 +419,8 @@ int sign_verify_dir(const struct root *root, const char *keys_dir, const char *t
 	int k;
 
 	*ret = (struct sign_verdict){};
+	if ((k = crypto_ready()) < 0)
+		return k;
 	if (!today) {
 		time_t now = time(NULL);
 		struct tm tm;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <openssl/evp.h>
 #include <stddef.h>
 
+#include "net/crypto-lib.h"
 #include "util/macro.h"
 #include "util/root.h"
 
@@ -14,13 +14,13 @@
  * trusts the public keys in SIGN_KEYS_DIR of its root, one per *.pub file.
  *
  * OpenSSL's errors end here: its reasons go to the debug log, callers get -errno or -GPE_*.
+ * libcrypto is loaded on first use (crypto-lib.h): the functions that start from a file or
+ * from nothing (keygen, the loads, sign_verify_dir) return -GPE_LIBRARY when it cannot be.
  */
 
 #define SIGN_KEYS_DIR	"etc/gpuprov/keys.d"
 #define SIGN_SIG_LEN	64 /* an Ed25519 signature, raw bytes */
 #define SIGN_KEY_ID_LEN 16 /* hex digits of a key id */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 
 /*
  * Makes a new key pair: the private key written 0600, the public key 0644, each atomically,

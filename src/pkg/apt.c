@@ -2,6 +2,7 @@
 /* apt and dpkg (Debian, Ubuntu): exact versions, apt-mark holds, kernels kept manual. */
 #include <errno.h>
 
+#include "net/crypto-lib.h"
 #include "pkg/pkg.h"
 #include "util/archive-lib.h"
 #include "util/errors.h"
@@ -304,7 +305,8 @@ static int apt_index(struct pkg_ctx *c, const char *dir, char ***ret_files)
 
 	if ((k = pkg_list_files(c, dir, ".deb", &debs)) < 0)
 		return k;
-	if ((k = dynlib_need(&libarchive, "reading .deb packages", &why)) < 0)
+	if ((k = dynlib_need(&libarchive, "reading .deb packages", &why)) < 0 ||
+	    (k = dynlib_need(&libcrypto, "indexing .deb packages", &why)) < 0)
 		return pkg_fail(c, k, "%s", strna(why));
 	for (char **d = debs; *d; d++) {
 		_cleanup_free_ char *stanza = NULL;

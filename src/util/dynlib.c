@@ -74,7 +74,7 @@ int dynlib_need(struct dynlib *l, const char *need, char **ret_error)
 	pthread_mutex_unlock(&load_lock);
 	if (k >= 0 || !ret_error)
 		return k;
-	if (k == -ENOMEM || debian_package(l->soname, &deb) < 0)
+	if (k == -ENOMEM || (l->deb ? asprintf(&deb, "%s", l->deb) : debian_package(l->soname, &deb)) < 0)
 		return -ENOMEM;
 	return gp_error_set(ret_error, k, "%s needs %s (%s): %s; install %s (Debian, Ubuntu) or %s (RHEL, openEuler)",
 			    need, l->name, l->soname, strna(l->error), deb, l->rpm);

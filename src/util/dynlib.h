@@ -7,7 +7,9 @@
 /*
  * Libraries loaded on first use (dlopen) instead of at exec: libcurl and libarchive pull in
  * some thirty others (TLS, Kerberos, LDAP, ICU, the C++ runtime), which every run would map
- * and relocate, while only the verbs that fetch or unpack call them. Each such library has
+ * and relocate, while only the verbs that fetch or unpack call them; libcrypto and libkmod
+ * (which maps libcrypto, liblzma and libzstd) likewise serve only the verbs that hash or
+ * check signatures and a detect that meets a compressed module. Each such library has
  * one table of pointers to the functions gpuprov calls (their types from the library's own
  * headers), filled all at once by the first load: a library that lacks one of them is
  * refused then, not halfway through a transfer.
@@ -23,6 +25,7 @@ struct dynlib {
 	const char *name;   /* "libcurl", as messages call it */
 	const char *soname; /* "libcurl.so.4": configure's, from the library it built against */
 	const char *rpm;    /* the package that holds it on RHEL and openEuler */
+	const char *deb;    /* Debian's, where it is not named after the soname (NULL: it is) */
 	const struct dynlib_sym *syms;
 	size_t n_syms;
 	void *table; /* the pointers; written only by a load that found every one */

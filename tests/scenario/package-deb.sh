@@ -33,19 +33,19 @@ version=$(gpuprov --version | sed -n 's/^gpuprov //p')
 dpkg-deb -f "$deb" >"$TMPD/fields"
 check "Package: gpuprov" grep -qx "Package: gpuprov" "$TMPD/fields"
 check "Version: $version-N (configure's version)" grep -qE "^Version: $version-[0-9]+\$" "$TMPD/fields"
-for lib in libkmod2 libblkid1 libssl3 libcjson1; do
+for lib in libblkid1 libcjson1; do
 	check "Depends on $lib (from the shared libraries)" grep -qE "^Depends: (.*[ ,])?$lib( |,|\$)" "$TMPD/fields"
 done
 # Loaded with dlopen on use, which dpkg-shlibdeps does not see: declared in debian/control.
-for lib in libcurl4 libarchive13; do
+for lib in libcurl4 libarchive13 libkmod2 libssl3; do
 	check "Depends on $lib (loaded on use, declared)" grep -qE "^Depends: (.*[ ,])?$lib( |,|\$)" "$TMPD/fields"
 done
-# The RPM built beside it (scripts/build-packages), where rpm can read it: the same two,
+# The RPM built beside it (scripts/build-packages), where rpm can read it: the same four,
 # which rpm's dependency generator does not see either, required by the spec.
 rpmfile=$(ls "$(dirname "$deb")"/gpuprov-*.rpm 2>/dev/null | grep -v '\.src\.rpm$' | head -n 1)
 if [ -n "$rpmfile" ] && command -v rpm >/dev/null 2>&1; then
 	rpm -qp --requires "$rpmfile" >"$TMPD/requires" 2>/dev/null
-	for lib in libcurl libarchive; do
+	for lib in libcurl libarchive kmod-libs openssl-libs; do
 		check "the RPM requires $lib (loaded on use, declared)" grep -qE "^$lib(\(|[[:space:]]|\$)" "$TMPD/requires"
 	done
 else

@@ -47,7 +47,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	EVP_PKEY_free(fx->key);
+	EVP_PKEY_freep(&fx->key);
 	root_free(fx->r);
 	unit_sh("rm -rf %s", fx->top);
 	free(fx);

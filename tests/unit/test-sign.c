@@ -145,7 +145,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 	char cmd[128];
 
-	EVP_PKEY_free(fx->a);
+	EVP_PKEY_freep(&fx->a);
 	root_free(fx->r);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->top);
 	assert_int_equal(system(cmd), 0);
@@ -347,7 +347,7 @@ static void test_load_errors(void **state)
 	/* A public key cannot sign. */
 	assert_int_equal(sign_load_public(fx->r, SIGN_KEYS_DIR "/a.pub", &key), 0);
 	assert_int_equal(sign_data(key, manifest, strlen(manifest), sig), -EINVAL);
-	EVP_PKEY_free(key);
+	EVP_PKEY_freep(&key);
 }
 
 static void test_keygen_refuses_overwrite(void **state)
