@@ -25,7 +25,8 @@ static bool moddep_is(const char *path, size_t len, const char *name)
 	for (n = 0; base + n < path + len && base[n] != '.'; n++) {
 		char c = base[n] == '-' ? '_' : base[n];
 
-		if (name[n] != c)
+		/* The name's end first: a NUL in the line would match it and read on. */
+		if (name[n] == '\0' || name[n] != c)
 			return false;
 	}
 	return name[n] == '\0' && n > 0;
