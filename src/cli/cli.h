@@ -16,8 +16,9 @@ enum {
 	/* apply --detailed-exitcodes (Puppet-style), instead of 0 on success: */
 	EXIT_CODE_CHANGED = 4,        /* something changed, no reboot needed */
 	EXIT_CODE_CHANGED_REBOOT = 5, /* something changed and a reboot is needed */
-	/* libcurl or libarchive, which gpuprov loads when a verb needs it, cannot be loaded:
-	 * nothing changed, and installing the package the message names is the fix. */
+	/* A library gpuprov loads when a verb needs it (libcurl, libarchive, libcrypto:
+	 * util/dynlib.h) cannot be loaded: nothing changed, and installing the package the
+	 * message names is the fix. */
 	EXIT_CODE_LIBRARY = 6,
 };
 

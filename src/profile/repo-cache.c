@@ -94,14 +94,22 @@ static bool owned(const struct stat *st)
 	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
+/* Whether the root has the cache directory, and it is ours: else no index is read or written. */
+static bool cache_dir_ours(const struct root *root)
+{
+	struct stat dir;
+
+	return root_stat(root, CACHE_DIR, &dir) >= 0 && S_ISDIR(dir.st_mode) && owned(&dir);
+}
+
 int repo_cache_load(const struct root *root, const void *key, size_t key_len, struct repo_view *v)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct stat dir, st;
+	struct stat st;
 	void *map;
 	int k;
 
-	if (root_stat(root, CACHE_DIR, &dir) < 0 || !S_ISDIR(dir.st_mode) || !owned(&dir))
+	if (!cache_dir_ours(root))
 		return 0;
 	if ((fd = root_open_regular(root, CACHE_FILE)) < 0)
 		return 0;
@@ -126,9 +134,8 @@ void repo_cache_save(const struct root *root, const void *key, size_t key_len, c
 	struct header h = { .format = CACHE_FORMAT, .rec_size = sizeof(struct repo_rec), .key_len = key_len,
 			    .n_recs = v->n_pkgs, .pool_len = v->pool_len };
 	size_t recs_at = sizeof(h) + pad8(key_len), pool_at = recs_at + v->n_pkgs * sizeof(struct repo_rec);
-	struct stat dir;
 
-	if (root_stat(root, CACHE_DIR, &dir) < 0 || !S_ISDIR(dir.st_mode) || !owned(&dir) || !v->pool_len)
+	if (!v->pool_len || !cache_dir_ours(root))
 		return;
 	if (!(buf = calloc(1, pool_at + v->pool_len)))
 		return;

@@ -8,6 +8,7 @@
 #include "util/json.h"
 #include "profile/repo.h"
 #include "util/deb822.h"
+#include "util/dedup.h"
 #include "profile/repo-cache.h"
 #include "util/strtab.h"
 #include "util/decompress.h"
@@ -45,17 +46,12 @@ static void builder_done(struct builder *b)
 static int builder_add(struct builder *b, struct deb822_value name, struct deb822_value version,
 		       struct deb822_value arch, uint32_t origin, bool held)
 {
+	struct brec *p = array_grow(b->recs, b->n, &b->alloc, sizeof(*p));
 	int64_t n, ver, ar;
 
-	if (b->n == b->alloc) {
-		size_t na = b->alloc ? b->alloc * 2 : 1024;
-		struct brec *p = realloc(b->recs, na * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		b->recs = p;
-		b->alloc = na;
-	}
+	if (!p)
+		return -ENOMEM;
+	b->recs = p;
 	if ((n = strtab_intern(&b->strs, name.p, name.len)) < 0 ||
 	    (ver = strtab_intern(&b->strs, version.p, version.len)) < 0 ||
 	    (ar = strtab_intern(&b->strs, arch.p ? arch.p : "", arch.len)) < 0)
@@ -161,14 +157,12 @@ static void apt_lists_free(struct apt_list *l, size_t n)
  * no such part, and may hold several). */
 static bool apt_list_foreign(const char *name, size_t base_len, const char *arch)
 {
-	_cleanup_free_ char *part = NULL;
-	const char *b = strstr(name, "_binary-");
+	const char *b = strstr(name, "_binary-"), *a;
 
 	if (!arch || !b || (size_t)(b - name) >= base_len)
 		return false;
-	if (asprintf(&part, "_binary-%s_Packages", arch) < 0)
-		return false;
-	return strncmp(b, part, strlen(part)) != 0;
+	a = startswith(b + strlen("_binary-"), arch);
+	return !a || !startswith(a, "_Packages");
 }
 
 /* Every *_Packages list in APT_LISTS of the architecture (dpkg's name; NULL: all), one copy
@@ -179,7 +173,7 @@ static int find_apt_lists(const struct root *root, const char *arch, struct apt_
 {
 	_cleanup_(strv_freep) char **lists = NULL;
 	struct apt_list *found = NULL;
-	size_t n = 0;
+	size_t n = 0, alloc = 0;
 	int k = 0;
 
 	if (root_list_dir(root, APT_LISTS, &lists) < 0)
@@ -199,7 +193,7 @@ static int find_apt_lists(const struct root *root, const char *arch, struct apt_
 			k = 0;
 			continue;
 		}
-		if (!(p = realloc(found, (n + 1) * sizeof(*p)))) {
+		if (!(p = array_grow(found, n, &alloc, sizeof(*p)))) {
 			k = -ENOMEM;
 			break;
 		}

@@ -9,7 +9,7 @@
 
 #define BLOCK (1u << 20)
 
-int deb822_value_eq(struct deb822_value v, const char *s)
+bool deb822_value_eq(struct deb822_value v, const char *s)
 {
 	return v.p && strlen(s) == v.len && memcmp(v.p, s, v.len) == 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -26,5 +27,5 @@ struct deb822_fields {
  */
 int deb822_scan(FILE *f, int (*fn)(const struct deb822_fields *s, void *userdata), void *userdata);
 
-/* Whether a value is text: equal to s. */
-int deb822_value_eq(struct deb822_value v, const char *s);
+/* Whether a value is there and equal to s. */
+bool deb822_value_eq(struct deb822_value v, const char *s);
