@@ -3,9 +3,12 @@
 
 /*
  * Shared by the resolver's files: the candidates, the search's context, the driver sources
- * and the refusals. resolve.c searches; resolve-candidates.c gathers what the repositories
- * offer; resolve-constraints.c rules candidates out; resolve-picks.c turns the answer into
- * packages; source-*.c name each driver source's packages.
+ * and the refusals. resolve.c searches; each link of the chain has its file, with the
+ * candidates the repositories offer for it and the constraints that rule them out:
+ * resolve-gpu.c (what the GPUs demand), resolve-toolkit.c, resolve-driver.c,
+ * resolve-kernel.c (and the driver with the kernel), resolve-fabric.c (the NVLink fabric's
+ * services). resolve-picks.c turns the answer into packages; source-*.c name each driver
+ * source's packages.
  */
 #include "profile/resolve.h"
 
@@ -118,26 +121,39 @@ int refuse(struct rctx *c, struct refusal_subject about, const char *rule, const
 /* The source a knowledge entry names, "gpuprov knowledge" when it names none. */
 const char *knowledge_src(const cJSON *entry);
 
-/* resolve-candidates.c */
+/* resolve-gpu.c */
 int gather_gpus(struct rctx *c);
+
+/* resolve-kernel.c; the *_acceptable: 1 acceptable, 0 ruled out (the refusal recorded), -errno */
 int gather_kernels(struct rctx *c);
 struct kernel_cand *kernel_find(const struct rctx *c, const char *release);
+int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os);
+int switch_acceptable(struct rctx *c, const struct kernel_cand *kc);
+int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc);
+
+/* resolve-driver.c */
 struct driver_cand *driver_slot(struct rctx *c, const char *version);
 int offer_package(struct rctx *c, const char *name, bool open);
 void sort_drivers(struct rctx *c);
+int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
+		      const char *toolkit, const char **ret_flavour);
+
+/* resolve-toolkit.c */
 int toolkit_add(struct rctx *c, const char *version, const char *pkg, const char *pkgver,
 		const struct repo_runfile *r);
 bool toolkit_wanted(const struct profile *p, const char *version);
 int gather_package_toolkits(struct rctx *c);
 void sort_toolkits(struct rctx *c);
 
-/* resolve-constraints.c: 1 acceptable, 0 ruled out (the refusal recorded), -errno */
+/* resolve-fabric.c */
 bool fabricmanager_needed(const struct rctx *c);
-int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
-		      const char *toolkit, const char **ret_flavour);
-int kernel_acceptable(struct rctx *c, const struct kernel_cand *kc, const cJSON *os);
-int switch_acceptable(struct rctx *c, const struct kernel_cand *kc);
-int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc);
+int fabric_acceptable(struct rctx *c, const struct driver_cand *d);
+void fabricmanager_deb(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+		       size_t vsize);
+void fabricmanager_rpm(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+		       size_t vsize);
+void fabricmanager_family(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
+			  size_t vsize);
 
 /* resolve-picks.c */
 int pick(struct rctx *c, const char *name, const char *version, const char *role, bool guess);
@@ -154,10 +170,4 @@ bool build_dep_deb(const struct rctx *c, const struct kernel_cand *kc, char *nam
 		   size_t vsize);
 bool build_dep_rpm(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
 		   size_t vsize);
-void fabricmanager_deb(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize);
-void fabricmanager_rpm(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize);
-void fabricmanager_family(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-			  size_t vsize);
 bool always_dkms(const struct rctx *c, const struct driver_cand *d, const char *flavour, const char *release);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The resolver's answer as packages: the kernel, the driver source's packages, the toolkit,
  * the fabric manager and the profile's extras, each at an exact version; and the package
- * names every source shares (kernel headers, fabric manager) by OS family. */
+ * names every source shares (kernel headers) by OS family. */
 #include <errno.h>
 
 #include "profile/resolve-internal.h"
@@ -98,45 +98,6 @@ bool build_dep_family(const struct rctx *c, const struct kernel_cand *kc, char *
 		      size_t vsize)
 {
 	return (c->family == OS_FAMILY_DEBIAN ? build_dep_deb : build_dep_rpm)(c, kc, name, nsize, ver, vsize);
-}
-
-/* The fabric manager package at exactly the driver's version, or "" (none offered). */
-static void fabricmanager_at(const struct rctx *c, const struct driver_cand *d, const char *name, char *ver,
-			     size_t vsize)
-{
-	const struct repo_view *v = c->in->repo;
-	size_t n, first = repo_find(v, name, &n);
-
-	*ver = '\0';
-	for (size_t i = first; i < first + n; i++) {
-		char up[VERSION_LEN];
-
-		upstream_version(repo_pkg(v, i).version, up, sizeof(up));
-		if (streq(up, d->version)) {
-			snprintf(ver, vsize, "%s", repo_pkg(v, i).version);
-			return;
-		}
-	}
-}
-
-void fabricmanager_deb(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize)
-{
-	snprintf(name, nsize, "nvidia-fabricmanager-%s", d->branch);
-	fabricmanager_at(c, d, name, ver, vsize);
-}
-
-void fabricmanager_rpm(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize)
-{
-	snprintf(name, nsize, "nvidia-fabric-manager");
-	fabricmanager_at(c, d, name, ver, vsize);
-}
-
-void fabricmanager_family(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-			  size_t vsize)
-{
-	(c->family == OS_FAMILY_DEBIAN ? fabricmanager_deb : fabricmanager_rpm)(c, d, name, nsize, ver, vsize);
 }
 
 /* NVIDIA's packages build their modules with DKMS; the .run installer too. */

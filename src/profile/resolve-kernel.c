@@ -1,113 +1,115 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The resolver's constraints: each rules a driver, a kernel or the two together out and
- * records why (refuse()), with the knowledge entry or vendor document the rule comes from. */
+/* The kernel link: the kernels installed and offered, the profile's and the OS's constraints on each,
+ * whether the machine can switch to it, and the driver with the kernel (known failures, DKMS,
+ * Secure Boot). */
 #include <errno.h>
 
 #include "profile/resolve-internal.h"
+#include "util/dedup.h"
 #include "util/strutil.h"
 #include "util/vercmp.h"
 
-/* ---- the driver ---------------------------------------------------------------------- */
-
-/* The module flavour this driver is installed with, or NULL (refusal recorded). */
-static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, int *k)
+/* Newest first; order: the rctx's kernel_order. */
+static int cmp_kernel(const void *a, const void *b, void *order)
 {
-	const struct profile *p = c->in->profile;
-	const char *open_from = kn_open_default_from(c->in->knowledge);
-	const char *want = p->driver_flavour;
-	const cJSON *options = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "modprobe"), "options");
-	const cJSON *conflict;
+	const struct kernel_cand *x = a, *y = b;
+	int r = vercmp(*(const enum vercmp_order *)order, y->release, x->release);
 
-	if (streq(want, "auto"))
-		want = c->open_required || (open_from && vercmp_dotted(d->branch, open_from) >= 0) ? "open"
-														: "proprietary";
-	if (streq(want, "proprietary") && c->open_required) {
-		*k = refuse(c, ABOUT_DRIVER(d), "open-required", knowledge_src(c->open_required),
-			    "the %s works only with the open kernel modules, the profile asks for proprietary",
-			    json_str(c->open_required, "name"));
-		return NULL;
-	}
-	want = streq(want, "open") ? "open" : "proprietary";
-	/* A module option the knowledge says breaks this flavour (NVreg_EnableGpuFirmware=0 with
-	 * the open modules): "auto" takes the other flavour when it can, else a refusal. */
-	if ((conflict = kn_module_option_conflict(c->in->knowledge, want, options))) {
-		if (streq(p->driver_flavour, "auto") && streq(want, "open") && !c->open_required && *d->prop_pkgver)
-			want = "proprietary";
-		else {
-			*k = refuse(c, ABOUT_DRIVER(d), "modprobe.options", knowledge_src(conflict),
-				    "modprobe.options %s %s=%s breaks the %s kernel modules: %s", json_str(conflict, "module"),
-				    json_str(conflict, "option"), json_str(conflict, "value"), want,
-				    strna(json_str(conflict, "why")));
-			return NULL;
-		}
-	}
-	if (!*(streq(want, "open") ? d->open_pkgver : d->prop_pkgver)) {
-		*k = refuse(c, ABOUT_DRIVER(d), "driver.flavour", NULL, "not offered with the %s kernel modules by %s", want,
-			    c->source);
-		return NULL;
-	}
-	return want;
+	return r ? r : (int)y->installed - (int)x->installed;
 }
 
-bool fabricmanager_needed(const struct rctx *c)
+/* Linear: the list is in the resolver's order by now, and this is asked once (kernel.release). */
+struct kernel_cand *kernel_find(const struct rctx *c, const char *release)
 {
-	const char *fm = c->in->profile->fabricmanager;
-
-	return streq(fm, "on") || (streq(fm, "auto") && c->in->facts->pci.n_nvswitches > 0);
+	for (size_t i = 0; i < c->n_kernels; i++)
+		if (streq(c->kernels[i].release, release))
+			return &c->kernels[i];
+	return NULL;
 }
 
-/* The fabric manager, when NVSwitches need one: at exactly the driver's version. */
-static int fabricmanager_acceptable(struct rctx *c, const struct driver_cand *d)
+/* Adds a candidate; gather_kernels() merges those of one release after. */
+static int kernel_add(struct rctx *c, size_t *alloc, const char *release, const char *pkgver,
+		      bool installed)
 {
-	char name[64], ver[VERSION_LEN];
+	struct kernel_cand *p = array_grow(c->kernels, c->n_kernels, alloc, sizeof(*p));
 
-	if (!fabricmanager_needed(c))
-		return 1;
-	if (!c->src->fabricmanager_pkg)
-		return refuse(c, ABOUT_DRIVER(d), "fabricmanager", NULL,
-			      "the fabric manager is needed (NVSwitches) and is not offered for a %s driver", c->source);
-	c->src->fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
-	if (*ver)
-		return 1;
-	return refuse(c, ABOUT_DRIVER(d), "fabricmanager", strna(kn_fabricmanager_source(c->in->knowledge)),
-		      "the fabric manager must be the driver's exact version and %s %s is not offered", name, d->version);
+	if (!p)
+		return -ENOMEM;
+	c->kernels = p;
+	p = &p[c->n_kernels++];
+	*p = (struct kernel_cand){ .installed = installed };
+	snprintf(p->release, sizeof(p->release), "%s", release);
+	snprintf(p->pkgver, sizeof(p->pkgver), "%s", pkgver ? pkgver : "");
+	p->running = streq_ptr(release, c->in->facts->kernels.running);
+	return 0;
 }
 
-/* Constraints on a driver that no kernel changes. Returns 1: acceptable, 0: ruled out. */
-int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
-		      const char *toolkit, const char **ret_flavour)
+static const char *kernel_cand_key(const void *kc)
 {
-	const struct profile *p = c->in->profile;
-	const cJSON *entry;
+	return ((const struct kernel_cand *)kc)->release;
+}
+
+/* One release installed and offered (or offered twice) is one candidate: installed if either
+ * is, with the first package version found (the installed ones come first and have none). */
+static void kernel_cand_merge(void *into, const void *from, void *userdata)
+{
+	struct kernel_cand *a = into;
+	const struct kernel_cand *b = from;
+
+	a->installed |= b->installed;
+	if (!*a->pkgver)
+		memcpy(a->pkgver, b->pkgver, sizeof(a->pkgver));
+}
+
+int gather_kernels(struct rctx *c)
+{
+	const struct facts *f = c->in->facts;
+	const struct repo_view *v = c->in->repo;
+	size_t alloc = 0;
 	int k = 0;
 
-	if (p->driver_branch && !streq(d->branch, p->driver_branch))
-		k = refuse(c, ABOUT_DRIVER(d), "driver.branch", NULL, "not of branch %s (driver.branch)", p->driver_branch);
-	else if (p->driver_min_branch && vercmp_dotted(d->branch, p->driver_min_branch) < 0)
-		k = refuse(c, ABOUT_DRIVER(d), "driver.min_branch", NULL, "older than branch %s (driver.min_branch)",
-			   p->driver_min_branch);
-	else if (p->driver_min_version && vercmp_dotted(d->version, p->driver_min_version) < 0)
-		k = refuse(c, ABOUT_DRIVER(d), "driver.min_version", NULL, "older than %s (driver.min_version)",
-			   p->driver_min_version);
-	else if (floor && vercmp_dotted(d->version, floor) < 0)
-		k = refuse(c, ABOUT_DRIVER(d), "cuda-driver-floor", knowledge_src(floor_entry), "CUDA %s needs %s or newer",
-			   toolkit, floor);
-	else if (c->gpu_min && vercmp_dotted(d->version, c->gpu_min) < 0)
-		k = refuse(c, ABOUT_DRIVER(d), "gpu-min-driver", knowledge_src(c->gpu_min_entry), "the %s is supported from %s",
-			   json_str(c->gpu_min_entry, "name"), c->gpu_min);
-	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
-		k = refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),
-			   "branch %s reached its end of life in %s and driver.allow_eol is false", d->branch,
-			   json_str(entry, "eol"));
-	else if (c->in->facts->boot.secure_boot == TRI_YES && !c->src->precompiled_pkg)
-		k = refuse(c, ABOUT_DRIVER(d), "secure-boot", "FACTS 8: Secure Boot; GPU Operator precompiled signed drivers",
-			   "Secure Boot is on and %s builds unsigned modules with DKMS (a MOK needs a console)", c->source);
-	else if ((*ret_flavour = driver_flavour(c, d, &k)))
-		k = fabricmanager_acceptable(c, d);
-	return k < 0 ? k : k > 0;
+	for (size_t i = 0; i < f->kernels.n && k >= 0; i++)
+		if (f->kernels.list[i].has_image)
+			k = kernel_add(c, &alloc, f->kernels.list[i].release, NULL, true);
+	if (c->family == OS_FAMILY_DEBIAN) {
+		size_t n, first = repo_find_prefix(v, "linux-image-", &n);
+
+		for (size_t i = first; i < first + n && k >= 0; i++) {
+			struct repo_pkg pkg = repo_pkg(v, i);
+			const char *rel = pkg.name + strlen("linux-image-");
+
+			/* Versioned images only: "linux-image-6.8.0-49-generic", not metas. */
+			if (*rel >= '0' && *rel <= '9')
+				k = kernel_add(c, &alloc, rel, pkg.version, false);
+		}
+	} else if (c->family != OS_FAMILY_UNKNOWN) {
+		static const struct {
+			const char *pkg, *suffix;
+		} rpms[] = { { "kernel", "" }, { "kernel-64k", "+64k" } };
+
+		for (size_t m = 0; m < ELEMENTSOF(rpms) && k >= 0; m++) {
+			size_t n, first = repo_find(v, rpms[m].pkg, &n);
+
+			for (size_t i = first; i < first + n && k >= 0; i++) {
+				char rel[VERSION_LEN];
+
+				/* The RPM's version-release plus the arch is the kernel release. */
+				snprintf(rel, sizeof(rel), "%s.%s%s", repo_pkg(v, i).version, strna(f->cpu.arch), rpms[m].suffix);
+				k = kernel_add(c, &alloc, rel, repo_pkg(v, i).version, false);
+			}
+		}
+	}
+	/* All gathered first, then merged: a search per candidate is quadratic (32k images). */
+	if (k >= 0)
+		k = dedup_by_key(c->kernels, &c->n_kernels, sizeof(*c->kernels), kernel_cand_key,
+				 kernel_cand_merge, NULL);
+	if (k < 0)
+		return k;
+	if (c->n_kernels > 1)
+		qsort_r(c->kernels, c->n_kernels, sizeof(*c->kernels), cmp_kernel, &c->kernel_order);
+	return 0;
 }
 
-/* ---- the kernel ---------------------------------------------------------------------- */
 
 /* A kernel flavour as the profile names it: "64k" fits "nvidia-64k" and "generic-64k". */
 static bool flavour_fits(const char *have, const char *want)

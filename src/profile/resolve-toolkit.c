@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The toolkit link: the CUDA toolkits the repositories offer that the profile accepts, newest first. */
+#include <errno.h>
+
+#include "profile/resolve-internal.h"
+#include "util/strutil.h"
+#include "util/vercmp.h"
+
+int toolkit_add(struct rctx *c, const char *version, const char *pkg, const char *pkgver,
+		const struct repo_runfile *r)
+{
+	struct toolkit_cand *p = realloc(c->toolkits, (c->n_toolkits + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	c->toolkits = p;
+	p = &p[c->n_toolkits++];
+	*p = (struct toolkit_cand){ .runfile = r };
+	snprintf(p->version, sizeof(p->version), "%s", version);
+	snprintf(p->pkg, sizeof(p->pkg), "%s", pkg);
+	snprintf(p->pkgver, sizeof(p->pkgver), "%s", pkgver);
+	return 0;
+}
+
+static int cmp_toolkit(const void *a, const void *b)
+{
+	const struct toolkit_cand *x = a, *y = b;
+	int r = vercmp_dotted(y->version, x->version);
+
+	/* Ties (one version from two places) by name, so the order of the lists never shows. */
+	return r ? r : strcmp(x->pkg, y->pkg);
+}
+
+void sort_toolkits(struct rctx *c)
+{
+	if (c->n_toolkits > 1)
+		qsort(c->toolkits, c->n_toolkits, sizeof(*c->toolkits), cmp_toolkit);
+}
+
+/* Toolkits the profile accepts: its exact minor, or every one from its minimum. */
+bool toolkit_wanted(const struct profile *p, const char *version)
+{
+	char minor[32];
+	const char *dot = strchr(version, '.');
+
+	snprintf(minor, sizeof(minor), "%.*s", dot ? (int)(dot - version + 1 + strspn(dot + 1, "0123456789")) : 0, version);
+	if (p->cuda_version)
+		return streq(minor, p->cuda_version);
+	return vercmp_dotted(minor, p->cuda_min_version) >= 0;
+}
+
+/* cuda-toolkit-12-4 = 12.4.1-1: NVIDIA's repository, both families; the sources of
+ * packages take the toolkit from there. */
+int gather_package_toolkits(struct rctx *c)
+{
+	const struct profile *p = c->in->profile;
+	const struct repo_view *v = c->in->repo;
+	size_t n, first = repo_find_prefix(v, "cuda-toolkit-", &n);
+	int k = 0;
+
+	for (size_t i = first; i < first + n && k >= 0; i++) {
+		struct repo_pkg pkg = repo_pkg(v, i);
+		const char *rest = pkg.name + strlen("cuda-toolkit-");
+		char up[VERSION_LEN];
+
+		if (!strchr(rest, '-') || strspn(rest, "0123456789-") != strlen(rest))
+			continue;
+		upstream_version(pkg.version, up, sizeof(up));
+		if (toolkit_wanted(p, up))
+			k = toolkit_add(c, up, pkg.name, pkg.version, NULL);
+	}
+	return k;
+}
