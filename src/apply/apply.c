@@ -147,7 +147,7 @@ static int step_boot_once(const struct exec *x, const struct exec_step *s)
 }
 
 /* BLS entries (RHEL 9): grubby changes every kernel's entry, the known-good one included,
- * so that falling back keeps the settings (FACTS 8). */
+ * so that falling back keeps the settings. */
 static int step_cmdline(const struct exec *x, const struct exec_step *s)
 {
 	const struct action *a = &x->pl->actions[s->action];

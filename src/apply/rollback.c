@@ -269,7 +269,7 @@ int rollback_run(struct pkg_ctx *c, const struct rollback *rb, const char *kerne
 
 	if ((k = rollback_steps(rb, kernel, &st)) < 0)
 		return k;
-	/* dnf enables the module stream of the driver of before (FACTS 7). */
+	/* dnf enables the module stream of the driver of before (dnf module(8)). */
 	c->branch = rb ? rb->branch : NULL;
 	c->flavour = rb ? rb->flavour : NULL;
 	return exec_run(&(const struct exec){ .c = c,

@@ -7,7 +7,7 @@
 /*
  * The boot backend, apply's third door: GRUB's environment block and its entry ids.
  *
- * The id GRUB gives a kernel's entry, as saved_entry and next_entry name it (FACTS 8):
+ * The id GRUB gives a kernel's entry, as saved_entry and next_entry name it:
  * BLS systems "<machine-id>-<release>"; Debian and Ubuntu "gnulinux-advanced-<root uuid>>
  * gnulinux-<release>-advanced-<root uuid>"; other grub2 layouts (openEuler) the entry's
  * title, made from the running kernel's by putting the release in. The entry need not exist

@@ -40,6 +40,7 @@ struct cli {
 	bool kernel_only; /* rollback: the kernel and the pins; no package installed or removed */
 	bool remove_new;  /* rollback: also remove the packages new with the switch */
 	bool retry_failed; /* plan, apply: kernels verify rolled back here may be chosen again */
+	bool strict;       /* plan, apply, check: a GPU the knowledge does not know is refused */
 	const char *bundle; /* apply --bundle: URL or file of a signed offline bundle */
 	const char *cacert; /* apply, bundle: CAs to trust for https instead of the system's */
 	const char *mirrors[9]; /* --mirror: more URLs of the same bundle, tried in order */
@@ -72,7 +73,7 @@ struct optgroup {
 };
 
 /* Every verb takes the global group, before or after its name. */
-extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve,
+extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve, optgroup_strict,
 	optgroup_fetch, optgroup_apply, optgroup_verify, optgroup_rollback, optgroup_output, optgroup_status,
 	optgroup_bundle;
 

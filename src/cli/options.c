@@ -18,6 +18,7 @@ enum {
 	OPT_YES,
 	OPT_NO_REFRESH,
 	OPT_RETRY_FAILED,
+	OPT_STRICT,
 	OPT_REBOOT,
 	OPT_DETAILED_EXITCODES,
 	OPT_BUNDLE,
@@ -109,6 +110,9 @@ static int parse_change(struct cli *cli, const struct verb *v, int opt, const ch
 	case OPT_RETRY_FAILED:
 		cli->retry_failed = true;
 		break;
+	case OPT_STRICT:
+		cli->strict = true;
+		break;
 	}
 	return 0;
 }
@@ -134,6 +138,12 @@ const struct optgroup optgroup_refresh = {
 const struct optgroup optgroup_resolve = {
 	.name = "resolve",
 	.opts = (const struct option[]){ { "retry-failed", no_argument, NULL, OPT_RETRY_FAILED }, {} },
+	.parse = parse_change,
+};
+
+const struct optgroup optgroup_strict = {
+	.name = "strict",
+	.opts = (const struct option[]){ { "strict", no_argument, NULL, OPT_STRICT }, {} },
 	.parse = parse_change,
 };
 

@@ -25,7 +25,7 @@
 
 
 const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--reboot] [--detailed-exitcodes] [--json]\n"
-				"      [--retry-failed] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]\n"
+				"      [--retry-failed] [--strict] [--bundle URL|FILE [--mirror URL]... [--cacert FILE] [--allow-older]\n"
 				"      [--connect-timeout S] [--stall-time S] [--max-time S] [--min-rate RATE]]\n"
 				"Converge the node to profile NAME: refresh the repository metadata, resolve the\n"
 				"stack, check that every package and runfile is there (refusing, exit 3, before\n"
@@ -41,6 +41,7 @@ const char verb_apply_usage[] = "NAME [--dry-run] [--yes] [--no-refresh] [--rebo
 				"                did, 5 when something did and a reboot is needed\n"
 				"  --json        the outcome as JSON\n"
 				"  --retry-failed  a kernel verify rolled back on this node may be chosen again\n"
+				"  --strict        a GPU the knowledge has no entry for refuses the apply\n"
 				"                (it is not otherwise)\n"
 				"  --bundle SRC  install from a signed offline bundle (gpuprov bundle create),\n"
 				"                fetched from SRC (http, https) or read from a file; its signature\n"

@@ -7,11 +7,12 @@
 #include "profile/profile.h"
 #include "util/log.h"
 
-const char verb_check_usage[] = "[--json]\n"
+const char verb_check_usage[] = "[--strict] [--json]\n"
 				"Audit what is installed now (kernel, driver and its flavour, modules, CUDA,\n"
 				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge.\n"
 				"Each finding has a severity, an explanation and its source. Exit 3 when any\n"
 				"finding is an error.\n"
+				"  --strict a GPU the knowledge has no entry for is an error, not a warning\n"
 				"  --json   the findings as JSON\n";
 
 int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret)
@@ -28,7 +29,7 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct finding
 	d = &dirs;
 	if ((r = cli_knowledge(cli, d, &kn)) != EXIT_CODE_OK)
 		return r;
-	k = check_run(f, kn, cli_today(today), ret);
+	k = check_run(f, kn, cli_today(today), cli->strict, ret);
 	if (k < 0)
 		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
 	if (ret_facts)

@@ -13,12 +13,13 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-const char verb_plan_usage[] = "NAME [--retry-failed] [--json]\n"
+const char verb_plan_usage[] = "NAME [--retry-failed] [--strict] [--json]\n"
 			       "Resolve profile NAME for this machine (CUDA -> driver -> kernel from what its\n"
 			       "repositories offer) and print the actions apply would take, each with its reason.\n"
 			       "Writes nothing. Exit 3 when it refuses, with the constraints that ruled out each\n"
 			       "candidate.\n"
 			       "  --retry-failed  kernels verify rolled back on this node may be chosen again\n"
+			       "  --strict        a GPU the knowledge has no entry for refuses the plan\n"
 			       "  --json   the plan as JSON\n";
 
 static void print_lines(const char *title, char *const *lines)
@@ -111,7 +112,8 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 	if (p->here && !cli->retry_failed && state_load(cli->root, &state) >= 0 &&
 	    state_failed_kernels_json(state, &failed) < 0)
 		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today), failed },
+	k = resolve(&(struct resolve_input){ p->profile, p->facts, p->knowledge, p->view, cli_today(today), failed,
+					     cli->strict },
 		    &p->res);
 	if (k < 0)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Renderers of the managed files: modprobe.d, modules-load.d, sysctl.d, nccl.conf, memlock,
- * apt pins. Formats: FACTS.md section 9 and the tools' own manuals. */
+ * apt pins. Formats: the tools' own manuals (modprobe.d(5), sysctl.d(5), apt_preferences(5)). */
 #include <errno.h>
 #include <stdarg.h>
 
@@ -244,7 +244,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			goto fail;
 	}
 
-	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA (FACTS 9). Only with
+	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA. Only with
 	 * an HCA to do RDMA through: without one the modules have nothing to serve. */
 	if (cJSON_GetArraySize(get(doc, "rdma", "modules")) && f->pci.n_hcas > 0) {
 		header(&b, p);
@@ -266,7 +266,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			goto fail;
 	}
 
-	/* /etc/nccl.conf: KEY=VALUE, no spaces (FACTS 9). */
+	/* /etc/nccl.conf: KEY=VALUE, no spaces. */
 	if (cJSON_GetArraySize(get(doc, "nccl", NULL))) {
 		header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "nccl", NULL)) {
@@ -289,7 +289,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		files[n - 1].shared = true;
 	}
 
-	/* memlock: limits.d covers login sessions, a systemd drop-in the services (FACTS 9). */
+	/* memlock: limits.d covers login sessions, a systemd drop-in the services. */
 	x = get(doc, "rdma", "memlock");
 	if (x) {
 		bool unlimited = cJSON_IsString(x);
@@ -312,7 +312,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	}
 
 	/* The kernel command line, where GRUB's scripts read it: only the profile's arguments
-	 * are added or taken off, by lines of gpuprov's own (FACTS 8). A kernel switch also
+	 * are added or taken off, by lines of gpuprov's own. A kernel switch also
 	 * needs GRUB_DEFAULT=saved, so that the saved known-good entry is what boots when the
 	 * boot-once entry is spent, and panic=N, so that a panic reboots into it. BLS entries
 	 * are changed with grubby instead (plan.c). */
@@ -367,7 +367,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		}
 	}
 
-	/* apt pins: Pin-Priority 1001 on the chosen versions (FACTS 7). */
+	/* apt pins: Pin-Priority 1001 on the chosen versions. */
 	if (r && r->ok && f->os.family == OS_FAMILY_DEBIAN) {
 		header(&b, p);
 		for (size_t i = 0; i < r->n_picks; i++) {
@@ -377,10 +377,10 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 				continue;
 			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
 		}
-		if ((k = add_file(&files, &n, APT_PINS_FILE, &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (FACTS 7)")) < 0)
+		if ((k = add_file(&files, &n, APT_PINS_FILE, &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (apt_preferences(5))")) < 0)
 			goto fail;
 
-		/* unattended-upgrades skips held packages already; its blacklist (regexes, FACTS 7)
+		/* unattended-upgrades skips held packages already; its blacklist (regexes)
 		 * also covers what the stack pulls in: the driver's libraries, the kernel's parts. */
 		header(&b, p);
 		bprintf(&b, "Unattended-Upgrade::Package-Blacklist {\n");
@@ -392,7 +392,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		bprintf(&b, "\t\"^(lib)?nvidia-\";\n\t\"^cuda-\";\n"
 			    "\t\"^linux-(image|modules|modules-extra|headers|objects|signatures)-[0-9]\";\n};\n");
 		if ((k = add_file(&files, &n, APT_UNATTENDED_FILE, &b,
-				  "unattended-upgrades leaves the stack and the kernels alone (FACTS 7)")) < 0)
+				  "unattended-upgrades leaves the stack and the kernels alone (its Package-Blacklist, unattended-upgrades README)")) < 0)
 			goto fail;
 	}
 

@@ -11,7 +11,7 @@
 /* On the command line of a kernel being tried: a panic reboots, into the saved default. */
 #define KERNEL_PANIC_ARG "panic=10"
 
-/* gpuprov's apt pin files, whole files rendered for the stack (FACTS 7): rollback puts back
+/* gpuprov's apt pin files, whole files rendered for the stack: rollback puts back
  * what they held before a switch. */
 #define APT_PINS_FILE "/etc/apt/preferences.d/gpuprov"
 #define APT_UNATTENDED_FILE "/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
@@ -42,7 +42,7 @@ bool managed_feeds_grub(const char *path);
 char *managed_merge(const char *old, const char *rendered);
 
 /*
- * Renders every managed file for a resolved profile (FACTS 9 for the formats). Pure: no
+ * Renders every managed file for a resolved profile. Pure: no
  * file is read or written. Each starts with a header naming gpuprov and the profile.
  */
 int render_files(const struct profile *p, const struct facts *f, const struct resolution *r,

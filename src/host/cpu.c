@@ -251,7 +251,7 @@ void cpu_refine(const struct detect_ctx *ctx)
 
 	if (!f->cpu.implementer || !f->cpu.part)
 		return;
-	/* Neoverse V2 is both Grace and Graviton4: tell them by the platform (FACTS 4). */
+	/* Neoverse V2 is both Grace and Graviton4: tell them by the platform. */
 	for (size_t i = 0; i < f->pci.n_gpus; i++)
 		if (f->pci.gpus[i].device == 0x2342 || f->pci.gpus[i].device == 0x2348 ||
 		    f->pci.gpus[i].device == 0x2941)

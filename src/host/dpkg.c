@@ -18,6 +18,7 @@ static bool dpkg_status_installed(struct deb822_value status)
 
 struct find {
 	bool (*match)(const char *name);
+	const char *name; /* without match: exactly this package */
 	char *package, *version;
 };
 
@@ -30,7 +31,7 @@ static int find_installed(const struct deb822_fields *s, void *userdata)
 		return 0;
 	if (!(name = strndup(s->package.p, s->package.len)))
 		return -ENOMEM;
-	if (!f->match(name))
+	if (f->match ? !f->match(name) : !streq(name, f->name))
 		return 0;
 	if (!(f->version = strndup(s->version.p, s->version.len)))
 		return -ENOMEM;
@@ -38,17 +39,32 @@ static int find_installed(const struct deb822_fields *s, void *userdata)
 	return 1;
 }
 
+static int dpkg_find(const struct root *root, struct find *find)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	int k = root_fopen(root, "var/lib/dpkg/status", &f);
+
+	return k < 0 ? k : deb822_scan(f, find_installed, find);
+}
+
+int dpkg_package_version(const struct root *root, const char *name, char **ret_version)
+{
+	struct find find = { .name = name };
+	int k = dpkg_find(root, &find);
+
+	free(find.package);
+	if (k > 0)
+		*ret_version = find.version;
+	return k;
+}
+
 int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
 			   char **ret_package, char **ret_version)
 {
-	_cleanup_fclose_ FILE *f = NULL;
 	struct find find = { .match = match };
 	int k;
 
-	k = root_fopen(root, "var/lib/dpkg/status", &f);
-	if (k < 0)
-		return k;
-	k = deb822_scan(f, find_installed, &find);
+	k = dpkg_find(root, &find);
 	if (k > 0) {
 		*ret_package = find.package;
 		*ret_version = find.version;

@@ -134,6 +134,7 @@ static int json_kernels(cJSON *root, const struct kernel_facts *kf)
 	if (!o || add_str(o, "running", kf->running) ||
 	    add_tri(o, "running_is_distro", kf->running_is_distro) ||
 	    add_str(o, "running_package", kf->running_package) ||
+	    add_str(o, "running_package_version", kf->running_package_version) ||
 	    !(list = cJSON_AddArrayToObject(o, "installed")))
 		return -ENOMEM;
 	for (size_t i = 0; i < kf->n; i++)

@@ -120,6 +120,7 @@ struct facts *facts_free(struct facts *f)
 	free(f->kernels.running);
 	strv_free(f->kernels.modules);
 	free(f->kernels.running_package);
+	free(f->kernels.running_package_version);
 
 	free(f->boot.grub_cfg);
 	free(f->boot.grubenv);

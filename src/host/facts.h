@@ -91,6 +91,7 @@ struct kernel_facts {
 	char *running;
 	enum tristate running_is_distro;
 	char *running_package; /* evidence: the package or file that owns it */
+	char *running_package_version; /* that package's version (dpkg), or NULL: "6.1.76-1" */
 	struct kernel *list;   /* every kernel found, oldest first */
 	size_t n;
 	char **modules;        /* every module /proc/modules lists now; NULL when unreadable */
@@ -305,3 +306,5 @@ int moddep_find(const struct root *root, const char *moddir, const char *name, c
  * found, 0 when not, -errno when the status file cannot be read. */
 int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
 			   char **ret_package, char **ret_version);
+/* The installed version of exactly this package: 1, 0 when not installed, -errno. */
+int dpkg_package_version(const struct root *root, const char *name, char **ret_version);

@@ -11,7 +11,7 @@
 #include "util/errors.h"
 #include "util/strutil.h"
 
-/* Source: FACTS.md section 10 (seed's CONFIG_GPU_SCHED does not exist); the open modules
+/* Why each option matters to a GPU node (CONFIG_GPU_SCHED, which some guides name, does not exist); the open modules
  * refuse PREEMPT_RT at build time (open-gpu-kernel-modules kernel-open/conftest.sh). */
 const struct kconfig_rule kconfig_rules[_KCONFIG_MAX] = {
 	[KCONFIG_CGROUPS] = { "CONFIG_CGROUPS", true, "container runtimes need cgroups" },
@@ -432,6 +432,10 @@ static void kernel_check_distro(const struct detect_ctx *ctx)
 				kf->running_is_distro = TRI_YES;
 				if (asprintf(&kf->running_package, "%s%s", prefixes[i], kf->running) < 0)
 					kf->running_package = NULL;
+				/* Debian's says the upstream it is based on ("6.1.76-1"), which
+				 * the driver x kernel rules compare. */
+				else if (dpkg_package_version(ctx->root, kf->running_package, &kf->running_package_version) < 0)
+					kf->running_package_version = NULL;
 				return;
 			}
 		}

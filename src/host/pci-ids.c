@@ -6,8 +6,7 @@
 #define PCI_VENDOR_MELLANOX 0x15b3
 
 /*
- * Sources: NVIDIA open-gpu-kernel-modules README (supported GPUs table) and pci.ids, as
- * collected in FACTS.md section 3.
+ * Sources: NVIDIA open-gpu-kernel-modules README (supported GPUs table) and pci.ids.
  */
 static const struct pci_name {
 	uint16_t vendor, device;

@@ -172,7 +172,7 @@ static int apt_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 }
 
 /* Every installed package of that kernel release (image, modules, extra modules, NVIDIA's
- * precompiled modules, headers): marked manual, so autoremove keeps it (FACTS 7), and held. */
+ * precompiled modules, headers): marked manual, so autoremove keeps it, and held. */
 static int apt_keep_kernel(struct pkg_ctx *c, const char *release)
 {
 	_cleanup_(strv_freep) char **installed = NULL;

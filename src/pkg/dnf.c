@@ -2,7 +2,7 @@
 /*
  * dnf (RHEL/Rocky 9, openEuler, Kylin): exact versions, versionlock entries (an excludepkgs
  * line where the plugin is missing), install-only kernels kept. Under --root, dnf runs from
- * the installer's system with --installroot (FACTS 7; DESIGN rule 2).
+ * the installer's system with --installroot (DESIGN rule 2).
  */
 #include <errno.h>
 
@@ -240,7 +240,7 @@ static int dnf_offered(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	return k < 0 ? k : pkg_check_offered(c, w, n, offers);
 }
 
-/* NVIDIA's RHEL streams (FACTS 6): "<branch>-open" for the open modules, "<branch>-dkms"
+/* NVIDIA's RHEL streams: "<branch>-open" for the open modules, "<branch>-dkms"
  * for the proprietary ones; empty when the repositories carry no such stream. */
 static int driver_stream(struct pkg_ctx *c, char *buf, size_t size)
 {
@@ -300,7 +300,7 @@ static int dnf_install(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 	if ((k = driver_stream(c, stream, sizeof(stream))) < 0)
 		return k;
 	if (*stream) {
-		/* The branch's stream locks the driver to it (FACTS 7); a reset first, since dnf
+		/* The branch's stream locks the driver to it; a reset first, since dnf
 		 * does not switch an enabled stream by itself. */
 		if (asprintf(&spec, "nvidia-driver:%s", stream) < 0 ||
 		    dnf_argv(c, &reset, "module", "reset", "nvidia-driver", NULL) < 0 ||
@@ -335,7 +335,7 @@ static int lock_list(struct pkg_ctx *c, const struct pkg_want *w, size_t n, bool
 		if (!ours)
 			fprintf(f, "%s\n", l);
 	}
-	/* name-epoch:version-release.* (FACTS 7). */
+	/* name-epoch:version-release.*. */
 	for (size_t i = 0; add && i < n; i++)
 		fprintf(f, "%s-%s%s.*\n", w[i].name, strchr(w[i].version, ':') ? "" : "0:", w[i].version);
 	if (fclose(f) != 0)
@@ -498,7 +498,7 @@ static int dnf_unhold(struct pkg_ctx *c, const struct pkg_want *w, size_t n)
 }
 
 /* Kernels are install-only: installonly_limit >= 2 keeps the previous one beside the new
- * (FACTS 7); the default, 3, when dnf.conf does not say. */
+ *; the default, 3, when dnf.conf does not say. */
 static int dnf_keep_kernel(struct pkg_ctx *c, const char *release _unused_)
 {
 	_cleanup_free_ char *conf = NULL, *out = NULL;

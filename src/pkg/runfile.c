@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * NVIDIA's .run installers, where NVIDIA ships no package for the OS (openEuler and Kylin on
- * arm64, FACTS 6): fetched from the profile's mirror, checked against a SHA-256 that the
+ * arm64): fetched from the profile's mirror, checked against a SHA-256 that the
  * profile or the knowledge vouches for, run silently inside the target, and recorded in
  * var/lib/gpuprov/runfiles.json so that they can be uninstalled exactly.
  */
@@ -25,7 +25,7 @@
 
 enum runfile_kind { RUNFILE_DRIVER, RUNFILE_CUDA, RUNFILE_UNKNOWN };
 
-/* NVIDIA-Linux-<arch>-<version>.run, cuda_<version>_<driver>_linux[_sbsa].run (FACTS 6). */
+/* NVIDIA-Linux-<arch>-<version>.run, cuda_<version>_<driver>_linux[_sbsa].run. */
 static enum runfile_kind kind_of(const char *file)
 {
 	if (startswith(file, "NVIDIA-Linux-"))

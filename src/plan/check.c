@@ -83,13 +83,75 @@ static int check_kernel(const struct facts *f, const struct knowledge *kn, struc
 					r = found(fs, SEVERITY_ERROR, "preempt-rt", json_str(risk, "source"),
 						  "kernel %s is PREEMPT_RT: %s", k->release, strna(json_str(risk, "message")));
 		} else if (o != KCONFIG_MODULE_SIG || f->boot.secure_boot == TRI_YES)
-			r = found(fs, SEVERITY_WARNING, "kernel-config", "FACTS.md section 10",
+			r = found(fs, SEVERITY_WARNING, "kernel-config", "gpuprov-profile(5), kernel_config",
 				  "kernel %s: %s is not set: %s", k->release, kconfig_rules[o].name, kconfig_rules[o].reason);
 	}
 	return r;
 }
 
-static int check_driver(const struct facts *f, const struct knowledge *kn, const char *today, struct findings *fs)
+/* One GPU against the driver in use: its first production driver, its architecture's last
+ * branch and module flavour; a GPU in no table is a warning (an error with --strict). */
+static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, const char *drv, const char *flavour,
+		     bool strict, struct findings *fs)
+{
+	const cJSON *g = kn_gpu(kn, gpu->vendor, gpu->device), *arch;
+	const char *min = json_str(g, "min_driver"), *last, *modules;
+	char name[96], branch[4];
+	bool by_range;
+
+	arch = kn_gpu_architecture(kn, gpu->vendor, gpu->device, &by_range);
+	last = json_str(arch, "driver_last_branch");
+	modules = json_str(arch, "modules");
+	snprintf(branch, sizeof(branch), "%.3s", drv);
+	if (g)
+		snprintf(name, sizeof(name), "%s at %s", strna(json_str(g, "name")), gpu->bdf);
+	else
+		snprintf(name, sizeof(name), "GPU %04x:%04x at %s", gpu->vendor, gpu->device, gpu->bdf);
+	if (!g)
+		return found(fs, strict ? SEVERITY_ERROR : SEVERITY_WARNING, "gpu-unknown", kn->file,
+			     "%s is in no table of the knowledge (as of %s)%s%s: gpuprov cannot tell whether driver %s supports it; newer knowledge (gpuprov knowledge install) may",
+			     name, strna(kn->as_of), by_range ? "; by its PCI id it is " : "",
+			     by_range ? strna(json_str(arch, "title")) : "", drv);
+	if (min && vercmp_dotted(drv, min) < 0)
+		return found(fs, SEVERITY_ERROR, "gpu-min-driver", json_str(g, "source"),
+			     "%s needs driver %s or newer, its first production release; %s is installed", name, min, drv);
+	if (last && vercmp_dotted(branch, last) > 0)
+		return found(fs, SEVERITY_ERROR, "gpu-last-branch", json_str(arch, "source"),
+			     "%s (%s) is supported by driver branches up to R%s; %s is installed", name,
+			     strna(json_str(arch, "title")), last, drv);
+	if ((cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) || streq_ptr(modules, "open")) &&
+	    streq_ptr(flavour, "proprietary"))
+		return found(fs, SEVERITY_ERROR, "open-required", json_str(g, "source"),
+			     "%s works only with the open kernel modules; the proprietary ones are installed", name);
+	if (streq_ptr(modules, "proprietary") && streq_ptr(flavour, "open"))
+		return found(fs, SEVERITY_ERROR, "proprietary-required", json_str(arch, "source"),
+			     "%s (%s) works only with the proprietary kernel modules; the open ones are installed", name,
+			     strna(json_str(arch, "title")));
+	return 0;
+}
+
+/* An installed toolkit against the driver: below its floor it fails, unless its major's
+ * minor-version compatibility covers the driver, which is a note with its limits. */
+static int check_cuda(const struct knowledge *kn, const struct cuda_toolkit *cuda, const char *drv,
+		      struct findings *fs)
+{
+	const cJSON *e, *mvc;
+	const char *floor = kn_cuda_floor(kn, cuda->version, false, &e);
+	const char *mvc_floor = kn_cuda_floor(kn, cuda->version, true, &mvc);
+
+	if (!floor || vercmp_dotted(drv, floor) >= 0)
+		return 0;
+	if (mvc_floor && mvc != e && vercmp_dotted(drv, mvc_floor) >= 0 &&
+	    (!json_str(mvc, "driver_below") || vercmp_dotted(drv, json_str(mvc, "driver_below")) < 0))
+		return found(fs, SEVERITY_INFO, "cuda-minor-compat", json_str(mvc, "source"),
+			     "CUDA %s (%s) asks for driver %s; driver %s runs it under minor-version compatibility (CUDA %d.x from %s): applications run, but features that need the newer driver (and PTX newer than the driver) do not",
+			     cuda->version, cuda->path, floor, drv, atoi(cuda->version), mvc_floor);
+	return found(fs, SEVERITY_ERROR, "cuda-driver-floor", json_str(e, "source"),
+		     "CUDA %s (%s) needs driver %s or newer, %s is installed", cuda->version, cuda->path, floor, drv);
+}
+
+static int check_driver(const struct facts *f, const struct knowledge *kn, const char *today, bool strict,
+			struct findings *fs)
 {
 	const struct kernel *k = facts_running_kernel(f), *other;
 	const char *drv, *flavour;
@@ -116,7 +178,15 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	if (kn_branch_eol(kn, branch, today, &e))
 		r = found(fs, SEVERITY_WARNING, "branch-eol", json_str(e, "source"),
 			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, json_str(e, "eol"));
-	if (r >= 0 && k && (e = kn_kernel_failure(kn, drv, flavour, k->release, os_version_order(f->os.family))))
+	if (r >= 0 && k) {
+		char up[64];
+		struct kernel_version kv;
+
+		kn_kernel_version(kn_os(kn, f->os.id, f->os.version_id, f->cpu.arch), k->release,
+				  f->kernels.running_package_version, os_version_order(f->os.family), up, sizeof(up), &kv);
+		e = kn_kernel_failure(kn, drv, flavour, &kv);
+	}
+	if (r >= 0 && k && e)
 		r = found(fs, SEVERITY_ERROR, "kernel-failure", json_str(e, "source"),
 			  "driver %s with kernel %s: %s%s%s", drv, k->release, strna(json_str(e, "symptom")),
 			  json_str(e, "fixed_in") ? "; fixed in " : "", json_str(e, "fixed_in") ? json_str(e, "fixed_in") : "");
@@ -129,29 +199,10 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 			r = found(fs, SEVERITY_ERROR, strna(json_str(risk, "id")), json_str(risk, "source"),
 				  "kernel %s with driver %s: %s", f->kernels.running, drv, strna(json_str(risk, "message")));
 	}
-	for (size_t i = 0; i < f->pci.n_gpus && r >= 0; i++) {
-		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device);
-		const char *min = json_str(g, "min_driver");
-
-		if (min && vercmp_dotted(drv, min) < 0)
-			r = found(fs, SEVERITY_ERROR, "gpu-min-driver", json_str(g, "source"), "%s at %s needs driver %s or newer, %s is installed",
-				  strna(json_str(g, "name")), f->pci.gpus[i].bdf, min, drv);
-		else if (g && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) && streq_ptr(flavour, "proprietary"))
-			r = found(fs, SEVERITY_ERROR, "open-required", json_str(g, "source"),
-				  "%s at %s works only with the open kernel modules; the proprietary ones are installed",
-				  strna(json_str(g, "name")), f->pci.gpus[i].bdf);
-		if (r >= 0 && i == 0 && !g)
-			r = found(fs, SEVERITY_INFO, "gpu-unknown", NULL, "GPU %04x:%04x is not in the knowledge",
-				  f->pci.gpus[i].vendor, f->pci.gpus[i].device);
-	}
-	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++) {
-		const char *floor = kn_cuda_floor(kn, f->nvidia.cuda[i].version, false, &e);
-
-		if (floor && vercmp_dotted(drv, floor) < 0)
-			r = found(fs, SEVERITY_ERROR, "cuda-driver-floor", json_str(e, "source"),
-				  "CUDA %s (%s) needs driver %s or newer, %s is installed", f->nvidia.cuda[i].version,
-				  f->nvidia.cuda[i].path, floor, drv);
-	}
+	for (size_t i = 0; i < f->pci.n_gpus && r >= 0; i++)
+		r = check_gpu(kn, &f->pci.gpus[i], drv, flavour, strict, fs);
+	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++)
+		r = check_cuda(kn, &f->nvidia.cuda[i], drv, fs);
 	if (r >= 0 && f->pci.n_nvswitches > 0 && f->nvidia.fabricmanager != TRI_YES)
 		r = found(fs, SEVERITY_ERROR, "fabricmanager-missing", kn_fabricmanager_source(kn),
 			  "%zu NVSwitches and no fabric manager installed: the GPUs' NVLinks will not train", f->pci.n_nvswitches);
@@ -159,13 +210,13 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 		r = found(fs, SEVERITY_ERROR, "fabricmanager-version", kn_fabricmanager_source(kn),
 			  "fabric manager %s differs from driver %s; they must be equal", f->nvidia.fabricmanager_version, drv);
 	if (r >= 0 && f->boot.secure_boot == TRI_YES && k && k->nvidia_version && k->nvidia_signed == TRI_NO)
-		r = found(fs, SEVERITY_ERROR, "secure-boot-unsigned", "FACTS.md section 8",
+		r = found(fs, SEVERITY_ERROR, "secure-boot-unsigned", SOURCE_MODULE_SIGNING,
 			  "Secure Boot is on and the nvidia module for %s (%s) is unsigned: it will not load", k->release,
 			  strna(k->nvidia_module));
 	return r;
 }
 
-/* The seed's OS-level risk combinations: an OS and kernel series, with CUDA or GPUs. */
+/* The knowledge's OS-level risk combinations: an OS and kernel series, with CUDA or GPUs. */
 static int check_risks(const struct facts *f, const struct knowledge *kn, struct findings *fs)
 {
 	const cJSON *risk;
@@ -186,7 +237,7 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 			hit |= vercmp_dotted(f->nvidia.cuda[i].version, cuda) >= 0;
 		cJSON_ArrayForEach(g, gens)
 			for (size_t i = 0; i < f->pci.n_gpus; i++)
-				hit |= streq_ptr(json_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "generation"),
+				hit |= streq_ptr(json_str(kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), "architecture"),
 						 g->valuestring);
 		if (hit && (r = found(fs, streq_ptr(json_str(risk, "severity"), "error") ? SEVERITY_ERROR : SEVERITY_WARNING,
 				      strna(json_str(risk, "id")), json_str(risk, "source"), "%s", strna(json_str(risk, "message")))) < 0)
@@ -195,12 +246,12 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 	return 0;
 }
 
-int check_run(const struct facts *f, const struct knowledge *k, const char *today, struct findings *ret)
+int check_run(const struct facts *f, const struct knowledge *k, const char *today, bool strict, struct findings *ret)
 {
 	int r;
 
 	*ret = (struct findings){};
-	if ((r = check_kernel(f, k, ret)) < 0 || (r = check_driver(f, k, today, ret)) < 0 ||
+	if ((r = check_kernel(f, k, ret)) < 0 || (r = check_driver(f, k, today, strict, ret)) < 0 ||
 	    (r = check_risks(f, k, ret)) < 0) {
 		findings_clear(ret);
 		return r;

@@ -26,7 +26,7 @@ struct findings {
 };
 
 /* Audits what is installed now against the knowledge. Reads nothing but the facts. */
-int check_run(const struct facts *f, const struct knowledge *k, const char *today, struct findings *ret);
+int check_run(const struct facts *f, const struct knowledge *k, const char *today, bool strict, struct findings *ret);
 void findings_clear(struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

@@ -94,7 +94,7 @@ static const char *role_reason(const char *role)
 }
 
 /* Kernel meta packages: holding them is what stops an ABI bump bringing a new kernel
- * (FACTS 6: holding a versioned image does not). */
+ * (holding a versioned image package does not). */
 static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struct resolution *r,
 			     const struct repo_view *view)
 {
@@ -104,7 +104,7 @@ static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struc
 		/* dnf: kernels are install-only; versionlock keeps new ones out. */
 		if (repo_held(view, "kernel"))
 			return 0;
-		return act(pl, "hold", "kernel", NULL, NULL, "dnf versionlock: no kernel but the resolved one is installed (FACTS 7)") < 0
+		return act(pl, "hold", "kernel", NULL, NULL, "dnf versionlock: no kernel but the resolved one is installed (dnf versionlock plugin, https://dnf-plugins-core.readthedocs.io/en/latest/versionlock.html)") < 0
 			       ? -ENOMEM : act_via(pl, "dnf");
 	}
 	for (size_t i = 0; i < r->n_kernel_metas; i++) {
@@ -112,7 +112,7 @@ static int hold_kernel_metas(struct plan *pl, const struct facts *f, const struc
 		if (view->installed && (repo_held(view, r->kernel_metas[i]) || !repo_installed_any(view, r->kernel_metas[i])))
 			continue;
 		if ((k = act(pl, "hold", r->kernel_metas[i], NULL, NULL,
-			     "kernel meta package: held so an ABI bump cannot bring a kernel the driver was not resolved for (FACTS 6)")) < 0 ||
+			     "kernel meta package: held so an ABI bump cannot bring a kernel the driver was not resolved for")) < 0 ||
 		    (k = act_via(pl, "apt")) < 0)
 			return k;
 	}
@@ -245,8 +245,8 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		if (pk->installed && repo_held(view, pk->name))
 			continue;
 		if ((k = act(pl, "hold", pk->name, pk->version, NULL,
-			     f->os.family == OS_FAMILY_DEBIAN ? "apt-mark hold, so unattended upgrades leave it alone (FACTS 7)"
-							      : "dnf versionlock, so updates leave it alone (FACTS 7)")) < 0 ||
+			     f->os.family == OS_FAMILY_DEBIAN ? "apt-mark hold, so unattended upgrades leave it alone (apt-mark(8))"
+							      : "dnf versionlock, so updates leave it alone (dnf versionlock plugin, https://dnf-plugins-core.readthedocs.io/en/latest/versionlock.html)")) < 0 ||
 		    (k = act_via(pl, plan_pick_via(f, r, pk))) < 0)
 			return k;
 	}
@@ -303,7 +303,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	/* 5. Kernel command line. GRUB regenerates its configuration from the file written above
 	 * (a drop-in on Debian and Ubuntu, gpuprov's block in /etc/default/grub elsewhere);
-	 * BLS entries (RHEL 9) are changed in place with grubby (FACTS 8). */
+	 * BLS entries (RHEL 9) are changed in place with grubby(8). */
 	if ((cmdline_changed || script_changed) &&
 	    (k = act(pl, "bootloader",
 		     f->os.family == OS_FAMILY_DEBIAN ? "update-grub" : grub2_mkconfig(f, mkconfig, sizeof(mkconfig)), NULL, NULL,
@@ -330,7 +330,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	/* 6. The initramfs holds the module blacklist: regenerate it the way the OS does. */
 	if (blacklist_changed &&
 	    (k = act(pl, "initramfs", f->os.family == OS_FAMILY_DEBIAN ? "update-initramfs -u" : "dracut -f", NULL, NULL,
-		     "the modprobe.d blacklist changed; the initramfs carries its own copy (FACTS 9)")) < 0)
+		     "the modprobe.d blacklist changed; the initramfs carries its own copy (initramfs-tools(7), dracut.conf(5))")) < 0)
 		return k;
 
 	/* 7. Services. */

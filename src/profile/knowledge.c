@@ -4,77 +4,133 @@
 
 #include "profile/knowledge.h"
 #include "profile/profile.h"
+#include "profile/repo.h"
 #include "util/errors.h"
 #include "util/jsonpath.h"
 #include "util/strutil.h"
 
 #define KNOWLEDGE_MAX (4 * 1024 * 1024)
 
-/* The arrays knowledge.json must have, each entry an object with a "source". */
-static const char *const sections[] = { "cuda", "minor_compat", "branches", "gpus",
-					"kernel_failures", "risks", "os", "runfiles", "module_options" };
+/* The arrays knowledge.json (format 2, gpuprov-knowledge(5)) must have. */
+static const char *const sections[] = { "architectures", "gpus", "platforms", "fabric", "branches", "cuda",
+					"minor_compat", "os", "kernel_failures", "risks", "runfiles", "module_options" };
+/* The objects it must have. */
+static const char *const objects[] = { "open_default_from" };
 
-int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
+#define KNOWLEDGE_FORMAT 2
+
+/* Sets *ret_error to "FILE:LINE:COL: PATH: reason", the position that of the path's value. */
+static int shape_error(const struct knowledge *k, const char *text, const char *section, int index,
+		       const char *field, const char *reason, char **ret_error)
 {
-	_cleanup_free_ char *text = NULL;
-	struct knowledge *k;
+	struct jsonpath p = {};
+	struct jsonpos pos = { 1, 1 };
+	_cleanup_free_ char *where = NULL;
+	int r;
+
+	jsonpath_push_key(&p, section);
+	if (index >= 0)
+		jsonpath_push_index(&p, index);
+	if (field)
+		jsonpath_push_key(&p, field);
+	(void)jsonpath_locate(text, &p, false, &pos);
+	if (index >= 0)
+		r = asprintf(&where, "%s[%d]%s%s", section, index, field ? "." : "", field ? field : "");
+	else
+		r = asprintf(&where, "%s%s%s", section, field ? "." : "", field ? field : "");
+	if (r < 0 || asprintf(ret_error, "%s:%u:%u: %s: %s", k->file, pos.line, pos.column, where, reason) < 0)
+		*ret_error = NULL;
+	return -GPE_PARSE;
+}
+
+/* Every fact carries its source and the day it was last checked there (DESIGN rule 7); the
+ * deeper rules (no beta versions, consistent ranges) are `gpuprov knowledge lint`'s. */
+static int entry_ok(const struct knowledge *k, const char *text, const cJSON *e, const char *section, int index,
+		    const char *as_of, char **ret_error)
+{
+	const char *verified = json_str(e, "verified");
+
+	if (!cJSON_IsObject(e))
+		return shape_error(k, text, section, index, NULL, "expected an object", ret_error);
+	if (!json_str(e, "source") || !*json_str(e, "source"))
+		return shape_error(k, text, section, index, "source", "every entry names its source", ret_error);
+	if (!verified || !date_ok(verified))
+		return shape_error(k, text, section, index, "verified",
+				   "every entry says when it was last checked at its source, as YYYY-MM-DD", ret_error);
+	if (strcmp(verified, as_of) > 0)
+		return shape_error(k, text, section, index, "verified", "later than the file's as_of", ret_error);
+	return 0;
+}
+
+static int knowledge_check(struct knowledge *k, const char *text, char **ret_error)
+{
+	const cJSON *format = cJSON_GetObjectItemCaseSensitive(k->doc, "format");
+	int r;
+
+	if (!cJSON_IsObject(k->doc))
+		return shape_error(k, text, "format", -1, NULL, "the knowledge is a JSON object", ret_error);
+	if (!cJSON_IsNumber(format) || format->valuedouble != KNOWLEDGE_FORMAT)
+		return shape_error(k, text, "format", -1, NULL,
+				   "expected 2: this gpuprov reads knowledge format 2 (gpuprov-knowledge(5))", ret_error);
+	k->as_of = json_str(k->doc, "as_of");
+	if (!k->as_of || !date_ok(k->as_of))
+		return shape_error(k, text, "as_of", -1, NULL, "expected the day the file was last checked, YYYY-MM-DD",
+				   ret_error);
+	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->doc, sections[i]), *e;
+		int index = 0;
+
+		if (!cJSON_IsArray(a))
+			return shape_error(k, text, sections[i], -1, NULL, "expected an array", ret_error);
+		cJSON_ArrayForEach(e, a)
+			if ((r = entry_ok(k, text, e, sections[i], index++, k->as_of, ret_error)) < 0)
+				return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(objects); i++)
+		if ((r = entry_ok(k, text, cJSON_GetObjectItemCaseSensitive(k->doc, objects[i]), objects[i], -1, k->as_of,
+				  ret_error)) < 0)
+			return r;
+	return 0;
+}
+
+int knowledge_parse(const char *file, const char *text, struct knowledge **ret, char **ret_error)
+{
+	_cleanup_(knowledge_freep) struct knowledge *k = calloc(1, sizeof(*k));
 	const char *end = NULL;
 	int r;
 
 	*ret_error = NULL;
-	k = calloc(1, sizeof(*k));
-	if (!k)
+	if (!k || !(k->file = strdup(file)))
 		return -ENOMEM;
-	if (asprintf(&k->file, "%s/knowledge.json", dir_path) < 0) {
-		free(k);
-		return -ENOMEM;
-	}
-	r = dir ? root_read_file(dir, "knowledge.json", KNOWLEDGE_MAX, &text, NULL) : -ENOENT;
-	if (r < 0) {
-		if (asprintf(ret_error, "%s: %s", k->file, gp_strerror(r)) < 0)
-			*ret_error = NULL;
-		knowledge_free(k);
-		return r;
-	}
 	k->doc = cJSON_ParseWithOpts(text, &end, true);
 	if (!k->doc) {
 		struct jsonpos pos = jsonpos_of(text, end ? (size_t)(end - text) : 0);
 
 		if (asprintf(ret_error, "%s:%u:%u: not valid JSON here", k->file, pos.line, pos.column) < 0)
 			*ret_error = NULL;
-		knowledge_free(k);
 		return -GPE_PARSE;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->doc, sections[i]), *e;
-		int index = 0;
-
-		if (!cJSON_IsArray(a)) {
-			if (asprintf(ret_error, "%s: %s: expected an array", k->file, sections[i]) < 0)
-				*ret_error = NULL;
-			knowledge_free(k);
-			return -GPE_PARSE;
-		}
-		cJSON_ArrayForEach(e, a) {
-			/* Facts carry their source (DESIGN rule 7): an entry without one is refused. */
-			if (!cJSON_IsObject(e) || !json_str(e, "source") || !*json_str(e, "source")) {
-				struct jsonpath p = {};
-				struct jsonpos pos = { 1, 1 };
-
-				jsonpath_push_key(&p, sections[i]);
-				jsonpath_push_index(&p, index);
-				(void)jsonpath_locate(text, &p, false, &pos);
-				if (asprintf(ret_error, "%s:%u:%u: %s[%d]: expected an object with a \"source\"",
-					     k->file, pos.line, pos.column, sections[i], index) < 0)
-					*ret_error = NULL;
-				knowledge_free(k);
-				return -GPE_PARSE;
-			}
-			index++;
-		}
-	}
-	*ret = k;
+	if ((r = knowledge_check(k, text, ret_error)) < 0)
+		return r;
+	*ret = TAKE_PTR(k);
 	return 0;
+}
+
+int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
+{
+	_cleanup_free_ char *text = NULL, *file = NULL;
+	int r;
+
+	*ret_error = NULL;
+	if (asprintf(&file, "%s/knowledge.json", dir_path) < 0)
+		return -ENOMEM;
+	r = dir ? root_read_file(dir, "knowledge.json", KNOWLEDGE_MAX, &text, NULL) : -ENOENT;
+	if (r < 0) {
+		if (asprintf(ret_error, "%s: %s", file, gp_strerror(r)) < 0)
+			*ret_error = NULL;
+		return r;
+	}
+	return knowledge_parse(file, text, ret, ret_error);
 }
 
 struct knowledge *knowledge_free(struct knowledge *k)
@@ -159,6 +215,31 @@ bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *to
 	return eol && today && strncmp(today, eol, 7) > 0;
 }
 
+bool kn_branch_nfb(const struct knowledge *k, const char *branch, const cJSON **ret_entry)
+{
+	const cJSON *e = kn_branch(k, branch);
+
+	*ret_entry = e;
+	return streq_ptr(json_str(e, "kind"), "NFB");
+}
+
+const char *kn_newest_production_branch(const struct knowledge *k, const cJSON **ret_entry)
+{
+	const cJSON *e;
+	const char *best = NULL;
+
+	*ret_entry = NULL;
+	cJSON_ArrayForEach(e, section(k, "branches")) {
+		const char *b = json_str(e, "branch"), *kind = json_str(e, "kind");
+
+		if (b && (streq_ptr(kind, "PB") || streq_ptr(kind, "LTSB")) && (!best || vercmp_dotted(b, best) > 0)) {
+			best = b;
+			*ret_entry = e;
+		}
+	}
+	return best;
+}
+
 const char *kn_open_default_from(const struct knowledge *k)
 {
 	return json_str(section(k, "open_default_from"), "branch");
@@ -176,23 +257,91 @@ const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device)
 	return NULL;
 }
 
+const cJSON *kn_architecture(const struct knowledge *k, const char *name)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, section(k, "architectures"))
+		if (streq_ptr(json_str(e, "name"), name))
+			return e;
+	return NULL;
+}
+
+/* "10de:2900" -> 0x2900 for vendor 0x10de; -1 when not that vendor's or not an id. */
+static long device_of(const char *id, uint16_t vendor)
+{
+	unsigned v, d;
+	int n = 0;
+
+	if (!id || sscanf(id, "%4x:%4x%n", &v, &d, &n) != 2 || id[n] || v != vendor)
+		return -1;
+	return (long)d;
+}
+
+const cJSON *kn_gpu_architecture(const struct knowledge *k, uint16_t vendor, uint16_t device, bool *ret_by_range)
+{
+	const cJSON *g = kn_gpu(k, vendor, device), *e, *best = NULL;
+	long best_from = -1;
+
+	*ret_by_range = false;
+	if (g)
+		return kn_architecture(k, json_str(g, "architecture"));
+	/* The architecture whose range starts highest at or below the id: the ranges are
+	 * disjoint and each runs up to the next one's start (the newest, open above). */
+	cJSON_ArrayForEach(e, section(k, "architectures")) {
+		long from = device_of(json_str(e, "device_from"), vendor);
+
+		if (from >= 0 && from <= device && from > best_from) {
+			best = e;
+			best_from = from;
+		}
+	}
+	*ret_by_range = best != NULL;
+	return best;
+}
+
 bool version_in(enum vercmp_order order, const char *v, const char *from, const char *below)
 {
 	return (!from || vercmp(order, v, from) >= 0) && (!below || vercmp(order, v, below) < 0);
 }
 
+void kn_kernel_version(const cJSON *os, const char *release, const char *pkgver, enum vercmp_order order,
+		       char *buf, size_t size, struct kernel_version *kv)
+{
+	const char *scheme = json_str(os, "kernel_upstream");
+
+	*kv = (struct kernel_version){ .release = release, .upstream = buf, .order = order };
+	*buf = '\0';
+	if (streq_ptr(scheme, "backports")) {
+		/* RHEL's 5.14.0-687 carries much of 6.x: its upstream number says little. */
+		kv->upstream = NULL;
+		kv->el = true;
+	} else if (streq_ptr(scheme, "debian") && pkgver)
+		upstream_version(pkgver, buf, size); /* linux-image-6.1.0-18-amd64 6.1.76-1: 6.1.76 */
+	else if (streq_ptr(scheme, "debian") || streq_ptr(scheme, "ubuntu"))
+		/* Ubuntu's 6.8.0-49 is 6.8 with stable fixes; its ".0" is not upstream's. */
+		(void)kernel_series_of(release, buf, size);
+	else
+		snprintf(buf, size, "%.*s", (int)strspn(release, "0123456789."), release);
+	if (kv->upstream && !*buf)
+		kv->upstream = NULL;
+}
+
 const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, const char *flavour,
-			       const char *kernel, enum vercmp_order kernel_order)
+			       const struct kernel_version *kv)
 {
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, section(k, "kernel_failures")) {
 		const char *fl = json_str(e, "flavour");
+		bool el = streq_ptr(json_str(e, "kernel_scheme"), "el");
 
-		if (fl && !streq(fl, "any") && !streq_ptr(fl, flavour))
+		if ((fl && !streq(fl, "any") && !streq_ptr(fl, flavour)) ||
+		    !version_in(VERCMP_DOTTED, driver, json_str(e, "driver_from"), json_str(e, "driver_below")))
 			continue;
-		if (version_in(VERCMP_DOTTED, driver, json_str(e, "driver_from"), json_str(e, "driver_below")) &&
-		    version_in(kernel_order, kernel, json_str(e, "kernel_from"), json_str(e, "kernel_below")))
+		if (el ? kv->el && version_in(kv->order, kv->release, json_str(e, "kernel_from"), json_str(e, "kernel_below"))
+		       : kv->upstream && version_in(VERCMP_DOTTED, kv->upstream, json_str(e, "kernel_from"),
+						    json_str(e, "kernel_below")))
 			return e;
 	}
 	return NULL;
@@ -263,7 +412,12 @@ const cJSON *kn_runfile(const struct knowledge *k, const char *file)
 
 const char *kn_fabricmanager_source(const struct knowledge *k)
 {
-	return json_str(section(k, "fabricmanager"), "source");
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, section(k, "fabric"))
+		if (streq_ptr(json_str(e, "name"), "fabricmanager"))
+			return json_str(e, "source");
+	return NULL;
 }
 
 bool kernel_series_of(const char *release, char *buf, size_t size)

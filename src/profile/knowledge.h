@@ -10,16 +10,30 @@
 #include "util/vercmp.h"
 
 /*
- * The compatibility knowledge (knowledge.json beside the shipped profiles): CUDA -> driver
- * floors, branch lifecycle, GPU minimums, driver x kernel failures, risks, OS kernels.
- * Every entry names its source; the accessors hand out the entries themselves (borrowed
- * from the document) so that callers can quote "source".
+ * The compatibility knowledge (knowledge.json beside the shipped profiles, format 2,
+ * gpuprov-knowledge(5)): GPU architectures and their windows, GPUs, platforms and their
+ * NVLink fabric, branch lifecycle, CUDA -> driver floors, OS kernels, driver x kernel
+ * failures, risks. Every entry names its source and the day it was checked there; the
+ * accessors hand out the entries themselves (borrowed from the document) so that callers can
+ * quote "source".
  */
 struct knowledge {
 	cJSON *doc;
 	char *file;
+	const char *as_of; /* "YYYY-MM-DD", borrowed from doc */
 };
 
+/* Public documents gpuprov's own rules (not the knowledge's) rest on, quoted with them. */
+#define SOURCE_MODULE_SIGNING \
+	"Kernel module signing facility, Linux kernel documentation, https://docs.kernel.org/admin-guide/module-signing.html"
+#define SOURCE_GRUB_ENVBLOCK \
+	"GNU GRUB manual, Environment block, https://www.gnu.org/software/grub/manual/grub/html_node/Environment-block.html"
+#define SOURCE_UBUNTU_SIGNED \
+	"Ubuntu Server documentation, NVIDIA drivers installation, https://documentation.ubuntu.com/server/how-to/graphics/install-nvidia-drivers/"
+
+/* Parses and checks the shape of a knowledge document; file names it in errors.
+ * ret_error: what is wrong, as FILE:LINE:COL: PATH: reason. */
+int knowledge_parse(const char *file, const char *text, struct knowledge **ret, char **ret_error);
 /* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, and where. */
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
 struct knowledge *knowledge_free(struct knowledge *k);
@@ -34,13 +48,31 @@ const char *kn_cuda_floor(const struct knowledge *k, const char *toolkit, bool m
 const cJSON *kn_branch(const struct knowledge *k, const char *branch);
 /* Whether a branch is past its end of life on today ("YYYY-MM-DD"). */
 bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *today, const cJSON **ret_entry);
+/* Whether a branch is a new-feature branch, which only a profile that asks for one gets. */
+bool kn_branch_nfb(const struct knowledge *k, const char *branch, const cJSON **ret_entry);
+/* The newest production or long-term branch ("620"), or NULL. */
+const char *kn_newest_production_branch(const struct knowledge *k, const cJSON **ret_entry);
 const char *kn_open_default_from(const struct knowledge *k);
 const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device);
-/* The first known failure of driver (flavour "open"/"proprietary") with the kernel release;
- * kernel_order: the OS's (os_version_order), since a range may end at a release
- * ("5.14.0-687"). */
+const cJSON *kn_architecture(const struct knowledge *k, const char *name);
+/* The architecture of a GPU: its "gpus" entry's, or for a GPU in no entry the one whose PCI
+ * device range holds its id (*ret_by_range set), or NULL. */
+const cJSON *kn_gpu_architecture(const struct knowledge *k, uint16_t vendor, uint16_t device, bool *ret_by_range);
+/* A kernel as the failure rules read it: the upstream version it is based on, by the OS's
+ * "kernel_upstream" scheme, and its release for rules stated in the distro's own releases. */
+struct kernel_version {
+	const char *release;   /* "5.14.0-687.el9.x86_64" */
+	const char *upstream;  /* "6.1.76", "6.8"; NULL: rules by upstream version do not apply */
+	bool el;               /* the distro states rules in its releases ("kernel_scheme": "el") */
+	enum vercmp_order order; /* the OS's, for releases */
+};
+/* Fills kv for a kernel release; os: the OS's knowledge entry or NULL; pkgver: the kernel
+ * image package's version where known ("6.1.76-1"), else NULL. buf holds the upstream. */
+void kn_kernel_version(const cJSON *os, const char *release, const char *pkgver, enum vercmp_order order,
+		       char *buf, size_t size, struct kernel_version *kv);
+/* The first known failure of driver (flavour "open"/"proprietary") with the kernel. */
 const cJSON *kn_kernel_failure(const struct knowledge *k, const char *driver, const char *flavour,
-			       const char *kernel, enum vercmp_order kernel_order);
+			       const struct kernel_version *kv);
 const cJSON *kn_os(const struct knowledge *k, const char *id, const char *version_id, const char *arch);
 /* "ga", "hwe", or NULL when the OS does not ship that series. */
 const char *kn_os_series_kind(const cJSON *os, const char *series);

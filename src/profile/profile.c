@@ -406,7 +406,7 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 	if (streq_ptr(get_str(p->doc, "driver", "source"), "none")) {
 		static const char *const needs_driver[][2] = {
 			{ "driver", "branch" }, { "driver", "min_branch" }, { "driver", "min_version" },
-			{ "driver", "allow_eol" }, { "cuda", NULL }, { "runfile", NULL },
+			{ "driver", "allow_eol" }, { "driver", "allow_nfb" }, { "driver", "unknown_gpu" }, { "cuda", NULL }, { "runfile", NULL },
 		};
 		const char *flavour = get_str(p->doc, "driver", "flavour");
 
@@ -475,6 +475,8 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 		p->driver_flavour = "auto";
 	p->driver_source = get_str(p->doc, "driver", "source");
 	p->driver_allow_eol = get_bool(p->doc, "driver", "allow_eol");
+	p->driver_allow_nfb = get_bool(p->doc, "driver", "allow_nfb");
+	p->driver_unknown_gpu = get_str(p->doc, "driver", "unknown_gpu");
 	p->cuda_version = get_str(p->doc, "cuda", "version");
 	p->cuda_min_version = get_str(p->doc, "cuda", "min_version");
 	p->cuda_framework = get_str(p->doc, "cuda", "framework");

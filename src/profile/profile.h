@@ -67,6 +67,8 @@ struct profile {
 	const char *driver_flavour; /* "open", "proprietary", "auto" */
 	const char *driver_source;  /* "distro", "nvidia-repo", "runfile", "none", or NULL: the OS's first */
 	bool driver_allow_eol;
+	bool driver_allow_nfb;         /* a new-feature branch may be chosen */
+	const char *driver_unknown_gpu; /* "warn" (default) or "refuse": a GPU the knowledge lacks */
 	const char *cuda_version, *cuda_min_version, *cuda_framework;
 	bool cuda_minor_compat;
 	const char *fabricmanager; /* "auto", "on", "off" */

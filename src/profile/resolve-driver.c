@@ -59,6 +59,15 @@ void sort_drivers(struct rctx *c)
 		qsort(c->drivers, c->n_drivers, sizeof(*c->drivers), cmp_driver);
 }
 
+/* "the V100 SXM2 16GB (Volta)" */
+static const char *gpu_said(const struct gpu_need *n, char *buf, size_t size)
+{
+	snprintf(buf, size, "the %s%s%s%s", n->gpu, n->arch ? " (" : "", n->arch ? n->arch : "", n->arch ? ")" : "");
+	return buf;
+}
+
+/* The module flavour this driver is installed with, or NULL (refusal recorded). "auto": the
+ * flavour the GPUs need, else the open modules from the branch they became the default. */
 static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, int *k)
 {
 	const struct profile *p = c->in->profile;
@@ -66,21 +75,35 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 	const char *want = p->driver_flavour;
 	const cJSON *options = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "modprobe"), "options");
 	const cJSON *conflict;
+	char a[160], b[160];
 
+	if (c->open.gpu && c->proprietary.gpu) {
+		*k = refuse(c, ABOUT_DRIVER(d), "module-flavour", knowledge_src(c->proprietary.entry),
+			    "no kernel module flavour drives both %s, open modules only, and %s, proprietary modules only",
+			    gpu_said(&c->open, a, sizeof(a)), gpu_said(&c->proprietary, b, sizeof(b)));
+		return NULL;
+	}
 	if (streq(want, "auto"))
-		want = c->open_required || (open_from && vercmp_dotted(d->branch, open_from) >= 0) ? "open"
-														: "proprietary";
-	if (streq(want, "proprietary") && c->open_required) {
-		*k = refuse(c, ABOUT_DRIVER(d), "open-required", knowledge_src(c->open_required),
-			    "the %s works only with the open kernel modules, the profile asks for proprietary",
-			    json_str(c->open_required, "name"));
+		want = c->open.gpu || (!c->proprietary.gpu && open_from && vercmp_dotted(d->branch, open_from) >= 0)
+			       ? "open"
+			       : "proprietary";
+	if (streq(want, "proprietary") && c->open.gpu) {
+		*k = refuse(c, ABOUT_DRIVER(d), "open-required", knowledge_src(c->open.entry),
+			    "%s works only with the open kernel modules, the profile asks for proprietary",
+			    gpu_said(&c->open, a, sizeof(a)));
+		return NULL;
+	}
+	if (streq(want, "open") && c->proprietary.gpu) {
+		*k = refuse(c, ABOUT_DRIVER(d), "proprietary-required", knowledge_src(c->proprietary.entry),
+			    "%s works only with the proprietary kernel modules (the open ones need Turing or newer), the profile asks for open",
+			    gpu_said(&c->proprietary, a, sizeof(a)));
 		return NULL;
 	}
 	want = streq(want, "open") ? "open" : "proprietary";
 	/* A module option the knowledge says breaks this flavour (NVreg_EnableGpuFirmware=0 with
 	 * the open modules): "auto" takes the other flavour when it can, else a refusal. */
 	if ((conflict = kn_module_option_conflict(c->in->knowledge, want, options))) {
-		if (streq(p->driver_flavour, "auto") && streq(want, "open") && !c->open_required && *d->prop_pkgver)
+		if (streq(p->driver_flavour, "auto") && streq(want, "open") && !c->open.gpu && *d->prop_pkgver)
 			want = "proprietary";
 		else {
 			*k = refuse(c, ABOUT_DRIVER(d), "modprobe.options", knowledge_src(conflict),
@@ -98,12 +121,43 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 	return want;
 }
 
+/* What the GPUs and the branch's lifecycle allow; the profile's own rules come first. */
+static int driver_known_good(struct rctx *c, const struct driver_cand *d)
+{
+	const struct profile *p = c->in->profile;
+	const cJSON *entry;
+	char a[160];
+
+	if (c->min_driver.gpu && vercmp_dotted(d->version, c->min_driver.value) < 0)
+		return refuse(c, ABOUT_DRIVER(d), "gpu-min-driver", knowledge_src(c->min_driver.entry),
+			      "%s is supported from %s, its first production driver", gpu_said(&c->min_driver, a, sizeof(a)),
+			      c->min_driver.value);
+	if (c->last_branch.gpu && vercmp_dotted(d->branch, c->last_branch.value) > 0)
+		return refuse(c, ABOUT_DRIVER(d), "gpu-last-branch", knowledge_src(c->last_branch.entry),
+			      "%s is supported by driver branches up to R%s", gpu_said(&c->last_branch, a, sizeof(a)),
+			      c->last_branch.value);
+	if (c->unknown.gpu && vercmp_dotted(d->branch, c->unknown.value) < 0)
+		return refuse(c, ABOUT_DRIVER(d), "unknown-gpu", knowledge_src(c->unknown.entry),
+			      "%s is in no table of the knowledge: only the newest production branch, R%s, or newer is chosen for it",
+			      c->unknown.gpu, c->unknown.value);
+	if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
+		return refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),
+			      "branch %s reached its end of life in %s and driver.allow_eol is false", d->branch,
+			      json_str(entry, "eol"));
+	/* A branch the profile names is its own choice; otherwise short-lived branches only
+	 * where the profile asks for them. */
+	if (!p->driver_allow_nfb && !p->driver_branch && kn_branch_nfb(c->in->knowledge, d->branch, &entry))
+		return refuse(c, ABOUT_DRIVER(d), "driver.allow_nfb", knowledge_src(entry),
+			      "branch %s is a new-feature branch (short support, no backported fixes); a node gets a production or long-term branch unless driver.allow_nfb is true",
+			      d->branch);
+	return 1;
+}
+
 /* Constraints on a driver that no kernel changes. Returns 1: acceptable, 0: ruled out. */
 int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *floor, const cJSON *floor_entry,
 		      const char *toolkit, const char **ret_flavour)
 {
 	const struct profile *p = c->in->profile;
-	const cJSON *entry;
 	int k = 0;
 
 	if (p->driver_branch && !streq(d->branch, p->driver_branch))
@@ -117,15 +171,10 @@ int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *f
 	else if (floor && vercmp_dotted(d->version, floor) < 0)
 		k = refuse(c, ABOUT_DRIVER(d), "cuda-driver-floor", knowledge_src(floor_entry), "CUDA %s needs %s or newer",
 			   toolkit, floor);
-	else if (c->gpu_min && vercmp_dotted(d->version, c->gpu_min) < 0)
-		k = refuse(c, ABOUT_DRIVER(d), "gpu-min-driver", knowledge_src(c->gpu_min_entry), "the %s is supported from %s",
-			   json_str(c->gpu_min_entry, "name"), c->gpu_min);
-	else if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
-		k = refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),
-			   "branch %s reached its end of life in %s and driver.allow_eol is false", d->branch,
-			   json_str(entry, "eol"));
+	else if ((k = driver_known_good(c, d)) <= 0)
+		return k;
 	else if (c->in->facts->boot.secure_boot == TRI_YES && !c->src->precompiled_pkg)
-		k = refuse(c, ABOUT_DRIVER(d), "secure-boot", "FACTS 8: Secure Boot; GPU Operator precompiled signed drivers",
+		k = refuse(c, ABOUT_DRIVER(d), "secure-boot", SOURCE_MODULE_SIGNING,
 			   "Secure Boot is on and %s builds unsigned modules with DKMS (a MOK needs a console)", c->source);
 	else if ((*ret_flavour = driver_flavour(c, d, &k)))
 		k = fabric_acceptable(c, d);

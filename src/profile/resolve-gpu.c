@@ -1,34 +1,84 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The resolver's first link: what the machine's GPUs demand of a driver and a toolkit. */
+/* The resolver's first link: what the machine's GPUs demand of a driver and a toolkit. Each
+ * GPU's first production driver; its architecture's window (the last branch that drives it,
+ * the toolkits that support it) and the kernel modules that can drive it; and for a GPU the
+ * knowledge has no entry for, the newest production branch. */
 #include <errno.h>
 
 #include "profile/resolve-internal.h"
 #include "util/strutil.h"
 #include "util/vercmp.h"
 
+/* Keeps the higher (above > 0) or the lower (above < 0) of two demands. */
+static void need(struct gpu_need *n, int above, const char *value, const char *gpu, const char *arch,
+		 const cJSON *entry)
+{
+	if (value && (!n->value || vercmp_dotted(value, n->value) * above > 0))
+		*n = (struct gpu_need){ value, gpu, arch, entry };
+}
+
+/* A GPU no "gpus" entry names: a clear warning, and the newest production branch (a new GPU
+ * needs a new driver); the open modules where its id range says an open-only architecture.
+ * A profile with driver.unknown_gpu "refuse", or --strict, refuses the machine instead. */
+static int unknown_gpu(struct rctx *c, const struct pci_dev *g, const cJSON *arch)
+{
+	const struct knowledge *kn = c->in->knowledge;
+	const cJSON *branch;
+	const char *newest = kn_newest_production_branch(kn, &branch);
+	_cleanup_free_ char *by_range = NULL;
+	int k;
+
+	snprintf(c->unknown_name, sizeof(c->unknown_name), "GPU %04x:%04x at %s", g->vendor, g->device, g->bdf);
+	if (arch && asprintf(&by_range, "; by its PCI id it is %s or newer", strna(json_str(arch, "title"))) < 0)
+		return -ENOMEM;
+	if (c->in->strict || streq_ptr(c->in->profile->driver_unknown_gpu, "refuse")) {
+		c->stop = true;
+		return refuse(c, ABOUT_SEARCH, "unknown-gpu", NULL,
+			      "%s is in no table of the knowledge (as of %s)%s; %s refuses a GPU gpuprov does not know: install newer knowledge (gpuprov knowledge install) or allow it",
+			      c->unknown_name, strna(kn->as_of), by_range ? by_range : "",
+			      c->in->strict ? "--strict" : "driver.unknown_gpu \"refuse\"");
+	}
+	k = WARN(c, "%s is in no table of the knowledge (as of %s)%s: no minimum driver is known for it, so only the newest production branch%s%s%s is chosen%s; newer knowledge (gpuprov knowledge install) may know it, and driver.unknown_gpu \"refuse\" or --strict refuses such a machine",
+		 c->unknown_name, strna(kn->as_of), by_range ? by_range : "", newest ? " (R" : "", newest ? newest : "",
+		 newest ? ") or newer" : "",
+		 streq_ptr(json_str(arch, "modules"), "open") ? ", with the open kernel modules" : "");
+	if (k < 0)
+		return k;
+	need(&c->unknown, +1, newest, c->unknown_name, arch ? json_str(arch, "title") : NULL, branch);
+	return 0;
+}
+
 int gather_gpus(struct rctx *c)
 {
+	const struct knowledge *kn = c->in->knowledge;
 	const struct facts *f = c->in->facts;
+	int k;
 
-	for (size_t i = 0; i < f->pci.n_gpus; i++) {
+	for (size_t i = 0; i < f->pci.n_gpus && !c->stop; i++) {
 		const struct pci_dev *g = &f->pci.gpus[i];
-		const cJSON *e = kn_gpu(c->in->knowledge, g->vendor, g->device);
-		const char *min;
+		const cJSON *e = kn_gpu(kn, g->vendor, g->device), *arch, *why;
+		const char *name, *title, *modules;
+		bool by_range;
 
-		if (!e) {
-			int k = WARN(c, "GPU %04x:%04x at %s is not in the knowledge: no minimum driver is known for it",
-				     g->vendor, g->device, g->bdf);
-			if (k < 0)
-				return k;
-			continue;
-		}
-		min = json_str(e, "min_driver");
-		if (min && (!c->gpu_min || vercmp_dotted(min, c->gpu_min) > 0)) {
-			c->gpu_min = min;
-			c->gpu_min_entry = e;
-		}
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "open_required")) && !c->open_required)
-			c->open_required = e;
+		arch = kn_gpu_architecture(kn, g->vendor, g->device, &by_range);
+		if (!e && (k = unknown_gpu(c, g, arch)) < 0)
+			return k;
+		name = e ? json_str(e, "name") : c->unknown_name;
+		title = json_str(arch, "title");
+		if (e)
+			need(&c->min_driver, +1, json_str(e, "min_driver"), name, title, e);
+		need(&c->last_branch, -1, json_str(arch, "driver_last_branch"), name, title, arch);
+		need(&c->cuda_from, +1, json_str(arch, "cuda_from"), name, title, arch);
+		need(&c->cuda_below, -1, json_str(arch, "cuda_below"), name, title, arch);
+
+		/* A GPU's own entry may require the open modules where its architecture does not
+		 * (Grace Hopper); the architecture rules out the open ones before Turing. */
+		modules = json_str(arch, "modules");
+		why = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "open_required")) ? e : arch;
+		if (!c->open.gpu && (why == e || streq_ptr(modules, "open")))
+			c->open = (struct gpu_need){ "open", name, title, why };
+		if (!c->proprietary.gpu && streq_ptr(modules, "proprietary"))
+			c->proprietary = (struct gpu_need){ "proprietary", name, title, arch };
 	}
 	return 0;
 }

@@ -47,6 +47,16 @@ struct refusal {
 
 struct rctx;
 
+/* One demand the GPUs make on the stack: the strictest value (a driver version, a branch, a
+ * toolkit), the GPU that makes it and its architecture, for the user, and the knowledge
+ * entry that says so, for its source. gpu NULL: no GPU demands it. */
+struct gpu_need {
+	const char *value;
+	const char *gpu;  /* "H200 SXM 141GB" */
+	const char *arch; /* "Hopper", or NULL */
+	const cJSON *entry;
+};
+
 /*
  * Where the driver comes from, chosen once from driver.source and the OS family: how its
  * drivers and toolkits are found, and which packages carry the modules, the fabric manager
@@ -84,10 +94,15 @@ struct rctx {
 	const struct driver_source *src; /* NULL with driver.source "none" */
 	enum os_family family;
 	enum vercmp_order kernel_order; /* the OS package manager's, for kernel releases */
-	/* what the GPUs demand */
-	const char *gpu_min;          /* highest first-supporting driver of the GPUs */
-	const cJSON *gpu_min_entry;
-	const cJSON *open_required;   /* a GPU that works only with the open modules */
+	const cJSON *os; /* the OS's knowledge entry, or NULL */
+	/* what the GPUs demand (resolve-gpu.c) */
+	struct gpu_need min_driver;  /* the highest first production driver of the GPUs */
+	struct gpu_need last_branch; /* the lowest last branch of their architectures */
+	struct gpu_need cuda_from, cuda_below; /* the narrowest toolkit window */
+	struct gpu_need open, proprietary; /* a GPU only that flavour of modules drives */
+	struct gpu_need unknown;     /* a GPU in no table: value, the newest production branch */
+	char unknown_name[64];
+	bool stop;                   /* the GPUs alone refuse the machine */
 	struct driver_cand *drivers;
 	size_t n_drivers;
 	struct kernel_cand *kernels;
@@ -139,6 +154,7 @@ int driver_acceptable(struct rctx *c, const struct driver_cand *d, const char *f
 		      const char *toolkit, const char **ret_flavour);
 
 /* resolve-toolkit.c */
+int toolkit_acceptable(struct rctx *c, const struct toolkit_cand *t);
 int toolkit_add(struct rctx *c, const char *version, const char *pkg, const char *pkgver,
 		const struct repo_runfile *r);
 bool toolkit_wanted(const struct profile *p, const char *version);

@@ -221,7 +221,7 @@ int switch_acceptable(struct rctx *c, const struct kernel_cand *kc)
 			   "/boot has %llu MiB free and a kernel with its initramfs needs about %llu MiB (the running kernel's files, plus a quarter)",
 			   (unsigned long long)(f->disk.boot.free_bytes >> 20), (unsigned long long)(need >> 20));
 	else if (!kc->running && facts_boot_once(f) == BOOT_ONCE_NONE)
-		k = refuse(c, ABOUT_KERNEL(kc), "boot-once", "FACTS 8",
+		k = refuse(c, ABOUT_KERNEL(kc), "boot-once", SOURCE_GRUB_ENVBLOCK,
 			   "a switch needs a boot-once entry GRUB can clear, and the GRUB environment block is %s, with no EFI System Partition to hold one instead (%s); only the running kernel can be kept",
 			   strna(f->disk.grubenv_reason), strna(f->disk.esp_reason));
 	else
@@ -269,17 +269,34 @@ static const cJSON *risk_new_kernel_old_driver(const struct rctx *c, const struc
 	return NULL;
 }
 
+/* The version of the package of the kernel's image, offered or installed (Debian's
+ * linux-image-6.1.0-18-amd64 6.1.76-1 says the upstream it is based on), or NULL. */
+static const char *kernel_image_version(const struct rctx *c, const struct kernel_cand *kc)
+{
+	char name[VERSION_LEN + 16];
+
+	if (*kc->pkgver)
+		return kc->pkgver;
+	if (c->family != OS_FAMILY_DEBIAN)
+		return NULL;
+	snprintf(name, sizeof(name), "linux-image-%s", kc->release);
+	return repo_installed_version(c->in->repo, name);
+}
+
 /* The driver with this kernel: known failures, and modules that can build and load (DKMS's
  * headers; under Secure Boot, signed precompiled ones). */
 int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *flavour, const struct kernel_cand *kc)
 {
 	const struct facts *f = c->in->facts;
-	const cJSON *fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, kc->release, c->kernel_order);
-	char name[256], ver[VERSION_LEN];
+	char name[256], ver[VERSION_LEN], up[VERSION_LEN];
+	struct kernel_version kv;
+	const cJSON *fail;
 	int k = switch_acceptable(c, kc);
 
 	if (k <= 0)
 		return k;
+	kn_kernel_version(c->os, kc->release, kernel_image_version(c, kc), c->kernel_order, up, sizeof(up), &kv);
+	fail = kn_kernel_failure(c->in->knowledge, d->version, flavour, &kv);
 	if (fail)
 		k = refuse(c, ABOUT_PAIR(d, kc), "kernel-failures", knowledge_src(fail), "%s%s%s",
 			   strna(json_str(fail, "symptom")), json_str(fail, "fixed_in") ? "; fixed in " : "",
@@ -299,7 +316,7 @@ int pair_acceptable(struct rctx *c, const struct driver_cand *d, const char *fla
 		c->src->precompiled_pkg(c, d, flavour, kc->release, name, sizeof(name), ver, sizeof(ver));
 		if (*ver)
 			return 1;
-		k = refuse(c, ABOUT_PAIR(d, kc), "secure-boot", "FACTS 6: precompiled and Canonical signed drivers",
+		k = refuse(c, ABOUT_PAIR(d, kc), "secure-boot", SOURCE_UBUNTU_SIGNED,
 			   "Secure Boot is on and %s is not offered; unsigned DKMS modules would not load", name);
 	} else
 		return 1;

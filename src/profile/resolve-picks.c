@@ -175,7 +175,8 @@ int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour
 }
 
 /* Meta packages of the chosen kernel's flavour that the repositories offer: an ABI bump
- * arrives through them, so they are what must be held (FACTS 6). */
+ * arrives through them, so they are what must be held: holding a versioned image package
+ * alone does not stop a meta package from pulling in the next ABI. */
 int find_kernel_metas(struct rctx *c, const char *release)
 {
 	static const char *const prefixes[] = { "linux-", "linux-image-", "linux-headers-" };

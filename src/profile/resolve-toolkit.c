@@ -71,3 +71,22 @@ int gather_package_toolkits(struct rctx *c)
 	}
 	return k;
 }
+
+/* The GPUs' architectures' toolkit window: CUDA 13.0 dropped Volta, Blackwell came with
+ * 12.8. Returns 1: acceptable, 0: ruled out (the refusal recorded). */
+int toolkit_acceptable(struct rctx *c, const struct toolkit_cand *t)
+{
+	struct refusal_subject about = { .cuda = t->version };
+	int k;
+
+	if (c->cuda_from.gpu && vercmp_dotted(t->version, c->cuda_from.value) < 0)
+		k = refuse(c, about, "gpu-cuda-window", knowledge_src(c->cuda_from.entry),
+			   "the %s (%s) needs CUDA %s or newer", c->cuda_from.gpu, strna(c->cuda_from.arch), c->cuda_from.value);
+	else if (c->cuda_below.gpu && vercmp_dotted(t->version, c->cuda_below.value) >= 0)
+		k = refuse(c, about, "gpu-cuda-window", knowledge_src(c->cuda_below.entry),
+			   "the %s (%s) is not supported from CUDA %s on", c->cuda_below.gpu, strna(c->cuda_below.arch),
+			   c->cuda_below.value);
+	else
+		return 1;
+	return k < 0 ? k : 0;
+}

@@ -127,12 +127,12 @@ static int kernel_reasons(struct rctx *c, const struct kernel_cand *kc, const ch
 			driver ? "; no known failure with driver " : "", driver ? driver : "")) < 0)
 		return k;
 	if (kc->running && facts_boot_once(f) == BOOT_ONCE_NONE &&
-	    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry, and no EFI System Partition can hold one instead (%s); /boot on a plain partition, or an ESP GRUB can write, would allow a switch [FACTS 8]",
-			strna(f->disk.grubenv_reason), strna(f->disk.esp_reason))) < 0)
+	    (k = REASON(c, "no newer kernel is switched to: the GRUB environment block is %s, where GRUB cannot clear a boot-once entry, and no EFI System Partition can hold one instead (%s); /boot on a plain partition, or an ESP GRUB can write, would allow a switch [%s]",
+			strna(f->disk.grubenv_reason), strna(f->disk.esp_reason), SOURCE_GRUB_ENVBLOCK)) < 0)
 		return k;
 	if (!kc->running && facts_boot_once(f) == BOOT_ONCE_ESP &&
-	    (k = REASON(c, "GRUB's environment block is %s, so GRUB could never clear a boot-once entry there; kernel %s is entered once from gpuprov's block on the EFI System Partition instead [FACTS 8]",
-			strna(f->disk.grubenv_reason), kc->release)) < 0)
+	    (k = REASON(c, "GRUB's environment block is %s, so GRUB could never clear a boot-once entry there; kernel %s is entered once from gpuprov's block on the EFI System Partition instead [%s]",
+			strna(f->disk.grubenv_reason), kc->release, SOURCE_GRUB_ENVBLOCK)) < 0)
 		return k;
 	return 0;
 }
@@ -169,6 +169,28 @@ static int choose_kernel(struct rctx *c)
 	return 0;
 }
 
+/* What the GPUs demanded of the answer, each with its source. */
+static int gpu_reasons(struct rctx *c)
+{
+	int k = 0;
+
+	if (c->min_driver.gpu)
+		k = REASON(c, "the %s is supported from driver %s, its first production release [%s]", c->min_driver.gpu,
+			   c->min_driver.value, knowledge_src(c->min_driver.entry));
+	if (k >= 0 && c->last_branch.gpu)
+		k = REASON(c, "the %s (%s) is supported by driver branches up to R%s [%s]", c->last_branch.gpu,
+			   strna(c->last_branch.arch), c->last_branch.value, knowledge_src(c->last_branch.entry));
+	if (k >= 0 && c->cuda_below.gpu && c->res->cuda)
+		k = REASON(c, "the %s (%s) is supported by CUDA toolkits below %s [%s]", c->cuda_below.gpu,
+			   strna(c->cuda_below.arch), c->cuda_below.value, knowledge_src(c->cuda_below.entry));
+	if (k >= 0 && c->open.gpu)
+		k = REASON(c, "the %s works only with the open kernel modules [%s]", c->open.gpu, knowledge_src(c->open.entry));
+	if (k >= 0 && c->proprietary.gpu)
+		k = REASON(c, "the %s (%s) works only with the proprietary kernel modules [%s]", c->proprietary.gpu,
+			   strna(c->proprietary.arch), knowledge_src(c->proprietary.entry));
+	return k;
+}
+
 static int choose(struct rctx *c, const struct toolkit_cand *t)
 {
 	const struct profile *p = c->in->profile;
@@ -177,6 +199,8 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 	int k;
 
 	if (t) {
+		if ((k = toolkit_acceptable(c, t)) <= 0)
+			return k;
 		floor = kn_cuda_floor(c->in->knowledge, t->version, p->cuda_minor_compat, &floor_entry);
 		if (!floor)
 			return refuse(c, (struct refusal_subject){ .cuda = t->version }, "cuda-driver-floor", NULL,
@@ -226,8 +250,7 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			if ((k = REASON(c, "driver %s (%s modules, from %s): the newest offered that meets every constraint",
 					d->version, flavour, c->source)) < 0)
 				return k;
-			if (c->gpu_min && (k = REASON(c, "the %s is supported from driver %s [%s]", json_str(c->gpu_min_entry, "name"),
-						     c->gpu_min, knowledge_src(c->gpu_min_entry))) < 0)
+			if ((k = gpu_reasons(c)) < 0)
 				return k;
 			if ((entry = kn_branch(c->in->knowledge, d->branch)) &&
 			    (k = REASON(c, "branch %s is %s%s%s [%s]", d->branch, strna(json_str(entry, "kind")),
@@ -302,6 +325,8 @@ static int search(struct rctx *c, const cJSON *os)
 	if ((k = gather_kernels(c)) < 0 ||
 	    (!kernel_only && ((k = gather_gpus(c)) < 0 || (k = gather_drivers(c)) < 0 || (k = gather_toolkits(c)) < 0)))
 		return k;
+	if (c->stop)
+		return 0;
 
 	/* The kernels' own constraints do not depend on the driver: judged once (a real
 	 * archive offers hundreds of kernels). */
@@ -347,7 +372,7 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 
 	if (!r)
 		return -ENOMEM;
-	os = kn_os(in->knowledge, f->os.id, f->os.version_id, f->cpu.arch);
+	os = c.os = kn_os(in->knowledge, f->os.id, f->os.version_id, f->cpu.arch);
 	c.source = in->profile->driver_source;
 	if (!c.source && os)
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(os, "sources"))

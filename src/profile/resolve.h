@@ -49,6 +49,7 @@ struct resolve_input {
 	const struct repo_view *repo;
 	const char *today; /* "YYYY-MM-DD": end-of-life is judged against it */
 	const cJSON *failed_kernels; /* state.json's [{kernel, at, failed}] rolled back here: not chosen, or NULL */
+	bool strict; /* --strict: a GPU the knowledge does not know refuses the machine */
 };
 
 int resolve(const struct resolve_input *in, struct resolution **ret);

@@ -47,6 +47,7 @@ static const char *const archs[] = { "x86_64", "aarch64", NULL };
 static const char *const families[] = { "debian", "rhel", "openeuler", "kylin", NULL };
 static const char *const flavours[] = { "open", "proprietary", "auto", NULL };
 static const char *const sources[] = { "distro", "nvidia-repo", "runfile", "none", NULL };
+static const char *const unknown_gpu[] = { "warn", "refuse", NULL };
 static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 
 #define FIELD(k, t) { .key = k, .type = t }
@@ -62,6 +63,7 @@ static const struct field driver_fields[] = {
 	FIELD("branch", F_BRANCH),	     FIELD("min_branch", F_BRANCH),
 	FIELD("min_version", F_DRIVER_VERSION), ENUM("flavour", flavours),
 	ENUM("source", sources), FIELD("allow_eol", F_BOOL),
+	FIELD("allow_nfb", F_BOOL), ENUM("unknown_gpu", unknown_gpu),
 	{},
 };
 static const struct field cuda_fields[] = {

@@ -124,7 +124,7 @@ static struct resolution *run(struct profile *p, struct machine *m, struct repo_
 
 	if (doc)
 		p->doc = doc;
-	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21", NULL }, &r), 0);
+	assert_int_equal(resolve(&(struct resolve_input){ p, &m->f, kn, v, "2026-11-21", NULL, false }, &r), 0);
 	if (doc) {
 		cJSON_Delete(doc);
 		p->doc = NULL;
@@ -214,7 +214,7 @@ static void test_h200_minimum(void **state)
 	p.driver_allow_eol = true;
 	r = run(&p, &m, v);
 	assert_false(r->ok);
-	assert_true(refusal_has(r, "driver 550.40.07: the H200 SXM 141GB is supported from 550.40.65"));
+	assert_true(refusal_has(r, "driver 550.40.07: the H200 SXM 141GB (Hopper) is supported from 550.40.65"));
 	resolution_free(r);
 	repo_view_free(v);
 
@@ -237,7 +237,7 @@ static void test_b200_needs_open(void **state)
 	p.driver_flavour = "proprietary";
 	r = run(&p, &m, v);
 	assert_false(r->ok);
-	assert_true(refusal_has(r, "the B200 works only with the open kernel modules"));
+	assert_true(refusal_has(r, "the B200 (Blackwell) works only with the open kernel modules"));
 	resolution_free(r);
 
 	p.driver_flavour = "auto";
