@@ -79,7 +79,7 @@ check "an unknown profile: the message lists the available ones" grep -q 'availa
 expect_exit 2 "--profiles that does not exist" --root "$machine" --profiles "$TMPD/none" plan base
 check "--profiles that does not exist: the message names it" grep -q "no profile directory at $TMPD/none" "$err"
 expect_exit 0 "plan --help" plan --help
-check "plan --help shows its usage" grep -q "^Usage: gpuprov \[OPTIONS\] plan NAME \[--retry-failed\] \[--json\]" "$out"
+check "plan --help shows its usage" grep -q "^Usage: gpuprov \[OPTIONS\] plan NAME \[--retry-failed\] \[--strict\] \[--json\]" "$out"
 expect_exit 0 "options after the argument" $P plan h100-nvlink --json
 check "plan NAME --json prints JSON" jq -e '.profile == "h100-nvlink"' "$out"
 

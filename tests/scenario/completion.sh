@@ -58,7 +58,7 @@ expect() {
 }
 
 shipped="a100-stable a800-cuda128 base gh200 h100-nvlink kunpeng-a100 l4-edge no-gpu"
-apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --bundle --mirror --cacert --allow-older --connect-timeout --stall-time --max-time --min-rate --help"
+apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --retry-failed --strict --bundle --mirror --cacert --allow-older --connect-timeout --stall-time --max-time --min-rate --help"
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap

@@ -63,7 +63,17 @@ sed 's/"source": "[^"]*"/"source": ""/' "$srcdir/profiles/knowledge.json" >"$TMP
 gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
 rc=$?
 check "knowledge without sources: exit 2" [ "$rc" -eq 2 ]
-check "knowledge without sources: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: cuda\[0\]: expected an object with a "source"' "$TMPD/err"
+check "knowledge without sources: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].source: every entry names its source' "$TMPD/err"
+sed 's/"verified": "[^"]*"/"verified": "2026-13-01"/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
+gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
+rc=$?
+check "knowledge with a date that is none: exit 2" [ "$rc" -eq 2 ]
+check "knowledge with a date that is none: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].verified: every entry says when it was last checked' "$TMPD/err"
+sed 's/"format": 2/"format": 1/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
+gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
+rc=$?
+check "knowledge of format 1: exit 2" [ "$rc" -eq 2 ]
+check "knowledge of format 1: says which format this gpuprov reads" grep -q 'knowledge.json:2:[0-9]*: format: expected 2' "$TMPD/err"
 
 # A garbled repository view is a warning, and its packages are not offered: the plan refuses
 # with that reason rather than inventing versions.
