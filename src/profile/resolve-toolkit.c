@@ -72,11 +72,13 @@ int gather_package_toolkits(struct rctx *c)
 	return k;
 }
 
-/* The GPUs' architectures' toolkit window: CUDA 13.0 dropped Volta, Blackwell came with
- * 12.8. Returns 1: acceptable, 0: ruled out (the refusal recorded). */
+/* The GPUs' architectures' toolkit window (CUDA 13.0 dropped Volta, Blackwell came with
+ * 12.8), and the OS's: a CUDA release drops OS releases too. Returns 1: acceptable, 0: ruled
+ * out (the refusal recorded). */
 int toolkit_acceptable(struct rctx *c, const struct toolkit_cand *t)
 {
 	struct refusal_subject about = { .cuda = t->version };
+	const char *os_below = json_str(c->os, "cuda_below");
 	int k;
 
 	if (c->cuda_from.gpu && vercmp_dotted(t->version, c->cuda_from.value) < 0)
@@ -86,6 +88,9 @@ int toolkit_acceptable(struct rctx *c, const struct toolkit_cand *t)
 		k = refuse(c, about, "gpu-cuda-window", knowledge_src(c->cuda_below.entry),
 			   "the %s (%s) is not supported from CUDA %s on", c->cuda_below.gpu, strna(c->cuda_below.arch),
 			   c->cuda_below.value);
+	else if (os_below && vercmp_dotted(t->version, os_below) >= 0)
+		k = refuse(c, about, "os-cuda-window", knowledge_src(c->os), "CUDA %s dropped %s: the last toolkits for it are below %s",
+			   os_below, strna(json_str(c->os, "os")), os_below);
 	else
 		return 1;
 	return k < 0 ? k : 0;
