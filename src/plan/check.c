@@ -177,7 +177,7 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 
 	if (kn_branch_eol(kn, branch, today, &e))
 		r = found(fs, SEVERITY_WARNING, "branch-eol", json_str(e, "source"),
-			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, json_str(e, "eol"));
+			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, kn_branch_eol_said(e));
 	if (r >= 0 && k) {
 		char up[64];
 		struct kernel_version kv;

@@ -211,8 +211,18 @@ bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *to
 	const char *eol = json_str(e, "eol");
 
 	*ret_entry = e;
+	/* NVIDIA lists some branches as ended without saying when. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "ended")))
+		return true;
 	/* "2026-06": supported through June 2026; from July on, past its end of life. */
 	return eol && today && strncmp(today, eol, 7) > 0;
+}
+
+const char *kn_branch_eol_said(const cJSON *branch)
+{
+	const char *eol = json_str(branch, "eol");
+
+	return eol ? eol : "a month NVIDIA does not give";
 }
 
 bool kn_branch_nfb(const struct knowledge *k, const char *branch, const cJSON **ret_entry)

@@ -48,6 +48,8 @@ const char *kn_cuda_floor(const struct knowledge *k, const char *toolkit, bool m
 const cJSON *kn_branch(const struct knowledge *k, const char *branch);
 /* Whether a branch is past its end of life on today ("YYYY-MM-DD"). */
 bool kn_branch_eol(const struct knowledge *k, const char *branch, const char *today, const cJSON **ret_entry);
+/* When a branch's life ended or ends, for the user: "2026-06", or that NVIDIA gives no month. */
+const char *kn_branch_eol_said(const cJSON *branch);
 /* Whether a branch is a new-feature branch, which only a profile that asks for one gets. */
 bool kn_branch_nfb(const struct knowledge *k, const char *branch, const cJSON **ret_entry);
 /* The newest production or long-term branch ("620"), or NULL. */

@@ -143,7 +143,7 @@ static int driver_known_good(struct rctx *c, const struct driver_cand *d)
 	if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
 		return refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),
 			      "branch %s reached its end of life in %s and driver.allow_eol is false", d->branch,
-			      json_str(entry, "eol"));
+			      kn_branch_eol_said(entry));
 	/* A branch the profile names is its own choice; otherwise short-lived branches only
 	 * where the profile asks for them. */
 	if (!p->driver_allow_nfb && !p->driver_branch && kn_branch_nfb(c->in->knowledge, d->branch, &entry))

@@ -259,7 +259,7 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 				return k;
 			if (p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry) &&
 			    (k = WARN(c, "branch %s is past its end of life (%s): the profile allows it, no fixes will come [%s]",
-				      d->branch, json_str(entry, "eol"), knowledge_src(entry))) < 0)
+				      d->branch, kn_branch_eol_said(entry), knowledge_src(entry))) < 0)
 				return k;
 			if ((k = kernel_reasons(c, kc, d->version)) < 0)
 				return k;
