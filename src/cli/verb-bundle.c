@@ -53,19 +53,6 @@ const char verb_bundle_usage[] =
 	"               verify, unpack: a transfer's limits, as for apply --bundle\n"
 	"  --json       verify: the manifest's summary as JSON\n";
 
-/* Paths the operator names (keys, the output) are the host's: made absolute against the
- * working directory, so that they read the same inside the host root "/". */
-static int host_path(const char *path, char **ret)
-{
-	_cleanup_free_ char *cwd = NULL;
-
-	if (path[0] == '/')
-		return (*ret = strdup(path)) ? 0 : -ENOMEM;
-	if (!(cwd = getcwd(NULL, 0)))
-		return -errno;
-	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
-}
-
 static int with_host_root(struct root **ret)
 {
 	int k = root_open("/", ret);
@@ -84,7 +71,7 @@ static int bundle_keygen(struct cli *cli, const char *key)
 	(void)cli;
 	if ((k = cli_crypto_library("making keys")) != EXIT_CODE_OK)
 		return k;
-	if ((k = host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
+	if ((k = cli_host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
 		return log_error_errno(k < 0 ? k : -ENOMEM, "%s", key), EXIT_CODE_FAILURE;
 	if (with_host_root(&host) < 0)
 		return EXIT_CODE_FAILURE;
@@ -486,7 +473,7 @@ static int bundle_create(struct cli *cli, const struct verb *self, const char *n
 		return log_error("--arch %s: the machine read under %s is %s", cli->arch,
 				 cli->sysroot_path ? cli->sysroot_path : cli->root->path, strna(p.facts->cpu.arch)),
 		       EXIT_CODE_USAGE;
-	if ((k = host_path(cli->key, &keypath)) < 0 || with_host_root(&host) < 0)
+	if ((k = cli_host_path(cli->key, &keypath)) < 0 || with_host_root(&host) < 0)
 		return EXIT_CODE_FAILURE;
 	if ((k = sign_load_private(host, keypath, &key)) < 0)
 		return log_error("--key %s: %s", cli->key, gp_strerror(k)), EXIT_CODE_USAGE;

@@ -8,33 +8,39 @@
 #include "util/jsonpath.h"
 #include "util/strutil.h"
 
-#define KNOWLEDGE_MAX (4 * 1024 * 1024)
-
 /* The arrays knowledge.json must have, each entry an object with a "source". */
 static const char *const sections[] = { "cuda", "minor_compat", "branches", "gpus",
 					"kernel_failures", "risks", "os", "runfiles", "module_options" };
 
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *file = NULL;
+	int r;
+
+	*ret_error = NULL;
+	if (asprintf(&file, "%s/knowledge.json", dir_path) < 0)
+		return -ENOMEM;
+	r = dir ? root_read_file(dir, "knowledge.json", KNOWLEDGE_MAX, &text, NULL) : -ENOENT;
+	if (r < 0) {
+		if (asprintf(ret_error, "%s: %s", file, gp_strerror(r)) < 0)
+			*ret_error = NULL;
+		return r;
+	}
+	return knowledge_load_text(file, text, ret, ret_error);
+}
+
+int knowledge_load_text(const char *file, const char *text, struct knowledge **ret, char **ret_error)
+{
 	struct knowledge *k;
 	const char *end = NULL;
-	int r;
 
 	*ret_error = NULL;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	if (asprintf(&k->file, "%s/knowledge.json", dir_path) < 0) {
+	if (!(k->file = strdup(file))) {
 		free(k);
 		return -ENOMEM;
-	}
-	r = dir ? root_read_file(dir, "knowledge.json", KNOWLEDGE_MAX, &text, NULL) : -ENOENT;
-	if (r < 0) {
-		if (asprintf(ret_error, "%s: %s", k->file, gp_strerror(r)) < 0)
-			*ret_error = NULL;
-		knowledge_free(k);
-		return r;
 	}
 	k->doc = cJSON_ParseWithOpts(text, &end, true);
 	if (!k->doc) {

@@ -22,6 +22,11 @@ struct knowledge {
 
 /* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, and where. */
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
+/* The same from text already read (file: its name in messages), for a caller that checked
+ * the bytes first (a signature, lint: knowledge-source.h). */
+int knowledge_load_text(const char *file, const char *text, struct knowledge **ret, char **ret_error);
+/* The most bytes a knowledge file may have. */
+#define KNOWLEDGE_MAX (4 * 1024 * 1024)
 struct knowledge *knowledge_free(struct knowledge *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct knowledge *, knowledge_free)
 
