@@ -179,6 +179,8 @@ int cli_profile_error(const struct profile_error *e, int k);
 /* path made absolute against the working directory: a path the operator names on the host
  * (a key, an output, a file to install), read inside the host root "/". */
 int cli_host_path(const char *path, char **ret);
+/* Reads a file the operator names on the host (cli_host_path), as root_read_file. */
+int cli_read_host_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */
 const char *cli_today(char buf[static 11]);
 /* Takes the run lock (one gpuprov run that changes the node at a time), or says who holds

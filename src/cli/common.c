@@ -105,6 +105,17 @@ int cli_host_path(const char *path, char **ret)
 	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
 }
 
+int cli_read_host_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_(root_freep) struct root *host = NULL;
+	_cleanup_free_ char *abs = NULL;
+	int k;
+
+	if ((k = cli_host_path(path, &abs)) < 0 || (k = root_open("/", &host)) < 0)
+		return k;
+	return root_read_file(host, abs, max, ret, ret_size);
+}
+
 int cli_profile_error(const struct profile_error *e, int k)
 {
 	_cleanup_free_ char *msg = profile_error_format(e);

@@ -13,6 +13,7 @@
 #include "net/sign.h"
 #include "pkg/pkg.h"
 #include "plan/plan.h"
+#include "profile/knowledge-source.h"
 #include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -418,6 +419,29 @@ static int create_gather(struct pkg_ctx *c, const struct planned *p, const char 
 	return 0;
 }
 
+/* The knowledge this bundle was planned with travels in it, signed with the rest: a node that
+ * knows less (older as_of) plans with it (knowledge-source.h). A knowledge file without an
+ * as_of (the first format) could never be newer, and stays behind. */
+static int create_knowledge(const struct planned *p, const struct root *root, const char *dir, char ***files)
+{
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	size_t len = 0, n;
+	int k;
+
+	if (!knowledge_as_of(p->knowledge))
+		return 0;
+	if ((k = cli_read_host_file(p->kn->path, KNOWLEDGE_MAX, &text, &len)) < 0)
+		return log_error_errno(k, "%s", p->kn->path), k;
+	if (asprintf(&path, "%s/knowledge.json", dir) < 0)
+		return log_error_errno(-ENOMEM, "out of memory"), -ENOMEM;
+	if ((k = root_write_atomic(root, path, text, len, 0644)) < 0)
+		return log_error_errno(k, "%s", path), k;
+	n = strv_length(*files);
+	if ((k = strv_push(files, &n, "knowledge.json")) < 0)
+		return log_error_errno(k, "out of memory"), k;
+	return 0;
+}
+
 /* The bundle goes to FILE.partial first and takes its name once whole. */
 static int create_write(const char *output, cJSON *manifest, const struct root *root, const char *dir,
 			char *const *files, EVP_PKEY *key)
@@ -507,6 +531,8 @@ static int bundle_create(struct cli *cli, const struct verb *self, const char *n
 		r = EXIT_CODE_FAILURE;
 	} else if ((k = create_gather(&c, &p, dir, &files)) < 0) {
 		log_error("bundle create: %s", strna(c.error));
+		r = exit_code_for(k);
+	} else if ((k = create_knowledge(&p, cli->root, dir, &files)) < 0) {
 		r = exit_code_for(k);
 	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) == EXIT_CODE_OK) {
 		printf("Wrote %s: bundle %s-%s-%s, %zu files, sequence %llu, expires %s, signed by key %s.\n", cli->output,

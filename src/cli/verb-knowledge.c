@@ -162,18 +162,6 @@ static void print_findings(const char *file, const struct kn_lint *l)
 		       *l->list[i].path ? ": " : "", l->list[i].reason);
 }
 
-/* A file named on the command line, read on the host. */
-static int read_host_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-	_cleanup_(root_freep) struct root *host = NULL;
-	_cleanup_free_ char *abs = NULL;
-	int k;
-
-	if ((k = cli_host_path(path, &abs)) < 0 || (k = root_open("/", &host)) < 0)
-		return k;
-	return root_read_file(host, abs, max, ret, ret_size);
-}
-
 static int knowledge_lint_file(struct cli *cli, const char *file)
 {
 	_cleanup_(knowledge_in_use_done) struct knowledge_in_use u = {};
@@ -187,7 +175,7 @@ static int knowledge_lint_file(struct cli *cli, const char *file)
 			return r;
 		file = u.path;
 	}
-	if ((k = read_host_file(file, KNOWLEDGE_MAX, &text, NULL)) < 0)
+	if ((k = cli_read_host_file(file, KNOWLEDGE_MAX, &text, NULL)) < 0)
 		return log_error_errno(k, "%s", file), k == -ENOENT ? EXIT_CODE_USAGE : exit_code_for(k);
 	if ((k = knowledge_lint(text, cli_today(today), &l)) < 0)
 		return log_error_errno(k, "cannot lint %s", file), EXIT_CODE_FAILURE;
@@ -227,7 +215,7 @@ static int read_source(const char *src, const char *suffix, size_t max, char **r
 	*ret_error = NULL;
 	if (strstr(src, "://"))
 		return fetch_to_memory(name, max, ret, ret_size, ret_error);
-	return read_host_file(name, max, ret, ret_size);
+	return cli_read_host_file(name, max, ret, ret_size);
 }
 
 /* Whether src replaces the knowledge in use (*ret_newer), saying so when it does not: the
