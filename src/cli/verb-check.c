@@ -33,7 +33,7 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 	k = check_run(f, kn.k, cli_today(today), ret);
 	stale = cli_knowledge_stale(&kn, today);
 	if (k >= 0 && stale)
-		k = findings_add(ret, SEVERITY_WARNING, "knowledge-stale", kn.path, stale);
+		k = findings_add(ret, SEVERITY_WARNING, "knowledge-stale", "gpuprov(8), KNOWLEDGE", stale);
 	if (k < 0)
 		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
 	if (ret_kn) {

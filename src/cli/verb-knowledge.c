@@ -238,7 +238,7 @@ static int compare_in_use(const char *src, const char *as_of, const struct knowl
 static int knowledge_install(struct cli *cli, const char *src)
 {
 	_cleanup_(knowledge_in_use_done) struct knowledge_in_use u = {};
-	_cleanup_(sign_verdict_done) struct sign_verdict v = {};
+	_cleanup_(sign_verdict_done) struct sign_verdict v = {}, root_verdict = {};
 	_cleanup_(knowledge_freep) struct knowledge *k = NULL;
 	_cleanup_(root_freep) struct root *host = NULL;
 	_cleanup_free_ char *text = NULL, *sig = NULL, *keys = NULL, *why = NULL;
@@ -273,6 +273,11 @@ static int knowledge_install(struct cli *cli, const char *src)
 	kn_lint_done(&l);
 	if (e < 0)
 		return log_error("%s: %s; nothing changed", src, strna(why)), exit_code_for(e);
+	/* Runs trust the installed file only with a key of the root's keys.d. */
+	if (cli->keys && sign_verify_dir(cli->root, SIGN_KEYS_DIR, today, text, len, (const unsigned char *)sig, NULL,
+					 &root_verdict) < 0)
+		log_warning("%s: no key of the root's %s verifies it: once installed, runs pass it over", src,
+			    SIGN_KEYS_DIR);
 	why = mfree(why);
 	if ((e = knowledge_load_text(src, text, &k, &why)) < 0)
 		return log_error("%s; nothing changed", why ? why : gp_strerror(e)), exit_code_for(e);

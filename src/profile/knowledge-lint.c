@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Lint of a knowledge file (format 2): the rules of its entries and between them, each
  * broken rule a finding at its line and column. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +63,17 @@ struct lint {
 	struct kn_lint *out;
 	int error;
 };
+
+/* Whether word stands in s as a word of its own, in any case ("the seed list", not "seeded"). */
+static bool mentions_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *at = strcasestr(s, word); at; at = strcasestr(at + 1, word))
+		if ((at == s || !isalpha((unsigned char)at[-1])) && !isalpha((unsigned char)at[n]))
+			return true;
+	return false;
+}
 
 const char *kn_beta_branch(const char *driver)
 {
@@ -162,7 +174,7 @@ static void lint_sourced(struct lint *l, const cJSON *e, const struct jsonpath *
 	if (!source || !*source)
 		report(l, &p, "expected a non-empty source: a public document's title and URL, or an issue");
 	/* Our own notes are no source a user can follow (issue 15, class 10). */
-	else if (strcasestr(source, "FACTS.md") || strcasestr(source, "seed"))
+	else if (strcasestr(source, "FACTS.md") || mentions_word(source, "seed"))
 		report(l, &p, "cites FACTS.md or a seed document, which users cannot read: cite the public "
 			      "document or issue itself");
 	jsonpath_pop(&p);

@@ -123,6 +123,8 @@ section-missing|s/"runfiles": \[\]/"runfile": []/|top||runfiles|expected an arra
 not-json|s/"risks": \[\]/"risks": [,]/|string|,]||not valid JSON here
 EOF
 check_ran "lint: each rule broken once" "$n"
+sed 's/"source": "Ubuntu kernel lifecycle/"source": "Seeded from the Ubuntu kernel lifecycle/' "$GOOD" >"$TMPD/seeded.json"
+check "lint: a source with a word that only begins with seed is no seed list" gpuprov knowledge lint "$TMPD/seeded.json"
 # The first of two betas stands for all: the finding names its branch.
 for v in 515.49.05 525.47.35 535.43.08 550.40.85 570.123.01 580.94.18 595.44.03; do
 	sed "s/\"min_driver\": \"550.90.07\"/\"min_driver\": \"$v\"/" "$GOOD" >"$TMPD/beta.json"
@@ -283,5 +285,19 @@ gpuprov --root "$NODE" --profiles "$SHIP" knowledge install "http://127.0.0.1:$P
 	2>"$TMPD/install.err" || rc=$?
 check "install from a URL: taken (exit 0)" test "$rc" -eq 0
 check "install from a URL: the file as served" cmp "$TMPD/in/newer.json" "$NODE/var/lib/gpuprov/knowledge.json"
+
+# --keys: another directory of trusted keys; runs still trust only the root's keys.d.
+mkdir -m 755 "$TMPD/host-keys"
+cp "$TMPD/other.key.pub" "$TMPD/host-keys/other.pub"
+signed newest 's/"as_of": "2026-11-20"/"as_of": "2026-11-28"/' "$TMPD/other.key"
+rc=0
+gpuprov --root "$NODE" --profiles "$SHIP" knowledge install "$TMPD/in/newest.json" --keys "$TMPD/host-keys" \
+	>/dev/null 2>"$TMPD/install.err" || rc=$?
+check "install --keys DIR: a key of DIR is trusted (exit 0)" test "$rc" -eq 0
+check "install --keys DIR: warns that no key of the root's keys.d verifies it" \
+	grep -q "no key of the root's etc/gpuprov/keys.d verifies it: once installed, runs pass it over" "$TMPD/install.err"
+gpuprov --root "$NODE" --profiles "$SHIP" knowledge show --json >"$TMPD/show.json" 2>/dev/null
+check_json "and runs pass it over" '.origin == "shipped" and (.passed_over | test("verifies with no key"))' \
+	"$TMPD/show.json"
 
 done_testing
