@@ -102,7 +102,7 @@ static cJSON *sources_json(const cJSON *doc)
 	return list;
 }
 
-static int knowledge_in_use(struct cli *cli, struct knowledge_in_use *ret)
+static int load_in_use(struct cli *cli, struct knowledge_in_use *ret)
 {
 	struct profile_dirs dirs = {};
 	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
@@ -123,7 +123,7 @@ static int knowledge_show(struct cli *cli)
 	long days;
 	int r;
 
-	if ((r = knowledge_in_use(cli, &u)) != EXIT_CODE_OK)
+	if ((r = load_in_use(cli, &u)) != EXIT_CODE_OK)
 		return r;
 	format = cJSON_GetObjectItemCaseSensitive(u.k->doc, "format");
 	/* A file without "format" is of the first format, which had none. */
@@ -171,7 +171,7 @@ static int knowledge_lint_file(struct cli *cli, const char *file)
 	int r, k;
 
 	if (!file) {
-		if ((r = knowledge_in_use(cli, &u)) != EXIT_CODE_OK)
+		if ((r = load_in_use(cli, &u)) != EXIT_CODE_OK)
 			return r;
 		file = u.path;
 	}
@@ -282,7 +282,7 @@ static int knowledge_install(struct cli *cli, const char *src)
 	if ((e = knowledge_load_text(src, text, &k, &why)) < 0)
 		return log_error("%s; nothing changed", why ? why : gp_strerror(e)), exit_code_for(e);
 
-	if ((r = knowledge_in_use(cli, &u)) != EXIT_CODE_OK ||
+	if ((r = load_in_use(cli, &u)) != EXIT_CODE_OK ||
 	    (r = compare_in_use(src, knowledge_as_of(k), &u, &newer)) != EXIT_CODE_OK || !newer)
 		return r;
 	/* The signature first: a file beside a signature that is not its own is passed over,
