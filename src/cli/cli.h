@@ -49,7 +49,8 @@ struct cli {
 	 * defaults of fetch.h) */
 	long connect_timeout_s, stall_s, max_time_s;
 	uint64_t min_rate;
-	const char *key;    /* bundle: the signing key (create), the key pair's path (keygen) */
+	const char *key;    /* bundle: the signing key (create), the key pair's path (keygen); knowledge sign */
+	const char *keys;   /* knowledge install --keys: the host's key directory instead of the root's keys.d */
 	const char *output; /* bundle create -o; status --prometheus --output */
 	const char *os;     /* bundle create --os ID-VERSION */
 	const char *arch;   /* bundle create --arch */
@@ -75,7 +76,7 @@ struct optgroup {
 /* Every verb takes the global group, before or after its name. */
 extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve, optgroup_strict,
 	optgroup_fetch, optgroup_apply, optgroup_verify, optgroup_rollback, optgroup_output, optgroup_status,
-	optgroup_bundle;
+	optgroup_bundle, optgroup_knowledge;
 
 struct verb {
 	const char *name;
@@ -121,9 +122,10 @@ int verb_revert(struct cli *cli, const struct verb *self, int argc, char **argv)
 int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_knowledge(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
-	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[];
+	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[], verb_knowledge_usage[];
 
 struct profile;
 struct resolution;
@@ -150,11 +152,21 @@ struct profile_error;
 /* The machine's facts; warnings go to stderr (and -q silences them). */
 int cli_detect(struct cli *cli, bool print_warnings, struct facts **ret);
 int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret);
-int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret);
+struct knowledge_in_use;
+/* The knowledge to use (knowledge-source.h: the shipped one, or a newer one installed), saying
+ * why an installed one is passed over. */
+int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge_in_use *ret);
+/* What plan and check say of the knowledge in use: a warning when it is older than
+ * KNOWLEDGE_STALE_DAYS (NULL when not), and which file it is. */
+char *cli_knowledge_stale(const struct knowledge_in_use *u, const char *today);
+cJSON *cli_knowledge_json(const struct knowledge_in_use *u, const char *today);
+/* The line plan and check print first when the knowledge in use is not the shipped one. */
+void cli_print_knowledge_origin(const struct knowledge_in_use *u);
 struct findings;
 /* check's audit of the installed stack (facts, knowledge, check_run): ret filled (and the
- * facts in ret_facts, unless NULL). */
-int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret);
+ * facts in ret_facts, the knowledge used in ret_kn, unless NULL). */
+int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowledge_in_use *ret_kn,
+		       struct findings *ret);
 struct profile;
 /* What show and plan begin with: the facts, the profile directories and profile name
  * resolved for the machine. */
@@ -165,6 +177,11 @@ int cli_load_profile(struct cli *cli, const char *name, struct facts **ret_facts
 int cli_check_profile(struct cli *cli, const char *name);
 /* Reports a profile refusal ("file:line:col: ...") and gives its exit code. */
 int cli_profile_error(const struct profile_error *e, int k);
+/* path made absolute against the working directory: a path the operator names on the host
+ * (a key, an output, a file to install), read inside the host root "/". */
+int cli_host_path(const char *path, char **ret);
+/* Reads a file the operator names on the host (cli_host_path), as root_read_file. */
+int cli_read_host_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Today as "YYYY-MM-DD": GPUPROV_TODAY when set (reproducible runs), else the clock (UTC). */
 const char *cli_today(char buf[static 11]);
 /* Takes the run lock (one gpuprov run that changes the node at a time), or says who holds
@@ -185,7 +202,8 @@ struct planned {
 	struct facts *facts;
 	struct profile *profile;
 	struct profile_dirs *dirs;
-	struct knowledge *knowledge;
+	struct knowledge *knowledge; /* kn.k, borrowed */
+	struct knowledge_in_use *kn; /* which knowledge that is */
 	struct repo_view *view;
 	struct resolution *res; /* res->ok false: refused, with res->refusals */
 	struct plan *plan;      /* NULL when refused */

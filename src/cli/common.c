@@ -7,7 +7,8 @@
 #include "cli.h"
 #include "apply/journal.h"
 #include "host/facts.h"
-#include "profile/knowledge.h"
+#include "profile/knowledge-source.h"
+#include "util/json.h"
 #include "profile/profile.h"
 #include "util/archive-lib.h"
 #include "util/errors.h"
@@ -39,17 +40,80 @@ int cli_profile_dirs(struct cli *cli, struct profile_dirs *ret)
 	return EXIT_CODE_OK;
 }
 
-int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge **ret)
+int cli_knowledge(struct cli *cli, const struct profile_dirs *d, struct knowledge_in_use *ret)
 {
 	_cleanup_free_ char *err = NULL;
-	int k = knowledge_load(d->shipped, cli->profiles_path, ret, &err);
+	char today[11];
+	int k = knowledge_choose(cli->root, d->shipped, cli->profiles_path, cli_today(today), ret, &err);
 
 	if (k < 0) {
 		log_error("%s", err ? err : "cannot read the compatibility knowledge");
 		/* The knowledge ships with gpuprov: unreadable is a broken install, bad data a bug. */
 		return exit_code_for(k);
 	}
+	if (ret->passed_over)
+		log_warning("installed knowledge not used: %s; using %s", ret->passed_over, ret->path);
 	return EXIT_CODE_OK;
+}
+
+char *cli_knowledge_stale(const struct knowledge_in_use *u, const char *today)
+{
+	char *s = NULL;
+	long days;
+
+	if (!knowledge_stale(u->k, today, &days))
+		return NULL;
+	if (asprintf(&s, "the compatibility knowledge (%s) is as of %s, %ld days ago: newer drivers, toolkits "
+		     "and support changes are unknown to it; install newer knowledge (gpuprov knowledge install)",
+		     u->path, knowledge_as_of(u->k), days) < 0)
+		return NULL;
+	return s;
+}
+
+cJSON *cli_knowledge_json(const struct knowledge_in_use *u, const char *today)
+{
+	cJSON *o = cJSON_CreateObject();
+	long days;
+
+	(void)knowledge_stale(u->k, today, &days);
+	if (!o || !cJSON_AddStringToObject(o, "origin", knowledge_origin_to_string(u->origin)) ||
+	    !cJSON_AddStringToObject(o, "path", u->path) || !json_add_str_or_null(o, "as_of", knowledge_as_of(u->k)) ||
+	    !(days >= 0 ? cJSON_AddNumberToObject(o, "age_days", (double)days) : cJSON_AddNullToObject(o, "age_days")) ||
+	    !cJSON_AddBoolToObject(o, "stale", days > KNOWLEDGE_STALE_DAYS) ||
+	    !json_add_str_or_null(o, "passed_over", u->passed_over))
+		return cJSON_Delete(o), NULL;
+	return o;
+}
+
+void cli_print_knowledge_origin(const struct knowledge_in_use *u)
+{
+	if (u->origin != KNOWLEDGE_SHIPPED)
+		printf("Knowledge   %s %s, as of %s\n", knowledge_origin_to_string(u->origin), u->path,
+		       strna(knowledge_as_of(u->k)));
+}
+
+/* Paths the operator names (keys, the output) are the host's: made absolute against the
+ * working directory, so that they read the same inside the host root "/". */
+int cli_host_path(const char *path, char **ret)
+{
+	_cleanup_free_ char *cwd = NULL;
+
+	if (path[0] == '/')
+		return (*ret = strdup(path)) ? 0 : -ENOMEM;
+	if (!(cwd = getcwd(NULL, 0)))
+		return -errno;
+	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
+}
+
+int cli_read_host_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_(root_freep) struct root *host = NULL;
+	_cleanup_free_ char *abs = NULL;
+	int k;
+
+	if ((k = cli_host_path(path, &abs)) < 0 || (k = root_open("/", &host)) < 0)
+		return k;
+	return root_read_file(host, abs, max, ret, ret_size);
 }
 
 int cli_profile_error(const struct profile_error *e, int k)

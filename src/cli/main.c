@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "net/fetch.h"
 #include "util/errors.h"
 #include "util/log.h"
 
@@ -55,6 +56,26 @@ static int check_bundle(struct cli *cli, char **args)
 	return r == EXIT_CODE_OK ? cli_bundle_libraries(NULL, "making bundles") : r;
 }
 
+/* knowledge install changes the node; show, lint and sign read, or write the host's file. */
+static bool lock_knowledge(const struct cli *cli, char **args)
+{
+	(void)cli;
+	return streq(args[0], "install");
+}
+
+/* knowledge install checks a signature: libcrypto, and libcurl for a URL, before the lock. */
+static int check_knowledge(struct cli *cli, char **args)
+{
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	(void)cli;
+	r = cli_crypto_library("checking the knowledge's signature");
+	if (r == EXIT_CODE_OK && args[1] && strstr(args[1], "://") && fetch_ready(&why) < 0)
+		return log_error("%s: %s; nothing changed", args[1], strna(why)), EXIT_CODE_LIBRARY;
+	return r;
+}
+
 #define GROUPS(...) ((const struct optgroup *const[]){ __VA_ARGS__, NULL })
 #define NO_GROUPS ((const struct optgroup *const[]){ NULL })
 
@@ -102,6 +123,10 @@ static const struct verb verbs[] = {
 	  .summary = "signed offline bundles: keygen, create on a connected host, verify, unpack",
 	  .usage = verb_bundle_usage, .groups = GROUPS(&optgroup_bundle, &optgroup_output, &optgroup_fetch),
 	  .min_args = 2, .max_args = 2, .needs_lock = lock_bundle, .check_input = check_bundle, .run = verb_bundle },
+	{ .name = "knowledge",
+	  .summary = "the compatibility knowledge in use: show, lint, install newer signed knowledge",
+	  .usage = verb_knowledge_usage, .groups = GROUPS(&optgroup_knowledge), .min_args = 1, .max_args = 2,
+	  .needs_lock = lock_knowledge, .check_input = check_knowledge, .run = verb_knowledge },
 };
 
 static void usage(FILE *out)

@@ -39,6 +39,7 @@ enum {
 	OPT_ARCH,
 	OPT_EXPIRES,
 	OPT_SEQUENCE,
+	OPT_KEYS,
 };
 
 /* What every verb takes, before or after it. */
@@ -266,6 +267,9 @@ static int parse_own(struct cli *cli, const struct verb *v, int opt, const char 
 	case OPT_SEQUENCE:
 		cli->sequence = arg;
 		break;
+	case OPT_KEYS:
+		cli->keys = arg;
+		break;
 	}
 	return 0;
 }
@@ -327,10 +331,21 @@ const struct optgroup optgroup_bundle = {
 	.parse = parse_own,
 };
 
+const struct optgroup optgroup_knowledge = {
+	.name = "knowledge",
+	.opts = (const struct option[]){
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "keys", required_argument, NULL, OPT_KEYS },
+		{},
+	},
+	.parse = parse_own,
+};
+
 /* Every group, for the table getopt reads: an option is known if any verb takes it. */
 static const struct optgroup *const all_groups[] = {
 	&optgroup_global, &optgroup_change, &optgroup_ask,    &optgroup_refresh, &optgroup_resolve, &optgroup_fetch,
 	&optgroup_apply,  &optgroup_verify, &optgroup_rollback, &optgroup_output, &optgroup_status,  &optgroup_bundle,
+	&optgroup_knowledge,
 };
 
 bool verb_takes(const struct verb *v, const struct optgroup *g)

@@ -209,7 +209,7 @@ int status_prometheus(struct cli *cli, const struct status_view *s)
 	FILE *out;
 	int r;
 
-	if ((r = cli_check_findings(cli, &f, &fs)) != EXIT_CODE_OK)
+	if ((r = cli_check_findings(cli, &f, NULL, &fs)) != EXIT_CODE_OK)
 		return r;
 	out = open_memstream(&text, &size);
 	if (!out) {

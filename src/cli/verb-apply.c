@@ -13,7 +13,7 @@
 #include "apply/state.h"
 #include "boot/grub.h"
 #include "cli.h"
-#include "profile/knowledge.h"
+#include "profile/knowledge-source.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
 #include "util/errors.h"
@@ -99,6 +99,30 @@ static int use_bundle(struct cli *cli, const struct planned *p, struct pkg_ctx *
 		pkg_ctx_done(ctx);
 		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
 	}
+	return EXIT_CODE_OK;
+}
+
+/* The knowledge a bundle carries (signed with it) is planned with when newer than the node's. */
+static int use_bundle_knowledge(struct cli *cli, struct planned *p, struct pkg_ctx *ctx, const char *name)
+{
+	_cleanup_free_ char *dir = NULL;
+	char today[11];
+	int k;
+
+	if (asprintf(&dir, BUNDLE_DIR "/%s", name) < 0) {
+		pkg_ctx_done(ctx);
+		return log_error_errno(-ENOMEM, "out of memory"), EXIT_CODE_FAILURE;
+	}
+	if ((k = knowledge_choose_bundle(cli->root, dir, cli_today(today), p->kn)) < 0) {
+		pkg_ctx_done(ctx);
+		return log_error_errno(k, "cannot read the knowledge of bundle %s", name), EXIT_CODE_FAILURE;
+	}
+	if (p->kn->origin == KNOWLEDGE_BUNDLE)
+		log_info("planning with the knowledge of bundle %s (as of %s)", name, knowledge_as_of(p->kn->k));
+	else if (p->kn->passed_over)
+		log_info("the knowledge of bundle %s is not used: %s", name, p->kn->passed_over);
+	p->knowledge = p->kn->k;
+	ctx->knowledge = p->kn->k;
 	return EXIT_CODE_OK;
 }
 
@@ -271,7 +295,8 @@ int verb_apply(struct cli *cli, const struct verb *self, _unused_ int argc, char
 	be = pkg_backend_for(p.facts);
 	if (!be)
 		return log_error("%s: no package backend for this OS family", cli->root->path), EXIT_CODE_REFUSED;
-	if (cli->bundle && (r = use_bundle(cli, &p, &ctx, &bundle_used)) != EXIT_CODE_OK)
+	if (cli->bundle && ((r = use_bundle(cli, &p, &ctx, &bundle_used)) != EXIT_CODE_OK ||
+			    (r = use_bundle_knowledge(cli, &p, &ctx, bundle_used)) != EXIT_CODE_OK))
 		return r;
 	/* The repositories as they are now: what is resolved is what can be installed. */
 	if (!cli->no_refresh && (k = be->refresh(&ctx)) < 0) {

@@ -13,6 +13,7 @@
 #include "net/sign.h"
 #include "pkg/pkg.h"
 #include "plan/plan.h"
+#include "profile/knowledge-source.h"
 #include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
@@ -53,19 +54,6 @@ const char verb_bundle_usage[] =
 	"               verify, unpack: a transfer's limits, as for apply --bundle\n"
 	"  --json       verify: the manifest's summary as JSON\n";
 
-/* Paths the operator names (keys, the output) are the host's: made absolute against the
- * working directory, so that they read the same inside the host root "/". */
-static int host_path(const char *path, char **ret)
-{
-	_cleanup_free_ char *cwd = NULL;
-
-	if (path[0] == '/')
-		return (*ret = strdup(path)) ? 0 : -ENOMEM;
-	if (!(cwd = getcwd(NULL, 0)))
-		return -errno;
-	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
-}
-
 static int with_host_root(struct root **ret)
 {
 	int k = root_open("/", ret);
@@ -84,7 +72,7 @@ static int bundle_keygen(struct cli *cli, const char *key)
 	(void)cli;
 	if ((k = cli_crypto_library("making keys")) != EXIT_CODE_OK)
 		return k;
-	if ((k = host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
+	if ((k = cli_host_path(key, &priv)) < 0 || asprintf(&pub, "%s.pub", priv) < 0)
 		return log_error_errno(k < 0 ? k : -ENOMEM, "%s", key), EXIT_CODE_FAILURE;
 	if (with_host_root(&host) < 0)
 		return EXIT_CODE_FAILURE;
@@ -431,6 +419,29 @@ static int create_gather(struct pkg_ctx *c, const struct planned *p, const char 
 	return 0;
 }
 
+/* The knowledge this bundle was planned with travels in it, signed with the rest: a node that
+ * knows less (older as_of) plans with it (knowledge-source.h). A knowledge file without an
+ * as_of (the first format) could never be newer, and stays behind. */
+static int create_knowledge(const struct planned *p, const struct root *root, const char *dir, char ***files)
+{
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	size_t len = 0, n;
+	int k;
+
+	if (!knowledge_as_of(p->knowledge))
+		return 0;
+	if ((k = cli_read_host_file(p->kn->path, KNOWLEDGE_MAX, &text, &len)) < 0)
+		return log_error_errno(k, "%s", p->kn->path), k;
+	if (asprintf(&path, "%s/knowledge.json", dir) < 0)
+		return log_error_errno(-ENOMEM, "out of memory"), -ENOMEM;
+	if ((k = root_write_atomic(root, path, text, len, 0644)) < 0)
+		return log_error_errno(k, "%s", path), k;
+	n = strv_length(*files);
+	if ((k = strv_push(files, &n, "knowledge.json")) < 0)
+		return log_error_errno(k, "out of memory"), k;
+	return 0;
+}
+
 /* The bundle goes to FILE.partial first and takes its name once whole. */
 static int create_write(const char *output, cJSON *manifest, const struct root *root, const char *dir,
 			char *const *files, EVP_PKEY *key)
@@ -486,7 +497,7 @@ static int bundle_create(struct cli *cli, const struct verb *self, const char *n
 		return log_error("--arch %s: the machine read under %s is %s", cli->arch,
 				 cli->sysroot_path ? cli->sysroot_path : cli->root->path, strna(p.facts->cpu.arch)),
 		       EXIT_CODE_USAGE;
-	if ((k = host_path(cli->key, &keypath)) < 0 || with_host_root(&host) < 0)
+	if ((k = cli_host_path(cli->key, &keypath)) < 0 || with_host_root(&host) < 0)
 		return EXIT_CODE_FAILURE;
 	if ((k = sign_load_private(host, keypath, &key)) < 0)
 		return log_error("--key %s: %s", cli->key, gp_strerror(k)), EXIT_CODE_USAGE;
@@ -520,6 +531,8 @@ static int bundle_create(struct cli *cli, const struct verb *self, const char *n
 		r = EXIT_CODE_FAILURE;
 	} else if ((k = create_gather(&c, &p, dir, &files)) < 0) {
 		log_error("bundle create: %s", strna(c.error));
+		r = exit_code_for(k);
+	} else if ((k = create_knowledge(&p, cli->root, dir, &files)) < 0) {
 		r = exit_code_for(k);
 	} else if ((r = create_write(cli->output, manifest, cli->root, dir, files, key)) == EXIT_CODE_OK) {
 		printf("Wrote %s: bundle %s-%s-%s, %zu files, sequence %llu, expires %s, signed by key %s.\n", cli->output,

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "plan/check.h"
+#include "profile/knowledge-source.h"
 #include "profile/profile.h"
 #include "util/log.h"
 
@@ -15,10 +16,11 @@ const char verb_check_usage[] = "[--strict] [--json]\n"
 				"  --strict a GPU the knowledge has no entry for is an error, not a warning\n"
 				"  --json   the findings as JSON\n";
 
-int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct findings *ret)
+int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowledge_in_use *ret_kn, struct findings *ret)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
-	_cleanup_(knowledge_freep) struct knowledge *kn = NULL;
+	_cleanup_(knowledge_in_use_done) struct knowledge_in_use kn = {};
+	_cleanup_free_ char *stale = NULL;
 	struct profile_dirs dirs = {};
 	_cleanup_(profile_dirs_closep) struct profile_dirs *d = NULL;
 	char today[11];
@@ -29,9 +31,16 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct finding
 	d = &dirs;
 	if ((r = cli_knowledge(cli, d, &kn)) != EXIT_CODE_OK)
 		return r;
-	k = check_run(f, kn, cli_today(today), cli->strict, ret);
+	k = check_run(f, kn.k, cli_today(today), cli->strict, ret);
+	stale = cli_knowledge_stale(&kn, today);
+	if (k >= 0 && stale)
+		k = findings_add(ret, SEVERITY_WARNING, "knowledge-stale", "gpuprov(8), KNOWLEDGE", stale);
 	if (k < 0)
 		return log_error_errno(k, "check failed"), EXIT_CODE_FAILURE;
+	if (ret_kn) {
+		*ret_kn = kn;
+		kn = (struct knowledge_in_use){};
+	}
 	if (ret_facts)
 		*ret_facts = TAKE_PTR(f);
 	return EXIT_CODE_OK;
@@ -39,11 +48,13 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct finding
 
 int verb_check(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
+	_cleanup_(knowledge_in_use_done) struct knowledge_in_use kn = {};
 	struct findings fs = {};
 	bool errors = false;
+	char today[11];
 	int r;
 
-	if ((r = cli_check_findings(cli, NULL, &fs)) != EXIT_CODE_OK)
+	if ((r = cli_check_findings(cli, NULL, &kn, &fs)) != EXIT_CODE_OK)
 		return r;
 	for (size_t i = 0; i < fs.n; i++)
 		errors |= fs.list[i].severity == SEVERITY_ERROR;
@@ -52,13 +63,17 @@ int verb_check(struct cli *cli, _unused_ const struct verb *self, _unused_ int a
 		cJSON *doc = cJSON_CreateObject(), *list = NULL;
 
 		if (!doc || findings_to_json(&fs, &list) < 0 || !cJSON_AddItemToObject(doc, "findings", list) ||
-		    !cJSON_AddBoolToObject(doc, "errors", errors)) {
+		    !cJSON_AddBoolToObject(doc, "errors", errors) ||
+		    /* as plan: only a knowledge other than the shipped one is named */
+		    (kn.origin != KNOWLEDGE_SHIPPED &&
+		     !cJSON_AddItemToObject(doc, "knowledge", cli_knowledge_json(&kn, cli_today(today))))) {
 			cJSON_Delete(doc);
 			findings_clear(&fs);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
 		}
 		r = cli_print_json(doc);
 	} else {
+		cli_print_knowledge_origin(&kn);
 		for (size_t i = 0; i < fs.n; i++)
 			printf("%-8s %s\n         [%s] %s\n", severity_to_string(fs.list[i].severity), fs.list[i].message,
 			       fs.list[i].id, fs.list[i].source);

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "util/json.h"
 #include "plan/plan.h"
-#include "profile/knowledge.h"
+#include "profile/knowledge-source.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
 #include "util/errors.h"
@@ -81,7 +81,22 @@ int cli_plan_begin(struct cli *cli, const struct verb *v, const char *name, stru
 		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
 	if ((r = cli_load_profile(cli, name, &ret->facts, ret->dirs, &ret->profile)) != EXIT_CODE_OK)
 		return r;
-	return cli_knowledge(cli, ret->dirs, &ret->knowledge);
+	if (!(ret->kn = calloc(1, sizeof(*ret->kn))))
+		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
+	if ((r = cli_knowledge(cli, ret->dirs, ret->kn)) != EXIT_CODE_OK)
+		return r;
+	ret->knowledge = ret->kn->k;
+	return EXIT_CODE_OK;
+}
+
+/* Knowledge past its age is said among the plan's warnings, whatever the plan. */
+static int warn_stale(struct planned *p, const char *today)
+{
+	char *w = cli_knowledge_stale(p->kn, today);
+
+	if (w && strv_push_take(&p->res->warnings, &p->res->n_warnings, w) < 0)
+		return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
+	return EXIT_CODE_OK;
 }
 
 int cli_plan_finish(struct cli *cli, struct planned *p)
@@ -105,7 +120,7 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		if (!p->res || strv_pushf(&p->res->refusals, &p->res->n_refusals, "profile %s is not for this machine: %s",
 					  p->profile->name, strna(why)) < 0)
 			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
-		return EXIT_CODE_OK;
+		return warn_stale(p, cli_today(today));
 	}
 	/* The kernels verify rolled back here, unless asked to try them again; a state.json that
 	 * does not read has none (verify and status say what is wrong with it). */
@@ -117,6 +132,8 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		    &p->res);
 	if (k < 0)
 		return log_error_errno(k, "cannot resolve profile %s", p->profile->name), EXIT_CODE_FAILURE;
+	if ((k = warn_stale(p, today)) != EXIT_CODE_OK)
+		return k;
 	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan, &error)) < 0)
 		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), EXIT_CODE_FAILURE;
 	return EXIT_CODE_OK;
@@ -127,7 +144,10 @@ void planned_done(struct planned *p)
 	p->plan = plan_free(p->plan);
 	p->res = resolution_free(p->res);
 	p->view = repo_view_free(p->view);
-	p->knowledge = knowledge_free(p->knowledge);
+	p->knowledge = NULL;
+	if (p->kn)
+		knowledge_in_use_done(p->kn);
+	p->kn = mfree(p->kn);
 	p->profile = profile_free(p->profile);
 	p->facts = facts_free(p->facts);
 	if (p->dirs)
@@ -139,15 +159,25 @@ void planned_done(struct planned *p)
 int cli_show_plan(struct cli *cli, const struct planned *p)
 {
 	struct plan empty = {};
+	char today[11];
 	int k;
 
 	if (cli->json) {
-		cJSON *doc = NULL;
+		cJSON *doc = NULL, *kn = NULL;
 
 		if ((k = plan_to_json(p->profile, p->res, p->plan ? p->plan : &empty, &doc)) < 0)
 			return log_error_errno(k, "cannot write JSON"), EXIT_CODE_FAILURE;
+		/* Only a knowledge other than the shipped one is named: the shipped one goes without
+		 * saying. */
+		if (p->kn->origin != KNOWLEDGE_SHIPPED &&
+		    (!(kn = cli_knowledge_json(p->kn, cli_today(today))) || !cJSON_AddItemToObject(doc, "knowledge", kn))) {
+			cJSON_Delete(kn);
+			cJSON_Delete(doc);
+			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
+		}
 		k = cli_print_json(doc);
 	} else {
+		cli_print_knowledge_origin(p->kn);
 		cli_print_plan(p->profile, p->res, p->plan ? p->plan : &empty);
 		k = EXIT_CODE_OK;
 	}

@@ -290,3 +290,8 @@ int findings_to_json(const struct findings *fs, cJSON **ret)
 	*ret = a;
 	return 0;
 }
+
+int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message)
+{
+	return found(fs, sev, id, source, "%s", message);
+}

@@ -27,6 +27,8 @@ struct findings {
 
 /* Audits what is installed now against the knowledge. Reads nothing but the facts. */
 int check_run(const struct facts *f, const struct knowledge *k, const char *today, bool strict, struct findings *ret);
+/* Adds a finding made outside check_run (the knowledge's own age). */
+int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
 void findings_clear(struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

@@ -9,7 +9,6 @@
 #include "util/jsonpath.h"
 #include "util/strutil.h"
 
-#define KNOWLEDGE_MAX (4 * 1024 * 1024)
 
 /* The arrays knowledge.json (format 2, gpuprov-knowledge(5)) must have. */
 static const char *const sections[] = { "architectures", "gpus", "platforms", "fabric", "branches", "cuda",
@@ -93,7 +92,7 @@ static int knowledge_check(struct knowledge *k, const char *text, char **ret_err
 	return 0;
 }
 
-int knowledge_parse(const char *file, const char *text, struct knowledge **ret, char **ret_error)
+int knowledge_load_text(const char *file, const char *text, struct knowledge **ret, char **ret_error)
 {
 	_cleanup_(knowledge_freep) struct knowledge *k = calloc(1, sizeof(*k));
 	const char *end = NULL;
@@ -130,7 +129,7 @@ int knowledge_load(const struct root *dir, const char *dir_path, struct knowledg
 			*ret_error = NULL;
 		return r;
 	}
-	return knowledge_parse(file, text, ret, ret_error);
+	return knowledge_load_text(file, text, ret, ret_error);
 }
 
 struct knowledge *knowledge_free(struct knowledge *k)

@@ -31,11 +31,14 @@ struct knowledge {
 #define SOURCE_UBUNTU_SIGNED \
 	"Ubuntu Server documentation, NVIDIA drivers installation, https://documentation.ubuntu.com/server/how-to/graphics/install-nvidia-drivers/"
 
-/* Parses and checks the shape of a knowledge document; file names it in errors.
- * ret_error: what is wrong, as FILE:LINE:COL: PATH: reason. */
-int knowledge_parse(const char *file, const char *text, struct knowledge **ret, char **ret_error);
-/* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, and where. */
+/* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, as
+ * FILE:LINE:COL: PATH: reason. */
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
+/* The same from text already read (file: its name in messages), for a caller that checked
+ * the bytes first (a signature, lint: knowledge-source.h). */
+int knowledge_load_text(const char *file, const char *text, struct knowledge **ret, char **ret_error);
+/* The most bytes a knowledge file may have. */
+#define KNOWLEDGE_MAX (4 * 1024 * 1024)
 struct knowledge *knowledge_free(struct knowledge *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct knowledge *, knowledge_free)
 

@@ -203,3 +203,14 @@ int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1]
 		return -EINVAL;
 	return 0;
 }
+
+int date_days_between(const char *a, const char *b, long *ret)
+{
+	struct tm ta, tb;
+
+	if (!date_parse(a, &ta) || !date_parse(b, &tb))
+		return -EINVAL;
+	/* Both at noon UTC: whole days, whatever the leap seconds. */
+	*ret = (long)((timegm(&tb) - timegm(&ta)) / 86400);
+	return 0;
+}

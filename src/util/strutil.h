@@ -40,3 +40,5 @@ char *strv_join(char *const *v, const char *sep);
 bool date_ok(const char *s);
 /* The date days after date, in ret; -EINVAL when date is not a date. */
 int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1]);
+/* The days from date a to date b (negative when b is earlier); -EINVAL when either is not a date. */
+int date_days_between(const char *a, const char *b, long *ret);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The bash completion (completion/gpuprov): verbs, options, profile names from the shipped
-# and site directories and from --profiles, bundle's subcommands, files and directories;
+# and site directories and from --profiles, bundle's and knowledge's subcommands, files and directories;
 # then every option of `gpuprov --help` and of each `gpuprov VERB --help` against what it
 # completes, both ways, so that the two cannot drift apart.
 . "$srcdir/tests/scenario/lib.sh"
@@ -62,7 +62,7 @@ apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
-	expect "$1: every verb" "detect profiles show plan check apply verify rollback status revert bundle" ""
+	expect "$1: every verb" "detect profiles show plan check apply verify rollback status revert bundle knowledge" ""
 	expect "$1: global options" "--root --sysroot --profiles --json --dry-run --yes --verbose --quiet --help --version" --
 	expect "$1: apply's options" "$apply_opts" apply --
 	expect "$1: apply's options after its profile" "--detailed-exitcodes --dry-run" apply h100-nvlink --d
@@ -89,6 +89,10 @@ run_cases() {
 	expect "$1: bundle verify completes files" "$TMPD/files/file-a.prom" bundle verify "$TMPD/files/fi"
 	expect "$1: --mirror takes a URL: nothing offered" "" apply base --mirror ""
 	expect "$1: --max-time takes a number: nothing offered" "" apply --max-time ""
+	expect "$1: knowledge's subcommands" "install lint show sign" knowledge ""
+	expect "$1: knowledge install completes files" "$TMPD/files/file-a.prom" knowledge install "$TMPD/files/fi"
+	expect "$1: knowledge install --keys completes directories" "$TMPD/files/dir-a" knowledge install k.json --keys "$TMPD/files/"
+	expect "$1: nothing after knowledge lint's file" "" knowledge lint k.json ""
 }
 
 script=$TMPD/gpuprov-completion
