@@ -1,13 +1,13 @@
 #!/bin/sh
 # The shipped compatibility knowledge (profiles/knowledge.json) against its JSON Schema
-# (profiles/knowledge.schema.json, format 2), with python3-jsonschema; and copies of it that
+# (profiles/gpuprov-knowledge.schema.json, format 2), with python3-jsonschema; and copies of it that
 # the schema must refuse, each for the field that is wrong: a driver version that is a Vulkan
 # developer beta of the open modules (such versions sort among production releases that do
 # not support the GPU), an entry without "verified", a file of format 1, a source that cites
 # the project's own notes, and a key the format does not have.
 . "${srcdir}/tests/scenario/lib.sh"
 
-schema="$srcdir/profiles/knowledge.schema.json"
+schema="$srcdir/profiles/gpuprov-knowledge.schema.json"
 knowledge="$srcdir/profiles/knowledge.json"
 
 # validate FILE: FILE against the schema; each error on a line of its own, "PATH: message"
@@ -36,9 +36,9 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
 fi
 
 if validate "$knowledge" >"$TMPD/shipped.out" 2>&1; then
-	ok "profiles/knowledge.json is valid against profiles/knowledge.schema.json"
+	ok "profiles/knowledge.json is valid against profiles/gpuprov-knowledge.schema.json"
 else
-	not_ok "profiles/knowledge.json is valid against profiles/knowledge.schema.json"
+	not_ok "profiles/knowledge.json is valid against profiles/gpuprov-knowledge.schema.json"
 	diag_file "$TMPD/shipped.out"
 fi
 
