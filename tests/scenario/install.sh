@@ -101,6 +101,7 @@ done
 # The man pages.
 file_mode "gpuprov(8), mode 644" "$D$mandir/man8/gpuprov.8" 644
 file_mode "gpuprov-profile(5), mode 644" "$D$mandir/man5/gpuprov-profile.5" 644
+file_mode "gpuprov-knowledge(5), mode 644" "$D$mandir/man5/gpuprov-knowledge.5" 644
 
 # The site's directories, made empty.
 for d in profiles keys.d; do

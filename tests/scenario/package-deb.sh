@@ -55,7 +55,8 @@ check "Recommends apt and grub-common" sh -c 'grep "^Recommends:" "$1" | grep -q
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$TMPD/contents"
 for p in /usr/sbin/gpuprov /usr/share/gpuprov/profiles/knowledge.json \
 	/usr/share/gpuprov/profiles/gpuprov-profile.schema.json /usr/share/man/man8/gpuprov.8.gz \
-	/usr/share/man/man5/gpuprov-profile.5.gz /etc/gpuprov/profiles /etc/gpuprov/keys.d /var/cache/gpuprov \
+	/usr/share/man/man5/gpuprov-profile.5.gz /usr/share/man/man5/gpuprov-knowledge.5.gz \
+	/usr/share/gpuprov/profiles/gpuprov-knowledge.schema.json /etc/gpuprov/profiles /etc/gpuprov/keys.d /var/cache/gpuprov \
 	/usr/share/bash-completion/completions/gpuprov; do
 	check "the package holds $p" grep -qx "$p" "$TMPD/contents"
 done
