@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "files/render.h"
 #include "profile/knowledge.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
@@ -463,12 +464,32 @@ static void test_running_kernel_not_kept(void **state)
 	repo_view_free(v);
 }
 
+/* The content of the file render_files() gives at path, or NULL (the caller frees). */
+static char *rendered(struct profile *p, struct machine *m, const struct resolution *r, const char *path)
+{
+	struct managed_file *files = NULL;
+	size_t n = 0;
+	char *content = NULL;
+	cJSON *doc = cJSON_CreateObject();
+
+	p->doc = doc;
+	assert_int_equal(render_files(p, &m->f, r, &files, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (streq(files[i].path, path) && files[i].content)
+			content = strdup(files[i].content);
+	managed_files_free(files, n);
+	p->doc = NULL;
+	cJSON_Delete(doc);
+	return content;
+}
+
 #define FABRIC(v) "nvidia-fabric-manager=" v "-1 nvidia-imex=" v "-1"
 
 /* HGX B200: its NVSwitches are not on the host's PCI bus, yet it needs the fabric manager, the
  * NVLink subnet manager (its own versions, the newest taken) and ib_umad. */
 static void test_fabric_hgx_b200(void **state)
 {
+	char *content;
 	struct machine m;
 	struct profile p = profile_default();
 	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " FABRIC("580.95.05") " nvlsm=2025.06.5-1 nvlsm=2025.10.11-1");
@@ -482,6 +503,13 @@ static void test_fabric_hgx_b200(void **state)
 	assert_string_equal(r->fabric_modules[0], "ib_umad");
 	assert_string_equal(picked_role(r, "nvlsm"), "nvlsm");
 	assert_string_equal(picked_role(r, "nvidia-fabric-manager"), "fabricmanager");
+	/* The fabric manager's service runs the subnet manager too: nvlsm has none of its own. */
+	assert_string_equal(r->fabric[0].service, "nvidia-fabricmanager.service");
+	assert_null(r->fabric[1].service);
+	content = rendered(&p, &m, r, FABRIC_MODULES_FILE);
+	assert_non_null(content);
+	assert_non_null(strstr(content, "\nib_umad\n"));
+	free(content);
 	resolution_free(r);
 
 	/* "off" drops the whole fabric, its module with it. */
@@ -489,6 +517,7 @@ static void test_fabric_hgx_b200(void **state)
 	r = run(&p, &m, v);
 	assert_fabric(r, "hgx-b200", "");
 	assert_int_equal(r->n_fabric_modules, 0);
+	assert_null(rendered(&p, &m, r, FABRIC_MODULES_FILE));
 	resolution_free(r);
 	repo_view_free(v);
 
@@ -518,6 +547,7 @@ static void test_fabric_gb200(void **state)
 	assert_string_equal(r->driver, "580.82.07");
 	assert_fabric(r, "gb200-nvl", "nvidia-imex=580.82.07-1");
 	assert_true(r->same_driver_domain);
+	assert_string_equal(r->fabric[0].service, "nvidia-imex.service");
 	assert_null(picked_role(r, "nvidia-fabric-manager"));
 	resolution_free(r);
 	repo_view_free(v);
