@@ -2,14 +2,22 @@
 /* The NVLink fabric's installed components (fabric manager, NVLink subnet manager, IMEX) and
  * their versions: from dpkg's status, else the target's RPM database read with the host's
  * rpm, else the "installed" entries of var/lib/gpuprov/repo.json. */
+#include <assert.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "facts.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/spawn.h"
 #include "util/strutil.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* repo.json lists every package offered and installed: a few megabytes at most. */
 #define REPO_JSON_MAX (64 * 1024 * 1024)
@@ -92,27 +100,64 @@ static int fabric_from_dpkg(struct nvidia_facts *nv, const struct root *root)
 	return 0;
 }
 
-/*
- * The host's rpm over the target's database: var/lib/rpm resolved inside the root (a link
- * there points inside it, not at the host's), read with --dbpath, nothing run in the target.
- * -ENOENT: no rpm on the host, or no database in the target.
- */
-static int fabric_from_rpmdb(struct nvidia_facts *nv, const struct root *root)
+/* Copies the regular files of the open directory src into dst (not the lock, nor other dot
+ * files): the database's files, read once. */
+static int copy_dir_files(int src, int dst)
 {
-	_cleanup_free_ char *dbpath = NULL;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	int fd = dup(src);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		_cleanup_close_ int in = -1, out = -1;
+		struct stat st;
+		char buf[65536];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		in = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if ((out = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+			return -errno;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				return -EIO;
+		if (n < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Removes the flat directory made for the copy, whatever rpm left in it. */
+static void remove_copy(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+	(void)rmdir(dir);
+}
+
+/* rpm's answer for the fabric's package names over the database in dbpath, into nv. */
+static int rpm_query(struct nvidia_facts *nv, const char *dbpath)
+{
 	struct spawn_result sr = {};
-	char *argv[4 + ELEMENTSOF(fabric_packages) + 1] = { "rpm", "--dbpath", NULL, "-q" }, *save = NULL;
-	size_t n = 4;
+	char *argv[] = { "rpm", "--dbpath", (char *)dbpath, "-q", "--qf=%{NAME} %{VERSION}\n",
+			 (char *)fabric_packages[0].rpm, (char *)fabric_packages[1].rpm, (char *)fabric_packages[2].rpm,
+			 NULL };
+	char *save = NULL;
 	int k;
 
-	if ((k = root_host_path(root, "var/lib/rpm", &dbpath)) < 0)
-		return k == -ENOMEM ? k : -ENOENT;
-	argv[2] = dbpath;
-	/* --qf must come before the names; rpm prints "package X is not installed" for the others. */
-	argv[n++] = "--qf=%{NAME} %{VERSION}\n";
-	for (size_t i = 0; i < ELEMENTSOF(fabric_packages) && n < ELEMENTSOF(argv) - 1; i++)
-		argv[n++] = (char *)fabric_packages[i].rpm;
-	argv[n] = NULL;
+	static_assert(ELEMENTSOF(fabric_packages) == 3, "every package is asked of rpm");
 	if ((k = spawn_run(NULL, 0, argv, NULL, &sr)) < 0)
 		return k == -ENOMEM ? k : -ENOENT;
 	/* rpm exits with the number of names not installed (127: no rpm on the host); a database
@@ -135,6 +180,33 @@ static int fabric_from_rpmdb(struct nvidia_facts *nv, const struct root *root)
 			}
 	}
 	spawn_result_done(&sr);
+	return k;
+}
+
+/*
+ * The host's rpm over the target's database: var/lib/rpm opened inside the root (a link there
+ * points inside it, not at the host's) and its files copied to a private directory first,
+ * since rpm writes beside a database it reads (sqlite's shared memory, its lock) and detect
+ * changes nothing in the target. -ENOENT: no rpm on the host, or no database in the target.
+ */
+static int fabric_from_rpmdb(struct nvidia_facts *nv, const struct root *root)
+{
+	_cleanup_close_ int src = root_open_at(root, "var/lib/rpm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dst = -1;
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096];
+	int k;
+
+	if (src < 0)
+		return src == -ENOMEM ? src : -ENOENT;
+	snprintf(dir, sizeof(dir), "%s/gpuprov-rpmdb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -errno;
+	if ((dst = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		k = -errno;
+	else if ((k = copy_dir_files(src, dst)) >= 0)
+		k = rpm_query(nv, dir);
+	remove_copy(dir);
 	if (k >= 0)
 		nv->fabric_read_from = "rpm";
 	return k;

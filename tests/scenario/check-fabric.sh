@@ -52,7 +52,10 @@ if command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; then
 	# repo.json says nothing installed now: what check reports comes from the database.
 	jq 'del(.installed)' "$TMPD/repo.json" >"$M/var/lib/gpuprov/repo.json"
 	check "an RPM database with nvidia-fabric-manager 535.104.05" rpm_fm 535.104.05
+	find "$M/var/lib/rpm" -printf '%y %p %s %T@ %m\n' | sort >"$TMPD/rpmdb.0"
 	check_run rpmdb
+	find "$M/var/lib/rpm" -printf '%y %p %s %T@ %m\n' | sort >"$TMPD/rpmdb.1"
+	check "the target's RPM database is left as it was" cmp -s "$TMPD/rpmdb.0" "$TMPD/rpmdb.1"
 	check "read from the RPM database: the same error (exit 3)" test "$(cat "$TMPD/rpmdb.rc")" = 3
 	check "it names both versions and the RPM database" test "$(finding fabricmanager-version "$TMPD/rpmdb.json")" = \
 		"NVIDIA Fabric Manager 535.104.05 (read from rpm) differs from driver $DRIVER; they must be equal"
@@ -64,7 +67,7 @@ if command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; then
 	check_run equal
 	check "then no fabric finding" test -z "$(finding fabricmanager-version "$TMPD/equal.json")$(finding fabricmanager-missing "$TMPD/equal.json")"
 else
-	for n in 1 2 3 4 5 6; do
+	for n in 1 2 3 4 5 6 7; do
 		ok "# SKIP rpm or rpmbuild not found"
 	done
 fi
