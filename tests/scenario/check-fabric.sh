@@ -39,14 +39,19 @@ check "it quotes the knowledge's source" test \
 
 # --- the target's RPM database, read with the host's rpm ---
 if command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; then
-	# rpm_fm VERSION: the target's database with an nvidia-fabric-manager of that version.
+	# rpm_fm VERSION [NAME VERSION]...: the target's database with an nvidia-fabric-manager of
+	# that version, and the other packages named.
 	rpm_fm() {
 		rm -rf "$TMPD/rpmbuild" "$M/var/lib/rpm"
 		mkdir -p "$TMPD/rpmbuild/SPECS" "$M/var/lib/rpm"
-		printf 'Name: nvidia-fabric-manager\nVersion: %s\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%%description\ntest\n%%files\n' \
-			"$1" >"$TMPD/rpmbuild/SPECS/fm.spec"
-		rpmbuild -bb --quiet --define "_topdir $TMPD/rpmbuild" "$TMPD/rpmbuild/SPECS/fm.spec" >/dev/null 2>&1 &&
-			rpm --dbpath "$M/var/lib/rpm" --initdb &&
+		set -- nvidia-fabric-manager "$@"
+		while [ $# -ge 2 ]; do
+			printf 'Name: %s\nVersion: %s\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%%description\ntest\n%%files\n' \
+				"$1" "$2" >"$TMPD/rpmbuild/SPECS/$1.spec"
+			rpmbuild -bb --quiet --define "_topdir $TMPD/rpmbuild" "$TMPD/rpmbuild/SPECS/$1.spec" >/dev/null 2>&1 || return 1
+			shift 2
+		done
+		rpm --dbpath "$M/var/lib/rpm" --initdb &&
 			rpm --dbpath "$M/var/lib/rpm" -i --justdb --nodeps --noscripts "$TMPD"/rpmbuild/RPMS/noarch/*.rpm
 	}
 	# repo.json says nothing installed now: what check reports comes from the database.
@@ -63,11 +68,15 @@ if command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; then
 	check_json "detect says where the version was read" \
 		'.nvidia.fabric.read_from == "rpm" and .nvidia.fabric.installed == [{"component": "fabricmanager", "package": "nvidia-fabric-manager", "version": "535.104.05"}] and .nvidia.fabricmanager.version == "535.104.05"' \
 		"$TMPD/detect.json"
-	check "the fabric manager at the driver's version" rpm_fm "$DRIVER"
+	check "the fabric manager at the driver's version, and an NVLink subnet manager" rpm_fm "$DRIVER" nvlsm 2025.10.11
 	check_run equal
-	check "then no fabric finding" test -z "$(finding fabricmanager-version "$TMPD/equal.json")$(finding fabricmanager-missing "$TMPD/equal.json")"
+	check "then no fabric finding (an HGX A100 needs no nvlsm)" test \
+		-z "$(jq -r '.findings[] | select(.id | test("^(fabricmanager|nvlsm)-")) | .id' "$TMPD/equal.json")"
+	gpuprov --root "$M" detect >"$TMPD/detect.txt" 2>/dev/null
+	check "detect lists the subnet manager where it is installed" \
+		grep -qx 'NVLink      nvlsm 2025.10.11 (nvlsm, read from rpm)' "$TMPD/detect.txt"
 else
-	for n in 1 2 3 4 5 6 7; do
+	for n in 1 2 3 4 5 6 7 8; do
 		ok "# SKIP rpm or rpmbuild not found"
 	done
 fi
