@@ -168,6 +168,32 @@ static int check_modules(struct verify_report *r, const struct facts *f, const s
 		   text ? text : "");
 }
 
+/* The NVLink fabric's components installed (and the fabric manager wherever NVSwitches are
+ * on the PCI bus): each at the driver's version where it is released with the driver, its
+ * service running. */
+static int check_fabric(struct verify_report *r, const struct root *sys, const struct facts *f, const char *driver)
+{
+	bool fm_seen = false;
+	int k;
+
+	for (size_t i = 0; i < f->nvidia.n_fabric; i++) {
+		const struct fabric_installed *c = &f->nvidia.fabric[i];
+		/* Running, asked of systemd, on the live system only: a sysroot of files has no
+		 * services to ask about. */
+		int active = c->service && streq(sys->path, "/") ? unit_active(c->service) : -1;
+
+		fm_seen = fm_seen || streq(c->component, "fabricmanager");
+		if ((k = add(r, c->component, (!c->driver_version || streq_ptr(c->version, driver)) && active != 0,
+			     "%s %s%s%s", c->component, strna(c->version), active > 0 ? " active" : active == 0 ? " not active" : "",
+			     c->driver_version ? ", the driver's version must be the same" : "")) < 0)
+			return k;
+	}
+	if (!fm_seen && f->pci.n_nvswitches > 0)
+		return add(r, "fabricmanager", false, "no fabric manager version known, and %zu NVSwitches need one at the driver's %s",
+			   f->pci.n_nvswitches, strna(driver));
+	return 0;
+}
+
 /* The driver's checks but Xid: only where the stack has one (driver.source "none" has not). */
 static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const struct state *state)
 {
@@ -192,17 +218,7 @@ static int check_driver(struct verify_report *r, const struct root *sys, const s
 	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
 		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0)
 		return k;
-	if (f->pci.n_nvswitches > 0) {
-		/* Running, asked of systemd, on the live system only: a sysroot of files has no
-		 * services to ask about. */
-		int active = streq(sys->path, "/") ? unit_active("nvidia-fabricmanager") : -1;
-
-		if ((k = add(r, "fabricmanager", streq_ptr(f->nvidia.fabricmanager_version, driver) && active != 0,
-			     "fabric manager %s%s, the driver %s (they must be equal)", strna(f->nvidia.fabricmanager_version),
-			     active > 0 ? " active" : active == 0 ? " not active" : "", strna(driver))) < 0)
-			return k;
-	}
-	return 0;
+	return check_fabric(r, sys, f, driver);
 }
 
 /* The driver's reports of GPU errors since boot. */

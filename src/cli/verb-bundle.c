@@ -373,7 +373,7 @@ static cJSON *create_manifest(const struct cli *cli, const struct planned *p, co
 	    !json_add_str_or_null(stack, "flavour", r->flavour) ||
 	    !cJSON_AddStringToObject(stack, "source", r->source) ||
 	    !json_add_str_or_null(stack, "cuda", r->cuda) ||
-	    !json_add_str_or_null(stack, "fabricmanager", r->fabricmanager) ||
+	    !json_add_str_or_null(stack, "fabricmanager", resolution_has_fabric(r, "fabricmanager") ? r->driver : NULL) ||
 	    !(pkgs = cJSON_AddArrayToObject(m, "packages")))
 		return NULL;
 	for (size_t i = 0; i < r->n_picks; i++) {

@@ -180,6 +180,11 @@ static void print_nvidia(const struct facts *f)
 	printf(LABEL "%s%s%s\n", "Fabric mgr",
 	       nv->fabricmanager == TRI_YES ? "installed" : "not installed",
 	       nv->fabricmanager_version ? " " : "", nv->fabricmanager_version ? nv->fabricmanager_version : "");
+	/* The other fabric components, only where installed: most nodes have none. */
+	for (size_t i = 0; i < nv->n_fabric; i++)
+		if (!streq(nv->fabric[i].component, "fabricmanager"))
+			printf(LABEL "%s %s (%s, read from %s)\n", "NVLink", nv->fabric[i].component, nv->fabric[i].version,
+			       nv->fabric[i].package, strna(nv->fabric_read_from));
 }
 
 static void print_facts(const struct facts *f)

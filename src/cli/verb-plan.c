@@ -56,10 +56,15 @@ void cli_print_plan(const struct profile *p, const struct resolution *r, const s
 		print_lines("Warnings:", r->warnings);
 		return;
 	}
-	if (r->driver)
-		printf("Stack       CUDA %s, driver %s (%s, %s), kernel %s%s\n", r->cuda ? r->cuda : "none", r->driver,
-		       r->flavour, r->source, r->kernel, r->fabricmanager ? ", fabric manager" : "");
-	else
+	if (r->driver) {
+		printf("Stack       CUDA %s, driver %s (%s, %s), kernel %s", r->cuda ? r->cuda : "none", r->driver,
+		       r->flavour, r->source, r->kernel);
+		for (size_t i = 0; i < r->n_fabric; i++)
+			printf("%s%s", i ? " + " : ", fabric ", r->fabric[i].component);
+		if (r->n_fabric)
+			printf(" (platform %s)", strna(r->platform));
+		printf("\n");
+	} else
 		printf("Stack       kernel %s, no NVIDIA driver (driver.source none)\n", r->kernel);
 	print_lines("Why:", r->reasons);
 	print_lines("Warnings:", r->warnings);

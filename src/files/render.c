@@ -254,6 +254,16 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			goto fail;
 	}
 
+	/* modules-load.d: the modules the platform's fabric needs (ib_umad for the NVLink subnet
+	 * manager), a file of their own so that the profile's rdma.modules stay apart. */
+	if (r && r->ok && r->n_fabric_modules) {
+		header(&b, p);
+		for (size_t i = 0; i < r->n_fabric_modules; i++)
+			bprintf(&b, "%s\n", r->fabric_modules[i]);
+		if ((k = add_file(&files, &n, FABRIC_MODULES_FILE, &b, "the platform's NVLink fabric modules: loaded at boot")) < 0)
+			goto fail;
+	}
+
 	/* sysctl.d: the last file by basename wins; 90- comes after the distribution's. */
 	if (cJSON_GetArraySize(get(doc, "sysctl", NULL))) {
 		header(&b, p);

@@ -16,6 +16,9 @@
 #define APT_PINS_FILE "/etc/apt/preferences.d/gpuprov"
 #define APT_UNATTENDED_FILE "/etc/apt/apt.conf.d/51gpuprov-unattended-upgrades"
 
+/* The modules the platform's NVLink fabric needs, loaded at boot. */
+#define FABRIC_MODULES_FILE "/etc/modules-load.d/gpuprov-fabric.conf"
+
 /* A file gpuprov manages: where it goes on the node, and its whole content. */
 struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */

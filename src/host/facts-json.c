@@ -251,7 +251,7 @@ static int json_pci(cJSON *root, const struct pci_facts *p)
 
 static int json_nvidia(cJSON *root, const struct nvidia_facts *nv)
 {
-	cJSON *o = add_obj(root, "nvidia"), *drv, *cuda, *fm;
+	cJSON *o = add_obj(root, "nvidia"), *drv, *cuda, *fm, *fabric, *list;
 
 	if (!o || json_add_strv(o, "loaded_modules", nv->loaded_modules))
 		return -ENOMEM;
@@ -273,6 +273,17 @@ static int json_nvidia(cJSON *root, const struct nvidia_facts *nv)
 	if (add_str(o, "cuda_default", nv->cuda_default) || !(fm = add_obj(o, "fabricmanager")) ||
 	    add_tri(fm, "installed", nv->fabricmanager) || add_str(fm, "version", nv->fabricmanager_version))
 		return -ENOMEM;
+	/* Every fabric component installed, and the database its version was read from. */
+	if (!(fabric = add_obj(o, "fabric")) || add_str(fabric, "read_from", nv->fabric_read_from) ||
+	    !(list = cJSON_AddArrayToObject(fabric, "installed")))
+		return -ENOMEM;
+	for (size_t i = 0; i < nv->n_fabric; i++) {
+		cJSON *c = push_obj(list);
+
+		if (!c || add_str(c, "component", nv->fabric[i].component) || add_str(c, "package", nv->fabric[i].package) ||
+		    add_str(c, "version", nv->fabric[i].version))
+			return -ENOMEM;
+	}
 	return 0;
 }
 

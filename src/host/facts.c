@@ -29,6 +29,14 @@ const struct kernel *facts_running_kernel(const struct facts *f)
 	return facts_kernel(f, f->kernels.running);
 }
 
+const char *facts_fabric_version(const struct facts *f, const char *component)
+{
+	for (size_t i = 0; i < f->nvidia.n_fabric; i++)
+		if (streq(f->nvidia.fabric[i].component, component))
+			return f->nvidia.fabric[i].version;
+	return NULL;
+}
+
 const char *tristate_to_string(enum tristate t)
 {
 	return t == TRI_YES ? "on" : t == TRI_NO ? "off" : "unknown";
@@ -152,6 +160,9 @@ struct facts *facts_free(struct facts *f)
 	free(f->nvidia.cuda);
 	free(f->nvidia.cuda_default);
 	free(f->nvidia.fabricmanager_version);
+	for (size_t i = 0; i < f->nvidia.n_fabric; i++)
+		free(f->nvidia.fabric[i].package), free(f->nvidia.fabric[i].version);
+	free(f->nvidia.fabric);
 
 	strv_free(f->warnings);
 	free(f);

@@ -194,6 +194,15 @@ struct cuda_toolkit {
 	char *path;
 };
 
+/* An installed component of the NVLink fabric, as its package database says. */
+struct fabric_installed {
+	const char *component; /* "fabricmanager", "nvlsm", "imex" */
+	char *package;         /* "nvidia-fabric-manager" */
+	char *version;         /* upstream: "550.54.15" ("2025.10.11" for nvlsm) */
+	const char *service;   /* its systemd unit, NULL: none of its own */
+	bool driver_version;   /* must be the driver's version */
+};
+
 struct nvidia_facts {
 	char **loaded_modules; /* of those that matter (nvidia*, nouveau, mlx5*, ib_core) */
 	char *driver_version;  /* of the running driver */
@@ -203,6 +212,9 @@ struct nvidia_facts {
 	char *cuda_default;    /* what usr/local/cuda points at */
 	enum tristate fabricmanager;
 	char *fabricmanager_version;
+	struct fabric_installed *fabric;
+	size_t n_fabric;
+	const char *fabric_read_from; /* "dpkg", "rpm", "repo.json": where their versions were read; NULL: none */
 };
 
 struct facts {
@@ -234,6 +246,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct facts *, facts_free)
 /* The installed kernel of that release, or the running one; NULL when not found. */
 const struct kernel *facts_kernel(const struct facts *f, const char *release);
 const struct kernel *facts_running_kernel(const struct facts *f);
+/* The installed version of a fabric component ("imex"), or NULL. */
+const char *facts_fabric_version(const struct facts *f, const char *component);
 
 /* Records that a fact could not be read; detect goes on with "unknown". */
 void facts_warn(struct facts *f, const char *fmt, ...) _printf_(2, 3);
@@ -268,6 +282,7 @@ int disk_detect(const struct detect_ctx *ctx);
 int boot_detect_esp_env(const struct detect_ctx *ctx);
 int pci_detect(const struct detect_ctx *ctx);
 int nvidia_detect(const struct detect_ctx *ctx);
+int fabric_detect(const struct detect_ctx *ctx);
 
 /* Parsers, separate from the reading so that tests can feed them text. */
 int cpuinfo_parse(FILE *f, struct cpu_facts *cpu);

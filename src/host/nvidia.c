@@ -202,40 +202,18 @@ static int nvidia_cuda(const struct detect_ctx *ctx)
 	return 0;
 }
 
-/* "nvidia-fabricmanager" or "nvidia-fabricmanager-<branch>", not -dev or other siblings. */
-static bool is_fabricmanager_package(const char *name)
-{
-	const char *rest = startswith(name, "nvidia-fabricmanager");
-
-	if (!rest)
-		return false;
-	if (!*rest)
-		return true;
-	return rest[0] == '-' && rest[1] && rest[1 + strspn(rest + 1, "0123456789")] == '\0';
-}
-
+/* The fabric manager's binary; its version, with the other fabric components', from the
+ * package database (fabric.c). */
 static int nvidia_fabricmanager(const struct detect_ctx *ctx)
 {
 	struct nvidia_facts *nv = &ctx->facts->nvidia;
-	_cleanup_free_ char *pkg = NULL, *version = NULL;
 	int k;
 
 	nv->fabricmanager = root_exists(ctx->root, "usr/bin/nv-fabricmanager") > 0 ? TRI_YES : TRI_NO;
-	if (nv->fabricmanager != TRI_YES || ctx->facts->os.family != OS_FAMILY_DEBIAN)
-		return 0;
-	/* nvidia-fabricmanager-550 (Ubuntu, CUDA repository): "550.54.15-1" -> "550.54.15";
-	 * an epoch ("1:") goes too. */
-	k = dpkg_installed_version(ctx->root, is_fabricmanager_package, &pkg, &version);
-	if (k == -ENOMEM)
+	if ((k = fabric_detect(ctx)) < 0)
 		return k;
-	if (k > 0) {
-		const char *colon = strchr(version, ':');
-
-		nv->fabricmanager_version = strndup(colon ? colon + 1 : version,
-						    strcspn(colon ? colon + 1 : version, "-"));
-		if (!nv->fabricmanager_version)
-			return -ENOMEM;
-	}
+	if (nv->fabricmanager_version)
+		nv->fabricmanager = TRI_YES;
 	return 0;
 }
 

@@ -57,6 +57,40 @@ static void driver_in_use(const struct facts *f, const char **version, const cha
 		}
 }
 
+/* The platform's NVLink fabric: each component installed, at the driver's version where its
+ * rule asks it (the version read from the package database detect names). */
+static int check_fabric(const struct facts *f, const struct knowledge *kn, const char *drv, struct findings *fs)
+{
+	const cJSON *platform = kn_platform(kn, f->pci.gpus, f->pci.n_gpus, f->pci.n_nvswitches), *e;
+	const char *db = f->nvidia.fabric_read_from ? f->nvidia.fabric_read_from : "no package database";
+	int r = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(platform, "fabric")) {
+		const cJSON *comp = cJSON_IsString(e) ? kn_fabric_component(kn, e->valuestring) : NULL;
+		const char *ver = comp ? facts_fabric_version(f, e->valuestring) : NULL;
+		/* The fabric manager's binary tells it is there even where no database gave its version. */
+		bool there = ver || (streq(e->valuestring, "fabricmanager") && f->nvidia.fabricmanager == TRI_YES);
+		char id[64];
+
+		if (!comp)
+			continue;
+		if (!there) {
+			snprintf(id, sizeof(id), "%s-missing", e->valuestring);
+			r = found(fs, SEVERITY_ERROR, id, json_str(comp, "source"),
+				  "platform %s needs %s (%s) and it is not installed (read from %s): the GPUs will not join the NVLink fabric",
+				  strna(json_str(platform, "name")), strna(json_str(comp, "title")), e->valuestring, db);
+		} else if (ver && kn_fabric_version_equal(comp) && !streq(ver, drv)) {
+			snprintf(id, sizeof(id), "%s-version", e->valuestring);
+			r = found(fs, SEVERITY_ERROR, id, json_str(comp, "source"),
+				  "%s %s (read from %s) differs from driver %s; they must be equal",
+				  strna(json_str(comp, "title")), ver, db, drv);
+		}
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
 static int check_kernel(const struct facts *f, const struct knowledge *kn, struct findings *fs)
 {
 	const struct kernel *k = facts_running_kernel(f);
@@ -203,12 +237,8 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 		r = check_gpu(kn, &f->pci.gpus[i], drv, flavour, strict, fs);
 	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++)
 		r = check_cuda(kn, &f->nvidia.cuda[i], drv, fs);
-	if (r >= 0 && f->pci.n_nvswitches > 0 && f->nvidia.fabricmanager != TRI_YES)
-		r = found(fs, SEVERITY_ERROR, "fabricmanager-missing", kn_fabricmanager_source(kn),
-			  "%zu NVSwitches and no fabric manager installed: the GPUs' NVLinks will not train", f->pci.n_nvswitches);
-	else if (r >= 0 && f->nvidia.fabricmanager_version && !streq(f->nvidia.fabricmanager_version, drv))
-		r = found(fs, SEVERITY_ERROR, "fabricmanager-version", kn_fabricmanager_source(kn),
-			  "fabric manager %s differs from driver %s; they must be equal", f->nvidia.fabricmanager_version, drv);
+	if (r >= 0)
+		r = check_fabric(f, kn, drv, fs);
 	if (r >= 0 && f->boot.secure_boot == TRI_YES && k && k->nvidia_version && k->nvidia_signed == TRI_NO)
 		r = found(fs, SEVERITY_ERROR, "secure-boot-unsigned", SOURCE_MODULE_SIGNING,
 			  "Secure Boot is on and the nvidia module for %s (%s) is unsigned: it will not load", k->release,

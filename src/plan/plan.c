@@ -83,7 +83,9 @@ static const char *role_reason(const char *role)
 		{ "driver", "the resolved NVIDIA driver" },
 		{ "modules", "the driver's kernel modules for the resolved kernel" },
 		{ "cuda", "the resolved CUDA toolkit" },
-		{ "fabricmanager", "NVSwitch fabric manager at the driver's exact version" },
+		{ "fabricmanager", "NVLink fabric manager at the driver's exact version" },
+		{ "nvlsm", "NVLink subnet manager the platform's fabric manager needs" },
+		{ "imex", "IMEX service at the driver's exact version, for the NVLink domain" },
 		{ "extra", "listed in the profile's packages" },
 	};
 
@@ -91,6 +93,27 @@ static const char *role_reason(const char *role)
 		if (streq(reasons[i].role, role))
 			return reasons[i].why;
 	return role;
+}
+
+/* The platform's fabric services: without them the GPUs never join the NVLink fabric and
+ * CUDA reports the system not ready (NVIDIA Fabric Manager User Guide). */
+static int enable_fabric_services(struct plan *pl, const struct resolution *r, const struct root *root)
+{
+	for (size_t i = 0; i < r->n_fabric; i++) {
+		const char *unit = r->fabric[i].service;
+		char name[256];
+		int k;
+
+		if (!unit || unit_enabled(root, unit))
+			continue;
+		/* Named as the other service actions name units: without ".service". */
+		snprintf(name, sizeof(name), "%.*s", (int)(strlen(unit) - (endswith(unit, ".service") ? strlen(".service") : 0)),
+			 unit);
+		if ((k = act(pl, "service", name, NULL, "enable", "platform %s: %s must run for the GPUs to join the NVLink fabric",
+			     r->platform ? r->platform : "unknown", r->fabric[i].component)) < 0)
+			return k;
+	}
+	return 0;
 }
 
 /* Kernel meta packages: holding them is what stops an ABI bump bringing a new kernel
@@ -338,8 +361,7 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		if (!unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "enable", "services.enable in the profile")) < 0)
 			return k;
-	if (r->fabricmanager && !unit_enabled(root, "nvidia-fabricmanager") && (k = act(pl, "service", "nvidia-fabricmanager", NULL, "enable",
-					 "NVSwitches are present: the fabric manager must run for the GPUs to train their links")) < 0)
+	if ((k = enable_fabric_services(pl, r, root)) < 0)
 		return k;
 	/* The unit that commits the new kernel or rolls back after the reboot, where installed. */
 	if (r->kernel_change && unit_installed(root, "gpuprov-verify.service") && !unit_enabled(root, "gpuprov-verify") &&
@@ -402,7 +424,7 @@ static const char *mode_str(mode_t mode, char *buf, size_t size)
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
-	cJSON *stack, *acts, *picks;
+	cJSON *stack, *acts, *picks, *fabric;
 
 	if (!doc || !json_add_str_or_null(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
@@ -418,8 +440,18 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	    !json_add_str_or_null(stack, "branch", r->branch) || !json_add_str_or_null(stack, "flavour", r->flavour) ||
 	    !json_add_str_or_null(stack, "source", r->source) || !json_add_str_or_null(stack, "kernel", r->kernel) ||
 	    !cJSON_AddBoolToObject(stack, "kernel_change", r->kernel_change) ||
-	    !json_add_str_or_null(stack, "fabricmanager", r->fabricmanager) || !(picks = cJSON_AddArrayToObject(stack, "packages")))
+	    !json_add_str_or_null(stack, "fabricmanager", resolution_has_fabric(r, "fabricmanager") ? r->driver : NULL) ||
+	    !json_add_str_or_null(stack, "platform", r->platform) || !(fabric = cJSON_AddArrayToObject(stack, "fabric")) ||
+	    !(picks = cJSON_AddArrayToObject(stack, "packages")))
 		return -ENOMEM;
+	for (size_t i = 0; i < r->n_fabric; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(fabric, o) || !json_add_str_or_null(o, "component", r->fabric[i].component) ||
+		    !json_add_str_or_null(o, "package", r->fabric[i].package) ||
+		    !json_add_str_or_null(o, "version", r->fabric[i].version))
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < r->n_picks; i++) {
 		cJSON *o = cJSON_CreateObject();
 

@@ -94,3 +94,17 @@ bool kernel_series_of(const char *release, char *buf, size_t size);
 /* Version in a range [from, below) as knowledge writes them, in that order; NULL bounds are
  * open. */
 bool version_in(enum vercmp_order order, const char *v, const char *from, const char *below);
+
+/* knowledge-platform.c: the platforms and their NVLink fabric. */
+struct pci_dev;
+/* The first "platforms" entry the machine matches (its GPUs all among the entry's, at least
+ * min_gpus of them, NVSwitches on the PCI bus as pci_nvswitches asks), or NULL. */
+const cJSON *kn_platform(const struct knowledge *k, const struct pci_dev *gpus, size_t n_gpus, size_t n_nvswitches);
+/* The "fabric" entry of a component ("fabricmanager", "nvlsm", "imex"), or NULL. */
+const cJSON *kn_fabric_component(const struct knowledge *k, const char *name);
+/* The component's package for the family (debian: "deb", else "rpm") with {branch} put in;
+ * false when the knowledge names none. */
+bool kn_fabric_package(const cJSON *component, bool debian, const char *branch, char *buf, size_t size);
+/* Whether the component must be the driver's exact version (version_rule "equal"); "any":
+ * the component has versions of its own. */
+bool kn_fabric_version_equal(const cJSON *component);

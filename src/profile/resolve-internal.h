@@ -6,8 +6,8 @@
  * and the refusals. resolve.c searches; each link of the chain has its file, with the
  * candidates the repositories offer for it and the constraints that rule them out:
  * resolve-gpu.c (what the GPUs demand), resolve-toolkit.c, resolve-driver.c,
- * resolve-kernel.c (and the driver with the kernel), resolve-fabric.c (the NVLink fabric's
- * services). resolve-picks.c turns the answer into packages; source-*.c name each driver
+ * resolve-kernel.c (and the driver with the kernel), resolve-fabric.c (the NVLink fabric the
+ * platform needs). resolve-picks.c turns the answer into packages; source-*.c name each driver
  * source's packages.
  */
 #include "profile/resolve.h"
@@ -71,10 +71,10 @@ struct driver_source {
 	 * source has none and builds with DKMS. */
 	void (*precompiled_pkg)(const struct rctx *c, const struct driver_cand *d, const char *flavour,
 				const char *release, char *name, size_t nsize, char *ver, size_t vsize);
-	/* The fabric manager at exactly the driver's version (ver "" when not offered), or
-	 * NULL: the source offers none. */
-	void (*fabricmanager_pkg)(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize,
-				  char *ver, size_t vsize);
+	/* A fabric component's package (a "fabric" entry of the knowledge) at the version its
+	 * rule asks for this driver (ver "" when not offered), or NULL: the source offers none. */
+	void (*fabric_pkg)(const struct rctx *c, const struct driver_cand *d, const cJSON *component, char *name,
+			   size_t nsize, char *ver, size_t vsize);
 	/* The kernel headers' package DKMS builds against; false when neither offered nor installed. */
 	bool (*build_dep)(const struct rctx *c, const struct kernel_cand *kc, char *name, size_t nsize, char *ver,
 			  size_t vsize);
@@ -162,14 +162,17 @@ int gather_package_toolkits(struct rctx *c);
 void sort_toolkits(struct rctx *c);
 
 /* resolve-fabric.c */
-bool fabricmanager_needed(const struct rctx *c);
+/* The knowledge's platform entry of the machine, or NULL. */
+const cJSON *fabric_platform(const struct rctx *c);
 int fabric_acceptable(struct rctx *c, const struct driver_cand *d);
-void fabricmanager_deb(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize);
-void fabricmanager_rpm(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-		       size_t vsize);
-void fabricmanager_family(const struct rctx *c, const struct driver_cand *d, char *name, size_t nsize, char *ver,
-			  size_t vsize);
+int fabric_choose(struct rctx *c, const struct driver_cand *d);
+int fabric_picks(struct rctx *c);
+void fabric_pkg_deb(const struct rctx *c, const struct driver_cand *d, const cJSON *component, char *name, size_t nsize,
+		    char *ver, size_t vsize);
+void fabric_pkg_rpm(const struct rctx *c, const struct driver_cand *d, const cJSON *component, char *name, size_t nsize,
+		    char *ver, size_t vsize);
+void fabric_pkg_family(const struct rctx *c, const struct driver_cand *d, const cJSON *component, char *name,
+		       size_t nsize, char *ver, size_t vsize);
 
 /* resolve-picks.c */
 int pick(struct rctx *c, const char *name, const char *version, const char *role, bool guess);

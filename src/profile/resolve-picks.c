@@ -159,18 +159,14 @@ int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour
 	const struct kernel *kern = facts_kernel(f, kc->release);
 	bool drv_installed = kern && streq_ptr(kern->nvidia_version, d->version) &&
 			     streq_ptr(kern->nvidia_flavour, flavour);
-	char name[256], ver[VERSION_LEN];
 	int k;
 
 	if ((k = pick_kernel(c, kc)) < 0 || (k = c->src->pick_driver(c, d, flavour, kc, drv_installed)) < 0)
 		return k;
 	if (t && (k = pick(c, t->pkg, t->pkgver, "cuda", facts_has_cuda(f, t->version))) < 0)
 		return k;
-	if (c->res->fabricmanager) {
-		c->src->fabricmanager_pkg(c, d, name, sizeof(name), ver, sizeof(ver));
-		if ((k = pick(c, name, ver, "fabricmanager", streq_ptr(f->nvidia.fabricmanager_version, d->version))) < 0)
-			return k;
-	}
+	if ((k = fabric_picks(c)) < 0)
+		return k;
 	return pick_extras(c);
 }
 

@@ -234,8 +234,6 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			r->kernel = strdup(kc->release);
 			r->kernel_change = !kc->running;
 			r->cuda = t ? strdup(t->version) : NULL;
-			if (fabricmanager_needed(c))
-				r->fabricmanager = strdup(d->version);
 			if (!r->driver || !r->branch || !r->kernel || (t && !r->cuda))
 				return -ENOMEM;
 
@@ -263,8 +261,7 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 				return k;
 			if ((k = kernel_reasons(c, kc, d->version)) < 0)
 				return k;
-			if (r->fabricmanager && (k = REASON(c, "fabric manager %s: NVSwitches are present, and it must equal the driver's version [%s]",
-							  d->version, strna(kn_fabricmanager_source(c->in->knowledge)))) < 0)
+			if ((k = fabric_choose(c, d)) < 0)
 				return k;
 			if ((k = find_kernel_metas(c, kc->release)) < 0)
 				return k;
@@ -403,7 +400,8 @@ struct resolution *resolution_free(struct resolution *r)
 {
 	if (!r)
 		return NULL;
-	free(r->cuda), free(r->driver), free(r->branch), free(r->kernel), free(r->fabricmanager);
+	free(r->cuda), free(r->driver), free(r->branch), free(r->kernel);
+	resolution_fabric_free(r);
 	for (size_t i = 0; i < r->n_picks; i++)
 		free(r->picks[i].name), free(r->picks[i].version), free(r->picks[i].role);
 	free(r->picks);

@@ -10,8 +10,17 @@
 struct pick {
 	char *name;
 	char *version;  /* as the package manager wants it: "550.127.05-0ubuntu0.22.04.1" */
-	char *role;     /* "kernel", "driver", "modules", "cuda", "fabricmanager", "extra" */
+	char *role;     /* "kernel", "driver", "modules", "cuda", "extra", or the fabric component's
+			 * name: "fabricmanager", "nvlsm", "imex" */
 	bool installed; /* already on the machine at that version */
+};
+
+/* A component of the platform's NVLink fabric, at the version the resolution picked. */
+struct fabric_pick {
+	char *component; /* the knowledge's name: "fabricmanager", "nvlsm", "imex" */
+	char *package;   /* "nvidia-fabricmanager-580", "nvlsm" */
+	char *version;   /* as the package manager wants it */
+	char *service;   /* the unit that runs it ("nvidia-imex.service"), NULL: none of its own */
 };
 
 /*
@@ -22,14 +31,19 @@ struct pick {
 struct resolution {
 	bool ok;
 	const char *source; /* "distro", "nvidia-repo", "runfile", or "none": no driver at all, and
-			     * driver, branch, flavour, cuda and fabricmanager are NULL */
+			     * driver, branch, flavour, cuda and platform are NULL */
 	char *cuda;         /* toolkit point version, NULL when the profile asks for none */
 	char *driver;       /* "550.127.05" */
 	char *branch;       /* "550" */
 	const char *flavour;
 	char *kernel;       /* release */
 	bool kernel_change; /* not the running kernel: a boot-once switch follows */
-	char *fabricmanager; /* version, or NULL when not needed */
+	char *platform;      /* the knowledge's platform the machine is ("hgx-b200"), NULL: none matched */
+	struct fabric_pick *fabric; /* the platform's fabric, each component at its version */
+	size_t n_fabric;
+	char **fabric_modules; /* the platform's kernel modules, loaded at boot (modules-load.d) */
+	size_t n_fabric_modules;
+	bool same_driver_domain; /* every node of the NVLink domain must run the identical driver */
 	struct pick *picks;
 	size_t n_picks;
 	char **kernel_metas; /* meta packages that would move the kernel: to be held */
@@ -53,5 +67,8 @@ struct resolve_input {
 };
 
 int resolve(const struct resolve_input *in, struct resolution **ret);
+/* resolve-fabric.c: whether the resolution's fabric has the component ("fabricmanager"). */
+bool resolution_has_fabric(const struct resolution *r, const char *component);
+void resolution_fabric_free(struct resolution *r);
 struct resolution *resolution_free(struct resolution *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct resolution *, resolution_free)

@@ -50,7 +50,7 @@ static int runfile_pick_driver(struct rctx *c, const struct driver_cand *d, cons
 	return pick_build_dep(c, kc);
 }
 
-/* No fabric manager is offered with a runfile driver: fabricmanager_pkg stays NULL. */
+/* No fabric component is offered with a runfile driver: fabric_pkg stays NULL. */
 const struct driver_source source_runfile = {
 	.name = "runfile",
 	.gather_drivers = runfile_gather_drivers,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "files/render.h"
 #include "profile/knowledge.h"
 #include "profile/repo.h"
 #include "profile/resolve.h"
@@ -47,6 +48,8 @@ struct machine {
 	struct facts f;
 	struct kernel kernel;
 	struct pci_dev gpu, nvswitch;
+	struct pci_dev gpus[8];
+	char bdfs[8][16];
 };
 
 static void machine_init(struct machine *m, const char *os_id, uint16_t device, bool nvswitch)
@@ -69,6 +72,19 @@ static void machine_init(struct machine *m, const char *os_id, uint16_t device, 
 	}
 	m->f.boot.secure_boot = TRI_NO;
 	m->f.disk.grubenv_writable = TRI_YES;
+}
+
+/* The machine's GPU n times over (an 8-GPU baseboard), each at its own PCI address. */
+static void machine_gpus(struct machine *m, size_t n)
+{
+	assert_true(n <= ELEMENTSOF(m->gpus));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(m->bdfs[i], sizeof(m->bdfs[i]), "0000:%02zx:00.0", 0x18 + i);
+		m->gpus[i] = m->gpu;
+		m->gpus[i].bdf = m->bdfs[i];
+	}
+	m->f.pci.gpus = m->gpus;
+	m->f.pci.n_gpus = n;
 }
 
 /* A repository: "name=version ..." packages (arch x86_64), its versions in that order. */
@@ -319,6 +335,28 @@ static void test_end_of_life(void **state)
 	repo_view_free(v);
 }
 
+/* The fabric's components in the resolution, "name=version ..." in order. */
+static void assert_fabric(const struct resolution *r, const char *platform, const char *want)
+{
+	char got[512] = "";
+
+	assert_true(r->ok);
+	assert_string_equal(r->platform, platform);
+	for (size_t i = 0; i < r->n_fabric; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s=%s", i ? " " : "", r->fabric[i].package,
+			 r->fabric[i].version);
+	assert_string_equal(got, want);
+}
+
+/* The role of a package among the picks, or NULL when it was not picked. */
+static const char *picked_role(const struct resolution *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_picks; i++)
+		if (streq(r->picks[i].name, name))
+			return r->picks[i].role;
+	return NULL;
+}
+
 static void test_fabricmanager_exact(void **state)
 {
 	struct machine m;
@@ -331,14 +369,14 @@ static void test_fabricmanager_exact(void **state)
 	/* 580.95.05 has no fabric manager of its version: the older pair is the answer. */
 	assert_true(r->ok);
 	assert_string_equal(r->driver, "580.82.07");
-	assert_string_equal(r->fabricmanager, "580.82.07");
+	assert_fabric(r, "hgx-h100", "nvidia-fabric-manager=580.82.07-1");
 	resolution_free(r);
 	repo_view_free(v);
 
 	v = offer(KERNEL " " DRIVER("580.95.05") " nvidia-fabric-manager=580.82.07-1");
 	r = run(&p, &m, v);
 	assert_false(r->ok);
-	assert_true(refusal_has(r, "the fabric manager must be the driver's exact version"));
+	assert_true(refusal_has(r, "NVIDIA Fabric Manager (fabricmanager), which must be the driver's exact version, and nvidia-fabric-manager 580.95.05 is not offered"));
 	resolution_free(r);
 	repo_view_free(v);
 }
@@ -422,6 +460,131 @@ static void test_running_kernel_not_kept(void **state)
 			n++;
 	assert_int_equal(n, 1);
 	assert_false(reason_has(r, "+64k"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* The content of the file render_files() gives at path, or NULL (the caller frees). */
+static char *rendered(struct profile *p, struct machine *m, const struct resolution *r, const char *path)
+{
+	struct managed_file *files = NULL;
+	size_t n = 0;
+	char *content = NULL;
+	cJSON *doc = cJSON_CreateObject();
+
+	p->doc = doc;
+	assert_int_equal(render_files(p, &m->f, r, &files, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (streq(files[i].path, path) && files[i].content)
+			content = strdup(files[i].content);
+	managed_files_free(files, n);
+	p->doc = NULL;
+	cJSON_Delete(doc);
+	return content;
+}
+
+#define FABRIC(v) "nvidia-fabric-manager=" v "-1 nvidia-imex=" v "-1"
+
+/* HGX B200: its NVSwitches are not on the host's PCI bus, yet it needs the fabric manager, the
+ * NVLink subnet manager (its own versions, the newest taken) and ib_umad. */
+static void test_fabric_hgx_b200(void **state)
+{
+	char *content;
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " FABRIC("580.95.05") " nvlsm=2025.06.5-1 nvlsm=2025.10.11-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2901, false);
+	machine_gpus(&m, 8);
+	r = run(&p, &m, v);
+	assert_fabric(r, "hgx-b200", "nvidia-fabric-manager=580.95.05-1 nvlsm=2025.10.11-1");
+	assert_int_equal(r->n_fabric_modules, 1);
+	assert_string_equal(r->fabric_modules[0], "ib_umad");
+	assert_string_equal(picked_role(r, "nvlsm"), "nvlsm");
+	assert_string_equal(picked_role(r, "nvidia-fabric-manager"), "fabricmanager");
+	/* The fabric manager's service runs the subnet manager too: nvlsm has none of its own. */
+	assert_string_equal(r->fabric[0].service, "nvidia-fabricmanager.service");
+	assert_null(r->fabric[1].service);
+	content = rendered(&p, &m, r, FABRIC_MODULES_FILE);
+	assert_non_null(content);
+	assert_non_null(strstr(content, "\nib_umad\n"));
+	free(content);
+	resolution_free(r);
+
+	/* "off" drops the whole fabric, its module with it. */
+	p.fabricmanager = "off";
+	r = run(&p, &m, v);
+	assert_fabric(r, "hgx-b200", "");
+	assert_int_equal(r->n_fabric_modules, 0);
+	assert_null(rendered(&p, &m, r, FABRIC_MODULES_FILE));
+	resolution_free(r);
+	repo_view_free(v);
+
+	/* No NVLink subnet manager offered: refused, naming it and its package. */
+	p.fabricmanager = "auto";
+	v = offer(KERNEL " " DRIVER("580.95.05") " " FABRIC("580.95.05"));
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "platform hgx-b200 needs NVIDIA NVLink Subnet Manager (nvlsm), and nvlsm is not offered"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* GB200 NVL: IMEX at the driver's exact version, no fabric manager; the identical driver
+ * across the NVLink domain is a warning. */
+static void test_fabric_gb200(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " DRIVER("580.82.07") " " FABRIC("580.82.07"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2941, false);
+	machine_gpus(&m, 4);
+	r = run(&p, &m, v);
+	/* 580.95.05 has no IMEX of its version: the older driver is the answer. */
+	assert_string_equal(r->driver, "580.82.07");
+	assert_fabric(r, "gb200-nvl", "nvidia-imex=580.82.07-1");
+	assert_true(r->same_driver_domain);
+	assert_string_equal(r->fabric[0].service, "nvidia-imex.service");
+	assert_null(picked_role(r, "nvidia-fabric-manager"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("580.95.05") " " FABRIC("580.82.07"));
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "platform gb200-nvl needs NVIDIA IMEX service (imex), which must be the driver's exact version, and nvidia-imex 580.95.05 is not offered"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* HGX H100 with its NVSwitches on the PCI bus: the fabric manager alone. A single PCIe H100:
+ * no fabric, unless the profile says fabricmanager "on". */
+static void test_fabric_h100(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " FABRIC("580.95.05") " nvlsm=2025.10.11-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2330, true);
+	machine_gpus(&m, 8);
+	r = run(&p, &m, v);
+	assert_fabric(r, "hgx-h100", "nvidia-fabric-manager=580.95.05-1");
+	assert_int_equal(r->n_fabric_modules, 0);
+	resolution_free(r);
+
+	machine_init(&m, "rocky", 0x2331, false);
+	r = run(&p, &m, v);
+	assert_fabric(r, "any", "");
+	assert_null(picked_role(r, "nvidia-fabric-manager"));
+	resolution_free(r);
+
+	p.fabricmanager = "on";
+	r = run(&p, &m, v);
+	assert_fabric(r, "any", "nvidia-fabric-manager=580.95.05-1");
 	resolution_free(r);
 	repo_view_free(v);
 }
@@ -636,6 +799,9 @@ int main(void)
 		cmocka_unit_test(test_470_with_612_refused),
 		cmocka_unit_test(test_end_of_life),
 		cmocka_unit_test(test_fabricmanager_exact),
+		cmocka_unit_test(test_fabric_hgx_b200),
+		cmocka_unit_test(test_fabric_gb200),
+		cmocka_unit_test(test_fabric_h100),
 		cmocka_unit_test(test_secure_boot_dkms),
 		cmocka_unit_test(test_grubenv_unwritable),
 		cmocka_unit_test(test_running_kernel_not_kept),
