@@ -301,4 +301,8 @@ gpuprov --root "$NODE" --profiles "$SHIP" knowledge show --json >"$TMPD/show.jso
 check_json "and runs pass it over" '.origin == "shipped" and (.passed_over | test("verifies with no key"))' \
 	"$TMPD/show.json"
 
+# The knowledge gpuprov ships passes its own lint: every entry sourced and dated, no beta
+# version, ranges that agree.
+check "lint: the shipped knowledge is clean (exit 0)" gpuprov knowledge lint "$srcdir/profiles/knowledge.json"
+
 done_testing
