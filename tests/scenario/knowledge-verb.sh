@@ -302,7 +302,8 @@ check_json "and runs pass it over" '.origin == "shipped" and (.passed_over | tes
 	"$TMPD/show.json"
 
 # The knowledge gpuprov ships passes its own lint: every entry sourced and dated, no beta
-# version, ranges that agree.
-check "lint: the shipped knowledge is clean (exit 0)" gpuprov knowledge lint "$srcdir/profiles/knowledge.json"
+# version, ranges that agree; judged on the real date, as of which the file was checked.
+check "lint: the shipped knowledge is clean (exit 0)" env -u GPUPROV_TODAY ${TEST_WRAPPER:-} "$GPUPROV" knowledge lint \
+	"$srcdir/profiles/knowledge.json"
 
 done_testing
