@@ -790,6 +790,217 @@ static void test_deterministic(void **state)
 	repo_view_free(v);
 }
 
+static bool warning_has(const struct resolution *r, const char *text)
+{
+	for (size_t i = 0; i < r->n_warnings; i++)
+		if (strstr(r->warnings[i], text))
+			return true;
+	for (size_t i = 0; i < r->n_warnings; i++)
+		print_message("warning: %s\n", r->warnings[i]);
+	return false;
+}
+
+/* A V100 (Volta): its architecture's window bounds the answer from above. R580 is the last
+ * branch for it, CUDA 13.0 dropped it, and only the proprietary modules drive it ('CUDA
+ * Toolkit, Driver, and Architecture Matrix'; the open modules need Turing or newer). */
+static void test_volta_window(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " DRIVER("595.45.04")
+				    " cuda-toolkit-12-8=12.8.1-1 cuda-toolkit-13-0=13.0.2-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x1db1, false); /* V100 SXM2 16GB */
+	p.cuda_min_version = "12.0";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "580.95.05");
+	assert_string_equal(r->flavour, "proprietary");
+	assert_string_equal(r->cuda, "12.8.1");
+	assert_true(reason_has(r, "the V100 SXM2 16GB (Volta) is supported by driver branches up to R580"));
+	assert_true(reason_has(r, "the V100 SXM2 16GB (Volta) is supported by CUDA toolkits below 13.0"));
+	assert_true(reason_has(r, "the V100 SXM2 16GB (Volta) works only with the proprietary kernel modules"));
+	resolution_free(r);
+
+	/* Only the newer branch and toolkit: both are refused, each saying why. */
+	repo_view_free(v);
+	v = offer(KERNEL " " DRIVER("595.45.04") " cuda-toolkit-13-0=13.0.2-1");
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "CUDA 13.0.2: the V100 SXM2 16GB (Volta) is not supported from CUDA 13.0 on"));
+	resolution_free(r);
+	p.cuda_min_version = NULL;
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 595.45.04: the V100 SXM2 16GB (Volta) is supported by driver branches up to R580"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("580.95.05"));
+	p.driver_flavour = "open";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "the V100 SXM2 16GB (Volta) works only with the proprietary kernel modules"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* A B200 (Blackwell): CUDA 12.8 is the first toolkit for it. */
+static void test_blackwell_cuda_floor(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " cuda-toolkit-12-6=12.6.3-1 cuda-toolkit-12-8=12.8.1-1");
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x2901, false); /* B200 */
+	p.cuda_version = "12.6";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "CUDA 12.6.3: the B200 (Blackwell) needs CUDA 12.8 or newer"));
+	resolution_free(r);
+
+	p.cuda_version = NULL;
+	p.cuda_min_version = "12.6";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->cuda, "12.8.1");
+	assert_string_equal(r->flavour, "open");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* A GPU in no table: a warning, the newest production branch (the knowledge's newest PB or
+ * LTSB) and, in the Blackwell id range, the open modules; refused on request. */
+static void test_unknown_gpu(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05"));
+	const cJSON *branch;
+	const char *newest = kn_newest_production_branch(kn, &branch);
+	char offer_newest[512], driver[32];
+	struct resolution *r;
+
+	assert_non_null(newest);
+	assert_true(vercmp_dotted(newest, "580") > 0);
+	machine_init(&m, "rocky", 0x2bff, false);
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(warning_has(r, "GPU 10de:2bff at 0000:18:00.0 is in no table of the knowledge"));
+	assert_true(warning_has(r, "by its PCI id it is Blackwell or newer"));
+	assert_true(refusal_has(r, "only the newest production branch"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	snprintf(driver, sizeof(driver), "%s.10.05", newest);
+	snprintf(offer_newest, sizeof(offer_newest), KERNEL " nvidia-driver=%s-1.el9 kmod-nvidia-open-dkms=%s-1.el9 kmod-nvidia-latest-dkms=%s-1.el9",
+		 driver, driver, driver);
+	v = offer(offer_newest);
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, driver);
+	assert_string_equal(r->flavour, "open");
+	resolution_free(r);
+
+	p.driver_unknown_gpu = "refuse";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver.unknown_gpu \"refuse\" refuses a GPU gpuprov does not know"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* A new-feature branch is chosen only when the profile asks for one. */
+static void test_new_feature_branch(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05") " " DRIVER("590.48.01"));
+	const cJSON *entry;
+	struct resolution *r;
+
+	assert_true(kn_branch_nfb(kn, "590", &entry));
+	machine_init(&m, "rocky", 0x20b2, false); /* A100 SXM4 80GB */
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "580.95.05");
+	resolution_free(r);
+
+	p.driver_allow_nfb = true;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "590.48.01");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
+/* Driver x kernel rules read a distro kernel as the upstream it is based on: Debian's
+ * 6.1.0-18-amd64 is 6.1.76 (its package version), which the __rcu_read_lock break of the
+ * proprietary modules reached; 6.1.0-17 (6.1.69) did not. Ubuntu's 6.8.0-49 is 6.8. RHEL's
+ * 5.14.0 carries later kernels' changes: only rules stated in its own releases apply. */
+static void test_kernel_upstream(void **state)
+{
+	const cJSON *debian = kn_os(kn, "debian", "12", "x86_64"), *ubuntu = kn_os(kn, "ubuntu", "24.04", "x86_64");
+	const cJSON *rhel = kn_os(kn, "rhel", "9.8", "x86_64"), *e;
+	struct kernel_version kv;
+	char up[64];
+
+	assert_non_null(debian);
+	kn_kernel_version(debian, "6.1.0-18-amd64", "6.1.76-1", VERCMP_DPKG, up, sizeof(up), &kv);
+	assert_string_equal(kv.upstream, "6.1.76");
+	assert_non_null((e = kn_kernel_failure(kn, "535.154.05", "proprietary", &kv)));
+	assert_non_null(strstr(json_str(e, "symptom"), "__rcu_read_lock"));
+	assert_null(kn_kernel_failure(kn, "535.161.07", "proprietary", &kv));
+	assert_null(kn_kernel_failure(kn, "535.154.05", "open", &kv));
+	kn_kernel_version(debian, "6.1.0-17-amd64", "6.1.69-1", VERCMP_DPKG, up, sizeof(up), &kv);
+	assert_null(kn_kernel_failure(kn, "535.154.05", "proprietary", &kv));
+
+	assert_non_null(ubuntu);
+	kn_kernel_version(ubuntu, "6.8.0-49-generic", "6.8.0-49.49", VERCMP_DPKG, up, sizeof(up), &kv);
+	assert_string_equal(kv.upstream, "6.8");
+	assert_null(kn_kernel_failure(kn, "550.127.05", "open", &kv));
+	assert_non_null(kn_kernel_failure(kn, "550.54.15", "open", &kv) ? NULL : "no 6.10 rule on 6.8");
+
+	assert_non_null(rhel);
+	kn_kernel_version(rhel, "5.14.0-687.el9.x86_64", NULL, VERCMP_RPM, up, sizeof(up), &kv);
+	assert_null(kv.upstream);
+	assert_non_null(kn_kernel_failure(kn, "575.57.08", "open", &kv));
+	kn_kernel_version(rhel, "5.14.0-570.el9.x86_64", NULL, VERCMP_RPM, up, sizeof(up), &kv);
+	assert_null(kn_kernel_failure(kn, "575.57.08", "open", &kv));
+}
+
+/* CUDA 13.1 dropped Ubuntu 20.04: the toolkits there stop below it. */
+static void test_os_cuda_window(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer_in(VERCMP_DPKG, "nvidia-open=590.48.01-0ubuntu1 linux-headers-5.4.0-200-generic=5.4.0-200.220"
+				       " cuda-toolkit-13-1=13.1.1-1 cuda-toolkit-12-8=12.8.1-1");
+	struct resolution *r;
+
+	machine_init(&m, "ubuntu", 0x20b2, false);
+	m.f.os.version_id = (char *)"20.04";
+	m.f.os.family = OS_FAMILY_DEBIAN;
+	m.kernel.release = (char *)"5.4.0-200-generic";
+	m.kernel.flavour = (char *)"generic";
+	m.f.kernels.running = m.kernel.release;
+	p.driver_allow_nfb = true;
+	p.cuda_min_version = "12.8";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->cuda, "12.8.1");
+	resolution_free(r);
+
+	p.cuda_min_version = "13.1";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "CUDA 13.1.1: CUDA 13.1 dropped ubuntu-20.04"));
+	resolution_free(r);
+	repo_view_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +1023,12 @@ int main(void)
 		cmocka_unit_test(test_newest_revision_rpm),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_kernel_candidates_merged),
+		cmocka_unit_test(test_volta_window),
+		cmocka_unit_test(test_blackwell_cuda_floor),
+		cmocka_unit_test(test_unknown_gpu),
+		cmocka_unit_test(test_new_feature_branch),
+		cmocka_unit_test(test_kernel_upstream),
+		cmocka_unit_test(test_os_cuda_window),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
