@@ -100,6 +100,18 @@ static const char *driver_flavour(struct rctx *c, const struct driver_cand *d, i
 		return NULL;
 	}
 	want = streq(want, "open") ? "open" : "proprietary";
+	/* The open modules of a release before the GPU's first open listing do not drive it
+	 * (the A100 ran on the proprietary ones from R450, on the open ones from 515.48.07). */
+	if (streq(want, "open") && c->min_driver_open.gpu && vercmp_dotted(d->version, c->min_driver_open.value) < 0) {
+		if (streq(p->driver_flavour, "auto") && !c->open.gpu)
+			want = "proprietary";
+		else {
+			*k = refuse(c, ABOUT_DRIVER(d), "gpu-min-driver-open", knowledge_src(c->min_driver_open.entry),
+				    "%s is driven by the open kernel modules from %s", gpu_said(&c->min_driver_open, a, sizeof(a)),
+				    c->min_driver_open.value);
+			return NULL;
+		}
+	}
 	/* A module option the knowledge says breaks this flavour (NVreg_EnableGpuFirmware=0 with
 	 * the open modules): "auto" takes the other flavour when it can, else a refusal. */
 	if ((conflict = kn_module_option_conflict(c->in->knowledge, want, options))) {

@@ -65,8 +65,10 @@ int gather_gpus(struct rctx *c)
 			return k;
 		name = e ? json_str(e, "name") : c->unknown_name;
 		title = json_str(arch, "title");
-		if (e)
+		if (e) {
 			need(&c->min_driver, +1, json_str(e, "min_driver"), name, title, e);
+			need(&c->min_driver_open, +1, json_str(e, "min_driver_open"), name, title, e);
+		}
 		need(&c->last_branch, -1, json_str(arch, "driver_last_branch"), name, title, arch);
 		need(&c->cuda_from, +1, json_str(arch, "cuda_from"), name, title, arch);
 		need(&c->cuda_below, -1, json_str(arch, "cuda_below"), name, title, arch);

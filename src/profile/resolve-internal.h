@@ -97,6 +97,7 @@ struct rctx {
 	const cJSON *os; /* the OS's knowledge entry, or NULL */
 	/* what the GPUs demand (resolve-gpu.c) */
 	struct gpu_need min_driver;  /* the highest first production driver of the GPUs */
+	struct gpu_need min_driver_open; /* the same of the open modules, where later */
 	struct gpu_need last_branch; /* the lowest last branch of their architectures */
 	struct gpu_need cuda_from, cuda_below; /* the narrowest toolkit window */
 	struct gpu_need open, proprietary; /* a GPU only that flavour of modules drives */

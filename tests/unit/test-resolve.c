@@ -1001,6 +1001,38 @@ static void test_os_cuda_window(void **state)
 	repo_view_free(v);
 }
 
+/* A T4: the open modules list it from 575.51.03; an older release drives it with the
+ * proprietary ones only. */
+static void test_min_driver_open(void **state)
+{
+	struct machine m;
+	struct profile p = profile_default();
+	struct repo_view *v = offer(KERNEL " " DRIVER("570.172.08"));
+	struct resolution *r;
+
+	machine_init(&m, "rocky", 0x1eb8, false); /* T4 */
+	p.driver_allow_eol = true;
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->flavour, "proprietary");
+	resolution_free(r);
+
+	p.driver_flavour = "open";
+	r = run(&p, &m, v);
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 570.172.08: the T4 (Turing) is driven by the open kernel modules from 575.51.03"));
+	resolution_free(r);
+	repo_view_free(v);
+
+	v = offer(KERNEL " " DRIVER("580.95.05"));
+	p.driver_flavour = "auto";
+	r = run(&p, &m, v);
+	assert_true(r->ok);
+	assert_string_equal(r->flavour, "open");
+	resolution_free(r);
+	repo_view_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1029,6 +1061,7 @@ int main(void)
 		cmocka_unit_test(test_new_feature_branch),
 		cmocka_unit_test(test_kernel_upstream),
 		cmocka_unit_test(test_os_cuda_window),
+		cmocka_unit_test(test_min_driver_open),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
