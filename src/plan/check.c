@@ -250,7 +250,8 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	return r;
 }
 
-/* The knowledge's OS-level risk combinations: an OS and kernel series, with CUDA or GPUs. */
+/* The knowledge's OS-level risk combinations: an OS (and a kernel series, where the risk
+ * names one), with CUDA or GPUs. */
 static int check_risks(const struct facts *f, const struct knowledge *kn, struct findings *fs)
 {
 	const cJSON *risk;
@@ -261,10 +262,10 @@ static int check_risks(const struct facts *f, const struct knowledge *kn, struct
 		return 0;
 	cJSON_ArrayForEach(risk, kn_risks(kn)) {
 		const char *os = json_str(risk, "os"), *ks = json_str(risk, "kernel_series"), *cuda = json_str(risk, "cuda_from");
-		const cJSON *gens = cJSON_GetObjectItemCaseSensitive(risk, "generations"), *g;
+		const cJSON *gens = cJSON_GetObjectItemCaseSensitive(risk, "architectures"), *g;
 		bool hit;
 
-		if (!os || !ks || !os_spec_matches(os, f->os.id, f->os.version_id) || !streq(ks, series))
+		if (!os || !os_spec_matches(os, f->os.id, f->os.version_id) || (ks && !streq(ks, series)))
 			continue;
 		hit = !cuda && !gens;
 		for (size_t i = 0; cuda && i < f->nvidia.n_cuda; i++)
