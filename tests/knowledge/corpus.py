@@ -347,7 +347,9 @@ def rpm_installed(m, name, version):
 def repository_view(m, c, family, arch):
     kernels = [words(k) for k in c.all("offer-kernel")]
     drivers = [d for v in c.all("offer-driver") for d in words(v)]
-    distro_drivers = [d for v in c.all("offer-distro-driver") for d in words(v)]
+    # On Ubuntu the archive's server branches are what a node uses first; unless the case
+    # says what the archive has, it has what NVIDIA's repository has.
+    distro_drivers = [d for v in c.all("offer-distro-driver") for d in words(v)] or drivers
     toolkits = [t for v in c.all("offer-cuda") for t in words(v)]
     for t in toolkits:
         bm.CUDA_TOOLKITS.setdefault(t, t)
@@ -387,7 +389,9 @@ def repository_view(m, c, family, arch):
         rpmarch = "x86_64" if arch == "x86_64" else "aarch64"
         if kernels:
             base = c.one("kernel-repo", "baseos")
-            pkgs += bm.rpm_kernels([w[0] for w in kernels], rpmarch, base, base,
+            # An RPM's version-release is the kernel release without its architecture.
+            pkgs += bm.rpm_kernels([w[0].removesuffix("." + rpmarch) for w in kernels],
+                                   rpmarch, base, base,
                                    matched=family == "rhel")
         if family == "rhel" and arch == "x86_64":
             el = re.search(r"-(\d+)", c.one("os")).group(1)
@@ -451,13 +455,16 @@ def scalar(v):
     return str(v)
 
 
-def compare(got, op, want):
+def compare(got, op, want, other=None):
+    """other: for "same", the value at the path want names."""
     if op == "=":
         return scalar(got) == want
     if op == "!=":
         return scalar(got) != want
     if op == "~":
         return got is not None and re.search(want, scalar(got)) is not None
+    if op == "same":
+        return scalar(got) == scalar(other)
     if op == "has":
         return want in item_names(got)
     if op == "lacks":
@@ -488,7 +495,9 @@ def judge_one(rest, doc, text, rc):
         sev = w[2] if len(w) > 2 else None
         got = [f for f in (doc or {}).get("findings", []) if f.get("id") == fid]
         if kind == "no-finding":
-            return not got, f"finding {fid} is there: {got[0].get('message') if got else ''}"
+            # "no-finding ID SEVERITY": there may be one, of another severity.
+            got = [f for f in got if not sev or f.get("severity") == sev]
+            return not got, f"finding {fid} is there: {got[0] if got else ''}"
         if not got:
             ids = ", ".join(f"{f.get('id')} ({f.get('severity')})"
                             for f in (doc or {}).get("findings", []))
@@ -520,7 +529,14 @@ def judge_one(rest, doc, text, rc):
         got = lookup(doc, path)
     except KeyError:
         return False, f"{path} is not in the output"
-    return compare(got, op, want), f"{path} is {json.dumps(got)}"
+    other = None
+    if op == "same":
+        try:
+            other = lookup(doc, want)
+        except KeyError:
+            return False, f"{want} is not in the output"
+    return compare(got, op, want, other), f"{path} is {json.dumps(got)}" + \
+        (f", {want} is {json.dumps(other)}" if op == "same" else "")
 
 
 # "expect: ... ## pending: WHAT" marks an expectation gpuprov does not meet yet, and why.

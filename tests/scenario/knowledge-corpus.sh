@@ -41,7 +41,12 @@ for case in "$corpus"/cases/*.case; do
 			if [ "$verdict" = ok ]; then
 				ok "$what"
 			else
-				not_ok "$what"
+				case $what in
+				# A pending expectation: reported, not counted as a failure (the
+				# harness counts it as an expected one).
+				*" # TODO "*) tap_n=$((tap_n + 1)); echo "not ok $tap_n - $what" ;;
+				*) not_ok "$what" ;;
+				esac
 				echo "# $why"
 				diag_file "$TMPD/err"
 			fi
