@@ -20,6 +20,8 @@ import json
 import os
 import re
 import shutil
+import sqlite3
+import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -258,6 +260,8 @@ def build(c, out):
     intree = INTREE + IB_INTREE * bool(hcas)
     for k in kernels:
         bm.make_kernel(m, k, intree)
+        if k.rpm:
+            rpm_installed(m, "kernel-core", k.pkgver)
     bm.boot_identity(m, running, f"BOOT_IMAGE=/boot/vmlinuz-{running.kver} ro quiet",
                      f"(builder@example) ({running.cc}) #1 SMP")
     if drv:
@@ -272,6 +276,7 @@ def build(c, out):
     install_userspace(m, c, family, drv)
     repository_view(m, c, family, arch)
     bm.finish(m)
+    rpmdb_write(m)
     profiles(c, out)
 
 
@@ -295,6 +300,11 @@ def install_driver(m, c, family, drv, kernels):
     else:
         for k in kernels:
             bm.install_nvidia(m, k, "extra/drivers/video/nvidia", drv)
+        el = re.search(r"\.el(\d+)", kernels[0].kver) if kernels else None
+        release = f"1.el{el.group(1)}" if el else "1"
+        for name in ("nvidia-driver", "kmod-nvidia-open-dkms" if drv.open
+                     else "kmod-nvidia-latest-dkms"):
+            rpm_installed(m, name, f"{drv.version}-{release}")
 
 
 def install_userspace(m, c, family, drv):
@@ -332,16 +342,63 @@ def install_userspace(m, c, family, drv):
             bm.cuda_from_apt(m, t)
         else:
             bm.install_cuda(m, t)
+            xy = "-".join(t.split(".")[:2])
+            rpm_installed(m, f"cuda-toolkit-{xy}", f"{t}-1")
+
+
+# The RPM database as rpm 4.16 and later keep it (var/lib/rpm/rpmdb.sqlite): one header
+# blob per package in Packages, and index tables rpm opens with it; Name is the only index
+# filled, by which "rpm -q NAME" finds a package.
+RPMDB_INDEXES = {"Name": "TEXT", "Basenames": "TEXT", "Group": "TEXT", "Requirename": "TEXT",
+                 "Providename": "TEXT", "Conflictname": "TEXT", "Obsoletename": "TEXT",
+                 "Triggername": "TEXT", "Dirnames": "TEXT", "Installtid": "BLOB",
+                 "Sigmd5": "BLOB", "Sha1header": "TEXT", "Filetriggername": "TEXT",
+                 "Transfiletriggername": "TEXT", "Recommendname": "TEXT", "Suggestname": "TEXT",
+                 "Supplementname": "TEXT", "Enhancename": "TEXT"}
+RPMTAG = {"name": 1000, "version": 1001, "release": 1002, "os": 1021, "arch": 1022,
+          "sourcerpm": 1044}
+RPM_STRING = 6
+
+
+def rpm_header(fields):
+    """An RPM header as the database stores it (no lead magic): entry count, data size,
+    the index entries (tag, type, offset, count) in tag order, then the data. Only
+    strings are needed here."""
+    index, data = b"", b""
+    for tag, value in sorted((RPMTAG[k], v) for k, v in fields.items()):
+        index += struct.pack(">iiii", tag, RPM_STRING, len(data), 1)
+        data += value.encode() + b"\0"
+    return struct.pack(">ii", len(fields), len(data)) + index + data
 
 
 def rpm_installed(m, name, version):
-    """What rpm has installed, as the RPM database lists it: the corpus keeps it in
-    var/lib/gpuprov/rpm-installed.json (name, version-release), the stand-in the
-    RPM-family fabric checks read (tests/knowledge/README.md)."""
-    path = m.path("var/lib/gpuprov/rpm-installed.json")
-    have = json.load(open(path)) if os.path.exists(path) else []
-    have.append({"name": name, "version": version})
-    m.write("var/lib/gpuprov/rpm-installed.json", json.dumps(have, indent=1) + "\n")
+    """Record an installed package (version: "VERSION-RELEASE") in the target's RPM
+    database, which is written when the machine is finished (rpmdb_write)."""
+    m.rpms = getattr(m, "rpms", []) + [(name, version)]
+
+
+def rpmdb_write(m):
+    rpms = getattr(m, "rpms", [])
+    if not rpms:
+        return
+    arch = "x86_64" if m.arch == "x86_64" else "aarch64"
+    path = m.path("var/lib/rpm/rpmdb.sqlite")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "blob BLOB NOT NULL)")
+    for table, key in RPMDB_INDEXES.items():
+        db.execute(f"CREATE TABLE '{table}' (key '{key}' NOT NULL, hnum INTEGER NOT NULL, "
+                   "idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES 'Packages'(hnum))")
+    for name, evr in rpms:
+        version, release = evr.rsplit("-", 1)
+        blob = rpm_header({"name": name, "version": version, "release": release,
+                           "os": "linux", "arch": arch,
+                           "sourcerpm": f"{name}-{version}-{release}.src.rpm"})
+        hnum = db.execute("INSERT INTO Packages (blob) VALUES (?)", (blob,)).lastrowid
+        db.execute("INSERT INTO Name (key, hnum, idx) VALUES (?, ?, 0)", (name, hnum))
+    db.commit()
+    db.close()
 
 
 def repository_view(m, c, family, arch):
@@ -377,9 +434,12 @@ def repository_view(m, c, family, arch):
                           toolkits)
     elif family == "debian":
         suite, gcc, dkms, nvdistro = DEBIAN_SUITES[c.one("os")]
-        if kernels:
-            bm.apt_debian(m, suite, [(w[0].replace("-amd64", ""), w[1]) for w in kernels],
-                          gcc, dkms)
+        # "offer-kernel: ABI-amd64 VERSION backports": from <suite>-backports.
+        for where, ks in ((suite, [w for w in kernels if "backports" not in w]),
+                          (suite + "-backports", [w for w in kernels if "backports" in w])):
+            if ks:
+                bm.apt_debian(m, where, [(w[0].removesuffix("-amd64"), w[1]) for w in ks],
+                              gcc, dkms)
         if drivers or toolkits:
             bm.apt_nvidia(m, nvdistro,
                           [bm.NvRepoDriver(d, int(d.split(".")[0]) >= 550) for d in drivers],
