@@ -547,7 +547,8 @@ def parse_expect(value):
 
 
 def judge_one(rest, doc, text, rc):
-    """(passed, what went wrong)"""
+    """(passed, what went wrong); passed is None when the output lacks what the
+    expectation is about, which is a failure either way."""
     w = rest.split(None, 2)
     kind = w[0]
     if kind in ("finding", "no-finding"):
@@ -584,20 +585,23 @@ def judge_one(rest, doc, text, rc):
         sys.exit(f"corpus: cannot read expectation {rest!r}")
     path, op, want = w
     if doc is None:
-        return False, "the output is not JSON"
+        return None, "the output is not JSON"
     try:
         got = lookup(doc, path)
     except KeyError:
-        return False, f"{path} is not in the output"
+        return None, f"{path} is not in the output"
     other = None
     if op == "same":
         try:
             other = lookup(doc, want)
         except KeyError:
-            return False, f"{want} is not in the output"
+            return None, f"{want} is not in the output"
     return compare(got, op, want, other), f"{path} is {json.dumps(got)}" + \
         (f", {want} is {json.dumps(other)}" if op == "same" else "")
 
+
+# CORPUS_NEGATE=1 judges the opposite of every expectation, to show each can fail.
+NEGATE = os.environ.get("CORPUS_NEGATE") == "1"
 
 # "expect: ... ## pending: WHAT" marks an expectation gpuprov does not meet yet, and why.
 PENDING = "## pending:"
@@ -615,6 +619,11 @@ def judge(c, run, out, rc):
         if r != run:
             continue
         passed, why = judge_one(rest, doc, text, rc)
+        if NEGATE:
+            # Every expectation turned into its opposite: an expectation that passes
+            # both ways tests nothing (tests/knowledge/README.md).
+            passed = None if passed is None else not passed
+            why = "negated: " + why
         # A pending expectation is a TAP TODO: its failure does not fail the suite, and
         # once gpuprov meets it the harness reports it as passing unexpectedly, so the
         # mark is dropped with the change that made it pass.
