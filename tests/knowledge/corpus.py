@@ -24,6 +24,8 @@ import sqlite3
 import struct
 import sys
 
+# No bytecode next to build-machines.py: the source tree stays as it is (and may be read-only).
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 
