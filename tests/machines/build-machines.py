@@ -46,10 +46,11 @@ EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 class Machine:
     """One fixture: NAME/root plus what is collected while it is built."""
 
-    def __init__(self, name, arch):
+    def __init__(self, name, arch, base=HERE):
+        # base: where NAME/ goes; tests/knowledge builds its machines in a temp dir.
         self.name = name
         self.arch = arch                 # "x86_64" or "aarch64"
-        self.dir = os.path.join(HERE, name)
+        self.dir = os.path.join(base, name)
         self.root = os.path.join(self.dir, "root")
         self.cpus = []                   # online CPU numbers
         self.node_cpus = {}              # NUMA node -> [cpu]
@@ -2120,14 +2121,16 @@ def repo_view_realtime(m):
              stanzas)
 
 
-def repo_view_bookworm(m):
-    """Debian 12: bookworm main (two kernel ABIs, their metas, dkms) and
-    NVIDIA's debian12 repository (CUDA from 12.3)."""
+# A Debian kernel ABI the archive offers: (abi, package version), e.g. ("6.1.0-18", "6.1.76-1").
+def apt_debian(m, suite, kernels, gcc, dkms):
+    """<suite> main on amd64: linux-image/-headers of each kernel ABI, the metas
+    pointing at the last one, and dkms at version dkms."""
     main = []
-    for kabi, v in (("6.1.0-18", "6.1.76-1"), ("6.1.0-27", "6.1.115-1")):
+    for kabi, v in kernels:
         up = v.split("-")[0]
+        series = ".".join(up.split(".")[:2])
         main.append(deb_stanza(f"linux-image-{kabi}-amd64", v, "amd64", "kernel",
-                               DEBIAN_KERNEL_MAINT, "Linux 6.1 for 64-bit PCs (signed)",
+                               DEBIAN_KERNEL_MAINT, f"Linux {series} for 64-bit PCs (signed)",
                                pool_dir("main", "linux-signed-amd64"),
                                f"linux-signed-amd64 ({up}+1)",
                                ["kmod", "linux-base (>= 4.3~)",
@@ -2138,25 +2141,35 @@ def repo_view_bookworm(m):
                                f"Header files for Linux {kabi}-amd64",
                                pool_dir("main", "linux"), "linux",
                                [f"linux-headers-{kabi}-common (= {v})",
-                                f"linux-kbuild-6.1 (>= {v})", "linux-compiler-gcc-12-x86"],
+                                f"linux-kbuild-{series} (>= {v})",
+                                f"linux-compiler-gcc-{gcc}-x86"],
                                kb=1400, inst=11800))
-    main.append(deb_stanza("linux-image-amd64", "6.1.115-1", "amd64", "kernel",
+    kabi, v = kernels[-1]
+    up = v.split("-")[0]
+    main.append(deb_stanza("linux-image-amd64", v, "amd64", "kernel",
                            DEBIAN_KERNEL_MAINT, "Linux for 64-bit PCs (meta-package)",
                            pool_dir("main", "linux-signed-amd64"),
-                           "linux-signed-amd64 (6.1.115+1)",
-                           ["linux-image-6.1.0-27-amd64 (= 6.1.115-1)"]))
-    main.append(deb_stanza("linux-headers-amd64", "6.1.115-1", "amd64", "kernel",
+                           f"linux-signed-amd64 ({up}+1)",
+                           [f"linux-image-{kabi}-amd64 (= {v})"]))
+    main.append(deb_stanza("linux-headers-amd64", v, "amd64", "kernel",
                            DEBIAN_KERNEL_MAINT,
                            "Header files for Linux amd64 configuration (meta-package)",
                            pool_dir("main", "linux"), "linux",
-                           ["linux-headers-6.1.0-27-amd64 (= 6.1.115-1)"]))
-    main.append(deb_stanza("dkms", "3.0.10-8+deb12u1", "all", "kernel",
+                           [f"linux-headers-{kabi}-amd64 (= {v})"]))
+    main.append(deb_stanza("dkms", dkms, "all", "kernel",
                            "Dynamic Kernel Module System Team "
                            "<dkms@packages.debian.org>",
                            "Dynamic Kernel Module System (DKMS)", pool_dir("main", "dkms"),
                            None, ["kmod | kldutils", "gcc | c-compiler", "dpkg-dev", "make",
                                   "coreutils (>= 7.3)", "patch"], kb=50, inst=198))
-    apt_list(m, "deb.debian.org/debian/dists/bookworm/main/binary-amd64/Packages", main)
+    apt_list(m, f"deb.debian.org/debian/dists/{suite}/main/binary-amd64/Packages", main)
+
+
+def repo_view_bookworm(m):
+    """Debian 12: bookworm main (two kernel ABIs, their metas, dkms) and
+    NVIDIA's debian12 repository (CUDA from 12.3)."""
+    apt_debian(m, "bookworm", [("6.1.0-18", "6.1.76-1"), ("6.1.0-27", "6.1.115-1")], "12",
+               "3.0.10-8+deb12u1")
     apt_nvidia(m, "debian12",
                [NvRepoDriver("535.216.01", False), NvRepoDriver("550.54.15", False),
                 NvRepoDriver("550.127.05", True), NvRepoDriver("570.124.06", True),
