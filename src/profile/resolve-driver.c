@@ -148,9 +148,9 @@ static int driver_known_good(struct rctx *c, const struct driver_cand *d)
 		return refuse(c, ABOUT_DRIVER(d), "gpu-last-branch", knowledge_src(c->last_branch.entry),
 			      "%s is supported by driver branches up to R%s", gpu_said(&c->last_branch, a, sizeof(a)),
 			      c->last_branch.value);
-	if (c->unknown.gpu && vercmp_dotted(d->branch, c->unknown.value) < 0)
-		return refuse(c, ABOUT_DRIVER(d), "unknown-gpu", knowledge_src(c->unknown.entry),
-			      "%s is in no table of the knowledge: only the newest production branch, R%s, or newer is chosen for it",
+	if (c->unknown.value && vercmp_dotted(d->branch, c->unknown.value) < 0)
+		return refuse(c, ABOUT_DRIVER(d), "unknown-gpu", c->unknown.entry ? knowledge_src(c->unknown.entry) : NULL,
+			      "%s is in no table of the knowledge: only the newest production branch offered, R%s, is chosen for it",
 			      c->unknown.gpu, c->unknown.value);
 	if (!p->driver_allow_eol && kn_branch_eol(c->in->knowledge, d->branch, c->in->today, &entry))
 		return refuse(c, ABOUT_DRIVER(d), "driver.allow_eol", knowledge_src(entry),

@@ -17,14 +17,13 @@ static void need(struct gpu_need *n, int above, const char *value, const char *g
 		*n = (struct gpu_need){ value, gpu, arch, entry };
 }
 
-/* A GPU no "gpus" entry names: a clear warning, and the newest production branch (a new GPU
- * needs a new driver); the open modules where its id range says an open-only architecture.
- * A profile with driver.unknown_gpu "refuse", or --strict, refuses the machine instead. */
+/* A GPU no "gpus" entry names: a clear warning, and the newest production branch the
+ * repositories offer (a new GPU needs a new driver: an older branch is not fallen back to);
+ * the open modules where its id range says an open-only architecture. A profile with
+ * driver.unknown_gpu "refuse", or --strict, refuses the machine instead. */
 static int unknown_gpu(struct rctx *c, const struct pci_dev *g, const cJSON *arch)
 {
 	const struct knowledge *kn = c->in->knowledge;
-	const cJSON *branch;
-	const char *newest = kn_newest_production_branch(kn, &branch);
 	_cleanup_free_ char *by_range = NULL;
 	int k;
 
@@ -38,14 +37,33 @@ static int unknown_gpu(struct rctx *c, const struct pci_dev *g, const cJSON *arc
 			      c->unknown_name, strna(kn->as_of), by_range ? by_range : "",
 			      c->in->strict ? "--strict" : "driver.unknown_gpu \"refuse\"");
 	}
-	k = WARN(c, "%s is in no table of the knowledge (as of %s)%s: no minimum driver is known for it, so only the newest production branch%s%s%s is chosen%s; newer knowledge (gpuprov knowledge install) may know it, and driver.unknown_gpu \"refuse\" or --strict refuses such a machine",
-		 c->unknown_name, strna(kn->as_of), by_range ? by_range : "", newest ? " (R" : "", newest ? newest : "",
-		 newest ? ") or newer" : "",
+	k = WARN(c, "%s is in no table of the knowledge (as of %s)%s: no minimum driver is known for it, so only the newest production branch offered is chosen%s; newer knowledge (gpuprov knowledge install) may know it, and driver.unknown_gpu \"refuse\" or --strict refuses such a machine",
+		 c->unknown_name, strna(kn->as_of), by_range ? by_range : "",
 		 streq_ptr(json_str(arch, "modules"), "open") ? ", with the open kernel modules" : "");
 	if (k < 0)
 		return k;
-	need(&c->unknown, +1, newest, c->unknown_name, arch ? json_str(arch, "title") : NULL, branch);
+	if (!c->unknown.gpu)
+		c->unknown = (struct gpu_need){ NULL, c->unknown_name, arch ? json_str(arch, "title") : NULL, NULL };
 	return 0;
+}
+
+void settle_unknown_gpu(struct rctx *c)
+{
+	const struct profile *p = c->in->profile;
+
+	if (!c->unknown.gpu)
+		return;
+	/* The drivers are sorted newest first: the first branch a node may take. */
+	for (size_t i = 0; i < c->n_drivers; i++) {
+		const cJSON *entry;
+		bool nfb = kn_branch_nfb(c->in->knowledge, c->drivers[i].branch, &entry);
+
+		if (!nfb || p->driver_allow_nfb || streq_ptr(p->driver_branch, c->drivers[i].branch)) {
+			c->unknown.value = c->drivers[i].branch;
+			c->unknown.entry = entry;
+			return;
+		}
+	}
 }
 
 int gather_gpus(struct rctx *c)

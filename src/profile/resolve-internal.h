@@ -101,7 +101,7 @@ struct rctx {
 	struct gpu_need last_branch; /* the lowest last branch of their architectures */
 	struct gpu_need cuda_from, cuda_below; /* the narrowest toolkit window */
 	struct gpu_need open, proprietary; /* a GPU only that flavour of modules drives */
-	struct gpu_need unknown;     /* a GPU in no table: value, the newest production branch */
+	struct gpu_need unknown;     /* a GPU in no table: value, the newest production branch offered */
 	char unknown_name[64];
 	bool stop;                   /* the GPUs alone refuse the machine */
 	struct driver_cand *drivers;
@@ -139,6 +139,8 @@ const char *knowledge_src(const cJSON *entry);
 
 /* resolve-gpu.c */
 int gather_gpus(struct rctx *c);
+/* After the drivers are gathered: the branch a GPU in no table is held to. */
+void settle_unknown_gpu(struct rctx *c);
 
 /* resolve-kernel.c; the *_acceptable: 1 acceptable, 0 ruled out (the refusal recorded), -errno */
 int gather_kernels(struct rctx *c);

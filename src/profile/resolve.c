@@ -304,6 +304,7 @@ static int gather_drivers(struct rctx *c)
 	if (k < 0)
 		return k;
 	sort_drivers(c);
+	settle_unknown_gpu(c);
 	return 0;
 }
 

@@ -403,6 +403,37 @@ def rpmdb_write(m):
     db.close()
 
 
+def fabric_offers(c, drivers, family):
+    """(package, version) of each "offer-fabric" line beyond the fabric manager, which
+    NVIDIA's repository views carry already: "offer-fabric: nvlsm 2025.10.11-1" (versions
+    of its own), "offer-fabric: imex" (at each offered driver's version, per branch on
+    Debian and Ubuntu)."""
+    out = []
+    for line in c.all("offer-fabric"):
+        w = words(line)
+        if w[0] == "nvlsm":
+            out += [("nvlsm", v) for v in w[1:]]
+        elif w[0] == "imex":
+            out += [(f"nvidia-imex-{d.split('.')[0]}" if family == "deb" else "nvidia-imex", f"{d}-1")
+                    for d in drivers]
+        else:
+            raise SystemExit(f"{c.path}: offer-fabric: unknown component {w[0]}")
+    return out
+
+
+def fabric_debs(m, c, distro, drivers):
+    """The fabric components beside NVIDIA's repository for <distro>, in an index of their
+    own (apt reads every list it finds)."""
+    offers = fabric_offers(c, drivers, "deb")
+    if not offers:
+        return
+    a = bm.DEB_ARCH[m.arch]
+    where = "x86_64" if m.arch == "x86_64" else "sbsa"
+    bm.apt_list(m, f"developer.download.nvidia.com/compute/cuda/repos/{distro}/{where}/fabric/Packages",
+                [bm.deb_stanza(name, ver, a, "multiverse/devel", bm.CUDA_MAINT, f"{name} for NVLink fabrics",
+                               f"pool/{name}") for name, ver in offers])
+
+
 def repository_view(m, c, family, arch):
     kernels = [words(k) for k in c.all("offer-kernel")]
     drivers = [d for v in c.all("offer-driver") for d in words(v)]
@@ -434,6 +465,7 @@ def repository_view(m, c, family, arch):
             bm.apt_nvidia(m, "ubuntu" + ver.replace(".", ""),
                           [bm.NvRepoDriver(d, int(d.split(".")[0]) >= 550) for d in drivers],
                           toolkits)
+            fabric_debs(m, c, "ubuntu" + ver.replace(".", ""), drivers)
     elif family == "debian":
         suite, gcc, dkms, nvdistro = DEBIAN_SUITES[c.one("os")]
         # "offer-kernel: ABI-amd64 VERSION backports": from <suite>-backports.
@@ -446,6 +478,7 @@ def repository_view(m, c, family, arch):
             bm.apt_nvidia(m, nvdistro,
                           [bm.NvRepoDriver(d, int(d.split(".")[0]) >= 550) for d in drivers],
                           toolkits)
+            fabric_debs(m, c, nvdistro, drivers)
     else:
         pkgs, runfiles = [], []
         rpmarch = "x86_64" if arch == "x86_64" else "aarch64"
@@ -458,6 +491,8 @@ def repository_view(m, c, family, arch):
         if family == "rhel" and arch == "x86_64":
             el = re.search(r"-(\d+)", c.one("os")).group(1)
             pkgs += bm.rpm_nvidia(int(el), drivers, toolkits)
+            pkgs += [(name, ver, rpmarch, f"cuda-rhel{el}-x86_64")
+                     for name, ver in fabric_offers(c, drivers, "rpm")]
         else:
             suffix = "aarch64" if arch == "aarch64" else "x86_64"
             cuda_arch = "sbsa" if arch == "aarch64" else "x86_64"
@@ -502,10 +537,11 @@ def lookup(doc, path):
 
 
 def item_names(value):
-    """The names an array holds: strings as they are, objects by their "name"."""
+    """The names an array holds: strings as they are, objects by their "name" (or, for the
+    plan's fabric, "component")."""
     if not isinstance(value, list):
         return []
-    return [v if isinstance(v, str) else v.get("name") if isinstance(v, dict) else None
+    return [v if isinstance(v, str) else (v.get("name") or v.get("component")) if isinstance(v, dict) else None
             for v in value]
 
 

@@ -871,38 +871,36 @@ static void test_blackwell_cuda_floor(void **state)
 	repo_view_free(v);
 }
 
-/* A GPU in no table: a warning, the newest production branch (the knowledge's newest PB or
- * LTSB) and, in the Blackwell id range, the open modules; refused on request. */
+/* A GPU in no table: a warning, the newest production branch offered (no older one to fall
+ * back to) and, in the Blackwell id range, the open modules; refused on request. */
 static void test_unknown_gpu(void **state)
 {
 	struct machine m;
 	struct profile p = profile_default();
-	struct repo_view *v = offer(KERNEL " " DRIVER("580.95.05"));
-	const cJSON *branch;
-	const char *newest = kn_newest_production_branch(kn, &branch);
-	char offer_newest[512], driver[32];
+	struct repo_view *v = offer(KERNEL " " DRIVER("570.172.08") " " DRIVER("580.95.05") " " DRIVER("590.48.01"));
 	struct resolution *r;
 
-	assert_non_null(newest);
-	assert_true(vercmp_dotted(newest, "580") > 0);
 	machine_init(&m, "rocky", 0x2bff, false);
+	p.driver_allow_eol = true;
 	r = run(&p, &m, v);
-	assert_false(r->ok);
+	assert_true(r->ok);
+	assert_string_equal(r->driver, "580.95.05"); /* 590 is a new-feature branch */
+	assert_string_equal(r->flavour, "open");
 	assert_true(warning_has(r, "GPU 10de:2bff at 0000:18:00.0 is in no table of the knowledge"));
 	assert_true(warning_has(r, "by its PCI id it is Blackwell or newer"));
-	assert_true(refusal_has(r, "only the newest production branch"));
 	resolution_free(r);
 	repo_view_free(v);
 
-	snprintf(driver, sizeof(driver), "%s.10.05", newest);
-	snprintf(offer_newest, sizeof(offer_newest), KERNEL " nvidia-driver=%s-1.el9 kmod-nvidia-open-dkms=%s-1.el9 kmod-nvidia-latest-dkms=%s-1.el9",
-		 driver, driver, driver);
-	v = offer(offer_newest);
+	/* The newest production branch fails with this kernel: no older branch instead. */
+	v = offer(DRIVER("570.172.08") " " DRIVER("580.95.05") " kernel-devel=7.1.2-100.fc44");
+	m.kernel.release = (char *)"7.1.2-100.fc44.x86_64";
+	m.f.kernels.running = m.kernel.release;
+	m.f.os.id = (char *)"fedora";
 	r = run(&p, &m, v);
-	assert_true(r->ok);
-	assert_string_equal(r->driver, driver);
-	assert_string_equal(r->flavour, "open");
+	assert_false(r->ok);
+	assert_true(refusal_has(r, "driver 570.172.08: GPU 10de:2bff at 0000:18:00.0 is in no table of the knowledge: only the newest production branch offered, R580, is chosen for it"));
 	resolution_free(r);
+	machine_init(&m, "rocky", 0x2bff, false);
 
 	p.driver_unknown_gpu = "refuse";
 	r = run(&p, &m, v);
