@@ -343,7 +343,7 @@ const struct optgroup optgroup_knowledge = {
 
 /* Every group, for the table getopt reads: an option is known if any verb takes it. */
 static const struct optgroup *const all_groups[] = {
-	&optgroup_global, &optgroup_change, &optgroup_ask,    &optgroup_refresh, &optgroup_resolve, &optgroup_fetch,
+	&optgroup_global, &optgroup_change, &optgroup_ask,    &optgroup_refresh, &optgroup_resolve, &optgroup_strict, &optgroup_fetch,
 	&optgroup_apply,  &optgroup_verify, &optgroup_rollback, &optgroup_output, &optgroup_status,  &optgroup_bundle,
 	&optgroup_knowledge,
 };

@@ -168,6 +168,41 @@ static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, cons
 	return 0;
 }
 
+/* Whether a legacy branch is the last one for every GPU here (R470 for Kepler): then it is
+ * the right branch, not an old one. */
+static bool legacy_is_last(const struct facts *f, const struct knowledge *kn, const char *branch)
+{
+	for (size_t i = 0; i < f->pci.n_gpus; i++) {
+		bool by_range;
+		const cJSON *arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, &by_range);
+
+		if (!streq_ptr(json_str(arch, "driver_last_branch"), branch))
+			return false;
+	}
+	return f->pci.n_gpus > 0;
+}
+
+/* An installed toolkit against the GPUs' architectures: CUDA 13 on a V100 compiles nothing
+ * it can run. */
+static int check_cuda_window(const struct facts *f, const struct knowledge *kn, const struct cuda_toolkit *cuda,
+			     struct findings *fs)
+{
+	for (size_t i = 0; i < f->pci.n_gpus; i++) {
+		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), *arch;
+		const char *from, *below;
+		bool by_range;
+
+		arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, &by_range);
+		from = json_str(arch, "cuda_from"), below = json_str(arch, "cuda_below");
+		if ((from && vercmp_dotted(cuda->version, from) < 0) || (below && vercmp_dotted(cuda->version, below) >= 0))
+			return found(fs, SEVERITY_ERROR, "cuda-architecture", json_str(arch, "source"),
+				     "CUDA %s (%s) does not support the %s (%s), whose toolkits are %s%s%s%s", cuda->version,
+				     cuda->path, g ? strna(json_str(g, "name")) : "GPU", strna(json_str(arch, "title")),
+				     from ? "from " : "", from ? from : "", below ? " and below " : "", below ? below : "");
+	}
+	return 0;
+}
+
 /* An installed toolkit against the driver: below its floor it fails, unless its major's
  * minor-version compatibility covers the driver, which is a note with its limits. */
 static int check_cuda(const struct knowledge *kn, const struct cuda_toolkit *cuda, const char *drv,
@@ -216,6 +251,10 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	if (kn_branch_eol(kn, branch, today, &e))
 		r = found(fs, SEVERITY_WARNING, "branch-eol", json_str(e, "source"),
 			  "driver %s: branch %s reached its end of life in %s; no more fixes", drv, branch, kn_branch_eol_said(e));
+	else if (streq_ptr(json_str(e, "kind"), "legacy") && !legacy_is_last(f, kn, branch))
+		r = found(fs, SEVERITY_WARNING, "branch-legacy", json_str(e, "source"),
+			  "driver %s: branch %s is NVIDIA's legacy branch, kept for GPUs the newer branches dropped, with critical fixes only; these GPUs have newer production branches",
+			  drv, branch);
 	if (r >= 0 && k) {
 		char up[64];
 		struct kernel_version kv;
@@ -240,7 +279,8 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	for (size_t i = 0; i < f->pci.n_gpus && r >= 0; i++)
 		r = check_gpu(kn, &f->pci.gpus[i], drv, flavour, strict, fs);
 	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++)
-		r = check_cuda(kn, &f->nvidia.cuda[i], drv, fs);
+		if ((r = check_cuda(kn, &f->nvidia.cuda[i], drv, fs)) >= 0)
+			r = check_cuda_window(f, kn, &f->nvidia.cuda[i], fs);
 	if (r >= 0)
 		r = check_fabric(f, kn, drv, fs);
 	if (r >= 0 && f->boot.secure_boot == TRI_YES && k && k->nvidia_version && k->nvidia_signed == TRI_NO)

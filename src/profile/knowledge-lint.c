@@ -350,9 +350,9 @@ static bool same_flavour(const char *a, const char *b)
 	return streq_ptr(a, b) || streq_ptr(a, "any") || streq_ptr(b, "any");
 }
 
-/* Two rules for one kernel change (the same kernel_from) and the same drivers cannot name
- * different fixes; rules for different changes may overlap (a 6.3 and a 6.10 breakage of one
- * branch). A rule cannot name a fix inside the drivers it says fail. */
+/* Two rules for one breakage (the same symptom) on the same drivers and kernels cannot name
+ * different fixes; rules for different breakages may overlap (a 6.3 and a 6.10 one of a
+ * branch, two of 6.15). A rule cannot name a fix inside the drivers it says fail. */
 static void lint_failures(struct lint *l)
 {
 	const cJSON *a, *b;
@@ -368,14 +368,14 @@ static void lint_failures(struct lint *l)
 			a = entry(l, "kernel_failures", j);
 			other = json_str(a, "kernel_scheme") ? json_str(a, "kernel_scheme") : "upstream";
 			if (!streq(scheme, other) || !same_flavour(json_str(a, "flavour"), json_str(b, "flavour")) ||
-			    !streq_ptr(json_str(a, "kernel_from"), json_str(b, "kernel_from")) ||
+			    !streq_ptr(json_str(a, "symptom"), json_str(b, "symptom")) ||
 			    streq_ptr(json_str(a, "fixed_in"), json_str(b, "fixed_in")) ||
 			    !overlap(VERCMP_DOTTED, json_str(a, "driver_from"), json_str(a, "driver_below"),
 				     json_str(b, "driver_from"), json_str(b, "driver_below")) ||
 			    !overlap(range_order(b, "kernel_from"), json_str(a, "kernel_from"), json_str(a, "kernel_below"),
 				     json_str(b, "kernel_from"), json_str(b, "kernel_below")))
 				continue;
-			report(l, &p, "fixed in %s, but kernel_failures[%d] for the same flavour, drivers and kernel change says "
+			report(l, &p, "fixed in %s, but kernel_failures[%d] for the same breakage, flavour, drivers and kernels says "
 				      "fixed in %s", strna(json_str(b, "fixed_in")), j, strna(json_str(a, "fixed_in")));
 			break;
 		}

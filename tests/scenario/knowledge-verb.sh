@@ -115,7 +115,7 @@ cuda-window|s/"cuda_below": "13.0"/"cuda_below": "9.0"/|value|"cuda_below": "9.0
 gpu-architecture|s/"architecture": "volta"/"architecture": "pascal"/|value|"architecture": "pascal"|gpus[1].architecture|no architecture of the file
 platform-fabric|s/"fabric": \["fabricmanager"\]/"fabric": ["nvlsm"]/|string|"nvlsm"|platforms[0].fabric[0]|no fabric component of the file
 device-ranges|s/"device_from": "10de:2321"/"device_from": "10de:1d81"/|value|"device_from": "10de:1d81"|architectures[1].device_from|device ranges overlap
-contradicting-fixes|s/"driver_from": "535"/"driver_from": "470"/;s/"kernel_from": "6.10"/"kernel_from": "6.12"/;s/"kernel_below": "6.12"/"kernel_below": "6.13"/|value|"fixed_in": "535.216.01"|kernel_failures[1].fixed_in|kernel_failures[0] for the same flavour, drivers and kernel change
+contradicting-fixes|s/"driver_from": "535"/"driver_from": "470"/;s/"kernel_from": "6.10"/"kernel_from": "6.12"/;s/"kernel_below": "6.12"/"kernel_below": "6.13"/|value|"fixed_in": "535.216.01"|kernel_failures[1].fixed_in|kernel_failures[0] for the same breakage, flavour, drivers and kernels
 fix-inside-range|s/"fixed_in": "535.216.01"/"fixed_in": "535.183.01"/|value|"fixed_in": "535.183.01"|kernel_failures[1].fixed_in|a driver the rule itself says fails
 branch-twice|s/"branch": "580"/"branch": "570"/|value|"branch": "570",|branches[1].branch|is also branches[0]'s
 cuda-order|s/"toolkit": "12.8"/"toolkit": "12.3"/|value|"toolkit": "12.3"|cuda[1].toolkit|the rows must go up
