@@ -148,7 +148,7 @@ static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, cons
 			     by_range ? strna(json_str(arch, "title")) : "", drv);
 	if (min && vercmp_dotted(drv, min) < 0)
 		return found(fs, SEVERITY_ERROR, "gpu-min-driver", json_str(g, "source"),
-			     "%s needs driver %s or newer, its first production release; %s is installed", name, min, drv);
+			     "%s needs driver %s or newer; %s is installed", name, min, drv);
 	if (json_str(g, "min_driver_open") && streq_ptr(flavour, "open") && vercmp_dotted(drv, json_str(g, "min_driver_open")) < 0)
 		return found(fs, SEVERITY_ERROR, "gpu-min-driver-open", json_str(g, "source"),
 			     "%s is driven by the open kernel modules from %s; the open modules of %s are installed", name,

@@ -419,15 +419,6 @@ const cJSON *kn_runfile(const struct knowledge *k, const char *file)
 	return NULL;
 }
 
-const char *kn_fabricmanager_source(const struct knowledge *k)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, section(k, "fabric"))
-		if (streq_ptr(json_str(e, "name"), "fabricmanager"))
-			return json_str(e, "source");
-	return NULL;
-}
 
 bool kernel_series_of(const char *release, char *buf, size_t size)
 {

@@ -82,7 +82,6 @@ const cJSON *kn_os(const struct knowledge *k, const char *id, const char *versio
 /* "ga", "hwe", or NULL when the OS does not ship that series. */
 const char *kn_os_series_kind(const cJSON *os, const char *series);
 const cJSON *kn_risks(const struct knowledge *k);
-const char *kn_fabricmanager_source(const struct knowledge *k);
 /* The module option in options (the profile's modprobe.options) that the knowledge says
  * breaks the driver with this flavour of kernel modules, or NULL. */
 const cJSON *kn_module_option_conflict(const struct knowledge *k, const char *flavour, const cJSON *options);

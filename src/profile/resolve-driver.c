@@ -142,7 +142,7 @@ static int driver_known_good(struct rctx *c, const struct driver_cand *d)
 
 	if (c->min_driver.gpu && vercmp_dotted(d->version, c->min_driver.value) < 0)
 		return refuse(c, ABOUT_DRIVER(d), "gpu-min-driver", knowledge_src(c->min_driver.entry),
-			      "%s is supported from %s, its first production driver", gpu_said(&c->min_driver, a, sizeof(a)),
+			      "%s is supported from %s", gpu_said(&c->min_driver, a, sizeof(a)),
 			      c->min_driver.value);
 	if (c->last_branch.gpu && vercmp_dotted(d->branch, c->last_branch.value) > 0)
 		return refuse(c, ABOUT_DRIVER(d), "gpu-last-branch", knowledge_src(c->last_branch.entry),

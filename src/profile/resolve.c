@@ -175,7 +175,7 @@ static int gpu_reasons(struct rctx *c)
 	int k = 0;
 
 	if (c->min_driver.gpu)
-		k = REASON(c, "the %s is supported from driver %s, its first production release [%s]", c->min_driver.gpu,
+		k = REASON(c, "the %s is supported from driver %s [%s]", c->min_driver.gpu,
 			   c->min_driver.value, knowledge_src(c->min_driver.entry));
 	if (k >= 0 && c->last_branch.gpu)
 		k = REASON(c, "the %s (%s) is supported by driver branches up to R%s [%s]", c->last_branch.gpu,

@@ -37,7 +37,7 @@ static void ask(const struct knowledge *k)
 	(void)kn_os_series_kind(os, "6.8");
 	(void)kn_os_series_kind(os, "5.15");
 	(void)kn_risks(k);
-	(void)kn_fabricmanager_source(k);
+	(void)kn_fabric_component(k, "fabricmanager");
 	(void)kn_module_option_conflict(k, "open", options);
 	(void)kn_runfile(k, "NVIDIA-Linux-x86_64-550.127.05.run");
 }

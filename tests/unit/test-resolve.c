@@ -230,7 +230,7 @@ static void test_h200_minimum(void **state)
 	p.driver_allow_eol = true;
 	r = run(&p, &m, v);
 	assert_false(r->ok);
-	assert_true(refusal_has(r, "driver 550.40.07: the H200 SXM 141GB (Hopper) is supported from 550.90.07, its first production driver"));
+	assert_true(refusal_has(r, "driver 550.40.07: the H200 SXM 141GB (Hopper) is supported from 550.90.07"));
 	resolution_free(r);
 	repo_view_free(v);
 
