@@ -59,21 +59,20 @@ gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
 rc=$?
 check "a truncated knowledge.json: exit 2" [ "$rc" -eq 2 ]
 check "a truncated knowledge.json: file, line, column" grep -q "knowledge.json:1:[0-9]*: not valid JSON here" "$TMPD/err"
-sed 's/"source": "[^"]*"/"source": ""/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
-gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
-rc=$?
-check "knowledge without sources: exit 2" [ "$rc" -eq 2 ]
-check "knowledge without sources: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].source: every entry names its source' "$TMPD/err"
-sed 's/"verified": "[^"]*"/"verified": "2026-13-01"/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
-gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
-rc=$?
-check "knowledge with a date that is none: exit 2" [ "$rc" -eq 2 ]
-check "knowledge with a date that is none: names the entry" grep -q 'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].verified: every entry says when it was last checked' "$TMPD/err"
-sed 's/"format": 2/"format": 1/' "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
-gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
-rc=$?
-check "knowledge of format 1: exit 2" [ "$rc" -eq 2 ]
-check "knowledge of format 1: says which format this gpuprov reads" grep -q 'knowledge.json:2:[0-9]*: format: expected 2' "$TMPD/err"
+# bad_knowledge WHAT SED MESSAGE: the shipped knowledge edited by SED is refused (exit 2)
+# with MESSAGE (a grep pattern: file, line, column, the path and why).
+bad_knowledge() {
+	sed "$2" "$srcdir/profiles/knowledge.json" >"$TMPD/kn/knowledge.json"
+	gpuprov --root "$machine" --profiles "$TMPD/kn" plan p >/dev/null 2>"$TMPD/err"
+	rc=$?
+	check "$1: exit 2" [ "$rc" -eq 2 ]
+	check "$1: names the entry" grep -q "$3" "$TMPD/err"
+}
+bad_knowledge "knowledge without sources" 's/"source": "[^"]*"/"source": ""/' \
+	'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].source: every entry names its source'
+bad_knowledge "knowledge with a date that is none" 's/"verified": "[^"]*"/"verified": "2026-13-01"/' \
+	'knowledge.json:[0-9]*:[0-9]*: architectures\[0\].verified: every entry says when it was last checked'
+bad_knowledge "knowledge of format 1" 's/"format": 2/"format": 1/' 'knowledge.json:2:[0-9]*: format: expected 2'
 
 # A garbled repository view is a warning, and its packages are not offered: the plan refuses
 # with that reason rather than inventing versions.
