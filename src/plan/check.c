@@ -128,14 +128,14 @@ static int check_kernel(const struct facts *f, const struct knowledge *kn, struc
 static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, const char *drv, const char *flavour,
 		     bool strict, struct findings *fs)
 {
-	const cJSON *g = kn_gpu(kn, gpu->vendor, gpu->device), *arch;
-	const char *min = json_str(g, "min_driver"), *last, *modules;
+	const cJSON *g = kn_gpu(kn, gpu->vendor, gpu->device), *arch, *why;
+	const char *min = json_str(g, "min_driver"), *last, *only;
 	char name[96], branch[4];
 	bool by_range;
 
 	arch = kn_gpu_architecture(kn, gpu->vendor, gpu->device, &by_range);
 	last = json_str(arch, "driver_last_branch");
-	modules = json_str(arch, "modules");
+	only = kn_gpu_only_flavour(g, arch, &why);
 	snprintf(branch, sizeof(branch), "%.3s", drv);
 	if (g)
 		snprintf(name, sizeof(name), "%s at %s", strna(json_str(g, "name")), gpu->bdf);
@@ -157,12 +157,11 @@ static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, cons
 		return found(fs, SEVERITY_ERROR, "gpu-last-branch", json_str(arch, "source"),
 			     "%s (%s) is supported by driver branches up to R%s; %s is installed", name,
 			     strna(json_str(arch, "title")), last, drv);
-	if ((cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g, "open_required")) || streq_ptr(modules, "open")) &&
-	    streq_ptr(flavour, "proprietary"))
-		return found(fs, SEVERITY_ERROR, "open-required", json_str(g, "source"),
+	if (streq_ptr(only, "open") && streq_ptr(flavour, "proprietary"))
+		return found(fs, SEVERITY_ERROR, "open-required", json_str(why, "source"),
 			     "%s works only with the open kernel modules; the proprietary ones are installed", name);
-	if (streq_ptr(modules, "proprietary") && streq_ptr(flavour, "open"))
-		return found(fs, SEVERITY_ERROR, "proprietary-required", json_str(arch, "source"),
+	if (streq_ptr(only, "proprietary") && streq_ptr(flavour, "open"))
+		return found(fs, SEVERITY_ERROR, "proprietary-required", json_str(why, "source"),
 			     "%s (%s) works only with the proprietary kernel modules; the open ones are installed", name,
 			     strna(json_str(arch, "title")));
 	return 0;
@@ -173,8 +172,7 @@ static int check_gpu(const struct knowledge *kn, const struct pci_dev *gpu, cons
 static bool legacy_is_last(const struct facts *f, const struct knowledge *kn, const char *branch)
 {
 	for (size_t i = 0; i < f->pci.n_gpus; i++) {
-		bool by_range;
-		const cJSON *arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, &by_range);
+		const cJSON *arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, NULL);
 
 		if (!streq_ptr(json_str(arch, "driver_last_branch"), branch))
 			return false;
@@ -188,11 +186,10 @@ static int check_cuda_window(const struct facts *f, const struct knowledge *kn, 
 			     struct findings *fs)
 {
 	for (size_t i = 0; i < f->pci.n_gpus; i++) {
-		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device), *arch;
+		const cJSON *g = kn_gpu(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device);
+		const cJSON *arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, NULL);
 		const char *from, *below;
-		bool by_range;
 
-		arch = kn_gpu_architecture(kn, f->pci.gpus[i].vendor, f->pci.gpus[i].device, &by_range);
 		from = json_str(arch, "cuda_from"), below = json_str(arch, "cuda_below");
 		if ((from && vercmp_dotted(cuda->version, from) < 0) || (below && vercmp_dotted(cuda->version, below) >= 0))
 			return found(fs, SEVERITY_ERROR, "cuda-architecture", json_str(arch, "source"),

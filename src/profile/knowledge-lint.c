@@ -32,11 +32,6 @@ static const struct {
 	{ "VK595_35", "595.44.02", "595.44.03" },
 };
 
-/* The sections format 2 requires (kv2 contract): the arrays, then the one object. */
-static const char *const array_sections[] = { "architectures", "gpus", "platforms", "fabric", "branches", "cuda",
-					      "minor_compat", "os", "kernel_failures", "risks", "module_options",
-					      "runfiles" };
-
 /* The fields that hold a driver version, checked against the beta branches. */
 static const struct {
 	const char *section, *field;
@@ -140,7 +135,7 @@ static void lint_top(struct lint *l)
 	const char *as_of = json_str(l->doc, "as_of");
 	struct jsonpath p = {};
 
-	if (!cJSON_IsNumber(format) || format->valuedouble != 2) {
+	if (!cJSON_IsNumber(format) || format->valuedouble != KNOWLEDGE_FORMAT) {
 		p = at("format", -1, NULL);
 		report(l, &p, "expected format 2");
 	}
@@ -153,15 +148,16 @@ static void lint_top(struct lint *l)
 		report(l, &p, "%s is in the future (today is %s)", as_of, l->today);
 	else
 		l->as_of = as_of;
-	for (size_t i = 0; i < ELEMENTSOF(array_sections); i++)
-		if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->doc, array_sections[i]))) {
-			p = at(array_sections[i], -1, NULL);
+	for (size_t i = 0; i < KNOWLEDGE_N_ARRAYS; i++)
+		if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->doc, knowledge_arrays[i]))) {
+			p = at(knowledge_arrays[i], -1, NULL);
 			report(l, &p, "expected an array");
 		}
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l->doc, "open_default_from"))) {
-		p = at("open_default_from", -1, NULL);
-		report(l, &p, "expected an object");
-	}
+	for (size_t i = 0; i < KNOWLEDGE_N_OBJECTS; i++)
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l->doc, knowledge_objects[i]))) {
+			p = at(knowledge_objects[i], -1, NULL);
+			report(l, &p, "expected an object");
+		}
 }
 
 /* Every entry (and object section) says where its facts come from, publicly, and when that

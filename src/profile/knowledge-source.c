@@ -33,7 +33,7 @@ void knowledge_in_use_done(struct knowledge_in_use *u)
 
 const char *knowledge_as_of(const struct knowledge *k)
 {
-	return k ? json_str(k->doc, "as_of") : NULL;
+	return k ? k->as_of : NULL;
 }
 
 int knowledge_check_signed(const struct root *keys_root, const char *keys_dir, const char *today, const char *text,

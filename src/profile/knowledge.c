@@ -9,14 +9,10 @@
 #include "util/jsonpath.h"
 #include "util/strutil.h"
 
-
-/* The arrays knowledge.json (format 2, gpuprov-knowledge(5)) must have. */
-static const char *const sections[] = { "architectures", "gpus", "platforms", "fabric", "branches", "cuda",
-					"minor_compat", "os", "kernel_failures", "risks", "runfiles", "module_options" };
-/* The objects it must have. */
-static const char *const objects[] = { "open_default_from" };
-
-#define KNOWLEDGE_FORMAT 2
+const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS] = { "architectures", "gpus", "platforms", "fabric",
+							  "branches", "cuda", "minor_compat", "os",
+							  "kernel_failures", "risks", "runfiles", "module_options" };
+const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS] = { "open_default_from" };
 
 /* Sets *ret_error to "FILE:LINE:COL: PATH: reason", the position that of the path's value. */
 static int shape_error(const struct knowledge *k, const char *text, const char *section, int index,
@@ -75,19 +71,19 @@ static int knowledge_check(struct knowledge *k, const char *text, char **ret_err
 	if (!k->as_of || !date_ok(k->as_of))
 		return shape_error(k, text, "as_of", -1, NULL, "expected the day the file was last checked, YYYY-MM-DD",
 				   ret_error);
-	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->doc, sections[i]), *e;
+	for (size_t i = 0; i < KNOWLEDGE_N_ARRAYS; i++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->doc, knowledge_arrays[i]), *e;
 		int index = 0;
 
 		if (!cJSON_IsArray(a))
-			return shape_error(k, text, sections[i], -1, NULL, "expected an array", ret_error);
+			return shape_error(k, text, knowledge_arrays[i], -1, NULL, "expected an array", ret_error);
 		cJSON_ArrayForEach(e, a)
-			if ((r = entry_ok(k, text, e, sections[i], index++, k->as_of, ret_error)) < 0)
+			if ((r = entry_ok(k, text, e, knowledge_arrays[i], index++, k->as_of, ret_error)) < 0)
 				return r;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(objects); i++)
-		if ((r = entry_ok(k, text, cJSON_GetObjectItemCaseSensitive(k->doc, objects[i]), objects[i], -1, k->as_of,
-				  ret_error)) < 0)
+	for (size_t i = 0; i < KNOWLEDGE_N_OBJECTS; i++)
+		if ((r = entry_ok(k, text, cJSON_GetObjectItemCaseSensitive(k->doc, knowledge_objects[i]), knowledge_objects[i],
+				  -1, k->as_of, ret_error)) < 0)
 			return r;
 	return 0;
 }
@@ -292,7 +288,8 @@ const cJSON *kn_gpu_architecture(const struct knowledge *k, uint16_t vendor, uin
 	const cJSON *g = kn_gpu(k, vendor, device), *e, *best = NULL;
 	long best_from = -1;
 
-	*ret_by_range = false;
+	if (ret_by_range)
+		*ret_by_range = false;
 	if (g)
 		return kn_architecture(k, json_str(g, "architecture"));
 	/* The architecture whose range starts highest at or below the id: the ranges are
@@ -305,8 +302,23 @@ const cJSON *kn_gpu_architecture(const struct knowledge *k, uint16_t vendor, uin
 			best_from = from;
 		}
 	}
-	*ret_by_range = best != NULL;
+	if (ret_by_range)
+		*ret_by_range = best != NULL;
 	return best;
+}
+
+const char *kn_gpu_only_flavour(const cJSON *gpu, const cJSON *arch, const cJSON **ret_entry)
+{
+	const char *modules = json_str(arch, "modules");
+
+	/* A GPU's own entry may require the open modules where its architecture does not (Grace
+	 * Hopper); the architecture rules out the open ones before Turing. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(gpu, "open_required"))) {
+		*ret_entry = gpu;
+		return "open";
+	}
+	*ret_entry = arch;
+	return streq_ptr(modules, "open") || streq_ptr(modules, "proprietary") ? modules : NULL;
 }
 
 bool version_in(enum vercmp_order order, const char *v, const char *from, const char *below)

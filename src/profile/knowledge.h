@@ -31,6 +31,14 @@ struct knowledge {
 #define SOURCE_UBUNTU_SIGNED \
 	"Ubuntu Server documentation, NVIDIA drivers installation, https://documentation.ubuntu.com/server/how-to/graphics/install-nvidia-drivers/"
 
+/* Format 2's required sections: arrays of entries, and objects; the loader and lint both
+ * hold a file to them. */
+#define KNOWLEDGE_FORMAT 2
+#define KNOWLEDGE_N_ARRAYS 12
+#define KNOWLEDGE_N_OBJECTS 1
+extern const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS];
+extern const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS];
+
 /* Loads and checks the shape of dir/knowledge.json. ret_error: what is wrong, as
  * FILE:LINE:COL: PATH: reason. */
 int knowledge_load(const struct root *dir, const char *dir_path, struct knowledge **ret, char **ret_error);
@@ -61,8 +69,12 @@ const char *kn_open_default_from(const struct knowledge *k);
 const cJSON *kn_gpu(const struct knowledge *k, uint16_t vendor, uint16_t device);
 const cJSON *kn_architecture(const struct knowledge *k, const char *name);
 /* The architecture of a GPU: its "gpus" entry's, or for a GPU in no entry the one whose PCI
- * device range holds its id (*ret_by_range set), or NULL. */
+ * device range holds its id (*ret_by_range set, where not NULL), or NULL. */
 const cJSON *kn_gpu_architecture(const struct knowledge *k, uint16_t vendor, uint16_t device, bool *ret_by_range);
+/* The kernel module flavour that alone drives a GPU ("open", "proprietary"), or NULL where
+ * either does; gpu: its "gpus" entry or NULL, arch: its architecture. *ret_entry: the entry
+ * that says so, for its source. */
+const char *kn_gpu_only_flavour(const cJSON *gpu, const cJSON *arch, const cJSON **ret_entry);
 /* A kernel as the failure rules read it: the upstream version it is based on, by the OS's
  * "kernel_upstream" scheme, and its release for rules stated in the distro's own releases. */
 struct kernel_version {

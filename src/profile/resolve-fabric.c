@@ -11,13 +11,6 @@
 /* More than the knowledge names (three): a platform listing more is cut here. */
 #define FABRIC_MAX 8
 
-const cJSON *fabric_platform(const struct rctx *c)
-{
-	const struct pci_facts *pci = &c->in->facts->pci;
-
-	return kn_platform(c->in->knowledge, pci->gpus, pci->n_gpus, pci->n_nvswitches);
-}
-
 /*
  * The components the machine needs: its platform's, unless the profile says fabricmanager
  * "off" (no fabric at all); "on" adds the fabric manager where the platform names none.
@@ -31,7 +24,7 @@ static size_t fabric_wanted(const struct rctx *c, const char *names[FABRIC_MAX])
 
 	if (streq_ptr(mode, "off"))
 		return 0;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(fabric_platform(c), "fabric"))
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c->platform, "fabric"))
 		if (cJSON_IsString(e) && n < FABRIC_MAX)
 			names[n++] = e->valuestring;
 	if (streq_ptr(mode, "on")) {
@@ -96,7 +89,7 @@ int fabric_acceptable(struct rctx *c, const struct driver_cand *d)
 {
 	const char *names[FABRIC_MAX];
 	size_t n = fabric_wanted(c, names);
-	const cJSON *platform = fabric_platform(c);
+	const cJSON *platform = c->platform;
 	const char *pname = platform ? strna(json_str(platform, "name")) : "the profile's fabricmanager \"on\"";
 
 	for (size_t i = 0; i < n; i++) {
@@ -143,7 +136,7 @@ static int fabric_add(struct resolution *r, const char *component, const char *p
 int fabric_choose(struct rctx *c, const struct driver_cand *d)
 {
 	struct resolution *r = c->res;
-	const cJSON *platform = fabric_platform(c), *e;
+	const cJSON *platform = c->platform, *e;
 	const char *names[FABRIC_MAX];
 	size_t n = fabric_wanted(c, names);
 	int k;

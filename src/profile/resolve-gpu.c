@@ -74,11 +74,10 @@ int gather_gpus(struct rctx *c)
 
 	for (size_t i = 0; i < f->pci.n_gpus && !c->stop; i++) {
 		const struct pci_dev *g = &f->pci.gpus[i];
-		const cJSON *e = kn_gpu(kn, g->vendor, g->device), *arch, *why;
-		const char *name, *title, *modules;
-		bool by_range;
+		const cJSON *e = kn_gpu(kn, g->vendor, g->device), *arch = kn_gpu_architecture(kn, g->vendor, g->device, NULL);
+		const cJSON *why;
+		const char *name, *title, *only;
 
-		arch = kn_gpu_architecture(kn, g->vendor, g->device, &by_range);
 		if (!e && (k = unknown_gpu(c, g, arch)) < 0)
 			return k;
 		name = e ? json_str(e, "name") : c->unknown_name;
@@ -91,14 +90,13 @@ int gather_gpus(struct rctx *c)
 		need(&c->cuda_from, +1, json_str(arch, "cuda_from"), name, title, arch);
 		need(&c->cuda_below, -1, json_str(arch, "cuda_below"), name, title, arch);
 
-		/* A GPU's own entry may require the open modules where its architecture does not
-		 * (Grace Hopper); the architecture rules out the open ones before Turing. */
-		modules = json_str(arch, "modules");
-		why = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "open_required")) ? e : arch;
-		if (!c->open.gpu && (why == e || streq_ptr(modules, "open")))
+		only = kn_gpu_only_flavour(e, arch, &why);
+		if (!c->open.gpu && streq_ptr(only, "open"))
 			c->open = (struct gpu_need){ "open", name, title, why };
-		if (!c->proprietary.gpu && streq_ptr(modules, "proprietary"))
-			c->proprietary = (struct gpu_need){ "proprietary", name, title, arch };
+		if (!c->proprietary.gpu && streq_ptr(only, "proprietary"))
+			c->proprietary = (struct gpu_need){ "proprietary", name, title, why };
 	}
+	/* The board the GPUs make, once: every driver candidate's fabric is judged against it. */
+	c->platform = kn_platform(kn, f->pci.gpus, f->pci.n_gpus, f->pci.n_nvswitches);
 	return 0;
 }

@@ -103,6 +103,7 @@ struct rctx {
 	struct gpu_need open, proprietary; /* a GPU only that flavour of modules drives */
 	struct gpu_need unknown;     /* a GPU in no table: value, the newest production branch offered */
 	char unknown_name[64];
+	const cJSON *platform;       /* the knowledge's platform of the machine, or NULL */
 	bool stop;                   /* the GPUs alone refuse the machine */
 	struct driver_cand *drivers;
 	size_t n_drivers;
@@ -166,7 +167,6 @@ void sort_toolkits(struct rctx *c);
 
 /* resolve-fabric.c */
 /* The knowledge's platform entry of the machine, or NULL. */
-const cJSON *fabric_platform(const struct rctx *c);
 int fabric_acceptable(struct rctx *c, const struct driver_cand *d);
 int fabric_choose(struct rctx *c, const struct driver_cand *d);
 int fabric_picks(struct rctx *c);
