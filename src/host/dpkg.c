@@ -16,58 +16,63 @@ static bool dpkg_status_installed(struct deb822_value status)
 	       memcmp(status.p + status.len - strlen(suffix), suffix, strlen(suffix)) == 0;
 }
 
-struct find {
-	bool (*match)(const char *name);
-	const char *name; /* without match: exactly this package */
-	char *package, *version;
+struct pass {
+	struct dpkg_query *q;
+	size_t n, left; /* queries, and those still unanswered */
 };
 
-static int find_installed(const struct deb822_fields *s, void *userdata)
+static int answer(const struct deb822_fields *s, void *userdata)
 {
-	struct find *f = userdata;
+	struct pass *p = userdata;
 	_cleanup_free_ char *name = NULL;
 
 	if (!s->package.p || !s->version.p || !dpkg_status_installed(s->status))
 		return 0;
 	if (!(name = strndup(s->package.p, s->package.len)))
 		return -ENOMEM;
-	if (f->match ? !f->match(name) : !streq(name, f->name))
-		return 0;
-	if (!(f->version = strndup(s->version.p, s->version.len)))
-		return -ENOMEM;
-	f->package = TAKE_PTR(name);
-	return 1;
+	for (size_t i = 0; i < p->n; i++) {
+		struct dpkg_query *q = &p->q[i];
+
+		if (q->package || (q->match ? !q->match(name) : !streq(name, q->name)))
+			continue;
+		if (!(q->package = strdup(name)) || !(q->version = strndup(s->version.p, s->version.len)))
+			return -ENOMEM;
+		p->left--;
+	}
+	/* Every question answered: the rest of the file is not read. */
+	return p->left == 0;
 }
 
-static int dpkg_find(const struct root *root, struct find *find)
+int dpkg_query(const struct root *root, struct dpkg_query *q, size_t n)
 {
 	_cleanup_fclose_ FILE *f = NULL;
+	struct pass p = { q, n, n };
 	int k = root_fopen(root, "var/lib/dpkg/status", &f);
 
-	return k < 0 ? k : deb822_scan(f, find_installed, find);
+	if (k < 0)
+		return k;
+	k = n ? deb822_scan(f, answer, &p) : 0;
+	return k < 0 ? k : 0;
+}
+
+void dpkg_queries_done(struct dpkg_query *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		q[i].package = mfree(q[i].package);
+		q[i].version = mfree(q[i].version);
+	}
 }
 
 int dpkg_package_version(const struct root *root, const char *name, char **ret_version)
 {
-	struct find find = { .name = name };
-	int k = dpkg_find(root, &find);
+	struct dpkg_query q = { .name = name };
+	int k = dpkg_query(root, &q, 1);
 
-	free(find.package);
-	if (k > 0)
-		*ret_version = find.version;
-	return k;
-}
-
-int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
-			   char **ret_package, char **ret_version)
-{
-	struct find find = { .match = match };
-	int k;
-
-	k = dpkg_find(root, &find);
-	if (k > 0) {
-		*ret_package = find.package;
-		*ret_version = find.version;
+	free(q.package);
+	if (k < 0) {
+		free(q.version);
+		return k;
 	}
-	return k;
+	*ret_version = q.version;
+	return q.version ? 1 : 0;
 }

@@ -85,17 +85,19 @@ static int fabric_add(struct nvidia_facts *nv, const struct fabric_package *fp, 
 
 static int fabric_from_dpkg(struct nvidia_facts *nv, const struct root *root)
 {
+	struct dpkg_query q[ELEMENTSOF(fabric_packages)] = {};
 	int k;
 
-	for (size_t i = 0; i < ELEMENTSOF(fabric_packages); i++) {
-		_cleanup_free_ char *pkg = NULL, *version = NULL;
-
-		k = dpkg_installed_version(root, deb_match[i], &pkg, &version);
-		if (k == -ENOMEM)
-			return k;
-		if (k > 0 && (k = fabric_add(nv, &fabric_packages[i], TAKE_PTR(pkg), version)) < 0)
-			return k;
-	}
+	/* Every component asked of one pass over the status file. */
+	for (size_t i = 0; i < ELEMENTSOF(fabric_packages); i++)
+		q[i].match = deb_match[i];
+	k = dpkg_query(root, q, ELEMENTSOF(q));
+	for (size_t i = 0; i < ELEMENTSOF(q) && k >= 0; i++)
+		if (q[i].package)
+			k = fabric_add(nv, &fabric_packages[i], TAKE_PTR(q[i].package), q[i].version);
+	dpkg_queries_done(q, ELEMENTSOF(q));
+	if (k == -ENOMEM)
+		return k;
 	nv->fabric_read_from = "dpkg";
 	return 0;
 }

@@ -317,9 +317,16 @@ int modinfo_read(int fd, const char *const *keys, char **values, bool *ret_signe
  * directory has no modules.dep. */
 int moddep_find(const struct root *root, const char *moddir, const char *name, char **ret_path);
 
-/* The first installed dpkg package whose name match() accepts, and its version: 1 when
- * found, 0 when not, -errno when the status file cannot be read. */
-int dpkg_installed_version(const struct root *root, bool (*match)(const char *name),
-			   char **ret_package, char **ret_version);
-/* The installed version of exactly this package: 1, 0 when not installed, -errno. */
+/* One question of a pass over dpkg's status: the first installed package that match()
+ * accepts (or, without match, exactly name), its name and version filled in; NULL when none
+ * is installed. */
+struct dpkg_query {
+	bool (*match)(const char *name);
+	const char *name;
+	char *package, *version;
+};
+/* Answers every query in one pass over the status file, stopping once all are answered: 0,
+ * or -errno when the file cannot be read. dpkg_queries_done frees the answers. */
+int dpkg_query(const struct root *root, struct dpkg_query *q, size_t n);
+void dpkg_queries_done(struct dpkg_query *q, size_t n);
 int dpkg_package_version(const struct root *root, const char *name, char **ret_version);

@@ -12,9 +12,15 @@ static bool any(const char *name)
 	return name != NULL;
 }
 
+static bool none(const char *name)
+{
+	return name == NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	_cleanup_free_ char *package = NULL, *version = NULL;
+	/* One question answered at the first stanza, one never (the whole file read), one by name. */
+	struct dpkg_query q[] = { { .match = any }, { .match = none }, { .name = "linux-image-6.1.0-18-amd64" } };
 
 	fuzz_put("var/lib/apt/lists/deb.example.org_dists_stable_main_binary-amd64_Packages", data, size);
 	/* The same bytes as a list kept compressed: the check of its format, and libarchive's
@@ -22,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_put("var/lib/apt/lists/deb.example.org_dists_stable_contrib_binary-amd64_Packages.gz", data, size);
 	fuzz_put("var/lib/dpkg/status", data, size);
 	fuzz_repo_view();
-	(void)dpkg_installed_version(fuzz_root(), any, &package, &version);
+	(void)dpkg_query(fuzz_root(), q, ELEMENTSOF(q));
+	dpkg_queries_done(q, ELEMENTSOF(q));
 	return 0;
 }

@@ -3,7 +3,8 @@
 # bus, driver 535.129.03) whose fabric manager is of another version: the version read from
 # the target's RPM database with the host's rpm, else from repo.json's "installed" entries,
 # each finding naming where it was read and the knowledge's source; the fabric manager at the
-# driver's version passes, and one not installed is missing.
+# driver's version passes, and one not installed is missing. Then on a Debian-family machine
+# (dgx-h100), every component read from dpkg's status in one pass.
 . "$srcdir/tests/scenario/lib.sh"
 
 M=$TMPD/m
@@ -87,5 +88,18 @@ check_run missing
 check "a fabric manager missing on an HGX A100 is an error (exit 3)" test "$(cat "$TMPD/missing.rc")" = 3
 check "it names the platform and the database" test "$(finding fabricmanager-missing "$TMPD/missing.json")" = \
 	"platform hgx-a100 needs NVIDIA Fabric Manager (fabricmanager) and it is not installed (read from repo.json): the GPUs will not join the NVLink fabric"
+
+# --- dpkg: every component read in the one pass over the status file ---
+D=$TMPD/d
+cp -a "$srcdir/tests/machines/dgx-h100/root" "$D"
+chmod -R u+w "$D"
+# Stanzas after the fabric manager's: a pass that stopped at the first answer would miss them.
+printf 'Package: nvlsm\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2025.10.11-1\n\nPackage: nvidia-imex-550\nStatus: install ok installed\nArchitecture: amd64\nVersion: 550.54.15-1\n\n' \
+	>>"$D/var/lib/dpkg/status"
+gpuprov --root "$D" detect --json >"$TMPD/dpkg.json" 2>"$TMPD/dpkg.err"
+check "dpkg: the fabric manager, the NVLink subnet manager and IMEX, each with its version" test \
+	"$(jq -c '[.nvidia.fabric.installed[] | [.component, .package, .version]]' "$TMPD/dpkg.json")" = \
+	'[["fabricmanager","nvidia-fabricmanager-550","550.54.15"],["nvlsm","nvlsm","2025.10.11"],["imex","nvidia-imex-550","550.54.15"]]'
+check "dpkg: read from dpkg" jqt '.nvidia.fabric.read_from == "dpkg"' "$TMPD/dpkg.json"
 
 done_testing
