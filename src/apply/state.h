@@ -59,6 +59,9 @@ struct state {
 	size_t n_failed_kernels;
 	struct state_verdict *verified; /* NULL: no verdict yet */
 	bool reverted;
+	/* Maintenance the scheduler knows about (maintenance.h): the record of the last drain,
+	 * an object, or NULL. Kept by every transition: the node stays drained across them. */
+	cJSON *maintenance;
 	/* Members this version does not know (a newer gpuprov's): kept by load and save and by
 	 * every transition but state_applied, which writes a new record. */
 	cJSON *unknown;
