@@ -459,7 +459,13 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		return 0;
 	case F_ARGV:
 		/* A command run as root: its words as they are, no shell to read them. */
-		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0) {
+			if (asprintf(c->message, "expected a command as a non-empty array of strings, like "
+						 "[\"/usr/local/sbin/site-drain\", \"--now\"], got an empty array") < 0)
+				*c->message = NULL;
+			return -GPE_PARSE;
+		}
+		if (!cJSON_IsArray(v))
 			return fail(v, c->message, "a command as a non-empty array of strings, like [\"/usr/local/sbin/site-drain\", \"--now\"]");
 		if (cJSON_GetArraySize(v) > ARRAY_MAX)
 			return fail(v, c->message, "an array of at most 1024 items");

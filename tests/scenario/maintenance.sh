@@ -24,6 +24,9 @@ profile slurm '{ "scheduler": "slurm", "node": "gpu-a-017", "drain_timeout": 30 
 profile slurm-quick '{ "scheduler": "slurm", "node": "gpu-a-017", "drain_timeout": 3 }'
 profile kube '{ "scheduler": "kubernetes", "node": "gpu-a-017", "kubeconfig": "/etc/gpuprov/kubeconfig", "drain_timeout": 60 }'
 profile hooks '{ "node": "gpu-a-017", "pre": ["site-hook", "--now"], "post": ["site-hook", "--resume"] }'
+# A layer's hook replaces the one it includes (a command is one whole, not a list to add to).
+printf '{ "name": "layered", "include": ["hooks"], "maintenance": { "pre": ["site-hook", "--later"] } }\n' \
+	>"$CH/etc/gpuprov/profiles/layered.json"
 # No kernel or driver to change: the running kernel, settings only.
 printf '{ "name": "tune", "kernel": { "release": "5.15.0-105-generic" }, "driver": { "source": "none" }, "sysctl": { "vm.swappiness": 10 }, "maintenance": { "scheduler": "slurm", "node": "gpu-a-017" } }\n' \
 	>"$CH/etc/gpuprov/profiles/tune.json"
@@ -80,6 +83,10 @@ check_json "plan: the slurmd drop-in orders it after gpuprov-verify" \
 	"[.actions[] | select(.action == \"file\" and .target == \"/$DROPIN\")] | length == 1" "$TMPD/plan.json"
 : >"$TMPD/none"
 expect_calls "plan asks the scheduler nothing" "$TMPD/none"
+
+gp show layered >"$TMPD/layered.json"
+check_json "an including profile's pre hook replaces the included one's; post is inherited" \
+	'.settings.maintenance.pre == ["site-hook", "--later"] and .settings.maintenance.post == ["site-hook", "--resume"]' "$TMPD/layered.json"
 
 # --- a plan that needs no reboot does not drain ---
 gp plan tune --json >"$TMPD/tune.json"
