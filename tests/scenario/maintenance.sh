@@ -182,6 +182,12 @@ check_json "status --json shows the record under applied" ".applied.maintenance.
 rc=0
 gp status --reboot-required >"$TMPD/rr.out" 2>&1 || rc=$?
 check "status --reboot-required after the kernel switch: exit 0, nothing printed" sh -c "[ $rc -eq 0 ] && [ ! -s '$TMPD/rr.out' ]"
+rc=0
+gp maintenance status --json >"$TMPD/mstatus.json" 2>&1 || rc=$?
+check "maintenance status: exit 0" test "$rc" -eq 0
+check_json "maintenance status: the record and Slurm's view now, its reason without [user@time]" \
+	".maintenance.run_id == \"$RUN\" and .scheduler.state == \"IDLE+DRAIN\" and .scheduler.reason == \"gpuprov: $RUN\"" \
+	"$TMPD/mstatus.json"
 calls >/dev/null
 mkdir -p "$TMPD/applied"
 cp -a "$CH/$STATE" "$CH/var/lib/gpuprov-test" "$TMPD/applied/"
