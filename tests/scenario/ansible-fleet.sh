@@ -11,6 +11,10 @@
 
 . "${srcdir}/tests/scenario/lib-ansible.sh"
 
+# The plays' results are read from ansible.posix's json callback (in Debian's ansible).
+ansible-doc -t callback ansible.posix.json >/dev/null 2>&1 ||
+	{ echo "1..0 # SKIP the callback ansible.posix.json is not installed (package ansible)"; exit 0; }
+
 . "${srcdir}/tests/scenario/lib-apt-target.sh"
 
 apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
@@ -213,6 +217,18 @@ running=$(cat "$APT_MACHINE/proc/sys/kernel/osrelease")
 check_json "verify: no verdict yet, the stack's kernel is not the running $running, a reboot is pending" \
 	"[.plays[].tasks[].hosts.a1][0] | .verdict == null and (.committed | not) and .running_kernel == \"$running\"
 	 and .kernel == $(jq '.kernel' "$TMPD/h100.stack") and .reboot_pending and .failed_checks == []" "$TMPD/verify.json"
+
+# --- facts: detect's document as ansible_facts.gpuprov ---
+rc=0
+ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ansible -i "$TMPD/a1.ini" d1 -m gpuprov.fleet.facts \
+	-a "root=$TMPD/nodes/d1 sysroot=$DNF_MACHINE binary=$TMPD/gpuprov" >"$TMPD/facts.json" 2>"$TMPD/facts.err" || rc=$?
+check "the facts module runs" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/facts.err"
+gpuprov --root "$TMPD/nodes/d1" --sysroot "$DNF_MACHINE" detect --json >"$TMPD/detect.json"
+# Free space is measured at each call, and the tree's filesystem is the busy host's.
+check "facts: ansible_facts.gpuprov is what detect --json prints on the node (free space aside)" \
+	jq -e --slurpfile d "$TMPD/detect.json" 'def nofree: walk(if type == "object" then del(.free_bytes) else . end);
+		([.plays[].tasks[].hosts.d1][0].ansible_facts.gpuprov | nofree) == ($d[0] | nofree)' "$TMPD/facts.json"
 
 # --- a refused host stops the rollout; the batches after it are not touched ---
 # r1's repository lacks the kernel h100-nvlink needs (the only one in its range): the pool
