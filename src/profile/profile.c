@@ -126,6 +126,7 @@ static int merge_into(cJSON *dst, const cJSON *src, const char *parent)
 
 	cJSON_ArrayForEach(item, src) {
 		cJSON *have, *copy;
+		bool whole;
 
 		drop_exclusive(dst, parent, item->string);
 		have = cJSON_GetObjectItemCaseSensitive(dst, item->string);
@@ -136,25 +137,16 @@ static int merge_into(cJSON *dst, const cJSON *src, const char *parent)
 				return k;
 			continue;
 		}
-		/* A command is one whole: a later layer's replaces an earlier one's. */
-		if (streq_ptr(parent, "maintenance") && cJSON_IsArray(item)) {
-			if (!(copy = cJSON_Duplicate(item, true)))
-				return -ENOMEM;
-			if (have)
-				cJSON_ReplaceItemViaPointer(dst, have, copy);
-			else if (!cJSON_AddItemToObject(dst, item->string, copy)) {
-				cJSON_Delete(copy);
-				return -ENOMEM;
-			}
-			continue;
-		}
+		/* A command (maintenance's hooks) is one whole: a later layer's replaces an
+		 * earlier one's, as a scalar does, below. */
+		whole = streq_ptr(parent, "maintenance");
 		/* A new array starts empty, so that its own duplicates go too. */
-		if (!have && cJSON_IsArray(item) && !streq(item->string, "overrides")) {
+		if (!whole && !have && cJSON_IsArray(item) && !streq(item->string, "overrides")) {
 			have = cJSON_AddArrayToObject(dst, item->string);
 			if (!have)
 				return -ENOMEM;
 		}
-		if (have && cJSON_IsArray(have) && cJSON_IsArray(item)) {
+		if (!whole && have && cJSON_IsArray(have) && cJSON_IsArray(item)) {
 			const cJSON *el;
 
 			cJSON_ArrayForEach(el, item) {
