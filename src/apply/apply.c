@@ -8,6 +8,8 @@
 #include "apply/apply.h"
 #include "apply/exec.h"
 #include "apply/journal.h"
+#include "apply/maintenance.h"
+#include "apply/state.h"
 #include "apply/rollback.h"
 #include "boot/grub.h"
 #include "files/managed.h"
@@ -192,6 +194,47 @@ static int step_check(const struct exec *x, _unused_ const struct exec_step *s)
 	return check_all(x->c, x->pl, x->rep);
 }
 
+/*
+ * The node leaves its scheduler once every check has passed and before the first change
+ * (maintenance.h); its record goes to state.json now, so that a run that fails later still
+ * says the node is drained and whose drain it is. A refusal (a pre hook that fails, a drain
+ * that does not end in time) changed nothing: gpuprov's drain is undone first.
+ */
+static int step_maintenance(const struct exec *x, const struct exec_step *s)
+{
+	const struct action *a = &x->pl->actions[s->action];
+	_cleanup_(maint_config_done) struct maint_config cfg = {};
+	_cleanup_(state_freep) struct state *state = NULL;
+	_cleanup_free_ char *node = NULL;
+	struct maint_outcome out = {};
+	int k;
+
+	/* The node planned (its name in the target); for hooks only, the root's name for it. */
+	if (maint_plan_node(a->target))
+		node = strdup(maint_plan_node(a->target));
+	else if (maint_node(x->c->profile, x->c->root, NULL, &node) < 0)
+		node = strdup("");
+	if (!node || (k = maint_config_from_profile(x->c->profile, node, &cfg)) < 0)
+		return -ENOMEM;
+	k = state_load(x->c->root, &state);
+	if (k == -ENOENT || k == -GPE_PARSE)
+		state = state_free(state), state = calloc(1, sizeof(*state));
+	else if (k < 0)
+		return exec_fail(x->rep, k, "cannot read %s: %s", STATE_FILE, gp_strerror(k));
+	if (!state)
+		return -ENOMEM;
+	k = maint_enter(x->c->root, &cfg, &state->maintenance, &out);
+	for (size_t i = 0; k >= 0 && i < out.n; i++)
+		if (strv_push(&x->rep->done, &x->rep->n_done, out.lines[i]) < 0)
+			k = -ENOMEM;
+	if (k >= 0 && (k = state_save(x->c->root, state)) < 0)
+		k = exec_fail(x->rep, k, "cannot write %s: %s", STATE_FILE, gp_strerror(k));
+	else if (k < 0 && k != -ENOMEM)
+		k = exec_fail(x->rep, k == -GPE_REFUSED ? k : -GPE_REFUSED, "maintenance: %s", strna(out.error));
+	maint_outcome_done(&out);
+	return k;
+}
+
 /* What rollback goes back to, once nothing can refuse and before anything changes. */
 static int step_record(const struct exec *x, _unused_ const struct exec_step *s)
 {
@@ -256,6 +299,8 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, bool reco
 	if ((plan_has(pl, "install") || plan_has(pl, "file")) &&
 	    exec_add(st, &(struct exec_step){ .run = step_check },
 		     "check that every package and runfile is there and every file can be written") < 0)
+		return -ENOMEM;
+	if (add_each(st, pl, "maintenance", NULL, true, step_maintenance, "maintenance") < 0)
 		return -ENOMEM;
 	if (record && exec_add(st, &(struct exec_step){ .run = step_record },
 			       "record the stack before the switch (state.json " PREVIOUS_STACK ")") < 0)

@@ -18,7 +18,7 @@ static const char *const known[] = {
 	"profile",	   "applied",	"kernel",      "previous_kernel", "driver",	    "cuda",
 	"source",	   "flavour",	"rdma",	       "modules",	  "verify_reboot", "reboot_required",
 	"packages",	   PREVIOUS_STACK, "failed_kernels", "boot_id",	  "boot_once",	    "verified",
-	"reverted",	   NULL,
+	"reverted",	   "maintenance",	NULL,
 };
 
 static void failed_kernel_done(struct state_failed_kernel *e)
@@ -62,6 +62,7 @@ static void state_clear(struct state *s)
 	s->packages = strv_free(s->packages);
 	cJSON_Delete(s->previous_stack);
 	cJSON_Delete(s->unknown);
+	cJSON_Delete(s->maintenance);
 	failed_kernels_clear(s);
 	verdict_free(s->verified);
 	*s = (struct state){};
@@ -160,7 +161,8 @@ int state_from_json(const cJSON *doc, struct state **ret)
 	_cleanup_(state_freep) struct state *s = calloc(1, sizeof(*s));
 	const cJSON *modules = cJSON_GetObjectItemCaseSensitive(doc, "modules"),
 		    *once = cJSON_GetObjectItemCaseSensitive(doc, "boot_once"),
-		    *record = cJSON_GetObjectItemCaseSensitive(doc, PREVIOUS_STACK);
+		    *record = cJSON_GetObjectItemCaseSensitive(doc, PREVIOUS_STACK),
+		    *maint = cJSON_GetObjectItemCaseSensitive(doc, "maintenance");
 	struct {
 		const char *key;
 		char **field;
@@ -187,6 +189,7 @@ int state_from_json(const cJSON *doc, struct state **ret)
 	    read_strv(doc, "packages", &s->packages) < 0 || read_str(once, "via", &s->boot_once_via) < 0 ||
 	    read_str(once, "variable", &s->boot_once_variable) < 0 || read_str(once, "file", &s->boot_once_file) < 0 ||
 	    (record && !(s->previous_stack = cJSON_Duplicate(record, true))) ||
+	    (cJSON_IsObject(maint) && !(s->maintenance = cJSON_Duplicate(maint, true))) ||
 	    read_failed_kernels(s, cJSON_GetObjectItemCaseSensitive(doc, "failed_kernels")) < 0 ||
 	    read_verdict(s, cJSON_GetObjectItemCaseSensitive(doc, "verified")) < 0 || read_unknown(s, doc) < 0)
 		return -ENOMEM;
@@ -282,7 +285,8 @@ int state_to_json(const struct state *s, cJSON **ret)
 				 !json_add_str_or_null(once, "file", s->boot_once_file)))
 		return -ENOMEM;
 	if ((s->verified && add_verdict(doc, s->verified) < 0) ||
-	    (s->reverted && !cJSON_AddTrueToObject(doc, "reverted")))
+	    (s->reverted && !cJSON_AddTrueToObject(doc, "reverted")) ||
+	    (s->maintenance && !cJSON_AddItemToObject(doc, "maintenance", cJSON_Duplicate(s->maintenance, true))))
 		return -ENOMEM;
 	cJSON_ArrayForEach(e, s->unknown)
 		if (!(copy = cJSON_Duplicate(e, true)) || !cJSON_AddItemToObject(doc, e->string, copy))
@@ -388,6 +392,9 @@ int state_applied(struct state *s, struct state *next, const char *running)
 	s->n_failed_kernels = 0;
 	/* The kernel applied now is judged anew by verify. */
 	failed_kernel_drop(next, next->kernel);
+	/* The drain apply entered stays until verify --commit ends it. */
+	cJSON_Delete(next->maintenance);
+	next->maintenance = TAKE_PTR(s->maintenance);
 	state_clear(s);
 	*s = *next;
 	*next = (struct state){};
@@ -428,6 +435,7 @@ int state_reverted(struct state *s)
 	struct state kept = { .failed_kernels = TAKE_PTR(s->failed_kernels),
 			      .n_failed_kernels = s->n_failed_kernels,
 			      .unknown = TAKE_PTR(s->unknown),
+			      .maintenance = TAKE_PTR(s->maintenance),
 			      .reverted = true };
 
 	s->n_failed_kernels = 0;

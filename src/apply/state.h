@@ -59,6 +59,9 @@ struct state {
 	size_t n_failed_kernels;
 	struct state_verdict *verified; /* NULL: no verdict yet */
 	bool reverted;
+	/* Maintenance the scheduler knows about (maintenance.h): the record of the last drain,
+	 * an object, or NULL. Kept by every transition: the node stays drained across them. */
+	cJSON *maintenance;
 	/* Members this version does not know (a newer gpuprov's): kept by load and save and by
 	 * every transition but state_applied, which writes a new record. */
 	cJSON *unknown;
@@ -92,7 +95,8 @@ int state_recorded(struct state *s, const cJSON *previous_stack);
  * An apply finished: next, the new stack, replaces every member of s but three. The record
  * of the stack before the switch stays, and its kernel is the known-good one (previous_kernel),
  * else the one that ran during the apply (running); failed_kernels stays, without the kernel
- * applied now (judged anew). The verdict and the members this version does not know go.
+ * applied now (judged anew), and so does the maintenance record. The verdict and the members
+ * this version does not know go.
  */
 int state_applied(struct state *s, struct state *next, const char *running);
 /* verify --commit gave its verdict on the stack; "rolled back" also adds the kernel to
@@ -104,6 +108,6 @@ int state_rolled_back(struct state *s, const char *at, const char *kernel, bool 
  * revert put gpuprov's files back as they were before gpuprov: the stack recorded no longer
  * describes the files, so it goes. The record of the stack before the switch goes too: its
  * apt pin files are among what revert removed, and a rollback would write them again. What
- * stays: failed_kernels and the members this version does not know.
+ * stays: failed_kernels, the maintenance record and the members this version does not know.
  */
 int state_reverted(struct state *s);

@@ -58,6 +58,8 @@ struct cli {
 	const char *sequence; /* bundle create --sequence N */
 	bool allow_older; /* apply --bundle, bundle verify|unpack: take an older, expired or undated bundle */
 	bool prometheus;    /* status: node_exporter's textfile format */
+	bool reboot_required; /* status: only the exit code, 0 when a reboot is pending */
+	bool force;         /* maintenance end: also a node held after a rollback */
 	int verbosity;      /* enum log_level: -v, -q */
 	bool help, version; /* --help: the verb's usage, or gpuprov's without a verb */
 };
@@ -76,7 +78,7 @@ struct optgroup {
 /* Every verb takes the global group, before or after its name. */
 extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve, optgroup_strict,
 	optgroup_fetch, optgroup_apply, optgroup_verify, optgroup_rollback, optgroup_output, optgroup_status,
-	optgroup_bundle, optgroup_knowledge;
+	optgroup_bundle, optgroup_knowledge, optgroup_maintenance;
 
 struct verb {
 	const char *name;
@@ -123,9 +125,11 @@ int verb_verify(struct cli *cli, const struct verb *self, int argc, char **argv)
 int verb_rollback(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_knowledge(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_maintenance(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
-	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[], verb_knowledge_usage[];
+	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[], verb_knowledge_usage[],
+	verb_maintenance_usage[];
 
 struct profile;
 struct resolution;

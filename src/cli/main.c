@@ -44,6 +44,13 @@ static int check_apply(struct cli *cli, char **args)
 	return r == EXIT_CODE_OK ? cli_crypto_library("checking what apply installs") : r;
 }
 
+/* maintenance start and end change the node (and its scheduler's view of it); status reads. */
+static bool lock_maintenance(const struct cli *cli, char **args)
+{
+	(void)cli;
+	return !streq(args[0], "status");
+}
+
 static int check_bundle(struct cli *cli, char **args)
 {
 	int r;
@@ -127,6 +134,10 @@ static const struct verb verbs[] = {
 	  .summary = "the compatibility knowledge in use: show, lint, install newer signed knowledge",
 	  .usage = verb_knowledge_usage, .groups = GROUPS(&optgroup_knowledge), .min_args = 1, .max_args = 2,
 	  .needs_lock = lock_knowledge, .check_input = check_knowledge, .run = verb_knowledge },
+	{ .name = "maintenance",
+	  .summary = "the node's maintenance with its scheduler (Slurm, Kubernetes): status, start, end",
+	  .usage = verb_maintenance_usage, .groups = GROUPS(&optgroup_maintenance), .min_args = 1, .max_args = 2,
+	  .needs_lock = lock_maintenance, .run = verb_maintenance },
 };
 
 static void usage(FILE *out)

@@ -40,6 +40,8 @@ enum {
 	OPT_EXPIRES,
 	OPT_SEQUENCE,
 	OPT_KEYS,
+	OPT_FORCE,
+	OPT_REBOOT_REQUIRED,
 };
 
 /* What every verb takes, before or after it. */
@@ -249,6 +251,12 @@ static int parse_own(struct cli *cli, const struct verb *v, int opt, const char 
 	case OPT_PROMETHEUS:
 		cli->prometheus = true;
 		break;
+	case OPT_REBOOT_REQUIRED:
+		cli->reboot_required = true;
+		break;
+	case OPT_FORCE:
+		cli->force = true;
+		break;
 	case 'o':
 		cli->output = arg;
 		break;
@@ -314,7 +322,17 @@ const struct optgroup optgroup_output = {
 
 const struct optgroup optgroup_status = {
 	.name = "status",
-	.opts = (const struct option[]){ { "prometheus", no_argument, NULL, OPT_PROMETHEUS }, {} },
+	.opts = (const struct option[]){
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+		{ "reboot-required", no_argument, NULL, OPT_REBOOT_REQUIRED },
+		{},
+	},
+	.parse = parse_own,
+};
+
+const struct optgroup optgroup_maintenance = {
+	.name = "maintenance",
+	.opts = (const struct option[]){ { "force", no_argument, NULL, OPT_FORCE }, {} },
 	.parse = parse_own,
 };
 
@@ -345,7 +363,7 @@ const struct optgroup optgroup_knowledge = {
 static const struct optgroup *const all_groups[] = {
 	&optgroup_global, &optgroup_change, &optgroup_ask,    &optgroup_refresh, &optgroup_resolve, &optgroup_strict, &optgroup_fetch,
 	&optgroup_apply,  &optgroup_verify, &optgroup_rollback, &optgroup_output, &optgroup_status,  &optgroup_bundle,
-	&optgroup_knowledge,
+	&optgroup_knowledge, &optgroup_maintenance,
 };
 
 bool verb_takes(const struct verb *v, const struct optgroup *g)

@@ -2,6 +2,7 @@
 /* gpuprov plan NAME: what apply would do, each step with its reason; or why it refuses. */
 #include <errno.h>
 
+#include "apply/maintenance.h"
 #include "apply/state.h"
 #include "cli.h"
 #include "util/json.h"
@@ -141,6 +142,9 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 		return k;
 	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan, &error)) < 0)
 		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), EXIT_CODE_FAILURE;
+	/* The scheduler is this node's: a plan for others (a bundle) has no drain. */
+	if (p->plan && p->here && (k = maint_plan(p->profile, cli->root, cli->sys, p->plan, &error)) < 0)
+		return log_error("cannot plan: %s", error ? error : gp_strerror(k)), k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;
 	return EXIT_CODE_OK;
 }
 

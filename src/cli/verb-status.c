@@ -13,7 +13,7 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-const char verb_status_usage[] = "[--json | --prometheus [--output FILE]]\n"
+const char verb_status_usage[] = "[--json | --prometheus [--output FILE] | --reboot-required]\n"
 				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
 				 "interrupted (with the step it reached), failed, running, rolled back (by hand),\n"
 				 "reverted, or never applied; verify's or rollback's verdict; and whether a reboot\n"
@@ -22,7 +22,9 @@ const char verb_status_usage[] = "[--json | --prometheus [--output FILE]]\n"
 				 "  --prometheus     as metrics for node_exporter's textfile collector, with the\n"
 				 "                   counts of check's findings; see gpuprov(8), MONITORING\n"
 				 "  --output FILE    with --prometheus: replace FILE atomically (mode 0644)\n"
-				 "                   instead of writing to stdout\n";
+				 "                   instead of writing to stdout\n"
+				 "  --reboot-required  print nothing (but with -v); exit 0 when a reboot is\n"
+				 "                   pending, 1 when not (kured's --reboot-sentinel-command)\n";
 
 /* "applied", "interrupted", "failed", "running", "rolled back", "reverted" or "never
  * applied", and the step the journal reached. */
@@ -51,6 +53,13 @@ static const char *run_state(const struct state *state, const cJSON *journal, pi
 	return state && state->profile ? "applied" : "never applied";
 }
 
+/* A maintenance not ended: whose drain it is. */
+static const char *maint_open_text(const cJSON *m)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "drained")) ? ", drained by gpuprov"
+									   : ", the drain before it was not gpuprov's";
+}
+
 /* verify's verdict on the stack, or rollback's. */
 static void print_verdict(const struct state_verdict *v)
 {
@@ -75,6 +84,10 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	pid_t holder;
 	int k;
 
+	if (cli->reboot_required && (cli->json || cli->prometheus)) {
+		fprintf(stderr, "gpuprov status: --reboot-required excludes --json and --prometheus; try 'gpuprov status --help'\n");
+		return EXIT_CODE_USAGE;
+	}
 	if (cli->prometheus ? cli->json : cli->output != NULL) {
 		fprintf(stderr, "gpuprov status: %s; try 'gpuprov status --help'\n",
 			cli->json ? "--json and --prometheus exclude each other" : "--output needs --prometheus");
@@ -103,6 +116,12 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 			     running)) ||
 		 root_exists(cli->root, "run/reboot-required") > 0;
 
+	/* A sentinel for reboot daemons: the answer is the exit status. */
+	if (cli->reboot_required) {
+		if (cli->verbosity >= LOG_LEVEL_INFO)
+			printf("Reboot      %s\n", reboot ? "pending" : "not pending");
+		return reboot ? EXIT_CODE_OK : EXIT_CODE_FAILURE;
+	}
 	if (cli->prometheus)
 		return status_prometheus(cli, &(const struct status_view){ .state = state, .journal = journal,
 									    .verdict = verdict, .holder = holder,
@@ -144,5 +163,11 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 		printf("Last error  %s\n", json_str(journal, "error"));
 	printf("Running     kernel %s\n", strna(running));
 	printf("Reboot      %s\n", reboot ? "pending" : "not pending");
+	if (state && state->maintenance)
+		printf("Maintenance %s %s, run %s%s%s%s\n", strna(json_str(state->maintenance, "scheduler")),
+		       strna(json_str(state->maintenance, "node")), strna(json_str(state->maintenance, "run_id")),
+		       json_str(state->maintenance, "ended") ? ", ended " : maint_open_text(state->maintenance),
+		       json_str(state->maintenance, "ended") ? json_str(state->maintenance, "ended") : "",
+		       json_str(state->maintenance, "held") ? " (held)" : "");
 	return EXIT_CODE_OK;
 }

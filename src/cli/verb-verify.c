@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "apply/journal.h"
+#include "apply/maintenance.h"
 #include "apply/state.h"
 #include "apply/verify.h"
 #include "boot/grub.h"
@@ -55,6 +56,33 @@ static int record(struct cli *cli, struct state *state, const char *result, cons
 	return state_save(cli->root, state);
 }
 
+/*
+ * The verdict given: a node apply took out of its scheduler goes back when the stack is
+ * kept, and only where the drain is still gpuprov's; rolled back, it stays out with the
+ * reason saying why. What was done is in out, for the report.
+ */
+static int maintenance_after(struct cli *cli, struct state *state, const struct verify_report *rep, bool kept,
+			     struct maint_outcome *out)
+{
+	const char *why = "verify failed";
+	int k;
+
+	if (!maint_record_open(state->maintenance))
+		return 0;
+	for (size_t i = 0; i < rep->n; i++)
+		if (!rep->checks[i].ok) {
+			why = strna(rep->checks[i].detail);
+			break;
+		}
+	k = kept ? maint_leave(cli->root, state->maintenance, false, out)
+		 : maint_hold(cli->root, state->maintenance, why, out);
+	if (k < 0)
+		log_error("maintenance: %s", out->error ? out->error : gp_strerror(k));
+	/* What was done is recorded, whether or not all of it went well. */
+	(void)state_save(cli->root, state);
+	return k;
+}
+
 int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
@@ -62,7 +90,8 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	_cleanup_free_ char *why = NULL, *boot_id = NULL;
 	struct verify_report rep = {};
 	const char *result = NULL;
-	bool waiting = false;
+	struct maint_outcome maint = {};
+	bool waiting = false, maint_failed = false;
 	int r, k;
 
 	k = state_load(cli->root, &state);
@@ -103,6 +132,8 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 			k = record(cli, state, result, &rep);
 		if (k < 0)
 			log_error("verify --commit: %s", why ? why : gp_strerror(k));
+		else if (maintenance_after(cli, state, &rep, rep.ok, &maint) < 0)
+			maint_failed = true;
 	}
 
 	if (cli->json) {
@@ -112,9 +143,10 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 		    !(result    ? cJSON_AddStringToObject(doc, "result", result)
 		      : waiting ? cJSON_AddStringToObject(doc, "result", "waiting for the reboot")
 				: cJSON_AddNullToObject(doc, "result")) ||
-		    !(checks = cJSON_AddArrayToObject(doc, "checks"))) {
+		    !(checks = cJSON_AddArrayToObject(doc, "checks")) || json_add_strv(doc, "maintenance", maint.lines) < 0) {
 			cJSON_Delete(doc);
 			verify_report_done(&rep);
+			maint_outcome_done(&maint);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
 		}
 		for (size_t i = 0; i < rep.n; i++) {
@@ -129,17 +161,20 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	} else {
 		for (size_t i = 0; i < rep.n; i++)
 			printf("  %-4s %-14s %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name, strna(rep.checks[i].detail));
+		for (size_t i = 0; i < maint.n; i++)
+			printf("  maintenance: %s\n", maint.lines[i]);
 		if (waiting)
 			printf("Applied during this boot: the verdict waits for the reboot into %s.\n", state->kernel);
 		else
 			printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
 					      : result ? "Failed; the known-good kernel is the default." : "Failed.");
 	}
-	r = k < 0 ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
+	r = k < 0 || maint_failed ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
 	if (result && !rep.ok && k >= 0 && !cli->no_reboot && state->verify_reboot &&
 	    !streq_ptr(f->kernels.running, state->previous_kernel))
 		cli_reboot(cli, "the known-good kernel");
 	verify_report_done(&rep);
+	maint_outcome_done(&maint);
 	return r;
 }

@@ -377,6 +377,21 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 		}
 	}
 
+	/* The scheduler's daemon starts after verify: a node registers with Slurm, or its
+	 * kubelet with the API server, only once its stack is verified (systemd.unit(5):
+	 * a drop-in adds After= and Wants= to the packaged unit). */
+	x = get(doc, "maintenance", "scheduler");
+	if (cJSON_IsString(x) && (streq(x->valuestring, "slurm") || streq(x->valuestring, "kubernetes"))) {
+		bool slurm = streq(x->valuestring, "slurm");
+
+		header(&b, p);
+		bprintf(&b, "[Unit]\nAfter=gpuprov-verify.service\nWants=gpuprov-verify.service\n");
+		if ((k = add_file(&files, &n, slurm ? SLURMD_DROPIN : KUBELET_DROPIN, &b,
+				  slurm ? "maintenance.scheduler slurm: slurmd registers the node only after gpuprov verify"
+					: "maintenance.scheduler kubernetes: the kubelet registers the node only after gpuprov verify")) < 0)
+			goto fail;
+	}
+
 	/* apt pins: Pin-Priority 1001 on the chosen versions. */
 	if (r && r->ok && f->os.family == OS_FAMILY_DEBIAN) {
 		header(&b, p);

@@ -19,6 +19,10 @@
 /* The modules the platform's NVLink fabric needs, loaded at boot. */
 #define FABRIC_MODULES_FILE "/etc/modules-load.d/gpuprov-fabric.conf"
 
+/* The drop-ins that order the scheduler's daemon after gpuprov-verify.service. */
+#define SLURMD_DROPIN "/etc/systemd/system/slurmd.service.d/gpuprov.conf"
+#define KUBELET_DROPIN "/etc/systemd/system/kubelet.service.d/gpuprov.conf"
+
 /* A file gpuprov manages: where it goes on the node, and its whole content. */
 struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */

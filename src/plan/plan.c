@@ -414,6 +414,19 @@ int plan_add(struct plan *pl, const char *kind, const char *target, const char *
 	return k < 0 || !via ? k : act_via(pl, via);
 }
 
+int plan_add_first(struct plan *pl, const char *kind, const char *target, const char *reason)
+{
+	struct action first;
+	int k = act(pl, kind, target, NULL, NULL, "%s", reason);
+
+	if (k < 0)
+		return k;
+	first = pl->actions[pl->n - 1];
+	memmove(&pl->actions[1], &pl->actions[0], (pl->n - 1) * sizeof(*pl->actions));
+	pl->actions[0] = first;
+	return 0;
+}
+
 /* "0755": a file's mode as chmod takes it. */
 static const char *mode_str(mode_t mode, char *buf, size_t size)
 {

@@ -10,8 +10,8 @@
 
 /* One step apply takes, with the reason it is there. Plans are data (DESIGN rule 3). */
 struct action {
-	char *kind;    /* "install", "hold", "keep-kernel", "file", "cmdline", "boot-once",
-			* "service", "initramfs", "reboot" */
+	char *kind;    /* "maintenance", "install", "hold", "keep-kernel", "file", "cmdline",
+			* "boot-once", "service", "initramfs", "reboot" */
 	char *target;  /* package, file path, unit, kernel release */
 	char *version; /* install: the exact version */
 	char *detail;  /* file: the diff; cmdline: the arguments */
@@ -38,6 +38,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)
 /* Appends an action (via may be NULL), for the plans of other verbs than apply (rollback). */
 int plan_add(struct plan *pl, const char *kind, const char *target, const char *version, const char *via,
 	     const char *reason);
+
+/* Puts an action before every other (maintenance: before the first change). */
+int plan_add_first(struct plan *pl, const char *kind, const char *target, const char *reason);
 
 /* The whole answer of `plan --json`: profile, stack, reasons, warnings, actions. */
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret);

@@ -136,6 +136,18 @@ static int merge_into(cJSON *dst, const cJSON *src, const char *parent)
 				return k;
 			continue;
 		}
+		/* A command is one whole: a later layer's replaces an earlier one's. */
+		if (streq_ptr(parent, "maintenance") && cJSON_IsArray(item)) {
+			if (!(copy = cJSON_Duplicate(item, true)))
+				return -ENOMEM;
+			if (have)
+				cJSON_ReplaceItemViaPointer(dst, have, copy);
+			else if (!cJSON_AddItemToObject(dst, item->string, copy)) {
+				cJSON_Delete(copy);
+				return -ENOMEM;
+			}
+			continue;
+		}
 		/* A new array starts empty, so that its own duplicates go too. */
 		if (!have && cJSON_IsArray(item) && !streq(item->string, "overrides")) {
 			have = cJSON_AddArrayToObject(dst, item->string);
@@ -385,11 +397,25 @@ static bool get_bool(const cJSON *doc, const char *obj, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, obj), key));
 }
 
+/* A key of one scheduler with another: the profile means something it does not say. */
+static int check_maintenance(const struct profile *p, struct profile_error *err)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(p->doc, "maintenance");
+	const char *scheduler = json_str(m, "scheduler");
+
+	if (cJSON_GetObjectItemCaseSensitive(m, "kubeconfig") && !streq_ptr(scheduler, "kubernetes"))
+		return error_set(err, p->file, 0, 0,
+				 "maintenance.kubeconfig: expected it only with scheduler \"kubernetes\" after includes and overrides, got scheduler \"%s\"",
+				 scheduler ? scheduler : "none");
+	return 0;
+}
+
 /* What the layers say together must not contradict itself: an argument both added and
  * removed, a service both enabled and disabled, would flip at every apply. */
 static int check_conflicts(const struct profile *p, struct profile_error *err)
 {
 	static const char *const pairs[][3] = { { "cmdline", "add", "remove" }, { "services", "enable", "disable" } };
+	int k;
 
 	for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(p->doc, pairs[i][0]);
@@ -402,6 +428,8 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 							 "%s: expected \"%s\" in %s.%s or %s.%s after includes and overrides, got it in both",
 							 pairs[i][0], x->valuestring, pairs[i][0], pairs[i][1], pairs[i][0], pairs[i][2]);
 	}
+	if ((k = check_maintenance(p, err)) < 0)
+		return k;
 	/* No driver: nothing may ask for one, or for what runs on one. */
 	if (streq_ptr(get_str(p->doc, "driver", "source"), "none")) {
 		static const char *const needs_driver[][2] = {

@@ -32,6 +32,10 @@ enum ftype {
 	F_MEMLOCK,        /* "unlimited" or a positive integer */
 	F_URL,            /* http:// or https:// */
 	F_DIGEST_MAP,     /* object: file name -> 64 hex digits of SHA-256 */
+	F_ARGV,           /* a command: a non-empty array of non-empty strings */
+	F_SECONDS,        /* a whole number of seconds, 0 or more */
+	F_NODE,           /* a scheduler's node name: a hostname */
+	F_ABS_PATH,       /* a path in the root, from "/" */
 	F_OBJECT,
 	F_OVERRIDES,
 };
@@ -49,6 +53,7 @@ static const char *const flavours[] = { "open", "proprietary", "auto", NULL };
 static const char *const sources[] = { "distro", "nvidia-repo", "runfile", "none", NULL };
 static const char *const unknown_gpu[] = { "warn", "refuse", NULL };
 static const char *const fm_modes[] = { "auto", "on", "off", NULL };
+static const char *const schedulers[] = { "slurm", "kubernetes", "none", NULL };
 
 #define FIELD(k, t) { .key = k, .type = t }
 #define OBJ(k, c) { .key = k, .type = F_OBJECT, .children = c }
@@ -78,6 +83,10 @@ static const struct field cmdline_fields[] = { FIELD("add", F_KERNEL_ARGS), FIEL
 static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
 static const struct field verify_fields[] = { FIELD("reboot", F_BOOL), {} };
 static const struct field runfile_fields[] = { FIELD("mirror", F_URL), FIELD("sha256", F_DIGEST_MAP), {} };
+static const struct field maintenance_fields[] = {
+	ENUM("scheduler", schedulers), FIELD("node", F_NODE), FIELD("drain_timeout", F_SECONDS),
+	FIELD("kubeconfig", F_ABS_PATH), FIELD("pre", F_ARGV), FIELD("post", F_ARGV), {},
+};
 static const struct field match_fields[] = {
 	FIELD("gpus", F_GPU_IDS), ENUMS("arch", archs), FIELD("os", F_STRINGS),
 	FIELD("nvswitch", F_BOOL), {},
@@ -94,7 +103,8 @@ static const struct field when_fields[] = {
 	FIELD("sysctl", F_SCALAR_MAP), FIELD("nccl", F_NCCL_MAP), OBJ("rdma", rdma_fields), \
 	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
 	FIELD("kernel_config", F_CONFIGS), OBJ("runfile", runfile_fields),        \
-	FIELD("install_recommends", F_BOOL), OBJ("verify", verify_fields)
+	FIELD("install_recommends", F_BOOL), OBJ("verify", verify_fields),             \
+	OBJ("maintenance", maintenance_fields)
 
 static const struct field override_fields[] = {
 	OBJ("when", when_fields), BODY_FIELDS, {},
@@ -447,6 +457,42 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 			jsonpath_pop(c->path);
 		}
 		return 0;
+	case F_ARGV:
+		/* A command run as root: its words as they are, no shell to read them. */
+		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0) {
+			if (asprintf(c->message, "expected a command as a non-empty array of strings, like "
+						 "[\"/usr/local/sbin/site-drain\", \"--now\"], got an empty array") < 0)
+				*c->message = NULL;
+			return -GPE_PARSE;
+		}
+		if (!cJSON_IsArray(v))
+			return fail(v, c->message, "a command as a non-empty array of strings, like [\"/usr/local/sbin/site-drain\", \"--now\"]");
+		if (cJSON_GetArraySize(v) > ARRAY_MAX)
+			return fail(v, c->message, "an array of at most 1024 items");
+		cJSON_ArrayForEach(item, v) {
+			jsonpath_push_index(c->path, i++);
+			if (!cJSON_IsString(item) || !*item->valuestring || has_control(item->valuestring))
+				return fail(item, c->message, "a non-empty string without control characters");
+			jsonpath_pop(c->path);
+		}
+		return 0;
+	case F_SECONDS:
+		/* Up to a week: a drain that takes longer is a mistake in the profile. */
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 604800 &&
+		    v->valuedouble == (double)(long long)v->valuedouble)
+			return 0;
+		return fail(v, c->message, "a whole number of seconds from 0 to 604800");
+	case F_NODE:
+		/* Passed to scontrol and kubectl as a word: a hostname (RFC 1123), nothing else. */
+		if (cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 253 && *v->valuestring != '-' &&
+		    strspn(v->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+			    strlen(v->valuestring))
+			return 0;
+		return fail(v, c->message, "a node name like \"gpu-a-017\" (letters, digits, '.', '-', '_')");
+	case F_ABS_PATH:
+		if (cJSON_IsString(v) && v->valuestring[0] == '/' && !has_control(v->valuestring))
+			return 0;
+		return fail(v, c->message, "an absolute path like \"/etc/gpuprov/kubeconfig\"");
 	case F_OBJECT:
 		if (!cJSON_IsObject(v))
 			return fail(v, c->message, "an object");

@@ -62,7 +62,7 @@ apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
-	expect "$1: every verb" "detect profiles show plan check apply verify rollback status revert bundle knowledge" ""
+	expect "$1: every verb" "detect profiles show plan check apply verify rollback status revert bundle knowledge maintenance" ""
 	expect "$1: global options" "--root --sysroot --profiles --json --dry-run --yes --verbose --quiet --help --version" --
 	expect "$1: apply's options" "$apply_opts" apply --
 	expect "$1: apply's options after its profile" "--detailed-exitcodes --dry-run" apply h100-nvlink --d
@@ -79,7 +79,7 @@ run_cases() {
 	expect "$1: bundle create's freshness options" "--expires" bundle create base --exp
 	expect "$1: --expires offers durations" "12w 30d 90d" bundle create base --expires ""
 	expect "$1: --allow-older for a bundle read" "--allow-older" bundle verify x.bundle --al
-	expect "$1: status's options" "--json --prometheus --output --help" status --
+	expect "$1: status's options" "--json --prometheus --output --reboot-required --help" status --
 	expect "$1: verify's options" "--commit --no-reboot --json --help" verify --
 	expect "$1: status --output completes files" "$TMPD/files/dir-a $TMPD/files/file-a.prom" \
 		status --prometheus --output "$TMPD/files/"
@@ -93,6 +93,9 @@ run_cases() {
 	expect "$1: knowledge install completes files" "$TMPD/files/file-a.prom" knowledge install "$TMPD/files/fi"
 	expect "$1: knowledge install --keys completes directories" "$TMPD/files/dir-a" knowledge install k.json --keys "$TMPD/files/"
 	expect "$1: nothing after knowledge lint's file" "" knowledge lint k.json ""
+	expect "$1: maintenance's subcommands" "end start status" maintenance ""
+	expect "$1: maintenance start completes profile names" "site-h100" --root "$TMPD/node" maintenance start site-
+	expect "$1: nothing after maintenance end" "" maintenance end ""
 }
 
 script=$TMPD/gpuprov-completion

@@ -87,6 +87,7 @@ target_keep() {
 	PRISTINE=$TMPD/pristine
 	mv "$CH" "$PRISTINE"
 	at_exit target_unmount
+	at_exit target_unmount_copies
 	[ "$target_copy" = overlay ] ||
 		echo "# fresh copies of the target by cp -a --reflink=auto: GPUPROV_TEST_NO_OVERLAY=1"
 }
@@ -102,19 +103,18 @@ target_unmount() {
 	target_mounted=0
 }
 
-# target_mount: $CH is an overlay of $PRISTINE with an empty upper tree; fails, and says why
-# once, where overlayfs cannot be mounted.
+# target_mount DIR OVERLAY: DIR is an overlay of $PRISTINE with an empty upper tree kept in
+# OVERLAY; fails, and says why once, where overlayfs cannot be mounted.
 target_mount() {
-	mkdir -p "$CH" "$TMPD/overlay/upper" "$TMPD/overlay/work"
+	mkdir -p "$1" "$2/upper" "$2/work"
 	if mount -t overlay gpuprov-target -o \
-		"lowerdir=$PRISTINE,upperdir=$TMPD/overlay/upper,workdir=$TMPD/overlay/work" \
-		"$CH" 2>"$TMPD/overlay.err"; then
-		target_mounted=1
+		"lowerdir=$PRISTINE,upperdir=$2/upper,workdir=$2/work" \
+		"$1" 2>"$TMPD/overlay.err"; then
 		return 0
 	fi
 	echo "# fresh copies of the target by cp -a --reflink=auto: overlayfs cannot be mounted here ($(head -n 1 "$TMPD/overlay.err"))"
 	target_copy="cp"
-	rm -rf "$CH" "$TMPD/overlay"
+	rm -rf "$1" "$2"
 	return 1
 }
 
@@ -122,8 +122,31 @@ target_mount() {
 target_fresh() {
 	target_unmount
 	rm -rf "$CH" "$TMPD/overlay"
-	if [ "$target_copy" = overlay ] && target_mount; then
+	if [ "$target_copy" = overlay ] && target_mount "$CH" "$TMPD/overlay"; then
+		target_mounted=1
 		return 0
 	fi
 	cp -a --reflink=auto "$PRISTINE" "$CH"
+}
+
+# target_copy DIR: one more fresh copy of $PRISTINE, at DIR, beside $CH and the others, for a
+# test that needs several nodes at once; it stays until the test ends.
+target_copies=""
+target_copy() {
+	if [ "$target_copy" = overlay ] && target_mount "$1" "$1.overlay"; then
+		target_copies="$target_copies $1"
+		return 0
+	fi
+	cp -a --reflink=auto "$PRISTINE" "$1"
+}
+
+# target_unmount_copies: the copies target_copy mounted, unmounted as target_unmount does.
+target_unmount_copies() {
+	for c in $target_copies; do
+		if ! umount "$c" 2>/dev/null && ! umount -l "$c"; then
+			echo "Bail out! cannot unmount the target copy $c"
+			exit 1
+		fi
+	done
+	target_copies=""
 }

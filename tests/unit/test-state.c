@@ -58,6 +58,8 @@ static const char full_text[] =
 	" \"boot_id\": \"3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\","
 	" \"boot_once\": {\"via\": \"esp\", \"variable\": \"gpuprov_once\", \"file\": \"/boot/efi/EFI/gpuprov/grubenv\"},"
 	" \"verified\": {\"result\": \"rolled back\", \"at\": \"2026-03-02T08:00:00Z\", \"failed\": [\"xid\", \"devices\"]},"
+	" \"maintenance\": {\"scheduler\": \"slurm\", \"node\": \"gpu-a-017\", \"run_id\": \"20260301T100000Z-4f1a9c\","
+	" \"drained\": true, \"held\": \"xid\", \"ended\": null},"
 	" \"from_a_newer_gpuprov\": {\"x\": [1, 2]}}";
 
 static void put(const struct fixture *fx, const char *text)
@@ -107,6 +109,7 @@ static void assert_state_equal(const struct state *a, const struct state *b)
 	assert_strv_equal(a->packages, b->packages);
 	assert_true(a->previous_stack ? cJSON_Compare(a->previous_stack, b->previous_stack, true) : !b->previous_stack);
 	assert_true(a->unknown ? cJSON_Compare(a->unknown, b->unknown, true) : !b->unknown);
+	assert_true(a->maintenance ? cJSON_Compare(a->maintenance, b->maintenance, true) : !b->maintenance);
 	assert_int_equal(a->n_failed_kernels, b->n_failed_kernels);
 	for (size_t i = 0; i < a->n_failed_kernels; i++) {
 		assert_str_equal(a->failed_kernels[i].kernel, b->failed_kernels[i].kernel);
@@ -139,6 +142,8 @@ static void test_round_trip(void **state)
 	assert_string_equal(a->failed_kernels[1].failed[1], "devices");
 	assert_string_equal(a->verified->result, "rolled back");
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(a->unknown, "from_a_newer_gpuprov"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(a->unknown, "maintenance"));
+	assert_string_equal(json_str(a->maintenance, "run_id"), "20260301T100000Z-4f1a9c");
 	assert_non_null(state_failed_kernel(a, "6.5.0-1-generic"));
 	assert_null(state_failed_kernel(a, "5.15.0-105-generic"));
 
@@ -158,17 +163,19 @@ static void test_hand_edited(void **state)
 	_cleanup_(cJSON_Deletep) cJSON *got = NULL;
 
 	put(fx, "{\"kernel\": 7, \"reverted\": \"yes\", \"failed_kernels\": [42, {\"kernel\": 7}, {\"at\": \"x\"},"
-		" {\"kernel\": \"6.8.0-49-generic\"}], \"verified\": [\"committed\"]}");
+		" {\"kernel\": \"6.8.0-49-generic\"}], \"verified\": [\"committed\"], \"maintenance\": \"slurm\"}");
 	assert_int_equal(state_load(fx->r, &s), 0);
 	assert_null(s->kernel);
 	assert_false(s->reverted);
 	assert_null(s->verified);
+	assert_null(s->maintenance);
 	assert_int_equal(s->n_failed_kernels, 1);
 	assert_string_equal(s->failed_kernels[0].kernel, "6.8.0-49-generic");
 	assert_int_equal(state_save(fx->r, s), 0);
 	got = read_back(fx);
 	assert_null(cJSON_GetObjectItemCaseSensitive(got, "kernel"));
 	assert_null(cJSON_GetObjectItemCaseSensitive(got, "verified"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(got, "maintenance"));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(got, "failed_kernels")), 1);
 }
 
@@ -203,6 +210,8 @@ static void test_reverted(void **state)
 	assert_int_equal(s->n_failed_kernels, 2);
 	assert_non_null(state_failed_kernel(s, "6.8.0-49-generic"));
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(s->unknown, "from_a_newer_gpuprov"));
+	/* The node stays drained: revert does not end its maintenance. */
+	assert_string_equal(json_str(s->maintenance, "node"), "gpu-a-017");
 	assert_int_equal(state_save(fx->r, s), 0);
 	assert_int_equal(state_load(fx->r, &again), 0);
 	assert_state_equal(s, again);
@@ -228,6 +237,8 @@ static void test_applied(void **state)
 	assert_null(s->verified);
 	assert_null(s->unknown);
 	assert_null(next->profile);
+	/* A drain apply entered before its record stays, until verify --commit ends it. */
+	assert_string_equal(json_str(s->maintenance, "held"), "xid");
 
 	/* Without a record, the kernel that ran during the apply is the known-good one. */
 	cJSON_Delete(s->previous_stack);
