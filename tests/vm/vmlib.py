@@ -1,7 +1,7 @@
 """What the VM tests (tests/vm/e2e, tests/vm/slurm-fleet) share: the layouts and their
 kernels, the test's site profiles, the package and the image, the qemu machine, its serial
 console, and the TAP lines."""
-import json, os, re, shutil, subprocess, sys, threading, time
+import json, os, re, shutil, signal, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -58,6 +58,12 @@ def site_profiles(L, d, extra=None):
             json.dump(doc, f, indent=2)
             f.write("\n")
     return [n + ".json" for n in docs]
+
+
+def exit_on_term():
+    """SIGTERM (a CI job stopped) ends the run as an exception would: the machines are shut
+    down and what was seen is printed, instead of qemu processes left behind."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def skip(why):
