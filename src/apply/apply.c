@@ -217,8 +217,9 @@ static int step_maintenance(const struct exec *x, const struct exec_step *s)
 	if (!node || (k = maint_config_from_profile(x->c->profile, node, &cfg)) < 0)
 		return -ENOMEM;
 	k = state_load(x->c->root, &state);
+	/* None, or one that does not read: the record starts a new one, as previous_stack does. */
 	if (k == -ENOENT || k == -GPE_PARSE)
-		state = state_free(state), state = calloc(1, sizeof(*state));
+		state = calloc(1, sizeof(*state));
 	else if (k < 0)
 		return exec_fail(x->rep, k, "cannot read %s: %s", STATE_FILE, gp_strerror(k));
 	if (!state)

@@ -125,7 +125,8 @@ static int kube_leave(struct maint_run *m)
 	int k;
 
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained"))) {
-		if ((k = maint_say(m, "kubernetes node %s: the cordon before gpuprov's run is not gpuprov's, left as it is", node)) < 0)
+		if ((k = maint_say(m, "kubernetes node %s: the cordon before gpuprov's run is not gpuprov's, left as it is",
+				   node)) < 0)
 			return k;
 		return maint_rec_set_str(m->rec, "left", "cordoned by someone else before gpuprov");
 	}
@@ -143,9 +144,11 @@ static int kube_leave(struct maint_run *m)
 			return -ENOMEM;
 		return maint_rec_set_str(m->rec, "left", left);
 	}
+	/* A node let back after a hold (--force) loses the hold's annotation too. */
 	if ((k = kubectl(m, NULL, "uncordon", node, NULL)) < 0 ||
-	    (k = json_str(m->rec, "held") ? kubectl(m, NULL, "annotate", "node", node, MAINT_ANNOTATION "-", MAINT_HELD_ANNOTATION "-", NULL)
-					   : kubectl(m, NULL, "annotate", "node", node, MAINT_ANNOTATION "-", NULL)) < 0)
+	    (k = json_str(m->rec, "held")
+			 ? kubectl(m, NULL, "annotate", "node", node, MAINT_ANNOTATION "-", MAINT_HELD_ANNOTATION "-", NULL)
+			 : kubectl(m, NULL, "annotate", "node", node, MAINT_ANNOTATION "-", NULL)) < 0)
 		return k;
 	return maint_say(m, "uncordoned kubernetes node %s", node);
 }

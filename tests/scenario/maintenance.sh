@@ -182,15 +182,25 @@ check_json "status --json shows the record under applied" ".applied.maintenance.
 rc=0
 gp status --reboot-required >"$TMPD/rr.out" 2>&1 || rc=$?
 check "status --reboot-required after the kernel switch: exit 0, nothing printed" sh -c "[ $rc -eq 0 ] && [ ! -s '$TMPD/rr.out' ]"
+rc=0
+gp maintenance status --json >"$TMPD/mstatus.json" 2>&1 || rc=$?
+check "maintenance status: exit 0" test "$rc" -eq 0
+check_json "maintenance status: the record and Slurm's view now, its reason without [user@time]" \
+	".maintenance.run_id == \"$RUN\" and .scheduler.state == \"IDLE+DRAIN\" and .scheduler.reason == \"gpuprov: $RUN\"" \
+	"$TMPD/mstatus.json"
 calls >/dev/null
-mkdir -p "$TMPD/applied"
-cp -a "$CH/$STATE" "$CH/var/lib/gpuprov-test" "$TMPD/applied/"
-# back_to_applied: the record and the node as apply left them.
+# keep_applied: the record and the node as apply left them, kept; back_to_applied puts them back.
+keep_applied() {
+	rm -rf "$TMPD/applied"
+	mkdir -p "$TMPD/applied"
+	cp -a "$CH/$STATE" "$CH/var/lib/gpuprov-test" "$TMPD/applied/"
+}
 back_to_applied() {
 	cp "$TMPD/applied/state.json" "$CH/$STATE"
 	rm -rf "$CH/var/lib/gpuprov-test"
 	cp -a "$TMPD/applied/gpuprov-test" "$CH/var/lib/gpuprov-test"
 }
+keep_applied
 
 # --- verify --commit committed: gpuprov's drain is resumed ---
 verify_on_new_stack
@@ -295,6 +305,27 @@ K="kubectl --kubeconfig /etc/gpuprov/kubeconfig"
 } >"$TMPD/want"
 expect_calls "apply: get, annotate with the run id, cordon, drain, in that order" "$TMPD/want"
 check "the kubelet drop-in is written" grep -qx 'After=gpuprov-verify.service' "$CH/etc/systemd/system/kubelet.service.d/gpuprov.conf"
+keep_applied
+
+# Rolled back: the node stays cordoned with gpuprov/held; only end --force lets it back.
+rc=0
+gv verify --commit --no-reboot >"$TMPD/krb.out" 2>&1 || rc=$?
+check "verify --commit on the old kernel: rolled back (exit 3)" test "$rc" -eq 3
+calls >"$TMPD/calls"
+check "held: gpuprov/held annotated with the first failed check" sh -c "
+	[ \$(wc -l <'$TMPD/calls') -eq 2 ] && head -n 1 '$TMPD/calls' | grep -qx '$K get node gpu-a-017 -o json' &&
+	sed -n 2p '$TMPD/calls' | grep -q '^$K annotate --overwrite node gpu-a-017 \"gpuprov/held=.'"
+[ "$tap_failed" -eq 0 ] || diag_file "$TMPD/calls"
+check "the node stays cordoned" sh -c "[ \"\$(cat '$CH/var/lib/gpuprov-test/unschedulable')\" = true ]"
+gp maintenance end --force >/dev/null 2>&1 || true
+{
+	echo "$K get node gpu-a-017 -o json"
+	echo "$K uncordon gpu-a-017"
+	echo "$K annotate node gpu-a-017 gpuprov/cordoned- gpuprov/held-"
+} >"$TMPD/want"
+expect_calls "end --force: uncordon, then both annotations removed" "$TMPD/want"
+check "no gpuprov annotation is left" sh -c "! ls '$CH/var/lib/gpuprov-test/ann' | grep -q gpuprov"
+back_to_applied
 verify_on_new_stack
 rc=0
 gv verify --commit --no-reboot >"$TMPD/kcommit.out" 2>&1 || rc=$?

@@ -51,7 +51,7 @@ EXAMPLES = r'''
 
 - name: Stop here when the new stack was rolled back
   ansible.builtin.fail:
-    msg: "{{ inventory_hostname }}: rolled back ({{ verdict.failed | join(', ') }})"
+    msg: "{{ inventory_hostname }}: rolled back ({{ verdict.failed_checks | join(', ') }})"
   when: verdict.verdict == 'rolled back'
 
 - name: Give the verdict now on a node without the verify unit
@@ -85,8 +85,10 @@ reboot_pending:
   description: The node must reboot for the stack to be running.
   returned: always
   type: bool
-failed:
-  description: The checks that failed in the last verify.
+failed_checks:
+  description:
+    - The checks that failed in the last verify (named so because Ansible keeps C(failed)
+      for the task's own outcome).
   returned: always
   type: list
   elements: str
@@ -132,7 +134,7 @@ def main():
                   committed=verdict == 'committed' and running is not None and running == applied.get('kernel'),
                   running_kernel=running, kernel=applied.get('kernel'),
                   reboot_pending=bool(status.get('reboot_pending')),
-                  failed=verified.get('failed') or [], maintenance=applied.get('maintenance'))
+                  failed_checks=verified.get('failed') or [], maintenance=applied.get('maintenance'))
     module.exit_json(**result)
 
 
