@@ -155,6 +155,25 @@ static int slurm_enter(struct maint_run *m)
 	return maint_say(m, "drained slurm node %s (reason \"%s\")", node, reason);
 }
 
+/* Slurm refuses to resume a node it has not heard from since slurmctld started
+ * (State=UNKNOWN: a controller that rebooted with the node, while slurmd waits for this
+ * verify), "Invalid node state specified", yet clears its drain all the same. Drained no
+ * more: the resume took, and its error is forgotten. */
+static int resume_taken(struct maint_run *m, const char *node, int error)
+{
+	struct slurm_node sn = {};
+	bool drained;
+
+	if (show(m, node, &sn) < 0)
+		return error;
+	drained = slurm_state_drain(sn.state);
+	slurm_node_done(&sn);
+	if (drained)
+		return error;
+	m->out->error = mfree(m->out->error);
+	return 0;
+}
+
 static int slurm_leave(struct maint_run *m)
 {
 	const char *node = maint_rec_str(m->rec, "node"), *reason = maint_rec_str(m->rec, "reason");
@@ -171,7 +190,9 @@ static int slurm_leave(struct maint_run *m)
 		return k;
 	if (slurm_state_drain(sn.state) && streq_ptr(sn.reason, reason)) {
 		slurm_node_done(&sn);
-		if ((k = update(m, node, "resume", NULL)) < 0)
+		if ((k = update(m, node, "resume", NULL)) < 0 && k != -ENOMEM)
+			k = resume_taken(m, node, k);
+		if (k < 0)
 			return k;
 		return maint_say(m, "resumed slurm node %s", node);
 	}

@@ -36,7 +36,14 @@ case "$1 $2" in
 	for a in "$@"; do
 		case $a in
 		state=drain) sed -i 's/+DRAIN$//; s/$/+DRAIN/' $S/state ;;
-		state=resume) echo IDLE >$S/state; : >$S/reason ;;
+		state=resume)
+			# A node slurmctld has not heard from since it started: the drain is
+			# cleared, the state refused.
+			case $state in UNKNOWN*)
+				echo UNKNOWN+NOT_RESPONDING >$S/state; : >$S/reason
+				echo "slurm_update error: Invalid node state specified" >&2; exit 1 ;;
+			esac
+			echo IDLE >$S/state; : >$S/reason ;;
 		reason=*) echo "${a#reason=} [root@2026-12-07T01:00:00]" >$S/reason ;;
 		*) echo "unknown $a" >&2; exit 1 ;;
 		esac

@@ -212,6 +212,20 @@ printf 'scontrol show node gpu-a-017 --oneliner\nscontrol update nodename=gpu-a-
 expect_calls "committed: show, then resume" "$TMPD/want"
 check_json "the record is ended, nothing left behind" '.verified.result == "committed" and (.maintenance.ended | test("^20")) and .maintenance.left == null' "$CH/$STATE"
 
+# --- the controller restarted with the node (slurmd waits for verify): Slurm refuses to
+# resume a node it has not heard from, yet clears its drain ---
+back_to_applied
+node_set state UNKNOWN+DRAIN+NOT_RESPONDING
+verify_on_new_stack
+rc=0
+gv verify --commit --no-reboot >"$TMPD/unknown.out" 2>&1 || rc=$?
+check "verify --commit on a node slurmctld has not heard from yet: exit 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/unknown.out"
+printf 'scontrol show node gpu-a-017 --oneliner\nscontrol update nodename=gpu-a-017 state=resume\nscontrol show node gpu-a-017 --oneliner\n' >"$TMPD/want"
+expect_calls "show, resume (refused), show again: no longer drained" "$TMPD/want"
+check_json "its drain cleared, the resume counts: the record is ended, nothing left behind" \
+	'(.maintenance.ended | test("^20")) and .maintenance.left == null' "$CH/$STATE"
+
 # --- an admin's reason after gpuprov drained: not undone ---
 back_to_applied
 node_set reason "hw-fault: GPU 3 fell off the bus [admin@2026-12-07T02:00:00]"
