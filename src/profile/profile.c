@@ -402,6 +402,48 @@ static int check_maintenance(const struct profile *p, struct profile_error *err)
 	return 0;
 }
 
+unsigned container_runtime_bit(const char *name)
+{
+	static const char *const names[] = { "docker", "containerd", "crio", "podman" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (streq_ptr(name, names[i]))
+			return 1u << i;
+	return 0;
+}
+
+const char *container_runtime_name(unsigned bit)
+{
+	static const char *const names[] = { "docker", "containerd", "crio", "podman" };
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (bit == 1u << i)
+			return names[i];
+	return NULL;
+}
+
+/* Keys of the container section that cannot mean what they say together. */
+static int check_container(const struct profile *p, struct profile_error *err)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(p->doc, "container"), *x;
+	const cJSON *rts = cJSON_GetObjectItemCaseSensitive(c, "runtimes");
+	unsigned bits = 0;
+
+	if (!c || streq_ptr(json_str(c, "toolkit"), "none"))
+		return 0;
+	cJSON_ArrayForEach(x, rts)
+		bits |= container_runtime_bit(x->valuestring);
+	/* podman has no runtime hook of NVIDIA's to fall back on: CDI is how it sees a GPU. */
+	if ((bits & CONTAINER_PODMAN) && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "cdi")))
+		return error_set(err, p->file, 0, 0,
+				 "container.cdi: false after includes and overrides, and container.runtimes names podman, which sees GPUs only through CDI; expected cdi true, or no podman");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "default_runtime")) &&
+	    !(bits & (CONTAINER_DOCKER | CONTAINER_CONTAINERD | CONTAINER_CRIO)))
+		return error_set(err, p->file, 0, 0,
+				 "container.default_runtime: true after includes and overrides, and container.runtimes names none of docker, containerd, crio; expected one of them, or default_runtime false");
+	return 0;
+}
+
 /* What the layers say together must not contradict itself: an argument both added and
  * removed, a service both enabled and disabled, would flip at every apply. */
 static int check_conflicts(const struct profile *p, struct profile_error *err)
@@ -422,11 +464,14 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 	}
 	if ((k = check_maintenance(p, err)) < 0)
 		return k;
+	if ((k = check_container(p, err)) < 0)
+		return k;
 	/* No driver: nothing may ask for one, or for what runs on one. */
 	if (streq_ptr(get_str(p->doc, "driver", "source"), "none")) {
 		static const char *const needs_driver[][2] = {
 			{ "driver", "branch" }, { "driver", "min_branch" }, { "driver", "min_version" },
 			{ "driver", "allow_eol" }, { "driver", "allow_nfb" }, { "driver", "unknown_gpu" }, { "cuda", NULL }, { "runfile", NULL },
+			{ "container", NULL },
 		};
 		const char *flavour = get_str(p->doc, "driver", "flavour");
 
@@ -452,6 +497,22 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 					 "driver.source: \"none\" (no NVIDIA driver) after includes and overrides, and fabricmanager is \"on\"; expected \"auto\" or \"off\"");
 	}
 	return 0;
+}
+
+/* The container section, with its defaults; absent or toolkit "none": off. */
+static void load_container(struct profile *p)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(p->doc, "container"), *x;
+
+	p->container_toolkit = NULL;
+	if (!c || streq_ptr(json_str(c, "toolkit"), "none"))
+		return;
+	p->container_toolkit = json_str(c, "toolkit") ? json_str(c, "toolkit") : "latest-for-driver";
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c, "runtimes"))
+		p->container_runtimes |= container_runtime_bit(x->valuestring);
+	p->container_cdi = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "cdi"));
+	p->container_cdi_dir = json_str(c, "cdi_dir") ? json_str(c, "cdi_dir") : "/var/run/cdi";
+	p->container_default_runtime = get_bool(p->doc, "container", "default_runtime");
 }
 
 int profile_load(const struct profile_dirs *d, const char *name, const struct facts *f,
@@ -504,6 +565,7 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 	p->fabricmanager = get_str(p->doc, NULL, "fabricmanager");
 	if (!p->fabricmanager)
 		p->fabricmanager = "auto";
+	load_container(p);
 
 	*ret = TAKE_PTR(p);
 	return 0;

@@ -72,7 +72,26 @@ struct profile {
 	const char *cuda_version, *cuda_min_version, *cuda_framework;
 	bool cuda_minor_compat;
 	const char *fabricmanager; /* "auto", "on", "off" */
+
+	/* Containers see the GPUs (the "container" section). Off (toolkit NULL) when the section
+	 * is absent or its toolkit is "none". */
+	const char *container_toolkit;  /* "latest-for-driver" (the section's default) or "1.17.8" */
+	unsigned container_runtimes;    /* CONTAINER_* bits: the runtimes configured for nvidia */
+	bool container_cdi;             /* CDI specs generated (default true) */
+	const char *container_cdi_dir;  /* "/var/run/cdi" (default) or "/etc/cdi" */
+	bool container_default_runtime; /* nvidia becomes the default runtime of docker, containerd, cri-o */
 };
+
+enum {
+	CONTAINER_DOCKER = 1u << 0,
+	CONTAINER_CONTAINERD = 1u << 1,
+	CONTAINER_CRIO = 1u << 2,
+	CONTAINER_PODMAN = 1u << 3,
+};
+/* "docker", "containerd", "crio", "podman": the runtime's bit, 0 for another name. */
+unsigned container_runtime_bit(const char *name);
+/* The runtime of a bit, by its profile name. */
+const char *container_runtime_name(unsigned bit);
 
 /*
  * Loads, validates and resolves a profile: includes (cycles refused), merged, then the

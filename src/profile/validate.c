@@ -36,6 +36,7 @@ enum ftype {
 	F_SECONDS,        /* a whole number of seconds, 0 or more */
 	F_NODE,           /* a scheduler's node name: a hostname */
 	F_ABS_PATH,       /* a path in the root, from "/" */
+	F_CTK,            /* NVIDIA Container Toolkit: "1.17.8", "latest-for-driver" or "none" */
 	F_OBJECT,
 	F_OVERRIDES,
 };
@@ -54,6 +55,8 @@ static const char *const sources[] = { "distro", "nvidia-repo", "runfile", "none
 static const char *const unknown_gpu[] = { "warn", "refuse", NULL };
 static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 static const char *const schedulers[] = { "slurm", "kubernetes", "none", NULL };
+static const char *const container_runtimes[] = { "docker", "containerd", "crio", "podman", NULL };
+static const char *const cdi_dirs[] = { "/var/run/cdi", "/etc/cdi", NULL };
 
 #define FIELD(k, t) { .key = k, .type = t }
 #define OBJ(k, c) { .key = k, .type = F_OBJECT, .children = c }
@@ -87,6 +90,10 @@ static const struct field maintenance_fields[] = {
 	ENUM("scheduler", schedulers), FIELD("node", F_NODE), FIELD("drain_timeout", F_SECONDS),
 	FIELD("kubeconfig", F_ABS_PATH), FIELD("pre", F_ARGV), FIELD("post", F_ARGV), {},
 };
+static const struct field container_fields[] = {
+	FIELD("toolkit", F_CTK), ENUMS("runtimes", container_runtimes), FIELD("cdi", F_BOOL),
+	ENUM("cdi_dir", cdi_dirs), FIELD("default_runtime", F_BOOL), {},
+};
 static const struct field match_fields[] = {
 	FIELD("gpus", F_GPU_IDS), ENUMS("arch", archs), FIELD("os", F_STRINGS),
 	FIELD("nvswitch", F_BOOL), {},
@@ -104,7 +111,7 @@ static const struct field when_fields[] = {
 	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
 	FIELD("kernel_config", F_CONFIGS), OBJ("runfile", runfile_fields),        \
 	FIELD("install_recommends", F_BOOL), OBJ("verify", verify_fields),             \
-	OBJ("maintenance", maintenance_fields)
+	OBJ("maintenance", maintenance_fields), OBJ("container", container_fields)
 
 static const struct field override_fields[] = {
 	OBJ("when", when_fields), BODY_FIELDS, {},
@@ -169,6 +176,24 @@ static int valid_release(const char *s)
 static int valid_toolkit(const char *s)
 {
 	return valid_series(s) && atoi(s) >= 10;
+}
+
+/* The toolkit's release versions are three dotted numbers ("1.17.8"); its release
+ * candidates ("1.18.0~rc.1") are not production releases and are refused here. */
+static int valid_ctk(const char *s)
+{
+	const char *p = s;
+
+	if (streq(s, "latest-for-driver") || streq(s, "none"))
+		return 1;
+	for (int part = 0; part < 3; part++) {
+		size_t n = strspn(p, "0123456789");
+
+		if (n < 1 || n > 3 || p[n] != (part < 2 ? '.' : '\0'))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
 }
 
 static int valid_name(const char *s)
@@ -493,6 +518,9 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		if (cJSON_IsString(v) && v->valuestring[0] == '/' && !has_control(v->valuestring))
 			return 0;
 		return fail(v, c->message, "an absolute path like \"/etc/gpuprov/kubeconfig\"");
+	case F_CTK:
+		return cJSON_IsString(v) && valid_ctk(v->valuestring)
+			       ? 0 : fail(v, c->message, "an NVIDIA Container Toolkit version like \"1.17.8\", \"latest-for-driver\" or \"none\"");
 	case F_OBJECT:
 		if (!cJSON_IsObject(v))
 			return fail(v, c->message, "an object");
