@@ -402,23 +402,22 @@ static int check_maintenance(const struct profile *p, struct profile_error *err)
 	return 0;
 }
 
+/* In the order of the CONTAINER_* bits. */
+static const char *const runtime_names[] = { "docker", "containerd", "crio", "podman" };
+
 unsigned container_runtime_bit(const char *name)
 {
-	static const char *const names[] = { "docker", "containerd", "crio", "podman" };
-
-	for (size_t i = 0; i < ELEMENTSOF(names); i++)
-		if (streq_ptr(name, names[i]))
+	for (size_t i = 0; i < ELEMENTSOF(runtime_names); i++)
+		if (streq_ptr(name, runtime_names[i]))
 			return 1u << i;
 	return 0;
 }
 
 const char *container_runtime_name(unsigned bit)
 {
-	static const char *const names[] = { "docker", "containerd", "crio", "podman" };
-
-	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+	for (size_t i = 0; i < ELEMENTSOF(runtime_names); i++)
 		if (bit == 1u << i)
-			return names[i];
+			return runtime_names[i];
 	return NULL;
 }
 
