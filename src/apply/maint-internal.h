@@ -16,12 +16,17 @@ struct maint_run {
 /* A scheduler: chosen once by the record's (or the profile's) "scheduler". */
 struct maint_scheduler {
 	const char *name;
+	/* What keeps a node out, as a noun and as the node's state: "drain"/"drained" (Slurm),
+	 * "cordon"/"cordoned" (Kubernetes). */
+	const char *noun, *state;
 	/* Drains rec's node unless someone else has (rec "drained": false then); waits until it
 	 * is empty; -GPE_REFUSED after undoing its own drain when it cannot. */
 	int (*enter)(struct maint_run *m);
-	/* Lets the node back when the drain is still gpuprov's; else rec "left" says why. */
+	/* Lets the node back when the drain is still gpuprov's; else rec "left" says why. Only
+	 * called for a drain gpuprov made (rec "drained": true). */
 	int (*leave)(struct maint_run *m);
-	/* Keeps the node out with why in the reason (or an annotation). */
+	/* Keeps the node out with why in the reason (or an annotation). Only called for a drain
+	 * gpuprov made. */
 	int (*hold)(struct maint_run *m, const char *why);
 	/* The scheduler's view of the node, as members of view. */
 	int (*view)(struct maint_run *m, cJSON *view);

@@ -124,12 +124,6 @@ static int kube_leave(struct maint_run *m)
 	bool ours;
 	int k;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained"))) {
-		if ((k = maint_say(m, "kubernetes node %s: the cordon before gpuprov's run is not gpuprov's, left as it is",
-				   node)) < 0)
-			return k;
-		return maint_rec_set_str(m->rec, "left", "cordoned by someone else before gpuprov");
-	}
 	if ((k = get_node(m, node, &kn)) < 0)
 		return k;
 	ours = streq_ptr(kn.cordoned, id);
@@ -161,8 +155,6 @@ static int kube_hold(struct maint_run *m, const char *why)
 	bool ours;
 	int k;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained")))
-		return maint_say(m, "kubernetes node %s stays cordoned by whoever cordoned it", node);
 	if ((k = get_node(m, node, &kn)) < 0)
 		return k;
 	ours = streq_ptr(kn.cordoned, id);
@@ -194,6 +186,8 @@ static int kube_view(struct maint_run *m, cJSON *view)
 
 const struct maint_scheduler maint_kube = {
 	.name = "kubernetes",
+	.noun = "cordon",
+	.state = "cordoned",
 	.enter = kube_enter,
 	.leave = kube_leave,
 	.hold = kube_hold,

@@ -181,11 +181,6 @@ static int slurm_leave(struct maint_run *m)
 	struct slurm_node sn = {};
 	int k;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained"))) {
-		if ((k = maint_say(m, "slurm node %s: the drain before gpuprov's run is not gpuprov's, left as it is", node)) < 0)
-			return k;
-		return maint_rec_set_str(m->rec, "left", "drained by someone else before gpuprov");
-	}
 	if ((k = show(m, node, &sn)) < 0)
 		return k;
 	if (slurm_state_drain(sn.state) && streq_ptr(sn.reason, reason)) {
@@ -215,8 +210,6 @@ static int slurm_hold(struct maint_run *m, const char *why)
 	bool ours;
 	int k;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained")))
-		return maint_say(m, "slurm node %s stays drained by whoever drained it", node);
 	if ((k = show(m, node, &sn)) < 0)
 		return k;
 	ours = slurm_state_drain(sn.state) && streq_ptr(sn.reason, reason);
@@ -250,6 +243,8 @@ static int slurm_view(struct maint_run *m, cJSON *view)
 
 const struct maint_scheduler maint_slurm = {
 	.name = "slurm",
+	.noun = "drain",
+	.state = "drained",
 	.enter = slurm_enter,
 	.leave = slurm_leave,
 	.hold = slurm_hold,

@@ -361,6 +361,13 @@ int maint_enter(const struct root *root, const struct maint_config *c, cJSON **r
 	return 0;
 }
 
+/* Whether the node was out before gpuprov's run, by someone else's drain or cordon: then
+ * neither leave nor hold touches it, and that is said. */
+static bool drained_by_others(const struct maint_run *m)
+{
+	return !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->rec, "drained"));
+}
+
 static int finish(struct maint_run *m)
 {
 	char when[32];
@@ -381,7 +388,16 @@ int maint_leave(const struct root *root, cJSON *record, bool force, struct maint
 	if (json_str(record, "held") && !force)
 		return maint_fail(&m, -GPE_REFUSED, "%s is held in maintenance: %s; --force lets it back",
 				  json_str(record, "node"), json_str(record, "held"));
-	if (s && (k = s->leave(&m)) < 0)
+	if (s && drained_by_others(&m)) {
+		_cleanup_free_ char *left = NULL;
+
+		if (maint_say(&m, "%s node %s: the %s before gpuprov's run is not gpuprov's, left as it is", s->name,
+			      json_str(record, "node"), s->noun) < 0 ||
+		    asprintf(&left, "%s by someone else before gpuprov", s->state) < 0)
+			return -ENOMEM;
+		if ((k = maint_rec_set_str(record, "left", left)) < 0)
+			return k;
+	} else if (s && (k = s->leave(&m)) < 0)
 		return k;
 	if ((k = argv_from(cJSON_GetObjectItemCaseSensitive(record, "post"), &post)) < 0)
 		return k;
@@ -401,7 +417,11 @@ int maint_hold(const struct root *root, cJSON *record, const char *why, struct m
 
 	if (!maint_record_open(record))
 		return 0;
-	if (s && (k = s->hold(&m, why)) < 0)
+	if (s && drained_by_others(&m)) {
+		if (maint_say(&m, "%s node %s stays %s by whoever %s it", s->name, json_str(record, "node"), s->state,
+			      s->state) < 0)
+			return -ENOMEM;
+	} else if (s && (k = s->hold(&m, why)) < 0)
 		return k;
 	return maint_rec_set_str(record, "held", why);
 }

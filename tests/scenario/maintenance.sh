@@ -287,6 +287,8 @@ rc=0
 gv verify --commit --no-reboot >"$TMPD/hw-commit.out" 2>&1 || rc=$?
 check "verify --commit: exit 0" test "$rc" -eq 0
 expect_calls "verify does not resume it" "$TMPD/none"
+check "verify says the drain before its run is not gpuprov's" grep -q "slurm node gpu-a-017: the drain before gpuprov's run is not gpuprov's, left as it is" "$TMPD/hw-commit.out"
+check_json "the record says why the node was left" '.maintenance.left == "drained by someone else before gpuprov"' "$CH/$STATE"
 check "the admin's drain and reason are there still" sh -c "[ \"\$(cat '$CH/var/lib/gpuprov-test/state')\" = IDLE+DRAIN ] && grep -qx 'hw-fault \[admin@2026-12-06T10:00:00\]' '$CH/var/lib/gpuprov-test/reason'"
 
 # --- Kubernetes: annotate, cordon, drain; uncordon only with gpuprov's annotation ---
@@ -354,7 +356,8 @@ check "the node stays cordoned" sh -c "[ \"\$(cat '$CH/var/lib/gpuprov-test/unsc
 # An admin's cordon (no annotation): not gpuprov's, untouched by start and end.
 rm -f "$CH/var/lib/gpuprov-test/ann/gpuprov_cordoned"
 gp maintenance start kube >/dev/null 2>&1 || true
-gp maintenance end >/dev/null 2>&1 || true
+gp maintenance end >"$TMPD/kend.out" 2>&1 || true
+check "end says the cordon before its run is not gpuprov's" grep -q "kubernetes node gpu-a-017: the cordon before gpuprov's run is not gpuprov's, left as it is" "$TMPD/kend.out"
 printf '%s get node gpu-a-017 -o json\n' "$K" >"$TMPD/want"
 expect_calls "an admin's cordon: start only looks, end runs nothing" "$TMPD/want"
 check "the admin's cordon stays" sh -c "[ \"\$(cat '$CH/var/lib/gpuprov-test/unschedulable')\" = true ]"
