@@ -13,14 +13,27 @@ else
 	not_ok "ansible-galaxy builds the collection and installs it"
 	diag_file "$TMPD/galaxy-build.log"
 	diag_file "$TMPD/galaxy-install.log" 2>/dev/null
-	done_testing
+	# The role's argument spec: a variable of the wrong type fails the node before its first
+# task, so gpuprov (here a stand-in that leaves a mark) never runs.
+printf '#!/bin/sh\ntouch "%s/ran"\nexit 1\n' "$TMPD" >"$TMPD/gpuprov-mark"
+chmod 755 "$TMPD/gpuprov-mark"
+rc=0
+ansible-playbook -i "$TMPD/inventory" gpuprov.fleet.rolling_update -e gpuprov_profile=h100-nvlink \
+	-e gpuprov_binary="$TMPD/gpuprov-mark" -e gpuprov_reboot_timeout=soon >"$TMPD/spec.log" 2>&1 || rc=$?
+check "a role variable of the wrong type fails the play" test "$rc" -ne 0
+check "Ansible names the variable and its type" \
+	sh -c "grep -q 'Validation of arguments failed' '$TMPD/spec.log' && grep -q \"argument 'gpuprov_reboot_timeout'.*int\" '$TMPD/spec.log'"
+[ "$rc" -ne 0 ] || diag_file "$TMPD/spec.log"
+check "gpuprov did not run" test ! -e "$TMPD/ran"
+
+done_testing
 	exit
 fi
 tar -tzf "$COLLECTION_TARBALL" >"$TMPD/tarball"
 for f in plugins/modules/facts.py plugins/modules/apply.py plugins/modules/verify.py \
 	plugins/module_utils/gpuprov.py plugins/doc_fragments/target.py meta/runtime.yml \
 	roles/rolling_update/tasks/main.yml roles/rolling_update/defaults/main.yml \
-	playbooks/rolling_update.yml README.md; do
+	roles/rolling_update/meta/argument_specs.yml playbooks/rolling_update.yml README.md; do
 	check "the tarball holds $f" grep -qx "$f" "$TMPD/tarball"
 done
 # All of ansible/ ships (galaxy.yml becomes MANIFEST.json): a file left out by build_ignore
@@ -81,5 +94,18 @@ check "ansible-playbook --syntax-check passes the collection's rolling_update pl
 # Ansible notes every playbook it runs from a collection: the only warning allowed.
 check "the syntax check warns of nothing else" \
 	sh -c "! grep WARNING '$TMPD/syntax.log' | grep -v 'running playbook inside collection gpuprov.fleet'"
+
+# The role's argument spec: a variable of the wrong type fails the node before its first
+# task, so gpuprov (here a stand-in that leaves a mark) never runs.
+printf '#!/bin/sh\ntouch "%s/ran"\nexit 1\n' "$TMPD" >"$TMPD/gpuprov-mark"
+chmod 755 "$TMPD/gpuprov-mark"
+rc=0
+ansible-playbook -i "$TMPD/inventory" gpuprov.fleet.rolling_update -e gpuprov_profile=h100-nvlink \
+	-e gpuprov_binary="$TMPD/gpuprov-mark" -e gpuprov_reboot_timeout=soon >"$TMPD/spec.log" 2>&1 || rc=$?
+check "a role variable of the wrong type fails the play" test "$rc" -ne 0
+check "Ansible names the variable and its type" \
+	sh -c "grep -q 'Validation of arguments failed' '$TMPD/spec.log' && grep -q \"argument 'gpuprov_reboot_timeout'.*int\" '$TMPD/spec.log'"
+[ "$rc" -ne 0 ] || diag_file "$TMPD/spec.log"
+check "gpuprov did not run" test ! -e "$TMPD/ran"
 
 done_testing
