@@ -303,7 +303,8 @@ static int record_new(const struct maint_config *c, cJSON **ret)
 	    !cJSON_AddStringToObject(rec, "since", since) || !json_add_str_or_null(rec, "kubeconfig", c->kubeconfig) ||
 	    !cJSON_AddStringToObject(rec, "profile", c->profile) ||
 	    (c->post ? json_add_strv(rec, "post", c->post) < 0 : !cJSON_AddNullToObject(rec, "post")) ||
-	    !cJSON_AddNullToObject(rec, "held") || !cJSON_AddNullToObject(rec, "ended") ||
+	    !cJSON_AddNullToObject(rec, "held") || !cJSON_AddNullToObject(rec, "retried") ||
+	    !cJSON_AddNullToObject(rec, "ended") ||
 	    !cJSON_AddNullToObject(rec, "left"))
 		return -ENOMEM;
 	*ret = TAKE_PTR(rec);
@@ -345,10 +346,22 @@ int maint_enter(const struct root *root, const struct maint_config *c, cJSON **r
 	int k;
 
 	/* Already out of the scheduler for gpuprov (an apply that failed after the drain, a
-	 * maintenance start before it): not drained again, the record stays. */
-	if (maint_record_open(*record) && streq_ptr(json_str(*record, "node"), c->node))
-		return maint_say(&m, "%s is in gpuprov's maintenance already (run %s)", c->node,
-				 strna(json_str(*record, "run_id"))) < 0 ? -ENOMEM : 0;
+	 * maintenance start before it): not drained again, the record stays. A node held after a
+	 * failed verify is the operator's to retry: a new apply is that retry, and the verify
+	 * after it decides (a commit lets the node back, a failure holds it again). */
+	if (maint_record_open(*record) && streq_ptr(json_str(*record, "node"), c->node)) {
+		char when[32];
+
+		m.rec = *record;
+		if (!json_str(*record, "held"))
+			return maint_say(&m, "%s is in gpuprov's maintenance already (run %s)", c->node,
+					 strna(json_str(*record, "run_id"))) < 0 ? -ENOMEM : 0;
+		utc_now(when, false);
+		if ((k = maint_rec_set_str(*record, "retried", when)) < 0)
+			return k;
+		return maint_say(&m, "%s was held in gpuprov's maintenance (run %s: %s); this apply retries, and its verify decides",
+				 c->node, strna(json_str(*record, "run_id")), json_str(*record, "held")) < 0 ? -ENOMEM : 0;
+	}
 	if ((k = record_new(c, &rec)) < 0)
 		return k;
 	m.rec = rec;
@@ -385,7 +398,7 @@ int maint_leave(const struct root *root, cJSON *record, bool force, struct maint
 
 	if (!maint_record_open(record))
 		return maint_say(&m, "no maintenance of gpuprov's to end") < 0 ? -ENOMEM : 0;
-	if (json_str(record, "held") && !force)
+	if (json_str(record, "held") && !json_str(record, "retried") && !force)
 		return maint_fail(&m, -GPE_REFUSED, "%s is held in maintenance: %s; --force lets it back",
 				  json_str(record, "node"), json_str(record, "held"));
 	if (s && drained_by_others(&m)) {
@@ -422,6 +435,8 @@ int maint_hold(const struct root *root, cJSON *record, const char *why, struct m
 			      s->state) < 0)
 			return -ENOMEM;
 	} else if (s && (k = s->hold(&m, why)) < 0)
+		return k;
+	if ((k = maint_rec_set_str(record, "retried", NULL)) < 0)
 		return k;
 	return maint_rec_set_str(record, "held", why);
 }

@@ -258,6 +258,28 @@ gp maintenance end >"$TMPD/end.out" 2>&1 || rc=$?
 check "maintenance end on a held node: exit 3" test "$rc" -eq 3
 check "it says --force lets it back" grep -q -- "--force lets it back" "$TMPD/end.out"
 expect_calls "and asks the scheduler nothing" "$TMPD/none"
+
+# A new apply on the held node is the operator's retry: it drains nothing more, and the
+# verify after it decides. Committed: the node is let back without --force.
+rm -rf "$TMPD/held" && mkdir -p "$TMPD/held" && cp -a "$CH/$STATE" "$CH/var/lib/gpuprov-test" "$TMPD/held/"
+rc=0
+gp apply slurm --yes --retry-failed >"$TMPD/retry.out" 2>&1 || rc=$?
+check "apply on the held node: exit 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/retry.out"
+check "apply says it retries the held maintenance" grep -q "gpu-a-017 was held in gpuprov's maintenance (run $RUN: .*); this apply retries" "$TMPD/retry.out"
+expect_calls "apply drains nothing more" "$TMPD/none"
+check_json "the record keeps its run and says when it was retried" \
+	".maintenance.run_id == \"$RUN\" and (.maintenance.retried | test(\"^20\")) and (.maintenance.held | length > 0) and .maintenance.ended == null" "$CH/$STATE"
+verify_on_new_stack
+rc=0
+gv verify --commit --no-reboot >"$TMPD/retry-commit.out" 2>&1 || rc=$?
+check "verify --commit after the retry: exit 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || diag_file "$TMPD/retry-commit.out"
+printf 'scontrol show node gpu-a-017 --oneliner\nscontrol update nodename=gpu-a-017 state=resume\n' >"$TMPD/want"
+expect_calls "committed after the retry: show, then resume" "$TMPD/want"
+check_json "the retried record is ended" '(.maintenance.ended | test("^20")) and .maintenance.left == null' "$CH/$STATE"
+cp "$TMPD/held/state.json" "$CH/$STATE"
+rm -rf "$CH/var/lib/gpuprov-test" && cp -a "$TMPD/held/gpuprov-test" "$CH/var/lib/gpuprov-test"
 rc=0
 gp maintenance end --force --json >"$TMPD/force.json" 2>"$TMPD/force.err" || rc=$?
 check "maintenance end --force: exit 0" test "$rc" -eq 0
