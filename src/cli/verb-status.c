@@ -54,10 +54,21 @@ static const char *run_state(const struct state *state, const cJSON *journal, pi
 }
 
 /* A maintenance not ended: whose drain it is. */
-static const char *maint_open_text(const cJSON *m)
+/* The maintenance line: whose drain, ended or not, held or retried. */
+static void print_maintenance(const cJSON *m)
 {
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "drained")) ? ", drained by gpuprov"
-									   : ", the drain before it was not gpuprov's";
+	const char *ended = json_str(m, "ended");
+
+	printf("Maintenance %s %s, run %s", strna(json_str(m, "scheduler")), strna(json_str(m, "node")),
+	       strna(json_str(m, "run_id")));
+	if (ended)
+		printf(", ended %s", ended);
+	else
+		printf(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "drained")) ? ", drained by gpuprov"
+										   : ", the drain before it was not gpuprov's");
+	if (json_str(m, "held"))
+		printf(json_str(m, "retried") ? " (held, retried %s)" : " (held)", json_str(m, "retried"));
+	printf("\n");
 }
 
 /* verify's verdict on the stack, or rollback's. */
@@ -164,10 +175,6 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	printf("Running     kernel %s\n", strna(running));
 	printf("Reboot      %s\n", reboot ? "pending" : "not pending");
 	if (state && state->maintenance)
-		printf("Maintenance %s %s, run %s%s%s%s\n", strna(json_str(state->maintenance, "scheduler")),
-		       strna(json_str(state->maintenance, "node")), strna(json_str(state->maintenance, "run_id")),
-		       json_str(state->maintenance, "ended") ? ", ended " : maint_open_text(state->maintenance),
-		       json_str(state->maintenance, "ended") ? json_str(state->maintenance, "ended") : "",
-		       json_str(state->maintenance, "held") ? " (held)" : "");
+		print_maintenance(state->maintenance);
 	return EXIT_CODE_OK;
 }

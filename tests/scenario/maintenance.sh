@@ -270,6 +270,9 @@ check "apply says it retries the held maintenance" grep -q "gpu-a-017 was held i
 expect_calls "apply drains nothing more" "$TMPD/none"
 check_json "the record keeps its run and says when it was retried" \
 	".maintenance.run_id == \"$RUN\" and (.maintenance.retried | test(\"^20\")) and (.maintenance.held | length > 0) and .maintenance.ended == null" "$CH/$STATE"
+gp status >"$TMPD/retry-status.out" 2>&1 || true
+check "status shows the maintenance held and retried" \
+	grep -q "^Maintenance slurm gpu-a-017, run $RUN, drained by gpuprov (held, retried 20" "$TMPD/retry-status.out"
 verify_on_new_stack
 rc=0
 gv verify --commit --no-reboot >"$TMPD/retry-commit.out" 2>&1 || rc=$?
@@ -278,6 +281,8 @@ check "verify --commit after the retry: exit 0" test "$rc" -eq 0
 printf 'scontrol show node gpu-a-017 --oneliner\nscontrol update nodename=gpu-a-017 state=resume\n' >"$TMPD/want"
 expect_calls "committed after the retry: show, then resume" "$TMPD/want"
 check_json "the retried record is ended" '(.maintenance.ended | test("^20")) and .maintenance.left == null' "$CH/$STATE"
+gp status >"$TMPD/retry-status.out" 2>&1 || true
+check "status shows it ended" grep -q "^Maintenance slurm gpu-a-017, run $RUN, ended 20" "$TMPD/retry-status.out"
 cp "$TMPD/held/state.json" "$CH/$STATE"
 rm -rf "$CH/var/lib/gpuprov-test" && cp -a "$TMPD/held/gpuprov-test" "$CH/var/lib/gpuprov-test"
 rc=0
