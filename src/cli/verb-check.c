@@ -33,6 +33,8 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 		return r;
 	k = check_run(f, kn.k, cli_today(today), cli->strict, ret);
 	stale = cli_knowledge_stale(&kn, today);
+	if (k >= 0)
+		k = check_container_runtimes(cli->root, ret);
 	if (k >= 0 && stale)
 		k = findings_add(ret, SEVERITY_WARNING, "knowledge-stale", "gpuprov(8), KNOWLEDGE", stale);
 	if (k < 0)
