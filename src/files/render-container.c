@@ -139,10 +139,10 @@ static int want_key(cJSON *want, const char *a, const char *b, cJSON *v)
 /*
  * docker's keys: the nvidia runtime under "runtimes" ("path" a name looked up in PATH, as
  * NVIDIA's own nvidia-ctk runtime configure writes it), "default-runtime" with
- * default_runtime, and with CDI on "features": {"cdi": true}, which docker 25 to 27 need for
- * --device nvidia.com/gpu=... (docker's "Enable CDI devices"); docker 28 has it on by
- * default, and an older docker reads "features" as a map of flags by name, so an unknown
- * one changes nothing there.
+ * default_runtime, and with CDI on "features": {"cdi": true}, which docker 25 to 28.1 need
+ * for --device nvidia.com/gpu=... (docker's "Enable CDI devices"); docker 28.2 has it on by
+ * default (moby/moby#49963), and an older docker reads "features" as a map of flags by
+ * name, so an unknown one changes nothing there.
  */
 static int docker_file(const struct profile *p, struct managed_file **files, size_t *n)
 {
