@@ -165,7 +165,7 @@ int json_keys_merge(const char *path, const char *old, const cJSON *want, const 
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL, *rec = NULL, *next = cJSON_CreateObject();
 	cJSON *keys;
 	const cJSON *w, *e;
-	bool changed = false;
+	bool changed = false, created;
 	int k;
 
 	if ((k = old ? parse_object(path, old, &doc, ret_error) : (doc = cJSON_CreateObject()) ? 0 : -ENOMEM) < 0)
@@ -173,8 +173,8 @@ int json_keys_merge(const char *path, const char *old, const cJSON *want, const 
 	if ((k = parse_record(record, &rec)) < 0)
 		return gp_error_set(ret_error, k, "the record of gpuprov's keys in %s does not read", path);
 	/* A file gpuprov created stays its creation until revert takes it away. */
-	if (!next || !cJSON_AddBoolToObject(next, "created", rec ? cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "created")) : !old) ||
-	    !(keys = cJSON_AddArrayToObject(next, "keys")))
+	created = rec ? cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "created")) : !old;
+	if (!next || !cJSON_AddBoolToObject(next, "created", created) || !(keys = cJSON_AddArrayToObject(next, "keys")))
 		return -ENOMEM;
 	cJSON_ArrayForEach(w, want) {
 		const cJSON *kp = cJSON_GetObjectItemCaseSensitive(w, "path"), *v = cJSON_GetObjectItemCaseSensitive(w, "value");

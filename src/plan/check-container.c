@@ -72,10 +72,12 @@ int check_container_runtimes(const struct root *root, struct findings *fs)
 	}
 	if ((rs.installed & CONTAINER_CRIO) && root_exists(root, CRIO_DROPIN + 1) <= 0 &&
 	    !file_has(root, "etc/crio/crio.conf", "crio.runtime.runtimes.nvidia]") &&
-	    (k = finding(fs, "runtime-no-nvidia", "runtime crio is installed and has no nvidia runtime: no %s", CRIO_DROPIN)) < 0)
+	    (k = finding(fs, "runtime-no-nvidia", "runtime crio is installed and has no nvidia runtime: no %s",
+			 CRIO_DROPIN)) < 0)
 		return k;
 	if ((rs.installed & CONTAINER_DOCKER) && !docker_has_nvidia(root) &&
-	    (k = finding(fs, "runtime-no-nvidia", "runtime docker is installed and has no nvidia runtime: %s has no runtimes.nvidia",
+	    (k = finding(fs, "runtime-no-nvidia",
+			 "runtime docker is installed and has no nvidia runtime: %s has no runtimes.nvidia",
 			 DOCKER_DAEMON_JSON)) < 0)
 		return k;
 	return 0;
