@@ -181,6 +181,24 @@ static int step_service(const struct exec *x, const struct exec_step *s)
 	return run_step(x, 0, argv, done);
 }
 
+/* A container runtime reads its drop-ins again: systemctl try-restart, which leaves a
+ * runtime that is not running stopped. A target root's runtime is not running here: it
+ * reads them when it starts. */
+static int step_restart(const struct exec *x, const struct exec_step *s)
+{
+	const struct action *a = &x->pl->actions[s->action];
+	_cleanup_free_ char *done = NULL;
+
+	if (!streq(x->c->root->path, "/"))
+		return strv_pushf(&x->rep->pending, &x->rep->n_pending,
+				  "restart %s: not running from %s here; it reads its new configuration when it starts",
+				  a->target, x->c->root->path) < 0 ? -ENOMEM : 0;
+	if (asprintf(&done, "restarted %s (if it was running)", a->target) < 0)
+		return -ENOMEM;
+	char *argv[] = { "systemctl", "try-restart", a->target, NULL };
+	return run_step(x, 0, argv, done);
+}
+
 static int step_sysctl(const struct exec *x, _unused_ const struct exec_step *s)
 {
 	char *argv[] = { "sysctl", "--system", NULL };
@@ -332,6 +350,7 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, bool reco
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];
 		int (*run)(const struct exec *, const struct exec_step *) = streq(a->kind, "service")	? step_service
+									     : streq(a->kind, "restart")   ? step_restart
 									     : streq(a->kind, "initramfs") ? step_initramfs
 									     : streq(a->kind, "cmdline")   ? step_cmdline
 													   : NULL;

@@ -91,8 +91,10 @@ int exec_packages(const struct exec *x, const struct exec_step *s)
 int exec_file(const struct exec *x, const struct exec_step *s)
 {
 	const struct action *a = &x->pl->actions[s->action];
-	int k = managed_write(x->c->root, a->target, a->content, a->content ? strlen(a->content) : 0,
-			      a->mode ? a->mode : 0644);
+	/* A file of which only some keys are gpuprov's keeps the record of them, not a backup. */
+	int k = a->record ? managed_write_keys(x->c->root, a->target, a->content, a->mode ? a->mode : 0644, a->record)
+			  : managed_write(x->c->root, a->target, a->content, a->content ? strlen(a->content) : 0,
+					  a->mode ? a->mode : 0644);
 
 	if (k < 0)
 		return exec_fail(x->rep, k, "cannot write %s: %s", a->target, gp_strerror(k));

@@ -10,7 +10,8 @@
 
 const char verb_check_usage[] = "[--strict] [--json]\n"
 				"Audit what is installed now (kernel, driver and its flavour, modules, CUDA,\n"
-				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge.\n"
+				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge,\n"
+				"and each container runtime installed beside NVIDIA's without the nvidia runtime.\n"
 				"Each finding has a severity, an explanation and its source. Exit 3 when any\n"
 				"finding is an error.\n"
 				"  --strict a GPU the knowledge has no entry for is an error, not a warning\n"
@@ -33,6 +34,8 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 		return r;
 	k = check_run(f, kn.k, cli_today(today), cli->strict, ret);
 	stale = cli_knowledge_stale(&kn, today);
+	if (k >= 0)
+		k = check_container_runtimes(cli->root, ret);
 	if (k >= 0 && stale)
 		k = findings_add(ret, SEVERITY_WARNING, "knowledge-stale", "gpuprov(8), KNOWLEDGE", stale);
 	if (k < 0)

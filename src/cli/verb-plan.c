@@ -141,7 +141,13 @@ int cli_plan_finish(struct cli *cli, struct planned *p)
 	if ((k = warn_stale(p, today)) != EXIT_CODE_OK)
 		return k;
 	if (p->res->ok && (k = plan_build(p->profile, p->facts, p->res, p->view, cli->root, &p->plan, &error)) < 0)
-		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), EXIT_CODE_FAILURE;
+		return log_error("cannot build the plan: %s", error ? error : gp_strerror(k)), exit_code_for(k);
+	/* What the operator must do that the plan does not, said with the plan's other warnings. */
+	for (size_t i = 0; p->plan && i < p->plan->n_warnings; i++) {
+		log_warning("%s", p->plan->warnings[i]);
+		if (strv_push(&p->res->warnings, &p->res->n_warnings, p->plan->warnings[i]) < 0)
+			return log_error_errno(-ENOMEM, "cannot plan"), EXIT_CODE_FAILURE;
+	}
 	/* The scheduler is this node's: a plan for others (a bundle) has no drain. */
 	if (p->plan && p->here && (k = maint_plan(p->profile, cli->root, cli->sys, p->plan, &error)) < 0)
 		return log_error("cannot plan: %s", error ? error : gp_strerror(k)), k == -ENOENT ? EXIT_CODE_REFUSED : EXIT_CODE_FAILURE;

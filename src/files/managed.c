@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files/json-keys.h"
 #include "files/managed.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -90,6 +91,78 @@ int managed_write(const struct root *root, const char *path, const char *content
 	return content ? root_write_atomic(root, path, content, size, mode) : root_unlink(root, path);
 }
 
+static int keys_record_path(const char *path, char **ret)
+{
+	while (*path == '/')
+		path++;
+	return asprintf(ret, MANAGED_BACKUP_DIR "/%s" JSON_KEYS_RECORD, path) < 0 ? -ENOMEM : 0;
+}
+
+int managed_keys_record(const struct root *root, const char *path, char **ret)
+{
+	_cleanup_free_ char *rec = NULL;
+	int k;
+
+	if ((k = keys_record_path(path, &rec)) < 0)
+		return k;
+	return root_read_file(root, rec, MANAGED_MAX, ret, NULL);
+}
+
+int managed_write_keys(const struct root *root, const char *path, const char *content, mode_t mode, const char *record)
+{
+	_cleanup_free_ char *rec = NULL;
+	struct stat st;
+	int k;
+
+	if ((k = keys_record_path(path, &rec)) < 0)
+		return k;
+	/* The record before the file: a run stopped between them leaves a record of a key not
+	 * yet there, which revert passes over, never a key of gpuprov's it does not know. */
+	k = record ? root_write_atomic(root, rec, record, strlen(record), 0600) : root_unlink(root, rec);
+	if (k < 0 && k != -ENOENT)
+		return k;
+	while (*path == '/')
+		path++;
+	if (root_stat(root, path, &st) >= 0 && S_ISREG(st.st_mode))
+		mode = st.st_mode & 07777;
+	return root_write_atomic(root, path, content, strlen(content), mode);
+}
+
+/* Takes gpuprov's keys out of target, as its record (backup, under the backup directory)
+ * names them; ret_line says what was done. */
+static int revert_keys(const struct root *root, const char *backup, const char *target, bool dry_run, char **ret_line,
+		       char **ret_error)
+{
+	_cleanup_free_ char *record = NULL, *old = NULL, *content = NULL, *shown = NULL;
+	bool remove = false;
+	unsigned kept = 0;
+	struct stat st;
+	int k;
+
+	if (asprintf(&shown, "/%s", target) < 0)
+		return -ENOMEM;
+	if ((k = root_read_file(root, backup, MANAGED_MAX, &record, NULL)) < 0)
+		return k;
+	k = root_read_file(root, target, MANAGED_MAX, &old, NULL);
+	if (k == -ENOENT) /* the admin removed the file: no key of gpuprov's is left there */
+		return asprintf(ret_line, "%s: gone already, nothing to take out", shown) < 0 ? -ENOMEM : 0;
+	if (k < 0 || (k = json_keys_unmerge(shown, old, record, &content, &remove, &kept, ret_error)) < 0)
+		return k;
+	if (dry_run)
+		return asprintf(ret_line, "would %s%s", remove ? "remove " : "take gpuprov's keys out of ", shown) < 0
+			       ? -ENOMEM : 0;
+	if (remove)
+		k = root_unlink(root, target);
+	else if ((k = root_stat(root, target, &st)) >= 0)
+		k = root_write_atomic(root, target, content, strlen(content), st.st_mode & 07777);
+	if (k < 0)
+		return k;
+	if (kept > 0)
+		return asprintf(ret_line, "took gpuprov's keys out of %s; %u the admin changed since kept", shown, kept) < 0
+			       ? -ENOMEM : 0;
+	return asprintf(ret_line, "%s %s", remove ? "removed" : "took gpuprov's keys out of", shown) < 0 ? -ENOMEM : 0;
+}
+
 /* Every file below dfd's directory dir (relative to the backup directory), depth first;
  * dfd is closed here.
  * gpuprov keeps only directories and regular files there: anything else, a link above all,
@@ -141,11 +214,22 @@ int managed_revert(const struct root *root, bool dry_run, char ***ret_done, size
 		_cleanup_free_ char *backup = NULL, *content = NULL, *target = NULL;
 		size_t size = 0;
 		struct stat st;
-		bool absent = endswith(*f, ABSENT);
+		bool absent = endswith(*f, ABSENT), keys = endswith(*f, JSON_KEYS_RECORD);
 
 		if (asprintf(&backup, MANAGED_BACKUP_DIR "/%s", *f) < 0 ||
-		    !(target = absent ? strndup(*f, strlen(*f) - strlen(ABSENT)) : strdup(*f)))
+		    !(target = absent ? strndup(*f, strlen(*f) - strlen(ABSENT))
+			       : keys ? strndup(*f, strlen(*f) - strlen(JSON_KEYS_RECORD)) : strdup(*f)))
 			return -ENOMEM;
+		if (keys) {
+			_cleanup_free_ char *line = NULL;
+
+			if ((k = revert_keys(root, backup, target, dry_run, &line, ret_error)) < 0 ||
+			    (!dry_run && (k = root_unlink(root, backup)) < 0))
+				return k;
+			if (ret_done && strv_push(ret_done, ret_n, line) < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (dry_run) {
 			if (ret_done && strv_pushf(ret_done, ret_n, "would %s /%s", absent ? "remove" : "restore", target) < 0)
 				return -ENOMEM;

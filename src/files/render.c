@@ -4,18 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 
-#include "files/render.h"
+#include "files/render-internal.h"
 #include "util/strutil.h"
 
-/* A growing string; the first failure sticks and leaves it NULL. */
-struct buf {
-	char *s;
-	size_t len, alloc;
-	bool failed;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
-static void bprintf(struct buf *b, const char *fmt, ...)
+void bprintf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -46,7 +38,7 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 	}
 }
 
-static void header(struct buf *b, const struct profile *p)
+void render_header(struct buf *b, const struct profile *p)
 {
 	bprintf(b, "# Managed by gpuprov for profile %s. Changes here are undone by the next\n"
 		   "# gpuprov apply; change the profile instead. See gpuprov(8).\n", p->name);
@@ -98,9 +90,9 @@ static void regex_entry(struct buf *b, const char *name)
 	bprintf(b, "$\";\n");
 }
 
-static int add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
+int render_add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
 {
-	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false, 0 };
+	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false, 0, NULL };
 	bool failed = b->failed;
 
 	*b = (struct buf){};
@@ -127,7 +119,7 @@ static int add_file(struct managed_file **files, size_t *n, const char *path, st
 static void grub_once_script(struct buf *b, const struct profile *p, const struct facts *f)
 {
 	bprintf(b, "#!/bin/sh\n");
-	header(b, p);
+	render_header(b, p);
 	bprintf(b, "#\n# %s is %s:\n# a boot-once entry there would never be cleared. gpuprov keeps it in %s,\n"
 		   "# in %s/%s on the EFI System Partition; these lines\n"
 		   "# make GRUB clear it there, then boot it once. See gpuprov(8).\n",
@@ -229,7 +221,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 
 	/* modprobe.d: blacklists and module options (modprobe.d(5)). */
 	if (cJSON_GetArraySize(get(doc, "modprobe", "blacklist")) || cJSON_GetArraySize(get(doc, "modprobe", "options"))) {
-		header(&b, p);
+		render_header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "modprobe", "blacklist"))
 			bprintf(&b, "blacklist %s\n", x->valuestring);
 		cJSON_ArrayForEach(x, get(doc, "modprobe", "options")) {
@@ -240,45 +232,45 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			}
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/modprobe.d/gpuprov.conf", &b, "the profile's modprobe.blacklist and modprobe.options")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/modprobe.d/gpuprov.conf", &b, "the profile's modprobe.blacklist and modprobe.options")) < 0)
 			goto fail;
 	}
 
 	/* modules-load.d: loaded at boot; nvidia-peermem for GPUDirect RDMA. Only with
 	 * an HCA to do RDMA through: without one the modules have nothing to serve. */
 	if (cJSON_GetArraySize(get(doc, "rdma", "modules")) && f->pci.n_hcas > 0) {
-		header(&b, p);
+		render_header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "rdma", "modules"))
 			bprintf(&b, "%s\n", x->valuestring);
-		if ((k = add_file(&files, &n, "/etc/modules-load.d/gpuprov.conf", &b, "the profile's rdma.modules: loaded at boot")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/modules-load.d/gpuprov.conf", &b, "the profile's rdma.modules: loaded at boot")) < 0)
 			goto fail;
 	}
 
 	/* modules-load.d: the modules the platform's fabric needs (ib_umad for the NVLink subnet
 	 * manager), a file of their own so that the profile's rdma.modules stay apart. */
 	if (r && r->ok && r->n_fabric_modules) {
-		header(&b, p);
+		render_header(&b, p);
 		for (size_t i = 0; i < r->n_fabric_modules; i++)
 			bprintf(&b, "%s\n", r->fabric_modules[i]);
-		if ((k = add_file(&files, &n, FABRIC_MODULES_FILE, &b, "the platform's NVLink fabric modules: loaded at boot")) < 0)
+		if ((k = render_add_file(&files, &n, FABRIC_MODULES_FILE, &b, "the platform's NVLink fabric modules: loaded at boot")) < 0)
 			goto fail;
 	}
 
 	/* sysctl.d: the last file by basename wins; 90- comes after the distribution's. */
 	if (cJSON_GetArraySize(get(doc, "sysctl", NULL))) {
-		header(&b, p);
+		render_header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "sysctl", NULL)) {
 			bprintf(&b, "%s = ", x->string);
 			scalar(&b, x);
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/sysctl.d/90-gpuprov.conf", &b, "the profile's sysctl")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/sysctl.d/90-gpuprov.conf", &b, "the profile's sysctl")) < 0)
 			goto fail;
 	}
 
 	/* /etc/nccl.conf: KEY=VALUE, no spaces. */
 	if (cJSON_GetArraySize(get(doc, "nccl", NULL))) {
-		header(&b, p);
+		render_header(&b, p);
 		cJSON_ArrayForEach(x, get(doc, "nccl", NULL)) {
 			if (cJSON_IsString(x) && streq(x->valuestring, "auto")) {
 				_cleanup_free_ char *v = nccl_auto_value(f, x->string);
@@ -294,7 +286,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			scalar(&b, x);
 			bprintf(&b, "\n");
 		}
-		if ((k = add_file(&files, &n, "/etc/nccl.conf", &b, "the profile's nccl settings")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/nccl.conf", &b, "the profile's nccl settings")) < 0)
 			goto fail;
 		files[n - 1].shared = true;
 	}
@@ -304,20 +296,20 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	if (x) {
 		bool unlimited = cJSON_IsString(x);
 
-		header(&b, p);
+		render_header(&b, p);
 		if (unlimited)
 			bprintf(&b, "* soft memlock unlimited\n* hard memlock unlimited\n");
 		else
 			bprintf(&b, "* soft memlock %lld\n* hard memlock %lld\n", (long long)x->valuedouble,
 				(long long)x->valuedouble);
-		if ((k = add_file(&files, &n, "/etc/security/limits.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for login sessions")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/security/limits.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for login sessions")) < 0)
 			goto fail;
-		header(&b, p);
+		render_header(&b, p);
 		if (unlimited)
 			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=infinity\n");
 		else
 			bprintf(&b, "[Manager]\nDefaultLimitMEMLOCK=%lldK\n", (long long)x->valuedouble);
-		if ((k = add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for services")) < 0)
+		if ((k = render_add_file(&files, &n, "/etc/systemd/system.conf.d/90-gpuprov-memlock.conf", &b, "the profile's rdma.memlock, for services")) < 0)
 			goto fail;
 	}
 
@@ -333,12 +325,12 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	    (f->os.family == OS_FAMILY_DEBIAN || !f->boot.bls_entries || !*f->boot.bls_entries)) {
 		bool debian = f->os.family == OS_FAMILY_DEBIAN;
 
-		header(&b, p);
+		render_header(&b, p);
 		if (switching)
 			bprintf(&b, "GRUB_DEFAULT=saved\n");
 		grub_args(&b, debian ? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX", get(doc, "cmdline", "add"),
 			  get(doc, "cmdline", "remove"), switching ? KERNEL_PANIC_ARG : NULL);
-		if ((k = add_file(&files, &n, debian ? "/etc/default/grub.d/90-gpuprov.cfg" : "/etc/default/grub", &b,
+		if ((k = render_add_file(&files, &n, debian ? "/etc/default/grub.d/90-gpuprov.cfg" : "/etc/default/grub", &b,
 				  debian ? "the profile's cmdline and the kernel switch, in a drop-in update-grub reads"
 					 : "the profile's cmdline and the kernel switch, in gpuprov's own lines of the file grub2-mkconfig reads")) < 0)
 			goto fail;
@@ -351,7 +343,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	 * GRUB take it from there. Kept after the switch too, as GRUB_DEFAULT=saved is. */
 	if (switching && facts_boot_once(f) == BOOT_ONCE_ESP) {
 		grub_once_script(&b, p, f);
-		if ((k = add_file(&files, &n, GRUB_ONCE_SCRIPT, &b,
+		if ((k = render_add_file(&files, &n, GRUB_ONCE_SCRIPT, &b,
 				  "GRUB cannot write its environment block: the boot-once entry is taken from gpuprov's block on the ESP, and cleared there, by GRUB itself")) < 0)
 			goto fail;
 		files[n - 1].mode = 0755;
@@ -365,13 +357,13 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 						   streq(x->valuestring, "nvidia-persistenced.service")))
 				break;
 		if (x) {
-			header(&b, p);
+			render_header(&b, p);
 			bprintf(&b, "[Unit]\nDescription=NVIDIA persistence daemon (the driver's runfile installs no unit)\n"
 				    "ConditionPathExists=/usr/bin/nvidia-persistenced\n\n"
 				    "[Service]\nType=forking\nExecStart=/usr/bin/nvidia-persistenced\n"
 				    "ExecStopPost=/bin/rm -rf /run/nvidia-persistenced\n\n"
 				    "[Install]\nWantedBy=multi-user.target\n");
-			if ((k = add_file(&files, &n, "/etc/systemd/system/nvidia-persistenced.service", &b,
+			if ((k = render_add_file(&files, &n, "/etc/systemd/system/nvidia-persistenced.service", &b,
 					  "services.enable names nvidia-persistenced; the runfile installs no unit")) < 0)
 				goto fail;
 		}
@@ -384,9 +376,9 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 	if (cJSON_IsString(x) && (streq(x->valuestring, "slurm") || streq(x->valuestring, "kubernetes"))) {
 		bool slurm = streq(x->valuestring, "slurm");
 
-		header(&b, p);
+		render_header(&b, p);
 		bprintf(&b, "[Unit]\nAfter=gpuprov-verify.service\nWants=gpuprov-verify.service\n");
-		if ((k = add_file(&files, &n, slurm ? SLURMD_DROPIN : KUBELET_DROPIN, &b,
+		if ((k = render_add_file(&files, &n, slurm ? SLURMD_DROPIN : KUBELET_DROPIN, &b,
 				  slurm ? "maintenance.scheduler slurm: slurmd registers the node only after gpuprov verify"
 					: "maintenance.scheduler kubernetes: the kubelet registers the node only after gpuprov verify")) < 0)
 			goto fail;
@@ -394,7 +386,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 
 	/* apt pins: Pin-Priority 1001 on the chosen versions. */
 	if (r && r->ok && f->os.family == OS_FAMILY_DEBIAN) {
-		header(&b, p);
+		render_header(&b, p);
 		for (size_t i = 0; i < r->n_picks; i++) {
 			const struct pick *pk = &r->picks[i];
 
@@ -402,12 +394,12 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 				continue;
 			bprintf(&b, "\nPackage: %s\nPin: version %s\nPin-Priority: 1001\n", pk->name, pk->version);
 		}
-		if ((k = add_file(&files, &n, APT_PINS_FILE, &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (apt_preferences(5))")) < 0)
+		if ((k = render_add_file(&files, &n, APT_PINS_FILE, &b, "apt pins (Pin-Priority 1001) on the resolved stack's versions (apt_preferences(5))")) < 0)
 			goto fail;
 
 		/* unattended-upgrades skips held packages already; its blacklist (regexes)
 		 * also covers what the stack pulls in: the driver's libraries, the kernel's parts. */
-		header(&b, p);
+		render_header(&b, p);
 		bprintf(&b, "Unattended-Upgrade::Package-Blacklist {\n");
 		for (size_t i = 0; i < r->n_picks; i++)
 			if (*r->picks[i].version && !streq(r->picks[i].role, "extra"))
@@ -416,7 +408,7 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			regex_entry(&b, r->kernel_metas[i]);
 		bprintf(&b, "\t\"^(lib)?nvidia-\";\n\t\"^cuda-\";\n"
 			    "\t\"^linux-(image|modules|modules-extra|headers|objects|signatures)-[0-9]\";\n};\n");
-		if ((k = add_file(&files, &n, APT_UNATTENDED_FILE, &b,
+		if ((k = render_add_file(&files, &n, APT_UNATTENDED_FILE, &b,
 				  "unattended-upgrades leaves the stack and the kernels alone (its Package-Blacklist, unattended-upgrades README)")) < 0)
 			goto fail;
 	}
@@ -470,6 +462,7 @@ void managed_files_free(struct managed_file *files, size_t n)
 		free(files[i].path);
 		free(files[i].content);
 		free(files[i].why);
+		cJSON_Delete(files[i].keys);
 	}
 	free(files);
 }

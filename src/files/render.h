@@ -23,6 +23,16 @@
 #define SLURMD_DROPIN "/etc/systemd/system/slurmd.service.d/gpuprov.conf"
 #define KUBELET_DROPIN "/etc/systemd/system/kubelet.service.d/gpuprov.conf"
 
+/* The drop-ins gpuprov gives each container runtime, and the files it reads them from. */
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define CONTAINERD_DROPIN "/etc/containerd/conf.d/99-gpuprov-nvidia.toml"
+/* The import that covers CONTAINERD_DROPIN, as gpuprov writes it and asks for it. */
+#define CONTAINERD_IMPORT "/etc/containerd/conf.d/*.toml"
+#define CRIO_DROPIN "/etc/crio/crio.conf.d/99-gpuprov-nvidia.conf"
+#define DOCKER_DAEMON_JSON "/etc/docker/daemon.json"
+/* What the nvidia runtime runs (the toolkit's nvidia-container-toolkit package ships it). */
+#define NVIDIA_RUNTIME_BINARY "/usr/bin/nvidia-container-runtime"
+
 /* A file gpuprov manages: where it goes on the node, and its whole content. */
 struct managed_file {
 	char *path;    /* "/etc/modprobe.d/gpuprov.conf" */
@@ -31,6 +41,8 @@ struct managed_file {
 	bool shared;   /* a path other software owns too (/etc/nccl.conf): when the file there is
 			* not gpuprov's, only gpuprov's own block in it is changed */
 	mode_t mode;   /* of a new file; 0: 0644 */
+	cJSON *keys;   /* a file of which only some keys are gpuprov's (json-keys.h): those keys,
+			* [{"path": [...], "value": ...}], merged into what is there; content NULL */
 };
 
 /* The script of /etc/grub.d that makes GRUB take a boot-once entry from gpuprov's block on
@@ -55,6 +67,12 @@ char *managed_merge(const char *old, const char *rendered);
 int render_files(const struct profile *p, const struct facts *f, const struct resolution *r,
 		 struct managed_file **ret, size_t *ret_n);
 void managed_files_free(struct managed_file *files, size_t n);
+
+struct runtimes_seen;
+/* Appends the container runtimes' drop-ins (render-container.c) for a profile with
+ * containers, as the runtimes are seen in the root (runtimes.h). Pure as render_files. */
+int render_container_files(const struct profile *p, const struct runtimes_seen *rs, struct managed_file **files,
+			   size_t *n);
 
 /* NCCL_IB_HCA / NCCL_SOCKET_IFNAME for "auto": from the HCAs found. NULL when none. */
 char *nccl_auto_value(const struct facts *f, const char *key);

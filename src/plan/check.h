@@ -27,6 +27,10 @@ struct findings {
 
 /* Audits what is installed now against the knowledge. Reads nothing but the facts. */
 int check_run(const struct facts *f, const struct knowledge *k, const char *today, bool strict, struct findings *ret);
+struct root;
+/* The container runtimes installed beside NVIDIA's container toolkit, each without the
+ * nvidia runtime, and a containerd that does not read its drop-in (check-container.c). */
+int check_container_runtimes(const struct root *root, struct findings *fs);
 /* Adds a finding made outside check_run (the knowledge's own age). */
 int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
 void findings_clear(struct findings *fs);

@@ -6,6 +6,9 @@
 #include "util/json.h"
 #include "plan/plan.h"
 #include "boot/grub.h"
+#include "files/json-keys.h"
+#include "files/managed.h"
+#include "files/runtimes.h"
 #include "util/diff.h"
 #include "util/errors.h"
 #include "util/strutil.h"
@@ -26,7 +29,7 @@ static int act(struct plan *pl, const char *kind, const char *target, const char
 	pl->actions = a;
 	a = &a[pl->n++];
 	*a = (struct action){ strdup(kind), strdup(target), version ? strdup(version) : NULL,
-			      detail ? strdup(detail) : NULL, NULL, NULL, NULL, 0 };
+			      detail ? strdup(detail) : NULL, NULL, NULL, NULL, 0, NULL };
 	va_start(ap, fmt);
 	if (vasprintf(&a->reason, fmt, ap) < 0)
 		a->reason = NULL;
@@ -47,31 +50,6 @@ const char *plan_pick_via(const struct facts *f, const struct resolution *r, con
 	if (streq(r->source, "runfile") && (streq(pk->role, "driver") || streq(pk->role, "cuda")))
 		return "runfile";
 	return f->os.family == OS_FAMILY_DEBIAN ? "apt" : "dnf";
-}
-
-static bool unit_installed(const struct root *root, const char *unit)
-{
-	static const char *const dirs[] = { "etc/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system",
-					    "lib/systemd/system" };
-	char path[512];
-
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-		if (root_exists(root, path_fmt(path, "%s/%s", dirs[i], unit)) > 0)
-			return true;
-	return false;
-}
-
-/* A unit enabled the way systemctl enable leaves it: a link in a .wants directory. */
-static bool unit_enabled(const struct root *root, const char *unit)
-{
-	static const char *const wants[] = { "multi-user.target.wants", "sysinit.target.wants", "default.target.wants" };
-	char path[512];
-
-	for (size_t i = 0; i < ELEMENTSOF(wants); i++)
-		if (root_exists(root, path_fmt(path, "etc/systemd/system/%s/%s%s", wants[i], unit,
-						strchr(unit, '.') ? "" : ".service")) > 0)
-			return true;
-	return false;
 }
 
 static const char *role_reason(const char *role)
@@ -104,7 +82,7 @@ static int enable_fabric_services(struct plan *pl, const struct resolution *r, c
 		char name[256];
 		int k;
 
-		if (!unit || unit_enabled(root, unit))
+		if (!unit || systemd_unit_enabled(root, unit))
 			continue;
 		/* Named as the other service actions name units: without ".service". */
 		snprintf(name, sizeof(name), "%.*s", (int)(strlen(unit) - (endswith(unit, ".service") ? strlen(".service") : 0)),
@@ -224,12 +202,26 @@ static bool kernel_kept(const struct facts *f, const struct repo_view *view)
 	return repo_held(view, "kernel");
 }
 
+/* A file of which only some keys are gpuprov's: its whole new content (the admin's keys
+ * kept), and the record of gpuprov's keys to keep with it. */
+static int merge_keys(const struct root *root, struct managed_file *mf, const char *old, char **ret_record,
+		      char **ret_error)
+{
+	_cleanup_free_ char *record = NULL;
+	int k = managed_keys_record(root, mf->path, &record);
+
+	if (k < 0 && k != -ENOENT)
+		return gp_error_set(ret_error, k, "the record of gpuprov's keys in %s: %s", mf->path, gp_strerror(k));
+	return json_keys_merge(mf->path, old, mf->keys, record, &mf->content, ret_record, ret_error);
+}
+
 int plan_build(const struct profile *p, const struct facts *f, const struct resolution *r,
 	       const struct repo_view *view, const struct root *root, struct plan **ret, char **ret_error)
 {
 	_cleanup_(plan_freep) struct plan *pl = calloc(1, sizeof(*pl));
 	struct managed_file *files = NULL;
 	bool blacklist_changed = false, driver_changed = false, cmdline_changed = false, script_changed = false;
+	struct runtimes_seen rs;
 	char mkconfig[512];
 	const cJSON *x;
 	size_t nf = 0;
@@ -276,11 +268,21 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	if ((k = hold_kernel_metas(pl, f, r, view)) < 0)
 		return k;
 
-	/* 4. Managed files, each with its diff against what is there. */
-	if ((k = render_files(p, f, r, &files, &nf)) < 0)
+	/* 4. Managed files, each with its diff against what is there; the container runtimes'
+	 * as the runtimes are seen in the root. */
+	if ((k = runtimes_read(root, &rs)) < 0)
 		return k;
+	if ((k = render_files(p, f, r, &files, &nf)) < 0) {
+		runtimes_seen_done(&rs);
+		return k;
+	}
+	if ((k = render_container_files(p, &rs, &files, &nf)) < 0) {
+		managed_files_free(files, nf);
+		runtimes_seen_done(&rs);
+		return k;
+	}
 	for (size_t i = 0; i < nf; i++) {
-		_cleanup_free_ char *old = NULL, *diff = NULL;
+		_cleanup_free_ char *old = NULL, *diff = NULL, *record = NULL;
 		int rk = root_read_file(root, files[i].path, MANAGED_FILE_MAX, &old, NULL);
 
 		/* Missing is a new file; anything else that cannot be read (a FIFO, a directory)
@@ -289,6 +291,9 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			k = gp_error_set(ret_error, rk, "%s: %s", files[i].path, gp_strerror(rk));
 			break;
 		}
+		/* Only gpuprov's keys in it: merged into what is there. */
+		if (files[i].keys && (k = merge_keys(root, &files[i], rk >= 0 ? old : NULL, &record, ret_error)) < 0)
+			break;
 
 		/* A shared path holding someone else's file: only gpuprov's block in it changes. */
 		if (files[i].shared && rk >= 0 && files[i].content) {
@@ -319,8 +324,11 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 			break;
 		pl->actions[pl->n - 1].content = TAKE_PTR(files[i].content);
 		pl->actions[pl->n - 1].mode = files[i].mode;
+		pl->actions[pl->n - 1].record = TAKE_PTR(record);
 	}
 	managed_files_free(files, nf);
+	/* What the rest of the plan reads of the runtimes; the CRI tables went to the drop-in. */
+	runtimes_seen_done(&rs);
 	if (k < 0)
 		return k;
 
@@ -358,19 +366,19 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	/* 7. Services. */
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "enable"))
-		if (!unit_enabled(root, x->valuestring) &&
+		if (!systemd_unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "enable", "services.enable in the profile")) < 0)
 			return k;
 	if ((k = enable_fabric_services(pl, r, root)) < 0)
 		return k;
 	/* The unit that commits the new kernel or rolls back after the reboot, where installed. */
-	if (r->kernel_change && unit_installed(root, "gpuprov-verify.service") && !unit_enabled(root, "gpuprov-verify") &&
+	if (r->kernel_change && systemd_unit_installed(root, "gpuprov-verify.service") && !systemd_unit_enabled(root, "gpuprov-verify") &&
 	    (k = act(pl, "service", "gpuprov-verify", NULL, "enable",
 		     "after the reboot, verify --commit makes %s the default or rolls back to %s", r->kernel,
 		     strna(f->kernels.running))) < 0)
 		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
-		if (unit_enabled(root, x->valuestring) &&
+		if (systemd_unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
 			return k;
 
@@ -380,6 +388,9 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
+	/* 9. The runtimes whose drop-ins changed read them again: restarted, or at the reboot. */
+	if ((k = plan_container_runtimes(pl, p, &rs)) < 0)
+		return k;
 	if (pl->reboot &&
 	    (k = act(pl, "reboot", r->kernel, NULL, NULL, "%s",
 		     r->kernel_change ? "the new kernel takes effect after a reboot (apply never reboots by itself)"
@@ -399,9 +410,10 @@ struct plan *plan_free(struct plan *pl)
 		struct action *a = &pl->actions[i];
 
 		free(a->kind), free(a->target), free(a->version), free(a->detail), free(a->reason);
-		free(a->via), free(a->content);
+		free(a->via), free(a->content), free(a->record);
 	}
 	free(pl->actions);
+	strv_free(pl->warnings);
 	free(pl);
 	return NULL;
 }
