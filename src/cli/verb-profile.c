@@ -16,7 +16,8 @@ const char verb_profiles_usage[] = "[--json]\n"
 				   "  --json   as JSON\n";
 const char verb_show_usage[] = "NAME\n"
 			       "Print profile NAME fully resolved for this machine: includes merged,\n"
-			       "overrides for this architecture and OS applied. Always JSON.\n";
+			       "overrides for this architecture and OS applied, and each framework's chain\n"
+			       "to its driver floor. Always JSON.\n";
 
 int verb_profiles(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
