@@ -443,8 +443,8 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	if (!doc || !json_add_str_or_null(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
 		return -ENOMEM;
-	/* Only where the profile names frameworks: other plans read as they did. */
-	if (p->frameworks && (fws = cJSON_AddArrayToObject(doc, "frameworks")) == NULL)
+	/* Only where the resolver chained frameworks: other plans read as they did. */
+	if (r->n_frameworks && (fws = cJSON_AddArrayToObject(doc, "frameworks")) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_frameworks; i++)
 		if (!cJSON_AddItemToArray(fws, fw_chain_json(&r->frameworks[i])))

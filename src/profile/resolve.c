@@ -239,10 +239,11 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			if (!r->driver || !r->branch || !r->kernel || (t && !r->cuda))
 				return -ENOMEM;
 
-			if (t && (k = REASON(c, "CUDA %s: the newest toolkit offered that the profile accepts (%s %s%s); its minimum driver is %s [%s]",
+			if (t && (k = REASON(c, "CUDA %s: the newest toolkit offered that the profile accepts (%s %s%s%s); its minimum driver is %s [%s]",
 					     t->version, p->cuda_version ? "cuda.version" : "cuda.min_version",
 					     p->cuda_version ? p->cuda_version : p->cuda_min_version,
-					     p->cuda_framework ? ", for " : "", floor, knowledge_src(floor_entry))) < 0)
+					     p->cuda_framework ? ", for " : "", p->cuda_framework ? p->cuda_framework : "", floor,
+					     knowledge_src(floor_entry))) < 0)
 				return k;
 			if (p->cuda_framework && (k = REASON(c, "framework %s asks for CUDA %s", p->cuda_framework,
 							   p->cuda_version ? p->cuda_version : p->cuda_min_version)) < 0)

@@ -45,4 +45,13 @@ check "show says why an unknown release has no chain" jq -e '.frameworks[0].erro
 gpuprov --root "$machine" --profiles "$TMPD/p" plan unknown-fw >"$TMPD/plan" 2>"$TMPD/err"
 check "plan refuses an unknown release (exit 3), naming it" sh -c '[ $0 -eq 3 ] && grep -q "framework vllm 0.1.0" "$1"' $? "$TMPD/plan"
 
+# cuda.framework, a free string before the framework list: still read, changes nothing, and
+# plan says it is deprecated and what replaces it.
+cat >"$TMPD/p/old-fw.json" <<'JSON'
+{ "name": "old-fw", "include": ["base"], "cuda": { "framework": "vllm" } }
+JSON
+gpuprov --root "$machine" --profiles "$TMPD/p" plan old-fw --json >"$TMPD/plan.json" 2>"$TMPD/err"
+check "cuda.framework still plans, with a deprecation warning naming the framework list" \
+	jq -e '.warnings | any(test("cuda.framework \\(\"vllm\"\\) is deprecated.*\"framework\""))' "$TMPD/plan.json"
+
 done_testing
