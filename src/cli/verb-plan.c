@@ -32,6 +32,18 @@ static void print_lines(const char *title, char *const *lines)
 		printf("  %s\n", *lines);
 }
 
+/* The chain from each framework the profile names, the first thing a reader looks for. */
+static void print_frameworks(const struct resolution *r)
+{
+	if (r->n_frameworks)
+		printf("Frameworks:\n");
+	for (size_t i = 0; i < r->n_frameworks; i++) {
+		_cleanup_free_ char *line = fw_chain_line(&r->frameworks[i]);
+
+		printf("  %s\n", line ? line : r->frameworks[i].text);
+	}
+}
+
 void cli_print_action(size_t i, const struct action *a)
 {
 	printf("  %2zu. %-11s %s%s%s\n", i + 1, a->kind, a->target, a->version ? " = " : "", a->version ? a->version : "");
@@ -52,6 +64,7 @@ void cli_print_plan(const struct profile *p, const struct resolution *r, const s
 	for (char **c = p->chain; c && *c; c++)
 		printf("%s%s", c == p->chain ? " (" : " + ", *c);
 	printf(")\n");
+	print_frameworks(r);
 	if (!r->ok) {
 		print_lines("Refused: no stack satisfies every constraint:", r->refusals);
 		print_lines("Warnings:", r->warnings);

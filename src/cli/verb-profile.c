@@ -5,6 +5,8 @@
 #include "util/json.h"
 #include "cli.h"
 #include "host/facts.h"
+#include "profile/framework.h"
+#include "profile/knowledge-source.h"
 #include "profile/profile.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -14,7 +16,8 @@ const char verb_profiles_usage[] = "[--json]\n"
 				   "  --json   as JSON\n";
 const char verb_show_usage[] = "NAME\n"
 			       "Print profile NAME fully resolved for this machine: includes merged,\n"
-			       "overrides for this architecture and OS applied. Always JSON.\n";
+			       "overrides for this architecture and OS applied, and each framework's chain\n"
+			       "to its driver floor. Always JSON.\n";
 
 int verb_profiles(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
 {
@@ -78,6 +81,46 @@ int verb_profiles(struct cli *cli, _unused_ const struct verb *self, _unused_ in
 	return EXIT_CODE_OK;
 }
 
+/* Each framework's chain to its driver floor, from the knowledge alone: what the machine
+ * makes of it is plan's. A chain the knowledge cannot work out says why instead. */
+static int show_frameworks(struct cli *cli, const struct profile_dirs *d, const struct profile *p, cJSON *doc)
+{
+	_cleanup_(knowledge_in_use_done) struct knowledge_in_use kn = {};
+	cJSON *list = cJSON_AddArrayToObject(doc, "frameworks");
+	const cJSON *item;
+	int r;
+
+	if (!list)
+		return log_error_errno(-ENOMEM, "cannot show the profile"), EXIT_CODE_FAILURE;
+	if ((r = cli_knowledge(cli, d, &kn)) != EXIT_CODE_OK)
+		return r;
+	cJSON_ArrayForEach(item, p->frameworks) {
+		_cleanup_free_ char *why = NULL;
+		struct fw_chain c;
+		cJSON *o;
+		int k = kn_framework_chain(kn.k, json_str(item, "name"), json_str(item, "version"), json_str(item, "variant"),
+					   &c, &why);
+
+		if (k == -ENOENT) {
+			o = cJSON_CreateObject();
+			if (o && (!json_add_str_or_null(o, "name", json_str(item, "name")) ||
+				  !json_add_str_or_null(o, "version", json_str(item, "version")) ||
+				  !json_add_str_or_null(o, "error", why)))
+				o = (cJSON_Delete(o), NULL);
+		} else if (k < 0)
+			o = NULL;
+		else {
+			o = fw_chain_json(&c);
+			fw_chain_done(&c);
+		}
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			return log_error_errno(-ENOMEM, "cannot show the profile"), EXIT_CODE_FAILURE;
+		}
+	}
+	return EXIT_CODE_OK;
+}
+
 int verb_show(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, char **argv)
 {
 	_cleanup_(facts_freep) struct facts *f = NULL;
@@ -102,6 +145,10 @@ int verb_show(struct cli *cli, _unused_ const struct verb *self, _unused_ int ar
 	    !cJSON_AddItemToObject(doc, "settings", cJSON_Duplicate(p->doc, true))) {
 		cJSON_Delete(doc);
 		return log_error_errno(-ENOMEM, "cannot show the profile"), EXIT_CODE_FAILURE;
+	}
+	if (p->frameworks && (r = show_frameworks(cli, d, p, doc)) != EXIT_CODE_OK) {
+		cJSON_Delete(doc);
+		return r;
 	}
 	return cli_print_json(doc);
 }

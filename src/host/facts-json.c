@@ -284,6 +284,17 @@ static int json_nvidia(cJSON *root, const struct nvidia_facts *nv)
 		    add_str(c, "version", nv->fabric[i].version))
 			return -ENOMEM;
 	}
+	/* Only where there are any: detect's documents of nodes without them read as before. */
+	if (nv->n_frameworks && !(list = cJSON_AddArrayToObject(o, "frameworks")))
+		return -ENOMEM;
+	for (size_t i = 0; i < nv->n_frameworks; i++) {
+		const struct pip_dist *d = &nv->frameworks[i];
+		cJSON *c = push_obj(list);
+
+		if (!c || add_str(c, "name", d->name) || add_str(c, "version", d->version) || add_str(c, "site", d->site) ||
+		    add_str(c, "cuda", d->cuda) || add_str(c, "cuda_from", d->cuda_from))
+			return -ENOMEM;
+	}
 	return 0;
 }
 

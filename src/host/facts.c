@@ -59,7 +59,8 @@ int facts_detect(const struct root *root, const struct root *sys, struct facts *
 	if ((k = os_detect(&ctx)) < 0 || (k = cpu_detect(&ctx)) < 0 ||
 	    (k = kernel_detect(&ctx)) < 0 || (k = boot_detect(&ctx)) < 0 ||
 	    (k = disk_detect(&ctx)) < 0 || (k = boot_detect_esp_env(&ctx)) < 0 ||
-	    (k = pci_detect(&ctx)) < 0 || (k = nvidia_detect(&ctx)) < 0)
+	    (k = pci_detect(&ctx)) < 0 || (k = nvidia_detect(&ctx)) < 0 ||
+	    (k = pip_detect(&ctx)) < 0)
 		return k;
 	cpu_refine(&ctx);
 	if (!f->warnings && !(f->warnings = calloc(1, sizeof(char *))))
@@ -163,6 +164,12 @@ struct facts *facts_free(struct facts *f)
 	for (size_t i = 0; i < f->nvidia.n_fabric; i++)
 		free(f->nvidia.fabric[i].package), free(f->nvidia.fabric[i].version);
 	free(f->nvidia.fabric);
+	for (size_t i = 0; i < f->nvidia.n_frameworks; i++) {
+		struct pip_dist *d = &f->nvidia.frameworks[i];
+
+		free(d->name), free(d->version), free(d->site), free(d->cuda), free(d->torch);
+	}
+	free(f->nvidia.frameworks);
 
 	strv_free(f->warnings);
 	free(f);

@@ -203,6 +203,16 @@ struct fabric_installed {
 	bool driver_version;   /* must be the driver's version */
 };
 
+/* A framework pip installed (host/pip.c): torch, vllm or tensorrt_llm. */
+struct pip_dist {
+	char *name;    /* as METADATA names it: "torch" */
+	char *version; /* "2.7.1+cu128" */
+	char *site;    /* the site-packages it is in: "/opt/llm/venv/lib/python3.12/site-packages" */
+	char *cuda;    /* the CUDA the wheel was built for, "12.8"; NULL: not said (a PyPI wheel) or CPU */
+	const char *cuda_from; /* where that was read, for the user */
+	char *torch;   /* vllm's torch pin, or NULL */
+};
+
 struct nvidia_facts {
 	char **loaded_modules; /* of those that matter (nvidia*, nouveau, mlx5*, ib_core) */
 	char *driver_version;  /* of the running driver */
@@ -215,6 +225,8 @@ struct nvidia_facts {
 	struct fabric_installed *fabric;
 	size_t n_fabric;
 	const char *fabric_read_from; /* "dpkg", "rpm", "repo.json": where their versions were read; NULL: none */
+	struct pip_dist *frameworks;  /* pip-installed frameworks, site by site */
+	size_t n_frameworks;
 };
 
 struct facts {
@@ -282,6 +294,9 @@ int disk_detect(const struct detect_ctx *ctx);
 int boot_detect_esp_env(const struct detect_ctx *ctx);
 int pci_detect(const struct detect_ctx *ctx);
 int nvidia_detect(const struct detect_ctx *ctx);
+/* pip.c: the frameworks in the system's site-packages and in venvs under /opt, /srv, /home
+ * and /root (gpuprov(8), CHECK). */
+int pip_detect(const struct detect_ctx *ctx);
 int fabric_detect(const struct detect_ctx *ctx);
 
 /* Parsers, separate from the reading so that tests can feed them text. */

@@ -278,6 +278,8 @@ static int check_driver(const struct facts *f, const struct knowledge *kn, const
 	for (size_t i = 0; i < f->nvidia.n_cuda && r >= 0; i++)
 		if ((r = check_cuda(kn, &f->nvidia.cuda[i], drv, fs)) >= 0)
 			r = check_cuda_window(f, kn, &f->nvidia.cuda[i], fs);
+	for (size_t i = 0; i < f->nvidia.n_frameworks && r >= 0; i++)
+		r = check_framework(kn, &f->nvidia.frameworks[i], drv, fs);
 	if (r >= 0)
 		r = check_fabric(f, kn, drv, fs);
 	if (r >= 0 && f->boot.secure_boot == TRI_YES && k && k->nvidia_version && k->nvidia_signed == TRI_NO)

@@ -34,5 +34,9 @@ int check_container_runtimes(const struct root *root, struct findings *fs);
 /* Adds a finding made outside check_run (the knowledge's own age). */
 int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
 void findings_clear(struct findings *fs);
+/* check-framework.c: a pip-installed framework against the driver in use: below the floor of
+ * its CUDA an error, or a warning where only minor-version compatibility might run it and the
+ * framework is not known to tolerate it. */
+int check_framework(const struct knowledge *kn, const struct pip_dist *d, const char *drv, struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

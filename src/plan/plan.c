@@ -61,6 +61,7 @@ static const char *role_reason(const char *role)
 		{ "driver", "the resolved NVIDIA driver" },
 		{ "modules", "the driver's kernel modules for the resolved kernel" },
 		{ "cuda", "the resolved CUDA toolkit" },
+		{ "nvml", "NVML (libnvidia-ml.so.1) at the driver's version: the frameworks load it, and the node has no CUDA toolkit" },
 		{ "fabricmanager", "NVLink fabric manager at the driver's exact version" },
 		{ "nvlsm", "NVLink subnet manager the platform's fabric manager needs" },
 		{ "imex", "IMEX service at the driver's exact version, for the NVLink domain" },
@@ -449,11 +450,17 @@ static const char *mode_str(mode_t mode, char *buf, size_t size)
 int plan_to_json(const struct profile *p, const struct resolution *r, const struct plan *pl, cJSON **ret)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
-	cJSON *stack, *acts, *picks, *fabric;
+	cJSON *stack, *acts, *picks, *fabric, *fws = NULL;
 
 	if (!doc || !json_add_str_or_null(doc, "profile", p->name) || json_add_strv(doc, "profiles_applied", p->chain) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "refused", !r->ok))
 		return -ENOMEM;
+	/* Only where the resolver chained frameworks: other plans read as they did. */
+	if (r->n_frameworks && (fws = cJSON_AddArrayToObject(doc, "frameworks")) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_frameworks; i++)
+		if (!cJSON_AddItemToArray(fws, fw_chain_json(&r->frameworks[i])))
+			return -ENOMEM;
 	if (!r->ok) {
 		if (json_add_strv(doc, "reasons", r->refusals) < 0 || json_add_strv(doc, "warnings", r->warnings) < 0)
 			return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile/framework.h"
 #include "profile/knowledge-lint.h"
 #include "profile/knowledge.h"
 #include "util/json.h"
@@ -382,6 +383,19 @@ static void lint_failures(struct lint *l)
 	}
 }
 
+/* Whether a toolkit ("12.8", "12.9.1") has its row, the minor's for a point version. */
+static bool toolkit_known(const struct lint *l, const char *toolkit)
+{
+	const cJSON *e;
+	size_t n = strcspn(toolkit, ".");
+
+	n += toolkit[n] ? 1 + strspn(toolkit + n + 1, "0123456789") : 0;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(l->doc, "cuda"))
+		if (json_str(e, "toolkit") && strlen(json_str(e, "toolkit")) == n && strncmp(json_str(e, "toolkit"), toolkit, n) == 0)
+			return true;
+	return false;
+}
+
 /* The toolkit rows go up, and so do their driver floors: a later toolkit never needs less. */
 static void lint_cuda(struct lint *l)
 {
@@ -399,6 +413,41 @@ static void lint_cuda(struct lint *l)
 		if (d && pd && vercmp_dotted(d, pd) < 0)
 			report(l, &p, "%s is below the floor %s of toolkit %s before it", d, pd, strna(pt));
 		prev = e;
+		i++;
+	}
+}
+
+/* A framework's CUDA must be a toolkit of the "cuda" rows: the floor is read there, never
+ * written twice; its minor-version compatibility is a statement with its reason. */
+static void lint_frameworks(struct lint *l)
+{
+	const cJSON *fw, *e, *v;
+	int i = 0;
+
+	cJSON_ArrayForEach(fw, cJSON_GetObjectItemCaseSensitive(l->doc, "frameworks")) {
+		const char *mc = json_str(fw, "minor_compat");
+		struct jsonpath p = at("frameworks", i, "minor_compat");
+		int j = 0;
+
+		if (!mc || !(streq(mc, "yes") || streq(mc, "no") || streq(mc, "unknown")))
+			report(l, &p, "expected \"yes\", \"no\" or \"unknown\"");
+		else if (!json_str(fw, "why") || !*json_str(fw, "why")) {
+			p = at("frameworks", i, "why");
+			report(l, &p, "minor-version compatibility \"%s\" needs its reason", mc);
+		}
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(fw, "releases")) {
+			char cuda[16];
+
+			p = at("frameworks", i, "releases");
+			jsonpath_push_index(&p, j++);
+			if (json_str(e, "cuda") && !toolkit_known(l, json_str(e, "cuda")))
+				report(l, &p, "CUDA %s is not a toolkit of the \"cuda\" rows: its driver floor would be unknown",
+				       json_str(e, "cuda"));
+			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(e, "variants"))
+				if (cJSON_IsString(v) && (!fw_variant_cuda(v->valuestring, cuda, sizeof(cuda)) || !toolkit_known(l, cuda)))
+					report(l, &p, "variant %s is not a CUDA build (\"cu128\") of a toolkit in the \"cuda\" rows",
+					       v->valuestring);
+		}
 		i++;
 	}
 }
@@ -436,6 +485,7 @@ int knowledge_lint(const char *text, const char *today, struct kn_lint *ret)
 	lint_unique(&l, "branches", "branch", "a branch is listed once");
 	lint_failures(&l);
 	lint_cuda(&l);
+	lint_frameworks(&l);
 	if (l.error < 0) {
 		kn_lint_done(ret);
 		return l.error;

@@ -11,7 +11,8 @@
 
 const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS] = { "architectures", "gpus", "platforms", "fabric",
 							  "branches", "cuda", "minor_compat", "os",
-							  "kernel_failures", "risks", "runfiles", "module_options" };
+							  "kernel_failures", "risks", "runfiles", "module_options",
+							  "frameworks" };
 const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS] = { "open_default_from" };
 
 /* Sets *ret_error to "FILE:LINE:COL: PATH: reason", the position that of the path's value. */
@@ -57,6 +58,35 @@ static int entry_ok(const struct knowledge *k, const char *text, const cJSON *e,
 	return 0;
 }
 
+/* A framework's releases are facts of their own: each names its source and its day too. */
+static int frameworks_ok(const struct knowledge *k, const char *text, char **ret_error)
+{
+	const cJSON *fw, *e;
+	int index = 0;
+
+	cJSON_ArrayForEach(fw, cJSON_GetObjectItemCaseSensitive(k->doc, "frameworks")) {
+		const cJSON *releases = cJSON_GetObjectItemCaseSensitive(fw, "releases");
+		int i = 0;
+
+		if (!json_str(fw, "name") || !cJSON_IsArray(releases))
+			return shape_error(k, text, "frameworks", index, NULL, "expected a \"name\" and an array \"releases\"",
+					   ret_error);
+		cJSON_ArrayForEach(e, releases) {
+			const char *verified = json_str(e, "verified");
+			char reason[256];
+
+			snprintf(reason, sizeof(reason),
+				 "releases[%d]: every release names its \"release\", its source and the day it was last checked there (YYYY-MM-DD, not after as_of)",
+				 i++);
+			if (!json_str(e, "release") || !json_str(e, "source") || !*json_str(e, "source") || !verified ||
+			    !date_ok(verified) || strcmp(verified, k->as_of) > 0)
+				return shape_error(k, text, "frameworks", index, "releases", reason, ret_error);
+		}
+		index++;
+	}
+	return 0;
+}
+
 static int knowledge_check(struct knowledge *k, const char *text, char **ret_error)
 {
 	const cJSON *format = cJSON_GetObjectItemCaseSensitive(k->doc, "format");
@@ -81,6 +111,8 @@ static int knowledge_check(struct knowledge *k, const char *text, char **ret_err
 			if ((r = entry_ok(k, text, e, knowledge_arrays[i], index++, k->as_of, ret_error)) < 0)
 				return r;
 	}
+	if ((r = frameworks_ok(k, text, ret_error)) < 0)
+		return r;
 	for (size_t i = 0; i < KNOWLEDGE_N_OBJECTS; i++)
 		if ((r = entry_ok(k, text, cJSON_GetObjectItemCaseSensitive(k->doc, knowledge_objects[i]), knowledge_objects[i],
 				  -1, k->as_of, ret_error)) < 0)

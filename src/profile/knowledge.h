@@ -12,8 +12,8 @@
 /*
  * The compatibility knowledge (knowledge.json beside the shipped profiles, format 2,
  * gpuprov-knowledge(5)): GPU architectures and their windows, GPUs, platforms and their
- * NVLink fabric, branch lifecycle, CUDA -> driver floors, OS kernels, driver x kernel
- * failures, risks. Every entry names its source and the day it was checked there; the
+ * NVLink fabric, branch lifecycle, CUDA -> driver floors, frameworks -> CUDA (framework.h),
+ * OS kernels, driver x kernel failures, risks. Every entry names its source and the day it was checked there; the
  * accessors hand out the entries themselves (borrowed from the document) so that callers can
  * quote "source".
  */
@@ -34,7 +34,7 @@ struct knowledge {
 /* Format 2's required sections: arrays of entries, and objects; the loader and lint both
  * hold a file to them. */
 #define KNOWLEDGE_FORMAT 2
-#define KNOWLEDGE_N_ARRAYS 12
+#define KNOWLEDGE_N_ARRAYS 13
 #define KNOWLEDGE_N_OBJECTS 1
 extern const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS];
 extern const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS];

@@ -389,6 +389,20 @@ static bool get_bool(const cJSON *doc, const char *obj, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, obj), key));
 }
 
+/* cuda.toolkit "none" is a node whose frameworks bring their own CUDA runtime: a toolkit
+ * asked for too would be installed against the profile's word, or not against its other word. */
+static int check_toolkit(const struct profile *p, struct profile_error *err)
+{
+	const cJSON *cuda = cJSON_GetObjectItemCaseSensitive(p->doc, "cuda");
+	const char *asks = cJSON_GetObjectItemCaseSensitive(cuda, "version") ? "version" : "min_version";
+
+	if (streq_ptr(json_str(cuda, "toolkit"), "none") && cJSON_GetObjectItemCaseSensitive(cuda, asks))
+		return error_set(err, p->file, 0, 0,
+				 "cuda.toolkit: \"none\" (no CUDA toolkit) after includes and overrides, and cuda.%s asks for toolkit %s; expected one of them",
+				 asks, strna(json_str(cuda, asks)));
+	return 0;
+}
+
 /* A key of one scheduler with another: the profile means something it does not say. */
 static int check_maintenance(const struct profile *p, struct profile_error *err)
 {
@@ -471,6 +485,7 @@ static int check_conflicts(const struct profile *p, struct profile_error *err)
 			{ "driver", "branch" }, { "driver", "min_branch" }, { "driver", "min_version" },
 			{ "driver", "allow_eol" }, { "driver", "allow_nfb" }, { "driver", "unknown_gpu" }, { "cuda", NULL }, { "runfile", NULL },
 			{ "container", NULL },
+			{ "framework", NULL },
 		};
 		const char *flavour = get_str(p->doc, "driver", "flavour");
 
@@ -531,7 +546,7 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 	if (k < 0)
 		return k;
 
-	if ((k = check_conflicts(p, err)) < 0)
+	if ((k = check_conflicts(p, err)) < 0 || (k = check_toolkit(p, err)) < 0)
 		return k;
 
 	p->name = strdup(name);
@@ -561,6 +576,8 @@ int profile_load(const struct profile_dirs *d, const char *name, const struct fa
 	p->cuda_min_version = get_str(p->doc, "cuda", "min_version");
 	p->cuda_framework = get_str(p->doc, "cuda", "framework");
 	p->cuda_minor_compat = get_bool(p->doc, "cuda", "minor_version_compat");
+	p->cuda_toolkit_none = streq_ptr(get_str(p->doc, "cuda", "toolkit"), "none");
+	p->frameworks = cJSON_GetObjectItemCaseSensitive(p->doc, "framework");
 	p->fabricmanager = get_str(p->doc, NULL, "fabricmanager");
 	if (!p->fabricmanager)
 		p->fabricmanager = "auto";

@@ -71,6 +71,8 @@ struct profile {
 	const char *driver_unknown_gpu; /* "warn" (default) or "refuse": a GPU the knowledge lacks */
 	const char *cuda_version, *cuda_min_version, *cuda_framework;
 	bool cuda_minor_compat;
+	bool cuda_toolkit_none;   /* cuda.toolkit "none": the frameworks bring their CUDA runtime */
+	const cJSON *frameworks;  /* "framework": [{ name, version, variant }], or NULL */
 	const char *fabricmanager; /* "auto", "on", "off" */
 
 	/* Containers see the GPUs (the "container" section). Off (toolkit NULL) when the section

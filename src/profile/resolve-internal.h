@@ -165,6 +165,14 @@ bool toolkit_wanted(const struct profile *p, const char *version);
 int gather_package_toolkits(struct rctx *c);
 void sort_toolkits(struct rctx *c);
 
+/* resolve-framework.c: the frameworks' chains (gathered after the GPUs: a framework's CUDA
+ * outside their window refuses the machine), the driver they accept, and why. */
+int gather_frameworks(struct rctx *c);
+int framework_driver_acceptable(struct rctx *c, const struct driver_cand *d);
+int framework_reasons(struct rctx *c, const struct driver_cand *d);
+/* The package that ships NVML (libnvidia-ml.so.1) for a node without a toolkit. */
+int pick_nvml(struct rctx *c, const struct driver_cand *d);
+
 /* resolve-fabric.c */
 /* The knowledge's platform entry of the machine, or NULL. */
 int fabric_acceptable(struct rctx *c, const struct driver_cand *d);

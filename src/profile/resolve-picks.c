@@ -165,6 +165,8 @@ int build_picks(struct rctx *c, const struct driver_cand *d, const char *flavour
 		return k;
 	if (t && (k = pick(c, t->pkg, t->pkgver, "cuda", facts_has_cuda(f, t->version))) < 0)
 		return k;
+	if (c->in->profile->cuda_toolkit_none && (k = pick_nvml(c, d)) < 0)
+		return k;
 	if ((k = fabric_picks(c)) < 0)
 		return k;
 	return pick_extras(c);

@@ -211,6 +211,8 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 		const char *flavour = NULL;
 
 		k = driver_acceptable(c, d, floor, floor_entry, t ? t->version : NULL, &flavour);
+		if (k > 0)
+			k = framework_driver_acceptable(c, d);
 		if (k <= 0) {
 			if (k < 0)
 				return k;
@@ -237,13 +239,19 @@ static int choose(struct rctx *c, const struct toolkit_cand *t)
 			if (!r->driver || !r->branch || !r->kernel || (t && !r->cuda))
 				return -ENOMEM;
 
-			if (t && (k = REASON(c, "CUDA %s: the newest toolkit offered that the profile accepts (%s %s%s); its minimum driver is %s [%s]",
+			if (t && (k = REASON(c, "CUDA %s: the newest toolkit offered that the profile accepts (%s %s%s%s); its minimum driver is %s [%s]",
 					     t->version, p->cuda_version ? "cuda.version" : "cuda.min_version",
 					     p->cuda_version ? p->cuda_version : p->cuda_min_version,
-					     p->cuda_framework ? ", for " : "", floor, knowledge_src(floor_entry))) < 0)
+					     p->cuda_framework ? ", for " : "", p->cuda_framework ? p->cuda_framework : "", floor,
+					     knowledge_src(floor_entry))) < 0)
 				return k;
 			if (p->cuda_framework && (k = REASON(c, "framework %s asks for CUDA %s", p->cuda_framework,
 							   p->cuda_version ? p->cuda_version : p->cuda_min_version)) < 0)
+				return k;
+			if ((k = framework_reasons(c, d)) < 0)
+				return k;
+			if (p->cuda_toolkit_none &&
+			    (k = REASON(c, "no CUDA toolkit: cuda.toolkit \"none\", the frameworks bring their own CUDA runtime and need the driver and its NVML")) < 0)
 				return k;
 			if ((k = REASON(c, "driver %s (%s modules, from %s): the newest offered that meets every constraint",
 					d->version, flavour, c->source)) < 0)
@@ -321,7 +329,8 @@ static int search(struct rctx *c, const cJSON *os)
 	if (!kernel_only)
 		c->src = driver_source_for(c->source, c->family);
 	if ((k = gather_kernels(c)) < 0 ||
-	    (!kernel_only && ((k = gather_gpus(c)) < 0 || (k = gather_drivers(c)) < 0 || (k = gather_toolkits(c)) < 0)))
+	    (!kernel_only && ((k = gather_gpus(c)) < 0 || (k = gather_frameworks(c)) < 0 || (k = gather_drivers(c)) < 0 ||
+			      (k = gather_toolkits(c)) < 0)))
 		return k;
 	if (c->stop)
 		return 0;
@@ -410,6 +419,9 @@ struct resolution *resolution_free(struct resolution *r)
 	strv_free(r->reasons);
 	strv_free(r->warnings);
 	strv_free(r->refusals);
+	for (size_t i = 0; i < r->n_frameworks; i++)
+		fw_chain_done(&r->frameworks[i]);
+	free(r->frameworks);
 	free(r);
 	return NULL;
 }

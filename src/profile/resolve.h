@@ -2,6 +2,7 @@
 #pragma once
 
 #include "host/facts.h"
+#include "profile/framework.h"
 #include "profile/knowledge.h"
 #include "profile/profile.h"
 #include "profile/repo.h"
@@ -54,6 +55,8 @@ struct resolution {
 	size_t n_warnings;
 	char **refusals; /* when !ok */
 	size_t n_refusals;
+	struct fw_chain *frameworks; /* the profile's frameworks, each as the knowledge chains it */
+	size_t n_frameworks;
 };
 
 struct resolve_input {

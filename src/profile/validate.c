@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "host/facts.h"
+#include "profile/framework.h"
 #include "profile/validate.h"
 #include "util/errors.h"
 #include "util/macro.h"
@@ -39,6 +40,9 @@ enum ftype {
 	F_CTK,            /* NVIDIA Container Toolkit: "1.17.8", "latest-for-driver" or "none" */
 	F_OBJECT,
 	F_OVERRIDES,
+	F_FRAMEWORKS,     /* array of { name, version, variant } */
+	F_FW_VERSION,     /* a framework release: "2.7.1", "0.10.0", "25.10", "1.3.0rc24" */
+	F_FW_VARIANT,     /* a wheel's build: "cu128", "cpu" */
 };
 
 struct field {
@@ -57,6 +61,7 @@ static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 static const char *const schedulers[] = { "slurm", "kubernetes", "none", NULL };
 static const char *const container_runtimes[] = { "docker", "containerd", "crio", "podman", NULL };
 static const char *const cdi_dirs[] = { "/var/run/cdi", "/etc/cdi", NULL };
+static const char *const toolkits[] = { "auto", "none", NULL };
 
 #define FIELD(k, t) { .key = k, .type = t }
 #define OBJ(k, c) { .key = k, .type = F_OBJECT, .children = c }
@@ -76,7 +81,11 @@ static const struct field driver_fields[] = {
 };
 static const struct field cuda_fields[] = {
 	FIELD("version", F_TOOLKIT), FIELD("min_version", F_TOOLKIT), FIELD("framework", F_STRING),
-	FIELD("minor_version_compat", F_BOOL), {},
+	FIELD("minor_version_compat", F_BOOL), ENUM("toolkit", toolkits), {},
+};
+static const struct field framework_fields[] = {
+	{ .key = "name", .type = F_ENUM, .values = framework_names }, FIELD("version", F_FW_VERSION),
+	FIELD("variant", F_FW_VARIANT), {},
 };
 static const struct field modprobe_fields[] = {
 	FIELD("blacklist", F_STRINGS), FIELD("options", F_MODULE_OPTIONS), {},
@@ -119,7 +128,7 @@ static const struct field override_fields[] = {
 static const struct field top_fields[] = {
 	FIELD("$schema", F_STRING), FIELD("name", F_NAME), FIELD("description", F_STRING),
 	FIELD("include", F_NAMES), OBJ("match", match_fields), BODY_FIELDS,
-	FIELD("overrides", F_OVERRIDES), {},
+	FIELD("framework", F_FRAMEWORKS), FIELD("overrides", F_OVERRIDES), {},
 };
 
 /* Digits only, n of them. */
@@ -403,6 +412,30 @@ static int check_scalar_map(const struct vctx *c, const cJSON *v, bool nccl)
 	return 0;
 }
 
+/* "framework": the frameworks the node serves, each named and at a release. */
+static int check_frameworks(const struct vctx *c, const cJSON *v)
+{
+	const cJSON *item;
+	int i = 0, k;
+
+	if (!cJSON_IsArray(v))
+		return fail(v, c->message, "an array of frameworks like [{ \"name\": \"vllm\", \"version\": \"0.10.0\" }]");
+	/* A node serves a few images; dozens are a mistake. */
+	if (cJSON_GetArraySize(v) > 32)
+		return fail(v, c->message, "an array of at most 32 frameworks");
+	cJSON_ArrayForEach(item, v) {
+		jsonpath_push_index(c->path, i++);
+		if (!cJSON_IsObject(item))
+			return fail(item, c->message, "an object with \"name\" and \"version\"");
+		if ((k = check_fields(c, item, framework_fields)) < 0)
+			return k;
+		if (!cJSON_GetObjectItemCaseSensitive(item, "name") || !cJSON_GetObjectItemCaseSensitive(item, "version"))
+			return fail(item, c->message, "a framework with both \"name\" and \"version\"");
+		jsonpath_pop(c->path);
+	}
+	return 0;
+}
+
 static int check_value(const struct vctx *c, const cJSON *v, const struct field *f)
 {
 	const cJSON *item;
@@ -525,6 +558,21 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		if (!cJSON_IsObject(v))
 			return fail(v, c->message, "an object");
 		return check_fields(c, v, f->children);
+	case F_FRAMEWORKS:
+		return check_frameworks(c, v);
+	case F_FW_VERSION:
+		/* Digits first, then what release numbers hold: dots, "rc", "post", "a0". */
+		if (cJSON_IsString(v) && isdigit((unsigned char)*v->valuestring) && strlen(v->valuestring) <= 32 &&
+		    strspn(v->valuestring, "0123456789.abcdefghijklmnopqrstuvwxyz") == strlen(v->valuestring))
+			return 0;
+		return fail(v, c->message, "a release like \"2.7.1\", \"0.10.0\" or, for a container, \"25.10\"");
+	case F_FW_VARIANT:
+		if (cJSON_IsString(v) && (streq(v->valuestring, "cpu") ||
+					  (startswith(v->valuestring, "cu") && strlen(v->valuestring) >= 4 &&
+					   strlen(v->valuestring) <= 5 &&
+					   strspn(v->valuestring + 2, "0123456789") == strlen(v->valuestring) - 2)))
+			return 0;
+		return fail(v, c->message, "a wheel's build like \"cu128\" (CUDA 12.8) or \"cpu\"");
 	case F_OVERRIDES:
 		if (!cJSON_IsArray(v))
 			return fail(v, c->message, "an array of overrides");

@@ -43,7 +43,7 @@ class Case:
 
     REPEATS = {"source", "gpu", "nvswitch", "hca", "kernel", "fabric", "cuda", "offer-kernel",
                "offer-driver", "offer-distro-driver", "offer-cuda", "offer-fabric", "expect",
-               "profile-json", "class"}
+               "profile-json", "class", "pip"}
 
     def __init__(self, path):
         self.path = path
@@ -276,10 +276,33 @@ def build(c, out):
     if loaded:
         bm.nvidia_loaded(m, drv)
     install_userspace(m, c, family, drv)
+    install_pip(m, c)
     repository_view(m, c, family, arch)
     bm.finish(m)
     rpmdb_write(m)
     profiles(c, out)
+
+
+def install_pip(m, c):
+    """pip: SITE NAME VERSION [runtime=X.Y.Z] [torch=V] [version.py=X.Y]: a wheel's
+    dist-info in a site-packages directory, its METADATA written as pip writes it
+    (https://packaging.python.org/en/latest/specifications/core-metadata/), and for torch
+    the torch/version.py its build writes."""
+    for value in c.all("pip"):
+        w = words(value)
+        site, name, version = w[0].lstrip("/"), w[1], w[2]
+        opts = dict(x.split("=", 1) for x in w[3:])
+        lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+        if "runtime" in opts:
+            major = opts["runtime"].split(".")[0]
+            lines.append(f"Requires-Dist: nvidia-cuda-runtime-cu{major}=={opts['runtime']}; "
+                         'platform_system == "Linux" and platform_machine == "x86_64"')
+        if "torch" in opts:
+            lines.append(f"Requires-Dist: torch=={opts['torch']}")
+        m.write(f"{site}/{name}-{version}.dist-info/METADATA", "\n".join(lines) + "\n\nA framework.\n")
+        if "version.py" in opts:
+            m.write(f"{site}/torch/version.py",
+                    f"__version__ = '{version}'\ncuda: Optional[str] = '{opts['version.py']}'\n")
 
 
 def install_driver(m, c, family, drv, kernels):
@@ -491,6 +514,9 @@ def repository_view(m, c, family, arch):
         if family == "rhel" and arch == "x86_64":
             el = re.search(r"-(\d+)", c.one("os")).group(1)
             pkgs += bm.rpm_nvidia(int(el), drivers, toolkits)
+            # NVML has a package of its own in NVIDIA's RPM repository (libnvidia-ml,
+            # NVIDIA/yum-packaging-nvidia-driver), at each driver's version.
+            pkgs += [("libnvidia-ml", f"{d}-1.el{el}", "x86_64", f"cuda-rhel{el}-x86_64") for d in drivers]
             pkgs += [(name, ver, rpmarch, f"cuda-rhel{el}-x86_64")
                      for name, ver in fabric_offers(c, drivers, "rpm")]
         else:

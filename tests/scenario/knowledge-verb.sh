@@ -120,6 +120,9 @@ fix-inside-range|s/"fixed_in": "535.216.01"/"fixed_in": "535.183.01"/|value|"fix
 branch-twice|s/"branch": "580"/"branch": "570"/|value|"branch": "570",|branches[1].branch|is also branches[0]'s
 cuda-order|s/"toolkit": "12.8"/"toolkit": "12.3"/|value|"toolkit": "12.3"|cuda[1].toolkit|the rows must go up
 cuda-floor|s/"driver": "570.26"/"driver": "545.23.06"/|value|"driver": "545.23.06"|cuda[1].driver|below the floor 550.54.14
+framework-mvc|s/"minor_compat": "unknown"/"minor_compat": "maybe"/|value|"minor_compat": "maybe"|frameworks[0].minor_compat|expected "yes", "no" or "unknown"
+framework-why|s/"why": "its documents say nothing about minor-version compatibility"/"why": ""/|value|"why": ""|frameworks[0].why|needs its reason
+framework-variant|s/"variants": \["cu124"\]/"variants": ["cu127"]/|object|"variants": ["cu127"]|frameworks[0].releases[0]|variant cu127 is not a CUDA build
 section-missing|s/"runfiles": \[\]/"runfile": []/|top||runfiles|expected an array
 not-json|s/"risks": \[\]/"risks": [,]/|string|,]||not valid JSON here
 EOF
