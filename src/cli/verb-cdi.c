@@ -2,6 +2,7 @@
 /* gpuprov cdi check|refresh [DIR]: the GPUs' CDI spec against the devices and the driver that
  * run; refresh makes it anew where it is stale (gpuprov-cdi.service runs it at boot). */
 #include <errno.h>
+#include <stdio.h>
 
 #include "apply/cdi-generate.h"
 #include "apply/state.h"
@@ -27,7 +28,7 @@ static int report(const char *read, char **problems, int n)
 	_cleanup_free_ char *text = problems ? strv_join(problems, "; ") : NULL;
 
 	if (n == 0) {
-		log_info("CDI spec up to date (%s)", read);
+		printf("CDI spec up to date (%s)\n", read);
 		return 0;
 	}
 	log_error("CDI spec is stale: %s (read %s)", strna(text), read);
@@ -51,7 +52,7 @@ int verb_cdi(struct cli *cli, _unused_ const struct verb *self, int argc, char *
 		if (k < 0 && k != -ENOENT)
 			return log_error("%s/%s: %s", cli->root->path, STATE_FILE, gp_strerror(k)), EXIT_CODE_FAILURE;
 		if (k < 0 || !state->cdi_dir)
-			return log_info("the profile last applied wants no CDI spec; nothing to do"), EXIT_CODE_OK;
+			return puts("the profile last applied wants no CDI spec; nothing to do"), EXIT_CODE_OK;
 		dir = state->cdi_dir;
 	}
 	if ((r = cli_detect(cli, false, &f)) != EXIT_CODE_OK)
@@ -62,7 +63,7 @@ int verb_cdi(struct cli *cli, _unused_ const struct verb *self, int argc, char *
 		return report(read, problems, k) ? EXIT_CODE_REFUSED : EXIT_CODE_OK;
 	_cleanup_free_ char *before = strv_join(problems, "; ");
 
-	log_info("CDI spec in %s is stale (%s): nvidia-ctk makes it anew", dir, strna(before));
+	printf("CDI spec in %s is stale (%s): nvidia-ctk makes it anew\n", dir, strna(before));
 	if ((k = cdi_generate(cli->root, dir, &why)) < 0)
 		return log_error("cannot make the CDI spec: %s", why ? why : gp_strerror(k)), EXIT_CODE_FAILURE;
 	problems = strv_free(problems);
