@@ -30,5 +30,8 @@ int check_run(const struct facts *f, const struct knowledge *k, const char *toda
 /* Adds a finding made outside check_run (the knowledge's own age). */
 int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
 void findings_clear(struct findings *fs);
+/* "CDI spec is stale" (check-cdi.c): the spec the profile last applied wants, against the
+ * device nodes in root, sys's /proc and the running driver. */
+int check_cdi(const struct root *root, const struct root *sys, const struct facts *f, struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

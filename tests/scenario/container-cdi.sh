@@ -79,12 +79,20 @@ check "refresh of a spec that fits leaves it as it is" cmp "$SPEC" "$TMPD/spec.b
 proc_devices 510
 cdi check >"$TMPD/out" 2>&1
 check "a changed nvidia-uvm major in /proc/devices: stale (exit 3)" sh -c "[ $? -eq 3 ] && grep -q '/dev/nvidia-uvm is 511:0, the driver.s is 510:0 (nvidia-uvm in /proc/devices)' '$TMPD/out'"
+gpuprov --root "$R" --profiles "$srcdir/profiles" --json check >"$TMPD/check.json" 2>"$TMPD/out"
+check "check finds it: CDI spec is stale, an error, naming the node" \
+	jqt '[.findings[] | select(.id == "cdi-stale" and .severity == "error" and (.message | test("CDI spec is stale: /dev/nvidia-uvm is 511:0")))] | length == 1' "$TMPD/check.json"
+gpuprov --root "$R" --json verify >"$TMPD/verify.json" 2>"$TMPD/out"
+check "verify's cdi check fails, naming the node and what it read" \
+	jqt '[.checks[] | select(.check == "cdi" and .ok == false and (.detail | test("/dev/nvidia-uvm is 511:0.*nvidia-uvm 510")))] | length == 1' "$TMPD/verify.json"
 # The nodes made again by the driver's tools, the spec is good again without a new one.
 rm "$R/dev/nvidia-uvm" "$R/dev/nvidia-uvm-tools"
 mknod -m 0666 "$R/dev/nvidia-uvm" c 510 0
 mknod -m 0666 "$R/dev/nvidia-uvm-tools" c 510 1
 cdi check >/dev/null 2>&1
 check "the nodes remade with the new major: up to date" test $? -eq 0
+gpuprov --root "$R" --json verify >"$TMPD/verify.json" 2>"$TMPD/out"
+check "verify's cdi check passes" jqt '[.checks[] | select(.check == "cdi" and .ok)] | length == 1' "$TMPD/verify.json"
 # A node the spec names is gone.
 mv "$R/dev/nvidia-uvm-tools" "$TMPD/uvm-tools"
 cdi check >"$TMPD/out" 2>&1
