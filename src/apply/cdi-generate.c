@@ -107,7 +107,13 @@ int cdi_generate(const struct root *root, const char *dir, char **ret_error)
 		k = gp_error_set(ret_error, -errno, "%s: %s", path, gp_strerror(-errno));
 		goto out;
 	}
-	k = 0;
+	/* Ours is in place: another spec of the kind would only make CDI refuse both. */
+	k = cdi_refresh_spec_conflicts(root, path);
+	if (k > 0)
+		k = root_unlink(root, CDI_REFRESH_SPEC);
+	if (k < 0)
+		k = gp_error_set(ret_error, k, "%s, a second spec of " CDI_KIND ", cannot be removed: %s", CDI_REFRESH_SPEC,
+				 gp_strerror(k));
 out:
 	/* Whatever is left in the private directory (the spec not taken, nvidia-ctk's own
 	 * temporary file) goes with it. */

@@ -395,6 +395,19 @@ int cdi_spec_check(const struct root *root, const struct root *sys, const struct
 	return (int)np;
 }
 
+int cdi_refresh_spec_conflicts(const struct root *root, const char *ours)
+{
+	_cleanup_free_ char *text = NULL, *theirs = NULL, *mine = NULL;
+	int k;
+
+	if (root_chase(root, CDI_REFRESH_SPEC, &theirs) < 0 || root_chase(root, ours, &mine) < 0 || streq(theirs, mine))
+		return 0;
+	if ((k = root_read_file(root, CDI_REFRESH_SPEC, CDI_SPEC_MAX, &text, NULL)) < 0)
+		return k == -ENOENT ? 0 : k;
+	/* nvidia-ctk writes YAML there: "kind: nvidia.com/gpu" on a line of its own. */
+	return strstr(text, "\nkind: " CDI_KIND "\n") || strstr(text, "\"kind\":\"" CDI_KIND "\"") ? 1 : 0;
+}
+
 int cdi_spec_audit(const struct root *root, const struct root *sys, const char *dir, const char *driver,
 		   char ***ret_problems, char **ret_read)
 {
@@ -417,9 +430,15 @@ int cdi_spec_audit(const struct root *root, const struct root *sys, const char *
 		*ret_problems = TAKE_PTR(problems);
 		return 1;
 	}
-	if ((k = cdi_spec_check(root, sys, s, driver, ret_problems, &why)) < 0)
+	if ((k = cdi_spec_check(root, sys, s, driver, &problems, &why)) < 0)
 		return k;
+	n = (size_t)k;
+	k = cdi_refresh_spec_conflicts(root, path);
+	if (k > 0 && strv_push(&problems, &n, "a second spec of " CDI_KIND ", " CDI_REFRESH_SPEC
+					      " (NVIDIA's nvidia-cdi-refresh.service), makes CDI refuse its devices") < 0)
+		return -ENOMEM;
+	*ret_problems = TAKE_PTR(problems);
 	if (ret_read && asprintf(ret_read, "%s: %s", path, why) < 0)
 		return -ENOMEM;
-	return k;
+	return (int)n;
 }

@@ -15,10 +15,13 @@
  */
 
 /* The spec's name in the profile's cdi_dir. NVIDIA's own nvidia-cdi-refresh.service (toolkit
- * 1.18.0 on) is pointed at the same file by REFRESH_ENV, so that no two specs define the kind. */
+ * 1.18.0 on) is pointed at the same file by CDI_REFRESH_ENV, so that no two specs define the
+ * kind. */
 #define CDI_SPEC_NAME "nvidia.json"
 #define CDI_KIND "nvidia.com/gpu"
 #define CDI_REFRESH_ENV "/etc/nvidia-container-toolkit/nvidia-cdi-refresh.env"
+/* Where that unit writes without it: NVIDIA_CTK_CDI_OUTPUT_FILE_PATH's default there. */
+#define CDI_REFRESH_SPEC "/var/run/cdi/nvidia.yaml"
 /* Larger than any spec of a node's GPUs; the limit keeps a damaged file from filling memory. */
 #define CDI_SPEC_MAX (4u << 20)
 
@@ -62,3 +65,7 @@ int cdi_spec_check(const struct root *root, const struct root *sys, const struct
  * ret_read begins with the spec's path. */
 int cdi_spec_audit(const struct root *root, const struct root *sys, const char *dir, const char *driver,
 		   char ***ret_problems, char **ret_read);
+
+/* 1 when CDI_REFRESH_SPEC is another file than ours and a spec of CDI_KIND: NVIDIA's unit
+ * wrote it before gpuprov's environment file pointed it at ours. */
+int cdi_refresh_spec_conflicts(const struct root *root, const char *ours);

@@ -369,6 +369,12 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		     "after the reboot, verify --commit makes %s the default or rolls back to %s", r->kernel,
 		     strna(f->kernels.running))) < 0)
 		return k;
+	/* The unit that makes the CDI spec anew at boot, before the runtimes. */
+	if (p->container_toolkit && p->container_cdi && unit_installed(root, "gpuprov-cdi.service") &&
+	    !unit_enabled(root, "gpuprov-cdi") &&
+	    (k = act(pl, "service", "gpuprov-cdi", NULL, "enable",
+		     "container.cdi: at each boot, the GPUs' CDI spec is made anew where it no longer fits the driver, before the runtimes start")) < 0)
+		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
 		if (unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
@@ -380,6 +386,8 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
+	if ((k = plan_cdi(pl, p, f, r, root)) < 0)
+		return k;
 	if (pl->reboot &&
 	    (k = act(pl, "reboot", r->kernel, NULL, NULL, "%s",
 		     r->kernel_change ? "the new kernel takes effect after a reboot (apply never reboots by itself)"

@@ -103,8 +103,18 @@ mv "$TMPD/uvm-tools" "$R/dev/nvidia-uvm-tools"
 driver 570.133.20
 cdi check >"$TMPD/out" 2>&1
 check "a new running driver: stale, naming both versions" sh -c "[ $? -eq 3 ] && grep -q 'the spec is of driver 550.54.15, the running one is 570.133.20' '$TMPD/out'"
+# What NVIDIA's nvidia-cdi-refresh.service writes when the toolkit's postinst starts it.
+printf -- '---\ncdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n- name: "0"\n' >"$CDIDIR/nvidia.yaml"
+cdi check >"$TMPD/out" 2>&1
+check "a second spec of nvidia.com/gpu (NVIDIA's refresh unit's) is a problem too" \
+	grep -q 'a second spec of nvidia.com/gpu, /var/run/cdi/nvidia.yaml' "$TMPD/out"
 cdi refresh >"$TMPD/out" 2>&1
 check "refresh makes it anew for the new driver" sh -c "[ $? -eq 0 ] && grep -q 'libcuda.so.570.133.20' '$SPEC'"
+check "and removes the second spec" test ! -e "$CDIDIR/nvidia.yaml"
+printf -- '---\ncdiVersion: 0.5.0\nkind: example.com/fpga\n' >"$CDIDIR/nvidia.yaml"
+cdi check >"$TMPD/out" 2>&1
+check "a spec of another kind at that name is no one's problem" test $? -eq 0
+rm "$CDIDIR/nvidia.yaml"
 
 # --- what gpuprov will not take ----------------------------------------------------------------
 cp "$SPEC" "$TMPD/spec.good"
@@ -123,6 +133,28 @@ check "check of another DIR: no spec there" sh -c "[ $? -eq 3 ] && grep -q 'no C
 echo '{"profile": "inference", "kernel": "6.1.0-18-amd64"}' >"$R/var/lib/gpuprov/state.json"
 cdi refresh >"$TMPD/out" 2>&1
 check "a profile without CDI: refresh does nothing (exit 0)" sh -c "[ $? -eq 0 ] && grep -q 'wants no CDI spec' '$TMPD/out'"
+
+# --- the plan's cdi action ------------------------------------------------------------------
+# On the DGX H100, whose plan switches the kernel and the driver (a reboot is pending), a
+# profile that wants CDI in /etc/cdi. (The action made now, and none on a converged node, are
+# tests/unit/test-cdi's: no fake machine here loads the stack's driver without a reboot.)
+PD="$TMPD/profiles"
+cp -r "$srcdir/profiles" "$PD"
+printf '{"name": "cdi-h100", "include": ["h100-nvlink"], "container": {"toolkit": "1.17.8", "cdi_dir": "/etc/cdi"}}\n' >"$PD/cdi-h100.json"
+D="$TMPD/dgx"
+dgx_with_driver "$D"
+gpuprov --root "$D" --profiles "$PD" --json plan cdi-h100 >"$TMPD/plan.json" 2>"$TMPD/plan.err"
+check "a reboot pending: the cdi action is left to the boot unit, naming the stack's driver" \
+	jqt '[.actions[] | select(.action == "cdi" and .target == "/etc/cdi/nvidia.json" and .detail == "at boot" and (.reason | test("next boot, for driver 580[.]95[.]05")))] | length == 1' "$TMPD/plan.json"
+diag_file "$TMPD/plan.err"
+check "and it comes before the reboot" jqt '[.actions[].action] | index("cdi") < index("reboot")' "$TMPD/plan.json"
+check "the environment file of NVIDIA's refresh unit points it at gpuprov's spec, JSON" \
+	jqt '[.actions[] | select(.action == "file" and .target == "/etc/nvidia-container-toolkit/nvidia-cdi-refresh.env" and (.detail | test("\n[+]NVIDIA_CTK_CDI_OUTPUT_FILE_PATH=/etc/cdi/nvidia.json\n[+]NVIDIA_CTK_CDI_GENERATE_OUTPUT_FORMAT=json\n$")))] | length == 1' "$TMPD/plan.json"
+gpuprov --root "$D" --profiles "$PD" plan cdi-h100 >"$TMPD/plan.txt" 2>&1
+check "plan's text says it too" grep -q '^ *[0-9]*\. cdi  *\/etc\/cdi\/nvidia.json$' "$TMPD/plan.txt"
+gpuprov --root "$D" --profiles "$PD" --json plan h100-nvlink >"$TMPD/plan.json" 2>"$TMPD/plan.err"
+check "a profile without containers: no cdi action, no environment file" \
+	jqt '[.actions[] | select(.action == "cdi" or (.target | test("nvidia-container-toolkit")))] | length == 0' "$TMPD/plan.json"
 
 # --- the boot unit's order ------------------------------------------------------------------
 U="$TMPD/units"
