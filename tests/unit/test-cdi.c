@@ -212,6 +212,19 @@ static void test_plan_reboot(void **state)
 	assert_non_null(strstr(a->reason, "next boot, for driver 570.133.20"));
 }
 
+static void test_plan_reboot_same_driver(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	/* A kernel switch with the stack's driver loaded already: still the boot unit's, for the
+	 * nodes the driver makes on the new kernel. */
+	fx->pl->reboot = true;
+	assert_int_equal(plan_cdi(fx->pl, &fx->p, &fx->f, &fx->res, fx->r), 0);
+	assert_non_null(a = cdi_action(fx->pl));
+	assert_string_equal(a->detail, "at boot");
+}
+
 static void test_plan_not_loaded(void **state)
 {
 	struct fixture *fx = *state;
@@ -247,6 +260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_reboot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_reboot_same_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_not_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_off, setup, teardown),
 	};
