@@ -140,6 +140,7 @@ check "a profile without CDI: refresh does nothing (exit 0)" sh -c "[ $? -eq 0 ]
 # tests/unit/test-cdi's: no fake machine here loads the stack's driver without a reboot.)
 PD="$TMPD/profiles"
 cp -r "$srcdir/profiles" "$PD"
+chmod -R u+w "$PD" # a release tarball's sources are read-only (make distcheck)
 printf '{"name": "cdi-h100", "include": ["h100-nvlink"], "container": {"toolkit": "1.17.8", "cdi_dir": "/etc/cdi"}}\n' >"$PD/cdi-h100.json"
 D="$TMPD/dgx"
 dgx_with_driver "$D"
@@ -214,8 +215,8 @@ check "the stand-in writes a spec with hostPaths under the machine's tree" \
 # container as on a node.
 P="podman --root $TMPD/podman/root --runroot $TMPD/podman/run --storage-driver vfs --runtime runc --cgroup-manager cgroupfs"
 at_exit "$P rm -af >/dev/null 2>&1; $P rmi -af >/dev/null 2>&1"
-IMG=/var/cache/gpuprov-test/debian-bookworm-minbase-initramfs-amd64.tar
-[ -f "$IMG" ] || IMG=$(ls /var/cache/gpuprov-test/debian-bookworm-minbase-*.tar 2>/dev/null | head -n 1)
+# The minbase tree tests/pkg/debian-chroot keeps (made above, when it was not there yet).
+IMG="${GPUPROV_TEST_CACHE:-/var/cache/gpuprov-test}/debian-bookworm-minbase-initramfs-$(dpkg --print-architecture).tar"
 $P import "$IMG" gpuprov-test-minbase >"$TMPD/out" 2>&1
 check "the Debian minbase tree is imported as an image" sh -c "[ $? -eq 0 ]"
 RUN="run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
