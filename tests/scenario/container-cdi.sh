@@ -205,7 +205,10 @@ mknod -m 0666 "$M/dev/nvidiactl" c 195 255
 # Podman 4.3 reads specs only from /etc/cdi and /var/run/cdi: the test's spec goes there under
 # a vendor of its own, so that it defines no device anyone else's spec does, and goes after.
 vendor="gpuprov-test-$$.example.com"
-mkdir -p /var/run/cdi
+if [ ! -d /var/run/cdi ]; then
+	mkdir -p /var/run/cdi
+	at_exit "rmdir /var/run/cdi 2>/dev/null"
+fi
 PSPEC="/var/run/cdi/gpuprov-test-$$.json"
 at_exit "rm -f '$PSPEC'"
 "$CTK" cdi generate --driver-root="$M" --vendor="$vendor" --output="$PSPEC" >"$TMPD/out" 2>&1
