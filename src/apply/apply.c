@@ -6,6 +6,7 @@
 #include <sys/file.h>
 
 #include "apply/apply.h"
+#include "apply/cdi-generate.h"
 #include "apply/exec.h"
 #include "apply/journal.h"
 #include "apply/maintenance.h"
@@ -13,6 +14,7 @@
 #include "apply/rollback.h"
 #include "boot/grub.h"
 #include "files/managed.h"
+#include "host/cdi.h"
 #include "util/errors.h"
 #include "util/strutil.h"
 #include "util/write.h"
@@ -199,6 +201,37 @@ static int step_restart(const struct exec *x, const struct exec_step *s)
 	return run_step(x, 0, argv, done);
 }
 
+/* The GPUs' CDI spec made anew by nvidia-ctk, or left to the boot unit when the driver that
+ * will run has not loaded yet (the action's detail says "at boot"). */
+static int step_cdi(const struct exec *x, const struct exec_step *s)
+{
+	const struct action *a = &x->pl->actions[s->action];
+	_cleanup_(strv_freep) char **problems = NULL;
+	_cleanup_free_ char *dir = NULL, *why = NULL, *text = NULL;
+	int k;
+
+	if (a->detail)
+		return strv_pushf(&x->rep->pending, &x->rep->n_pending,
+				  "cdi %s: made at the next boot by gpuprov-cdi.service, once the stack's driver has loaded",
+				  a->target) < 0 ? -ENOMEM : 0;
+	if (!(dir = strndup(a->target, (size_t)(strrchr(a->target, '/') - a->target))))
+		return -ENOMEM;
+	if ((k = cdi_generate(x->c->root, dir, &why)) < 0)
+		return exec_fail(x->rep, k, "cdi %s: %s", a->target, why ? why : gp_strerror(k));
+	/* Made by nvidia-ctk from what it sees: still wrong, it is the node's to fix, not apply's. */
+	if ((k = cdi_spec_audit(x->c->root, x->c->root, dir, x->c->facts->nvidia.driver_version, &problems, NULL)) < 0)
+		return k;
+	if (k > 0) {
+		if (!(text = strv_join(problems, "; ")))
+			return -ENOMEM;
+		return strv_pushf(&x->rep->pending, &x->rep->n_pending, "cdi %s: nvidia-ctk made it, and it is still stale: %s",
+				  a->target, text) < 0 ? -ENOMEM : 0;
+	}
+	return strv_pushf(&x->rep->done, &x->rep->n_done, "made the CDI spec %s (nvidia-ctk cdi generate)", a->target) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
 static int step_sysctl(const struct exec *x, _unused_ const struct exec_step *s)
 {
 	char *argv[] = { "sysctl", "--system", NULL };
@@ -346,6 +379,9 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, bool reco
 		sysctl |= streq(pl->actions[i].kind, "file") && startswith(pl->actions[i].target, "/etc/sysctl.d/");
 	/* On the running system the new values take effect now; a target root gets them at boot. */
 	if (sysctl && streq(c->root->path, "/") && exec_add(st, &(struct exec_step){ .run = step_sysctl }, "sysctl --system") < 0)
+		return -ENOMEM;
+	/* Once the toolkit is installed and its environment file written; before the runtimes restart. */
+	if (add_each(st, pl, "cdi", NULL, true, step_cdi, "cdi") < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];

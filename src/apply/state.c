@@ -18,7 +18,7 @@ static const char *const known[] = {
 	"profile",	   "applied",	"kernel",      "previous_kernel", "driver",	    "cuda",
 	"source",	   "flavour",	"rdma",	       "modules",	  "verify_reboot", "reboot_required",
 	"packages",	   PREVIOUS_STACK, "failed_kernels", "boot_id",	  "boot_once",	    "verified",
-	"reverted",	   "maintenance",	NULL,
+	"reverted",	   "maintenance",	"cdi_dir", NULL,
 };
 
 static void failed_kernel_done(struct state_failed_kernel *e)
@@ -53,7 +53,7 @@ static void state_clear(struct state *s)
 {
 	char **strings[] = { &s->profile, &s->applied, &s->kernel, &s->previous_kernel, &s->driver, &s->cuda,
 			     &s->source, &s->flavour, &s->boot_id, &s->boot_once_via, &s->boot_once_variable,
-			     &s->boot_once_file };
+			     &s->boot_once_file, &s->cdi_dir };
 
 	for (size_t i = 0; i < ELEMENTSOF(strings); i++)
 		*strings[i] = mfree(*strings[i]);
@@ -170,6 +170,7 @@ int state_from_json(const cJSON *doc, struct state **ret)
 		{ "profile", &s->profile }, { "applied", &s->applied }, { "kernel", &s->kernel },
 		{ "previous_kernel", &s->previous_kernel }, { "driver", &s->driver }, { "cuda", &s->cuda },
 		{ "source", &s->source }, { "flavour", &s->flavour }, { "boot_id", &s->boot_id },
+		{ "cdi_dir", &s->cdi_dir },
 	};
 
 	if (!cJSON_IsObject(doc))
@@ -256,7 +257,7 @@ static int add_stack(cJSON *doc, const struct state *s)
 	    json_add_strv(modules, "loaded", s->modules_loaded) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "verify_reboot", s->verify_reboot) ||
 	    !cJSON_AddBoolToObject(doc, "reboot_required", s->reboot_required) ||
-	    json_add_strv(doc, "packages", s->packages) < 0)
+	    json_add_strv(doc, "packages", s->packages) < 0 || (s->cdi_dir && !cJSON_AddStringToObject(doc, "cdi_dir", s->cdi_dir)))
 		return -ENOMEM;
 	return 0;
 }

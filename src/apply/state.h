@@ -50,6 +50,7 @@ struct state {
 	bool verify_reboot;    /* verify --commit reboots after a failure (a stack without the member: true) */
 	bool reboot_required;
 	char **packages; /* "name=version" of every package the resolution picked */
+	char *cdi_dir;	 /* where the GPUs' CDI spec is kept (the profile's container.cdi_dir); NULL: no CDI */
 	char *boot_id;	 /* the boot the apply ran in: verify's verdict waits for another */
 	char *boot_once_via, *boot_once_variable, *boot_once_file; /* NULL: no switch */
 	/* The record of the stack before the switch, as rollback.c reads and checks it; any

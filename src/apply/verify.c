@@ -257,5 +257,12 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 		if ((k = add(r, "rdma", ports > 0 && active == ports, "%u of %u HCA ports active", active, ports)) < 0)
 			return k;
 	}
+	if (state->cdi_dir) {
+		_cleanup_free_ char *cdi = NULL;
+		bool ok = false;
+
+		if ((k = verify_cdi(sys, f, state->cdi_dir, &ok, &cdi)) < 0 || (k = add(r, "cdi", ok, "%s", cdi)) < 0)
+			return k;
+	}
 	return state->driver ? check_xid(r, sys) : 0;
 }

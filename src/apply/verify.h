@@ -33,3 +33,7 @@ void verify_report_done(struct verify_report *r);
  * Reads only.
  */
 int verify_run(const struct root *sys, const struct facts *f, const struct state *state, struct verify_report *ret);
+
+/* The CDI spec in dir (verify-cdi.c): ok when it fits the device nodes and the running driver;
+ * ret_detail says what was read. */
+int verify_cdi(const struct root *sys, const struct facts *f, const char *dir, bool *ret_ok, char **ret_detail);

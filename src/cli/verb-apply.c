@@ -185,6 +185,10 @@ static int state_stack(struct state *next, const struct cli *cli, const struct p
 	next->verify_reboot = !cJSON_IsFalse(
 		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify"), "reboot"));
 	next->reboot_required = p->plan->reboot;
+	/* The CDI spec gpuprov keeps: gpuprov-cdi.service, check and verify find it here. */
+	if (p->profile->container_toolkit && p->profile->container_cdi &&
+	    !(next->cdi_dir = strdup(p->profile->container_cdi_dir ? p->profile->container_cdi_dir : "/var/run/cdi")))
+		return -ENOMEM;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (!(next->profile = strdup(p->profile->name)) || !(next->applied = strdup(when)) ||
 	    !(next->kernel = strdup(r->kernel)) || !(next->source = strdup(r->source)) ||

@@ -33,6 +33,8 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 	if ((r = cli_knowledge(cli, d, &kn)) != EXIT_CODE_OK)
 		return r;
 	k = check_run(f, kn.k, cli_today(today), cli->strict, ret);
+	if (k >= 0)
+		k = check_cdi(cli->root, cli->sys, f, ret);
 	stale = cli_knowledge_stale(&kn, today);
 	if (k >= 0)
 		k = check_container_runtimes(cli->root, ret);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "files/render-internal.h"
+#include "host/cdi.h"
 #include "util/strutil.h"
 
 void bprintf(struct buf *b, const char *fmt, ...)
@@ -382,6 +383,24 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 				  slurm ? "maintenance.scheduler slurm: slurmd registers the node only after gpuprov verify"
 					: "maintenance.scheduler kubernetes: the kubelet registers the node only after gpuprov verify")) < 0)
 			goto fail;
+	}
+
+	/* NVIDIA's own nvidia-cdi-refresh.service (toolkit 1.18.0 on) writes /var/run/cdi/nvidia.yaml
+	 * unless its environment file says otherwise: pointed at gpuprov's spec, both write one
+	 * file, and no two specs define nvidia.com/gpu (doc/formats.md, "The GPUs' CDI spec"). */
+	if (p->container_toolkit && p->container_cdi) {
+		_cleanup_free_ char *spec = cdi_spec_path(p->container_cdi_dir ? p->container_cdi_dir : "/var/run/cdi");
+
+		if (!spec) {
+			k = -ENOMEM;
+			goto fail;
+		}
+		header(&b, p);
+		bprintf(&b, "NVIDIA_CTK_CDI_OUTPUT_FILE_PATH=%s\nNVIDIA_CTK_CDI_GENERATE_OUTPUT_FORMAT=json\n", spec);
+		if ((k = add_file(&files, &n, CDI_REFRESH_ENV, &b,
+				  "container.cdi: NVIDIA's nvidia-cdi-refresh.service writes gpuprov's CDI spec, not a second one")) < 0)
+			goto fail;
+		files[n - 1].shared = true;
 	}
 
 	/* apt pins: Pin-Priority 1001 on the chosen versions. */

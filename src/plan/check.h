@@ -38,5 +38,8 @@ void findings_clear(struct findings *fs);
  * its CUDA an error, or a warning where only minor-version compatibility might run it and the
  * framework is not known to tolerate it. */
 int check_framework(const struct knowledge *kn, const struct pip_dist *d, const char *drv, struct findings *fs);
+/* "CDI spec is stale" (check-cdi.c): the spec the profile last applied wants, against the
+ * device nodes in root, sys's /proc and the running driver. */
+int check_cdi(const struct root *root, const struct root *sys, const struct facts *f, struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

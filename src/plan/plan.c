@@ -378,6 +378,12 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		     "after the reboot, verify --commit makes %s the default or rolls back to %s", r->kernel,
 		     strna(f->kernels.running))) < 0)
 		return k;
+	/* The unit that makes the CDI spec anew at boot, before the runtimes. */
+	if (p->container_toolkit && p->container_cdi && unit_installed(root, "gpuprov-cdi.service") &&
+	    !unit_enabled(root, "gpuprov-cdi") &&
+	    (k = act(pl, "service", "gpuprov-cdi", NULL, "enable",
+		     "container.cdi: at each boot, the GPUs' CDI spec is made anew where it no longer fits the driver, before the runtimes start")) < 0)
+		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
 		if (systemd_unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
@@ -389,7 +395,10 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
-	/* 9. The runtimes whose drop-ins changed read them again: restarted, or at the reboot. */
+	/* 9. The GPUs' CDI spec, made now or at the boot; then the runtimes whose drop-ins
+	 * changed read them again: restarted, or at the reboot. */
+	if ((k = plan_cdi(pl, p, f, r, root)) < 0)
+		return k;
 	if ((k = plan_container_runtimes(pl, p, &rs)) < 0)
 		return k;
 	if (pl->reboot &&

@@ -62,7 +62,7 @@ apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
-	expect "$1: every verb" "detect profiles show plan check apply verify rollback status revert bundle knowledge maintenance" ""
+	expect "$1: every verb" "detect profiles show plan check apply verify rollback cdi status revert bundle knowledge maintenance" ""
 	expect "$1: global options" "--root --sysroot --profiles --json --dry-run --yes --verbose --quiet --help --version" --
 	expect "$1: apply's options" "$apply_opts" apply --
 	expect "$1: apply's options after its profile" "--detailed-exitcodes --dry-run" apply h100-nvlink --d
@@ -96,6 +96,7 @@ run_cases() {
 	expect "$1: maintenance's subcommands" "end start status" maintenance ""
 	expect "$1: maintenance start completes profile names" "site-h100" --root "$TMPD/node" maintenance start site-
 	expect "$1: nothing after maintenance end" "" maintenance end ""
+	expect "$1: cdi's commands" "check refresh" cdi ""
 }
 
 script=$TMPD/gpuprov-completion

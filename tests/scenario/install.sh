@@ -92,6 +92,9 @@ done
 check "gpuprov-verify.service is among the units" sh -c 'case " $1 " in *"/gpuprov-verify.service "*) ;; *) exit 1 ;; esac' sh "$units"
 check "gpuprov-verify.service runs $sbindir/gpuprov verify --commit" \
 	grep -qxF "ExecStart=$sbindir/gpuprov verify --commit" "$D$unitdir/gpuprov-verify.service"
+check "gpuprov-cdi.service is among the units" sh -c 'case " $1 " in *"/gpuprov-cdi.service "*) ;; *) exit 1 ;; esac' sh "$units"
+check "gpuprov-cdi.service runs $sbindir/gpuprov cdi refresh" \
+	grep -qxF "ExecStart=$sbindir/gpuprov cdi refresh" "$D$unitdir/gpuprov-cdi.service"
 
 # The programs the units run, in pkglibexecdir.
 for x in $(var pkglibexec_SCRIPTS); do

@@ -132,8 +132,9 @@ in_target gpuprov --root /srv/machine profiles >"$TMPD/profiles" 2>"$TMPD/profil
 check "gpuprov profiles reads the installed profiles (exit 0)" test "$?" -eq 0
 check "... h100-nvlink fits the DGX H100" grep -qE '^h100-nvlink +shipped +fits' "$TMPD/profiles"
 
-# The units are installed, and neither is enabled: apply enables verify's when it switches.
-for u in gpuprov-verify.service gpuprov-firstboot.service; do
+# The units are installed, and none is enabled: apply enables verify's when it switches, and
+# the CDI one where the profile wants CDI.
+for u in gpuprov-verify.service gpuprov-firstboot.service gpuprov-cdi.service; do
 	if grep -qE "^(/usr)?/lib/systemd/system/$u\$" "$TMPD/contents"; then
 		check "$u is not enabled by the installation" \
 			sh -c '! ls "$1"/etc/systemd/system/*.wants/"$2" >/dev/null 2>&1' sh "$CH" "$u"
