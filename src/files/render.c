@@ -395,9 +395,9 @@ int render_files(const struct profile *p, const struct facts *f, const struct re
 			k = -ENOMEM;
 			goto fail;
 		}
-		header(&b, p);
+		render_header(&b, p);
 		bprintf(&b, "NVIDIA_CTK_CDI_OUTPUT_FILE_PATH=%s\nNVIDIA_CTK_CDI_GENERATE_OUTPUT_FORMAT=json\n", spec);
-		if ((k = add_file(&files, &n, CDI_REFRESH_ENV, &b,
+		if ((k = render_add_file(&files, &n, CDI_REFRESH_ENV, &b,
 				  "container.cdi: NVIDIA's nvidia-cdi-refresh.service writes gpuprov's CDI spec, not a second one")) < 0)
 			goto fail;
 		files[n - 1].shared = true;

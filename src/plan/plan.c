@@ -379,8 +379,8 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 		     strna(f->kernels.running))) < 0)
 		return k;
 	/* The unit that makes the CDI spec anew at boot, before the runtimes. */
-	if (p->container_toolkit && p->container_cdi && unit_installed(root, "gpuprov-cdi.service") &&
-	    !unit_enabled(root, "gpuprov-cdi") &&
+	if (p->container_toolkit && p->container_cdi && systemd_unit_installed(root, "gpuprov-cdi.service") &&
+	    !systemd_unit_enabled(root, "gpuprov-cdi") &&
 	    (k = act(pl, "service", "gpuprov-cdi", NULL, "enable",
 		     "container.cdi: at each boot, the GPUs' CDI spec is made anew where it no longer fits the driver, before the runtimes start")) < 0)
 		return k;
