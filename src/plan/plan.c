@@ -87,6 +87,7 @@ static const char *role_reason(const char *role)
 		{ "nvlsm", "NVLink subnet manager the platform's fabric manager needs" },
 		{ "imex", "IMEX service at the driver's exact version, for the NVLink domain" },
 		{ "extra", "listed in the profile's packages" },
+		{ "container-toolkit", "NVIDIA Container Toolkit, all four packages at the version resolved for the driver" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
