@@ -122,6 +122,8 @@ cuda-order|s/"toolkit": "12.8"/"toolkit": "12.3"/|value|"toolkit": "12.3"|cuda[1
 cuda-floor|s/"driver": "570.26"/"driver": "545.23.06"/|value|"driver": "545.23.06"|cuda[1].driver|below the floor 550.54.14
 section-missing|s/"runfiles": \[\]/"runfile": []/|top||runfiles|expected an array
 not-json|s/"risks": \[\]/"risks": [,]/|string|,]||not valid JSON here
+ctk-vulnerable-release|s/"version": "1.17.8"/"version": "1.17.7"/|value|"version": "1.17.7"|container_toolkit.releases[0].version|1.17.7 is vulnerable (CVE-2025-23266, fixed in 1.17.8)
+ctk-cdi-from|s/"cdi_from": "1.12.0"/"cdi_from": "1.12"/|value|"cdi_from": "1.12"|container_toolkit.cdi_from|the first release with `nvidia-ctk cdi generate`
 EOF
 check_ran "lint: each rule broken once" "$n"
 sed 's/"source": "Ubuntu kernel lifecycle/"source": "Seeded from the Ubuntu kernel lifecycle/' "$GOOD" >"$TMPD/seeded.json"
