@@ -455,7 +455,8 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	    !json_add_str_or_null(stack, "source", r->source) || !json_add_str_or_null(stack, "kernel", r->kernel) ||
 	    !cJSON_AddBoolToObject(stack, "kernel_change", r->kernel_change) ||
 	    !json_add_str_or_null(stack, "fabricmanager", resolution_has_fabric(r, "fabricmanager") ? r->driver : NULL) ||
-	    !json_add_str_or_null(stack, "platform", r->platform) || !(fabric = cJSON_AddArrayToObject(stack, "fabric")) ||
+	    !json_add_str_or_null(stack, "platform", r->platform) ||
+	    !json_add_str_or_null(stack, "container_toolkit", r->ctk_version) || !(fabric = cJSON_AddArrayToObject(stack, "fabric")) ||
 	    !(picks = cJSON_AddArrayToObject(stack, "packages")))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_fabric; i++) {
