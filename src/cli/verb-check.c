@@ -12,7 +12,8 @@
 
 const char verb_check_usage[] = "[--strict] [--json]\n"
 				"Audit what is installed now (kernel, driver and its flavour, modules, CUDA,\n"
-				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge.\n"
+				"fabric manager, container toolkit, Secure Boot, kernel config) against the\n"
+				"compatibility knowledge.\n"
 				"Each finding has a severity, an explanation and its source. Exit 3 when any\n"
 				"finding is an error.\n"
 				"  --strict a GPU the knowledge has no entry for is an error, not a warning\n"
