@@ -70,6 +70,19 @@ check_json "the refusal lists each version offered and why it was passed over" \
 	'.reasons == ["container.toolkit \"latest-for-driver\": no version of nvidia-container-toolkit offered in this machine'"'"'s repositories is one the knowledge accepts for driver 580.95.05: 1.19.0 (libnvidia-container1 not offered), 1.18.1 (needs driver 590.44.01), 1.17.8 (needs driver 590.44.01), 1.17.3 (CVE-2025-23266)"]' \
 	"$TMPD/ctk.json"
 
+# CDI generation from 1.18.0 on (a knowledge made for this test): a pin to 1.17.8 with cdi
+# on is refused, with cdi off taken.
+jq '.container_toolkit.cdi_from = "1.18.0"' "$srcdir/profiles/knowledge.json" >"$TMPD/profiles/knowledge.json"
+rc=0
+plan "$TMPD/profiles" ctk-pin || rc=$?
+check "cdi on and a pin below the first CDI release: refused (exit 3)" test "$rc" -eq 3
+check_json "the refusal names the first release with CDI generation and the way out" \
+	'.reasons[0] | startswith("container.toolkit 1.17.8: container.cdi is on and `nvidia-ctk cdi generate` first came with 1.18.0; pin 1.18.0 or later, or set cdi false")' \
+	"$TMPD/ctk-pin.json"
+site "$M" ctk-pin-nocdi '{ "name": "ctk-pin-nocdi", "include": ["ctk-pin"], "container": { "cdi": false } }'
+plan "$TMPD/profiles" ctk-pin-nocdi
+check_json "the same pin with cdi false: taken" '.stack.container_toolkit == "1.17.8"' "$TMPD/ctk-pin-nocdi.json"
+
 # --- an exact pin; "none" in a child ---
 plan "$srcdir/profiles" ctk-pin
 check_json "container.toolkit 1.17.8: the four packages at 1.17.8-1" \
