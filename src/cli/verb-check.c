@@ -7,15 +7,36 @@
 #include "profile/knowledge-source.h"
 #include "profile/profile.h"
 #include "util/log.h"
+#include "util/strutil.h"
+#include "util/errors.h"
 
 const char verb_check_usage[] = "[--strict] [--json]\n"
 				"Audit what is installed now (kernel, driver and its flavour, modules, CUDA,\n"
-				"fabric manager, Secure Boot, kernel config) against the compatibility knowledge,\n"
-				"and each container runtime installed beside NVIDIA's without the nvidia runtime.\n"
+				"fabric manager, container toolkit, Secure Boot, kernel config) against the\n"
+				"compatibility knowledge, and each container runtime installed beside NVIDIA's\n"
+				"without the nvidia runtime.\n"
 				"Each finding has a severity, an explanation and its source. Exit 3 when any\n"
 				"finding is an error.\n"
 				"  --strict a GPU the knowledge has no entry for is an error, not a warning\n"
 				"  --json   the findings as JSON\n";
+
+/* The container toolkit's findings need the repository view: its installed packages and what
+ * is offered. A view that does not load leaves them out, said at debug level: check's other
+ * findings do not depend on it. */
+static int check_toolkit(struct cli *cli, const struct facts *f, const struct knowledge *kn, struct findings *fs)
+{
+	_cleanup_(repo_view_freep) struct repo_view *v = NULL;
+	char **warnings = NULL;
+	size_t nw = 0;
+	int k = repo_view_load(cli->root, os_version_order(f->os.family), f->cpu.arch, &v, &warnings, &nw);
+
+	strv_free(warnings);
+	if (k < 0) {
+		log_debug("no container toolkit findings: the repository view did not load: %s", gp_strerror(k));
+		return k == -ENOMEM ? k : 0;
+	}
+	return check_container_toolkit(f, v, kn, fs);
+}
 
 int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowledge_in_use *ret_kn, struct findings *ret)
 {
@@ -35,6 +56,8 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 	k = check_run(f, kn.k, cli_today(today), cli->strict, ret);
 	if (k >= 0)
 		k = check_cdi(cli->root, cli->sys, f, ret);
+	if (k >= 0)
+		k = check_toolkit(cli, f, kn.k, ret);
 	stale = cli_knowledge_stale(&kn, today);
 	if (k >= 0)
 		k = check_container_runtimes(cli->root, ret);

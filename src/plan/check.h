@@ -5,6 +5,7 @@
 
 #include "host/facts.h"
 #include "profile/knowledge.h"
+#include "profile/repo.h"
 
 enum severity {
 	SEVERITY_INFO,
@@ -31,6 +32,11 @@ struct root;
 /* The container runtimes installed beside NVIDIA's container toolkit, each without the
  * nvidia runtime, and a containerd that does not read its drop-in (check-container.c). */
 int check_container_runtimes(const struct root *root, struct findings *fs);
+/* check-toolkit.c: the installed NVIDIA Container Toolkit (as the repository view's installed
+ * packages say) against the knowledge and what the repositories offer; nothing when it is not
+ * installed. */
+int check_container_toolkit(const struct facts *f, const struct repo_view *v, const struct knowledge *k,
+			    struct findings *fs);
 /* Adds a finding made outside check_run (the knowledge's own age). */
 int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
 void findings_clear(struct findings *fs);

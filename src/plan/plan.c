@@ -66,6 +66,7 @@ static const char *role_reason(const char *role)
 		{ "nvlsm", "NVLink subnet manager the platform's fabric manager needs" },
 		{ "imex", "IMEX service at the driver's exact version, for the NVLink domain" },
 		{ "extra", "listed in the profile's packages" },
+		{ "container-toolkit", "NVIDIA Container Toolkit, all four packages at the version resolved for the driver" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
@@ -482,7 +483,8 @@ int plan_to_json(const struct profile *p, const struct resolution *r, const stru
 	    !json_add_str_or_null(stack, "source", r->source) || !json_add_str_or_null(stack, "kernel", r->kernel) ||
 	    !cJSON_AddBoolToObject(stack, "kernel_change", r->kernel_change) ||
 	    !json_add_str_or_null(stack, "fabricmanager", resolution_has_fabric(r, "fabricmanager") ? r->driver : NULL) ||
-	    !json_add_str_or_null(stack, "platform", r->platform) || !(fabric = cJSON_AddArrayToObject(stack, "fabric")) ||
+	    !json_add_str_or_null(stack, "platform", r->platform) ||
+	    !json_add_str_or_null(stack, "container_toolkit", r->ctk_version) || !(fabric = cJSON_AddArrayToObject(stack, "fabric")) ||
 	    !(picks = cJSON_AddArrayToObject(stack, "packages")))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_fabric; i++) {

@@ -212,6 +212,74 @@ static void lint_entries(struct lint *l)
 	}
 }
 
+/* "1.17.8": the toolkit's versions are three numbers. */
+static bool ctk_version_ok(const char *v)
+{
+	int n = 0;
+
+	for (; v && *v; v++)
+		if (*v == '.')
+			n++;
+		else if (!isdigit((unsigned char)*v))
+			return false;
+	return v && n == 2;
+}
+
+/* The container toolkit: every entry of its lists sourced; versions as the toolkit writes
+ * them; a release gpuprov may pick is listed once and is none a bulletin says is vulnerable. */
+static void lint_container(struct lint *l)
+{
+	static const char *const lists[] = { "releases", "vulnerable", "min_driver" };
+	static const char *const version_fields[] = { "version", "fixed_in", "from" };
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->doc, "container_toolkit");
+	struct jsonpath p = at("container_toolkit", -1, "cdi_from");
+
+	if (!cJSON_IsObject(s))
+		return;
+	if (!ctk_version_ok(json_str(s, "cdi_from")))
+		report(l, &p, "expected the first release with `nvidia-ctk cdi generate`, \"1.12.0\"");
+	for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, lists[i]), *e;
+		int n = 0;
+
+		p = at("container_toolkit", -1, lists[i]);
+		if (!cJSON_IsArray(a)) {
+			report(l, &p, "expected an array");
+			continue;
+		}
+		cJSON_ArrayForEach(e, a) {
+			const char *v = json_str(e, version_fields[i]);
+
+			jsonpath_push_index(&p, n++);
+			if (!cJSON_IsObject(e)) {
+				report(l, &p, "expected an object");
+				jsonpath_pop(&p);
+				continue;
+			}
+			lint_sourced(l, e, &p);
+			jsonpath_push_key(&p, version_fields[i]);
+			if (!ctk_version_ok(v))
+				report(l, &p, "expected a toolkit version of three numbers, \"1.17.8\"");
+			else if (i == 0) {
+				const cJSON *vuln[1];
+				const cJSON *o;
+
+				if (kn_ctk_vulnerabilities(&(struct knowledge){ .doc = (cJSON *)l->doc }, v, vuln, 1))
+					report(l, &p, "%s is vulnerable (%s, fixed in %s): no release gpuprov may pick", v,
+					       strna(json_str(vuln[0], "cve")), strna(json_str(vuln[0], "fixed_in")));
+				cJSON_ArrayForEach(o, a) {
+					if (o == e)
+						break;
+					if (streq_ptr(json_str(o, "version"), v))
+						report(l, &p, "release %s is listed twice", v);
+				}
+			}
+			jsonpath_pop(&p);
+			jsonpath_pop(&p);
+		}
+	}
+}
+
 static void lint_beta(struct lint *l, const char *version, const struct jsonpath *p)
 {
 	const char *branch = kn_beta_branch(version);
@@ -486,6 +554,7 @@ int knowledge_lint(const char *text, const char *today, struct kn_lint *ret)
 	lint_failures(&l);
 	lint_cuda(&l);
 	lint_frameworks(&l);
+	lint_container(&l);
 	if (l.error < 0) {
 		kn_lint_done(ret);
 		return l.error;

@@ -13,7 +13,7 @@ const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS] = { "architectures", "gpu
 							  "branches", "cuda", "minor_compat", "os",
 							  "kernel_failures", "risks", "runfiles", "module_options",
 							  "frameworks" };
-const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS] = { "open_default_from" };
+const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS] = { "open_default_from", "container_toolkit" };
 
 /* Sets *ret_error to "FILE:LINE:COL: PATH: reason", the position that of the path's value. */
 static int shape_error(const struct knowledge *k, const char *text, const char *section, int index,

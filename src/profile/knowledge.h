@@ -13,7 +13,7 @@
  * The compatibility knowledge (knowledge.json beside the shipped profiles, format 2,
  * gpuprov-knowledge(5)): GPU architectures and their windows, GPUs, platforms and their
  * NVLink fabric, branch lifecycle, CUDA -> driver floors, frameworks -> CUDA (framework.h),
- * OS kernels, driver x kernel failures, risks. Every entry names its source and the day it was checked there; the
+ * OS kernels, driver x kernel failures, risks, the NVIDIA Container Toolkit. Every entry names its source and the day it was checked there; the
  * accessors hand out the entries themselves (borrowed from the document) so that callers can
  * quote "source".
  */
@@ -35,7 +35,7 @@ struct knowledge {
  * hold a file to them. */
 #define KNOWLEDGE_FORMAT 2
 #define KNOWLEDGE_N_ARRAYS 13
-#define KNOWLEDGE_N_OBJECTS 1
+#define KNOWLEDGE_N_OBJECTS 2
 extern const char *const knowledge_arrays[KNOWLEDGE_N_ARRAYS];
 extern const char *const knowledge_objects[KNOWLEDGE_N_OBJECTS];
 
@@ -119,3 +119,18 @@ bool kn_fabric_package(const cJSON *component, bool debian, const char *branch, 
 /* Whether the component must be the driver's exact version (version_rule "equal"); "any":
  * the component has versions of its own. */
 bool kn_fabric_version_equal(const cJSON *component);
+
+/* knowledge-container.c: the NVIDIA Container Toolkit ("container_toolkit"). */
+/* The version that first has `nvidia-ctk cdi generate`; *ret_entry: the section, for its source. */
+const char *kn_ctk_cdi_from(const struct knowledge *k, const cJSON **ret_entry);
+/* The "releases" entry of a version ("1.17.8"), or NULL: not one the knowledge lists. */
+const cJSON *kn_ctk_release(const struct knowledge *k, const char *version);
+/* The "vulnerable" entries that affect a version (it is below their fixed_in), in the file's
+ * order: up to max of them in ret, their count returned. */
+size_t kn_ctk_vulnerabilities(const struct knowledge *k, const char *version, const cJSON **ret, size_t max);
+/* The lowest version that none of the known vulnerabilities affects, or NULL when none is
+ * known. */
+const char *kn_ctk_first_fixed(const struct knowledge *k);
+/* The minimum driver of a toolkit version (the highest floor of the "min_driver" rules from
+ * a version at or below it), or NULL: none stated. */
+const char *kn_ctk_min_driver(const struct knowledge *k, const char *version, const cJSON **ret_entry);

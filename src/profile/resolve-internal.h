@@ -7,7 +7,8 @@
  * candidates the repositories offer for it and the constraints that rule them out:
  * resolve-gpu.c (what the GPUs demand), resolve-toolkit.c, resolve-driver.c,
  * resolve-kernel.c (and the driver with the kernel), resolve-fabric.c (the NVLink fabric the
- * platform needs). resolve-picks.c turns the answer into packages; source-*.c name each driver
+ * platform needs), resolve-container.c (the NVIDIA Container Toolkit, once the stack is
+ * chosen). resolve-picks.c turns the answer into packages; source-*.c name each driver
  * source's packages.
  */
 #include "profile/resolve.h"
@@ -184,6 +185,10 @@ void fabric_pkg_rpm(const struct rctx *c, const struct driver_cand *d, const cJS
 		    char *ver, size_t vsize);
 void fabric_pkg_family(const struct rctx *c, const struct driver_cand *d, const cJSON *component, char *name,
 		       size_t nsize, char *ver, size_t vsize);
+
+/* resolve-container.c: the toolkit for the chosen driver, its packages picked; a refusal
+ * makes the whole resolution a refusal. */
+int container_resolve(struct rctx *c);
 
 /* resolve-picks.c */
 int pick(struct rctx *c, const char *name, const char *version, const char *role, bool guess);

@@ -395,6 +395,8 @@ int resolve(const struct resolve_input *in, struct resolution **ret)
 	}
 	if (k >= 0)
 		k = refusals_report(&c);
+	if (k >= 0 && r->ok && in->profile->container_toolkit)
+		k = container_resolve(&c);
 	free(c.drivers);
 	free(c.kernels);
 	free(c.kernel_ok);
@@ -410,7 +412,7 @@ struct resolution *resolution_free(struct resolution *r)
 {
 	if (!r)
 		return NULL;
-	free(r->cuda), free(r->driver), free(r->branch), free(r->kernel);
+	free(r->cuda), free(r->driver), free(r->branch), free(r->kernel), free(r->ctk_version);
 	resolution_fabric_free(r);
 	for (size_t i = 0; i < r->n_picks; i++)
 		free(r->picks[i].name), free(r->picks[i].version), free(r->picks[i].role);

@@ -11,8 +11,8 @@
 struct pick {
 	char *name;
 	char *version;  /* as the package manager wants it: "550.127.05-0ubuntu0.22.04.1" */
-	char *role;     /* "kernel", "driver", "modules", "cuda", "extra", or the fabric component's
-			 * name: "fabricmanager", "nvlsm", "imex" */
+	char *role;     /* "kernel", "driver", "modules", "cuda", "extra", "container-toolkit", or
+			 * the fabric component's name: "fabricmanager", "nvlsm", "imex" */
 	bool installed; /* already on the machine at that version */
 };
 
@@ -38,6 +38,8 @@ struct resolution {
 	char *branch;       /* "550" */
 	const char *flavour;
 	char *kernel;       /* release */
+	char *ctk_version;  /* the NVIDIA Container Toolkit's upstream version ("1.17.8"), NULL when
+			     * the profile has no containers */
 	bool kernel_change; /* not the running kernel: a boot-once switch follows */
 	char *platform;      /* the knowledge's platform the machine is ("hgx-b200"), NULL: none matched */
 	struct fabric_pick *fabric; /* the platform's fabric, each component at its version */
@@ -70,6 +72,10 @@ struct resolve_input {
 };
 
 int resolve(const struct resolve_input *in, struct resolution **ret);
+/* resolve-container.c: the NVIDIA Container Toolkit's packages, in the order they install;
+ * NVIDIA releases all four at one version. */
+#define CONTAINER_TOOLKIT_N_PACKAGES 4
+extern const char *const container_toolkit_packages[CONTAINER_TOOLKIT_N_PACKAGES];
 /* resolve-fabric.c: whether the resolution's fabric has the component ("fabricmanager"). */
 bool resolution_has_fabric(const struct resolution *r, const char *component);
 void resolution_fabric_free(struct resolution *r);

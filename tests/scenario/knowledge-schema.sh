@@ -81,5 +81,9 @@ refused "a key the format does not have is refused" \
 refused "an upstream kernel bound written as a distribution release is refused" \
 	'(.kernel_failures | map(.kernel_scheme // "upstream") | index("upstream")) as $i | .kernel_failures[$i].kernel_from = "6.1.0-18-amd64"' \
 	"/kernel_failures/$(jq '.kernel_failures | map(.kernel_scheme // "upstream") | index("upstream")' "$knowledge")/kernel_from"
+refused "a container toolkit release that is not three numbers is refused" \
+	'.container_toolkit.releases[0].version = "1.17"' "/container_toolkit/releases/0/version"
+refused "a container toolkit vulnerability without its fixed version is refused" \
+	'del(.container_toolkit.vulnerable[0].fixed_in)' "/container_toolkit/vulnerable/0"
 
 done_testing

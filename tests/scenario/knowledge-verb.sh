@@ -125,6 +125,8 @@ framework-why|s/"why": "its documents say nothing about minor-version compatibil
 framework-variant|s/"variants": \["cu124"\]/"variants": ["cu127"]/|object|"variants": ["cu127"]|frameworks[0].releases[0]|variant cu127 is not a CUDA build
 section-missing|s/"runfiles": \[\]/"runfile": []/|top||runfiles|expected an array
 not-json|s/"risks": \[\]/"risks": [,]/|string|,]||not valid JSON here
+ctk-vulnerable-release|s/"version": "1.17.8"/"version": "1.17.7"/|value|"version": "1.17.7"|container_toolkit.releases[0].version|1.17.7 is vulnerable (CVE-2025-23266, fixed in 1.17.8)
+ctk-cdi-from|s/"cdi_from": "1.12.0"/"cdi_from": "1.12"/|value|"cdi_from": "1.12"|container_toolkit.cdi_from|the first release with `nvidia-ctk cdi generate`
 EOF
 check_ran "lint: each rule broken once" "$n"
 sed 's/"source": "Ubuntu kernel lifecycle/"source": "Seeded from the Ubuntu kernel lifecycle/' "$GOOD" >"$TMPD/seeded.json"
