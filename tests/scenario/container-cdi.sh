@@ -144,6 +144,7 @@ chmod -R u+w "$PD" # a release tarball's sources are read-only (make distcheck)
 printf '{"name": "cdi-h100", "include": ["h100-nvlink"], "container": {"toolkit": "1.17.8", "cdi_dir": "/etc/cdi"}}\n' >"$PD/cdi-h100.json"
 D="$TMPD/dgx"
 dgx_with_driver "$D"
+offer_ctk "$D" 1.17.8
 gpuprov --root "$D" --profiles "$PD" --json plan cdi-h100 >"$TMPD/plan.json" 2>"$TMPD/plan.err"
 check "a reboot pending: the cdi action is left to the boot unit, naming the stack's driver" \
 	jqt '[.actions[] | select(.action == "cdi" and .target == "/etc/cdi/nvidia.json" and .detail == "at boot" and (.reason | test("next boot, for driver 580[.]95[.]05")))] | length == 1' "$TMPD/plan.json"

@@ -50,6 +50,7 @@ M=$TMPD/m
 cp -a "$srcdir/tests/machines/dgx-h100/root" "$M"
 chmod -R u+w "$M"
 sed -i '/^nvidia/d' "$M/proc/modules"
+offer_ctk "$M" 1.18.1
 # unit NAME...: the runtimes' units installed in the root, as their packages ship them.
 unit() {
 	mkdir -p "$M/lib/systemd/system"
@@ -190,6 +191,7 @@ check_json "the import added: no runtime finding left" \
 
 # --- apply and revert on the apt target ---
 apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
+target_publish_ctk 1.18.1
 target_keep
 ga() {
 	gpuprov --root "$CH" --sysroot "$MACHINE" --profiles "$P" "$@"

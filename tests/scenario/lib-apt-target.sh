@@ -33,6 +33,15 @@ apt_target() {
 	cp -a "$MACHINE/boot/grub" "$CH/boot/"
 }
 
+# target_publish_ctk VERSION...: the target's repository offers stand-ins of the NVIDIA
+# Container Toolkit's four packages at each VERSION (tests/pkg/ctk-packages), and apt knows.
+target_publish_ctk() {
+	"$srcdir/tests/pkg/ctk-packages" deb amd64 "$@" >"$TMPD/ctk.Packages"
+	"$srcdir/tests/pkg/make-deb-repo" --base-status "$CH/var/lib/dpkg/status" "$CH$REPO" "$TMPD/ctk.Packages" \
+		>"$TMPD/publish.log" 2>&1 || { cat "$TMPD/publish.log" >&2; exit 1; }
+	in_target apt-get update -q >/dev/null
+}
+
 # grubenv: the target's GRUB environment block, as grub-editenv lists it.
 grubenv() {
 	grub-editenv "$CH/boot/grub/grubenv" list

@@ -175,6 +175,18 @@ dgx_with_driver() {
 	: >"$1/dev/nvidiactl"
 }
 
+# CTK_LIST: where NVIDIA's toolkit repository's list lands in apt's lists.
+CTK_LIST=var/lib/apt/lists/nvidia.github.io_libnvidia-container_stable_deb_amd64_Packages
+# offer_ctk ROOT VERSION...: ROOT's apt lists offer the NVIDIA Container Toolkit's four
+# packages at each VERSION (tests/pkg/ctk-packages), as NVIDIA's repository would: what a
+# profile with a container section needs on a fake machine.
+offer_ctk() {
+	_root=$1
+	shift
+	mkdir -p "$_root/${CTK_LIST%/*}"
+	"$srcdir/tests/pkg/ctk-packages" deb amd64 "$@" >"$_root/$CTK_LIST"
+}
+
 # reboot_stand_in: gpuprov's reboots (apply --reboot, verify --commit after a failure) go to
 # a stand-in for systemctl that records them, whatever the root (GPUPROV_TEST_REBOOT), never
 # to the machine the tests run on. reboots prints how many were asked for since it was last
