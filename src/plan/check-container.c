@@ -12,18 +12,8 @@
 #define CONFIG_MAX (1024 * 1024)
 #define SOURCE "gpuprov(8), CONTAINERS"
 
-static int finding(struct findings *fs, const char *id, const char *fmt, ...) _printf_(3, 4);
-static int finding(struct findings *fs, const char *id, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	return k < 0 ? -ENOMEM : findings_add(fs, SEVERITY_WARNING, id, SOURCE, msg);
-}
+/* Every finding here is a warning of this part of gpuprov(8). */
+#define finding(fs, id, ...) findings_addf(fs, SEVERITY_WARNING, id, SOURCE, __VA_ARGS__)
 
 /* Whether the file at path in the root holds text (a table name, a key). */
 static bool file_has(const struct root *root, const char *path, const char *text)

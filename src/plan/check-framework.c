@@ -11,21 +11,6 @@
 #include "util/strutil.h"
 #include "util/vercmp.h"
 
-static int say(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
-	_printf_(5, 6);
-static int say(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
-{
-	_cleanup_free_ char *m = NULL;
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vasprintf(&m, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	return findings_add(fs, sev, id, source, m);
-}
 
 /* The knowledge's name of a distribution. */
 static const char *framework_of(const char *dist)
@@ -53,7 +38,7 @@ int check_framework(const struct knowledge *kn, const struct pip_dist *d, const 
 	}
 	k = kn_framework_chain(kn, name, d->version, *variant ? variant : NULL, &c, &why);
 	if (k == -ENOENT)
-		return say(fs, SEVERITY_INFO, "framework-unknown", NULL, "%s %s in %s: %s", d->name, d->version, d->site,
+		return findings_addf(fs, SEVERITY_INFO, "framework-unknown", NULL, "%s %s in %s: %s", d->name, d->version, d->site,
 			   strna(why));
 	if (k < 0)
 		return k;
@@ -62,17 +47,17 @@ int check_framework(const struct knowledge *kn, const struct pip_dist *d, const 
 	if (!line || !src)
 		k = -ENOMEM;
 	else if (!drv || !c.cuda || vercmp_dotted(drv, c.floor) >= 0)
-		k = say(fs, SEVERITY_INFO, "framework", src, "%s %s in %s (CUDA from %s): %s%s%s", d->name, d->version,
+		k = findings_addf(fs, SEVERITY_INFO, "framework", src, "%s %s in %s (CUDA from %s): %s%s%s", d->name, d->version,
 			d->site, d->cuda_from ? d->cuda_from : "gpuprov's knowledge of the release", line,
 			drv && c.cuda ? "; driver in use " : "", drv && c.cuda ? drv : "");
 	else if (c.mvc_floor && vercmp_dotted(drv, c.mvc_floor) >= 0 &&
 		 !streq_ptr(c.minor_compat, "no"))
-		k = say(fs, streq_ptr(c.minor_compat, "yes") ? SEVERITY_INFO : SEVERITY_WARNING, "framework-minor-compat", src,
+		k = findings_addf(fs, streq_ptr(c.minor_compat, "yes") ? SEVERITY_INFO : SEVERITY_WARNING, "framework-minor-compat", src,
 			"%s %s in %s: %s; driver %s is below that floor and could run it only under minor-version compatibility, %s",
 			d->name, d->version, d->site, line, drv,
 			streq_ptr(c.minor_compat, "yes") ? "which it tolerates" : "which it is not known to tolerate");
 	else
-		k = say(fs, SEVERITY_ERROR, "framework-driver-floor", src,
+		k = findings_addf(fs, SEVERITY_ERROR, "framework-driver-floor", src,
 			"%s %s in %s needs driver %s or newer, %s is in use: %s", d->name, d->version, d->site, c.floor, drv,
 			line);
 	fw_chain_done(&c);

@@ -14,19 +14,6 @@
 #define SOURCE_CTK_PACKAGING \
 	"NVIDIA/nvidia-container-toolkit, packaging/debian/control and packaging/rpm/SPECS/nvidia-container-toolkit.spec (https://github.com/NVIDIA/nvidia-container-toolkit/tree/main/packaging): nvidia-container-toolkit depends on nvidia-container-toolkit-base at its own version"
 
-static int add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
-	_printf_(5, 6);
-static int add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	return k < 0 ? -ENOMEM : findings_add(fs, sev, id, source, msg);
-}
 
 /* Whether the repositories offer all four packages at this upstream version. */
 static bool offered_all(const struct repo_view *v, const char *version)
@@ -95,14 +82,14 @@ int check_container_toolkit(const struct facts *f, const struct repo_view *v, co
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s %s", i ? ", " : "",
 						container_toolkit_packages[i], *ups[i] ? ups[i] : "not installed");
 	}
-	if (mixed && (k = add(fs, SEVERITY_ERROR, "container-toolkit-mixed", SOURCE_CTK_PACKAGING,
+	if (mixed && (k = findings_addf(fs, SEVERITY_ERROR, "container-toolkit-mixed", SOURCE_CTK_PACKAGING,
 					   "the NVIDIA Container Toolkit's packages are not all at one version (%s): NVIDIA releases the four together",
 					   list)) < 0)
 		return k;
 
 	nv = MIN(kn_ctk_vulnerabilities(kn, version, vuln, ELEMENTSOF(vuln)), ELEMENTSOF(vuln));
 	for (size_t i = 0; i < nv; i++)
-		if ((k = add(fs, SEVERITY_ERROR, "container-toolkit-vulnerable", json_str(vuln[i], "source"),
+		if ((k = findings_addf(fs, SEVERITY_ERROR, "container-toolkit-vulnerable", json_str(vuln[i], "source"),
 					  "NVIDIA Container Toolkit %s is affected by %s, fixed in %s: install %s or later", version,
 					  strna(json_str(vuln[i], "cve")), strna(json_str(vuln[i], "fixed_in")),
 					  strna(kn_ctk_first_fixed(kn)))) < 0)
@@ -110,14 +97,14 @@ int check_container_toolkit(const struct facts *f, const struct repo_view *v, co
 
 	floor = kn_ctk_min_driver(kn, version, &entry);
 	if (floor && drv && vercmp_dotted(drv, floor) < 0 &&
-	    (k = add(fs, SEVERITY_ERROR, "container-toolkit-driver", json_str(entry, "source"),
+	    (k = findings_addf(fs, SEVERITY_ERROR, "container-toolkit-driver", json_str(entry, "source"),
 				  "NVIDIA Container Toolkit %s needs driver %s or newer, and driver %s is loaded", version, floor,
 				  drv)) < 0)
 		return k;
 
 	want = knowledge_pick(v, kn, drv);
 	if (want && !streq(want, version) &&
-	    (k = add(fs, SEVERITY_WARNING, "container-toolkit-version",
+	    (k = findings_addf(fs, SEVERITY_WARNING, "container-toolkit-version",
 				  json_str(kn_ctk_release(kn, want), "source"),
 				  "NVIDIA Container Toolkit %s is installed; the newest the repositories offer that the knowledge accepts%s%s is %s, what a profile's \"latest-for-driver\" installs",
 				  version, drv ? " for driver " : "", drv ? drv : "", want)) < 0)

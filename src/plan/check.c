@@ -369,3 +369,15 @@ int findings_add(struct findings *fs, enum severity sev, const char *id, const c
 {
 	return found(fs, sev, id, source, "%s", message);
 }
+
+int findings_addf(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
+{
+	_cleanup_free_ char *m = NULL;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	return k < 0 ? -ENOMEM : findings_add(fs, sev, id, source, m);
+}

@@ -39,6 +39,9 @@ int check_container_toolkit(const struct facts *f, const struct repo_view *v, co
 			    struct findings *fs);
 /* Adds a finding made outside check_run (the knowledge's own age). */
 int findings_add(struct findings *fs, enum severity sev, const char *id, const char *source, const char *message);
+/* The same with the message formatted. */
+int findings_addf(struct findings *fs, enum severity sev, const char *id, const char *source, const char *fmt, ...)
+	_printf_(5, 6);
 void findings_clear(struct findings *fs);
 /* check-framework.c: a pip-installed framework against the driver in use: below the floor of
  * its CUDA an error, or a warning where only minor-version compatibility might run it and the

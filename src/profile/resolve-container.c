@@ -110,21 +110,9 @@ static int ctk_judge(const struct rctx *c, const char *version, char *why, size_
 	return 1;
 }
 
-static int refuse_ctk(struct rctx *c, const char *fmt, ...) _printf_(2, 3);
-static int refuse_ctk(struct rctx *c, const char *fmt, ...)
-{
-	_cleanup_free_ char *text = NULL;
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	c->res->ok = false;
-	return resolve_add_line(&c->res->refusals, &c->res->n_refusals, "%s", text);
-}
+/* The resolution refused, for this reason. */
+#define refuse_ctk(c, ...) \
+	((c)->res->ok = false, resolve_add_line(&(c)->res->refusals, &(c)->res->n_refusals, __VA_ARGS__))
 
 /* The four packages at version, picked, and the version kept. */
 static int ctk_pick(struct rctx *c, const char *version)
