@@ -159,6 +159,7 @@ static int open_capture(struct cli *cli, const char *path, const struct stat *st
 		log_error("capture %s: %s; nothing unpacked", path, error ?: gp_strerror(k));
 		return k == -GPE_LIBRARY ? EXIT_CODE_LIBRARY : k == -ENOMEM ? EXIT_CODE_FAILURE : EXIT_CODE_USAGE;
 	}
+	log_debug("unpacked %s into %s", path, (*ret)->dir);
 	cli->captures[cli->captures[0] ? 1 : 0] = *ret;
 	if ((k = capture_guard(*ret)) < 0)
 		return log_error_errno(k, "capture %s: cannot watch over its unpacked copy", path), EXIT_CODE_FAILURE;
