@@ -289,6 +289,24 @@ for f in random cut text; do
 done
 unpack_is_empty "nothing left of them either"
 
+# tests/hw/run (run by hand on a GPU node, never here: tests/README.md) is clean for
+# shellcheck and, without nvidia-smi, skips as TAP says.
+hw=$srcdir/tests/hw/run
+if command -v shellcheck >/dev/null 2>&1; then
+	check "tests/hw/run is shellcheck clean (POSIX sh)" shellcheck -s sh "$hw"
+elif [ "${CI:-}" = true ]; then
+	not_ok "tests/hw/run: shellcheck is not installed (scripts/install-deps)"
+else
+	ok "tests/hw/run is shellcheck clean # SKIP shellcheck not found"
+fi
+mkdir "$TMPD/bin"
+for t in sh sed mktemp dirname hostname date rm cat; do
+	p=$(command -v "$t") && ln -s "$p" "$TMPD/bin/$t"
+done
+PATH=$TMPD/bin "$hw" >"$TMPD/hw.tap" 2>&1
+rc=$?
+check "tests/hw/run without nvidia-smi skips (exit 0, a plan of none, skipped)" sh -c '[ "$1" -eq 0 ] && grep -q "^1\.\.0 # SKIP" "$2"' sh "$rc" "$TMPD/hw.tap"
+
 # Killed halfway (SIGPIPE of a reader that stops, here), the unpacked copy goes all the same.
 TMPDIR=$UNPACK gpuprov --root "$cap" --profiles "$profiles" plan h100-nvlink 2>/dev/null | head -c 1 >/dev/null
 sleep 1
