@@ -195,16 +195,24 @@ static int write_file(struct reader *rd, const char *name, int dirfd, const char
 				       : gp_error_set(rd->error, -errno, "%s: %s", name, strerror(errno));
 	while (left > 0) {
 		la_ssize_t n = archive_fn.archive_read_data(rd->a, buf, sizeof(buf));
-		int k;
+		int k = 0;
 
 		if (n <= 0)
 			return refuse(rd, name, n < 0 ? strna(archive_fn.archive_error_string(rd->a)) : "cut short");
 		if (n > left)
 			return refuse(rd, name, "longer than its header says");
-		if ((k = fd_write_all(fd, buf, (size_t)n)) < 0)
+		/* Zeros (a file only stat'ed on the node) are a hole: no disk for a kernel's size. */
+		if (buf[0] == 0 && !memcmp(buf, buf + 1, (size_t)n - 1))
+			k = lseek(fd, n, SEEK_CUR) < 0 ? -errno : 0;
+		else
+			k = fd_write_all(fd, buf, (size_t)n);
+		if (k < 0)
 			return gp_error_set(rd->error, k, "%s: %s", name, gp_strerror(k));
 		left -= n;
 	}
+	/* A hole at the end is written by the size alone. */
+	if (ftruncate(fd, size) < 0)
+		return gp_error_set(rd->error, -errno, "%s: %s", name, strerror(errno));
 	return 0;
 }
 

@@ -15,15 +15,19 @@
 #include "util/archive-lib.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 /* A member of one tree: a path inside the root with no symlink above it. */
 struct member {
 	char *path;
-	char type; /* 'd' directory, 'f' file, 'n' a name only (listed, never read), 'l' link */
+	/* 'd' directory, 'l' link, and a regular file: 'f' read, its content; 's' stat'ed only,
+	 * its size with zeros for content; 'n' listed only, a name */
+	char type;
 	char *target;
 	mode_t mode;
 	time_t mtime;
+	uint64_t size; /* of an 's' */
 };
 
 struct tree {
@@ -86,7 +90,7 @@ static int tree_push(struct tree *t, const char *path, char type, const char *ta
 		t->alloc = na;
 	}
 	m = &t->m[t->n];
-	*m = (struct member){ .type = type, .mode = st->st_mode & 0777, .mtime = st->st_mtime };
+	*m = (struct member){ .type = type, .mode = st->st_mode & 0777, .mtime = st->st_mtime, .size = (uint64_t)st->st_size };
 	if (!(m->path = strdup(path)) || (target && !(m->target = strdup(target)))) {
 		free(m->path);
 		return -ENOMEM;
@@ -96,8 +100,8 @@ static int tree_push(struct tree *t, const char *path, char type, const char *ta
 }
 
 /* The entry at path (a directory inside the root with no symlink, then a name) as it is,
- * not followed. listed: a regular file there is a name only. */
-static int tree_add_entry(struct tree *t, const char *path, bool listed)
+ * not followed; a regular file as file (a member type, 'f', 's' or 'n'). */
+static int tree_add_entry(struct tree *t, const char *path, char file)
 {
 	const char *slash = strrchr(path, '/');
 	_cleanup_close_ int dirfd = -EBADF;
@@ -114,7 +118,7 @@ static int tree_add_entry(struct tree *t, const char *path, bool listed)
 	if (S_ISDIR(st.st_mode))
 		return tree_push(t, path, 'd', NULL, &st);
 	if (S_ISREG(st.st_mode))
-		return tree_push(t, path, listed ? 'n' : 'f', NULL, &st);
+		return tree_push(t, path, file, NULL, &st);
 	if (!S_ISLNK(st.st_mode))
 		return 0; /* a device, FIFO or socket: nothing a capture can stand for */
 	len = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -127,7 +131,7 @@ static int tree_add_entry(struct tree *t, const char *path, bool listed)
 static int on_link(const char *at, const char *target, void *userdata)
 {
 	(void)target; /* read again where it is, with its mode */
-	return tree_add_entry(userdata, at, false);
+	return tree_add_entry(userdata, at, 'f');
 }
 
 /* The names in directory path (resolved), each as what it is. files: regular files with
@@ -144,7 +148,7 @@ static int tree_add_listing(struct tree *t, const char *path, bool files)
 
 		if (asprintf(&sub, "%s%s%s", streq(path, ".") ? "" : path, streq(path, ".") ? "" : "/", *n) < 0)
 			return -ENOMEM;
-		if ((k = tree_add_entry(t, sub, !files)) < 0)
+		if ((k = tree_add_entry(t, sub, files ? 'f' : 'n')) < 0)
 			return k;
 	}
 	return 0;
@@ -169,7 +173,7 @@ static int tree_note(struct tree *t, char kind, const char *path)
 			if (asprintf(&joined, "%s%s%s", streq(resolved, ".") ? "" : resolved,
 				     streq(resolved, ".") ? "" : "/", name) < 0)
 				return -ENOMEM;
-			return tree_add_entry(t, joined, false);
+			return tree_add_entry(t, joined, 'f');
 		}
 	}
 	/* Whatever failed to resolve was not there to read: its absence is captured by the
@@ -177,7 +181,7 @@ static int tree_note(struct tree *t, char kind, const char *path)
 	k = root_chase_links(t->root, path, on_link, t, &resolved);
 	if (k < 0)
 		return k == -ENOMEM ? k : 0;
-	if (!streq(resolved, ".") && (k = tree_add_entry(t, resolved, false)) < 0)
+	if (!streq(resolved, ".") && (k = tree_add_entry(t, resolved, kind == ROOT_SEEN_STAT ? 's' : 'f')) < 0)
 		return k;
 	if (kind == ROOT_SEEN_LIST || kind == ROOT_SEEN_FILES)
 		return tree_add_listing(t, resolved, kind == ROOT_SEEN_FILES);
@@ -189,7 +193,13 @@ static int member_cmp(const void *a, const void *b)
 	return strcmp(((const struct member *)a)->path, ((const struct member *)b)->path);
 }
 
-/* Sorted, each path once: a file read wins over the same file only listed. */
+/* How much of a regular file was taken: read beats stat'ed beats listed. */
+static int file_rank(char type)
+{
+	return type == 'f' ? 3 : type == 's' ? 2 : type == 'n' ? 1 : 0;
+}
+
+/* Sorted, each path once, as much of it as was taken. */
 static void tree_dedup(struct tree *t)
 {
 	size_t out = 0;
@@ -197,8 +207,8 @@ static void tree_dedup(struct tree *t)
 	qsort(t->m, t->n, sizeof(*t->m), member_cmp);
 	for (size_t i = 0; i < t->n; i++) {
 		if (out && streq(t->m[out - 1].path, t->m[i].path)) {
-			if (t->m[out - 1].type == 'n' && t->m[i].type == 'f')
-				t->m[out - 1].type = 'f';
+			if (file_rank(t->m[i].type) > file_rank(t->m[out - 1].type))
+				t->m[out - 1].type = t->m[i].type;
 			free(t->m[i].path);
 			free(t->m[i].target);
 			continue;
@@ -269,6 +279,18 @@ static int writer_data(struct writer *w, const char *name, const char *data, siz
 	return 0;
 }
 
+/* A stat'ed file's stand-in content: zeros, which compress to nearly nothing and unpack as
+ * a sparse file. */
+static int writer_zeros(struct writer *w, const char *name, uint64_t size)
+{
+	static const char zeros[65536];
+	int k = 0;
+
+	for (uint64_t left = size; left && k >= 0; left -= left < sizeof(zeros) ? left : sizeof(zeros))
+		k = writer_data(w, name, zeros, left < sizeof(zeros) ? (size_t)left : sizeof(zeros));
+	return k;
+}
+
 /* A regular file's content, read now: NULL with *ret_size 0 when it is gone or is no longer
  * a regular file (what was read is what detect saw; a file that vanished since is left out). */
 static int read_member(const struct tree *t, const struct member *m, const char *name, char **ret, size_t *ret_size,
@@ -288,17 +310,28 @@ static int read_member(const struct tree *t, const struct member *m, const char 
 	if (k == -GPE_TOOBIG)
 		return gp_error_set(ret_error, k, "%s: larger than %llu MiB, the most one member of a capture may be",
 				    name, CAPTURE_MEMBER_MAX >> 20);
-	return k < 0 ? gp_error_set(ret_error, k, "%s: %s", name, gp_strerror(k)) : 1;
+	if (k == -ENOMEM)
+		return k;
+	/* An attribute the kernel refuses to read now (EIO, EPERM) was no fact of detect's
+	 * either: left out, as a file that vanished is. */
+	if (k < 0) {
+		log_debug("%s: %s; left out of the capture", name, gp_strerror(k));
+		free(*ret);
+		*ret = NULL;
+		return 0;
+	}
+	return 1;
 }
 
 static int manifest_add(struct writer *w, const char *name, const struct member *m, size_t size)
 {
-	static const char *const types[] = { ['d'] = "directory", ['f'] = "file", ['n'] = "name", ['l'] = "link" };
+	static const char *const types[] = { ['d'] = "directory", ['f'] = "file", ['s'] = "stat", ['n'] = "name",
+					     ['l'] = "link" };
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o || !cJSON_AddItemToArray(w->members, o) || !cJSON_AddStringToObject(o, "path", name) ||
 	    !cJSON_AddStringToObject(o, "type", types[(unsigned char)m->type]) ||
-	    (m->type == 'f' && !cJSON_AddNumberToObject(o, "size", (double)size)) ||
+	    ((m->type == 'f' || m->type == 's') && !cJSON_AddNumberToObject(o, "size", (double)size)) ||
 	    (m->target && !cJSON_AddStringToObject(o, "target", m->target)))
 		return -ENOMEM;
 	return 0;
@@ -324,6 +357,15 @@ static int write_tree(struct writer *w, struct tree *t)
 					return k;
 				continue;
 			}
+		}
+		if (m->type == 's') {
+			if (m->size > CAPTURE_MEMBER_MAX)
+				return gp_error_set(w->error, -GPE_TOOBIG,
+						    "%s: larger than %llu MiB, the most one member of a capture may be",
+						    name, CAPTURE_MEMBER_MAX >> 20);
+			size = (size_t)m->size;
+		}
+		if (m->type == 'f' || m->type == 's') {
 			w->total += size;
 			if (w->total > CAPTURE_TOTAL_MAX)
 				return gp_error_set(w->error, -GPE_TOOBIG,
@@ -333,7 +375,9 @@ static int write_tree(struct writer *w, struct tree *t)
 		k = writer_header(w, name,
 				  m->type == 'd' ? AE_IFDIR : m->type == 'l' ? AE_IFLNK : AE_IFREG,
 				  m->type == 'l' ? 0777 : m->mode, (int64_t)size, m->mtime, m->target);
-		if (k < 0 || (k = writer_data(w, name, data, size)) < 0 || (k = manifest_add(w, name, m, size)) < 0)
+		if (k >= 0)
+			k = m->type == 's' ? writer_zeros(w, name, size) : writer_data(w, name, data, size);
+		if (k < 0 || (k = manifest_add(w, name, m, size)) < 0)
 			return k;
 	}
 	return 0;

@@ -69,7 +69,8 @@ int root_dir_open_at(const struct root_dir *d, const char *name, int flags)
 		int fd;
 
 		if (d->root->record)
-			root_record_note(d->root, ROOT_SEEN_PATH, path_fmt(path, "%s/%s", d->path, name));
+			root_record_note(d->root, flags & O_PATH ? ROOT_SEEN_STAT : ROOT_SEEN_PATH,
+					 path_fmt(path, "%s/%s", d->path, name));
 		fd = openat(d->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
 

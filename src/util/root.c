@@ -327,7 +327,8 @@ int root_open_at(const struct root *r, const char *path, int flags)
 {
 	if (!path)
 		return -ENAMETOOLONG;
-	root_note(r, ROOT_SEEN_PATH, path);
+	/* An O_PATH descriptor reads no content: what it stands for is kept without it. */
+	root_note(r, flags & O_PATH ? ROOT_SEEN_STAT : ROOT_SEEN_PATH, path);
 	if (r->openat2 && !root_force_chase) {
 		for (int i = 0; i < OPENAT2_RETRIES; i++) {
 			long fd = openat2_in_root(r->fd, *path ? path : ".", flags);

@@ -111,7 +111,8 @@ int root_dir_list(const struct root_dir *d, const char *name, char ***ret);
  * and check read (src/capture/). Off, it costs one test of a NULL pointer.
  */
 enum root_seen {
-	ROOT_SEEN_PATH = 'p', /* opened or stat'ed: the path, the links on its way, what it leads to */
+	ROOT_SEEN_PATH = 'p', /* opened: the path, the links on its way, what it leads to */
+	ROOT_SEEN_STAT = 's', /* opened O_PATH (stat'ed, found, a directory held): no content read */
 	ROOT_SEEN_LINK = 'l', /* readlink'ed or lstat'ed: its last component itself, not followed */
 	ROOT_SEEN_LIST = 'd', /* listed: the directory and the names in it */
 	ROOT_SEEN_FILES = 'f', /* every regular file in the directory read, by a descriptor of it */

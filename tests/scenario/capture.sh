@@ -128,6 +128,8 @@ echo "TOKEN=planted" >"$node/proc/1/environ"
 # Read by nothing: must not be in the capture either.
 echo unread >"$node/etc/unread.conf"
 echo unread >"$node/var/lib/dpkg/unread"
+printf 'MZ not zeros' | dd of="$node/boot/vmlinuz-5.15.0-105-generic" conv=notrunc 2>/dev/null
+truncate -s 50M "$node/boot/vmlinuz-5.15.0-105-generic"
 # Each secret is made read: apt reads every *_Packages list, links included, inside the root.
 for s in etc/shadow etc/gshadow etc/ssh/ssh_host_ed25519_key root/.ssh/id_ed25519 home/ops/.ssh/id_rsa \
 	etc/gpuprov/keys.d/site etc/pki-planted.key etc/planted-notes.txt var/log/journal/0123/system.journal \
@@ -148,6 +150,15 @@ done
 check "no member holds a planted secret" sh -c '! tar -xzOf "$1" |
 	grep -aqE "planted-hash|planted-gshadow|PRIVATE KEY|TOKEN=planted|planted journal"' sh "$TMPD/node.tar.gz"
 check "a file nothing read is not captured" sh -c '! grep -q "unread" "$1"' sh "$TMPD/node-members"
+# A kernel image detect only stat'ed (its size counts in /boot): its size, not its content.
+k=root/boot/vmlinuz-5.15.0-105-generic
+check "a file only stat'ed is in the manifest as such, with its size" sh -c 'tar -xzOf "$1" gpuprov-capture.json |
+	jq -e --arg p "$2" ".members[] | select(.path == \$p) | .type == \"stat\" and .size == 52428800"' sh "$TMPD/node.tar.gz" "$k"
+check "... and zeros for content" sh -c '[ "$(tar -xzOf "$1" "$2" | tr -d "\0" | wc -c)" -eq 0 ]' sh "$TMPD/node.tar.gz" "$k"
+check "... so the capture stays small" [ "$(wc -c <"$TMPD/node.tar.gz")" -lt 1000000 ]
+gpuprov --root "$node" --profiles "$profiles" detect --json 2>&1 | mask >"$TMPD/tree"
+TMPDIR=$UNPACK gpuprov --root "$TMPD/node.tar.gz" --profiles "$profiles" detect --json 2>&1 | mask >"$TMPD/cap"
+check "... and detect from it counts the same space in /boot" cmp "$TMPD/tree" "$TMPD/cap"
 
 # A tree for /proc and /sys apart from the root: its own part, sysroot/, which --root alone
 # then reads too; the same file as both is unpacked once.
