@@ -49,6 +49,9 @@ static int setup(void **state)
 	put(fx->tree, "boot/vmlinuz-6.1.0-18-amd64", "a kernel nothing reads\n");
 	put(fx->tree, "etc/shadow", "root:$6$secret:19000::::::\n");
 	put(fx->tree, "etc/unread", "never read\n");
+	/* An initramfs of 20 MiB, only stat'ed; it begins with bytes that are not zeros. */
+	put(fx->tree, "boot/initrd.img-6.1.0-18-amd64", "070701 not zeros");
+	unit_sh("truncate -s 20M %s/boot/initrd.img-6.1.0-18-amd64", fx->tree);
 	unit_sh("ln -s ../usr/lib/os-release %s/etc/os-release", fx->tree);
 	unit_sh("ln -s ../../../devices/pci0/0000:01:00.0 %s/sys/bus/pci/devices/0000:01:00.0", fx->tree);
 	assert_int_equal(root_open(fx->tree, &fx->r), 0);
@@ -79,6 +82,7 @@ static void read_like_detect(const struct root *r, bool secret)
 {
 	_cleanup_free_ char *s = NULL, *link = NULL;
 	_cleanup_(strv_freep) char **names = NULL;
+	struct stat st;
 
 	assert_int_equal(root_read_line(r, "etc/os-release", &s), 0);
 	assert_string_equal(s, "ID=debian");
@@ -91,6 +95,8 @@ static void read_like_detect(const struct root *r, bool secret)
 	s = mfree(s);
 	assert_int_equal(root_read_line(r, "etc/shadow", &s), secret ? 0 : -ENOENT);
 	assert_int_equal(root_exists(r, "etc/missing"), 0);
+	assert_int_equal(root_stat(r, "boot/initrd.img-6.1.0-18-amd64", &st), 0);
+	assert_int_equal(st.st_size, 20 << 20);
 }
 
 static void test_recorder(void **state)
@@ -204,6 +210,22 @@ static void test_round_trip_contents(void **state)
 	free(path);
 	assert_true(asprintf(&path, "%s/etc/shadow", c->root) > 0);
 	assert_int_equal(access(path, F_OK), -1);
+
+	/* Only stat'ed: its size, zeros for content, and a hole on disk. */
+	free(path);
+	assert_true(asprintf(&path, "%s/boot/initrd.img-6.1.0-18-amd64", c->root) > 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 20 << 20);
+	assert_true(st.st_blocks * 512 < (1 << 20));
+	{
+		_cleanup_free_ char *head = NULL;
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		size_t n;
+
+		assert_int_equal(fd_read_file(fd, 64 << 20, &head, &n), 0);
+		assert_int_equal(n, 20 << 20);
+		assert_int_equal(head[0], 0);
+	}
 
 	/* Freed, nothing is left of it. */
 	dir = strdup(c->dir);
