@@ -168,7 +168,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --root DIR      the target filesystem to read and change (default /);\n"
 		"                  a capture (gpuprov capture) for the verbs that only read\n"
-		"  --sysroot DIR   where /proc and /sys are read (default: the root)\n"
+		"  --sysroot DIR   where /proc and /sys are read (default: the root; a capture too)\n"
 		"  --profiles DIR  the shipped profiles and knowledge (default " GPUPROV_PROFILES_DIR ")\n"
 		"  --json          machine-readable output\n"
 		"  --dry-run       verbs that change the node: say what would be done, do nothing\n"
