@@ -204,6 +204,8 @@ static void tree_dedup(struct tree *t)
 {
 	size_t out = 0;
 
+	if (t->n == 0)
+		return; /* qsort() of no array at all (NULL) is undefined */
 	qsort(t->m, t->n, sizeof(*t->m), member_cmp);
 	for (size_t i = 0; i < t->n; i++) {
 		if (out && streq(t->m[out - 1].path, t->m[i].path)) {
