@@ -60,6 +60,8 @@ struct cli {
 	bool prometheus;    /* status: node_exporter's textfile format */
 	bool reboot_required; /* status: only the exit code, 0 when a reboot is pending */
 	bool force;         /* maintenance end: also a node held after a rollback */
+	const char *capture_profile; /* capture --profile: plan NAME's reads too */
+	struct capture *captures[2]; /* --root and --sysroot given as captures, unpacked */
 	int verbosity;      /* enum log_level: -v, -q */
 	bool help, version; /* --help: the verb's usage, or gpuprov's without a verb */
 };
@@ -78,7 +80,7 @@ struct optgroup {
 /* Every verb takes the global group, before or after its name. */
 extern const struct optgroup optgroup_global, optgroup_change, optgroup_ask, optgroup_refresh, optgroup_resolve, optgroup_strict,
 	optgroup_fetch, optgroup_apply, optgroup_verify, optgroup_rollback, optgroup_output, optgroup_status,
-	optgroup_bundle, optgroup_knowledge, optgroup_maintenance;
+	optgroup_bundle, optgroup_knowledge, optgroup_maintenance, optgroup_capture;
 
 struct verb {
 	const char *name;
@@ -96,7 +98,17 @@ struct verb {
 	/* The verb's arguments only (argv[0] its first), its options already in cli; returns
 	 * the exit code. */
 	int (*run)(struct cli *cli, const struct verb *self, int argc, char **argv);
+	/* Whether --root and --sysroot may be captures: the verbs that only read. */
+	bool reads_capture;
 };
+
+/* The verb called name in main()'s table (capture runs the verbs whose reads it records). */
+const struct verb *cli_verb(const char *name);
+/* Opens cli->root and cli->sys from --root and --sysroot, each a directory or a capture
+ * (unpacked once, for a verb that reads_capture; any other refuses one, exit 2). An exit code. */
+int cli_open_roots(struct cli *cli, const struct verb *verb);
+/* Closes them and removes what captures were unpacked. */
+void cli_close_roots(struct cli *cli);
 
 /* Whether v takes the options of g. */
 bool verb_takes(const struct verb *v, const struct optgroup *g);
@@ -127,10 +139,11 @@ int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv)
 int verb_knowledge(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_maintenance(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_cdi(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_capture(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
 	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[], verb_knowledge_usage[],
-	verb_maintenance_usage[], verb_cdi_usage[];
+	verb_maintenance_usage[], verb_cdi_usage[], verb_capture_usage[];
 
 struct profile;
 struct resolution;

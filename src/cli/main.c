@@ -89,20 +89,21 @@ static int check_knowledge(struct cli *cli, char **args)
 static const struct verb verbs[] = {
 	{ .name = "detect",
 	  .summary = "show the machine's facts: CPU, OS, kernels, boot, storage, GPUs, HCAs, driver",
-	  .usage = verb_detect_usage, .groups = NO_GROUPS, .run = verb_detect },
+	  .usage = verb_detect_usage, .groups = NO_GROUPS, .run = verb_detect, .reads_capture = true },
 	{ .name = "profiles",
 	  .summary = "list the profiles and whether each fits this machine",
-	  .usage = verb_profiles_usage, .groups = NO_GROUPS, .run = verb_profiles },
+	  .usage = verb_profiles_usage, .groups = NO_GROUPS, .run = verb_profiles, .reads_capture = true },
 	{ .name = "show",
 	  .summary = "print a profile fully resolved for this machine",
-	  .usage = verb_show_usage, .groups = NO_GROUPS, .min_args = 1, .max_args = 1, .run = verb_show },
+	  .usage = verb_show_usage, .groups = NO_GROUPS, .min_args = 1, .max_args = 1, .run = verb_show,
+	  .reads_capture = true },
 	{ .name = "plan",
 	  .summary = "what apply would do for a profile, each step with its reason",
 	  .usage = verb_plan_usage, .groups = GROUPS(&optgroup_resolve, &optgroup_strict), .min_args = 1, .max_args = 1,
-	  .run = verb_plan },
+	  .run = verb_plan, .reads_capture = true },
 	{ .name = "check",
 	  .summary = "audit the installed stack against the compatibility knowledge",
-	  .usage = verb_check_usage, .groups = GROUPS(&optgroup_strict), .run = verb_check },
+	  .usage = verb_check_usage, .groups = GROUPS(&optgroup_strict), .run = verb_check, .reads_capture = true },
 	{ .name = "apply",
 	  .summary = "converge the node: packages at exact versions, holds, files, services",
 	  .usage = verb_apply_usage,
@@ -124,7 +125,8 @@ static const struct verb verbs[] = {
 	  .usage = verb_cdi_usage, .min_args = 1, .max_args = 2, .run = verb_cdi },
 	{ .name = "status",
 	  .summary = "what was applied, when, by which profile, and whether a reboot is pending",
-	  .usage = verb_status_usage, .groups = GROUPS(&optgroup_status, &optgroup_output), .run = verb_status },
+	  .usage = verb_status_usage, .groups = GROUPS(&optgroup_status, &optgroup_output), .run = verb_status,
+	  .reads_capture = true },
 	{ .name = "revert",
 	  .summary = "restore every file gpuprov manages to its content before gpuprov",
 	  .usage = verb_revert_usage, .groups = GROUPS(&optgroup_change), .needs_lock = lock_unless_dry_run,
@@ -141,7 +143,19 @@ static const struct verb verbs[] = {
 	  .summary = "the node's maintenance with its scheduler (Slurm, Kubernetes): status, start, end",
 	  .usage = verb_maintenance_usage, .groups = GROUPS(&optgroup_maintenance), .min_args = 1, .max_args = 2,
 	  .needs_lock = lock_maintenance, .run = verb_maintenance },
+	{ .name = "capture",
+	  .summary = "write what detect, plan and check read here, to plan this node anywhere",
+	  .usage = verb_capture_usage, .groups = GROUPS(&optgroup_output, &optgroup_capture), .run = verb_capture,
+	  .reads_capture = true },
 };
+
+const struct verb *cli_verb(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		if (streq(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -155,8 +169,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Options:\n"
-		"  --root DIR      the target filesystem to read and change (default /)\n"
-		"  --sysroot DIR   where /proc and /sys are read (default: the root)\n"
+		"  --root DIR      the target filesystem to read and change (default /);\n"
+		"                  a capture (gpuprov capture) for the verbs that only read\n"
+		"  --sysroot DIR   where /proc and /sys are read (default: the root; a capture too)\n"
 		"  --profiles DIR  the shipped profiles and knowledge (default " GPUPROV_PROFILES_DIR ")\n"
 		"  --json          machine-readable output\n"
 		"  --dry-run       verbs that change the node: say what would be done, do nothing\n"
@@ -172,15 +187,6 @@ static void usage(FILE *out)
 		"Environment: GPUPROV_TODAY=YYYY-MM-DD judges end of life, and the expiry of\n"
 		"bundles and keys, as of that day.\n"
 		"See gpuprov(8).\n");
-}
-
-static int open_root(const char *path, const char *what, struct root **ret)
-{
-	int k = root_open(path, ret);
-
-	if (k < 0)
-		log_error_errno(k, "cannot open %s %s", what, path);
-	return k;
 }
 
 int main(int argc, char **argv)
@@ -221,12 +227,11 @@ int main(int argc, char **argv)
 		return EXIT_CODE_USAGE;
 	}
 
-	if (open_root(cli.root_path, "root", &cli.root) < 0 ||
-	    open_root(cli.sysroot_path ? cli.sysroot_path : cli.root_path, "sysroot", &cli.sys) < 0) {
-		root_free(cli.root);
-		return EXIT_CODE_USAGE;
+	r = cli_open_roots(&cli, verb);
+	if (r != EXIT_CODE_OK) {
+		cli_close_roots(&cli);
+		return r;
 	}
-	r = EXIT_CODE_OK;
 	if (verb->needs_lock && verb->needs_lock(&cli, argv + first + 1)) {
 		if (verb->check_input)
 			r = verb->check_input(&cli, argv + first + 1);
@@ -235,7 +240,6 @@ int main(int argc, char **argv)
 	}
 	if (r == EXIT_CODE_OK)
 		r = verb->run(&cli, verb, nargs, argv + first + 1);
-	root_free(cli.root);
-	root_free(cli.sys);
+	cli_close_roots(&cli);
 	return r;
 }

@@ -363,7 +363,7 @@ const struct optgroup optgroup_knowledge = {
 static const struct optgroup *const all_groups[] = {
 	&optgroup_global, &optgroup_change, &optgroup_ask,    &optgroup_refresh, &optgroup_resolve, &optgroup_strict, &optgroup_fetch,
 	&optgroup_apply,  &optgroup_verify, &optgroup_rollback, &optgroup_output, &optgroup_status,  &optgroup_bundle,
-	&optgroup_knowledge, &optgroup_maintenance,
+	&optgroup_knowledge, &optgroup_maintenance, &optgroup_capture,
 };
 
 bool verb_takes(const struct verb *v, const struct optgroup *g)

@@ -201,6 +201,8 @@ static int fabric_from_rpmdb(struct nvidia_facts *nv, const struct root *root)
 
 	if (src < 0)
 		return src == -ENOMEM ? src : -ENOENT;
+	/* Read below by its descriptor, not through the root: noted here for a capture. */
+	root_note(root, ROOT_SEEN_FILES, "var/lib/rpm");
 	snprintf(dir, sizeof(dir), "%s/gpuprov-rpmdb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		return -errno;

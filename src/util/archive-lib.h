@@ -9,7 +9,7 @@
 
 /*
  * libarchive, loaded by the first archive read or written (dynlib.h): the functions gpuprov
- * calls (bundles, .deb control files, apt's compressed lists), by their own names.
+ * calls (bundles, .deb control files, apt's compressed lists, captures), by their own names.
  */
 #define ARCHIVE_FUNCTIONS(X)                       \
 	X(archive_read_new)                        \
@@ -35,6 +35,8 @@
 	X(archive_write_new)                       \
 	X(archive_write_free)                      \
 	X(archive_write_set_format_pax_restricted) \
+	X(archive_write_add_filter_gzip)           \
+	X(archive_write_add_filter_zstd)           \
 	X(archive_write_open_fd)                   \
 	X(archive_write_header)                    \
 	X(archive_write_data)                      \
@@ -51,7 +53,9 @@
 	X(archive_entry_set_filetype)              \
 	X(archive_entry_set_perm)                  \
 	X(archive_entry_set_size)                  \
-	X(archive_entry_set_mtime)
+	X(archive_entry_set_mtime)                 \
+	X(archive_entry_set_symlink)               \
+	X(archive_entry_perm)
 
 #define ARCHIVE_LIB_MEMBER(f) __typeof__(f) *f;
 struct archive_lib {

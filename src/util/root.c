@@ -19,9 +19,42 @@ struct root *root_free(struct root *r)
 		return NULL;
 	if (r->fd >= 0)
 		close(r->fd);
+	root_record_free(r->record);
 	free(r->path);
 	free(r);
 	return NULL;
+}
+
+int root_record_start(struct root *r)
+{
+	if (!r->record && !(r->record = calloc(1, sizeof(*r->record))))
+		return -ENOMEM;
+	return 0;
+}
+
+struct root_record *root_record_stop(struct root *r)
+{
+	return TAKE_PTR(r->record);
+}
+
+struct root_record *root_record_free(struct root_record *rec)
+{
+	if (rec) {
+		strv_free(rec->notes);
+		free(rec);
+	}
+	return NULL;
+}
+
+void root_record_note(const struct root *r, enum root_seen kind, const char *path)
+{
+	struct root_record *rec = r->record;
+
+	/* A path that did not fit its buffer (path_fmt) was never read: nothing to note. */
+	if (!path || rec->error < 0)
+		return;
+	if (strv_pushf(&rec->notes, &rec->n, "%c%s", (char)kind, path) < 0)
+		rec->error = -ENOMEM;
 }
 
 /* Drops the last component of a resolved relative path; the top stays the top. */
@@ -35,7 +68,9 @@ static void chase_pop(char *done)
 		done[0] = '\0';
 }
 
-int root_chase(const struct root *r, const char *path, char **ret)
+int root_chase_links(const struct root *r, const char *path,
+		     int (*on_link)(const char *at, const char *target, void *userdata), void *userdata,
+		     char **ret)
 {
 	_cleanup_free_ char *todo = NULL, *done = NULL;
 	unsigned links = 0;
@@ -84,6 +119,12 @@ int root_chase(const struct root *r, const char *path, char **ret)
 			if (len < 0)
 				return -errno;
 			target[len] = '\0';
+			if (on_link) {
+				int k = on_link(candidate, target, userdata);
+
+				if (k < 0)
+					return k;
+			}
 			/* An absolute target starts again from the top of the root, not the host's. */
 			if (target[0] == '/')
 				done[0] = '\0';
@@ -103,6 +144,12 @@ int root_chase(const struct root *r, const char *path, char **ret)
 		strcpy(done, ".");
 	*ret = TAKE_PTR(done);
 	return 0;
+}
+
+int root_chase(const struct root *r, const char *path, char **ret)
+{
+	root_note(r, ROOT_SEEN_PATH, path);
+	return root_chase_links(r, path, NULL, NULL, ret);
 }
 
 int root_host_path(const struct root *r, const char *path, char **ret)
@@ -280,6 +327,8 @@ int root_open_at(const struct root *r, const char *path, int flags)
 {
 	if (!path)
 		return -ENAMETOOLONG;
+	/* An O_PATH descriptor reads no content: what it stands for is kept without it. */
+	root_note(r, flags & O_PATH ? ROOT_SEEN_STAT : ROOT_SEEN_PATH, path);
 	if (r->openat2 && !root_force_chase) {
 		for (int i = 0; i < OPENAT2_RETRIES; i++) {
 			long fd = openat2_in_root(r->fd, *path ? path : ".", flags);
@@ -522,7 +571,10 @@ int fd_list_dir(int fd, char ***ret)
 
 int root_list_dir(const struct root *r, const char *path, char ***ret)
 {
-	_cleanup_close_ int fd = root_open_at(r, path, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = -EBADF;
+
+	root_note(r, ROOT_SEEN_LIST, path);
+	fd = root_open_at(r, path, O_RDONLY | O_DIRECTORY);
 
 	if (fd < 0)
 		return fd;
@@ -538,6 +590,12 @@ int root_dir_has_symlink(const struct root *r, const char *dir, const char *cons
 		return dirfd;
 	for (; *names; names++) {
 		struct stat st;
+
+		if (r->record) {
+			char path[PATH_MAX];
+
+			root_record_note(r, ROOT_SEEN_LINK, path_fmt(path, "%s/%s", dir, *names));
+		}
 
 		if (fstatat(dirfd, *names, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
@@ -571,6 +629,7 @@ int root_readlink_name(const struct root *r, const char *path, char **ret)
 	slash = strrchr(path, '/');
 	dir = strndupa(path, slash ? (size_t)(slash - path) : 0);
 	name = slash ? slash + 1 : path;
+	root_note(r, ROOT_SEEN_LINK, path);
 	dirfd = root_open_at(r, dir, O_PATH | O_DIRECTORY);
 	if (dirfd < 0)
 		return dirfd;

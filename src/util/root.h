@@ -14,10 +14,12 @@
  * leading slash means its top, and symlinks, absolute or relative, are resolved inside it,
  * so no path, link or ".." leads out. This is what lets every test run on a fake machine.
  */
+struct root_record;
 struct root {
 	int fd;     /* O_PATH descriptor of the directory */
 	char *path; /* canonical absolute path: for libraries that only take paths */
 	bool openat2; /* the kernel resolves inside the root for us (openat2 RESOLVE_IN_ROOT) */
+	struct root_record *record; /* NULL unless root_record_start(): what was read (capture) */
 };
 
 int root_open(const char *path, struct root **ret);
@@ -29,6 +31,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct root *, root_free)
 
 /* Resolves path inside the root. ret: a relative path without symlinks ("." for the top). */
 int root_chase(const struct root *r, const char *path, char **ret);
+/* The same, calling on_link(at, target) for each symlink met on the way, at its place in
+ * the root (a relative path without symlinks), also when the resolution then fails. */
+int root_chase_links(const struct root *r, const char *path,
+		     int (*on_link)(const char *at, const char *target, void *userdata), void *userdata,
+		     char **ret);
 /* Like root_chase(), but the result is the host path (r->path + "/" + resolved). */
 int root_host_path(const struct root *r, const char *path, char **ret);
 
@@ -97,6 +104,35 @@ int root_dir_read_s64(const struct root_dir *d, const char *name, int64_t *ret);
 int root_dir_readlink_name(const struct root_dir *d, const char *name, char **ret);
 /* Names in d's entry name (NULL: in d itself), sorted, as root_list_dir(). */
 int root_dir_list(const struct root_dir *d, const char *name, char ***ret);
+
+/*
+ * The recorder: while it is on, every path the functions above open, stat, list or readlink
+ * is noted, as it was asked for, so that `gpuprov capture` archives exactly what detect, plan
+ * and check read (src/capture/). Off, it costs one test of a NULL pointer.
+ */
+enum root_seen {
+	ROOT_SEEN_PATH = 'p', /* opened: the path, the links on its way, what it leads to */
+	ROOT_SEEN_STAT = 's', /* opened O_PATH (stat'ed, found, a directory held): no content read */
+	ROOT_SEEN_LINK = 'l', /* readlink'ed or lstat'ed: its last component itself, not followed */
+	ROOT_SEEN_LIST = 'd', /* listed: the directory and the names in it */
+	ROOT_SEEN_FILES = 'f', /* every regular file in the directory read, by a descriptor of it */
+};
+struct root_record {
+	char **notes; /* each: its enum root_seen, then the path */
+	size_t n;
+	int error;    /* the first failure to note one (-ENOMEM): the record is incomplete */
+};
+int root_record_start(struct root *r);
+/* Turns the recorder off and hands what it noted on (NULL when it was not on). */
+struct root_record *root_record_stop(struct root *r);
+struct root_record *root_record_free(struct root_record *rec);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct root_record *, root_record_free)
+void root_record_note(const struct root *r, enum root_seen kind, const char *path);
+#define root_note(r, kind, path)                             \
+	do {                                                 \
+		if ((r)->record)                             \
+			root_record_note((r), (kind), (path)); \
+	} while (0)
 
 /* Formats a path into a fixed buffer; yields NULL (read as ENAMETOOLONG) when it does not fit. */
 #define path_fmt(buf, ...) \

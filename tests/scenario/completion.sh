@@ -20,6 +20,11 @@ echo '{}' >"$TMPD/node/etc/gpuprov/profiles/site-h100.json"
 for p in alpha beta knowledge gpuprov-profile.schema; do echo '{}' >"$TMPD/mine/$p.json"; done
 mkdir -p "$TMPD/files/dir-a"
 : >"$TMPD/files/file-a.prom"
+# Roots: directories and captures, nothing else.
+mkdir -p "$TMPD/roots/node-a"
+: >"$TMPD/roots/node-b.tar.zst"
+: >"$TMPD/roots/node-c.tar.gz"
+: >"$TMPD/roots/notes.txt"
 
 # The driver: loads the script (after bash-completion's own, with PRE set), sets the words
 # as bash does for a line (the last one being completed), and prints COMPREPLY sorted.
@@ -62,7 +67,7 @@ apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
-	expect "$1: every verb" "detect profiles show plan check apply verify rollback cdi status revert bundle knowledge maintenance" ""
+	expect "$1: every verb" "detect profiles show plan check apply verify rollback cdi status revert bundle knowledge maintenance capture" ""
 	expect "$1: global options" "--root --sysroot --profiles --json --dry-run --yes --verbose --quiet --help --version" --
 	expect "$1: apply's options" "$apply_opts" apply --
 	expect "$1: apply's options after its profile" "--detailed-exitcodes --dry-run" apply h100-nvlink --d
@@ -86,6 +91,11 @@ run_cases() {
 	expect "$1: --cacert completes files" "$TMPD/files/file-a.prom" apply base --cacert "$TMPD/files/f"
 	expect "$1: --root completes directories" "$TMPD/files/dir-a" --root "$TMPD/files/"
 	expect "$1: --root=, split at =" "$TMPD/files/dir-a" --root = "$TMPD/files/"
+	expect "$1: --root completes captures too" "$TMPD/roots/node-a $TMPD/roots/node-b.tar.zst $TMPD/roots/node-c.tar.gz" \
+		--root "$TMPD/roots/"
+	expect "$1: --sysroot as well" "$TMPD/roots/node-b.tar.zst" --sysroot "$TMPD/roots/node-b"
+	expect "$1: capture's options" "--output -o --profile --help" capture -
+	expect "$1: capture --profile completes profile names" "h100-nvlink" capture -o x.tar.zst --profile h1
 	expect "$1: bundle verify completes files" "$TMPD/files/file-a.prom" bundle verify "$TMPD/files/fi"
 	expect "$1: --mirror takes a URL: nothing offered" "" apply base --mirror ""
 	expect "$1: --max-time takes a number: nothing offered" "" apply --max-time ""
