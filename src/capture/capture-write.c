@@ -52,6 +52,10 @@ bool capture_withheld(const char *path)
 {
 	const char *keys = startswith(path, "etc/gpuprov/keys.d/");
 
+	/* A file gpuprov manages itself that only matches a pattern by its name: NVIDIA's CDI
+	 * refresh unit's settings (container.cdi) hold paths, nothing secret. */
+	if (streq(path, "etc/nvidia-container-toolkit/nvidia-cdi-refresh.env"))
+		return false;
 	/* keys.d keeps public keys and the revocation list; anything else there may be the
 	 * private half of a signing key. */
 	if (keys && *keys)

@@ -133,7 +133,8 @@ static void test_withheld(void **state)
 					      "opt/app/.env" };
 	static const char *const fine[] = { "etc/passwd", "etc/ssh/ssh_host_rsa_key.pub", "etc/gpuprov/keys.d/site.pub",
 					    "etc/gpuprov/keys.d/revoked", "var/lib/dpkg/status", "proc/cpuinfo",
-					    "root", "home", "etc/os-release" };
+					    "root", "home", "etc/os-release",
+					    "etc/nvidia-container-toolkit/nvidia-cdi-refresh.env" };
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(secret); i++) {
