@@ -7,7 +7,8 @@ rebuilt from scratch on every run and the output is deterministic: no
 timestamps, no randomness, fixed UUIDs and serials everywhere.  Each machine
 also carries a view of what its repositories offer (doc/formats.md section 3):
 the apt Packages indexes in var/lib/apt/lists on Debian and Ubuntu, and
-var/lib/gpuprov/repo.json on the RPM-family machines.
+var/lib/gpuprov/repo.json on the RPM-family machines; every one of them has
+NVIDIA's container toolkit repository, listed by ../pkg/ctk-packages.
 
 Needs python3 (standard library only) and, on the PATH or in /sbin:
   depmod (kmod), mkfs.ext4 (e2fsprogs), mkfs.vfat (dosfstools),
