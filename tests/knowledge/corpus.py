@@ -484,6 +484,9 @@ def repository_view(m, c, family, arch):
         mirror = "archive.ubuntu.com/ubuntu" if arch == "x86_64" else \
             "ports.ubuntu.com/ubuntu-ports"
         bm.apt_ubuntu(m, mirror, series, uk, metas, branches)
+        # NVIDIA's container toolkit repository, configured as on the fake machines: the
+        # shipped profiles that turn containers on need it.
+        bm.apt_ctk(m)
         if drivers or toolkits:
             bm.apt_nvidia(m, "ubuntu" + ver.replace(".", ""),
                           [bm.NvRepoDriver(d, int(d.split(".")[0]) >= 550) for d in drivers],
@@ -491,6 +494,7 @@ def repository_view(m, c, family, arch):
             fabric_debs(m, c, "ubuntu" + ver.replace(".", ""), drivers)
     elif family == "debian":
         suite, gcc, dkms, nvdistro = DEBIAN_SUITES[c.one("os")]
+        bm.apt_ctk(m)
         # "offer-kernel: ABI-amd64 VERSION backports": from <suite>-backports.
         for where, ks in ((suite, [w for w in kernels if "backports" not in w]),
                           (suite + "-backports", [w for w in kernels if "backports" in w])):
@@ -503,8 +507,8 @@ def repository_view(m, c, family, arch):
                           toolkits)
             fabric_debs(m, c, nvdistro, drivers)
     else:
-        pkgs, runfiles = [], []
         rpmarch = "x86_64" if arch == "x86_64" else "aarch64"
+        pkgs, runfiles = bm.rpm_ctk(rpmarch), []
         if kernels:
             base = c.one("kernel-repo", "baseos")
             # An RPM's version-release is the kernel release without its architecture.

@@ -7,7 +7,8 @@ rebuilt from scratch on every run and the output is deterministic: no
 timestamps, no randomness, fixed UUIDs and serials everywhere.  Each machine
 also carries a view of what its repositories offer (doc/formats.md section 3):
 the apt Packages indexes in var/lib/apt/lists on Debian and Ubuntu, and
-var/lib/gpuprov/repo.json on the RPM-family machines.
+var/lib/gpuprov/repo.json on the RPM-family machines; every one of them has
+NVIDIA's container toolkit repository, listed by ../pkg/ctk-packages.
 
 Needs python3 (standard library only) and, on the PATH or in /sbin:
   depmod (kmod), mkfs.ext4 (e2fsprogs), mkfs.vfat (dosfstools),
@@ -2024,6 +2025,34 @@ def apt_nvidia(m, distro, drivers, toolkits):
              stanzas)
 
 
+# NVIDIA's container toolkit repository (nvidia.github.io/libnvidia-container, stable),
+# as a node configured for it by NVIDIA's install guide has it: one deb list per
+# architecture, one rpm repository per architecture, the same for every distribution.
+# The packages come from tests/pkg/ctk-packages, the stand-in repositories' one source.
+# The releases: the newest the knowledge lists and older ones free of its CVEs, so that
+# latest-for-driver has a choice and a pin to an older release is offered too.
+CTK_PACKAGES = os.path.join(HERE, "..", "pkg", "ctk-packages")
+CTK_RELEASES = ["1.17.8", "1.18.1", "1.20.0"]
+
+
+def ctk_packages(kind, arch):
+    return subprocess.run([CTK_PACKAGES, kind, arch, *CTK_RELEASES], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout
+
+
+def apt_ctk(m):
+    """var/lib/apt/lists for nvidia.github.io/libnvidia-container/stable/deb/<arch>."""
+    a = DEB_ARCH[m.arch]
+    stanzas = [st + "\n" for st in ctk_packages("deb", a).split("\n\n") if st.strip()]
+    apt_list(m, f"nvidia.github.io/libnvidia-container/stable/deb/{a}/Packages", stanzas)
+
+
+def rpm_ctk(arch):
+    """The packages of nvidia.github.io/libnvidia-container/stable/rpm/<arch>, for repo_json."""
+    return [(p["name"], p["version"], p["arch"], p["repo"])
+            for p in json.loads(ctk_packages("rpm", arch))["packages"]]
+
+
 # The Ubuntu archive as the machines see it.  Driver branches of the server
 # series in <series>-updates restricted.
 def ubuntu_branches(series, versions):
@@ -2057,6 +2086,7 @@ def repo_view_jammy(m):
                           "nvidia-kernel-common")])
     apt_nvidia(m, "ubuntu2204", NV_UBUNTU2204,
                ["12.2.2", "12.4.1", "12.6.3", "12.8.1", "13.0.2"])
+    apt_ctk(m)
 
 
 def repo_view_focal(m):
@@ -2072,6 +2102,7 @@ def repo_view_focal(m):
                [NvRepoDriver("535.183.01", False), NvRepoDriver("535.216.01", False),
                 NvRepoDriver("550.127.05", True), NvRepoDriver("570.124.06", True)],
                ["12.2.2", "12.4.1", "12.6.3", "12.8.1"])
+    apt_ctk(m)
 
 
 NOBLE_BRANCHES = ubuntu_branches("noble", ["535.216.01", "550.127.05", "570.124.06",
@@ -2089,6 +2120,7 @@ def repo_view_noble_amd64(m):
                [NvRepoDriver("550.127.05", True), NvRepoDriver("570.124.06", True),
                 NvRepoDriver("580.95.05", True)],
                ["12.6.3", "12.8.1", "13.0.2"])
+    apt_ctk(m)
 
 
 def repo_view_noble_arm64(m):
@@ -2105,6 +2137,7 @@ def repo_view_noble_arm64(m):
                [NvRepoDriver("550.127.05", True), NvRepoDriver("560.35.03", True),
                 NvRepoDriver("570.124.06", True), NvRepoDriver("580.95.05", True)],
                ["12.6.2", "12.6.3", "12.8.1", "13.0.2"])
+    apt_ctk(m)
 
 
 def repo_view_realtime(m):
@@ -2175,6 +2208,7 @@ def repo_view_bookworm(m):
                 NvRepoDriver("550.127.05", True), NvRepoDriver("570.124.06", True),
                 NvRepoDriver("580.95.05", True)],
                ["12.4.1", "12.6.3", "12.8.1", "13.0.2"])
+    apt_ctk(m)
 
 
 def repo_json(m, packages, runfiles=()):
@@ -2478,7 +2512,7 @@ def rhel_kmod_gpu_node(m, drv, running, old, boot_uuid, options, version, *, ref
     nvidia_loaded(m, drv)
     bls(m, boot_uuid, options, {running.kver: stamps[0], old.kver: stamps[1]})
     install_cuda(m, cuda)
-    repo_json(m, packages)
+    repo_json(m, packages + rpm_ctk(m.arch))
 
 
 # A server with an ASPEED BMC, an Intel I210 (igb) and NVMe: the in-tree modules it
@@ -2799,10 +2833,11 @@ def kunpeng920_openeuler():
                               "mlx5_core", "megaraid_sas", "nvme", "nvme_core"],
                  extra_refs={"nouveau": 2, "hibmc_drm": 1, "megaraid_sas": 4})
     grub_openeuler(m, boot_uuid, root_uuid, options)
-    # openEuler's update repository has kernels, nothing from NVIDIA: the .run installers.
+    # openEuler's update repository has kernels, nothing from NVIDIA: the .run installers;
+    # the container toolkit from NVIDIA's rpm repository, which serves any RPM distribution.
     repo_json(m, [(n, v, "aarch64", "update")
                   for v in ("5.10.0-182.0.0.95.oe2203sp3", "5.10.0-216.0.0.115.oe2203sp3")
-                  for n in ("kernel", "kernel-devel")],
+                  for n in ("kernel", "kernel-devel")] + rpm_ctk(m.arch),
               [runfile("driver", "535.216.01", "aarch64", "NVIDIA-Linux-aarch64-535.216.01.run"),
                runfile("driver", "550.127.05", "aarch64", "NVIDIA-Linux-aarch64-550.127.05.run"),
                runfile("cuda", "12.2.2", "sbsa", "cuda_12.2.2_535.104.05_linux_sbsa.run",

@@ -31,10 +31,16 @@ has() {
 	grub-editenv "$1" list | grep -qxF "$2"
 }
 
+# The DGX H100's stack with containers off: verify's CDI check wants the spec
+# gpuprov-cdi.service makes at boot, which the fake boot here does not run (container-cdi.sh).
+mkdir -p "$CH/etc/gpuprov/profiles"
+echo '{ "name": "h100-esp", "include": ["h100-nvlink"], "container": { "toolkit": "none" } }' \
+	>"$CH/etc/gpuprov/profiles/h100-esp.json"
+
 # --- apply: the entry on the ESP ---
 rc=0
-gp apply h100-nvlink --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
-check "apply h100-nvlink exits 0" test "$rc" -eq 0
+gp apply h100-esp --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
+check "apply h100-esp exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
 check "gpuprov's block on the ESP is made, 1024 bytes as GRUB's own" test "$(stat -c %s "$ESPENV" 2>/dev/null)" = 1024
 check "it holds the new kernel's boot-once entry" has "$ESPENV" "gpuprov_once=$NEW"
@@ -61,7 +67,7 @@ check_json "detect reads gpuprov's block" \
 # A second apply before the reboot finds the switch arranged there.
 cp "$ESPENV" "$TMPD/espenv.1"
 rc=0
-gp apply h100-nvlink --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=$?
+gp apply h100-esp --yes --json >"$TMPD/again.json" 2>"$TMPD/again.err" || rc=$?
 check_json "a second apply changes nothing" '.changed == false and (.done | length) == 0' "$TMPD/again.json"
 check "nor gpuprov's block" cmp -s "$TMPD/espenv.1" "$ESPENV"
 

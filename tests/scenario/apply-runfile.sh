@@ -31,12 +31,14 @@ SUM_DRIVER=$(sha256sum "$MIRROR/$DRIVER" | cut -d' ' -f1)
 SUM_CUDA=$(sha256sum "$MIRROR/$CUDA" | cut -d' ' -f1)
 WRONG=0000000000000000000000000000000000000000000000000000000000000000
 
-# profile DRIVER_SUM CUDA_SUM: the site profile, the DGX's settings with the runfiles.
+# profile DRIVER_SUM CUDA_SUM: the site profile, the DGX's settings with the runfiles. The
+# container toolkit is off: its apt packages would stay after the runfiles' uninstall this
+# test compares the tree by (container-toolkit.sh installs them).
 profile() {
 	mkdir -p "$CH/etc/gpuprov/profiles"
 	cat >"$CH/etc/gpuprov/profiles/dgx-runfile.json" <<EOF
 { "name": "dgx-runfile", "include": ["h100-nvlink"], "fabricmanager": "off",
-  "driver": { "source": "runfile" },
+  "driver": { "source": "runfile" }, "container": { "toolkit": "none" },
   "runfile": { "mirror": "http://127.0.0.1:$PORT/", "sha256": { "$DRIVER": "$1"$2 } } }
 EOF
 }

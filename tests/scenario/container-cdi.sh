@@ -154,7 +154,7 @@ check "the environment file of NVIDIA's refresh unit points it at gpuprov's spec
 	jqt '[.actions[] | select(.action == "file" and .target == "/etc/nvidia-container-toolkit/nvidia-cdi-refresh.env" and (.detail | test("\n[+]NVIDIA_CTK_CDI_OUTPUT_FILE_PATH=/etc/cdi/nvidia.json\n[+]NVIDIA_CTK_CDI_GENERATE_OUTPUT_FORMAT=json\n$")))] | length == 1' "$TMPD/plan.json"
 gpuprov --root "$D" --profiles "$PD" plan cdi-h100 >"$TMPD/plan.txt" 2>&1
 check "plan's text says it too" grep -q '^ *[0-9]*\. cdi  *\/etc\/cdi\/nvidia.json$' "$TMPD/plan.txt"
-gpuprov --root "$D" --profiles "$PD" --json plan h100-nvlink >"$TMPD/plan.json" 2>"$TMPD/plan.err"
+gpuprov --root "$D" --profiles "$PD" --json plan base >"$TMPD/plan.json" 2>"$TMPD/plan.err"
 check "a profile without containers: no cdi action, no environment file" \
 	jqt '[.actions[] | select(.action == "cdi" or (.target | test("nvidia-container-toolkit")))] | length == 0' "$TMPD/plan.json"
 

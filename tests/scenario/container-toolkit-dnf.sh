@@ -1,8 +1,9 @@
 #!/bin/sh
 # The NVIDIA Container Toolkit with the stack on a dnf installroot (the HGX A100's Rocky 9 of
-# lib-dnf-target.sh, a100-stable): stand-in RPMs of the toolkit at 1.17.3 (vulnerable) and
-# 1.18.1. A pin to 1.17.3 is refused with nothing changed; latest-for-driver installs the
-# four packages at 1.18.1-1 and versionlocks exactly them; a second apply changes nothing.
+# lib-dnf-target.sh, a100-stable): stand-in RPMs of the toolkit at 1.17.3 (vulnerable) beside
+# the machine's view of NVIDIA's toolkit repository (1.17.8, 1.18.1, 1.20.0). A pin to 1.17.3
+# is refused with nothing changed; latest-for-driver installs the four packages at 1.20.0-1,
+# the newest offered, and versionlocks exactly them; a second apply changes nothing.
 # tests/scenario/container-toolkit.sh is the same and more on an apt target.
 . "${srcdir}/tests/scenario/lib.sh"
 
@@ -11,7 +12,7 @@
 CTK="libnvidia-container1 libnvidia-container-tools nvidia-container-toolkit-base nvidia-container-toolkit"
 CH="$TMPD/target"
 LOCKS="$CH/etc/dnf/plugins/versionlock.list"
-"$srcdir/tests/pkg/ctk-packages" rpm x86_64 1.17.3 1.18.1 >"$TMPD/ctk.json"
+"$srcdir/tests/pkg/ctk-packages" rpm x86_64 1.17.3 >"$TMPD/ctk.json"
 "$srcdir/tests/pkg/make-rpm-repo" "$REPO" "$TMPD/ctk.json" >"$TMPD/ctk.log" 2>&1 || { cat "$TMPD/ctk.log" >&2; exit 1; }
 new_target "$CH"
 mkdir -p "$CH/etc/gpuprov/profiles"
@@ -41,11 +42,11 @@ gp "$CH" apply ctk --yes --json >"$TMPD/apply.json" 2>"$TMPD/apply.err" || rc=$?
 check "apply ctk exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$TMPD/apply.err"
 for n in $CTK; do
-	check "$n-1.18.1-1 is installed" has "$CH" "$n-1.18.1-1"
+	check "$n-1.20.0-1 is installed" has "$CH" "$n-1.20.0-1"
 done
 grep -E '^(lib)?nvidia-container' "$LOCKS" | sort >"$TMPD/locks"
-check "exactly the four are versionlocked, at 1.18.1-1" \
-	test "$(cat "$TMPD/locks")" = "$(for n in $CTK; do echo "$n-0:1.18.1-1.*"; done | sort)"
+check "exactly the four are versionlocked, at 1.20.0-1" \
+	test "$(cat "$TMPD/locks")" = "$(for n in $CTK; do echo "$n-0:1.20.0-1.*"; done | sort)"
 check "nvidia-ctk is the stand-in, from nvidia-container-toolkit-base" cmp -s "$srcdir/tests/pkg/nvidia-ctk" "$CH/usr/bin/nvidia-ctk"
 
 installed "$CH" >"$TMPD/rpm.1"

@@ -59,6 +59,9 @@ grubenv() {
 #   6.8.0-49, versioned as the kernel;
 # - the fabric manager at exactly the driver's 580.95.05: Ubuntu's -0ubuntu0.22.04.1 and
 #   NVIDIA's -1 are offered, and -1 is the higher.
+# - the container toolkit (the profile's container section, latest-for-driver): NVIDIA's
+#   toolkit repository offers 1.17.8, 1.18.1 and 1.20.0, none named by a bulletin nor with a
+#   driver floor above 580.95.05: the newest, 1.20.0, its four packages in the order they install.
 h100_stack() {
 	cat <<-EOF
 	linux-image-6.8.0-49-generic 6.8.0-49.49~22.04.1
@@ -67,6 +70,10 @@ h100_stack() {
 	linux-modules-nvidia-580-server-open-6.8.0-49-generic 6.8.0-49.49~22.04.1
 	cuda-toolkit-13-0 13.0.2-1
 	nvidia-fabricmanager-580 580.95.05-1
+	libnvidia-container1 1.20.0-1
+	libnvidia-container-tools 1.20.0-1
+	nvidia-container-toolkit-base 1.20.0-1
+	nvidia-container-toolkit 1.20.0-1
 	EOF
 }
 

@@ -52,6 +52,9 @@ new_target() {
 #   535.216.01-1.el9;
 # - CUDA 12.2: cuda-toolkit-12-2 12.2.2-1, the only 12.2 (already on the node);
 # - the fabric manager (NVSwitches) at exactly the driver's version: 535.216.01-1.
+# - the container toolkit (the profile's container section, latest-for-driver): NVIDIA's
+#   toolkit repository offers 1.17.8, 1.18.1 and 1.20.0, none named by a bulletin nor with a
+#   driver floor above 535.216.01: the newest, 1.20.0, its four packages in the order they install.
 a100_stack() {
 	cat <<-EOF
 	kernel 5.14.0-503.14.1.el9_5
@@ -61,6 +64,10 @@ a100_stack() {
 	kernel-devel 5.14.0-503.14.1.el9_5
 	cuda-toolkit-12-2 12.2.2-1
 	nvidia-fabric-manager 535.216.01-1
+	libnvidia-container1 1.20.0-1
+	libnvidia-container-tools 1.20.0-1
+	nvidia-container-toolkit-base 1.20.0-1
+	nvidia-container-toolkit 1.20.0-1
 	EOF
 }
 

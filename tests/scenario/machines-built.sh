@@ -19,8 +19,11 @@ done
 machines="$srcdir/tests/machines"
 built="$TMPD/machines"
 mkdir -p "$built"
-# The builder writes beside itself: a copy of it builds into the scratch folder.
+# The builder writes beside itself: a copy of it builds into the scratch folder, with the
+# toolkit's package lister where the builder looks for it (../pkg).
 cp "$machines/build-machines.py" "$built/"
+mkdir -p "$TMPD/pkg"
+cp "$srcdir/tests/pkg/ctk-packages" "$TMPD/pkg/"
 check "build-machines.py builds every machine" python3 "$built/build-machines.py"
 
 # listing DIR: every path under DIR with its type and, for files, whether it is executable;

@@ -15,9 +15,11 @@ command -v grub-editenv >/dev/null 2>&1 || skip_all "grub-editenv not found"
 apt_target linux-image-5.15.0-105-generic=5.15.0-105.115 linux-modules-5.15.0-105-generic=5.15.0-105.115 linux-generic
 stand_ins "$CH"
 mkdir -p "$CH/etc/gpuprov/profiles"
-# profile NAME MAINTENANCE [MORE]: a site profile of the DGX H100's stack with that section.
+# profile NAME MAINTENANCE [MORE]: a site profile of the DGX H100's stack with that section,
+# containers off: verify's CDI check wants the spec gpuprov-cdi.service makes at boot, which
+# the fake boots here do not run (container-cdi.sh checks it).
 profile() {
-	printf '{ "name": "%s", "include": ["h100-nvlink"], "maintenance": %s%s }\n' "$1" "$2" "${3:-}" \
+	printf '{ "name": "%s", "include": ["h100-nvlink"], "container": { "toolkit": "none" }, "maintenance": %s%s }\n' "$1" "$2" "${3:-}" \
 		>"$CH/etc/gpuprov/profiles/$1.json"
 }
 profile slurm '{ "scheduler": "slurm", "node": "gpu-a-017", "drain_timeout": 30 }'
