@@ -146,6 +146,7 @@ static int choose_kernel(struct rctx *c)
 	for (size_t j = 0; j < c->n_kernels; j++) {
 		const struct kernel_cand *kc = &c->kernels[j];
 
+		k = 0; /* a kernel ruled out already is passed over, not an error */
 		if (!c->kernel_ok[j] || (k = switch_acceptable(c, kc)) <= 0) {
 			if (k < 0)
 				return k;
