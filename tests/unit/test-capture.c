@@ -22,18 +22,6 @@ struct fixture {
 	struct root *r;
 };
 
-static void put(const char *dir, const char *name, const char *content)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -44,13 +32,13 @@ static int setup(void **state)
 	snprintf(fx->unpack, sizeof(fx->unpack), "%s/unpack", fx->top);
 	unit_sh("mkdir -p %s/usr/lib %s/sys/devices/pci0/0000:01:00.0 %s/sys/bus/pci/devices %s/boot %s/etc %s",
 		fx->tree, fx->tree, fx->tree, fx->tree, fx->tree, fx->unpack);
-	put(fx->tree, "usr/lib/os-release", "ID=debian\n");
-	put(fx->tree, "sys/devices/pci0/0000:01:00.0/vendor", "0x10de\n");
-	put(fx->tree, "boot/vmlinuz-6.1.0-18-amd64", "a kernel nothing reads\n");
-	put(fx->tree, "etc/shadow", "root:$6$secret:19000::::::\n");
-	put(fx->tree, "etc/unread", "never read\n");
+	unit_put(fx->tree, "usr/lib/os-release", "ID=debian\n");
+	unit_put(fx->tree, "sys/devices/pci0/0000:01:00.0/vendor", "0x10de\n");
+	unit_put(fx->tree, "boot/vmlinuz-6.1.0-18-amd64", "a kernel nothing reads\n");
+	unit_put(fx->tree, "etc/shadow", "root:$6$secret:19000::::::\n");
+	unit_put(fx->tree, "etc/unread", "never read\n");
 	/* An initramfs of 20 MiB, only stat'ed; it begins with bytes that are not zeros. */
-	put(fx->tree, "boot/initrd.img-6.1.0-18-amd64", "070701 not zeros");
+	unit_put(fx->tree, "boot/initrd.img-6.1.0-18-amd64", "070701 not zeros");
 	unit_sh("truncate -s 20M %s/boot/initrd.img-6.1.0-18-amd64", fx->tree);
 	unit_sh("ln -s ../usr/lib/os-release %s/etc/os-release", fx->tree);
 	unit_sh("ln -s ../../../devices/pci0/0000:01:00.0 %s/sys/bus/pci/devices/0000:01:00.0", fx->tree);

@@ -17,18 +17,6 @@ struct fixture {
 	struct root *r;
 };
 
-static void put(const char *dir, const char *name, const char *content)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
 static void mkdirs(const char *dir, const char *rel)
 {
 	char path[512];
@@ -61,11 +49,11 @@ static int setup(void **state)
 	mkdirs(fx->root, "etc");
 	mkdirs(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0");
 	mkdirs(fx->root, "sys/bus/pci/devices");
-	put(fx->top, "secret", "ID=outside\n");
-	put(fx->root, "etc/os-release", "ID=inside\n");
-	put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x10de\n");
-	put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/numa_node", "-1\n");
-	put(fx->root, "empty", "");
+	unit_put(fx->top, "secret", "ID=outside\n");
+	unit_put(fx->root, "etc/os-release", "ID=inside\n");
+	unit_put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x10de\n");
+	unit_put(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/numa_node", "-1\n");
+	unit_put(fx->root, "empty", "");
 	link_to(fx->root, "sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
 	link_to(fx->root, "sys/bus/pci/devices/0000:02:00.0", "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0");
 	link_to(fx->root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/driver", "../../../../bus/pci/drivers/nvidia");

@@ -20,3 +20,16 @@
 		assert_true(snprintf(unit_cmd_, sizeof(unit_cmd_), __VA_ARGS__) < (int)sizeof(unit_cmd_)); \
 		assert_int_equal(system(unit_cmd_), 0);                     \
 	} while (0)
+
+/* Writes CONTENT to DIR/NAME (a fixture's file); the test fails where it cannot. */
+static inline void unit_put(const char *dir, const char *name, const char *content)
+{
+	char path[512];
+	FILE *f;
+
+	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path));
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(content, f);
+	assert_int_equal(fclose(f), 0);
+}
