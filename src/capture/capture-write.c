@@ -138,6 +138,15 @@ static int on_link(const char *at, const char *target, void *userdata)
 	return tree_add_entry(userdata, at, 'f');
 }
 
+/* name in dir, a relative path without symlinks ("." for the top); NULL when out of memory. */
+static char *rel_join(const char *dir, const char *name)
+{
+	bool top = streq(dir, ".");
+	char *s;
+
+	return asprintf(&s, "%s%s%s", top ? "" : dir, top ? "" : "/", name) < 0 ? NULL : s;
+}
+
 /* The names in directory path (resolved), each as what it is. files: regular files with
  * their content (a directory whose every file was read), else names only. */
 static int tree_add_listing(struct tree *t, const char *path, bool files)
@@ -148,9 +157,9 @@ static int tree_add_listing(struct tree *t, const char *path, bool files)
 	if (root_list_dir(t->root, path, &names) < 0)
 		return 0;
 	for (char **n = names; *n; n++) {
-		_cleanup_free_ char *sub = NULL;
+		_cleanup_free_ char *sub = rel_join(path, *n);
 
-		if (asprintf(&sub, "%s%s%s", streq(path, ".") ? "" : path, streq(path, ".") ? "" : "/", *n) < 0)
+		if (!sub)
 			return -ENOMEM;
 		if ((k = tree_add_entry(t, sub, files ? 'f' : 'n')) < 0)
 			return k;
@@ -174,8 +183,7 @@ static int tree_note(struct tree *t, char kind, const char *path)
 					     &resolved);
 			if (k < 0)
 				return k == -ENOMEM ? k : 0;
-			if (asprintf(&joined, "%s%s%s", streq(resolved, ".") ? "" : resolved,
-				     streq(resolved, ".") ? "" : "/", name) < 0)
+			if (!(joined = rel_join(resolved, name)))
 				return -ENOMEM;
 			return tree_add_entry(t, joined, 'f');
 		}

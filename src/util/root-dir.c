@@ -65,14 +65,13 @@ int root_dir_open_at(const struct root_dir *d, const char *name, int flags)
 	char path[PATH_MAX];
 
 	if (name_is_entry(name)) {
-		/* An entry, not a symlink, cannot lead anywhere but into this directory. */
+		struct stat st;
 		int fd;
 
-		if (d->root->record)
-			root_record_note(d->root, flags & O_PATH ? ROOT_SEEN_STAT : ROOT_SEEN_PATH,
-					 path_fmt(path, "%s/%s", d->path, name));
+		root_note(d->root, flags & O_PATH ? ROOT_SEEN_STAT : ROOT_SEEN_PATH,
+			  path_fmt(path, "%s/%s", d->path, name));
+		/* An entry, not a symlink, cannot lead anywhere but into this directory. */
 		fd = openat(d->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
-		struct stat st;
 
 		if (fd < 0 && errno == ENOENT)
 			return -ENOENT;
@@ -113,8 +112,7 @@ int root_dir_readlink_name(const struct root_dir *d, const char *name, char **re
 
 	/* readlinkat() never follows the link it reads: an entry is read where it is. */
 	if (name_is_entry(name)) {
-		if (d->root->record)
-			root_record_note(d->root, ROOT_SEEN_LINK, path_fmt(path, "%s/%s", d->path, name));
+		root_note(d->root, ROOT_SEEN_LINK, path_fmt(path, "%s/%s", d->path, name));
 		return fd_readlink_name(d->fd, name, ret);
 	}
 	return root_readlink_name(d->root, path_fmt(path, "%s/%s", d->path, name), ret);
@@ -125,8 +123,7 @@ int root_dir_list(const struct root_dir *d, const char *name, char ***ret)
 	_cleanup_close_ int fd = -EBADF;
 	char path[PATH_MAX];
 
-	if (d->root->record)
-		root_record_note(d->root, ROOT_SEEN_LIST, name ? path_fmt(path, "%s/%s", d->path, name) : d->path);
+	root_note(d->root, ROOT_SEEN_LIST, name ? path_fmt(path, "%s/%s", d->path, name) : d->path);
 	/* "." of a directory held open is that directory, wherever it was reached from. */
 	fd = name ? root_dir_open_at(d, name, O_RDONLY | O_DIRECTORY)
 		  : openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -589,14 +589,10 @@ int root_dir_has_symlink(const struct root *r, const char *dir, const char *cons
 	if (dirfd < 0)
 		return dirfd;
 	for (; *names; names++) {
+		char path[PATH_MAX];
 		struct stat st;
 
-		if (r->record) {
-			char path[PATH_MAX];
-
-			root_record_note(r, ROOT_SEEN_LINK, path_fmt(path, "%s/%s", dir, *names));
-		}
-
+		root_note(r, ROOT_SEEN_LINK, path_fmt(path, "%s/%s", dir, *names));
 		if (fstatat(dirfd, *names, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue;
