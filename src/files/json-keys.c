@@ -5,6 +5,7 @@
 #include "files/json-keys.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/jsonpath.h"
 #include "util/strutil.h"
 
 /* The keys gpuprov sets are a few levels deep ("runtimes" -> "nvidia"). */
@@ -15,7 +16,7 @@ static int parse_object(const char *path, const char *text, cJSON **ret, char **
 {
 	const char *end = NULL;
 	cJSON *doc = cJSON_ParseWithOpts(text, &end, true);
-	unsigned line = 1, col = 1;
+	struct jsonpos pos;
 
 	if (doc && cJSON_IsObject(doc)) {
 		*ret = doc;
@@ -24,12 +25,10 @@ static int parse_object(const char *path, const char *text, cJSON **ret, char **
 	cJSON_Delete(doc);
 	if (doc)
 		return gp_error_set(ret_error, -GPE_REFUSED, "%s: not a JSON object; gpuprov changes nothing in it", path);
-	for (const char *c = text; end && c < end && *c; c++, col++)
-		if (*c == '\n')
-			line++, col = 0;
+	pos = jsonpos_of(text, end ? (size_t)(end - text) : 0);
 	return gp_error_set(ret_error, -GPE_REFUSED,
 			    "%s:%u:%u: not valid JSON; gpuprov changes nothing in it: correct the file, then run again",
-			    path, line, col);
+			    path, pos.line, pos.column);
 }
 
 /* "runtimes.nvidia": a key's path as messages show it. */

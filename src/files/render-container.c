@@ -148,7 +148,6 @@ static int docker_file(const struct profile *p, struct managed_file **files, siz
 {
 	_cleanup_(cJSON_Deletep) cJSON *want = cJSON_CreateArray();
 	cJSON *runtime = cJSON_CreateObject();
-	struct managed_file *f;
 
 	if (!want || want_key(want, "runtimes", "nvidia", runtime) < 0 ||
 	    !cJSON_AddStringToObject(runtime, "path", "nvidia-container-runtime") || !cJSON_AddArrayToObject(runtime, "args"))
@@ -156,19 +155,11 @@ static int docker_file(const struct profile *p, struct managed_file **files, siz
 	if ((p->container_default_runtime && want_key(want, "default-runtime", NULL, cJSON_CreateString("nvidia")) < 0) ||
 	    (p->container_cdi && want_key(want, "features", "cdi", cJSON_CreateTrue()) < 0))
 		return -ENOMEM;
-	if (!(f = realloc(*files, (*n + 1) * sizeof(*f))))
-		return -ENOMEM;
-	*files = f;
-	f[*n] = (struct managed_file){ .path = strdup(DOCKER_DAEMON_JSON),
-				       .why = strdup("container.runtimes names docker: gpuprov's keys in daemon.json, "
-						     "the admin's others kept"),
-				       .keys = TAKE_PTR(want) };
-	if (!f[*n].path || !f[*n].why) {
-		free(f[*n].path), free(f[*n].why), cJSON_Delete(f[*n].keys);
-		return -ENOMEM;
-	}
-	(*n)++;
-	return 0;
+	return render_add(files, n,
+			  (struct managed_file){ .path = strdup(DOCKER_DAEMON_JSON),
+						 .why = strdup("container.runtimes names docker: gpuprov's keys in "
+							       "daemon.json, the admin's others kept"),
+						 .keys = TAKE_PTR(want) });
 }
 
 int render_container_files(const struct profile *p, const struct runtimes_seen *rs, struct managed_file **files,

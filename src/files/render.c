@@ -91,22 +91,30 @@ static void regex_entry(struct buf *b, const char *name)
 	bprintf(b, "$\";\n");
 }
 
-int render_add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
+int render_add(struct managed_file **files, size_t *n, struct managed_file f)
 {
-	struct managed_file *p = NULL, f = { strdup(path), b->s, strdup(why), false, 0, NULL };
-	bool failed = b->failed;
+	struct managed_file *p = NULL;
 
-	*b = (struct buf){};
-	if (f.content && f.path && f.why && !failed)
+	if ((f.content || f.keys) && f.path && f.why)
 		p = realloc(*files, (*n + 1) * sizeof(*p));
 	if (!p) {
 		/* The file is dropped whole; render_files() fails with what it had. */
-		free(f.path), free(f.content), free(f.why);
+		free(f.path), free(f.content), free(f.why), cJSON_Delete(f.keys);
 		return -ENOMEM;
 	}
 	*files = p;
 	p[(*n)++] = f;
 	return 0;
+}
+
+int render_add_file(struct managed_file **files, size_t *n, const char *path, struct buf *b, const char *why)
+{
+	struct managed_file f = { strdup(path), b->s, strdup(why), false, 0, NULL };
+
+	if (b->failed)
+		f.content = mfree(f.content);
+	*b = (struct buf){};
+	return render_add(files, n, f);
 }
 
 /*
