@@ -193,6 +193,7 @@ int runtimes_read(const struct root *root, struct runtimes_seen *ret)
 	if (root_read_file(root, CONTAINERD_CONFIG, CONFIG_MAX, &toml, NULL) >= 0) {
 		rs.containerd_config = true;
 		rs.containerd_ours = startswith(toml, "# Managed by gpuprov");
+		rs.containerd_nvidia = strstr(toml, "runtimes.nvidia]");
 		containerd_read(toml, &rs);
 		if (!rs.containerd_ours && cri_tables(toml, containerd_cri_plugin(rs.containerd_version), &rs) < 0)
 			return -ENOMEM;
@@ -201,6 +202,8 @@ int runtimes_read(const struct root *root, struct runtimes_seen *ret)
 		_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_Parse(json);
 
 		rs.docker_live_restore = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "live-restore"));
+		rs.docker_nvidia =
+			cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "runtimes"), "nvidia"));
 	}
 	*ret = rs;
 	return 0;

@@ -19,7 +19,9 @@ struct runtimes_seen {
 	char *containerd_cri;   /* its tables of the CRI runtime plugin, as written there (header
 				 * and body), but the nvidia runtime's; NULL when none */
 	bool containerd_cri_elsewhere; /* and the plugin is named outside those tables too */
+	bool containerd_nvidia; /* its text names a table of the nvidia runtime ("runtimes.nvidia]") */
 	bool docker_live_restore;       /* daemon.json's "live-restore": true */
+	bool docker_nvidia;             /* daemon.json's "runtimes" has an object "nvidia" */
 };
 
 /* ret is filled from the root; a file that cannot be read counts as not there. */

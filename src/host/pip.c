@@ -69,9 +69,11 @@ static void requires_dist(const char *v, size_t n, struct pip_metadata *m)
 			return;
 		}
 	}
-	if (n > 5 && strncmp(v, "torch", 5) == 0 && strchr(" (=", v[5]) && !m->torch[0])
-		value_copy(pin, strcspn(pin, " ;),") < (size_t)(end - pin) ? strcspn(pin, " ;),") : (size_t)(end - pin),
-			   m->torch, sizeof(m->torch));
+	if (n > 5 && strncmp(v, "torch", 5) == 0 && strchr(" (=", v[5]) && !m->torch[0]) {
+		size_t t = strcspn(pin, " ;),");
+
+		value_copy(pin, MIN(t, (size_t)(end - pin)), m->torch, sizeof(m->torch));
+	}
 }
 
 int pip_metadata_parse(const char *text, struct pip_metadata *ret)

@@ -6,7 +6,6 @@
 
 #include "files/runtimes.h"
 #include "plan/check.h"
-#include "util/json.h"
 #include "util/strutil.h"
 
 #define CONFIG_MAX (1024 * 1024)
@@ -21,16 +20,6 @@ static bool file_has(const struct root *root, const char *path, const char *text
 	_cleanup_free_ char *s = NULL;
 
 	return root_read_file(root, path, CONFIG_MAX, &s, NULL) >= 0 && strstr(s, text);
-}
-
-static bool docker_has_nvidia(const struct root *root)
-{
-	_cleanup_free_ char *s = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
-
-	if (root_read_file(root, DOCKER_DAEMON_JSON, CONFIG_MAX, &s, NULL) < 0 || !(doc = cJSON_Parse(s)))
-		return false;
-	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "runtimes"), "nvidia"));
 }
 
 int check_container_runtimes(const struct root *root, struct findings *fs)
@@ -53,7 +42,7 @@ int check_container_runtimes(const struct root *root, struct findings *fs)
 				 "at the top of %s, before the first [table]",
 				 CONTAINERD_DROPIN, CONTAINERD_IMPORT, CONTAINERD_CONFIG)) < 0)
 			return k;
-		if (!((dropin && rs.containerd_imports) || file_has(root, CONTAINERD_CONFIG, "runtimes.nvidia]")) &&
+		if (!((dropin && rs.containerd_imports) || rs.containerd_nvidia) &&
 		    (k = finding(fs, "runtime-no-nvidia", "runtime containerd is installed and has no nvidia runtime: %s",
 				 !dropin ? "no " CONTAINERD_DROPIN " and none in " CONTAINERD_CONFIG
 				 : !rs.containerd_config ? "no " CONTAINERD_CONFIG " imports " CONTAINERD_DROPIN
@@ -65,7 +54,7 @@ int check_container_runtimes(const struct root *root, struct findings *fs)
 	    (k = finding(fs, "runtime-no-nvidia", "runtime crio is installed and has no nvidia runtime: no %s",
 			 CRIO_DROPIN)) < 0)
 		return k;
-	if ((rs.installed & CONTAINER_DOCKER) && !docker_has_nvidia(root) &&
+	if ((rs.installed & CONTAINER_DOCKER) && !rs.docker_nvidia &&
 	    (k = finding(fs, "runtime-no-nvidia",
 			 "runtime docker is installed and has no nvidia runtime: %s has no runtimes.nvidia",
 			 DOCKER_DAEMON_JSON)) < 0)

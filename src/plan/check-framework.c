@@ -55,7 +55,7 @@ int check_framework(const struct knowledge *kn, const struct pip_dist *d, const 
 		k = findings_addf(fs, streq_ptr(c.minor_compat, "yes") ? SEVERITY_INFO : SEVERITY_WARNING, "framework-minor-compat", src,
 			"%s %s in %s: %s; driver %s is below that floor and could run it only under minor-version compatibility, %s",
 			d->name, d->version, d->site, line, drv,
-			streq_ptr(c.minor_compat, "yes") ? "which it tolerates" : "which it is not known to tolerate");
+			fw_minor_compat_said(c.minor_compat));
 	else
 		k = findings_addf(fs, SEVERITY_ERROR, "framework-driver-floor", src,
 			"%s %s in %s needs driver %s or newer, %s is in use: %s", d->name, d->version, d->site, c.floor, drv,

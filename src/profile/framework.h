@@ -46,6 +46,10 @@ char *fw_chain_line(const struct fw_chain *c);
  * driver_floor, minor_compat_floor, minor_compat, minor_compat_why, forward_compat, sources.
  * NULL: no memory. */
 cJSON *fw_chain_json(const struct fw_chain *c);
+/* What a framework's minor_compat ("yes", "no", "unknown") says of minor-version
+ * compatibility: "which it tolerates", "which it does not tolerate", "which it is not known
+ * to tolerate". */
+const char *fw_minor_compat_said(const char *minor_compat);
 /* The sources of the chain's links, "; "-joined. */
 char *fw_chain_sources(const struct fw_chain *c);
 /* "cu128" -> "12.8"; false when variant is not "cuNNN". */

@@ -214,7 +214,7 @@ const cJSON *fw_forward_compat(const struct fw_chain *c, const char *driver)
 	return NULL;
 }
 
-static const char *mvc_said(const char *minor_compat)
+const char *fw_minor_compat_said(const char *minor_compat)
 {
 	if (streq_ptr(minor_compat, "yes"))
 		return "which it tolerates";
@@ -241,7 +241,7 @@ char *fw_chain_line(const struct fw_chain *c)
 		fwd = n;
 	}
 	if (asprintf(&s, "%s -> driver >= %s (>= %s under minor-version compatibility, %s: %s)%s%s", c->text, c->floor,
-		     strna(c->mvc_floor), mvc_said(c->minor_compat), strna(json_str(c->framework, "why")),
+		     strna(c->mvc_floor), fw_minor_compat_said(c->minor_compat), strna(json_str(c->framework, "why")),
 		     fwd ? "; on data center GPUs also through forward compatibility: " : "", fwd ? fwd : "") < 0)
 		return NULL;
 	return s;

@@ -566,13 +566,13 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 		    strspn(v->valuestring, "0123456789.abcdefghijklmnopqrstuvwxyz") == strlen(v->valuestring))
 			return 0;
 		return fail(v, c->message, "a release like \"2.7.1\", \"0.10.0\" or, for a container, \"25.10\"");
-	case F_FW_VARIANT:
-		if (cJSON_IsString(v) && (streq(v->valuestring, "cpu") ||
-					  (startswith(v->valuestring, "cu") && strlen(v->valuestring) >= 4 &&
-					   strlen(v->valuestring) <= 5 &&
-					   strspn(v->valuestring + 2, "0123456789") == strlen(v->valuestring) - 2)))
+	case F_FW_VARIANT: {
+		char cuda[16];
+
+		if (cJSON_IsString(v) && (streq(v->valuestring, "cpu") || fw_variant_cuda(v->valuestring, cuda, sizeof(cuda))))
 			return 0;
 		return fail(v, c->message, "a wheel's build like \"cu128\" (CUDA 12.8) or \"cpu\"");
+	}
 	case F_OVERRIDES:
 		if (!cJSON_IsArray(v))
 			return fail(v, c->message, "an array of overrides");
