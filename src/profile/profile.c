@@ -416,22 +416,21 @@ static int check_maintenance(const struct profile *p, struct profile_error *err)
 	return 0;
 }
 
-/* In the order of the CONTAINER_* bits. */
-static const char *const runtime_names[] = { "docker", "containerd", "crio", "podman" };
+const char *const container_runtime_names[] = { "docker", "containerd", "crio", "podman", NULL };
 
 unsigned container_runtime_bit(const char *name)
 {
-	for (size_t i = 0; i < ELEMENTSOF(runtime_names); i++)
-		if (streq_ptr(name, runtime_names[i]))
+	for (size_t i = 0; container_runtime_names[i]; i++)
+		if (streq_ptr(name, container_runtime_names[i]))
 			return 1u << i;
 	return 0;
 }
 
 const char *container_runtime_name(unsigned bit)
 {
-	for (size_t i = 0; i < ELEMENTSOF(runtime_names); i++)
+	for (size_t i = 0; container_runtime_names[i]; i++)
 		if (bit == 1u << i)
-			return runtime_names[i];
+			return container_runtime_names[i];
 	return NULL;
 }
 

@@ -90,6 +90,9 @@ enum {
 	CONTAINER_CRIO = 1u << 2,
 	CONTAINER_PODMAN = 1u << 3,
 };
+/* The runtimes a profile may name, in the order of the CONTAINER_* bits, NULL-terminated:
+ * the validator's list of values and the bits' names are this one table. */
+extern const char *const container_runtime_names[];
 /* "docker", "containerd", "crio", "podman": the runtime's bit, 0 for another name. */
 unsigned container_runtime_bit(const char *name);
 /* The runtime of a bit, by its profile name. */

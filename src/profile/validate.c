@@ -7,6 +7,7 @@
 
 #include "host/facts.h"
 #include "profile/framework.h"
+#include "profile/profile.h"
 #include "profile/validate.h"
 #include "util/errors.h"
 #include "util/macro.h"
@@ -59,7 +60,6 @@ static const char *const sources[] = { "distro", "nvidia-repo", "runfile", "none
 static const char *const unknown_gpu[] = { "warn", "refuse", NULL };
 static const char *const fm_modes[] = { "auto", "on", "off", NULL };
 static const char *const schedulers[] = { "slurm", "kubernetes", "none", NULL };
-static const char *const container_runtimes[] = { "docker", "containerd", "crio", "podman", NULL };
 static const char *const cdi_dirs[] = { "/var/run/cdi", "/etc/cdi", NULL };
 static const char *const toolkits[] = { "auto", "none", NULL };
 
@@ -100,7 +100,7 @@ static const struct field maintenance_fields[] = {
 	FIELD("kubeconfig", F_ABS_PATH), FIELD("pre", F_ARGV), FIELD("post", F_ARGV), {},
 };
 static const struct field container_fields[] = {
-	FIELD("toolkit", F_CTK), ENUMS("runtimes", container_runtimes), FIELD("cdi", F_BOOL),
+	FIELD("toolkit", F_CTK), ENUMS("runtimes", container_runtime_names), FIELD("cdi", F_BOOL),
 	ENUM("cdi_dir", cdi_dirs), FIELD("default_runtime", F_BOOL), {},
 };
 static const struct field match_fields[] = {
