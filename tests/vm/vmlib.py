@@ -268,7 +268,10 @@ class Console:
         if not self.expect(self.prompt, timeout):
             return False
         time.sleep(1)
-        self.send("export TERM=dumb PAGER=cat SYSTEMD_PAGER= ; stty cols 1000 -echo\n")
+        # Kernel messages (a late driver's probe line) go to this same serial console and
+        # would land inside a command's output, breaking its JSON: only emergencies (a
+        # panic, which the tests wait for) still reach the console after login.
+        self.send("export TERM=dumb PAGER=cat SYSTEMD_PAGER= ; stty cols 1000 -echo; dmesg -n 1\n")
         return bool(self.expect(self.prompt, 30))
 
     def tail(self, n=60):
