@@ -18,7 +18,7 @@ static const char *const known[] = {
 	"profile",	   "applied",	"kernel",      "previous_kernel", "driver",	    "cuda",
 	"source",	   "flavour",	"rdma",	       "modules",	  "verify_reboot", "reboot_required",
 	"packages",	   PREVIOUS_STACK, "failed_kernels", "boot_id",	  "boot_once",	    "verified",
-	"reverted",	   "maintenance",	"cdi_dir", NULL,
+	"reverted",	   "maintenance",	"cdi_dir", "health", "gpu", NULL,
 };
 
 static void failed_kernel_done(struct state_failed_kernel *e)
@@ -63,6 +63,8 @@ static void state_clear(struct state *s)
 	cJSON_Delete(s->previous_stack);
 	cJSON_Delete(s->unknown);
 	cJSON_Delete(s->maintenance);
+	cJSON_Delete(s->health);
+	cJSON_Delete(s->gpu);
 	failed_kernels_clear(s);
 	verdict_free(s->verified);
 	*s = (struct state){};
@@ -162,7 +164,9 @@ int state_from_json(const cJSON *doc, struct state **ret)
 	const cJSON *modules = cJSON_GetObjectItemCaseSensitive(doc, "modules"),
 		    *once = cJSON_GetObjectItemCaseSensitive(doc, "boot_once"),
 		    *record = cJSON_GetObjectItemCaseSensitive(doc, PREVIOUS_STACK),
-		    *maint = cJSON_GetObjectItemCaseSensitive(doc, "maintenance");
+		    *maint = cJSON_GetObjectItemCaseSensitive(doc, "maintenance"),
+		    *health = cJSON_GetObjectItemCaseSensitive(doc, "health"),
+		    *gpu = cJSON_GetObjectItemCaseSensitive(doc, "gpu");
 	struct {
 		const char *key;
 		char **field;
@@ -191,6 +195,8 @@ int state_from_json(const cJSON *doc, struct state **ret)
 	    read_str(once, "variable", &s->boot_once_variable) < 0 || read_str(once, "file", &s->boot_once_file) < 0 ||
 	    (record && !(s->previous_stack = cJSON_Duplicate(record, true))) ||
 	    (cJSON_IsObject(maint) && !(s->maintenance = cJSON_Duplicate(maint, true))) ||
+	    (cJSON_IsObject(health) && !(s->health = cJSON_Duplicate(health, true))) ||
+	    (cJSON_IsObject(gpu) && !(s->gpu = cJSON_Duplicate(gpu, true))) ||
 	    read_failed_kernels(s, cJSON_GetObjectItemCaseSensitive(doc, "failed_kernels")) < 0 ||
 	    read_verdict(s, cJSON_GetObjectItemCaseSensitive(doc, "verified")) < 0 || read_unknown(s, doc) < 0)
 		return -ENOMEM;
@@ -257,7 +263,9 @@ static int add_stack(cJSON *doc, const struct state *s)
 	    json_add_strv(modules, "loaded", s->modules_loaded) < 0 ||
 	    !cJSON_AddBoolToObject(doc, "verify_reboot", s->verify_reboot) ||
 	    !cJSON_AddBoolToObject(doc, "reboot_required", s->reboot_required) ||
-	    json_add_strv(doc, "packages", s->packages) < 0 || (s->cdi_dir && !cJSON_AddStringToObject(doc, "cdi_dir", s->cdi_dir)))
+	    json_add_strv(doc, "packages", s->packages) < 0 || (s->cdi_dir && !cJSON_AddStringToObject(doc, "cdi_dir", s->cdi_dir)) ||
+	    (s->health && !cJSON_AddItemToObject(doc, "health", cJSON_Duplicate(s->health, true))) ||
+	    (s->gpu && !cJSON_AddItemToObject(doc, "gpu", cJSON_Duplicate(s->gpu, true))))
 		return -ENOMEM;
 	return 0;
 }

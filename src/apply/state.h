@@ -51,6 +51,12 @@ struct state {
 	bool reboot_required;
 	char **packages; /* "name=version" of every package the resolution picked */
 	char *cdi_dir;	 /* where the GPUs' CDI spec is kept (the profile's container.cdi_dir); NULL: no CDI */
+	/* The profile's "verify" section (the health gate's thresholds) and "gpu" section (the
+	 * GPUs' declared state), as the profile resolved them for this node: verify, the boot
+	 * unit and check read them here, not from a profile that may have changed since.
+	 * Objects, or NULL where the profile has no such section. */
+	cJSON *health;
+	cJSON *gpu;
 	char *boot_id;	 /* the boot the apply ran in: verify's verdict waits for another */
 	char *boot_once_via, *boot_once_variable, *boot_once_file; /* NULL: no switch */
 	/* The record of the stack before the switch, as rollback.c reads and checks it; any

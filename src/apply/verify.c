@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "apply/verify.h"
+#include "host/nvml.h"
 #include "util/errors.h"
 #include "util/json.h"
 #include "util/spawn.h"
@@ -32,44 +33,13 @@ static int add(struct verify_report *r, const char *name, bool ok, const char *f
 		return -ENOMEM;
 	r->checks = c;
 	c = &c[r->n++];
-	*c = (struct verify_check){ name, ok, NULL };
+	*c = (struct verify_check){ .name = name, .ok = ok, .class = VERIFY_STACK };
 	va_start(ap, fmt);
 	if (vasprintf(&c->detail, fmt, ap) < 0)
 		c->detail = NULL;
 	va_end(ap);
 	r->ok &= ok;
 	return c->detail ? 0 : -ENOMEM;
-}
-
-/* NVML's own entry points, found at run time: the library comes with the driver, and a node
- * without a driver must still run gpuprov. Return codes: 0 is NVML_SUCCESS. */
-static int nvml_count(unsigned *ret, char **ret_why)
-{
-	void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-	int (*init)(void), (*count)(unsigned *), (*shutdown)(void);
-	const char *(*errstr)(int);
-	int r;
-
-	if (!h)
-		return asprintf(ret_why, "libnvidia-ml.so.1 cannot be loaded: %s", dlerror()) < 0 ? -ENOMEM : -ENOENT;
-	init = (int (*)(void))dlsym(h, "nvmlInit_v2");
-	count = (int (*)(unsigned *))dlsym(h, "nvmlDeviceGetCount_v2");
-	shutdown = (int (*)(void))dlsym(h, "nvmlShutdown");
-	errstr = (const char *(*)(int))dlsym(h, "nvmlErrorString");
-	if (!init || !count || !shutdown) {
-		dlclose(h);
-		return asprintf(ret_why, "libnvidia-ml.so.1 lacks nvmlInit_v2/nvmlDeviceGetCount_v2") < 0 ? -ENOMEM : -ENOENT;
-	}
-	if ((r = init()) != 0 || (r = count(ret)) != 0) {
-		if (asprintf(ret_why, "NVML: %s (%d)", errstr ? errstr(r) : "error", r) < 0)
-			*ret_why = NULL;
-		(void)shutdown();
-		dlclose(h);
-		return -EIO;
-	}
-	(void)shutdown();
-	dlclose(h);
-	return 0;
 }
 
 /* The kernel's log since boot: /dev/kmsg, read record by record without blocking (a fake
@@ -198,6 +168,7 @@ static int check_fabric(struct verify_report *r, const struct root *sys, const s
 static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const struct state *state)
 {
 	const char *driver = state->driver, *flavour = state->flavour;
+	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
 	_cleanup_free_ char *why = NULL;
 	unsigned gpus = (unsigned)f->pci.n_gpus, count = 0, nodes;
 	int k;
@@ -212,9 +183,14 @@ static int check_driver(struct verify_report *r, const struct root *sys, const s
 	if ((k = add(r, "devices", nodes == gpus && root_exists(sys, "dev/nvidiactl") > 0, "%u of %u /dev/nvidiaN, %s", nodes,
 		     gpus, root_exists(sys, "dev/nvidiactl") > 0 ? "/dev/nvidiactl" : "no /dev/nvidiactl")) < 0)
 		return k;
-	k = nvml_count(&count, &why);
+	k = nvml_open(&nvml, &why);
 	if (k == -ENOMEM)
 		return k;
+	if (k >= 0 && (k = nvml_count(nvml, &count)) != NVML_OK) {
+		if (asprintf(&why, "NVML: %s (%d)", nvml_strerror(nvml, k), k) < 0)
+			return -ENOMEM;
+		k = -EIO;
+	}
 	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
 		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0)
 		return k;

@@ -7,11 +7,28 @@
 #include "apply/state.h"
 #include "host/facts.h"
 
-/* One check of verify: its name, whether it passed, and what was seen. */
+/*
+ * What a failed check says about the node, which decides what verify --commit does:
+ *   STACK     the software gpuprov installed (driver not loaded, wrong version, a required
+ *             site check): the kernel is rolled back, as it always was
+ *   HARDWARE  a GPU or its links (ECC, row remapping, PCIe width, NVLink, temperature, a
+ *             DCGM diagnostic): the kernel is kept, the node stays drained with the GPU's
+ *             bus id and serial as the reason
+ */
+enum verify_class {
+	VERIFY_STACK,
+	VERIFY_HARDWARE,
+};
+
+/* One check of verify: its name, whether it passed, and what was seen. A check with warn
+ * set (a "wanted" site check, a check the driver cannot answer) is reported but does not
+ * fail verify. */
 struct verify_check {
 	const char *name;
 	bool ok;
 	char *detail;
+	enum verify_class class;
+	bool warn;
 };
 
 struct verify_report {

@@ -189,6 +189,13 @@ static int state_stack(struct state *next, const struct cli *cli, const struct p
 	if (p->profile->container_toolkit && p->profile->container_cdi &&
 	    !(next->cdi_dir = strdup(p->profile->container_cdi_dir ? p->profile->container_cdi_dir : "/var/run/cdi")))
 		return -ENOMEM;
+	/* The health gate's thresholds and the GPUs' declared state, as resolved for this node */
+	if ((e = cJSON_GetObjectItemCaseSensitive(p->profile->doc, "verify")) && cJSON_IsObject(e) &&
+	    !(next->health = cJSON_Duplicate(e, true)))
+		return -ENOMEM;
+	if ((e = cJSON_GetObjectItemCaseSensitive(p->profile->doc, "gpu")) && cJSON_IsObject(e) &&
+	    !(next->gpu = cJSON_Duplicate(e, true)))
+		return -ENOMEM;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (!(next->profile = strdup(p->profile->name)) || !(next->applied = strdup(when)) ||
 	    !(next->kernel = strdup(r->kernel)) || !(next->source = strdup(r->source)) ||

@@ -44,6 +44,10 @@ enum ftype {
 	F_FRAMEWORKS,     /* array of { name, version, variant } */
 	F_FW_VERSION,     /* a framework release: "2.7.1", "0.10.0", "25.10", "1.3.0rc24" */
 	F_FW_VARIANT,     /* a wheel's build: "cu128", "cpu" */
+	F_INT,            /* a whole number from field.min to field.max */
+	F_LIMIT,          /* F_INT, or false: the check is off */
+	F_CLOCKS,         /* [min, max] MHz, each from field.min to field.max, min <= max */
+	F_MIG_LAYOUT,     /* array of GPU instance profile names: "1g.10gb", "3g.40gb", "1g.10gb+me" */
 };
 
 struct field {
@@ -51,6 +55,7 @@ struct field {
 	enum ftype type;
 	const struct field *children; /* F_OBJECT */
 	const char *const *values;    /* F_ENUM, F_ENUMS */
+	long long min, max;           /* F_INT, F_LIMIT, F_CLOCKS */
 };
 
 static const char *const archs[] = { "x86_64", "aarch64", NULL };
@@ -67,6 +72,7 @@ static const char *const toolkits[] = { "auto", "none", NULL };
 #define OBJ(k, c) { .key = k, .type = F_OBJECT, .children = c }
 #define ENUM(k, v) { .key = k, .type = F_ENUM, .values = v }
 #define ENUMS(k, v) { .key = k, .type = F_ENUMS, .values = v }
+#define INT(k, t, lo, hi) { .key = k, .type = t, .min = lo, .max = hi }
 
 static const struct field kernel_fields[] = {
 	FIELD("series", F_SERIES), FIELD("min", F_SERIES), FIELD("max", F_SERIES),
@@ -93,7 +99,35 @@ static const struct field modprobe_fields[] = {
 static const struct field rdma_fields[] = { FIELD("modules", F_STRINGS), FIELD("memlock", F_MEMLOCK), {} };
 static const struct field cmdline_fields[] = { FIELD("add", F_KERNEL_ARGS), FIELD("remove", F_KERNEL_ARGS), {} };
 static const struct field services_fields[] = { FIELD("enable", F_STRINGS), FIELD("disable", F_STRINGS), {} };
-static const struct field verify_fields[] = { FIELD("reboot", F_BOOL), {} };
+static const char *const pcie_modes[] = { "max", "width", "off", NULL };
+static const char *const compute_modes[] = { "default", "exclusive_process", "prohibited", NULL };
+/* DCGM's run levels: 1 quick (seconds), 2 medium (minutes), 3 and 4 long; 0: no diagnostic. */
+static const struct field diag_fields[] = { INT("level", F_INT, 0, 4), FIELD("timeout", F_SECONDS), {} };
+/* The health gate: each check's threshold, false for off (gpuprov-profile(5), "verify"). */
+static const struct field verify_fields[] = {
+	FIELD("reboot", F_BOOL),
+	INT("ecc_uncorrected_max", F_LIMIT, 0, 1000000),
+	FIELD("retired_pages", F_BOOL),
+	ENUM("pcie", pcie_modes),
+	FIELD("nvlink", F_BOOL),
+	FIELD("persistence", F_BOOL),
+	FIELD("throttle", F_BOOL),
+	INT("temperature_max", F_LIMIT, 20, 120),
+	OBJ("diag", diag_fields),
+	FIELD("site_timeout", F_SECONDS),
+	{},
+};
+static const struct field mig_fields[] = { FIELD("mode", F_BOOL), FIELD("layout", F_MIG_LAYOUT), {} };
+/* The GPUs' declared state, set at every boot (gpuprov-profile(5), "gpu"). */
+static const struct field gpu_fields[] = {
+	FIELD("persistence", F_BOOL),
+	OBJ("mig", mig_fields),
+	INT("power_limit_w", F_LIMIT, 50, 2000),
+	INT("locked_clocks", F_CLOCKS, 100, 5000),
+	FIELD("ecc", F_BOOL),
+	ENUM("compute_mode", compute_modes),
+	{},
+};
 static const struct field runfile_fields[] = { FIELD("mirror", F_URL), FIELD("sha256", F_DIGEST_MAP), {} };
 static const struct field maintenance_fields[] = {
 	ENUM("scheduler", schedulers), FIELD("node", F_NODE), FIELD("drain_timeout", F_SECONDS),
@@ -120,7 +154,8 @@ static const struct field when_fields[] = {
 	OBJ("cmdline", cmdline_fields), OBJ("services", services_fields),  \
 	FIELD("kernel_config", F_CONFIGS), OBJ("runfile", runfile_fields),        \
 	FIELD("install_recommends", F_BOOL), OBJ("verify", verify_fields),             \
-	OBJ("maintenance", maintenance_fields), OBJ("container", container_fields)
+	OBJ("maintenance", maintenance_fields), OBJ("container", container_fields),    \
+	OBJ("gpu", gpu_fields)
 
 static const struct field override_fields[] = {
 	OBJ("when", when_fields), BODY_FIELDS, {},
@@ -203,6 +238,22 @@ static int valid_ctk(const char *s)
 		p += n + 1;
 	}
 	return 1;
+}
+
+/* A GPU instance profile as nvidia-smi mig -lgip names it: slices "g.", memory "gb", and
+ * "+me" (the media extensions) or "+gfx" where the profile has them. */
+static int valid_mig_profile(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n < 1 || n > 1 || s[0] == '0' || !startswith(s + n, "g."))
+		return 0;
+	s += n + 2;
+	n = strspn(s, "0123456789");
+	if (n < 1 || n > 4 || s[0] == '0' || !startswith(s + n, "gb"))
+		return 0;
+	s += n + 2;
+	return !*s || streq(s, "+me") || streq(s, "+gfx");
 }
 
 static int valid_name(const char *s)
@@ -439,6 +490,7 @@ static int check_frameworks(const struct vctx *c, const cJSON *v)
 static int check_value(const struct vctx *c, const cJSON *v, const struct field *f)
 {
 	const cJSON *item;
+	char expected[160];
 	int i = 0, k;
 
 	switch (f->type) {
@@ -573,6 +625,40 @@ static int check_value(const struct vctx *c, const cJSON *v, const struct field 
 			return 0;
 		return fail(v, c->message, "a wheel's build like \"cu128\" (CUDA 12.8) or \"cpu\"");
 	}
+	case F_INT:
+	case F_LIMIT:
+		if (f->type == F_LIMIT && cJSON_IsFalse(v))
+			return 0;
+		if (cJSON_IsNumber(v) && v->valuedouble >= (double)f->min && v->valuedouble <= (double)f->max &&
+		    v->valuedouble == (double)(long long)v->valuedouble)
+			return 0;
+		snprintf(expected, sizeof(expected), "a whole number from %lld to %lld%s", f->min, f->max,
+			 f->type == F_LIMIT ? ", or false (off)" : "");
+		return fail(v, c->message, expected);
+	case F_CLOCKS: {
+		const cJSON *lo = cJSON_GetArrayItem(v, 0), *hi = cJSON_GetArrayItem(v, 1);
+
+		if (cJSON_IsFalse(v))
+			return 0;
+		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(lo) && cJSON_IsNumber(hi) &&
+		    lo->valuedouble >= (double)f->min && hi->valuedouble <= (double)f->max && lo->valuedouble <= hi->valuedouble &&
+		    lo->valuedouble == (double)(long long)lo->valuedouble && hi->valuedouble == (double)(long long)hi->valuedouble)
+			return 0;
+		snprintf(expected, sizeof(expected), "[min, max] MHz, each from %lld to %lld, min not above max, like "
+			 "[1980, 1980]; or false (clocks not locked)", f->min, f->max);
+		return fail(v, c->message, expected);
+	}
+	case F_MIG_LAYOUT:
+		/* At most 7 GPU instances fit a GPU (nvidia-smi mig -lgip: 7 of 1g). */
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > 7)
+			return fail(v, c->message, "an array of at most 7 GPU instance profiles like [\"3g.40gb\", \"3g.40gb\"]");
+		cJSON_ArrayForEach(item, v) {
+			jsonpath_push_index(c->path, i++);
+			if (!cJSON_IsString(item) || !valid_mig_profile(item->valuestring))
+				return fail(item, c->message, "a GPU instance profile like \"1g.10gb\", \"3g.40gb\" or \"1g.10gb+me\"");
+			jsonpath_pop(c->path);
+		}
+		return 0;
 	case F_OVERRIDES:
 		if (!cJSON_IsArray(v))
 			return fail(v, c->message, "an array of overrides");

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* NVML loaded at run time: the handle, the lookup, the GPUs' identity. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/nvml.h"
+
+struct nvml {
+	void *lib;
+	const char *(*errstr)(int);
+};
+
+/* nvmlPciInfo_t as nvml.h lays it out since the _v3 entry point (driver 450 and later). */
+struct nvml_pci_info {
+	char bus_id_legacy[16];
+	unsigned domain, bus, device, pci_device_id, pci_subsystem_id;
+	char bus_id[32];
+};
+
+int nvml_open(struct nvml **ret, char **ret_why)
+{
+	struct nvml *n = calloc(1, sizeof(*n));
+	int (*init)(void);
+	int r;
+
+	*ret_why = NULL;
+	if (!n)
+		return -ENOMEM;
+	if (!(n->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL))) {
+		r = asprintf(ret_why, "libnvidia-ml.so.1 cannot be loaded: %s", dlerror());
+		free(n);
+		return r < 0 ? -ENOMEM : -ENOENT;
+	}
+	n->errstr = (const char *(*)(int))dlsym(n->lib, "nvmlErrorString");
+	init = (int (*)(void))dlsym(n->lib, "nvmlInit_v2");
+	if (!init || !dlsym(n->lib, "nvmlShutdown") || !dlsym(n->lib, "nvmlDeviceGetCount_v2")) {
+		dlclose(n->lib);
+		free(n);
+		return asprintf(ret_why, "libnvidia-ml.so.1 lacks nvmlInit_v2/nvmlDeviceGetCount_v2") < 0 ? -ENOMEM : -ENOENT;
+	}
+	if ((r = init()) != NVML_OK) {
+		if (asprintf(ret_why, "NVML: %s (%d)", nvml_strerror(n, r), r) < 0)
+			*ret_why = NULL;
+		dlclose(n->lib);
+		free(n);
+		return *ret_why ? -EIO : -ENOMEM;
+	}
+	*ret = n;
+	return 0;
+}
+
+struct nvml *nvml_close(struct nvml *n)
+{
+	if (!n)
+		return NULL;
+	((int (*)(void))dlsym(n->lib, "nvmlShutdown"))();
+	dlclose(n->lib);
+	free(n);
+	return NULL;
+}
+
+void *nvml_sym(struct nvml *n, const char *name)
+{
+	return dlsym(n->lib, name);
+}
+
+const char *nvml_strerror(struct nvml *n, int code)
+{
+	const char *s = n && n->errstr ? n->errstr(code) : NULL;
+
+	return s ? s : "error";
+}
+
+int nvml_count(struct nvml *n, unsigned *ret)
+{
+	*ret = 0;
+	return ((int (*)(unsigned *))nvml_sym(n, "nvmlDeviceGetCount_v2"))(ret);
+}
+
+int nvml_device(struct nvml *n, unsigned index, nvml_device_t *ret)
+{
+	int (*get)(unsigned, nvml_device_t *) = (int (*)(unsigned, nvml_device_t *))nvml_sym(n, "nvmlDeviceGetHandleByIndex_v2");
+
+	*ret = NULL;
+	return get ? get(index, ret) : NVML_E_NOT_SUPPORTED;
+}
+
+void nvml_identity(struct nvml *n, nvml_device_t dev, char bus[static 32], char serial[static 32])
+{
+	int (*pci)(nvml_device_t, struct nvml_pci_info *) =
+		(int (*)(nvml_device_t, struct nvml_pci_info *))nvml_sym(n, "nvmlDeviceGetPciInfo_v3");
+	int (*ser)(nvml_device_t, char *, unsigned) = (int (*)(nvml_device_t, char *, unsigned))nvml_sym(n, "nvmlDeviceGetSerial");
+	struct nvml_pci_info info = {};
+
+	snprintf(bus, 32, "?");
+	snprintf(serial, 32, "?");
+	if (pci && pci(dev, &info) == NVML_OK && memchr(info.bus_id, '\0', sizeof(info.bus_id)))
+		snprintf(bus, 32, "%s", info.bus_id);
+	/* NVML_DEVICE_SERIAL_BUFFER_SIZE is 30 */
+	if (ser && ser(dev, serial, 30) != NVML_OK)
+		snprintf(serial, 32, "?");
+	serial[31] = '\0';
+}
