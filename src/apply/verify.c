@@ -23,23 +23,44 @@ void verify_report_done(struct verify_report *r)
 	*r = (struct verify_report){};
 }
 
-static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);
-static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...)
+int verify_addv(struct verify_report *r, const char *name, enum verify_class class, bool warn, bool ok, const char *fmt,
+		va_list ap)
 {
 	struct verify_check *c = realloc(r->checks, (r->n + 1) * sizeof(*c));
-	va_list ap;
 
 	if (!c)
 		return -ENOMEM;
 	r->checks = c;
 	c = &c[r->n++];
-	*c = (struct verify_check){ .name = name, .ok = ok, .class = VERIFY_STACK };
-	va_start(ap, fmt);
+	*c = (struct verify_check){ .name = name, .ok = ok, .class = class, .warn = warn };
 	if (vasprintf(&c->detail, fmt, ap) < 0)
 		c->detail = NULL;
-	va_end(ap);
-	r->ok &= ok;
+	r->ok &= ok || warn;
 	return c->detail ? 0 : -ENOMEM;
+}
+
+int verify_add(struct verify_report *r, const char *name, enum verify_class class, bool warn, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = verify_addv(r, name, class, warn, ok, fmt, ap);
+	va_end(ap);
+	return k;
+}
+
+/* A check of the stack that fails verify. */
+static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);
+static int add(struct verify_report *r, const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = verify_addv(r, name, VERIFY_STACK, false, ok, fmt, ap);
+	va_end(ap);
+	return k;
 }
 
 /* The kernel's log since boot: /dev/kmsg, read record by record without blocking (a fake

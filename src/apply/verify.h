@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "apply/state.h"
+#include "util/macro.h"
 #include "host/facts.h"
 
 /*
@@ -38,6 +40,12 @@ struct verify_report {
 };
 
 void verify_report_done(struct verify_report *r);
+/* Adds a check to r: name must outlive r (a literal, or a string the report does not own);
+ * r->ok stays true through a failed check with warn set. -ENOMEM only. */
+int verify_add(struct verify_report *r, const char *name, enum verify_class class, bool warn, bool ok, const char *fmt, ...)
+	_printf_(6, 7);
+int verify_addv(struct verify_report *r, const char *name, enum verify_class class, bool warn, bool ok, const char *fmt,
+		va_list ap) _printf_(6, 0);
 
 /*
  * Post-boot health of the stack the last apply installed (state, from state.json), on the

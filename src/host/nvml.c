@@ -104,3 +104,11 @@ void nvml_identity(struct nvml *n, nvml_device_t dev, char bus[static 32], char 
 		snprintf(serial, 32, "?");
 	serial[31] = '\0';
 }
+
+int nvml_dev_uint(struct nvml *n, const char *fn, nvml_device_t dev, unsigned *ret)
+{
+	int (*get)(nvml_device_t, unsigned *) = (int (*)(nvml_device_t, unsigned *))nvml_sym(n, fn);
+
+	*ret = 0;
+	return get ? get(dev, ret) : NVML_E_NOT_SUPPORTED;
+}

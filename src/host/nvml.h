@@ -41,3 +41,9 @@ int nvml_device(struct nvml *n, unsigned index, nvml_device_t *ret);
 /* The GPU as an operator finds it: its PCI bus id as NVML writes it ("00000000:18:00.0")
  * and its board serial; "?" where NVML cannot say. Never fails. */
 void nvml_identity(struct nvml *n, nvml_device_t dev, char bus[static 32], char serial[static 32]);
+
+/* The many NVML getters of the form nvmlReturn_t fn(nvmlDevice_t, unsigned int *) (an enum
+ * is an unsigned int there): nvmlDeviceGetPersistenceMode, nvmlDeviceGetComputeMode,
+ * nvmlDeviceGetPowerManagementLimit, nvmlDeviceGetCurrPcieLinkWidth... NVML's code;
+ * NVML_E_NOT_SUPPORTED where the library lacks fn. */
+int nvml_dev_uint(struct nvml *n, const char *fn, nvml_device_t dev, unsigned *ret);
