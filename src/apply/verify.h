@@ -62,3 +62,26 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 /* The CDI spec in dir (verify-cdi.c): ok when it fits the device nodes and the running driver;
  * ret_detail says what was read. */
 int verify_cdi(const struct root *sys, const struct facts *f, const char *dir, bool *ret_ok, char **ret_detail);
+
+/* DCGM's diagnostic (verify-dcgm.c): check "diag", where DCGM is installed, at the level and
+ * within the timeout of the profile's verify.diag (state->health). */
+int verify_dcgm(const struct state *state, struct verify_report *r);
+/* One failed result of `dcgmi diag -j`: the test, DCGM's GPU id (-1: not of one GPU) and
+ * what DCGM said of it (bounded). */
+struct dcgm_failure {
+	char test[64];
+	int gpu;
+	char info[256];
+};
+#define DCGM_FAILURES_MAX 32
+struct dcgm_diag {
+	unsigned tests, skipped;   /* results read, and those DCGM skipped */
+	unsigned n_failures;       /* all of them; the first DCGM_FAILURES_MAX are kept */
+	struct dcgm_failure failures[DCGM_FAILURES_MAX];
+};
+/* Parses `dcgmi diag -j` output (DCGM 3's and 4's layouts); -EBADMSG with ret_why saying
+ * what is wrong where it is not such a document. */
+int dcgm_diag_parse(const char *text, struct dcgm_diag *ret, char **ret_why);
+
+/* The site's own checks (verify-site.c): checks "site:NAME" of /etc/gpuprov/verify.d. */
+int verify_site(const struct root *sys, const struct state *state, struct verify_report *r);

@@ -2,6 +2,7 @@
 /* Runs commands from an argv, inside the root when asked, with their output captured. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -190,7 +192,8 @@ static int child_namespace(const struct root *root, unsigned missing, int notefd
 /* In the child: never returns. Reports an exec failure's errno through notefd. missing:
  * the api_fs[] the target lacks, from api_fs_missing(). */
 _noreturn_ static void child(const struct root *root, unsigned flags, unsigned missing, pid_t parent,
-			     char *const argv[], char **envp, int out, int err, int notefd)
+			     char *const argv[], char **envp, const struct spawn_opts *opts, int out, int err,
+			     int notefd)
 {
 	int devnull, e;
 
@@ -198,6 +201,9 @@ _noreturn_ static void child(const struct root *root, unsigned flags, unsigned m
 	 * may have died before the request: then it is already too late to be told. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(127);
+	/* A group of its own, so that a timeout kills what the command started too. */
+	if (opts->timeout_s && setpgid(0, 0) < 0)
+		goto fail;
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(err, STDERR_FILENO) < 0)
@@ -212,7 +218,13 @@ _noreturn_ static void child(const struct root *root, unsigned flags, unsigned m
 	}
 	signal(SIGPIPE, SIG_DFL);
 	environ = envp;
-	execvp(argv[0], argv);
+	if (opts->exec_fd >= 0) {
+		/* A script's interpreter opens it again as /dev/fd/N: it must survive the exec. */
+		if (fcntl(opts->exec_fd, F_SETFD, 0) < 0)
+			goto fail;
+		fexecve(opts->exec_fd, argv, envp);
+	} else
+		execvp(argv[0], argv);
 fail:
 	e = errno;
 	note(notefd, NOTE_NOT_RUN, e);
@@ -240,18 +252,44 @@ static int child_notes(int fd)
 	return k;
 }
 
+/* Milliseconds left to the deadline (never below 0), or -1 (poll's forever) without one. */
+static int time_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	if (!deadline)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int spawn_run(const struct root *root, unsigned flags, char *const argv[], char *const env[],
 	      struct spawn_result *ret)
 {
+	return spawn_run_opts(root, flags, argv, env, NULL, ret);
+}
+
+int spawn_run_opts(const struct root *root, unsigned flags, char *const argv[], char *const env[],
+		   const struct spawn_opts *opts, struct spawn_result *ret)
+{
+	static const struct spawn_opts none = { .exec_fd = -1 };
 	_cleanup_(strv_freep) char **envp = NULL;
+	struct timespec deadline;
+	bool timed_out = false;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, px[2] = { -1, -1 };
 	struct capture cap[2] = {};
 	unsigned missing = 0;
 	int k, status, e;
 	pid_t pid, parent = getpid();
 
+	if (!opts)
+		opts = &none;
 	if ((k = build_env(env, &envp)) < 0)
 		return k;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += opts->timeout_s;
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(px, O_CLOEXEC) < 0) {
 		k = -errno;
 		goto out;
@@ -270,18 +308,29 @@ int spawn_run(const struct root *root, unsigned flags, char *const argv[], char 
 		goto out;
 	}
 	if (pid == 0)
-		child(root, flags, missing, parent, argv, envp, po[1], pe[1], px[1]);
+		child(root, flags, missing, parent, argv, envp, opts, po[1], pe[1], px[1]);
+	/* Also here: the child may not have got to it when the deadline comes. */
+	if (opts->timeout_s)
+		(void)setpgid(pid, pid);
 	close(po[1]), close(pe[1]), close(px[1]);
 	po[1] = pe[1] = px[1] = -1;
 
 	cap[0].fd = po[0], cap[1].fd = pe[0];
 	for (int open_fds = 2; open_fds > 0;) {
 		struct pollfd p[2] = { { cap[0].fd, POLLIN, 0 }, { cap[1].fd, POLLIN, 0 } };
+		int ready = poll(p, 2, time_left(opts->timeout_s ? &deadline : NULL));
 
-		if (poll(p, 2, -1) < 0) {
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			k = -errno;
+			break;
+		}
+		if (ready == 0) {
+			/* What it wrote so far is kept: the last words of a hung command. */
+			(void)kill(-pid, SIGKILL);
+			timed_out = true;
+			k = 0;
 			break;
 		}
 		for (int i = 0; i < 2; i++) {
@@ -311,6 +360,8 @@ int spawn_run(const struct root *root, unsigned flags, char *const argv[], char 
 		goto out;
 	*ret = (struct spawn_result){
 		.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		.timed_out = timed_out,
 		.out = cap[0].buf ? cap[0].buf : strdup(""),
 		.err = cap[1].buf ? cap[1].buf : strdup(""),
 	};
@@ -334,6 +385,21 @@ void spawn_result_done(struct spawn_result *r)
 {
 	r->out = mfree(r->out);
 	r->err = mfree(r->err);
+}
+
+void spawn_last_line(const char *text, char *buf, size_t size)
+{
+	const char *end = text + strlen(text), *start;
+	size_t i = 0;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (start = end; start > text && start[-1] != '\n'; start--)
+		;
+	for (; start < end && i + 1 < size; start++)
+		buf[i++] = (unsigned char)*start < 0x20 || *start == 0x7f ? ' ' : *start;
+	if (size)
+		buf[i] = '\0';
 }
 
 char *spawn_describe(char *const argv[], const struct spawn_result *r)

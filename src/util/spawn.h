@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/root.h"
 
@@ -17,6 +18,8 @@ struct spawn_result {
 	int status; /* exit status; 128 + N when killed by signal N */
 	char *out;  /* captured stdout, NUL-terminated (the start, when it was very long) */
 	char *err;  /* captured stderr, likewise */
+	int signal; /* the signal that killed it, or 0 */
+	bool timed_out; /* killed at spawn_opts.timeout_s */
 };
 
 enum {
@@ -32,6 +35,22 @@ enum {
 int spawn_run(const struct root *root, unsigned flags, char *const argv[], char *const env[],
 	      struct spawn_result *ret);
 void spawn_result_done(struct spawn_result *r);
+
+/* What spawn_run_opts() adds to spawn_run(). */
+struct spawn_opts {
+	/* 0: none. Past it the command's process group is killed (SIGKILL) and timed_out set:
+	 * a hung diagnostic or site check must not hold verify, and the boot, forever. */
+	unsigned timeout_s;
+	/* >= 0: the program is this open file (fexecve), argv[0] only its name: what the
+	 * caller checked through the descriptor is what runs, not what a path names later. */
+	int exec_fd;
+};
+int spawn_run_opts(const struct root *root, unsigned flags, char *const argv[], char *const env[],
+		   const struct spawn_opts *opts, struct spawn_result *ret);
+
+/* The last non-empty line of a command's output (text: its out or err) into buf, cut to size,
+ * control characters made spaces: a short reason to put in a report. */
+void spawn_last_line(const char *text, char *buf, size_t size);
 
 /* "`apt-get install ...` exited with 100: <the last lines of stderr>", for error reports. */
 char *spawn_describe(char *const argv[], const struct spawn_result *r);
