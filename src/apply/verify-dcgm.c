@@ -214,9 +214,12 @@ static void print_gpu(FILE *f, struct nvml *nvml, int gpu)
 	}
 	if (nvml && nvml_device(nvml, (unsigned)gpu, &dev) == NVML_OK) {
 		nvml_identity(nvml, dev, bus, serial);
-		fprintf(f, "GPU %s (serial %s, DCGM GPU %d)", bus, serial, gpu);
-	} else
-		fprintf(f, "DCGM GPU %d", gpu);
+		if (!streq(bus, "?")) {
+			fprintf(f, "GPU %s (serial %s, DCGM GPU %d)", bus, serial, gpu);
+			return;
+		}
+	}
+	fprintf(f, "DCGM GPU %d", gpu);
 }
 
 static int report_failures(struct verify_report *r, int level, const struct dcgm_diag *d)
