@@ -1,0 +1,164 @@
+#!/bin/sh
+# verify's site checks, /etc/gpuprov/verify.d/required/ and wanted/ of the DGX H100 fake
+# machine: each run in name order with the stack's profile, kernel and driver in its
+# environment; a required one failing fails verify, a wanted one only warns; a hanging one is
+# killed at verify.site_timeout; and what may not be trusted to run as root at every boot is
+# refused without running: a file or directory writable by group or others, a file not
+# executable, a symlink leading out of the root. Backups and hidden files are not checks.
+. "$srcdir/tests/scenario/lib.sh"
+
+M="$TMPD/dgx"
+dgx_with_driver "$M"
+: >"$M/dev/kmsg"
+mkdir -p "$M/var/lib/gpuprov"
+D="$M/etc/gpuprov/verify.d"
+mkdir -p "$D/required" "$D/wanted"
+chmod 755 "$M/etc/gpuprov" "$D" "$D/required" "$D/wanted"
+LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+GPUPROV_TEST_NVML_COUNT=8
+export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
+
+# state SITE_TIMEOUT: what apply would have recorded (null: no verify.site_timeout).
+state() {
+	cat >"$M/var/lib/gpuprov/state.json" <<EOF2
+{ "profile": "h100-nvlink", "kernel": "5.15.0-105-generic", "previous_kernel": "5.15.0-94-generic",
+  "driver": "550.54.15", "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true,
+  "health": { "site_timeout": $1 } }
+EOF2
+}
+# put DIR/NAME BODY: a check, a shell script that notes it ran in $TMPD/ran, then BODY.
+put() {
+	printf '#!/bin/sh\necho %s >>"%s"\n%s\n' "$2" "$TMPD/ran" "$3" >"$D/$1/$2"
+	chmod 755 "$D/$1/$2"
+}
+run() {
+	rm -f "$TMPD/ran"
+	rc=0
+	gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
+}
+detail() { jq -r --arg c "site:$1" '.checks[] | select(.check == $c) | .detail' "$TMPD/v.json"; }
+site_checks() { jq -c '[.checks[] | select(.check | startswith("site:")) | [.check, .ok]]' "$TMPD/v.json"; }
+
+# --- none: no site checks ---
+state null
+rmdir "$D/required" "$D/wanted"
+run
+check "no verify.d subdirectories: verify exits 0" test "$rc" -eq 0
+check_json "and has no site check" '.ok and ([.checks[] | select(.check | startswith("site:"))] == [])' "$TMPD/v.json"
+mkdir -p "$D/required" "$D/wanted"
+chmod 755 "$D/required" "$D/wanted"
+
+# --- required and wanted passing, in name order, with the stack in their environment ---
+put required 20-fabric 'echo "all 18 NVLinks up"'
+put required 10-env "env >\"$TMPD/env\"; read -r line && echo stdin-not-empty >>\"$TMPD/env\"; exit 0"
+put wanted 50-disk 'echo "scratch 12% used"; echo'
+run
+check "required and wanted passing: verify exits 0" test "$rc" -eq 0
+check "they ran in name order, required first" test "$(tr '\n' ' ' <"$TMPD/ran")" = "10-env 20-fabric 50-disk "
+check "a check sees the profile" grep -qx "GPUPROV_PROFILE=h100-nvlink" "$TMPD/env"
+check "a check sees the stack's kernel" grep -qx "GPUPROV_KERNEL=5.15.0-105-generic" "$TMPD/env"
+check "a check sees the stack's driver" grep -qx "GPUPROV_DRIVER=550.54.15" "$TMPD/env"
+check "a check's stdin is empty" sh -c "! grep -q stdin-not-empty '$TMPD/env'"
+check "a check gets no environment of gpuprov's caller" sh -c "! grep -q GPUPROV_TEST_NVML_COUNT '$TMPD/env'"
+check_json "each is a passing check site:NAME" \
+	'[.checks[] | select(.check | startswith("site:")) | [.check, .ok]] == [["site:10-env", true], ["site:20-fabric", true], ["site:50-disk", true]]' "$TMPD/v.json"
+check "the detail has the check's last line" \
+	test "$(detail 20-fabric)" = "/etc/gpuprov/verify.d/required/20-fabric exited with 0: all 18 NVLinks up"
+check "an empty last line is passed over" \
+	test "$(detail 50-disk)" = "/etc/gpuprov/verify.d/wanted/50-disk exited with 0: scratch 12% used"
+
+# --- a wanted one failing warns; a required one failing fails verify ---
+put wanted 50-disk 'echo "scratch 97% used" >&2; exit 1'
+run
+check "a wanted check failing: verify still exits 0" test "$rc" -eq 0
+check_json "the check fails, verify passes" '.ok and (.checks[] | select(.check == "site:50-disk") | .ok | not)' "$TMPD/v.json"
+check "it says the status and the last line of stderr" \
+	test "$(detail 50-disk)" = "/etc/gpuprov/verify.d/wanted/50-disk exited with 1: scratch 97% used"
+put required 20-fabric 'echo "NVLink 7 of GPU 3 down"; exit 4'
+run
+check "a required check failing: verify exits 3" test "$rc" -eq 3
+check_json "verify fails with site:20-fabric" '(.ok | not) and (.checks[] | select(.check == "site:20-fabric") | .ok | not)' "$TMPD/v.json"
+check "it says the status and why" \
+	test "$(detail 20-fabric)" = "/etc/gpuprov/verify.d/required/20-fabric exited with 4: NVLink 7 of GPU 3 down"
+put required 20-fabric 'kill -TERM $$'
+run
+check "a check killed by a signal fails verify" test "$rc" -eq 3
+check "it names the signal" test "$(detail 20-fabric)" = "/etc/gpuprov/verify.d/required/20-fabric killed by signal 15"
+put required 20-fabric 'exit 0'
+put wanted 50-disk 'exit 0'
+
+# --- timeout ---
+state 1
+put required 30-hang 'echo "waiting for the fabric"; sleep 600'
+start=$(date +%s)
+run
+check "a hanging required check fails verify" test "$rc" -eq 3
+check "it says the timeout and the last words" \
+	test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after 1 s: waiting for the fabric"
+check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
+check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
+rm "$D/required/30-hang"
+state null
+
+# --- refused: what may not be trusted is not run ---
+put required 40-gw 'exit 0'
+chmod 775 "$D/required/40-gw"
+run
+check "a group-writable required check fails verify" test "$rc" -eq 3
+check "it says why" test "$(detail 40-gw)" = "/etc/gpuprov/verify.d/required/40-gw refused: writable by group or others"
+check "and it was not run" sh -c "! grep -qx 40-gw '$TMPD/ran'"
+chmod 757 "$D/required/40-gw"
+run
+check "a world-writable one is refused too" test "$(detail 40-gw)" = "/etc/gpuprov/verify.d/required/40-gw refused: writable by group or others"
+chmod 644 "$D/required/40-gw"
+run
+check "one not executable is refused" test "$(detail 40-gw)" = "/etc/gpuprov/verify.d/required/40-gw refused: not executable"
+rm "$D/required/40-gw"
+put wanted 60-gw 'exit 0'
+chmod 775 "$D/wanted/60-gw"
+run
+check "a group-writable wanted check only warns" test "$rc" -eq 0
+check_json "refused, as a failed check" '.ok and (.checks[] | select(.check == "site:60-gw") | .ok | not)' "$TMPD/v.json"
+rm "$D/wanted/60-gw"
+chmod 775 "$D/required"
+run
+check "a group-writable required directory fails verify" test "$rc" -eq 3
+check "it says none of its checks run" \
+	test "$(detail required)" = "/etc/gpuprov/verify.d/required refused, none of its checks run: writable by group or others"
+check "and none ran" sh -c "! grep -q -e 10-env -e 20-fabric '$TMPD/ran'"
+chmod 755 "$D/required"
+chmod 777 "$D"
+run
+check "a world-writable verify.d fails verify, running nothing" sh -c "test $rc -eq 3 && test ! -e '$TMPD/ran'"
+check "it says why" test "$(detail verify.d)" = "/etc/gpuprov/verify.d refused, none of its checks run: writable by group or others"
+chmod 755 "$D"
+
+# A symlink out of the root: resolved inside it, where there is no such file.
+printf '#!/bin/sh\necho outside >>"%s"\n' "$TMPD/ran" >"$TMPD/outside"
+chmod 755 "$TMPD/outside"
+ln -s "$TMPD/outside" "$D/required/70-abs"
+ln -s "../../../../../../../../../../../../..$TMPD/outside" "$D/required/71-rel"
+run
+check "symlinks leading out of the root fail verify" test "$rc" -eq 3
+check "the absolute one is refused" test "$(detail 70-abs)" = "/etc/gpuprov/verify.d/required/70-abs refused: No such file or directory"
+check "the relative one is refused" test "$(detail 71-rel)" = "/etc/gpuprov/verify.d/required/71-rel refused: No such file or directory"
+check "the file outside was not run" sh -c "! grep -qx outside '$TMPD/ran'"
+rm "$D/required/70-abs" "$D/required/71-rel"
+# A symlink inside the root is followed there, and what it leads to checked and run.
+mkdir -p "$M/usr/lib/site"
+put required 20-fabric 'exit 0'
+mv "$D/required/20-fabric" "$M/usr/lib/site/fabric"
+ln -s /usr/lib/site/fabric "$D/required/20-fabric"
+run
+check "a symlink to a check inside the root runs it" sh -c "test $rc -eq 0 && grep -qx 20-fabric '$TMPD/ran'"
+
+# --- not checks: hidden files, backups, package managers' leftovers ---
+for n in .hidden 10-env~ 10-env.dpkg-old 10-env.dpkg-dist 10-env.rpmsave 10-env.rpmnew; do
+	put required "$n" 'exit 1'
+done
+run
+check "backups and hidden files: verify exits 0" test "$rc" -eq 0
+check "none of them ran" test "$(tr '\n' ' ' <"$TMPD/ran")" = "10-env 20-fabric 50-disk "
+check_json "none is a check" '[.checks[] | select(.check | startswith("site:")) | .check] == ["site:10-env", "site:20-fabric", "site:50-disk"]' "$TMPD/v.json"
+
+done_testing
