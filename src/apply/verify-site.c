@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -124,26 +125,42 @@ static int run_one(const struct site_ctx *c, const struct root_dir *d, const cha
 	return k;
 }
 
+/* A directory of checks just opened (opened: what the opening returned, d the result): 1 when
+ * its checks may run; 0 when it is absent, or refused, with the failed check "site:CHECK"
+ * added saying why (nothing in it runs); -errno. */
+static int dir_trusted(struct verify_report *r, int opened, const struct root_dir *d, const char *path,
+		       const char *check, bool required)
+{
+	const char *why;
+	struct stat st;
+	int k;
+
+	if (opened == -ENOENT)
+		return 0;
+	if (opened == -ENOMEM || !path)
+		return opened < 0 ? opened : -ENAMETOOLONG;
+	if (opened < 0)
+		k = add_site(r, check, required, false, "/%s refused: %s", path, gp_strerror(opened));
+	else if (fstat(d->fd, &st) < 0)
+		return -errno;
+	else if ((why = untrusted(&st, true)))
+		k = add_site(r, check, required, false, "/%s refused, none of its checks run: %s", path, why);
+	else
+		return 1;
+	return k < 0 ? k : 0;
+}
+
 /* verify.d/required or verify.d/wanted: absent is fine, untrusted refuses all it holds. */
 static int run_dir(const struct site_ctx *c, const struct root_dir *top, const char *sub)
 {
 	_cleanup_(root_dir_freep) struct root_dir *d = NULL;
 	_cleanup_(strv_freep) char **names = NULL;
 	bool required = streq(sub, "required");
-	const char *why;
-	struct stat st;
+	char path[PATH_MAX];
 	int k = root_dir_open_dir(top, sub, &d);
 
-	if (k == -ENOENT)
-		return 0;
-	if (k == -ENOMEM)
+	if ((k = dir_trusted(c->r, k, d, path_fmt(path, "%s/%s", top->path, sub), sub, required)) <= 0)
 		return k;
-	if (k < 0)
-		return add_site(c->r, sub, required, false, "/%s/%s refused: %s", top->path, sub, gp_strerror(k));
-	if (fstat(d->fd, &st) < 0)
-		return -errno;
-	if ((why = untrusted(&st, true)))
-		return add_site(c->r, sub, required, false, "/%s refused, none of its checks run: %s", d->path, why);
 	if ((k = root_dir_list(d, NULL, &names)) < 0)
 		return k == -ENOMEM ? k : add_site(c->r, sub, required, false, "/%s cannot be listed: %s", d->path, gp_strerror(k));
 	for (char **n = names; *n; n++)
@@ -158,20 +175,10 @@ int verify_site(const struct root *sys, const struct state *state, struct verify
 	_cleanup_(root_dir_freep) struct root_dir *top = NULL;
 	_cleanup_(strv_freep) char **env = NULL;
 	size_t n = 0;
-	const char *why;
-	struct stat st;
 	int k = root_dir_open(sys, SITE_DIR, &top);
 
-	if (k == -ENOENT)
-		return 0;
-	if (k == -ENOMEM)
+	if ((k = dir_trusted(r, k, top, SITE_DIR, "verify.d", true)) <= 0)
 		return k;
-	if (k < 0)
-		return add_site(r, "verify.d", true, false, "/%s refused: %s", SITE_DIR, gp_strerror(k));
-	if (fstat(top->fd, &st) < 0)
-		return -errno;
-	if ((why = untrusted(&st, true)))
-		return add_site(r, "verify.d", true, false, "/%s refused, none of its checks run: %s", SITE_DIR, why);
 	if (strv_pushf(&env, &n, "GPUPROV_PROFILE=%s", state->profile ? state->profile : "") < 0 ||
 	    strv_pushf(&env, &n, "GPUPROV_KERNEL=%s", state->kernel ? state->kernel : "") < 0 ||
 	    strv_pushf(&env, &n, "GPUPROV_DRIVER=%s", state->driver ? state->driver : "") < 0)
