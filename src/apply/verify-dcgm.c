@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apply/verify.h"
@@ -54,11 +55,12 @@ static char *find_dcgmi(void)
 	if (!dirs)
 		return NULL;
 	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		struct stat st;
 		char *p;
 
 		if (*d != '/' || asprintf(&p, "%s/dcgmi", d) < 0)
 			continue;
-		if (access(p, X_OK) == 0)
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
 			return p;
 		free(p);
 	}

@@ -40,14 +40,20 @@ run() {
 }
 diag() { jq -r '.checks[] | select(.check == "diag") | .detail' "$TMPD/v.json"; }
 
-# --- not installed ---
+# --- not installed (where the host running the tests has no DCGM of its own) ---
 state '{ "level": 1 }'
-rc=0
-PATH="$TMPD/bin:$PATH" gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
-check "DCGM not installed: verify exits 0" test "$rc" -eq 0
-check_json "a passing diag check says the diagnostic was skipped" \
-	'.ok and (.checks[] | select(.check == "diag") | .ok and .detail == "DCGM not installed; diagnostic skipped")' "$TMPD/v.json"
-check "dcgmi was not run" test ! -e "$TMPD/bin/dcgmi.args"
+if ldconfig -p 2>/dev/null | grep -q 'libdcgm\.so\.[34] '; then
+	for t in "DCGM not installed: verify exits 0" "a passing diag check says the diagnostic was skipped" "dcgmi was not run"; do
+		ok "$t # SKIP this host has DCGM installed"
+	done
+else
+	rc=0
+	PATH="$TMPD/bin:$PATH" gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
+	check "DCGM not installed: verify exits 0" test "$rc" -eq 0
+	check_json "a passing diag check says the diagnostic was skipped" \
+		'.ok and (.checks[] | select(.check == "diag") | .ok and .detail == "DCGM not installed; diagnostic skipped")' "$TMPD/v.json"
+	check "dcgmi was not run" test ! -e "$TMPD/bin/dcgmi.args"
+fi
 
 # --- installed, passing ---
 state '{ "level": 2, "timeout": 60 }'
