@@ -13,7 +13,9 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,27 +79,36 @@ static void copy_text(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-/* DCGM 4 names the GPU "entity_id" (a number, with "entity_group": "GPU"); DCGM 3 "gpu_id"
- * or "gpu_ids" (a string: "0", or "0,1,2,3" for a result of several). -1: not one GPU. */
+/* A GPU id as DCGM writes it, a number or a string of one; -1 for anything else (a list of
+ * several, "0,1,2,3"). */
+static int gpu_id(const cJSON *g)
+{
+	const char *s = cJSON_GetStringValue(g);
+	double v = cJSON_IsNumber(g) ? g->valuedouble : -1;
+
+	if (s && *s) {
+		char *end;
+		long l;
+
+		errno = 0;
+		l = strtol(s, &end, 10);
+		v = errno == 0 && *end == '\0' ? (double)l : -1;
+	}
+	return v >= 0 && v < 4096 ? (int)v : -1;
+}
+
+/* DCGM 4 names a result's GPU "entity_id" (with "entity_group": "GPU"); DCGM 3 "gpu_id" or
+ * "gpu_ids". -1: not one GPU. */
 static int result_gpu(const cJSON *res)
 {
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(res, "entity_id");
 	const char *group = json_str(res, "entity_group");
-	const char *s;
-	char *end;
-	long v;
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(res, "entity_id");
 
-	if (cJSON_IsNumber(g))
-		return (!group || streq(group, "GPU")) && g->valuedouble >= 0 && g->valuedouble < 4096 ? (int)g->valuedouble : -1;
+	if (g)
+		return !group || streq(group, "GPU") ? gpu_id(g) : -1;
 	if (!(g = cJSON_GetObjectItemCaseSensitive(res, "gpu_id")))
 		g = cJSON_GetObjectItemCaseSensitive(res, "gpu_ids");
-	if (cJSON_IsNumber(g))
-		return g->valuedouble >= 0 && g->valuedouble < 4096 ? (int)g->valuedouble : -1;
-	if (!(s = cJSON_GetStringValue(g)) || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v >= 0 && v < 4096 ? (int)v : -1;
+	return gpu_id(g);
 }
 
 /* What DCGM said of a failed result: its first warning, else its info (a string in DCGM 3, an
@@ -224,6 +235,19 @@ static void print_gpu(FILE *f, struct nvml *nvml, int gpu)
 	fprintf(f, "DCGM GPU %d", gpu);
 }
 
+/* The check "diag": the GPUs' health, not the stack's. */
+static int add_diag(struct verify_report *r, bool warn, bool ok, const char *fmt, ...) _printf_(4, 5);
+static int add_diag(struct verify_report *r, bool warn, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = verify_addv(r, "diag", VERIFY_HARDWARE, warn, ok, fmt, ap);
+	va_end(ap);
+	return k;
+}
+
 static int report_failures(struct verify_report *r, int level, const struct dcgm_diag *d)
 {
 	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
@@ -245,13 +269,14 @@ static int report_failures(struct verify_report *r, int level, const struct dcgm
 		fprintf(f, "; and %u more", d->n_failures - DCGM_FAILURES_MAX);
 	if (fclose(f) != 0)
 		return -ENOMEM;
-	return verify_add(r, "diag", VERIFY_HARDWARE, false, false, "%s", text);
+	return add_diag(r, false, false, "%s", text);
 }
 
 int verify_dcgm(const struct state *state, struct verify_report *r)
 {
 	const cJSON *diag = cJSON_GetObjectItemCaseSensitive(state->health, "diag");
-	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(diag, "level"), *to = cJSON_GetObjectItemCaseSensitive(diag, "timeout");
+	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(diag, "level");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(diag, "timeout");
 	int level = cJSON_IsNumber(lv) ? (int)lv->valuedouble : DIAG_LEVEL_DEFAULT;
 	unsigned timeout = cJSON_IsNumber(to) ? (unsigned)to->valuedouble : DIAG_TIMEOUT_DEFAULT;
 	_cleanup_free_ char *dcgmi = NULL, *why = NULL;
@@ -263,33 +288,32 @@ int verify_dcgm(const struct state *state, struct verify_report *r)
 	if (level <= 0)
 		return 0;
 	if (!dcgm_installed())
-		return verify_add(r, "diag", VERIFY_HARDWARE, false, true, "DCGM not installed; diagnostic skipped");
+		return add_diag(r, false, true, "DCGM not installed; diagnostic skipped");
+	/* A packaging matter, not the GPUs': reported, verify not failed for it. */
 	if (!(dcgmi = find_dcgmi()))
-		/* A packaging matter, not the GPUs': reported, verify not failed for it. */
-		return verify_add(r, "diag", VERIFY_HARDWARE, true, false, "DCGM is installed (libdcgm) but dcgmi is not in PATH; diagnostic skipped");
+		return add_diag(r, true, false,
+				"DCGM is installed (libdcgm) but dcgmi is not in PATH; diagnostic skipped");
 	snprintf(levelstr, sizeof(levelstr), "%d", level);
 	char *argv[] = { dcgmi, "diag", "-r", levelstr, "-j", NULL };
 	struct spawn_opts opts = { .timeout_s = timeout, .exec_fd = -1 };
 
 	if ((k = spawn_run_opts(NULL, 0, argv, NULL, &opts, &sr)) < 0)
-		return k == -ENOMEM ? k
-				    : verify_add(r, "diag", VERIFY_HARDWARE, false, false, "%s cannot be run: %s", dcgmi,
-						 gp_strerror(k));
+		return k == -ENOMEM ? k : add_diag(r, false, false, "%s cannot be run: %s", dcgmi, gp_strerror(k));
 	if (sr.timed_out)
-		k = verify_add(r, "diag", VERIFY_HARDWARE, false, false, "`dcgmi diag -r %d` timed out after %u s", level, timeout);
+		k = add_diag(r, false, false, "`dcgmi diag -r %d` timed out after %u s", level, timeout);
 	else if ((k = dcgm_diag_parse(sr.out, &d, &why)) == -ENOMEM)
 		;
 	else if (k < 0) {
 		/* dcgmi's own error (no host engine to connect to, a level it does not have) is on
 		 * stderr, or in place of the JSON. */
 		spawn_last_line(*sr.err ? sr.err : sr.out, line, sizeof(line));
-		k = verify_add(r, "diag", VERIFY_HARDWARE, false, false, "`dcgmi diag -r %d -j` exited with %d, its output unreadable (%s)%s%s",
-			       level, sr.status, why, *line ? ": " : "", line);
+		k = add_diag(r, false, false, "`dcgmi diag -r %d -j` exited with %d, its output unreadable (%s)%s%s",
+			     level, sr.status, why, *line ? ": " : "", line);
 	} else if (d.n_failures > 0)
 		k = report_failures(r, level, &d);
 	else
-		k = verify_add(r, "diag", VERIFY_HARDWARE, false, true, "DCGM diagnostic level %d passed: %u results, %u skipped", level,
-			       d.tests, d.skipped);
+		k = add_diag(r, false, true, "DCGM diagnostic level %d passed: %u results, %u skipped", level, d.tests,
+			     d.skipped);
 	spawn_result_done(&sr);
 	return k;
 }

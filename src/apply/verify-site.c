@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,8 +120,8 @@ static int run_one(const struct site_ctx *c, const struct root_dir *d, const cha
 		k = add_site(c->r, name, required, false, "/%s/%s killed by signal %d%s%s", d->path, name, sr.signal,
 			     *line ? ": " : "", line);
 	else
-		k = add_site(c->r, name, required, sr.status == 0, "/%s/%s exited with %d%s%s", d->path, name, sr.status,
-			     *line ? ": " : "", line);
+		k = add_site(c->r, name, required, sr.status == 0, "/%s/%s exited with %d%s%s", d->path, name,
+			     sr.status, *line ? ": " : "", line);
 	spawn_result_done(&sr);
 	return k;
 }
@@ -162,7 +163,9 @@ static int run_dir(const struct site_ctx *c, const struct root_dir *top, const c
 	if ((k = dir_trusted(c->r, k, d, path_fmt(path, "%s/%s", top->path, sub), sub, required)) <= 0)
 		return k;
 	if ((k = root_dir_list(d, NULL, &names)) < 0)
-		return k == -ENOMEM ? k : add_site(c->r, sub, required, false, "/%s cannot be listed: %s", d->path, gp_strerror(k));
+		return k == -ENOMEM ? k
+				    : add_site(c->r, sub, required, false, "/%s cannot be listed: %s", d->path,
+					       gp_strerror(k));
 	for (char **n = names; *n; n++)
 		if (!skipped(*n) && (k = run_one(c, d, *n, required)) < 0)
 			return k;

@@ -3,8 +3,9 @@
 # machine: each run in name order with the stack's profile, kernel and driver in its
 # environment; a required one failing fails verify, a wanted one only warns; a hanging one is
 # killed at verify.site_timeout; and what may not be trusted to run as root at every boot is
-# refused without running: a file or directory writable by group or others, a file not
-# executable, a symlink leading out of the root. Backups and hidden files are not checks.
+# refused without running: a file or directory writable by group or others, a file of another
+# user or not executable, a symlink leading out of the root. Backups and hidden files are not
+# checks.
 . "$srcdir/tests/scenario/lib.sh"
 
 M="$TMPD/dgx"
@@ -120,6 +121,20 @@ run
 check "a group-writable wanted check only warns" test "$rc" -eq 0
 check_json "refused, as a failed check" '.ok and (.checks[] | select(.check == "site:60-gw") | .ok | not)' "$TMPD/v.json"
 rm "$D/wanted/60-gw"
+# Owned by another user than root and the user running gpuprov: only root can make one.
+if [ "$(id -u)" -eq 0 ]; then
+	put required 45-other 'exit 0'
+	chown 65534 "$D/required/45-other"
+	run
+	check "a check owned by another user fails verify" test "$rc" -eq 3
+	check "it says why" test "$(detail 45-other)" = "/etc/gpuprov/verify.d/required/45-other refused: owned by another user than root"
+	check "and it was not run" sh -c "! grep -qx 45-other '$TMPD/ran'"
+	rm "$D/required/45-other"
+else
+	for t in "a check owned by another user fails verify" "it says why" "and it was not run"; do
+		ok "$t # SKIP not root: no file of another user can be made"
+	done
+fi
 chmod 775 "$D/required"
 run
 check "a group-writable required directory fails verify" test "$rc" -eq 3
