@@ -28,7 +28,8 @@
 #include "util/strutil.h"
 
 #define DIAG_LEVEL_DEFAULT 1
-/* Level 1 takes seconds, level 2 a few minutes (DCGM User Guide, run levels). */
+/* Level 1 normally lasts seconds, level 2 about two minutes, level 3 about 15 (NVIDIA's
+ * dcgmi diag reference, --run): a longer diagnostic wants verify.diag.timeout raised. */
 #define DIAG_TIMEOUT_DEFAULT 300u
 
 /* The sonames of DCGM 4 and DCGM 3 (the datacenter-gpu-manager packages). */
