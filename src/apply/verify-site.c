@@ -24,7 +24,7 @@
 #include "util/strutil.h"
 
 #define SITE_DIR "etc/gpuprov/verify.d"
-/* As long as DCGM's level 2: a site check that takes longer is hung. */
+/* As verify.diag.timeout's default: a site check that takes longer is taken as hung. */
 #define SITE_TIMEOUT_DEFAULT 300u
 #define SITE_OUTPUT_MAX 200
 
