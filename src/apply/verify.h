@@ -62,3 +62,10 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 /* The CDI spec in dir (verify-cdi.c): ok when it fits the device nodes and the running driver;
  * ret_detail says what was read. */
 int verify_cdi(const struct root *sys, const struct facts *f, const char *dir, bool *ret_ok, char **ret_detail);
+
+struct nvml;
+/* The health gate (verify-health.c): per GPU that NVML counts, one check a question (retired
+ * pages or row remapping, ECC, PCIe link, NVLink, persistence mode, clock slowdown at idle,
+ * temperature), each with the threshold of state->health, or its default; a check the profile
+ * turns off is not run. A question NVML cannot answer passes, saying so. -ENOMEM only. */
+int verify_health(struct verify_report *r, struct nvml *n, const struct state *state);

@@ -1,2 +1,118 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Part of the NVML stand-in (nvml-stub.c, which includes this file): the getters of the health gate's checks (verify). */
+
+#define NVML_NVLINK_MAX_LINKS 18
+
+int nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, unsigned *isPending);
+int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned *uncRows, unsigned *isPending,
+			      unsigned *failureOccurred);
+int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType, unsigned long long *eccCounts);
+int nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned *currLinkGen);
+int nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGen);
+int nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGenDevice);
+int nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned *currLinkWidth);
+int nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned *maxLinkWidth);
+int nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned link, unsigned *isActive);
+int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode);
+int nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons);
+int nvmlDeviceGetTemperature(nvmlDevice_t device, unsigned sensorType, unsigned *temp);
+
+/* gpuN.retired_pending (0/1) */
+int nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, unsigned *isPending)
+{
+	return stub_get_uint(gpu_of(device), "retired_pending", isPending);
+}
+
+/* gpuN.remap_corr, remap_unc, remap_pending, remap_failed: remap_pending says whether the GPU
+ * answers at all */
+int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned *uncRows, unsigned *isPending,
+			      unsigned *failureOccurred)
+{
+	int gpu = gpu_of(device);
+
+	if (stub_get_uint(gpu, "remap_pending", isPending) != NVML_SUCCESS)
+		return NVML_ERROR_NOT_SUPPORTED;
+	*corrRows = *uncRows = *failureOccurred = 0;
+	stub_get_uint(gpu, "remap_corr", corrRows);
+	stub_get_uint(gpu, "remap_unc", uncRows);
+	stub_get_uint(gpu, "remap_failed", failureOccurred);
+	return NVML_SUCCESS;
+}
+
+/* gpuN.ecc_uncorrected: the volatile count of uncorrected errors; the others are not played */
+int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType, unsigned long long *eccCounts)
+{
+	/* NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC */
+	if (errorType != 1 || counterType != 0)
+		return NVML_ERROR_NOT_SUPPORTED;
+	return stub_get_ull(gpu_of(device), "ecc_uncorrected", eccCounts);
+}
+
+/* gpuN.pcie_gen, pcie_gen_max, pcie_gen_gpu_max, pcie_width, pcie_width_max */
+int nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned *currLinkGen)
+{
+	return stub_get_uint(gpu_of(device), "pcie_gen", currLinkGen);
+}
+
+int nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGen)
+{
+	return stub_get_uint(gpu_of(device), "pcie_gen_max", maxLinkGen);
+}
+
+int nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGenDevice)
+{
+	return stub_get_uint(gpu_of(device), "pcie_gen_gpu_max", maxLinkGenDevice);
+}
+
+int nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned *currLinkWidth)
+{
+	return stub_get_uint(gpu_of(device), "pcie_width", currLinkWidth);
+}
+
+int nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned *maxLinkWidth)
+{
+	return stub_get_uint(gpu_of(device), "pcie_width_max", maxLinkWidth);
+}
+
+/* gpuN.nvlink: the links the GPU has (0 to nvlink-1); gpuN.nvlink_down: a comma list of those
+ * down. As NVML: a link the GPU does not have is an invalid argument; without the key, the GPU
+ * has no NVLink (not supported). */
+int nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned link, unsigned *isActive)
+{
+	int gpu = gpu_of(device);
+	unsigned links = 0;
+	char down[128] = "";
+
+	if (stub_get_uint(gpu, "nvlink", &links) != NVML_SUCCESS)
+		return NVML_ERROR_NOT_SUPPORTED;
+	if (link >= links || link >= NVML_NVLINK_MAX_LINKS)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	*isActive = 1;
+	stub_get(gpu, "nvlink_down", down, sizeof(down));
+	for (char *save = NULL, *l = strtok_r(down, ",", &save); l; l = strtok_r(NULL, ",", &save))
+		if ((unsigned)atoi(l) == link)
+			*isActive = 0;
+	return NVML_SUCCESS;
+}
+
+/* gpuN.persistence (0/1); the setter is the declared state's */
+int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode)
+{
+	return stub_get_uint(gpu_of(device), "persistence", mode);
+}
+
+/* gpuN.throttle: the mask of nvmlClocksEventReasons ("0x41"), under the entry point's newer name
+ * only (the older, nvmlDeviceGetCurrentClocksThrottleReasons, is gpuprov's fallback for drivers
+ * before R535) */
+int nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons)
+{
+	return stub_get_ull(gpu_of(device), "throttle", clocksEventReasons);
+}
+
+/* gpuN.temperature, of the GPU die (NVML_TEMPERATURE_GPU) only */
+int nvmlDeviceGetTemperature(nvmlDevice_t device, unsigned sensorType, unsigned *temp)
+{
+	if (sensorType != 0)
+		return NVML_ERROR_NOT_SUPPORTED;
+	return stub_get_uint(gpu_of(device), "temperature", temp);
+}
