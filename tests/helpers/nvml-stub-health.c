@@ -1,7 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Part of the NVML stand-in (nvml-stub.c, which includes this file): the getters of the health gate's checks (verify). */
+/* Part of the NVML stand-in (nvml-stub.c, which includes this file): the getters of the health gate's checks (verify).
+ * Each answers from its gpuN.KEY; a key missing is NVML_ERROR_NOT_SUPPORTED, a value "!CODE" NVML's error CODE. */
 
 #define NVML_NVLINK_MAX_LINKS 18
+
+/* A key's number; a value "!CODE" makes the getter fail with NVML's CODE, as a GPU that stopped
+ * answering does. */
+static int health_get_ull(int gpu, const char *name, unsigned long long *ret)
+{
+	char v[128];
+
+	if (stub_get(gpu, name, v, sizeof(v)) < 0)
+		return NVML_ERROR_NOT_SUPPORTED;
+	if (*v == '!')
+		return atoi(v + 1);
+	*ret = strtoull(v, NULL, 0);
+	return NVML_SUCCESS;
+}
+
+static int health_get_uint(int gpu, const char *name, unsigned *ret)
+{
+	unsigned long long v = 0;
+	int r = health_get_ull(gpu, name, &v);
+
+	if (r == NVML_SUCCESS)
+		*ret = (unsigned)v;
+	return r;
+}
 
 int nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, unsigned *isPending);
 int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned *uncRows, unsigned *isPending,
@@ -20,22 +45,22 @@ int nvmlDeviceGetTemperature(nvmlDevice_t device, unsigned sensorType, unsigned 
 /* gpuN.retired_pending (0/1) */
 int nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, unsigned *isPending)
 {
-	return stub_get_uint(gpu_of(device), "retired_pending", isPending);
+	return health_get_uint(gpu_of(device), "retired_pending", isPending);
 }
 
-/* gpuN.remap_corr, remap_unc, remap_pending, remap_failed: remap_pending says whether the GPU
- * answers at all */
+/* gpuN.remap_pending, remap_corr, remap_unc, remap_failed: remap_pending says whether the GPU
+ * answers at all (Ampere and later) */
 int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned *uncRows, unsigned *isPending,
 			      unsigned *failureOccurred)
 {
-	int gpu = gpu_of(device);
+	int gpu = gpu_of(device), r = health_get_uint(gpu, "remap_pending", isPending);
 
-	if (stub_get_uint(gpu, "remap_pending", isPending) != NVML_SUCCESS)
-		return NVML_ERROR_NOT_SUPPORTED;
+	if (r != NVML_SUCCESS)
+		return r;
 	*corrRows = *uncRows = *failureOccurred = 0;
-	stub_get_uint(gpu, "remap_corr", corrRows);
-	stub_get_uint(gpu, "remap_unc", uncRows);
-	stub_get_uint(gpu, "remap_failed", failureOccurred);
+	health_get_uint(gpu, "remap_corr", corrRows);
+	health_get_uint(gpu, "remap_unc", uncRows);
+	health_get_uint(gpu, "remap_failed", failureOccurred);
 	return NVML_SUCCESS;
 }
 
@@ -45,33 +70,33 @@ int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigne
 	/* NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC */
 	if (errorType != 1 || counterType != 0)
 		return NVML_ERROR_NOT_SUPPORTED;
-	return stub_get_ull(gpu_of(device), "ecc_uncorrected", eccCounts);
+	return health_get_ull(gpu_of(device), "ecc_uncorrected", eccCounts);
 }
 
 /* gpuN.pcie_gen, pcie_gen_max, pcie_gen_gpu_max, pcie_width, pcie_width_max */
 int nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned *currLinkGen)
 {
-	return stub_get_uint(gpu_of(device), "pcie_gen", currLinkGen);
+	return health_get_uint(gpu_of(device), "pcie_gen", currLinkGen);
 }
 
 int nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGen)
 {
-	return stub_get_uint(gpu_of(device), "pcie_gen_max", maxLinkGen);
+	return health_get_uint(gpu_of(device), "pcie_gen_max", maxLinkGen);
 }
 
 int nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGenDevice)
 {
-	return stub_get_uint(gpu_of(device), "pcie_gen_gpu_max", maxLinkGenDevice);
+	return health_get_uint(gpu_of(device), "pcie_gen_gpu_max", maxLinkGenDevice);
 }
 
 int nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned *currLinkWidth)
 {
-	return stub_get_uint(gpu_of(device), "pcie_width", currLinkWidth);
+	return health_get_uint(gpu_of(device), "pcie_width", currLinkWidth);
 }
 
 int nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned *maxLinkWidth)
 {
-	return stub_get_uint(gpu_of(device), "pcie_width_max", maxLinkWidth);
+	return health_get_uint(gpu_of(device), "pcie_width_max", maxLinkWidth);
 }
 
 /* gpuN.nvlink: the links the GPU has (0 to nvlink-1); gpuN.nvlink_down: a comma list of those
@@ -82,9 +107,10 @@ int nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned link, unsigned *isAct
 	int gpu = gpu_of(device);
 	unsigned links = 0;
 	char down[128] = "";
+	int r = health_get_uint(gpu, "nvlink", &links);
 
-	if (stub_get_uint(gpu, "nvlink", &links) != NVML_SUCCESS)
-		return NVML_ERROR_NOT_SUPPORTED;
+	if (r != NVML_SUCCESS)
+		return r;
 	if (link >= links || link >= NVML_NVLINK_MAX_LINKS)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	*isActive = 1;
@@ -98,7 +124,7 @@ int nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned link, unsigned *isAct
 /* gpuN.persistence (0/1); the setter is the declared state's */
 int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode)
 {
-	return stub_get_uint(gpu_of(device), "persistence", mode);
+	return health_get_uint(gpu_of(device), "persistence", mode);
 }
 
 /* gpuN.throttle: the mask of nvmlClocksEventReasons ("0x41"), under the entry point's newer name
@@ -106,7 +132,7 @@ int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode)
  * before R535) */
 int nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons)
 {
-	return stub_get_ull(gpu_of(device), "throttle", clocksEventReasons);
+	return health_get_ull(gpu_of(device), "throttle", clocksEventReasons);
 }
 
 /* gpuN.temperature, of the GPU die (NVML_TEMPERATURE_GPU) only */
@@ -114,5 +140,5 @@ int nvmlDeviceGetTemperature(nvmlDevice_t device, unsigned sensorType, unsigned 
 {
 	if (sensorType != 0)
 		return NVML_ERROR_NOT_SUPPORTED;
-	return stub_get_uint(gpu_of(device), "temperature", temp);
+	return health_get_uint(gpu_of(device), "temperature", temp);
 }
