@@ -42,7 +42,7 @@ struct nvml_pcie_link {
 };
 int nvml_pcie_link(struct nvml *n, nvml_device_t dev, struct nvml_pcie_link *ret);
 
-/* NVML_NVLINK_MAX_LINKS in nvml.h (R535 and later; 12 before Hopper's 18). */
+/* NVML_NVLINK_MAX_LINKS in nvml.h: the most links a GPU has (Hopper's 18). */
 #define NVML_NVLINK_MAX_LINKS 18
 /* nvmlDeviceGetNvLinkState over the links the GPU has: how many (0 for a GPU without
  * NVLink), and a bit for each link (1 << index) that is not active. */
@@ -52,8 +52,9 @@ int nvml_nvlink_state(struct nvml *n, nvml_device_t dev, unsigned *ret_links, ui
 int nvml_persistence_mode(struct nvml *n, nvml_device_t dev, bool *ret);
 
 /* Why the clocks are below their maximum, a mask of nvmlClocksEventReasons:
- * nvmlDeviceGetCurrentClocksEventReasons (R535 and later), else the older name of the same
- * call, nvmlDeviceGetCurrentClocksThrottleReasons. */
+ * nvmlDeviceGetCurrentClocksEventReasons, else the older name of the same call that drivers
+ * before it have (the R525 API reference knows only that one),
+ * nvmlDeviceGetCurrentClocksThrottleReasons. */
 int nvml_clocks_event_reasons(struct nvml *n, nvml_device_t dev, unsigned long long *ret);
 
 /* nvmlDeviceGetTemperature of the GPU die (NVML_TEMPERATURE_GPU), degrees C. */

@@ -39,6 +39,11 @@ int nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned *currLinkWidth)
 int nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned *maxLinkWidth);
 int nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned link, unsigned *isActive);
 int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode);
+/* Built with NVML_STUB_THROTTLE_REASONS, the library of a driver before the clock event
+ * reasons were named so: the same call under its older name only. */
+#ifdef NVML_STUB_THROTTLE_REASONS
+#define nvmlDeviceGetCurrentClocksEventReasons nvmlDeviceGetCurrentClocksThrottleReasons
+#endif
 int nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons);
 int nvmlDeviceGetTemperature(nvmlDevice_t device, unsigned sensorType, unsigned *temp);
 
@@ -127,9 +132,7 @@ int nvmlDeviceGetPersistenceMode(nvmlDevice_t device, unsigned *mode)
 	return health_get_uint(gpu_of(device), "persistence", mode);
 }
 
-/* gpuN.throttle: the mask of nvmlClocksEventReasons ("0x41"), under the entry point's newer name
- * only (the older, nvmlDeviceGetCurrentClocksThrottleReasons, is gpuprov's fallback for drivers
- * before R535) */
+/* gpuN.throttle: the mask of nvmlClocksEventReasons ("0x41") */
 int nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons)
 {
 	return health_get_ull(gpu_of(device), "throttle", clocksEventReasons);

@@ -194,6 +194,14 @@ passing "the reasons of no concern at idle: application clocks, power cap, sync 
 	"7 GPUs: no slowdown (clock event reasons 0x1: GPU idle); 1 GPU: no slowdown (clock event reasons 0x116: applications clocks setting, SW power cap, sync boost, display clock setting)"
 gpu_set 3 throttle 0x60
 failing "two slowdowns" throttle "$BAD: SW thermal slowdown, HW thermal slowdown at idle (clock event reasons 0x60); 7 GPUs: no slowdown (clock event reasons 0x1: GPU idle)"
+# A driver before the clock event reasons were named so: the older name of the call.
+gpu_set 3 throttle 0x41
+LD_LIBRARY_PATH="$top_builddir/tests/helpers/nvml-throttle-reasons:$LD_LIBRARY_PATH" failing \
+	"an older driver's nvmlDeviceGetCurrentClocksThrottleReasons" throttle \
+	"$BAD: HW thermal slowdown at idle (clock event reasons 0x41); 7 GPUs: no slowdown (clock event reasons 0x1: GPU idle)"
+OLD_NVML="$top_builddir/tests/helpers/nvml-throttle-reasons/libnvidia-ml.so.1"
+check "the older driver's library has only the older name" \
+	sh -c "grep -q nvmlDeviceGetCurrentClocksThrottleReasons '$OLD_NVML' && ! grep -q ClocksEventReasons '$OLD_NVML'"
 state '{ "throttle": false }'
 absent "throttle false" throttle
 state
