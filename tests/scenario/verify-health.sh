@@ -248,6 +248,20 @@ gpu_set 3 temperature 70
 passing "site profile: 70 C" temperature "8 GPUs at 34 to 70 C, at most 70 C"
 healthy
 
+# --- a health section edited by hand: a member of another type, or out of range, is at its
+# default ---
+state '{ "temperature_max": "70", "ecc_uncorrected_max": 1e300, "pcie": 5, "nvlink": "no", "throttle": null }'
+gpu_set 3 temperature 86
+gpu_set 3 ecc_uncorrected 1
+run_verify
+check "edited by hand: exit 3" test "$rc" -eq 3
+check_json "edited by hand: every check run, at its default (temperature_max 85, ecc_uncorrected_max 0)" \
+	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\"] and
+	 [.checks[] | select(.ok | not) | .check] == [\"ecc\", \"temperature\"] and
+	 ([.checks[] | select(.check == \"temperature\") | .detail] == [\"$BAD: 86 C, above 85 C; 7 GPUs at 34 C, at most 85 C\"])" \
+	"$TMPD/v.json"
+healthy
+
 # --- the verdict: hardware or stack ---
 # commit [HEALTH]: verify --commit --no-reboot on a new stack running, GRUB's default still
 # the known-good kernel; rc its exit status.
