@@ -33,9 +33,10 @@ struct limits {
 #define ECC_UNCORRECTED_MAX_DEFAULT 0
 #define TEMPERATURE_MAX_DEFAULT 85
 
+#define LIMIT_NUMBER_MAX 1e12
+
 /* A member as profile validation allows it; another type or a number far out of its range
  * (state.json edited by hand) reads as absent, as state.c reads every member. */
-#define LIMIT_NUMBER_MAX 1e12
 static bool limit_bool(const cJSON *h, const char *key)
 {
 	return !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(h, key));
@@ -47,7 +48,9 @@ static long long limit_number(const cJSON *h, const char *key, long long def)
 
 	if (cJSON_IsFalse(v))
 		return -1;
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= LIMIT_NUMBER_MAX ? (long long)v->valuedouble : def;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > LIMIT_NUMBER_MAX)
+		return def;
+	return (long long)v->valuedouble;
 }
 
 static void limits_from(const cJSON *h, struct limits *ret)

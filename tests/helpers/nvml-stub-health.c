@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Part of the NVML stand-in (nvml-stub.c, which includes this file): the getters of the health gate's checks (verify).
- * Each answers from its gpuN.KEY; a key missing is NVML_ERROR_NOT_SUPPORTED, a value "!CODE" NVML's error CODE. */
+/* Part of the NVML stand-in (nvml-stub.c, which includes this file): the getters of the health
+ * gate's checks (verify). Each answers from its gpuN.KEY; a key missing is
+ * NVML_ERROR_NOT_SUPPORTED, a value "!CODE" NVML's error CODE. */
 
 #define NVML_NVLINK_MAX_LINKS 18
 
@@ -31,7 +32,8 @@ static int health_get_uint(int gpu, const char *name, unsigned *ret)
 int nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, unsigned *isPending);
 int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned *uncRows, unsigned *isPending,
 			      unsigned *failureOccurred);
-int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType, unsigned long long *eccCounts);
+int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType,
+				unsigned long long *eccCounts);
 int nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned *currLinkGen);
 int nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGen);
 int nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned *maxLinkGenDevice);
@@ -70,7 +72,8 @@ int nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned *corrRows, unsigned 
 }
 
 /* gpuN.ecc_uncorrected: the volatile count of uncorrected errors; the others are not played */
-int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType, unsigned long long *eccCounts)
+int nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, unsigned errorType, unsigned counterType,
+				unsigned long long *eccCounts)
 {
 	/* NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC */
 	if (errorType != 1 || counterType != 0)
