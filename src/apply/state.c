@@ -35,6 +35,7 @@ static struct state_verdict *verdict_free(struct state_verdict *v)
 	free(v->result);
 	free(v->at);
 	strv_free(v->failed);
+	cJSON_Delete(v->checks);
 	free(v->kernel);
 	free(v);
 	return NULL;
@@ -127,8 +128,11 @@ static int read_failed_kernels(struct state *s, const cJSON *list)
 	return 0;
 }
 
+/* A verdict of a gpuprov before the checks were recorded has none: checks stays NULL. */
 static int read_verdict(struct state *s, const cJSON *o)
 {
+	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(o, "checks");
+
 	if (!cJSON_IsObject(o) || !json_str(o, "result"))
 		return 0;
 	if (!(s->verified = calloc(1, sizeof(*s->verified))))
@@ -136,7 +140,8 @@ static int read_verdict(struct state *s, const cJSON *o)
 	s->verified->kernel_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "kernel_only"));
 	return read_str(o, "result", &s->verified->result) < 0 || read_str(o, "at", &s->verified->at) < 0 ||
 			       read_strv(o, "failed", &s->verified->failed) < 0 ||
-			       read_str(o, "kernel", &s->verified->kernel) < 0
+			       read_str(o, "kernel", &s->verified->kernel) < 0 ||
+			       (cJSON_IsArray(checks) && !(s->verified->checks = cJSON_Duplicate(checks, true)))
 		       ? -ENOMEM
 		       : 0;
 }
@@ -243,6 +248,7 @@ static int add_verdict(cJSON *doc, const struct state_verdict *v)
 
 	if (!o || !cJSON_AddStringToObject(o, "result", v->result) || !json_add_str_or_null(o, "at", v->at) ||
 	    (!by_hand && json_add_strv(o, "failed", v->failed) < 0) ||
+	    (v->checks && !cJSON_AddItemToObject(o, "checks", cJSON_Duplicate(v->checks, true))) ||
 	    (by_hand && (!json_add_str_or_null(o, "kernel", v->kernel) ||
 			 !cJSON_AddBoolToObject(o, "kernel_only", v->kernel_only))))
 		return -ENOMEM;
@@ -419,11 +425,12 @@ static int verdict_set(struct state *s, const char *result, const char *at)
 	return 0;
 }
 
-int state_verified(struct state *s, const char *result, const char *at, char *const *failed)
+int state_verified(struct state *s, const char *result, const char *at, char *const *failed, const cJSON *checks)
 {
 	int k;
 
-	if ((k = verdict_set(s, result, at)) < 0 || strv_extend(&s->verified->failed, failed) < 0)
+	if ((k = verdict_set(s, result, at)) < 0 || strv_extend(&s->verified->failed, failed) < 0 ||
+	    (checks && !(s->verified->checks = cJSON_Duplicate(checks, true))))
 		return -ENOMEM;
 	/* A kernel rolled back here is not chosen again by plan or apply (--retry-failed). */
 	if (streq(result, "rolled back") && s->kernel)

@@ -15,6 +15,9 @@
 #define PREVIOUS_STACK "previous_stack"
 /* The result in state.json's "verified" that rollback records. */
 #define ROLLED_BACK_BY_HAND "rolled back by hand"
+/* verify's verdict when only the GPUs failed: the kernel is kept (committed), the node held
+ * drained; not a kernel rolled back. */
+#define HARDWARE_FAULT "hardware fault"
 
 /* A kernel verify rolled back on this node: plan and apply do not choose it again. */
 struct state_failed_kernel {
@@ -23,11 +26,13 @@ struct state_failed_kernel {
 	char **failed; /* the checks that failed, as verify reported them */
 };
 
-/* "verified": verify's verdict on the stack (committed, rolled back), or rollback's. */
+/* "verified": verify's verdict on the stack (committed, hardware fault, rolled back), or
+ * rollback's. */
 struct state_verdict {
-	char *result;	  /* "committed", "rolled back" or ROLLED_BACK_BY_HAND */
+	char *result;	  /* "committed", HARDWARE_FAULT, "rolled back" or ROLLED_BACK_BY_HAND */
 	char *at;
 	char **failed;	  /* verify: the checks that failed */
+	cJSON *checks;	  /* verify: every check, [{check, ok, class, warn, detail}]; NULL before */
 	char *kernel;	  /* rollback: the kernel it went back to */
 	bool kernel_only; /* rollback: with --kernel-only */
 };
@@ -106,9 +111,9 @@ int state_recorded(struct state *s, const cJSON *previous_stack);
  * this version does not know go.
  */
 int state_applied(struct state *s, struct state *next, const char *running);
-/* verify --commit gave its verdict on the stack; "rolled back" also adds the kernel to
- * failed_kernels. at: now, UTC. */
-int state_verified(struct state *s, const char *result, const char *at, char *const *failed);
+/* verify --commit gave its verdict on the stack, with its checks (an array, copied; NULL:
+ * none); "rolled back" also adds the kernel to failed_kernels. at: now, UTC. */
+int state_verified(struct state *s, const char *result, const char *at, char *const *failed, const cJSON *checks);
 /* rollback went back to kernel. */
 int state_rolled_back(struct state *s, const char *at, const char *kernel, bool kernel_only);
 /*

@@ -185,8 +185,10 @@ static int check_fabric(struct verify_report *r, const struct root *sys, const s
 	return 0;
 }
 
-/* The driver's checks but Xid: only where the stack has one (driver.source "none" has not). */
-static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const struct state *state)
+/* The driver's checks but Xid: only where the stack has one (driver.source "none" has not).
+ * NVML, where it opened, is handed on in ret_nvml to the checks that ask it more. */
+static int check_driver(struct verify_report *r, const struct root *sys, const struct facts *f, const struct state *state,
+			struct nvml **ret_nvml)
 {
 	const char *driver = state->driver, *flavour = state->flavour;
 	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
@@ -213,9 +215,11 @@ static int check_driver(struct verify_report *r, const struct root *sys, const s
 		k = -EIO;
 	}
 	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
-		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0)
+		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0 ||
+	    (k = check_fabric(r, sys, f, driver)) < 0)
 		return k;
-	return check_fabric(r, sys, f, driver);
+	*ret_nvml = TAKE_PTR(nvml);
+	return 0;
 }
 
 /* The driver's reports of GPU errors since boot. */
@@ -235,12 +239,15 @@ static int check_xid(struct verify_report *r, const struct root *sys)
 int verify_run(const struct root *sys, const struct facts *f, const struct state *state, struct verify_report *r)
 {
 	const char *kernel = state->kernel;
+	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
 	int k;
 
 	*r = (struct verify_report){ .ok = true };
 	if ((k = add(r, "kernel", streq_ptr(f->kernels.running, kernel), "running %s, the stack's %s",
 		     strna(f->kernels.running), strna(kernel))) < 0 ||
-	    (state->driver && (k = check_driver(r, sys, f, state)) < 0) || (k = check_modules(r, f, state)) < 0)
+	    (state->driver && (k = check_driver(r, sys, f, state, &nvml)) < 0) ||
+	    (nvml && (k = verify_health(r, nvml, state)) < 0) ||
+	    (k = check_modules(r, f, state)) < 0)
 		return k;
 	if (state->rdma) {
 		unsigned ports = 0, active = 0;

@@ -85,3 +85,9 @@ int dcgm_diag_parse(const char *text, struct dcgm_diag *ret, char **ret_why);
 
 /* The site's own checks (verify-site.c): checks "site:NAME" of /etc/gpuprov/verify.d. */
 int verify_site(const struct root *sys, const struct state *state, struct verify_report *r);
+struct nvml;
+/* The health gate (verify-health.c): per GPU that NVML counts, one check a question (retired
+ * pages or row remapping, ECC, PCIe link, NVLink, persistence mode, clock slowdown at idle,
+ * temperature), each with the threshold of state->health, or its default; a check the profile
+ * turns off is not run. A question NVML cannot answer passes, saying so. -ENOMEM only. */
+int verify_health(struct verify_report *r, struct nvml *n, const struct state *state);

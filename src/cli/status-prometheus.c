@@ -24,7 +24,7 @@
 
 /* The values of gpuprov_state's "state" label, one series each: a state set. */
 static const char *const prom_states[] = {
-	"none", "running", "interrupted", "failed", "applied", "committed", "rolled_back",
+	"none", "running", "interrupted", "failed", "applied", "committed", "hardware_fault", "rolled_back",
 	"rolled_back_by_hand", "reverted",
 };
 
@@ -44,6 +44,8 @@ static const char *prom_state(const struct status_view *s)
 			return map[i].prom;
 	if (streq_ptr(result, "committed"))
 		return "committed";
+	if (streq_ptr(result, HARDWARE_FAULT))
+		return "hardware_fault";
 	if (streq_ptr(result, "rolled back"))
 		return "rolled_back";
 	return "applied";
@@ -144,6 +146,43 @@ static void put_findings(FILE *out, const struct findings *fs)
 	}
 }
 
+/* A recorded check's result label: "warn" is a check that failed without failing verify. */
+static const char *check_result(const cJSON *c)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok"))	   ? "ok"
+	       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "warn")) ? "warn"
+									   : "fail";
+}
+
+/* The checks of verify's verdict, one series each. A verdict of a gpuprov that did not record
+ * its checks has none. */
+static void put_verify_checks(FILE *out, const cJSON *checks)
+{
+	const cJSON *c, *prev;
+
+	put_header(out, "verify_check", "gauge",
+		   "The checks of verify's last verdict, one series a check with its result (ok, fail, or warn: "
+		   "failed without failing verify); always 1.");
+	cJSON_ArrayForEach(c, checks) {
+		const char *name = json_str(c, "check");
+		bool seen = false;
+
+		if (!name)
+			continue;
+		/* A series once: two checks of one name and result would be one series twice. */
+		cJSON_ArrayForEach(prev, checks) {
+			if (prev == c)
+				break;
+			seen = seen || (streq_ptr(json_str(prev, "check"), name) && streq(check_result(prev), check_result(c)));
+		}
+		if (seen)
+			continue;
+		fputs("gpuprov_verify_check{check=\"", out);
+		put_label_value(out, name);
+		fprintf(out, "\",result=\"%s\"} 1\n", check_result(c));
+	}
+}
+
 static void put_metrics(FILE *out, const struct status_view *s, const struct facts *f, const struct findings *fs)
 {
 	const char *st = prom_state(s), *result = s->verdict ? s->verdict->result : NULL, *kernel;
@@ -161,13 +200,16 @@ static void put_metrics(FILE *out, const struct status_view *s, const struct fac
 	put_gauge(out, "reboot_required", "1 while a reboot is pending: into the new stack's kernel, or Debian's flag.",
 		  s->reboot);
 	/* Only verify's verdicts: a rollback by hand says nothing of the stack's health. */
-	if (streq_ptr(result, "committed") || streq_ptr(result, "rolled back")) {
+	if (streq_ptr(result, "committed") || streq_ptr(result, HARDWARE_FAULT) || streq_ptr(result, "rolled back")) {
 		put_gauge(out, "last_verify_success",
-			  "1 when verify after the last boot into the stack passed and committed it, 0 when it rolled back.",
+			  "1 when verify after the last boot into the stack passed and committed it, 0 when it rolled back "
+			  "or found a hardware fault.",
 			  streq(result, "committed"));
 		if (parse_utc(s->verdict->at, &at))
 			put_gauge(out, "last_verify_timestamp_seconds",
 				  "When verify gave its last verdict, in seconds since the epoch.", at);
+		if (cJSON_GetArraySize(s->verdict->checks) > 0)
+			put_verify_checks(out, s->verdict->checks);
 	}
 	kernel = streq_ptr(result, ROLLED_BACK_BY_HAND) ? s->verdict->kernel : s->state ? s->state->kernel : NULL;
 	if (stack && kernel && s->running)

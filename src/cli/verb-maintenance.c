@@ -22,7 +22,8 @@ const char verb_maintenance_usage[] = "status | start NAME | end [--force]  [--j
 				      "  end           leave gpuprov's own maintenance as verify --commit does: the node\n"
 				      "                goes back only when the drain is still gpuprov's, then the post\n"
 				      "                hook; nothing to end: exit 0\n"
-				      "  --force       end: also a node held after verify rolled back (else exit 3)\n"
+				      "  --force       end: also a node verify held, after a roll back or a hardware\n"
+				      "                fault (else exit 3)\n"
 				      "  --json        the outcome as JSON\n";
 
 static int load_state(struct cli *cli, struct state **ret)

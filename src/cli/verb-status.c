@@ -16,8 +16,9 @@
 const char verb_status_usage[] = "[--json | --prometheus [--output FILE] | --reboot-required]\n"
 				 "What the last apply did: the profile, when, the stack, and the state: applied,\n"
 				 "interrupted (with the step it reached), failed, running, rolled back (by hand),\n"
-				 "reverted, or never applied; verify's or rollback's verdict; and whether a reboot\n"
-				 "is pending. Changes nothing on the node.\n"
+				 "reverted, or never applied; verify's or rollback's verdict (a hardware fault\n"
+				 "with the GPUs that failed); and whether a reboot is pending. Changes nothing on\n"
+				 "the node.\n"
 				 "  --json           as JSON\n"
 				 "  --prometheus     as metrics for node_exporter's textfile collector, with the\n"
 				 "                   counts of check's findings; see gpuprov(8), MONITORING\n"
@@ -71,17 +72,44 @@ static void print_maintenance(const cJSON *m)
 	printf("\n");
 }
 
+/* A hardware fault: what failed, which GPU (the details name them), and where the node is:
+ * held drained, or only recorded where gpuprov has no scheduler to drain it from. */
+static void print_fault(const struct state_verdict *v, const cJSON *maintenance)
+{
+	const cJSON *c;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(c, v->checks)
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok")) &&
+		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "warn")) && json_str(c, "check")) {
+			printf("Fault       %s: %s\n", json_str(c, "check"), strna(json_str(c, "detail")));
+			n++;
+		}
+	/* A verdict recorded without its checks: the details of those that failed. */
+	for (char **f = n ? NULL : v->failed; f && *f; f++)
+		printf("Fault       %s\n", *f);
+	if (json_str(maintenance, "held") && !json_str(maintenance, "ended"))
+		printf("Node        held out of service (%s %s) until the GPUs are repaired\n",
+		       strna(json_str(maintenance, "scheduler")), strna(json_str(maintenance, "node")));
+	else
+		printf("Node        not drained by gpuprov (no scheduler in the profile): take it out of service by hand\n");
+}
+
 /* verify's verdict on the stack, or rollback's. */
-static void print_verdict(const struct state_verdict *v)
+static void print_verdict(const struct state_verdict *v, const cJSON *maintenance)
 {
 	printf("Verdict     %s%s%s", v->result, v->at ? " at " : "", v->at ? v->at : "");
 	if (streq(v->result, ROLLED_BACK_BY_HAND))
 		printf(": kernel %s%s", strna(v->kernel),
 		       v->kernel_only ? " and the pins of before the switch (--kernel-only: the packages stayed)"
 				      : " and the stack of before the switch");
+	else if (streq(v->result, HARDWARE_FAULT))
+		printf(": the kernel is kept, a GPU failed");
 	else if (v->failed && v->failed[0])
 		printf(": %s", v->failed[0]);
 	printf("\n");
+	if (streq(v->result, HARDWARE_FAULT))
+		print_fault(v, maintenance);
 }
 
 int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int argc, _unused_ char **argv)
@@ -169,7 +197,7 @@ int verb_status(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 			       streq(state->boot_once_via, "esp") ? " (on the ESP: GRUB cannot write its own block)" : "");
 	}
 	if (verdict)
-		print_verdict(verdict);
+		print_verdict(verdict, state->maintenance);
 	if (journal && json_str(journal, "error"))
 		printf("Last error  %s\n", json_str(journal, "error"));
 	printf("Running     kernel %s\n", strna(running));

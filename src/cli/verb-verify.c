@@ -19,11 +19,15 @@
 const char verb_verify_usage[] = "[--commit] [--no-reboot] [--json]\n"
 				 "Check the stack the last apply installed on the kernel that is running: the\n"
 				 "kernel, the nvidia modules' version and flavour, /dev/nvidia*, NVML's GPU count\n"
-				 "against PCI, the fabric manager's version, HCA ports, Xid errors since boot.\n"
-				 "Without --commit it only reports. Exit 3 when a check fails.\n"
+				 "against PCI, the fabric manager's version, the GPUs' health (retired pages, ECC,\n"
+				 "PCIe, NVLink, persistence, throttling, temperature), HCA ports, Xid errors since\n"
+				 "boot. Without --commit it only reports. Exit 3 when a check fails.\n"
 				 "  --commit     all good: the running kernel becomes GRUB's saved default; a check\n"
-				 "               failed: the known-good kernel stays (or becomes) the default and the\n"
-				 "               node reboots into it; either way a boot-once entry left is cancelled\n"
+				 "               of the stack failed: the known-good kernel stays (or becomes) the\n"
+				 "               default and the node reboots into it; only a GPU's hardware failed:\n"
+				 "               the running kernel becomes the default, the node stays drained with\n"
+				 "               the GPUs' bus ids and serials as the reason (\"hardware fault\");\n"
+				 "               either way a boot-once entry left is cancelled\n"
 				 "  --no-reboot  with --commit, do not reboot after a failure\n"
 				 "  --json       the checks as JSON\n";
 
@@ -37,10 +41,53 @@ static int set_default(struct cli *cli, const struct facts *f, const char *relea
 	return boot_default_set(f, cli->root, release, true, ret_why);
 }
 
-/* The verdict, with the checks that failed (a kernel rolled back joins failed_kernels). */
+static bool check_failed(const struct verify_check *c)
+{
+	return !c->ok && !c->warn;
+}
+
+/* A failed check of the stack rolls the kernel back; when only the GPUs' hardware failed, the
+ * kernel is fine and stays: a hardware fault. */
+static const char *verdict_of(const struct verify_report *rep)
+{
+	bool hardware = false;
+
+	for (size_t i = 0; i < rep->n; i++)
+		if (check_failed(&rep->checks[i])) {
+			if (rep->checks[i].class == VERIFY_STACK)
+				return "rolled back";
+			hardware = true;
+		}
+	return hardware ? HARDWARE_FAULT : "committed";
+}
+
+/* The checks as --json and state.json's verdict give them: [{check, ok, class, warn, detail}]. */
+static int checks_json(const struct verify_report *rep, cJSON **ret)
+{
+	_cleanup_(cJSON_Deletep) cJSON *list = cJSON_CreateArray();
+
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct verify_check *c = &rep->checks[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(list, o) || !cJSON_AddStringToObject(o, "check", c->name) ||
+		    !cJSON_AddBoolToObject(o, "ok", c->ok) ||
+		    !cJSON_AddStringToObject(o, "class", c->class == VERIFY_HARDWARE ? "hardware" : "stack") ||
+		    !cJSON_AddBoolToObject(o, "warn", c->warn) || !cJSON_AddStringToObject(o, "detail", strna(c->detail)))
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(list);
+	return 0;
+}
+
+/* The verdict, with the checks that failed and every check (a kernel rolled back joins
+ * failed_kernels). */
 static int record(struct cli *cli, struct state *state, const char *result, const struct verify_report *rep)
 {
 	_cleanup_(strv_freep) char **failed = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *checks = NULL;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -49,33 +96,57 @@ static int record(struct cli *cli, struct state *state, const char *result, cons
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	for (size_t i = 0; i < rep->n; i++)
-		if (!rep->checks[i].ok && strv_push(&failed, &n, strna(rep->checks[i].detail)) < 0)
+		if (check_failed(&rep->checks[i]) && strv_push(&failed, &n, strna(rep->checks[i].detail)) < 0)
 			return -ENOMEM;
-	if ((k = state_verified(state, result, when, failed)) < 0)
+	if ((k = checks_json(rep, &checks)) < 0 || (k = state_verified(state, result, when, failed, checks)) < 0)
 		return k;
 	return state_save(cli->root, state);
 }
 
+/* Why a node with a hardware fault stays out: each failed check of the hardware, whose detail
+ * names the GPUs by bus id and serial. */
+static int hardware_reason(const struct verify_report *rep, char **ret)
+{
+	_cleanup_(strv_freep) char **parts = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n; i++)
+		if (check_failed(&rep->checks[i]) &&
+		    strv_pushf(&parts, &n, "%s: %s", rep->checks[i].name, strna(rep->checks[i].detail)) < 0)
+			return -ENOMEM;
+	if (!(text = strv_join(parts, "; ")) || asprintf(ret, HARDWARE_FAULT ": %s", text) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /*
  * The verdict given: a node apply took out of its scheduler goes back when the stack is
- * kept, and only where the drain is still gpuprov's; rolled back, it stays out with the
- * reason saying why. What was done is in out, for the report.
+ * committed, and only where the drain is still gpuprov's; rolled back, or with a hardware
+ * fault, it stays out with the reason saying why (for a fault, which GPUs). What was done is
+ * in out, for the report.
  */
-static int maintenance_after(struct cli *cli, struct state *state, const struct verify_report *rep, bool kept,
+static int maintenance_after(struct cli *cli, struct state *state, const struct verify_report *rep, const char *result,
 			     struct maint_outcome *out)
 {
+	_cleanup_free_ char *fault = NULL;
 	const char *why = "verify failed";
 	int k;
 
 	if (!maint_record_open(state->maintenance))
 		return 0;
 	for (size_t i = 0; i < rep->n; i++)
-		if (!rep->checks[i].ok) {
+		if (check_failed(&rep->checks[i])) {
 			why = strna(rep->checks[i].detail);
 			break;
 		}
-	k = kept ? maint_leave(cli->root, state->maintenance, false, out)
-		 : maint_hold(cli->root, state->maintenance, why, out);
+	if (streq(result, HARDWARE_FAULT)) {
+		if ((k = hardware_reason(rep, &fault)) < 0)
+			return k;
+		why = fault;
+	}
+	k = streq(result, "committed") ? maint_leave(cli->root, state->maintenance, false, out)
+				       : maint_hold(cli->root, state->maintenance, why, out);
 	if (k < 0)
 		log_error("maintenance: %s", out->error ? out->error : gp_strerror(k));
 	/* What was done is recorded, whether or not all of it went well. */
@@ -91,7 +162,7 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	struct verify_report rep = {};
 	const char *result = NULL;
 	struct maint_outcome maint = {};
-	bool waiting = false, maint_failed = false;
+	bool waiting = false, maint_failed = false, rolled_back = false;
 	int r, k;
 
 	k = state_load(cli->root, &state);
@@ -125,53 +196,56 @@ int verb_verify(struct cli *cli, _unused_ const struct verb *self, _unused_ int 
 	if (cli->commit) {
 		const char *previous = state->previous_kernel;
 
-		/* Good: the new kernel becomes the default. Not: the known-good one stays it. */
-		k = set_default(cli, f, rep.ok ? f->kernels.running : previous, &why);
-		result = rep.ok ? "committed" : "rolled back";
+		/* Good, or only a GPU's hardware failed: the new kernel becomes the default. A
+		 * check of the stack failed: the known-good one stays it. */
+		result = verdict_of(&rep);
+		rolled_back = streq(result, "rolled back");
+		k = set_default(cli, f, rolled_back ? previous : f->kernels.running, &why);
 		if (k >= 0)
 			k = record(cli, state, result, &rep);
 		if (k < 0)
 			log_error("verify --commit: %s", why ? why : gp_strerror(k));
-		else if (maintenance_after(cli, state, &rep, rep.ok, &maint) < 0)
+		else if (maintenance_after(cli, state, &rep, result, &maint) < 0)
 			maint_failed = true;
 	}
 
 	if (cli->json) {
-		cJSON *doc = cJSON_CreateObject(), *checks;
+		cJSON *doc = cJSON_CreateObject(), *checks = NULL;
 
 		if (!doc || !cJSON_AddBoolToObject(doc, "ok", rep.ok) ||
 		    !(result    ? cJSON_AddStringToObject(doc, "result", result)
 		      : waiting ? cJSON_AddStringToObject(doc, "result", "waiting for the reboot")
 				: cJSON_AddNullToObject(doc, "result")) ||
-		    !(checks = cJSON_AddArrayToObject(doc, "checks")) || json_add_strv(doc, "maintenance", maint.lines) < 0) {
+		    checks_json(&rep, &checks) < 0 || !cJSON_AddItemToObject(doc, "checks", checks) ||
+		    json_add_strv(doc, "maintenance", maint.lines) < 0) {
 			cJSON_Delete(doc);
 			verify_report_done(&rep);
 			maint_outcome_done(&maint);
 			return log_error_errno(-ENOMEM, "cannot write JSON"), EXIT_CODE_FAILURE;
 		}
-		for (size_t i = 0; i < rep.n; i++) {
-			cJSON *c = cJSON_CreateObject();
-
-			if (!c || !cJSON_AddItemToArray(checks, c) || !cJSON_AddStringToObject(c, "check", rep.checks[i].name) ||
-			    !cJSON_AddBoolToObject(c, "ok", rep.checks[i].ok) ||
-			    !cJSON_AddStringToObject(c, "detail", strna(rep.checks[i].detail)))
-				break;
-		}
 		(void)cli_print_json(doc);
 	} else {
-		for (size_t i = 0; i < rep.n; i++)
-			printf("  %-4s %-14s %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name, strna(rep.checks[i].detail));
+		for (size_t i = 0; i < rep.n; i++) {
+			const struct verify_check *c = &rep.checks[i];
+
+			/* A failure says what it is about: the stack (rolled back) or the hardware. */
+			printf("  %-4s %-14s %s%s\n", c->ok ? "ok" : c->warn ? "warn" : "FAIL", c->name,
+			       c->ok ? "" : c->class == VERIFY_HARDWARE ? "[hardware] " : "[stack] ", strna(c->detail));
+		}
 		for (size_t i = 0; i < maint.n; i++)
 			printf("  maintenance: %s\n", maint.lines[i]);
 		if (waiting)
 			printf("Applied during this boot: the verdict waits for the reboot into %s.\n", state->kernel);
+		else if (rep.ok)
+			printf("%s\n", result ? "Verified; the running kernel is now the default." : "Verified.");
+		else if (streq(verdict_of(&rep), HARDWARE_FAULT))
+			printf("%s\n", result ? "Hardware fault; the running kernel is now the default." : "Failed: a hardware fault.");
 		else
-			printf("%s\n", rep.ok ? (result ? "Verified; the running kernel is now the default." : "Verified.")
-					      : result ? "Failed; the known-good kernel is the default." : "Failed.");
+			printf("%s\n", result ? "Failed; the known-good kernel is the default." : "Failed.");
 	}
 	r = k < 0 || maint_failed ? EXIT_CODE_FAILURE : rep.ok || waiting ? EXIT_CODE_OK : EXIT_CODE_REFUSED;
 	/* Back to the known-good kernel now, unless asked not to or already running it. */
-	if (result && !rep.ok && k >= 0 && !cli->no_reboot && state->verify_reboot &&
+	if (rolled_back && k >= 0 && !cli->no_reboot && state->verify_reboot &&
 	    !streq_ptr(f->kernels.running, state->previous_kernel))
 		cli_reboot(cli, "the known-good kernel");
 	verify_report_done(&rep);

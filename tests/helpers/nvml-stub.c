@@ -171,7 +171,8 @@ const char *nvmlErrorString(int result)
 	case 3: return "Not Supported";
 	case 4: return "Insufficient Permissions";
 	case 9: return "Driver Not Loaded";
-	case 15: return "GPU requires restart";
+	case 15: return "GPU is lost";
+	case 16: return "GPU requires restart";
 	default: return "Unknown Error";
 	}
 }

@@ -211,3 +211,41 @@ done_testing() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# nvml_healthy_file TREE FILE: FILE for the NVML stand-in (GPUPROV_TEST_NVML_FILE) playing the
+# GPUs of the fake machine TREE healthy: its NVIDIA display and 3D controllers (vendor 0x10de,
+# class 0x0300xx or 0x0302xx) in PCI bus order, as NVML numbers them, each with its bus id as
+# NVML writes it ("00000000:AB:00.0"), a serial of its own and an idle H100 SXM's answers: no
+# pending page retirement or row remapping, no uncorrectable ECC error, a gen5 x16 link (at
+# gen1, as an idle GPU lowers it), 18 NVLinks up, persistence mode on, only the idle clock
+# event reason, 34 C. "count" is the number of GPUs found.
+nvml_healthy_file() {
+	_n=0
+	: >"$2"
+	for _d in "$1"/sys/bus/pci/devices/*; do
+		[ "$(cat "$_d/vendor" 2>/dev/null)" = 0x10de ] || continue
+		case $(cat "$_d/class" 2>/dev/null) in 0x0300?? | 0x0302??) ;; *) continue ;; esac
+		cat >>"$2" <<EOF
+gpu$_n.bus=$(echo "0000${_d##*/}" | tr a-f A-F)
+gpu$_n.serial=$((1654922012340 + _n))
+gpu$_n.retired_pending=0
+gpu$_n.remap_corr=0
+gpu$_n.remap_unc=0
+gpu$_n.remap_pending=0
+gpu$_n.remap_failed=0
+gpu$_n.ecc_uncorrected=0
+gpu$_n.pcie_gen=1
+gpu$_n.pcie_gen_max=5
+gpu$_n.pcie_gen_gpu_max=5
+gpu$_n.pcie_width=16
+gpu$_n.pcie_width_max=16
+gpu$_n.nvlink=18
+gpu$_n.nvlink_down=
+gpu$_n.persistence=1
+gpu$_n.throttle=0x1
+gpu$_n.temperature=34
+EOF
+		_n=$((_n + 1))
+	done
+	echo "count=$_n" >>"$2"
+}

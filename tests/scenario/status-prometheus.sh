@@ -1,6 +1,6 @@
 #!/bin/sh
 # status --prometheus on the DGX H100 fake machine: never applied, applied and waiting for the
-# reboot, committed, rolled back, failed; the values against state.json, the journal and
+# reboot, committed, a hardware fault, rolled back, failed; the values against state.json, the journal and
 # check's findings; every output read by promtool (Debian's prometheus package) when it is
 # there; --output replacing its file atomically, and its errors.
 . "$srcdir/tests/scenario/lib.sh"
@@ -52,7 +52,7 @@ absent() {
 
 # The only state whose series is 1, and that every state has its series.
 only_state() {
-	if [ "$(grep -c '^gpuprov_state{' "$prom")" -eq 9 ] && [ "$(grep -c '^gpuprov_state{.*} 1$' "$prom")" -eq 1 ] &&
+	if [ "$(grep -c '^gpuprov_state{' "$prom")" -eq 10 ] && [ "$(grep -c '^gpuprov_state{.*} 1$' "$prom")" -eq 1 ] &&
 		[ "$(value "gpuprov_state{state=\"$1\"}")" = 1 ]; then
 		ok "$what: state $1, one series a state"
 	else
@@ -185,6 +185,28 @@ is gpuprov_last_verify_success 1
 is gpuprov_last_verify_timestamp_seconds "$(epoch 2026-11-21T09:41:07Z)"
 is gpuprov_running_kernel_is_target 1
 is gpuprov_reboot_required 0
+
+absent verify_check
+
+# --- a hardware fault: the kernel kept, a GPU failed; verify's checks one series each ---
+what="hardware fault"
+jq '.verified = {"result": "hardware fault", "at": "2026-11-21T09:41:07Z", "failed": ["GPU 0000:18:00.0 (serial 1654922012340): NVLink 3 down, of 18"],
+	"checks": [{"check": "kernel", "ok": true, "class": "stack", "warn": false, "detail": "running"},
+		{"check": "nvlink", "ok": false, "class": "hardware", "warn": false, "detail": "GPU 0000:18:00.0 (serial 1654922012340): NVLink 3 down, of 18"},
+		{"check": "site:\"odd\"", "ok": false, "class": "stack", "warn": true, "detail": "wanted"}]}' \
+	"$TMPD/state.json" >"$M/var/lib/gpuprov/state.json"
+metrics
+promtool_ok
+headers_ok
+only_state hardware_fault
+is gpuprov_last_verify_success 0
+is gpuprov_running_kernel_is_target 1
+is 'gpuprov_verify_check{check="kernel",result="ok"}' 1
+is 'gpuprov_verify_check{check="nvlink",result="fail"}' 1
+# (awk -v would unescape the label's quotes: compared as a fixed line)
+check "hardware fault: a failed wanted check is a warn, its name escaped" \
+	grep -qxF 'gpuprov_verify_check{check="site:\"odd\"",result="warn"} 1' "$prom"
+check "hardware fault: one series a check" test "$(grep -c '^gpuprov_verify_check{' "$prom")" -eq 3
 
 # --- rolled back by verify ---
 what="rolled back"

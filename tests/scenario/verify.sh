@@ -49,7 +49,7 @@ rc=0
 gv verify --json >"$TMPD/ok.json" 2>"$TMPD/ok.err" || rc=$?
 check "a healthy stack: verify exits 0" test "$rc" -eq 0
 check_json "a healthy stack: every check passes" \
-	'.ok and ([.checks[] | .check] == ["kernel", "driver", "devices", "nvml", "fabricmanager", "rdma", "xid", "diag"]) and all(.checks[]; .ok)' "$TMPD/ok.json"
+	'.ok and ([.checks[] | .check] == ["kernel", "driver", "devices", "nvml", "fabricmanager", "retired-pages", "ecc", "pcie", "nvlink", "persistence", "throttle", "temperature", "rdma", "xid", "diag"]) and all(.checks[]; .ok)' "$TMPD/ok.json"
 grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 5.15.0-94-generic)"
 rc=0
 gv verify --commit --no-reboot >"$TMPD/commit.out" 2>&1 || rc=$?

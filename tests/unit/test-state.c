@@ -57,7 +57,8 @@ static const char full_text[] =
 	" {\"kernel\": \"6.8.0-49-generic\", \"at\": \"2026-03-02T08:00:00Z\", \"failed\": [\"xid\", \"devices\"]}],"
 	" \"boot_id\": \"3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\","
 	" \"boot_once\": {\"via\": \"esp\", \"variable\": \"gpuprov_once\", \"file\": \"/boot/efi/EFI/gpuprov/grubenv\"},"
-	" \"verified\": {\"result\": \"rolled back\", \"at\": \"2026-03-02T08:00:00Z\", \"failed\": [\"xid\", \"devices\"]},"
+	" \"verified\": {\"result\": \"rolled back\", \"at\": \"2026-03-02T08:00:00Z\", \"failed\": [\"xid\", \"devices\"],"
+	" \"checks\": [{\"check\": \"xid\", \"ok\": false, \"class\": \"stack\", \"warn\": false, \"detail\": \"1 Xid\"}]},"
 	" \"maintenance\": {\"scheduler\": \"slurm\", \"node\": \"gpu-a-017\", \"run_id\": \"20260301T100000Z-4f1a9c\","
 	" \"drained\": true, \"held\": \"xid\", \"ended\": null},"
 	" \"from_a_newer_gpuprov\": {\"x\": [1, 2]}}";
@@ -123,6 +124,8 @@ static void assert_state_equal(const struct state *a, const struct state *b)
 		assert_str_equal(a->verified->kernel, b->verified->kernel);
 		assert_int_equal(a->verified->kernel_only, b->verified->kernel_only);
 		assert_strv_equal(a->verified->failed, b->verified->failed);
+		assert_true(a->verified->checks ? cJSON_Compare(a->verified->checks, b->verified->checks, true)
+						: !b->verified->checks);
 	}
 }
 
@@ -177,6 +180,17 @@ static void test_hand_edited(void **state)
 	assert_null(cJSON_GetObjectItemCaseSensitive(got, "verified"));
 	assert_null(cJSON_GetObjectItemCaseSensitive(got, "maintenance"));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(got, "failed_kernels")), 1);
+
+	/* A verdict's checks that are no list read as none, and are not written back. */
+	s = state_free(s);
+	cJSON_Delete(got);
+	put(fx, "{\"kernel\": \"6.8.0-49-generic\", \"verified\": {\"result\": \"committed\", \"checks\": \"ecc\"}}");
+	assert_int_equal(state_load(fx->r, &s), 0);
+	assert_string_equal(s->verified->result, "committed");
+	assert_null(s->verified->checks);
+	assert_int_equal(state_save(fx->r, s), 0);
+	got = read_back(fx);
+	assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(got, "verified"), "checks"));
 }
 
 static void test_unreadable(void **state)
@@ -255,13 +269,20 @@ static void test_verified(void **state)
 	struct fixture *fx = *state;
 	_cleanup_(state_freep) struct state *s = NULL;
 	char *failed[] = { "nvml", NULL };
+	_cleanup_(cJSON_Deletep) cJSON *checks =
+		cJSON_Parse("[{\"check\": \"ecc\", \"ok\": false, \"class\": \"hardware\", \"warn\": false, \"detail\": \"x\"}]");
 
 	put(fx, full_text);
 	assert_int_equal(state_load(fx->r, &s), 0);
-	assert_int_equal(state_verified(s, "committed", "2026-03-03T00:00:00Z", NULL), 0);
+	assert_int_equal(state_verified(s, "committed", "2026-03-03T00:00:00Z", NULL, NULL), 0);
 	assert_int_equal(s->n_failed_kernels, 2);
 	assert_string_equal(s->verified->result, "committed");
-	assert_int_equal(state_verified(s, "rolled back", "2026-03-04T00:00:00Z", failed), 0);
+	assert_null(s->verified->checks);
+	/* A hardware fault keeps the kernel: it is no failed kernel. */
+	assert_int_equal(state_verified(s, HARDWARE_FAULT, "2026-03-03T01:00:00Z", failed, checks), 0);
+	assert_int_equal(s->n_failed_kernels, 2);
+	assert_true(cJSON_Compare(s->verified->checks, checks, true));
+	assert_int_equal(state_verified(s, "rolled back", "2026-03-04T00:00:00Z", failed, checks), 0);
 	assert_int_equal(s->n_failed_kernels, 2);
 	assert_string_equal(s->failed_kernels[1].kernel, "6.8.0-49-generic");
 	assert_string_equal(s->failed_kernels[1].at, "2026-03-04T00:00:00Z");

@@ -10,14 +10,17 @@ module: verify
 short_description: The verdict on a GPU node's new stack after its reboot
 description:
   - Reads C(gpuprov status --json) - the verdict of the last verify on the stack the last
-    apply installed (committed, rolled back, or none yet), and whether the running kernel is
-    that stack's. After M(ansible.builtin.reboot), loop on it with C(until) until the verdict
-    is given - the node's C(gpuprov-verify.service) gives it at boot.
+    apply installed (committed, hardware fault, rolled back, or none yet), and whether the
+    running kernel is that stack's. After M(ansible.builtin.reboot), loop on it with C(until)
+    until the verdict is given - the node's C(gpuprov-verify.service) gives it at boot.
   - With I(commit=true) it runs C(gpuprov verify --commit --no-reboot --json) first, for a node
-    without that unit - all checks good, the running kernel becomes the default; a check
-    failed, the known-good kernel stays the default (the reboot into it is left to the play).
+    without that unit - all checks good, the running kernel becomes the default; a check of
+    the stack failed, the known-good kernel stays the default (the reboot into it is left to
+    the play); only a GPU failed, the running kernel becomes the default, the node stays
+    drained.
   - A node gpuprov drained for the update stays drained when the verdict is "rolled back",
-    with the reason recorded (C(maintenance)); gpuprov-profile(5), C(maintenance).
+    or "hardware fault" (the kernel is kept, a GPU failed), with the reason recorded
+    (C(maintenance)); gpuprov-profile(5), C(maintenance).
 version_added: 0.1.0
 author:
   - gpuprov developers
@@ -49,10 +52,10 @@ EXAMPLES = r'''
   retries: 30
   delay: 10
 
-- name: Stop here when the new stack was rolled back
+- name: Stop here when the new stack was rolled back, or a GPU failed
   ansible.builtin.fail:
-    msg: "{{ inventory_hostname }}: rolled back ({{ verdict.failed_checks | join(', ') }})"
-  when: verdict.verdict == 'rolled back'
+    msg: "{{ inventory_hostname }}: {{ verdict.verdict }} ({{ verdict.failed_checks | join(', ') }})"
+  when: verdict.verdict in ['rolled back', 'hardware fault']
 
 - name: Give the verdict now on a node without the verify unit
   gpuprov.fleet.verify:
@@ -63,7 +66,8 @@ RETURN = r'''
 verdict:
   description:
     - The last verify's result on the stack the last apply installed - C(committed),
-      C(rolled back) - or null when none was given yet.
+      C(hardware fault) (the kernel kept, a GPU failed), C(rolled back) - or null when none
+      was given yet.
   returned: always
   type: str
   sample: committed
@@ -124,7 +128,7 @@ def main():
         # A failed check is a verdict (exit 3), not a failure of the task: the play decides.
         doc = gp.run_json(['verify', '--commit', '--no-reboot', '--json'], (EXIT_OK, EXIT_REFUSED))[1]
         result['checks'] = doc.get('checks') or []
-        result['changed'] = before is None and doc.get('result') in ('committed', 'rolled back')
+        result['changed'] = before is None and doc.get('result') in ('committed', 'hardware fault', 'rolled back')
     status = gp.status()
     applied = status.get('applied') or {}
     verified = applied.get('verified') or {}
