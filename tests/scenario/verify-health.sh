@@ -94,10 +94,10 @@ state
 run_verify
 check "healthy: verify exits 0" test "$rc" -eq 0
 check_json "healthy: the seven checks, after NVML's count and before the HCAs, all passing" \
-	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\"] and all(.checks[]; .ok)" \
+	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"diag\"] and all(.checks[]; .ok)" \
 	"$TMPD/v.json"
 check_json "healthy: persistence is the stack's, the others the hardware's" \
-	'[.checks[] | select(.class == "hardware") | .check] == ["retired-pages", "ecc", "pcie", "nvlink", "throttle", "temperature"] and all(.checks[]; .warn == false)' \
+	'[.checks[] | select(.class == "hardware") | .check] == ["retired-pages", "ecc", "pcie", "nvlink", "throttle", "temperature", "diag"] and all(.checks[]; .warn == false)' \
 	"$TMPD/v.json"
 for pair in \
 	"retired-pages|8 GPUs: 0 rows remapped (0 for uncorrectable errors), none pending" \
@@ -256,7 +256,7 @@ gpu_set 3 ecc_uncorrected 1
 run_verify
 check "edited by hand: exit 3" test "$rc" -eq 3
 check_json "edited by hand: every check run, at its default (temperature_max 85, ecc_uncorrected_max 0)" \
-	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\"] and
+	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"diag\"] and
 	 [.checks[] | select(.ok | not) | .check] == [\"ecc\", \"temperature\"] and
 	 ([.checks[] | select(.check == \"temperature\") | .detail] == [\"$BAD: 86 C, above 85 C; 7 GPUs at 34 C, at most 85 C\"])" \
 	"$TMPD/v.json"
@@ -284,7 +284,7 @@ check "hardware fault: no reboot" test "$(reboots)" -eq 0
 check_json "hardware fault: recorded as such, with each check, its class and what failed" \
 	".verified.result == \"hardware fault\" and (.verified.failed | length) == 2 and
 	 ([.verified.checks[] | select(.ok | not) | {check, class, warn}] == [{check: \"ecc\", class: \"hardware\", warn: false}, {check: \"nvlink\", class: \"hardware\", warn: false}]) and
-	 ([.verified.checks[] | .check] | length) == 14" "$M/var/lib/gpuprov/state.json"
+	 ([.verified.checks[] | .check] | length) == 15" "$M/var/lib/gpuprov/state.json"
 check_json "hardware fault: the kernel is not a failed one (plan and apply may choose it)" \
 	'(.failed_kernels // []) | length == 0' "$M/var/lib/gpuprov/state.json"
 check "hardware fault: the text names the class of each failure" \
@@ -302,7 +302,7 @@ check "metrics: gpuprov_verify_check fail for ecc and nvlink, ok for the others"
 	sh -c "grep -qx 'gpuprov_verify_check{check=\"ecc\",result=\"fail\"} 1' '$TMPD/m.prom' &&
 		grep -qx 'gpuprov_verify_check{check=\"nvlink\",result=\"fail\"} 1' '$TMPD/m.prom' &&
 		grep -qx 'gpuprov_verify_check{check=\"temperature\",result=\"ok\"} 1' '$TMPD/m.prom' &&
-		[ \$(grep -c '^gpuprov_verify_check{' '$TMPD/m.prom') -eq 14 ]"
+		[ \$(grep -c '^gpuprov_verify_check{' '$TMPD/m.prom') -eq 15 ]"
 if command -v promtool >/dev/null 2>&1; then
 	check "metrics: promtool reads them, nothing to lint" sh -c "promtool check metrics <'$TMPD/m.prom'"
 else
