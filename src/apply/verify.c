@@ -261,5 +261,7 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 		if ((k = verify_cdi(sys, f, state->cdi_dir, &ok, &cdi)) < 0 || (k = add(r, "cdi", ok, "%s", cdi)) < 0)
 			return k;
 	}
+	if (state->driver && (k = verify_gpu(r, sys, state)) < 0)
+		return k;
 	return state->driver ? check_xid(r, sys) : 0;
 }

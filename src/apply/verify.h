@@ -62,3 +62,6 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 /* The CDI spec in dir (verify-cdi.c): ok when it fits the device nodes and the running driver;
  * ret_detail says what was read. */
 int verify_cdi(const struct root *sys, const struct facts *f, const char *dir, bool *ret_ok, char **ret_detail);
+
+/* "gpu-state" (verify-gpu.c), one per GPU: the profile's "gpu" section read back. */
+int verify_gpu(struct verify_report *r, const struct root *sys, const struct state *state);
