@@ -25,6 +25,15 @@ static int has(int gpu, const char *name)
 	return stub_get(gpu, name, v, sizeof(v)) == 0;
 }
 
+/* A setter of a GPU that has the feature (the key "feature" in the file) writes "key". */
+static int set_if_has(nvmlDevice_t device, const char *feature, const char *key, unsigned long long v)
+{
+	if (!has(gpu_of(device), feature))
+		return NVML_ERROR_NOT_SUPPORTED;
+	stub_set_ull(gpu_of(device), key, v);
+	return NVML_SUCCESS;
+}
+
 int nvmlDeviceSetPersistenceMode(nvmlDevice_t device, unsigned mode);
 int nvmlDeviceSetPersistenceMode(nvmlDevice_t device, unsigned mode)
 {
@@ -71,10 +80,7 @@ int nvmlDeviceGetEccMode(nvmlDevice_t device, unsigned *current, unsigned *pendi
 int nvmlDeviceSetEccMode(nvmlDevice_t device, unsigned ecc);
 int nvmlDeviceSetEccMode(nvmlDevice_t device, unsigned ecc)
 {
-	if (!has(gpu_of(device), "ecc"))
-		return NVML_ERROR_NOT_SUPPORTED;
-	stub_set_ull(gpu_of(device), "ecc_pending", ecc);
-	return NVML_SUCCESS;
+	return set_if_has(device, "ecc", "ecc_pending", ecc);
 }
 
 int nvmlDeviceGetComputeMode(nvmlDevice_t device, unsigned *mode);
@@ -86,10 +92,7 @@ int nvmlDeviceGetComputeMode(nvmlDevice_t device, unsigned *mode)
 int nvmlDeviceSetComputeMode(nvmlDevice_t device, unsigned mode);
 int nvmlDeviceSetComputeMode(nvmlDevice_t device, unsigned mode)
 {
-	if (!has(gpu_of(device), "compute_mode"))
-		return NVML_ERROR_NOT_SUPPORTED;
-	stub_set_ull(gpu_of(device), "compute_mode", mode);
-	return NVML_SUCCESS;
+	return set_if_has(device, "compute_mode", "compute_mode", mode);
 }
 
 int nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned *limit);
@@ -113,12 +116,9 @@ int nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned limit)
 {
 	unsigned min = 0, max = 0;
 
-	if (!has(gpu_of(device), "power_limit"))
-		return NVML_ERROR_NOT_SUPPORTED;
 	if (nvmlDeviceGetPowerManagementLimitConstraints(device, &min, &max) == NVML_SUCCESS && (limit < min || limit > max))
 		return NVML_ERROR_INVALID_ARGUMENT;
-	stub_set_ull(gpu_of(device), "power_limit", limit);
-	return NVML_SUCCESS;
+	return set_if_has(device, "power_limit", "power_limit", limit);
 }
 
 int nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsigned min, unsigned max);
