@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The GPUs' declared state: GPU instance profiles named as nvidia-smi names them, and a
- * setting judged and described the way verify, check and gpu show print it. */
+/* The GPUs' declared state: GPU instance profiles named as nvidia-smi names them; a
+ * setting judged and described the way verify, check and gpu show print it; and the plan's
+ * gpu action, asked of the NVML stand-in (tests/helpers/nvml-stub-state.c), flagged by what
+ * its changes need, or left to the boot unit. */
 #include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apply/gpu-state.h"
 #include "host/nvml-state.h"
+#include "plan/plan.h"
+#include "util/root.h"
 
 static void test_mig_profile_name(void **state)
 {
@@ -70,12 +75,150 @@ static void test_setting(void **state)
 	free(line);
 }
 
-int main(void)
+struct fixture {
+	char top[64];
+	struct root *r;
+	struct profile p;
+	struct facts f;
+	struct resolution res;
+	struct plan *pl;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char nvml[128];
+
+	strcpy(fx->top, "/tmp/gpuprov-test-gpu-XXXXXX");
+	assert_non_null(mkdtemp(fx->top));
+	snprintf(nvml, sizeof(nvml), "%s/nvml", fx->top);
+	unit_put(fx->top, "nvml",
+		 "count=1\ngpu0.bus=00000000:18:00.0\ngpu0.serial=1654922012345\ngpu0.ecc=0\ngpu0.mig=0\n"
+		 "gpu0.power_limit=700000\ngpu0.power_min=200000\ngpu0.power_max=700000\n");
+	setenv("GPUPROV_TEST_NVML_FILE", nvml, 1);
+	assert_int_equal(root_open(fx->top, &fx->r), 0);
+	fx->p = (struct profile){ .name = "gpu" };
+	fx->f.nvidia.driver_version = (char *)"570.133.20";
+	fx->res.driver = (char *)"570.133.20";
+	assert_non_null(fx->pl = calloc(1, sizeof(*fx->pl)));
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	root_free(fx->r);
+	plan_free(fx->pl);
+	cJSON_Delete(fx->p.doc);
+	unit_sh("rm -rf %s", fx->top);
+	free(fx);
+	return 0;
+}
+
+static const struct action *gpu_action(const struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (!strcmp(pl->actions[i].kind, "gpu"))
+			return &pl->actions[i];
+	return NULL;
+}
+
+static void plan_with(struct fixture *fx, const char *profile)
+{
+	assert_non_null(fx->p.doc = cJSON_Parse(profile));
+	assert_int_equal(plan_gpu(fx->pl, &fx->p, &fx->f, &fx->res, fx->r), 0);
+}
+
+static void test_plan_now(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 500, \"ecc\": true, \"mig\": {\"mode\": true}}}");
+	assert_non_null(a = gpu_action(fx->pl));
+	assert_string_equal(a->reason, "GPU 00000000:18:00.0 (serial 1654922012345): ecc off -> on, needs a reboot; "
+				       "GPU 00000000:18:00.0 (serial 1654922012345): mig.mode off -> on, needs a GPU reset or reboot; "
+				       "GPU 00000000:18:00.0 (serial 1654922012345): power_limit_w 700 -> 500");
+	/* The strongest need: a reboot covers a GPU reset. */
+	assert_string_equal(a->detail, "needs a reboot");
+}
+
+static void test_plan_reset(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	plan_with(fx, "{\"gpu\": {\"mig\": {\"mode\": true}}}");
+	assert_non_null(a = gpu_action(fx->pl));
+	assert_string_equal(a->detail, "needs a GPU reset or reboot");
+}
+
+static void test_plan_converged(void **state)
+{
+	struct fixture *fx = *state;
+
+	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 700, \"ecc\": false}}");
+	assert_null(gpu_action(fx->pl));
+}
+
+static void test_plan_none(void **state)
+{
+	struct fixture *fx = *state;
+
+	plan_with(fx, "{\"name\": \"gpu\"}");
+	assert_null(gpu_action(fx->pl));
+}
+
+static void test_plan_at_boot(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	/* Another driver runs now: the one that will is asked at the boot, by the unit. */
+	fx->f.nvidia.driver_version = (char *)"550.54.15";
+	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 500}}");
+	assert_non_null(a = gpu_action(fx->pl));
+	assert_string_equal(a->detail, "at boot");
+	assert_non_null(strstr(a->reason, "gpuprov-gpu.service sets the GPUs' declared state at the next boot, once driver 570.133.20 has loaded"));
+}
+
+static void test_plan_reboot(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	fx->pl->reboot = true;
+	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 500}}");
+	assert_non_null(a = gpu_action(fx->pl));
+	assert_string_equal(a->detail, "at boot");
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mig_profile_name),
 		cmocka_unit_test(test_setting),
+		cmocka_unit_test_setup_teardown(test_plan_now, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_converged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_at_boot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_reboot, setup, teardown),
 	};
+	const char *top = getenv("top_builddir");
+	char path[4096];
 
+	/* The loader reads LD_LIBRARY_PATH once, at the start: run again with the stand-in's
+	 * directory in it, so that dlopen finds it and never a real libnvidia-ml. */
+	(void)argc;
+	if (!getenv("GPUPROV_TEST_GPU_REEXEC")) {
+		snprintf(path, sizeof(path), "%s/tests/helpers", top ? top : ".");
+		setenv("LD_LIBRARY_PATH", path, 1);
+		setenv("GPUPROV_TEST_GPU_REEXEC", "1", 1);
+		execv("/proc/self/exe", argv);
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
