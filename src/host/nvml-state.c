@@ -33,6 +33,9 @@ struct ci_profile_info {
 #define GI_PROFILES 10
 #define GI_PROFILE_1_SLICE_REV1 0x7
 #define GI_PROFILE_2_SLICE_REV1 0x8
+/* nvml.h: NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE (0x0) to NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE_REV1
+ * (0x7) */
+#define CI_PROFILES 8
 /* nvml.h: NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED */
 #define CI_ENGINE_SHARED 0
 #define NVML_E_INSUFFICIENT_SIZE 7
@@ -265,6 +268,38 @@ static int gi_create(struct nvml *n, nvml_device_t dev, const struct gi_profile_
 	return NVML_OK;
 }
 
+/* A GPU instance's compute instances, destroyed first: NVML refuses to destroy a GPU instance
+ * that still has some, as nvidia-smi mig -dgi does before -dci. */
+static int ci_destroy_all(struct nvml *n, nvml_gi_t gi, char **ret_why)
+{
+	int (*info)(nvml_gi_t, unsigned, unsigned, struct ci_profile_info *) =
+		(int (*)(nvml_gi_t, unsigned, unsigned, struct ci_profile_info *))nvml_sym(n, "nvmlGpuInstanceGetComputeInstanceProfileInfo");
+	int (*list)(nvml_gi_t, unsigned, nvml_ci_t *, unsigned *) =
+		(int (*)(nvml_gi_t, unsigned, nvml_ci_t *, unsigned *))nvml_sym(n, "nvmlGpuInstanceGetComputeInstances");
+	int (*destroy)(nvml_ci_t) = (int (*)(nvml_ci_t))nvml_sym(n, "nvmlComputeInstanceDestroy");
+	int k;
+
+	if (!info || !list || !destroy)
+		return NVML_E_NOT_SUPPORTED;
+	for (unsigned p = 0; p < CI_PROFILES; p++) {
+		_cleanup_free_ nvml_ci_t *cis = NULL;
+		struct ci_profile_info ci = {};
+		unsigned count = 0;
+
+		/* A profile this GPU instance does not have. */
+		if (info(gi, p, CI_ENGINE_SHARED, &ci) != NVML_OK)
+			continue;
+		if (!(cis = calloc(ci.instance_count + 1, sizeof(*cis))))
+			return -ENOMEM;
+		if ((k = list(gi, ci.id, cis, &count)) != NVML_OK)
+			return asprintf(ret_why, "nvmlGpuInstanceGetComputeInstances") < 0 ? -ENOMEM : k;
+		for (unsigned i = 0; i < count; i++)
+			if ((k = destroy(cis[i])) != NVML_OK)
+				return asprintf(ret_why, "nvmlComputeInstanceDestroy") < 0 ? -ENOMEM : k;
+	}
+	return NVML_OK;
+}
+
 int nvml_mig_layout_set(struct nvml *n, nvml_device_t dev, char *const *want, char **ret_why)
 {
 	int (*destroy)(nvml_gi_t) = (int (*)(nvml_gi_t))nvml_sym(n, "nvmlGpuInstanceDestroy");
@@ -295,9 +330,12 @@ int nvml_mig_layout_set(struct nvml *n, nvml_device_t dev, char *const *want, ch
 			continue;
 		if ((k = gi_list(n, dev, &infos[p], &gis, &count)) != NVML_OK)
 			return k < 0 ? k : (asprintf(ret_why, "nvmlDeviceGetGpuInstances") < 0 ? -ENOMEM : k);
-		for (unsigned i = 0; i < count; i++)
+		for (unsigned i = 0; i < count; i++) {
+			if ((k = ci_destroy_all(n, gis[i], ret_why)) != NVML_OK)
+				return k;
 			if ((k = destroy(gis[i])) != NVML_OK)
 				return asprintf(ret_why, "nvmlGpuInstanceDestroy of a %s instance", names[p]) < 0 ? -ENOMEM : k;
+		}
 	}
 	for (char *const *w = want; *w; w++)
 		for (unsigned p = 0; p < GI_PROFILES; p++)

@@ -12,6 +12,8 @@
  *   clocks_locked  "min,max" MHz, or empty when not locked
  *   name           the product name
  *   processes      the compute processes running (nvmlDeviceGetComputeRunningProcesses_v3)
+ *   ci_destroyed   written: how many compute instances nvmlComputeInstanceDestroy destroyed
+ *                  (each GPU instance has one, of compute instance profile 0)
  * A setter of a key the file does not have answers NVML_ERROR_NOT_SUPPORTED, as a GPU
  * without the feature does.
  */
@@ -302,5 +304,26 @@ int nvmlGpuInstanceCreateComputeInstance(void *instance, unsigned profile, void 
 {
 	(void)profile;
 	*ci = instance;
+	return NVML_SUCCESS;
+}
+
+/* One compute instance in each GPU instance, of profile 0; its handle is the GPU instance's. */
+int nvmlGpuInstanceGetComputeInstances(void *instance, unsigned profile, void **cis, unsigned *count);
+int nvmlGpuInstanceGetComputeInstances(void *instance, unsigned profile, void **cis, unsigned *count)
+{
+	*count = 0;
+	if (profile == 0)
+		cis[(*count)++] = instance;
+	return NVML_SUCCESS;
+}
+
+int nvmlComputeInstanceDestroy(void *ci);
+int nvmlComputeInstanceDestroy(void *ci)
+{
+	int gpu = (int)((uintptr_t)ci >> 16) - 1;
+	unsigned n = 0;
+
+	stub_get_uint(gpu, "ci_destroyed", &n);
+	stub_set_ull(gpu, "ci_destroyed", n + 1);
 	return NVML_SUCCESS;
 }

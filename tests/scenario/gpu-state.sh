@@ -119,6 +119,7 @@ sed -i 's/^gpu0.processes=2$/gpu0.processes=0/' "$TMPD/nvml"
 rc=0
 g gpu apply >"$TMPD/idle.out" 2>&1 || rc=$?
 check "idle, it is made anew" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=7g.80gb' '$TMPD/nvml'"
+check "each old GPU instance's compute instance destroyed first" has ci_destroyed=2
 sed -i '/^gpu0.power_limit=/d' "$TMPD/nvml"
 jq '.gpu.power_limit_w = 450' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
 rc=0
