@@ -33,7 +33,8 @@ static const char *compute_mode_name(unsigned m)
 }
 
 /* What the profile declares for key, as a word; NULL where it declares nothing (a
- * power_limit_w of false: the driver's limit is left as it is). */
+ * power_limit_w of false: the driver's limit is left as it is). state.json is apply's, but
+ * may have been edited since: a value not of the key's form declares nothing. */
 static int declared(const cJSON *decl, const char *key, char **ret)
 {
 	const cJSON *mig = cJSON_GetObjectItemCaseSensitive(decl, "mig"), *v, *e;
@@ -44,24 +45,32 @@ static int declared(const cJSON *decl, const char *key, char **ret)
 	v = startswith(key, "mig.") ? cJSON_GetObjectItemCaseSensitive(mig, key + 4) : cJSON_GetObjectItemCaseSensitive(decl, key);
 	if (!v)
 		return 0;
-	if (cJSON_IsBool(v) && !streq(key, "power_limit_w"))
-		*ret = strdup(streq(key, "locked_clocks") && cJSON_IsFalse(v) ? "off" : onoff(cJSON_IsTrue(v)));
-	else if (cJSON_IsString(v))
-		*ret = strdup(v->valuestring);
-	else if (cJSON_IsNumber(v))
-		return asprintf(ret, "%d", v->valueint) < 0 ? -ENOMEM : 0;
-	else if (cJSON_IsArray(v) && streq(key, "locked_clocks"))
-		return asprintf(ret, "%d,%d", cJSON_GetArrayItem(v, 0)->valueint, cJSON_GetArrayItem(v, 1)->valueint) < 0 ? -ENOMEM : 0;
-	else if (cJSON_IsArray(v)) {
+	if (streq(key, "power_limit_w"))
+		return cJSON_IsNumber(v) && asprintf(ret, "%d", v->valueint) < 0 ? -ENOMEM : 0;
+	if (streq(key, "compute_mode"))
+		return cJSON_IsString(v) && !(*ret = strdup(v->valuestring)) ? -ENOMEM : 0;
+	if (streq(key, "locked_clocks")) {
+		const cJSON *lo = cJSON_GetArrayItem(v, 0), *hi = cJSON_GetArrayItem(v, 1);
+
+		if (cJSON_IsFalse(v))
+			return (*ret = strdup("off")) ? 0 : -ENOMEM;
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(lo) || !cJSON_IsNumber(hi))
+			return 0;
+		return asprintf(ret, "%d,%d", lo->valueint, hi->valueint) < 0 ? -ENOMEM : 0;
+	}
+	if (streq(key, "mig.layout")) {
+		if (!cJSON_IsArray(v))
+			return 0;
 		/* A layout is a set of instances: compared sorted, as NVML lists them. */
 		cJSON_ArrayForEach(e, v)
 			if (cJSON_IsString(e) && strv_push(&names, &n, e->valuestring) < 0)
 				return -ENOMEM;
 		strv_sort(names);
 		*ret = n ? strv_join(names, ",") : strdup("");
-	} else
-		return 0;
-	return *ret ? 0 : -ENOMEM;
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* persistence, ecc, mig.mode */
+	return cJSON_IsBool(v) && !(*ret = strdup(onoff(cJSON_IsTrue(v)))) ? -ENOMEM : 0;
 }
 
 /* The record's entry of the GPU at bus, or NULL. */

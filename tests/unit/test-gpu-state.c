@@ -195,6 +195,25 @@ static void test_plan_reboot(void **state)
 	assert_string_equal(a->detail, "at boot");
 }
 
+/* state.json edited by hand: what is not of the declared form is not a setting. */
+static void test_view_bad_state(void **state)
+{
+	struct fixture *fx = *state;
+	struct nvml *n = NULL;
+	struct gpu_view v;
+	char *why = NULL;
+
+	assert_non_null(fx->p.doc = cJSON_Parse("{\"locked_clocks\": [], \"power_limit_w\": \"500\", \"mig\": 3, "
+						 "\"ecc\": [1], \"compute_mode\": \"exclusive_process\"}"));
+	assert_int_equal(nvml_open(&n, &why), 0);
+	assert_int_equal(gpu_view_read(n, fx->r, fx->p.doc, 0, &v), 0);
+	/* Only compute_mode is of its key's form. */
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.settings[0].key, "compute_mode");
+	gpu_view_done(&v);
+	nvml_close(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +225,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_plan_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_at_boot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_reboot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_bad_state, setup, teardown),
 	};
 	const char *top = getenv("top_builddir");
 	char path[4096];
