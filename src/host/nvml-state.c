@@ -15,14 +15,15 @@ typedef int (*dev_pair_fn)(nvml_device_t, unsigned *, unsigned *);
 typedef void *nvml_gi_t; /* nvmlGpuInstance_t */
 typedef void *nvml_ci_t; /* nvmlComputeInstance_t */
 
-/* nvmlGpuInstanceProfileInfo_t, nvml.h */
+/* nvmlGpuInstanceProfileInfo_t, nvml.h (NVML API Reference, docs.nvidia.com/deploy/nvml-api,
+ * structnvmlGpuInstanceProfileInfo__t) */
 struct gi_profile_info {
 	unsigned id, is_p2p_supported, slice_count, instance_count, multiprocessor_count, copy_engine_count,
 		decoder_count, encoder_count, jpeg_count, ofa_count;
 	unsigned long long memory_size_mb;
 };
 
-/* nvmlComputeInstanceProfileInfo_t, nvml.h */
+/* nvmlComputeInstanceProfileInfo_t, nvml.h (structnvmlComputeInstanceProfileInfo__t) */
 struct ci_profile_info {
 	unsigned id, slice_count, instance_count, multiprocessor_count, shared_copy_engine_count,
 		shared_decoder_count, shared_encoder_count, shared_jpeg_count, shared_ofa_count;

@@ -402,9 +402,10 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
-	/* 9. The GPUs' CDI spec, made now or at the boot; then the runtimes whose drop-ins
-	 * changed read them again: restarted, or at the reboot. */
-	if ((k = plan_cdi(pl, p, f, r, root)) < 0 || (k = plan_gpu(pl, p, f, r, root)) < 0)
+	/* 9. The GPUs' declared state, then their CDI spec (which names the MIG devices the
+	 * state makes), each now or at the boot; then the runtimes whose drop-ins changed read
+	 * them again: restarted, or at the reboot. */
+	if ((k = plan_gpu(pl, p, f, r, root)) < 0 || (k = plan_cdi(pl, p, f, r, root)) < 0)
 		return k;
 	if ((k = plan_container_runtimes(pl, p, &rs)) < 0)
 		return k;

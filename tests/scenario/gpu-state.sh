@@ -28,6 +28,7 @@ check "plan enables gpuprov-gpu.service for a profile with a gpu section" \
 diag_file "$TMPD/plan.err"
 check "a reboot pending: the gpu action is left to the boot unit" \
 	jqt '[.actions[] | select(.action == "gpu" and .detail == "at boot" and (.reason | test("next boot, once driver 580[.]95[.]05")))] | length == 1' "$TMPD/plan.json"
+check "before the cdi action, as apply runs them" jqt '[.actions[].action] | index("gpu") < index("cdi")' "$TMPD/plan.json"
 g --profiles "$PD" --json plan h100-nvlink >"$TMPD/plan0.json" 2>/dev/null
 check "a profile without a gpu section: neither" \
 	jqt '[.actions[] | select(.action == "gpu" or .target == "gpuprov-gpu")] | length == 0' "$TMPD/plan0.json"
