@@ -3,10 +3,10 @@
  * each GPU (or, where NVML has no getter, from what gpuprov gpu apply recorded). */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "apply/gpu-state.h"
 #include "apply/verify.h"
+#include "util/errors.h"
 #include "util/strutil.h"
 
 /*
@@ -24,7 +24,7 @@ static int verify_one(struct verify_report *r, struct nvml *n, const struct root
 
 	if ((k = gpu_view_read(n, sys, decl, index, &v)) < 0)
 		return verify_add(r, "gpu-state", VERIFY_HARDWARE, false, false, "GPU %u: cannot be read: %s", index,
-				  k == -EIO ? "NVML has no handle for it" : strerror(-k));
+				  k == -EIO ? "NVML has no handle for it" : gp_strerror(k));
 	for (size_t i = 0; i < v.n && k >= 0; i++) {
 		_cleanup_free_ char *line = NULL;
 

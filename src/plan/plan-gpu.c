@@ -29,10 +29,9 @@ static int differences(struct nvml *n, const struct root *root, const cJSON *dec
 			const struct gpu_setting *s = &v.settings[j];
 			const char *needs = gpu_setting_needs(s);
 
-			/* Unreadable: set at every run, nothing to tell (gpu apply reports it). */
-			if (gpu_setting_ok(s) && (!s->pending || streq(s->pending, s->want)))
-				continue;
-			if (s->pending && streq(s->pending, s->want))
+			/* Set already and waiting for its reboot or reset, or as declared (or
+			 * unreadable: gpu apply reports that one): nothing to change. */
+			if (s->pending ? streq(s->pending, s->want) : gpu_setting_ok(s))
 				continue;
 			k = strv_pushf(&lines, &nl, "GPU %s (serial %s): %s %s -> %s%s%s", v.bus, v.serial, s->key,
 				       s->have && *s->have ? s->have : "none", *s->want ? s->want : "none", needs ? ", " : "",
