@@ -73,23 +73,22 @@ static int declared(const cJSON *decl, const char *key, char **ret)
 	return cJSON_IsBool(v) && !(*ret = strdup(onoff(cJSON_IsTrue(v)))) ? -ENOMEM : 0;
 }
 
-/* The record's entry of the GPU at bus, or NULL. */
-static cJSON *record_gpu(const cJSON *record, const char *bus)
+int gpu_record_get(const struct root *root, const char *bus, const char *key, char **ret)
 {
-	return json_find_by(cJSON_GetObjectItemCaseSensitive(record, "gpus"), "bus", bus);
-}
-
-static int record_load(const struct root *root, cJSON **ret)
-{
+	_cleanup_(cJSON_Deletep) cJSON *record = NULL;
 	_cleanup_free_ char *text = NULL;
+	const char *v;
 	int k;
 
 	*ret = NULL;
 	if ((k = root_read_file(root, GPU_STATE_RECORD, RECORD_MAX, &text, NULL)) < 0)
 		return k == -ENOENT ? 0 : k;
 	/* A record that does not parse (a crash, a hand edit) is no record: it is written anew. */
-	*ret = cJSON_Parse(text);
-	return 0;
+	record = cJSON_Parse(text);
+	v = json_str(cJSON_GetObjectItemCaseSensitive(json_find_by(cJSON_GetObjectItemCaseSensitive(record, "gpus"), "bus", bus),
+						      "set"),
+		     key);
+	return v && !(*ret = strdup(v)) ? -ENOMEM : 0;
 }
 
 /* What NVML says of key now; have stays NULL where it cannot say. */
@@ -134,17 +133,12 @@ static int read_have(struct nvml *n, nvml_device_t dev, struct gpu_setting *s)
 
 int gpu_view_read(struct nvml *n, const struct root *root, const cJSON *decl, unsigned index, struct gpu_view *ret)
 {
-	_cleanup_(cJSON_Deletep) cJSON *record = NULL;
 	struct gpu_view v = {};
-	const cJSON *rec;
 	int k;
 
 	if ((k = nvml_device(n, index, &v.dev)) != NVML_OK)
 		return -EIO;
 	nvml_identity(n, v.dev, v.bus, v.serial);
-	if ((k = record_load(root, &record)) < 0)
-		return k;
-	rec = cJSON_GetObjectItemCaseSensitive(record_gpu(record, v.bus), "set");
 	for (size_t i = 0; i < GPU_SETTINGS; i++) {
 		struct gpu_setting *s = &v.settings[v.n];
 		_cleanup_free_ char *want = NULL;
@@ -157,12 +151,10 @@ int gpu_view_read(struct nvml *n, const struct root *root, const cJSON *decl, un
 		v.n++;
 		if ((k = read_have(n, v.dev, s)) < 0)
 			goto fail;
-		if (!s->have && json_str(rec, s->key)) {
-			s->recorded = true;
-			if (!(s->have = strdup(json_str(rec, s->key)))) {
-				k = -ENOMEM;
+		if (!s->have) {
+			if ((k = gpu_record_get(root, v.bus, s->key, &s->have)) < 0)
 				goto fail;
-			}
+			s->recorded = s->have;
 		}
 	}
 	*ret = v;

@@ -12,6 +12,10 @@
  * has no getter for on every driver (locked clocks) (doc/formats.md). */
 #define GPU_STATE_RECORD "run/gpuprov/gpu-state.json"
 
+/* What the record says gpuprov set key of the GPU at bus to; *ret NULL where it says
+ * nothing (no record, one that does not parse, no such GPU or key). */
+int gpu_record_get(const struct root *root, const char *bus, const char *key, char **ret);
+
 /* The settings of the profile's "gpu" section, in the order apply sets them: persistence
  * first (the driver stays initialised between the calls), ECC and MIG mode (pending until a
  * reboot or GPU reset), the MIG layout (needs MIG mode on), then the rest. */
