@@ -8,6 +8,7 @@
 #include "apply/apply.h"
 #include "apply/cdi-generate.h"
 #include "apply/exec.h"
+#include "apply/gpu-state.h"
 #include "apply/journal.h"
 #include "apply/maintenance.h"
 #include "apply/state.h"
@@ -232,6 +233,30 @@ static int step_cdi(const struct exec *x, const struct exec_step *s)
 		       : 0;
 }
 
+/* The GPUs' declared state set now through NVML, or left to gpuprov-gpu.service: at the boot
+ * the plan waits for, and always under --root, whose GPUs are not this machine's. */
+static int step_gpu(const struct exec *x, const struct exec_step *s)
+{
+	const struct action *a = &x->pl->actions[s->action];
+	const cJSON *decl = cJSON_GetObjectItemCaseSensitive(x->c->profile->doc, "gpu");
+	_cleanup_free_ char *why = NULL;
+	struct gpu_apply_report rep = {};
+	int k;
+
+	if (streq_ptr(a->detail, "at boot") || !streq(x->c->root->path, "/"))
+		return strv_pushf(&x->rep->pending, &x->rep->n_pending,
+				  "gpu: the GPUs' declared state is set at the next boot by gpuprov-gpu.service") < 0 ? -ENOMEM : 0;
+	if ((k = gpu_state_apply(x->c->root, decl, &rep, &why)) < 0)
+		return exec_fail(x->rep, k, "gpu: %s", why ? why : gp_strerror(k));
+	k = strv_extend(&x->rep->done, rep.done) < 0 || strv_extend(&x->rep->pending, rep.pending) < 0 ? -ENOMEM : 0;
+	x->rep->n_done = strv_length(x->rep->done), x->rep->n_pending = strv_length(x->rep->pending);
+	/* A GPU that refuses a setting is the node's to fix, not a reason to undo the stack. */
+	for (size_t i = 0; k >= 0 && i < rep.n_failed; i++)
+		k = strv_pushf(&x->rep->pending, &x->rep->n_pending, "gpu: not set: %s", rep.failed[i]);
+	gpu_apply_report_done(&rep);
+	return k;
+}
+
 static int step_sysctl(const struct exec *x, _unused_ const struct exec_step *s)
 {
 	char *argv[] = { "sysctl", "--system", NULL };
@@ -381,7 +406,8 @@ static int build_steps(const struct pkg_ctx *c, const struct plan *pl, bool reco
 	if (sysctl && streq(c->root->path, "/") && exec_add(st, &(struct exec_step){ .run = step_sysctl }, "sysctl --system") < 0)
 		return -ENOMEM;
 	/* Once the toolkit is installed and its environment file written; before the runtimes restart. */
-	if (add_each(st, pl, "cdi", NULL, true, step_cdi, "cdi") < 0)
+	/* The GPUs' state before the CDI spec, which names the MIG devices it makes. */
+	if (add_each(st, pl, "gpu", NULL, true, step_gpu, "gpu") < 0 || add_each(st, pl, "cdi", NULL, true, step_cdi, "cdi") < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct action *a = &pl->actions[i];

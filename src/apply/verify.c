@@ -268,7 +268,8 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 		if ((k = verify_cdi(sys, f, state->cdi_dir, &ok, &cdi)) < 0 || (k = add(r, "cdi", ok, "%s", cdi)) < 0)
 			return k;
 	}
-	if (state->driver && ((k = check_xid(r, sys)) < 0 || (k = verify_dcgm(state, r)) < 0))
+	if (state->driver &&
+	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys)) < 0 || (k = verify_dcgm(state, r)) < 0))
 		return k;
 	return verify_site(sys, state, r);
 }

@@ -91,3 +91,5 @@ struct nvml;
  * temperature), each with the threshold of state->health, or its default; a check the profile
  * turns off is not run. A question NVML cannot answer passes, saying so. -ENOMEM only. */
 int verify_health(struct verify_report *r, struct nvml *n, const struct state *state);
+/* "gpu-state" (verify-gpu.c), one per GPU: the profile's "gpu" section read back. */
+int verify_gpu(struct verify_report *r, const struct root *sys, const struct state *state);

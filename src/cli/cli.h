@@ -139,11 +139,12 @@ int verb_bundle(struct cli *cli, const struct verb *self, int argc, char **argv)
 int verb_knowledge(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_maintenance(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_cdi(struct cli *cli, const struct verb *self, int argc, char **argv);
+int verb_gpu(struct cli *cli, const struct verb *self, int argc, char **argv);
 int verb_capture(struct cli *cli, const struct verb *self, int argc, char **argv);
 extern const char verb_detect_usage[], verb_profiles_usage[], verb_show_usage[], verb_plan_usage[],
 	verb_check_usage[], verb_apply_usage[], verb_status_usage[], verb_revert_usage[],
 	verb_verify_usage[], verb_rollback_usage[], verb_bundle_usage[], verb_knowledge_usage[],
-	verb_maintenance_usage[], verb_cdi_usage[], verb_capture_usage[];
+	verb_maintenance_usage[], verb_cdi_usage[], verb_gpu_usage[], verb_capture_usage[];
 
 struct profile;
 struct resolution;

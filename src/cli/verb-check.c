@@ -57,6 +57,8 @@ int cli_check_findings(struct cli *cli, struct facts **ret_facts, struct knowled
 	if (k >= 0)
 		k = check_cdi(cli->root, cli->sys, f, ret);
 	if (k >= 0)
+		k = check_gpu_state(cli->root, ret);
+	if (k >= 0)
 		k = check_toolkit(cli, f, kn.k, ret);
 	stale = cli_knowledge_stale(&kn, today);
 	if (k >= 0)

@@ -50,5 +50,8 @@ int check_framework(const struct knowledge *kn, const struct pip_dist *d, const 
 /* "CDI spec is stale" (check-cdi.c): the spec the profile last applied wants, against the
  * device nodes in root, sys's /proc and the running driver. */
 int check_cdi(const struct root *root, const struct root *sys, const struct facts *f, struct findings *fs);
+/* "gpu-state-drift" (check-gpu.c): each GPU setting the profile last applied declares that
+ * NVML (or gpuprov's record of what it set) shows otherwise. */
+int check_gpu_state(const struct root *root, struct findings *fs);
 const char *severity_to_string(enum severity s);
 int findings_to_json(const struct findings *fs, cJSON **ret);

@@ -385,6 +385,12 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 	    (k = act(pl, "service", "gpuprov-cdi", NULL, "enable",
 		     "container.cdi: at each boot, the GPUs' CDI spec is made anew where it no longer fits the driver, before the runtimes start")) < 0)
 		return k;
+	/* The unit that sets the GPUs' declared state at boot, before what uses the GPUs. */
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(p->doc, "gpu")) && systemd_unit_installed(root, "gpuprov-gpu.service") &&
+	    !systemd_unit_enabled(root, "gpuprov-gpu") &&
+	    (k = act(pl, "service", "gpuprov-gpu", NULL, "enable",
+		     "gpu: at each boot, the GPUs' declared state is set through NVML once the driver has loaded, before the runtimes and schedulers start")) < 0)
+		return k;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->doc, "services"), "disable"))
 		if (systemd_unit_enabled(root, x->valuestring) &&
 		    (k = act(pl, "service", x->valuestring, NULL, "disable", "services.disable in the profile")) < 0)
@@ -396,9 +402,10 @@ int plan_build(const struct profile *p, const struct facts *f, const struct reso
 
 	pl->reboot = r->kernel_change || blacklist_changed ||
 		     (driver_changed && strv_contains(f->nvidia.loaded_modules, "nvidia"));
-	/* 9. The GPUs' CDI spec, made now or at the boot; then the runtimes whose drop-ins
-	 * changed read them again: restarted, or at the reboot. */
-	if ((k = plan_cdi(pl, p, f, r, root)) < 0)
+	/* 9. The GPUs' declared state, then their CDI spec (which names the MIG devices the
+	 * state makes), each now or at the boot; then the runtimes whose drop-ins changed read
+	 * them again: restarted, or at the reboot. */
+	if ((k = plan_gpu(pl, p, f, r, root)) < 0 || (k = plan_cdi(pl, p, f, r, root)) < 0)
 		return k;
 	if ((k = plan_container_runtimes(pl, p, &rs)) < 0)
 		return k;

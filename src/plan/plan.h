@@ -11,7 +11,7 @@
 /* One step apply takes, with the reason it is there. Plans are data (DESIGN rule 3). */
 struct action {
 	char *kind;    /* "maintenance", "install", "hold", "keep-kernel", "file", "cmdline",
-			* "boot-once", "service", "restart", "initramfs", "cdi", "reboot" */
+			* "boot-once", "service", "restart", "initramfs", "cdi", "gpu", "reboot" */
 	char *target;  /* package, file path, unit, kernel release */
 	char *version; /* install: the exact version */
 	char *detail;  /* file: the diff; cmdline: the arguments */
@@ -54,6 +54,12 @@ int plan_add_first(struct plan *pl, const char *kind, const char *target, const 
 /* The "cdi" action (plan-cdi.c), once pl->reboot is known: the spec made now, or at boot by
  * gpuprov-cdi.service when the driver that will run is not loaded yet. */
 int plan_cdi(struct plan *pl, const struct profile *p, const struct facts *f, const struct resolution *r,
+	     const struct root *root);
+
+/* The "gpu" action (plan-gpu.c), once pl->reboot is known: the GPUs' declared settings that
+ * differ now (detail: "needs a reboot", "needs a GPU reset or reboot"), or all of them set
+ * "at boot" by gpuprov-gpu.service when the driver that will run is not loaded yet. */
+int plan_gpu(struct plan *pl, const struct profile *p, const struct facts *f, const struct resolution *r,
 	     const struct root *root);
 
 /* The whole answer of `plan --json`: profile, stack, reasons, warnings, actions. */

@@ -67,7 +67,7 @@ apply_opts="--dry-run --yes --no-refresh --reboot --detailed-exitcodes --json --
 
 run_cases() {
 	expect "$1: a verb from its start" "apply" ap
-	expect "$1: every verb" "detect profiles show plan check apply verify rollback cdi status revert bundle knowledge maintenance capture" ""
+	expect "$1: every verb" "detect profiles show plan check apply verify rollback cdi gpu status revert bundle knowledge maintenance capture" ""
 	expect "$1: global options" "--root --sysroot --profiles --json --dry-run --yes --verbose --quiet --help --version" --
 	expect "$1: apply's options" "$apply_opts" apply --
 	expect "$1: apply's options after its profile" "--detailed-exitcodes --dry-run" apply h100-nvlink --d

@@ -95,6 +95,9 @@ check "gpuprov-verify.service runs $sbindir/gpuprov verify --commit" \
 check "gpuprov-cdi.service is among the units" sh -c 'case " $1 " in *"/gpuprov-cdi.service "*) ;; *) exit 1 ;; esac' sh "$units"
 check "gpuprov-cdi.service runs $sbindir/gpuprov cdi refresh" \
 	grep -qxF "ExecStart=$sbindir/gpuprov cdi refresh" "$D$unitdir/gpuprov-cdi.service"
+check "gpuprov-gpu.service is among the units" sh -c 'case " $1 " in *"/gpuprov-gpu.service "*) ;; *) exit 1 ;; esac' sh "$units"
+check "gpuprov-gpu.service runs $sbindir/gpuprov gpu apply" \
+	grep -qxF "ExecStart=$sbindir/gpuprov gpu apply" "$D$unitdir/gpuprov-gpu.service"
 
 # The programs the units run, in pkglibexecdir.
 for x in $(var pkglibexec_SCRIPTS); do

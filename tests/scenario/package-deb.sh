@@ -134,7 +134,7 @@ check "... h100-nvlink fits the DGX H100" grep -qE '^h100-nvlink +shipped +fits'
 
 # The units are installed, and none is enabled: apply enables verify's when it switches, and
 # the CDI one where the profile wants CDI.
-for u in gpuprov-verify.service gpuprov-firstboot.service gpuprov-cdi.service; do
+for u in gpuprov-verify.service gpuprov-firstboot.service gpuprov-cdi.service gpuprov-gpu.service; do
 	if grep -qE "^(/usr)?/lib/systemd/system/$u\$" "$TMPD/contents"; then
 		check "$u is not enabled by the installation" \
 			sh -c '! ls "$1"/etc/systemd/system/*.wants/"$2" >/dev/null 2>&1' sh "$CH" "$u"
