@@ -262,18 +262,13 @@ static const struct health_check {
 	{ "temperature", VERIFY_HARDWARE, true, want_temperature, read_temperature },
 };
 
-/* "GPU 0000:18:00.0 (serial 1654922012345)": the bus id as the kernel, lspci -D and the
- * driver's Xid lines write it (NVML's has an 8-digit domain and capitals). */
+/* "GPU 0000:18:00.0 (serial 1654922012345)" */
 static void gpu_name(struct nvml *n, nvml_device_t dev, char out[static 96])
 {
-	char bus[32], serial[32], *b = bus;
+	char bus[32], serial[32];
 
 	nvml_identity(n, dev, bus, serial);
-	if (strlen(bus) == 16 && bus[8] == ':' && strncmp(bus, "0000", 4) == 0)
-		b += 4;
-	for (char *c = b; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	snprintf(out, 96, "GPU %s (serial %s)", b, serial);
+	snprintf(out, 96, "GPU %s (serial %s)", bus, serial);
 }
 
 /* The passing GPUs' readings, each distinct one with how many GPUs read it. */

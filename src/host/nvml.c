@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NVML loaded at run time: the handle, the lookup, the GPUs' identity. */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -97,8 +98,18 @@ void nvml_identity(struct nvml *n, nvml_device_t dev, char bus[static 32], char 
 
 	snprintf(bus, 32, "?");
 	snprintf(serial, 32, "?");
-	if (pci && pci(dev, &info) == NVML_OK && memchr(info.bus_id, '\0', sizeof(info.bus_id)))
-		snprintf(bus, 32, "%s", info.bus_id);
+	if (pci && pci(dev, &info) == NVML_OK && memchr(info.bus_id, '\0', sizeof(info.bus_id))) {
+		/* As the kernel, lspci -D and the driver's Xid lines write it: NVML's has an
+		 * 8-digit domain and capitals ("00000000:18:00.0"), which an operator would not
+		 * find in sysfs. */
+		const char *b = info.bus_id;
+
+		if (strlen(b) == 16 && b[8] == ':' && strncmp(b, "0000", 4) == 0)
+			b += 4;
+		snprintf(bus, 32, "%s", b);
+		for (char *c = bus; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	/* NVML_DEVICE_SERIAL_BUFFER_SIZE is 30 */
 	if (ser && ser(dev, serial, 30) != NVML_OK)
 		snprintf(serial, 32, "?");

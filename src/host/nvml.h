@@ -38,7 +38,7 @@ const char *nvml_strerror(struct nvml *n, int code);
 /* nvmlDeviceGetCount_v2 and nvmlDeviceGetHandleByIndex_v2: NVML codes. */
 int nvml_count(struct nvml *n, unsigned *ret);
 int nvml_device(struct nvml *n, unsigned index, nvml_device_t *ret);
-/* The GPU as an operator finds it: its PCI bus id as NVML writes it ("00000000:18:00.0")
+/* The GPU as an operator finds it: its PCI bus id as the kernel writes it ("0000:18:00.0")
  * and its board serial; "?" where NVML cannot say. Never fails. */
 void nvml_identity(struct nvml *n, nvml_device_t dev, char bus[static 32], char serial[static 32]);
 

@@ -18,7 +18,7 @@
  * without the feature does.
  */
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
-#define NVML_ERROR_RESET_REQUIRED 15
+#define NVML_ERROR_RESET_REQUIRED 16
 
 static int has(int gpu, const char *name)
 {

@@ -63,11 +63,11 @@ check "it sets persistence, compute mode, power limit and locked clocks" \
 	sh -c 'grep -qxF gpu0.persistence=1 "$1" && grep -qxF gpu0.compute_mode=3 "$1" && grep -qxF gpu0.power_limit=500000 "$1" && grep -qxF gpu0.clocks_locked=1200,1980 "$1"' sh "$TMPD/nvml"
 check "it sets ECC and MIG mode pending" sh -c 'grep -qxF gpu0.ecc_pending=1 "$1" && grep -qxF gpu0.mig_pending=1 "$1" && grep -qxF gpu0.ecc=0 "$1"' sh "$TMPD/nvml"
 check "it says ECC is pending until a reboot, naming the GPU" \
-	grep -qF 'pending: GPU 00000000:18:00.0 (serial 1654922012345): ecc on: set, pending, needs a reboot' "$TMPD/a1.out"
+	grep -qF 'pending: GPU 0000:18:00.0 (serial 1654922012345): ecc on: set, pending, needs a reboot' "$TMPD/a1.out"
 check "and MIG mode until a GPU reset" grep -qF 'mig.mode on: set, pending, needs a GPU reset or reboot' "$TMPD/a1.out"
 check "the layout waits for MIG mode" grep -qF 'mig.layout 1g.10gb,3g.40gb: waits for MIG mode' "$TMPD/a1.out"
 check_json "it records the locked clocks it set" \
-	'.gpus[0].bus == "00000000:18:00.0" and .gpus[0].set.locked_clocks == "1200,1980"' "$M/run/gpuprov/gpu-state.json"
+	'.gpus[0].bus == "0000:18:00.0" and .gpus[0].set.locked_clocks == "1200,1980"' "$M/run/gpuprov/gpu-state.json"
 cp "$TMPD/nvml" "$TMPD/nvml.1"
 rc=0
 g gpu apply >"$TMPD/a2.out" 2>&1 || rc=$?
@@ -94,7 +94,7 @@ check_json "verify: gpu-state passes, every value read back" \
 sed -i 's/^gpu0.power_limit=500000$/gpu0.power_limit=700000/' "$TMPD/nvml"
 gpu_state_check >"$TMPD/gs.json"
 check_json "verify: a power limit changed behind gpuprov's back fails gpu-state, naming the GPU" \
-	'.[0].ok == false and (.[0].detail | test("GPU 00000000:18:00.0 [(]serial 1654922012345[)]: not as declared: power_limit_w 500 W [(]now 700 W[)]"))' "$TMPD/gs.json"
+	'.[0].ok == false and (.[0].detail | test("GPU 0000:18:00.0 [(]serial 1654922012345[)]: not as declared: power_limit_w 500 W [(]now 700 W[)]"))' "$TMPD/gs.json"
 g --profiles "$srcdir/profiles" --json check >"$TMPD/check.json" 2>/dev/null || true
 check_json "check reports the drift" \
 	'[.findings[] | select(.id == "gpu-state-drift" and (.message | test("power_limit_w 500 W [(]now 700 W[)]")))] | length == 1' "$TMPD/check.json"
@@ -108,7 +108,7 @@ rc=0
 g gpu apply >"$TMPD/r.out" 2>&1 || rc=$?
 check "a power limit out of the GPU's range: exit 3" test "$rc" -eq 3
 check "it names the GPU and the range" \
-	grep -qF 'not set: GPU 00000000:18:00.0 (serial 1654922012345): power_limit_w 900 W: outside the range this GPU allows, 200..700 W' "$TMPD/r.out"
+	grep -qF 'not set: GPU 0000:18:00.0 (serial 1654922012345): power_limit_w 900 W: outside the range this GPU allows, 200..700 W' "$TMPD/r.out"
 check "and leaves the limit alone" has power_limit=500000
 jq '.gpu.power_limit_w = 500 | .gpu.mig.layout = ["7g.80gb"]' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
 sed -i 's/^gpu0.processes=0$/gpu0.processes=2/' "$TMPD/nvml"

@@ -79,10 +79,10 @@ state '{ "level": 1 }'
 run "fail:3:memory:Error details: 12 DBE found"
 failing "memory failing on GPU 3 (DCGM 4)"
 check "it names the GPU by bus id and serial, the test and DCGM's words" \
-	test "$(diag)" = "DCGM diagnostic level 1: 1 of 16 results failed: GPU 00000000:5D:00.0 (serial 1654922012343, DCGM GPU 3): memory: Error details: 12 DBE found"
+	test "$(diag)" = "DCGM diagnostic level 1: 1 of 16 results failed: GPU 0000:5d:00.0 (serial 1654922012343, DCGM GPU 3): memory: Error details: 12 DBE found"
 run "fail3:0:software"
 failing "software failing on GPU 0 (DCGM 3)"
-check "it names the GPU and the test" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF 'GPU 00000000:18:00.0 (serial 1654922012340, DCGM GPU 0): software: Error details:'"
+check "it names the GPU and the test" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF 'GPU 0000:18:00.0 (serial 1654922012340, DCGM GPU 0): software: Error details:'"
 # Without NVML's answer, the GPU is DCGM's number.
 run "fail:5:memory"
 check "a GPU NVML does not name is DCGM's GPU N" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF ': DCGM GPU 5: memory: '"

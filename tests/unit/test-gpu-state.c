@@ -138,9 +138,9 @@ static void test_plan_now(void **state)
 
 	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 500, \"ecc\": true, \"mig\": {\"mode\": true}}}");
 	assert_non_null(a = gpu_action(fx->pl));
-	assert_string_equal(a->reason, "GPU 00000000:18:00.0 (serial 1654922012345): ecc off -> on, needs a reboot; "
-				       "GPU 00000000:18:00.0 (serial 1654922012345): mig.mode off -> on, needs a GPU reset or reboot; "
-				       "GPU 00000000:18:00.0 (serial 1654922012345): power_limit_w 700 -> 500");
+	assert_string_equal(a->reason, "GPU 0000:18:00.0 (serial 1654922012345): ecc off -> on, needs a reboot; "
+				       "GPU 0000:18:00.0 (serial 1654922012345): mig.mode off -> on, needs a GPU reset or reboot; "
+				       "GPU 0000:18:00.0 (serial 1654922012345): power_limit_w 700 -> 500");
 	/* The strongest need: a reboot covers a GPU reset. */
 	assert_string_equal(a->detail, "needs a reboot");
 }
