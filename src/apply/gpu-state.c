@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The GPUs' declared state (the profile's "gpu" section): read per GPU, compared, set. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,30 @@ bool gpu_setting_ok(const struct gpu_setting *s)
 	return !s->have || streq(s->have, s->want);
 }
 
+/* The profile's range for power_limit_w (src/profile/validate.c); state.json may have been
+ * edited since, and the watts are multiplied into NVML's milliwatts. */
+#define POWER_W_MIN 50
+#define POWER_W_MAX 2000
+
+static int power_watts(const struct gpu_setting *s, unsigned *ret)
+{
+	int64_t w;
+
+	if (parse_s64(s->want, &w) < 0 || w < POWER_W_MIN || w > POWER_W_MAX)
+		return -ERANGE;
+	*ret = (unsigned)w;
+	return 0;
+}
+
+bool gpu_power_out_of_range(const struct gpu_setting *s)
+{
+	unsigned w = 0;
+
+	if (!streq(s->key, "power_limit_w"))
+		return false;
+	return power_watts(s, &w) < 0 || (s->max > 0 && (w < s->min || w > s->max));
+}
+
 const char *gpu_setting_needs(const struct gpu_setting *s)
 {
 	/* ECC mode changes at the next reboot (nvmlDeviceSetEccMode: "requires a reboot");
@@ -262,23 +287,45 @@ static int set_one(struct nvml *n, const struct gpu_view *v, const struct gpu_se
 			return strv_pushf(&rep->pending, &rep->n_pending,
 					  "GPU %s (serial %s): mig.layout %s: waits for MIG mode (after the GPU's reset, the boot "
 					  "unit's gpuprov gpu apply makes it)", v->bus, v->serial, want);
-		/* Destroying an instance kills what runs in it: only an idle GPU is laid out anew. */
-		if (nvml_processes(n, v->dev, &a) == NVML_OK && a > 0)
+		/* Destroying an instance kills what runs in it: only a GPU NVML says is idle is
+		 * laid out anew, asked before anything is destroyed. */
+		if ((k = nvml_processes(n, v->dev, &a)) != NVML_OK)
+			return strv_pushf(&rep->failed, &rep->n_failed,
+					  "GPU %s (serial %s): mig.layout %s: not changed, NVML cannot say whether processes use "
+					  "the GPU: %s (%d)", v->bus, v->serial, want, nvml_strerror(n, k), k);
+		if (a > 0)
 			return strv_pushf(&rep->failed, &rep->n_failed,
 					  "GPU %s (serial %s): mig.layout %s: not changed, %u processes use the GPU", v->bus,
 					  v->serial, want, a);
 		if ((k = split_list(s->want, &names)) < 0 || (k = nvml_mig_layout_set(n, v->dev, names, &why)) < 0)
 			return k;
+		if (k != NVML_OK) {
+			_cleanup_free_ char *now = NULL;
+			int r = nvml_mig_layout(n, v->dev, &now);
+
+			if (r < 0)
+				return r;
+			/* The old instances may be gone already: say what the GPU has instead. */
+			return strv_pushf(&rep->failed, &rep->n_failed,
+					  "GPU %s (serial %s): mig.layout %s: %s: NVML: %s (%d); the GPU has now: %s", v->bus,
+					  v->serial, want, why ? why : "", nvml_strerror(n, k), k,
+					  r != NVML_OK ? "unknown, NVML cannot list its instances" : *now ? now : "no instances");
+		}
 	} else if (streq(s->key, "compute_mode"))
 		k = nvml_compute_mode_set(n, v->dev, streq(s->want, "prohibited")	   ? NVML_COMPUTE_PROHIBITED
 						     : streq(s->want, "exclusive_process") ? NVML_COMPUTE_EXCLUSIVE_PROCESS
 											   : NVML_COMPUTE_DEFAULT);
 	else if (streq(s->key, "power_limit_w")) {
-		a = (unsigned)atoi(s->want);
-		if (s->max > 0 && (a < s->min || a > s->max))
+		if (power_watts(s, &a) < 0)
+			return strv_pushf(&rep->failed, &rep->n_failed,
+					  "GPU %s (serial %s): power_limit_w %s: not a power limit gpuprov sets, %u..%u W",
+					  v->bus, v->serial, s->want, POWER_W_MIN, POWER_W_MAX);
+		if (gpu_power_out_of_range(s))
 			return strv_pushf(&rep->failed, &rep->n_failed,
 					  "GPU %s (serial %s): power_limit_w %u W: outside the range this GPU allows, %u..%u W",
 					  v->bus, v->serial, a, s->min, s->max);
+		/* Constraints NVML cannot say (0): the driver checks the limit, and its answer
+		 * is reported. */
 		k = nvml_power_limit_set(n, v->dev, a * 1000);
 	} else if (streq(s->key, "locked_clocks")) {
 		if (!streq(s->want, "off") && sscanf(s->want, "%u,%u", &a, &b) != 2)

@@ -44,6 +44,9 @@ int gpu_view_read(struct nvml *n, const struct root *root, const cJSON *decl, un
 void gpu_view_done(struct gpu_view *v);
 /* Whether the setting is as declared (or cannot be read); the pending value does not count. */
 bool gpu_setting_ok(const struct gpu_setting *s);
+/* power_limit_w: whether the declared watts are outside what the profile allows or, where
+ * NVML says, the GPU's range (unknown constraints: NVML is asked and answers). Other keys: false. */
+bool gpu_power_out_of_range(const struct gpu_setting *s);
 /* "ecc on (now off; pending on, needs a reboot)": one setting as a line says it. */
 int gpu_setting_describe(const struct gpu_setting *s, char **ret);
 /* What a change of the setting needs: "needs a reboot" (ECC), "needs a GPU reset" (MIG

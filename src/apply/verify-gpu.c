@@ -3,6 +3,7 @@
  * each GPU (or, where NVML has no getter, from what gpuprov gpu apply recorded). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "apply/gpu-state.h"
 #include "apply/verify.h"
@@ -11,15 +12,45 @@
 
 /*
  * gpuprov-gpu.service set the state at this boot, before verify (gpuprov-verify.service is
- * ordered after it). A value still not as declared now is a GPU that refused it, or an ECC or
- * MIG mode that did not take effect across the reboot: a hardware finding, not the stack's.
+ * ordered after it). Only a value the GPU accepted (the record says gpu apply set it) that
+ * does not hold now is a hardware finding. A value pending as declared waits for its reboot
+ * or GPU reset, and one the GPU refused or that is outside its range is the profile's
+ * problem: neither a kernel to roll back nor broken hardware, and gpu apply already failed
+ * visibly for it. Both are warnings.
  */
+enum finding { FINE, WAITING, REFUSED, DRIFTED };
+
+static int classify(const struct root *sys, const struct gpu_view *v, const struct gpu_setting *s, enum finding *ret)
+{
+	_cleanup_free_ char *set = NULL;
+	int k;
+
+	*ret = FINE;
+	if (gpu_setting_ok(s))
+		return 0;
+	if (s->pending && streq(s->pending, s->want)) {
+		*ret = WAITING;
+		return 0;
+	}
+	if (s->recorded) {
+		*ret = DRIFTED;
+		return 0;
+	}
+	if ((k = gpu_record_get(sys, v->bus, s->key, &set)) < 0)
+		return k;
+	*ret = set && streq(set, s->want) && !gpu_power_out_of_range(s) ? DRIFTED : REFUSED;
+	return 0;
+}
+
 static int verify_one(struct verify_report *r, struct nvml *n, const struct root *sys, const cJSON *decl, unsigned index)
 {
-	_cleanup_(strv_freep) char **bad = NULL, **good = NULL;
+	char **lines[4] = {};
+	static const char *const heads[4] = { "as declared", "pending", "not set by gpu apply (refused, or outside the GPU's range)",
+					      "not as declared" };
 	_cleanup_free_ char *text = NULL;
-	size_t nb = 0, ng = 0;
+	size_t nl[4] = {};
 	struct gpu_view v;
+	enum finding worst = FINE;
 	int k;
 
 	if ((k = gpu_view_read(n, sys, decl, index, &v)) < 0)
@@ -27,16 +58,38 @@ static int verify_one(struct verify_report *r, struct nvml *n, const struct root
 				  k == -EIO ? "NVML has no handle for it" : gp_strerror(k));
 	for (size_t i = 0; i < v.n && k >= 0; i++) {
 		_cleanup_free_ char *line = NULL;
+		enum finding f = FINE;
 
-		if ((k = gpu_setting_describe(&v.settings[i], &line)) >= 0)
-			k = gpu_setting_ok(&v.settings[i]) ? strv_push_take(&good, &ng, TAKE_PTR(line))
-							    : strv_push_take(&bad, &nb, TAKE_PTR(line));
+		if ((k = classify(sys, &v, &v.settings[i], &f)) >= 0 && (k = gpu_setting_describe(&v.settings[i], &line)) >= 0)
+			k = strv_push_take(&lines[f], &nl[f], TAKE_PTR(line));
+		if (f > worst)
+			worst = f;
 	}
-	if (k >= 0 && !(text = strv_join(nb ? bad : good, "; ")))
+	/* The findings that decide first, then the warnings beside them; what holds only when
+	 * all holds. */
+	for (int f = DRIFTED; f >= WAITING && k >= 0; f--) {
+		_cleanup_free_ char *part = NULL, *joined = NULL;
+
+		if (!nl[f])
+			continue;
+		if (!(part = strv_join(lines[f], "; ")) ||
+		    asprintf(&joined, "%s%s%s: %s", text ? text : "", text ? "; " : "", heads[f], part) < 0)
+			k = -ENOMEM;
+		else {
+			free(text);
+			text = TAKE_PTR(joined);
+		}
+	}
+	if (k >= 0 && worst == FINE && !(text = strv_join(lines[FINE], "; ")))
 		k = -ENOMEM;
-	if (k >= 0)
-		k = verify_add(r, "gpu-state", VERIFY_HARDWARE, false, nb == 0, "GPU %s (serial %s): %s: %s", v.bus, v.serial,
-			       nb ? "not as declared" : "as declared", text);
+	if (k >= 0 && worst == FINE)
+		k = verify_add(r, "gpu-state", VERIFY_HARDWARE, false, true, "GPU %s (serial %s): as declared: %s", v.bus, v.serial,
+			       text);
+	else if (k >= 0)
+		k = verify_add(r, "gpu-state", VERIFY_HARDWARE, worst != DRIFTED, false, "GPU %s (serial %s): %s", v.bus, v.serial,
+			       text);
+	for (int f = FINE; f <= DRIFTED; f++)
+		strv_free(lines[f]);
 	gpu_view_done(&v);
 	return k;
 }

@@ -44,6 +44,14 @@ static int check_apply(struct cli *cli, char **args)
 	return r == EXIT_CODE_OK ? cli_crypto_library("checking what apply installs") : r;
 }
 
+/* gpu apply destroys and creates MIG instances, as apply's own GPU step does: never both at
+ * once. show only reads. */
+static bool lock_gpu(const struct cli *cli, char **args)
+{
+	(void)cli;
+	return streq(args[0], "apply");
+}
+
 /* maintenance start and end change the node (and its scheduler's view of it); status reads. */
 static bool lock_maintenance(const struct cli *cli, char **args)
 {
@@ -125,7 +133,7 @@ static const struct verb verbs[] = {
 	  .usage = verb_cdi_usage, .min_args = 1, .max_args = 2, .run = verb_cdi },
 	{ .name = "gpu",
 	  .summary = "the GPUs' declared state: set it through NVML, or show it beside the GPUs'",
-	  .usage = verb_gpu_usage, .min_args = 1, .max_args = 1, .run = verb_gpu },
+	  .usage = verb_gpu_usage, .min_args = 1, .max_args = 1, .needs_lock = lock_gpu, .run = verb_gpu },
 	{ .name = "status",
 	  .summary = "what was applied, when, by which profile, and whether a reboot is pending",
 	  .usage = verb_status_usage, .groups = GROUPS(&optgroup_status, &optgroup_output), .run = verb_status,

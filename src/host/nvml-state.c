@@ -23,15 +23,30 @@ struct gi_profile_info {
 	unsigned long long memory_size_mb;
 };
 
+/* nvmlGpuInstanceProfileInfo_v2_t, nvml.h (structnvmlGpuInstanceProfileInfo__v2__t): the
+ * same with a version first and NVIDIA's own name of the profile ("MIG 1g.10gb") last, filled
+ * by nvmlDeviceGetGpuInstanceProfileInfoV. Version: nvmlGpuInstanceProfileInfo_v2, the size
+ * with 2 in the top byte (NVML_STRUCT_VERSION). */
+struct gi_profile_info_v2 {
+	unsigned version, id, is_p2p_supported, slice_count, instance_count, multiprocessor_count, copy_engine_count,
+		decoder_count, encoder_count, jpeg_count, ofa_count;
+	unsigned long long memory_size_mb;
+	char name[96]; /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
+};
+#define GI_PROFILE_INFO_V2 ((unsigned)sizeof(struct gi_profile_info_v2) | (2u << 24))
+
 /* nvmlComputeInstanceProfileInfo_t, nvml.h (structnvmlComputeInstanceProfileInfo__t) */
 struct ci_profile_info {
 	unsigned id, slice_count, instance_count, multiprocessor_count, shared_copy_engine_count,
 		shared_decoder_count, shared_encoder_count, shared_jpeg_count, shared_ofa_count;
 };
 
-/* nvml.h: NVML_GPU_INSTANCE_PROFILE_1_SLICE (0x0) to NVML_GPU_INSTANCE_PROFILE_1_SLICE_REV2
- * (0x9); the _REV1 ones (0x7, 0x8) are the profiles with the media extensions. */
-#define GI_PROFILES 10
+/* nvml.h: NVML_GPU_INSTANCE_PROFILE_1_SLICE (0x0) to NVML_GPU_INSTANCE_PROFILE_2_SLICE_ALL_ME
+ * (0x10), NVML_GPU_INSTANCE_PROFILE_COUNT 0x11 (nvml.h of R570 and later, as NVIDIA's Python
+ * bindings nvidia-ml-py repeat it); the _REV1 ones (0x7, 0x8) are the profiles with the media
+ * extensions. An id this driver or GPU does not know answers INVALID_ARGUMENT or
+ * NOT_SUPPORTED and is skipped. */
+#define GI_PROFILES 0x11
 #define GI_PROFILE_1_SLICE_REV1 0x7
 #define GI_PROFILE_2_SLICE_REV1 0x8
 /* nvml.h: NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE (0x0) to NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE_REV1
@@ -137,19 +152,39 @@ void nvml_name(struct nvml *n, nvml_device_t dev, char name[static 96])
 	name[95] = '\0';
 }
 
-int nvml_processes(struct nvml *n, nvml_device_t dev, unsigned *ret)
+/* With room for none, NVML says how many there are: NVML_ERROR_INSUFFICIENT_SIZE and the
+ * count, or success for none (nvml.h). */
+static int process_count(struct nvml *n, const char *fn, nvml_device_t dev, unsigned *ret)
 {
-	int (*get)(nvml_device_t, unsigned *, void *) =
-		(int (*)(nvml_device_t, unsigned *, void *))nvml_sym(n, "nvmlDeviceGetComputeRunningProcesses_v3");
+	int (*get)(nvml_device_t, unsigned *, void *) = (int (*)(nvml_device_t, unsigned *, void *))nvml_sym(n, fn);
 	int k;
 
 	*ret = 0;
 	if (!get)
 		return NVML_E_NOT_SUPPORTED;
-	/* With room for none, NVML says how many there are: NVML_ERROR_INSUFFICIENT_SIZE and
-	 * the count, or success for none (nvml.h). */
 	k = get(dev, ret, NULL);
 	return k == NVML_E_INSUFFICIENT_SIZE ? NVML_OK : k;
+}
+
+int nvml_processes(struct nvml *n, nvml_device_t dev, unsigned *ret)
+{
+	/* Compute processes must be countable; graphics and MPS ones where the driver has them
+	 * (no graphics on a compute-only GPU: NOT_SUPPORTED). */
+	static const char *const optional[] = { "nvmlDeviceGetGraphicsRunningProcesses_v3",
+						"nvmlDeviceGetMPSComputeRunningProcesses_v3" };
+	unsigned more = 0;
+	int k;
+
+	if ((k = process_count(n, "nvmlDeviceGetComputeRunningProcesses_v3", dev, ret)) != NVML_OK)
+		return k;
+	for (size_t i = 0; i < ELEMENTSOF(optional); i++) {
+		if ((k = process_count(n, optional[i], dev, &more)) == NVML_E_NOT_SUPPORTED)
+			continue;
+		if (k != NVML_OK)
+			return k;
+		*ret += more;
+	}
+	return NVML_OK;
 }
 
 /*
@@ -165,13 +200,35 @@ int nvml_mig_profile_name(unsigned profile, unsigned slices, unsigned long long 
 	return snprintf(buf, 32, "%ug.%llugb%s", slices, (memory_mb + 1023) / 1024, me ? "+me" : "");
 }
 
+/* NVIDIA's name where the driver has nvmlDeviceGetGpuInstanceProfileInfoV (the -me, +me.all
+ * and gfx variants of R570 share slices and memory with others: only that name tells them
+ * apart), the derived one on older drivers. */
 static int gi_profile(struct nvml *n, nvml_device_t dev, unsigned profile, struct gi_profile_info *ret, char name[static 32])
 {
 	int (*get)(nvml_device_t, unsigned, struct gi_profile_info *) =
 		(int (*)(nvml_device_t, unsigned, struct gi_profile_info *))nvml_sym(n, "nvmlDeviceGetGpuInstanceProfileInfo");
+	int (*get_v)(nvml_device_t, unsigned, struct gi_profile_info_v2 *) =
+		(int (*)(nvml_device_t, unsigned, struct gi_profile_info_v2 *))nvml_sym(n, "nvmlDeviceGetGpuInstanceProfileInfoV");
+	struct gi_profile_info_v2 v2 = { .version = GI_PROFILE_INFO_V2 };
 	int k;
 
 	*ret = (struct gi_profile_info){};
+	if (get_v && get_v(dev, profile, &v2) == NVML_OK) {
+		const char *nv = v2.name;
+
+		v2.name[sizeof(v2.name) - 1] = '\0';
+		*ret = (struct gi_profile_info){ .id = v2.id, .is_p2p_supported = v2.is_p2p_supported, .slice_count = v2.slice_count,
+						 .instance_count = v2.instance_count, .memory_size_mb = v2.memory_size_mb };
+		/* nvidia-smi's name is NVML's without its "MIG " */
+		if (startswith(nv, "MIG "))
+			nv += 4;
+		if (*nv && strlen(nv) < 32 && !strchr(nv, ',')) {
+			memcpy(name, nv, strlen(nv) + 1);
+			return NVML_OK;
+		}
+		nvml_mig_profile_name(profile, ret->slice_count, ret->memory_size_mb, name);
+		return NVML_OK;
+	}
 	if (!get)
 		return NVML_E_NOT_SUPPORTED;
 	if ((k = get(dev, profile, ret)) == NVML_OK)
@@ -253,20 +310,24 @@ static int gi_create(struct nvml *n, nvml_device_t dev, const struct gi_profile_
 		(int (*)(nvml_gi_t, unsigned, unsigned, struct ci_profile_info *))nvml_sym(n, "nvmlGpuInstanceGetComputeInstanceProfileInfo");
 	int (*ci_create)(nvml_gi_t, unsigned, nvml_ci_t *) =
 		(int (*)(nvml_gi_t, unsigned, nvml_ci_t *))nvml_sym(n, "nvmlGpuInstanceCreateComputeInstance");
+	int (*destroy)(nvml_gi_t) = (int (*)(nvml_gi_t))nvml_sym(n, "nvmlGpuInstanceDestroy");
 	struct ci_profile_info ci = {};
 	nvml_gi_t gi = NULL;
 	nvml_ci_t c = NULL;
 	int k;
 
-	if (!create || !ci_info || !ci_create)
+	if (!create || !ci_info || !ci_create || !destroy)
 		return NVML_E_NOT_SUPPORTED;
 	if ((k = create(dev, info->id, &gi)) != NVML_OK)
 		return asprintf(ret_why, "nvmlDeviceCreateGpuInstance") < 0 ? -ENOMEM : k;
-	if ((k = ci_info(gi, ci_profile_of(info->slice_count), CI_ENGINE_SHARED, &ci)) != NVML_OK)
-		return asprintf(ret_why, "nvmlGpuInstanceGetComputeInstanceProfileInfo") < 0 ? -ENOMEM : k;
-	if ((k = ci_create(gi, ci.id, &c)) != NVML_OK)
-		return asprintf(ret_why, "nvmlGpuInstanceCreateComputeInstance") < 0 ? -ENOMEM : k;
-	return NVML_OK;
+	if ((k = ci_info(gi, ci_profile_of(info->slice_count), CI_ENGINE_SHARED, &ci)) == NVML_OK &&
+	    (k = ci_create(gi, ci.id, &c)) == NVML_OK)
+		return NVML_OK;
+	/* A GPU instance without a compute instance is invisible to CUDA and still takes its
+	 * slices: it goes again. */
+	if (destroy(gi) != NVML_OK)
+		return asprintf(ret_why, "nvmlGpuInstanceCreateComputeInstance, and its GPU instance was left behind") < 0 ? -ENOMEM : k;
+	return asprintf(ret_why, "nvmlGpuInstanceCreateComputeInstance") < 0 ? -ENOMEM : k;
 }
 
 /* A GPU instance's compute instances, destroyed first: NVML refuses to destroy a GPU instance
@@ -306,7 +367,7 @@ int nvml_mig_layout_set(struct nvml *n, nvml_device_t dev, char *const *want, ch
 	int (*destroy)(nvml_gi_t) = (int (*)(nvml_gi_t))nvml_sym(n, "nvmlGpuInstanceDestroy");
 	struct gi_profile_info infos[GI_PROFILES];
 	char names[GI_PROFILES][32];
-	bool have[GI_PROFILES] = {};
+	bool have[GI_PROFILES] = {}, made[GI_PROFILES] = {};
 	int k;
 
 	*ret_why = NULL;
@@ -338,12 +399,28 @@ int nvml_mig_layout_set(struct nvml *n, nvml_device_t dev, char *const *want, ch
 				return asprintf(ret_why, "nvmlGpuInstanceDestroy of a %s instance", names[p]) < 0 ? -ENOMEM : k;
 		}
 	}
-	for (char *const *w = want; *w; w++)
+	/* Largest first: NVML places each instance at the first placement free, and small ones
+	 * made first take the placements a large one can only have (a 4g.40gb starts at slice 0
+	 * only). Profiles by slices, then memory, each with as many instances as want names. */
+	for (unsigned done = 0; done < GI_PROFILES; done++) {
+		int best = -1;
+
 		for (unsigned p = 0; p < GI_PROFILES; p++)
-			if (have[p] && streq(names[p], *w)) {
-				if ((k = gi_create(n, dev, &infos[p], ret_why)) != NVML_OK)
-					return k;
-				break;
-			}
+			if (have[p] && !made[p] &&
+			    (best < 0 || infos[p].slice_count > infos[best].slice_count ||
+			     (infos[p].slice_count == infos[best].slice_count && infos[p].memory_size_mb > infos[best].memory_size_mb)))
+				best = (int)p;
+		if (best < 0)
+			break;
+		made[best] = true;
+		/* Two profiles of one name (derived names on an older driver): the first makes them. */
+		for (unsigned p = 0; p < (unsigned)best; p++)
+			if (have[p] && streq(names[p], names[best]))
+				goto next;
+		for (char *const *w = want; *w; w++)
+			if (streq(names[best], *w) && (k = gi_create(n, dev, &infos[best], ret_why)) != NVML_OK)
+				return k;
+	next:;
+	}
 	return NVML_OK;
 }

@@ -36,7 +36,8 @@ int nvml_power_limit_set(struct nvml *n, nvml_device_t dev, unsigned mw);
 int nvml_clocks_lock(struct nvml *n, nvml_device_t dev, unsigned min_mhz, unsigned max_mhz);
 /* The product name ("NVIDIA H100 80GB HBM3"), "?" where NVML cannot say. */
 void nvml_name(struct nvml *n, nvml_device_t dev, char name[static 96]);
-/* Compute processes on the GPU (nvmlDeviceGetComputeRunningProcesses_v3). */
+/* Processes on the GPU, in any of its MIG instances: compute (nvmlDeviceGetComputeRunningProcesses_v3),
+ * graphics and MPS where the driver counts them. Not NVML_OK: nobody can say none. */
 int nvml_processes(struct nvml *n, nvml_device_t dev, unsigned *ret);
 
 /* The GPU instances of a GPU in MIG mode, by nvidia-smi's profile names, sorted and joined

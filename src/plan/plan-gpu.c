@@ -23,8 +23,14 @@ static int differences(struct nvml *n, const struct root *root, const cJSON *dec
 	for (unsigned i = 0; i < count; i++) {
 		struct gpu_view v;
 
-		if ((k = gpu_view_read(n, root, decl, i, &v)) < 0)
-			return k == -EIO ? 0 : k;
+		/* One GPU NVML has no handle for does not hide the others' differences. */
+		if ((k = gpu_view_read(n, root, decl, i, &v)) == -EIO) {
+			if ((k = strv_pushf(&lines, &nl, "GPU %u: cannot be read, NVML has no handle for it", i)) < 0)
+				return k;
+			continue;
+		}
+		if (k < 0)
+			return k;
 		for (size_t j = 0; j < v.n && k >= 0; j++) {
 			const struct gpu_setting *s = &v.settings[j];
 			const char *needs = gpu_setting_needs(s);

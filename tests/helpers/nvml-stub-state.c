@@ -12,6 +12,8 @@
  *   clocks_locked  "min,max" MHz, or empty when not locked
  *   name           the product name
  *   processes      the compute processes running (nvmlDeviceGetComputeRunningProcesses_v3)
+ *   ci_fail        present: nvmlGpuInstanceCreateComputeInstance fails (INSUFFICIENT_RESOURCES)
+ *   no_profile_info_v   present: the driver predates nvmlDeviceGetGpuInstanceProfileInfoV
  *   ci_destroyed   written: how many compute instances nvmlComputeInstanceDestroy destroyed
  *                  (each GPU instance has one, of compute instance profile 0)
  * A setter of a key the file does not have answers NVML_ERROR_NOT_SUPPORTED, as a GPU
@@ -19,6 +21,9 @@
  */
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_RESET_REQUIRED 16
+#define NVML_ERROR_FUNCTION_NOT_FOUND 13
+#define NVML_ERROR_INSUFFICIENT_RESOURCES 23
+#define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
 
 static int has(int gpu, const char *name)
 {
@@ -183,6 +188,9 @@ static const struct {
 	{ 0, 1, 7, 9856, "1g.10gb" },  { 1, 2, 3, 19968, "2g.20gb" }, { 2, 3, 2, 40192, "3g.40gb" },
 	{ 3, 4, 1, 40192, "4g.40gb" }, { 4, 7, 1, 81408, "7g.80gb" }, { 7, 1, 1, 9856, "1g.10gb+me" },
 	{ 9, 1, 4, 19968, "1g.20gb" },
+	/* Profiles of R570's nvml.h past 0x9, named only by nvmlDeviceGetGpuInstanceProfileInfoV:
+	 * gpuprov's derived names would be 1g.10gb and 2g.20gb. */
+	{ 13, 1, 7, 9856, "1g.10gb-me" }, { 16, 2, 1, 19968, "2g.20gb+me.all" },
 };
 #define N_GI_PROFILES (sizeof(gi_profiles) / sizeof(gi_profiles[0]))
 
@@ -214,6 +222,35 @@ int nvmlDeviceGetGpuInstanceProfileInfo(nvmlDevice_t device, unsigned profile, s
 	info->slice_count = gi_profiles[p].slices;
 	info->instance_count = gi_profiles[p].count;
 	info->memory_size_mb = gi_profiles[p].mb;
+	return NVML_SUCCESS;
+}
+
+/* nvmlGpuInstanceProfileInfo_v2_t (nvml.h) and its version nvmlGpuInstanceProfileInfo_v2 */
+struct gi_profile_info_v2 {
+	unsigned version, id, is_p2p_supported, slice_count, instance_count, multiprocessor_count, copy_engine_count,
+		decoder_count, encoder_count, jpeg_count, ofa_count;
+	unsigned long long memory_size_mb;
+	char name[96];
+};
+#define GI_PROFILE_INFO_V2 ((unsigned)sizeof(struct gi_profile_info_v2) | (2u << 24))
+
+int nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, unsigned profile, struct gi_profile_info_v2 *info);
+int nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, unsigned profile, struct gi_profile_info_v2 *info)
+{
+	struct gi_profile_info v1;
+	int k;
+
+	if (has(gpu_of(device), "no_profile_info_v"))
+		return NVML_ERROR_FUNCTION_NOT_FOUND;
+	if (info->version != GI_PROFILE_INFO_V2)
+		return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if ((k = nvmlDeviceGetGpuInstanceProfileInfo(device, profile, &v1)) != NVML_SUCCESS)
+		return k;
+	info->id = v1.id;
+	info->slice_count = v1.slice_count;
+	info->instance_count = v1.instance_count;
+	info->memory_size_mb = v1.memory_size_mb;
+	snprintf(info->name, sizeof(info->name), "MIG %s", gi_profiles[gi_profile_of(profile)].name);
 	return NVML_SUCCESS;
 }
 
@@ -255,6 +292,39 @@ int nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned profile, void **inst
 	return NVML_SUCCESS;
 }
 
+static unsigned slices_of(const char *name)
+{
+	for (size_t i = 0; i < N_GI_PROFILES; i++)
+		if (strcmp(gi_profiles[i].name, name) == 0)
+			return gi_profiles[i].slices;
+	return 1;
+}
+
+/* First-fit placement on the GPU's seven slices, as NVML places an instance made without one:
+ * an instance of n slices starts at a multiple of n rounded up to a power of two (a 4g or 7g
+ * at slice 0 only, a 3g at 0 or 4). The instances in words (m of them) are placed again in
+ * the order made, then one of slices: its start, or -1 where none is free. */
+static int place(char words[8][32], int m, unsigned slices)
+{
+	unsigned used = 0;
+	int start = -1;
+
+	for (int i = 0; i <= m; i++) {
+		unsigned n = i < m ? slices_of(words[i]) : slices, align = 1;
+
+		while (align < n)
+			align <<= 1;
+		start = -1;
+		for (unsigned at = 0; at + n <= 7 && start < 0; at += align)
+			if (!(used & (((1u << n) - 1) << at)))
+				start = (int)at;
+		if (start < 0)
+			return -1;
+		used |= ((1u << n) - 1) << start;
+	}
+	return start;
+}
+
 int nvmlDeviceCreateGpuInstance(nvmlDevice_t device, unsigned profile, void **instance);
 int nvmlDeviceCreateGpuInstance(nvmlDevice_t device, unsigned profile, void **instance)
 {
@@ -267,8 +337,8 @@ int nvmlDeviceCreateGpuInstance(nvmlDevice_t device, unsigned profile, void **in
 	for (int i = 0; i < n; i++)
 		if (strcmp(words[i], "-") != 0)
 			memmove(words[m++], words[i], 32);
-	if (m == 8)
-		return NVML_ERROR_INSUFFICIENT_SIZE;
+	if (m == 8 || place(words, m, gi_profiles[p].slices) < 0)
+		return NVML_ERROR_INSUFFICIENT_RESOURCES;
 	snprintf(words[m], 32, "%s", gi_profiles[p].name);
 	gi_write(gpu, words, m + 1);
 	*instance = gi_handle(gpu, m);
@@ -303,6 +373,8 @@ int nvmlGpuInstanceCreateComputeInstance(void *instance, unsigned profile, void 
 int nvmlGpuInstanceCreateComputeInstance(void *instance, unsigned profile, void **ci)
 {
 	(void)profile;
+	if (has((int)((uintptr_t)instance >> 16) - 1, "ci_fail"))
+		return NVML_ERROR_INSUFFICIENT_RESOURCES;
 	*ci = instance;
 	return NVML_SUCCESS;
 }

@@ -78,7 +78,7 @@ check "and changes nothing" cmp -s "$TMPD/nvml" "$TMPD/nvml.1"
 sed -i -e 's/^gpu0.mig=0$/gpu0.mig=1/' -e 's/^gpu0.ecc=0$/gpu0.ecc=1/' -e '/_pending=/d' "$TMPD/nvml"
 rc=0
 g gpu apply >"$TMPD/a3.out" 2>&1 || rc=$?
-check "in MIG mode, gpu apply makes the layout" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=1g.10gb,3g.40gb' '$TMPD/nvml'"
+check "in MIG mode, gpu apply makes the layout, the largest instance first" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=3g.40gb,1g.10gb' '$TMPD/nvml'"
 diag_file "$TMPD/a3.out"
 g --json gpu show >"$TMPD/show.json" 2>&1
 check_json "gpu show: every setting as declared" 'length == 1 and all(.[0].settings[]; .as_declared)' "$TMPD/show.json"
@@ -115,12 +115,48 @@ sed -i 's/^gpu0.processes=0$/gpu0.processes=2/' "$TMPD/nvml"
 rc=0
 g gpu apply >"$TMPD/busy.out" 2>&1 || rc=$?
 check "a new layout on a GPU in use: exit 3, the instances kept" \
-	sh -c "[ $rc -eq 3 ] && grep -qF 'mig.layout 7g.80gb: not changed, 2 processes use the GPU' '$TMPD/busy.out' && grep -qxF 'gpu0.gi=1g.10gb,3g.40gb' '$TMPD/nvml'"
-sed -i 's/^gpu0.processes=2$/gpu0.processes=0/' "$TMPD/nvml"
+	sh -c "[ $rc -eq 3 ] && grep -qF 'mig.layout 7g.80gb: not changed, 2 processes use the GPU' '$TMPD/busy.out' && grep -qxF 'gpu0.gi=3g.40gb,1g.10gb' '$TMPD/nvml'"
+# Fail closed: a GPU NVML cannot count the processes of is not laid out anew.
+sed -i '/^gpu0.processes=/d' "$TMPD/nvml"
+rc=0
+g gpu apply >"$TMPD/busy.out" 2>&1 || rc=$?
+check "NVML unable to count the GPU's processes: exit 3, nothing destroyed" \
+	sh -c "[ $rc -eq 3 ] && grep -qF 'mig.layout 7g.80gb: not changed, NVML cannot say whether processes use the GPU: Not Supported (3)' '$TMPD/busy.out' && grep -qxF 'gpu0.gi=3g.40gb,1g.10gb' '$TMPD/nvml' && ! grep -q '^gpu0.ci_destroyed=' '$TMPD/nvml'"
+echo gpu0.processes=0 >>"$TMPD/nvml"
 rc=0
 g gpu apply >"$TMPD/idle.out" 2>&1 || rc=$?
 check "idle, it is made anew" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=7g.80gb' '$TMPD/nvml'"
 check "each old GPU instance's compute instance destroyed first" has ci_destroyed=2
+
+# --- MIG layouts: placement, NVIDIA's profile names, a compute instance refused -----------
+layout() {
+	jq --argjson l "$1" '.gpu.mig.layout = $l' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+	rc=0
+	g gpu apply >"$TMPD/l.out" 2>&1 || rc=$?
+	diag_file "$TMPD/l.out"
+}
+# 4g.40gb starts at slice 0 only: made after three 1g.10gb it would find no room.
+layout '["1g.10gb", "1g.10gb", "4g.40gb", "1g.10gb"]'
+check "4g.40gb with three 1g.10gb: made, the 4g.40gb first" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=4g.40gb,1g.10gb,1g.10gb,1g.10gb' '$TMPD/nvml'"
+layout '["1g.10gb-me", "3g.40gb"]'
+check "a profile past id 0x9 by NVIDIA's name (nvmlDeviceGetGpuInstanceProfileInfoV)" \
+	sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=3g.40gb,1g.10gb-me' '$TMPD/nvml'"
+g --json gpu show >"$TMPD/show.json" 2>&1
+check_json "and read back by it" '[.[0].settings[] | select(.key == "mig.layout")][0] | .actual == "1g.10gb-me,3g.40gb" and .as_declared' "$TMPD/show.json"
+echo gpu0.no_profile_info_v=1 >>"$TMPD/nvml"
+layout '["2g.20gb", "1g.10gb"]'
+check "a driver without it: the names gpuprov derives" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=2g.20gb,1g.10gb' '$TMPD/nvml'"
+layout '["1g.10gb-me"]'
+check "where NVIDIA's names are unknown, a name only they give is refused before anything is destroyed" \
+	sh -c "[ $rc -eq 3 ] && grep -qF 'no GPU instance profile 1g.10gb-me on this GPU' '$TMPD/l.out' && grep -qxF 'gpu0.gi=2g.20gb,1g.10gb' '$TMPD/nvml'"
+sed -i '/^gpu0.no_profile_info_v=/d' "$TMPD/nvml"
+echo gpu0.ci_fail=1 >>"$TMPD/nvml"
+layout '["7g.80gb"]'
+check "a compute instance refused: exit 3, its GPU instance destroyed again, the GPU's instances said" \
+	sh -c "[ $rc -eq 3 ] && grep -qxE 'gpu0.gi=-?' '$TMPD/nvml' && grep -qF 'mig.layout 7g.80gb: nvmlGpuInstanceCreateComputeInstance: NVML: Unknown Error (23); the GPU has now: no instances' '$TMPD/l.out'"
+sed -i '/^gpu0.ci_fail=/d' "$TMPD/nvml"
+layout '["7g.80gb"]'
+check "once it is, the layout is made" sh -c "[ $rc -eq 0 ] && grep -qxF 'gpu0.gi=7g.80gb' '$TMPD/nvml'"
 sed -i '/^gpu0.power_limit=/d' "$TMPD/nvml"
 jq '.gpu.power_limit_w = 450' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
 rc=0
