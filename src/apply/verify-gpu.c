@@ -32,6 +32,13 @@ static int classify(const struct root *sys, const struct gpu_view *v, const stru
 		*ret = WAITING;
 		return 0;
 	}
+	/* The layout is made once MIG mode is on: it waits with the mode. */
+	if (streq(s->key, "mig.layout"))
+		for (size_t i = 0; i < v->n; i++)
+			if (streq(v->settings[i].key, "mig.mode") && v->settings[i].pending && streq(v->settings[i].pending, "on")) {
+				*ret = WAITING;
+				return 0;
+			}
 	if (s->recorded) {
 		*ret = DRIFTED;
 		return 0;

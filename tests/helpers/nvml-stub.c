@@ -189,11 +189,14 @@ int nvmlDeviceGetCount_v2(unsigned *count)
 
 int nvmlDeviceGetHandleByIndex_v2(unsigned index, nvmlDevice_t *device)
 {
+	unsigned long long lost = 0;
 	unsigned n = 0;
 
 	nvmlDeviceGetCount_v2(&n);
 	if (index >= n)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	if (stub_get_ull((int)index, "lost", &lost) == NVML_SUCCESS && lost) /* gpuN.lost=1: NVML_ERROR_GPU_IS_LOST */
+		return 15;
 	*device = (nvmlDevice_t)(uintptr_t)(index + 1);
 	return NVML_SUCCESS;
 }

@@ -15,6 +15,10 @@ LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH
 GPUPROV_TEST_NVML_FILE="$TMPD/nvml"
 export LD_LIBRARY_PATH GPUPROV_TEST_NVML_FILE
 g() { gpuprov --root "$M" "$@"; }
+gpu_state_check() {
+	g verify --json >"$TMPD/v.json" 2>/dev/null || true
+	jq -c '[.checks[] | select(.check == "gpu-state")]' "$TMPD/v.json"
+}
 
 # --- plan: the unit enabled, the state left to it at the boot the driver change needs ------
 PD="$TMPD/profiles"
@@ -68,6 +72,9 @@ check "and MIG mode until a GPU reset" grep -qF 'mig.mode on: set, pending, need
 check "the layout waits for MIG mode" grep -qF 'mig.layout 1g.10gb,3g.40gb: waits for MIG mode' "$TMPD/a1.out"
 check_json "it records the locked clocks it set" \
 	'.gpus[0].bus == "0000:18:00.0" and .gpus[0].set.locked_clocks == "1200,1980"' "$M/run/gpuprov/gpu-state.json"
+gpu_state_check >"$TMPD/gs.json"
+check_json "verify: ECC and MIG mode pending as declared, the layout waiting for the mode: a warning, no fault" \
+	'length == 1 and .[0].ok == false and .[0].warn and (.[0].detail | test("pending: ecc on [(]now off; pending on, needs a reboot[)]; mig.mode on [(]now off; pending on, needs a GPU reset or reboot[)]; mig.layout"))' "$TMPD/gs.json"
 cp "$TMPD/nvml" "$TMPD/nvml.1"
 rc=0
 g gpu apply >"$TMPD/a2.out" 2>&1 || rc=$?
@@ -84,17 +91,13 @@ g --json gpu show >"$TMPD/show.json" 2>&1
 check_json "gpu show: every setting as declared" 'length == 1 and all(.[0].settings[]; .as_declared)' "$TMPD/show.json"
 
 # --- verify and check --------------------------------------------------------------------
-gpu_state_check() {
-	g verify --json >"$TMPD/v.json" 2>/dev/null || true
-	jq -c '[.checks[] | select(.check == "gpu-state")]' "$TMPD/v.json"
-}
 gpu_state_check >"$TMPD/gs.json"
 check_json "verify: gpu-state passes, every value read back" \
 	'length == 1 and .[0].ok and (.[0].detail | test("as declared: .*ecc on [(]now on[)].*power_limit_w 500 W [(]now 500 W[)].*locked_clocks 1200,1980 [(]now 1200,1980 as gpuprov set it[)]"))' "$TMPD/gs.json"
 sed -i 's/^gpu0.power_limit=500000$/gpu0.power_limit=700000/' "$TMPD/nvml"
 gpu_state_check >"$TMPD/gs.json"
-check_json "verify: a power limit changed behind gpuprov's back fails gpu-state, naming the GPU" \
-	'.[0].ok == false and (.[0].detail | test("GPU 0000:18:00.0 [(]serial 1654922012345[)]: not as declared: power_limit_w 500 W [(]now 700 W[)]"))' "$TMPD/gs.json"
+check_json "verify: a power limit changed behind gpuprov's back fails gpu-state as hardware, naming the GPU" \
+	'.[0].ok == false and .[0].warn == false and .[0].class == "hardware" and (.[0].detail | test("GPU 0000:18:00.0 [(]serial 1654922012345[)]: not as declared: power_limit_w 500 W [(]now 700 W[)]"))' "$TMPD/gs.json"
 g --profiles "$srcdir/profiles" --json check >"$TMPD/check.json" 2>/dev/null || true
 check_json "check reports the drift" \
 	'[.findings[] | select(.id == "gpu-state-drift" and (.message | test("power_limit_w 500 W [(]now 700 W[)]")))] | length == 1' "$TMPD/check.json"
@@ -110,6 +113,21 @@ check "a power limit out of the GPU's range: exit 3" test "$rc" -eq 3
 check "it names the GPU and the range" \
 	grep -qF 'not set: GPU 0000:18:00.0 (serial 1654922012345): power_limit_w 900 W: outside the range this GPU allows, 200..700 W' "$TMPD/r.out"
 check "and leaves the limit alone" has power_limit=500000
+gpu_state_check >"$TMPD/gs.json"
+check_json "verify: a limit the GPU's range refuses is the profile's problem: a warning, no fault" \
+	'.[0].ok == false and .[0].warn and (.[0].detail | test("not set by gpu apply [(]refused, or outside the GPU.s range[)]: power_limit_w 900 W [(]now 500 W[)]"))' "$TMPD/gs.json"
+jq '.gpu.power_limit_w = -5' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+rc=0
+g gpu apply >"$TMPD/r.out" 2>&1 || rc=$?
+check "a hand-edited negative power limit: exit 3, not sent to NVML" \
+	sh -c "[ $rc -eq 3 ] && grep -qF 'power_limit_w -5: not a power limit gpuprov sets, 50..2000 W' '$TMPD/r.out' && grep -qxF gpu0.power_limit=500000 '$TMPD/nvml'"
+sed -i -e '/^gpu0.power_min=/d' -e '/^gpu0.power_max=/d' "$TMPD/nvml"
+jq '.gpu.power_limit_w = 450' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
+rc=0
+g gpu apply >"$TMPD/r.out" 2>&1 || rc=$?
+check "constraints NVML cannot say: the limit is tried, and set" sh -c "[ $rc -eq 0 ] && grep -qxF gpu0.power_limit=450000 '$TMPD/nvml'"
+diag_file "$TMPD/r.out"
+printf 'gpu0.power_min=200000\ngpu0.power_max=700000\n' >>"$TMPD/nvml"
 jq '.gpu.power_limit_w = 500 | .gpu.mig.layout = ["7g.80gb"]' "$M/var/lib/gpuprov/state.json" >"$TMPD/s" && cp "$TMPD/s" "$M/var/lib/gpuprov/state.json"
 sed -i 's/^gpu0.processes=0$/gpu0.processes=2/' "$TMPD/nvml"
 rc=0
@@ -167,6 +185,25 @@ gpu_state_check >"$TMPD/gs.json"
 check_json "verify: a value NVML cannot read and gpuprov did not set passes, saying so" \
 	'.[0].ok and (.[0].detail | test("power_limit_w 450 W [(]not supported by this GPU or driver"))' "$TMPD/gs.json"
 
+# --- the lock: gpu apply never runs beside another run (apply's own gpu step) ----------------
+if command -v flock >/dev/null 2>&1; then
+	cp "$TMPD/nvml" "$TMPD/nvml.0"
+	exec 9>"$M/run/gpuprov.lock"
+	echo $$ >&9
+	flock -x 9
+	rc=0
+	g gpu apply >"$TMPD/lock.out" 2>&1 || rc=$?
+	check "gpu apply while another run holds the lock: refused (exit 3), naming the holder" \
+		sh -c "[ $rc -eq 3 ] && grep -qF 'another gpuprov run (pid $$) holds $M/run/gpuprov.lock' '$TMPD/lock.out'"
+	check "and changes nothing" cmp -s "$TMPD/nvml.0" "$TMPD/nvml"
+	g gpu show >"$TMPD/show.out" 2>&1 && rc=0 || rc=$?
+	check "gpu show only reads: it runs" test "$rc" -eq 0
+	diag_file "$TMPD/show.out"
+	exec 9>&-
+else
+	ok "# SKIP flock not found"
+fi
+
 # --- the boot unit's order ------------------------------------------------------------------
 U="$TMPD/units"
 mkdir -p "$U/kubelet.service.d" "$U/slurmd.service.d"
@@ -175,6 +212,7 @@ for name in gpuprov-gpu gpuprov-cdi gpuprov-verify; do
 done
 check "gpuprov-gpu.service starts after the driver's loading" \
 	grep -qx 'After=systemd-modules-load.service nvidia-persistenced.service local-fs.target' "$U/gpuprov-gpu.service"
+check "with a start timeout: a hung NVML call holds none of them for good" grep -qx 'TimeoutStartSec=5min' "$U/gpuprov-gpu.service"
 check "and before the CDI refresh, the runtimes, the kubelet, slurmd and verify" \
 	grep -qx 'Before=gpuprov-cdi.service containerd.service docker.service crio.service kubelet.service slurmd.service gpuprov-verify.service' "$U/gpuprov-gpu.service"
 # The schedulers' maintenance drop-ins order them after verify: no cycle through this unit.

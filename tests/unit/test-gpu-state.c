@@ -145,6 +145,21 @@ static void test_plan_now(void **state)
 	assert_string_equal(a->detail, "needs a reboot");
 }
 
+/* A GPU NVML has no handle for: the other GPUs' differences stay, and the plan names it. */
+static void test_plan_lost_gpu(void **state)
+{
+	struct fixture *fx = *state;
+	const struct action *a;
+
+	unit_put(fx->top, "nvml",
+		 "count=2\ngpu0.lost=1\ngpu1.bus=00000000:2a:00.0\ngpu1.serial=1654922012346\ngpu1.ecc=1\ngpu1.mig=0\n"
+		 "gpu1.power_limit=700000\ngpu1.power_min=200000\ngpu1.power_max=700000\n");
+	plan_with(fx, "{\"gpu\": {\"power_limit_w\": 500}}");
+	assert_non_null(a = gpu_action(fx->pl));
+	assert_string_equal(a->reason, "GPU 0: cannot be read, NVML has no handle for it; "
+				       "GPU 0000:2a:00.0 (serial 1654922012346): power_limit_w 700 -> 500");
+}
+
 static void test_plan_reset(void **state)
 {
 	struct fixture *fx = *state;
@@ -220,6 +235,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mig_profile_name),
 		cmocka_unit_test(test_setting),
 		cmocka_unit_test_setup_teardown(test_plan_now, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_lost_gpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_converged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_none, setup, teardown),
