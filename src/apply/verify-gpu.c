@@ -72,8 +72,8 @@ static int verify_one(struct verify_report *r, struct nvml *n, const struct root
 		if (f > worst)
 			worst = f;
 	}
-	/* The findings that decide first, then the warnings beside them; what holds only when
-	 * all holds. */
+	/* A fault's lines first, the warnings' after; the settings that hold are listed only
+	 * when all do, as the check said before. */
 	for (int f = DRIFTED; f >= WAITING && k >= 0; f--) {
 		_cleanup_free_ char *part = NULL, *joined = NULL;
 
