@@ -241,7 +241,8 @@ static int valid_ctk(const char *s)
 }
 
 /* A GPU instance profile as nvidia-smi mig -lgip names it: slices "g.", memory "gb", and
- * "+me" (the media extensions) or "+gfx" where the profile has them. */
+ * where the profile has one a suffix of its media engines or graphics: "+me" (with the
+ * media extensions), "-me" (without), "+me.all" (all of the GPU's), "+gfx". */
 static int valid_mig_profile(const char *s)
 {
 	size_t n = strspn(s, "0123456789");
@@ -253,7 +254,7 @@ static int valid_mig_profile(const char *s)
 	if (n < 1 || n > 4 || s[0] == '0' || !startswith(s + n, "gb"))
 		return 0;
 	s += n + 2;
-	return !*s || streq(s, "+me") || streq(s, "+gfx");
+	return !*s || streq(s, "+me") || streq(s, "-me") || streq(s, "+me.all") || streq(s, "+gfx");
 }
 
 static int valid_name(const char *s)

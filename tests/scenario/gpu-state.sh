@@ -33,6 +33,10 @@ diag_file "$TMPD/plan.err"
 check "a reboot pending: the gpu action is left to the boot unit" \
 	jqt '[.actions[] | select(.action == "gpu" and .detail == "at boot" and (.reason | test("next boot, once driver 580[.]95[.]05")))] | length == 1' "$TMPD/plan.json"
 check "before the cdi action, as apply runs them" jqt '[.actions[].action] | index("gpu") < index("cdi")' "$TMPD/plan.json"
+# Every suffix NVIDIA's profile names carry (R570 and later) is a layout a profile may declare.
+printf '{"name": "gpu-mig-names", "gpu": {"mig": {"mode": true, "layout": ["2g.20gb+me.all", "1g.10gb-me", "1g.10gb+me", "1g.24gb+gfx"]}}}\n' \
+	>"$PD/gpu-mig-names.json"
+check "the layout's names take NVIDIA's suffixes (+me, -me, +me.all, +gfx)" g --profiles "$PD" show gpu-mig-names
 g --profiles "$PD" --json plan h100-nvlink >"$TMPD/plan0.json" 2>/dev/null
 check "a profile without a gpu section: neither" \
 	jqt '[.actions[] | select(.action == "gpu" or .target == "gpuprov-gpu")] | length == 0' "$TMPD/plan0.json"
