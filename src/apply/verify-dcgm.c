@@ -287,10 +287,11 @@ static int add_diag(struct verify_report *r, enum verify_class class, bool warn,
 	return k;
 }
 
-/* A note that the diagnostic did not run, or a failure of DCGM itself (no host engine, its
- * runtime error, a hang, output not its JSON): neither the new stack's fault, to roll it back
- * for, nor a GPU's, to hold the node for. Reported, verify not failed. */
-#define add_note(r, ok, ...) add_diag(r, VERIFY_STACK, !(ok), ok, __VA_ARGS__)
+/* A note that the diagnostic did not run (passing, of the GPUs as a diagnostic that passed),
+ * or a failure of DCGM itself (no host engine, its runtime error, a hang, output not its JSON):
+ * neither the new stack's fault, to roll it back for, nor a GPU's, to hold the node for; it is
+ * software trouble, reported, verify not failed. */
+#define add_note(r, ok, ...) add_diag(r, (ok) ? VERIFY_HARDWARE : VERIFY_STACK, !(ok), ok, __VA_ARGS__)
 
 /*
  * One check for all failures, so that the name stays one: a software test failed, the stack's
