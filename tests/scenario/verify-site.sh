@@ -91,25 +91,22 @@ put required 20-fabric 'exit 0'
 put wanted 50-disk 'exit 0'
 
 # --- timeout ---
-state 1
-put required 30-hang 'echo "waiting for the fabric"; sleep 600'
-start=$(date +%s)
-run
-check "a hanging required check fails verify" test "$rc" -eq 3
-check "it says the timeout and the last words" \
-	test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after 1 s: waiting for the fabric"
-check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
-check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
-rm "$D/required/30-hang"
+# hang WHAT TIMEOUT LAST BODY: the check 30-hang running BODY and printing LAST first is killed
+# at TIMEOUT seconds, failing verify without holding it.
+hang() {
+	state "$2"
+	put required 30-hang "echo \"$3\"; $4"
+	start=$(date +%s)
+	run
+	check "$1 fails verify" test "$rc" -eq 3
+	check "it says the timeout and the last words" \
+		test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after $2 s: $3"
+	check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
+	check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
+}
+hang "a hanging required check" 1 "waiting for the fabric" "sleep 600"
 # Its output closed, the pipes say nothing more: the deadline must still hold.
-state 2
-put required 30-hang 'echo "closing up"; exec >&- 2>&-; sleep 100'
-start=$(date +%s)
-run
-check "a check that closes its output and hangs fails verify" test "$rc" -eq 3
-check "it says the timeout" \
-	test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after 2 s: closing up"
-check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
+hang "a check that closes its output and hangs" 2 "closing up" "exec >&- 2>&-; sleep 100"
 rm "$D/required/30-hang"
 state null
 
