@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Runs commands from an argv, inside the root when asked, with their output captured. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -199,17 +200,32 @@ static int child_namespace(const struct root *root, unsigned missing, int notefd
  * In the child: every descriptor from 3 up closes at the exec. A command run as root (a site
  * check, dcgmi) must not inherit what gpuprov or its caller holds open without O_CLOEXEC: a
  * libnvidia-ml descriptor of /dev/nvidia* keeps the GPU "in use" for a check that resets it.
- * close_range() came with Linux 5.11's CLOSE_RANGE_CLOEXEC; older kernels get the loop, up to
- * the descriptor limit (no /proc to list in a bare chroot).
+ * close_range()'s CLOSE_RANGE_CLOEXEC came with Linux 5.11; before, the descriptors /proc
+ * lists (the host's: this runs before any chroot), else every one up to the limit.
  */
 static int cloexec_from_3(void)
 {
 	struct rlimit rl;
+	DIR *dir;
 
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return 0;
 #endif
+	if ((dir = opendir("/proc/self/fd"))) {
+		int self = dirfd(dir);
+
+		for (struct dirent *de; (de = readdir(dir));) {
+			int fd = atoi(de->d_name);
+
+			if (fd >= 3 && fd != self && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
+				closedir(dir);
+				return -errno;
+			}
+		}
+		closedir(dir);
+		return 0;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
 	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < INT_MAX; fd++)
@@ -237,6 +253,8 @@ _noreturn_ static void child(const struct root *root, unsigned flags, unsigned m
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(err, STDERR_FILENO) < 0)
 		goto fail;
+	if (cloexec_from_3() < 0)
+		goto fail;
 	if ((flags & SPAWN_IN_ROOT) && root && !streq(root->path, "/")) {
 		int rootfd = child_namespace(root, missing, notefd);
 
@@ -245,8 +263,6 @@ _noreturn_ static void child(const struct root *root, unsigned flags, unsigned m
 			goto fail;
 		close(rootfd);
 	}
-	if (cloexec_from_3() < 0)
-		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	environ = envp;
 	if (opts->exec_fd >= 0) {
