@@ -22,8 +22,10 @@
 
 #include "apply/verify.h"
 #include "host/nvml.h"
+#include "host/nvml-state.h"
 #include "util/errors.h"
 #include "util/json.h"
+#include "util/root.h"
 #include "util/spawn.h"
 #include "util/strutil.h"
 
@@ -49,25 +51,41 @@ static bool dcgm_installed(void)
 	return false;
 }
 
-/* dcgmi in gpuprov's own PATH (the boot unit's, or the shell's); NULL when none. */
-static char *find_dcgmi(void)
+/*
+ * Where DCGM's packages (datacenter-gpu-manager) put dcgmi, then a local build's place; looked
+ * up in the system root, never in the caller's PATH: an operator's shell may name a directory
+ * anyone can write, and dcgmi runs as root.
+ */
+static const char *const dcgmi_paths[] = { "usr/bin/dcgmi", "usr/sbin/dcgmi", "usr/local/bin/dcgmi" };
+
+/*
+ * dcgmi opened in the root, to be run through the descriptor (what was checked is what runs);
+ * *ret_path its path. -ENOENT where there is none; -EPERM with *ret_why where the first one
+ * found may not be trusted to run as root (verify_untrusted); -errno.
+ */
+static int open_dcgmi(const struct root *sys, const char **ret_path, const char **ret_why)
 {
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *dirs = strdup(path && *path ? path : "/usr/bin:/bin:/usr/sbin:/sbin");
-
-	if (!dirs)
-		return NULL;
-	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+	for (size_t i = 0; i < ELEMENTSOF(dcgmi_paths); i++) {
+		_cleanup_close_ int fd = root_open_regular(sys, dcgmi_paths[i]);
 		struct stat st;
-		char *p;
+		int k;
 
-		if (*d != '/' || asprintf(&p, "%s/dcgmi", d) < 0)
+		if (fd == -ENOENT)
 			continue;
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
-			return p;
-		free(p);
+		*ret_path = dcgmi_paths[i];
+		if (fd < 0) {
+			*ret_why = gp_strerror(fd);
+			return fd == -ENOMEM ? fd : -EPERM;
+		}
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if ((*ret_why = verify_untrusted(&st, false)))
+			return -EPERM;
+		k = fd;
+		fd = -1;
+		return k;
 	}
-	return NULL;
+	return -ENOENT;
 }
 
 /* DCGM's words, on one line and bounded: they end up in a check's detail. */
@@ -126,13 +144,14 @@ static const char *result_text(const cJSON *res)
 	return cJSON_GetStringValue(info);
 }
 
-static void add_failure(struct dcgm_diag *d, const char *test, int gpu, const char *text)
+static void add_failure(struct dcgm_diag *d, const char *test, int gpu, enum dcgm_kind kind, const char *text)
 {
 	if (d->n_failures < DCGM_FAILURES_MAX) {
 		struct dcgm_failure *f = &d->failures[d->n_failures];
 
 		copy_text(f->test, sizeof(f->test), test);
 		f->gpu = gpu;
+		f->kind = kind;
 		copy_text(f->info, sizeof(f->info), text ? text : "no reason given");
 	}
 	d->n_failures++;
@@ -144,7 +163,18 @@ static int bad(char **ret_why, const char *why)
 	return *ret_why ? -EBADMSG : -ENOMEM;
 }
 
-static int parse_test(const cJSON *test, struct dcgm_diag *d, char **ret_why)
+/*
+ * DCGM's software checks (denylisted modules, the NVML and CUDA libraries, permissions,
+ * persistence mode, ...) are the category "Deployment": in DCGM 4 the one test "software", in
+ * DCGM 3 a test each (DCGM User Guide, "DCGM Diagnostics": the run levels' Deployment tests,
+ * the Software plugin). A failure there is the stack's, whatever GPU it names.
+ */
+static bool software_test(const char *category, const char *name)
+{
+	return (category && strcasecmp(category, "Deployment") == 0) || strcasecmp(name, "software") == 0;
+}
+
+static int parse_test(const cJSON *test, const char *category, struct dcgm_diag *d, char **ret_why)
 {
 	const char *name = json_str(test, "name");
 	const cJSON *results = cJSON_GetObjectItemCaseSensitive(test, "results"), *res;
@@ -162,13 +192,20 @@ static int parse_test(const cJSON *test, struct dcgm_diag *d, char **ret_why)
 		if (strcasecmp(status, "skip") == 0)
 			d->skipped++;
 		else if (strcasecmp(status, "fail") == 0) {
-			add_failure(d, name, result_gpu(res), result_text(res));
+			int gpu = result_gpu(res);
+
+			add_failure(d, name, gpu,
+				    software_test(category, name) ? DCGM_SOFTWARE
+				    : gpu >= 0		      ? DCGM_HARDWARE
+							      : DCGM_OTHER,
+				    result_text(res));
 			failed++;
 		}
 	}
 	/* DCGM 4's summary of the test, failed for a reason no GPU's result carries. */
 	if (summary && strcasecmp(summary, "fail") == 0 && failed == 0)
-		add_failure(d, name, -1, result_text(cJSON_GetObjectItemCaseSensitive(test, "test_summary")));
+		add_failure(d, name, -1, software_test(category, name) ? DCGM_SOFTWARE : DCGM_OTHER,
+			    result_text(cJSON_GetObjectItemCaseSensitive(test, "test_summary")));
 	return 0;
 }
 
@@ -193,7 +230,7 @@ int dcgm_diag_parse(const char *text, struct dcgm_diag *ret, char **ret_why)
 	if (!cJSON_IsObject(top))
 		return bad(ret_why, "no \"DCGM Diagnostic\" (or \"DCGM GPU Diagnostic\") object");
 	if ((runtime = json_str(top, "runtime_error")) || (runtime = json_str(doc, "runtime_error"))) {
-		add_failure(&d, "runtime error", -1, runtime);
+		add_failure(&d, "runtime error", -1, DCGM_OTHER, runtime);
 		*ret = d;
 		return 0;
 	}
@@ -206,7 +243,7 @@ int dcgm_diag_parse(const char *text, struct dcgm_diag *ret, char **ret_why)
 		if (!cJSON_IsArray(tests))
 			return bad(ret_why, "a test category without a \"tests\" array");
 		cJSON_ArrayForEach(test, tests)
-			if ((k = parse_test(test, &d, ret_why)) < 0)
+			if ((k = parse_test(test, json_str(cat, "category"), &d, ret_why)) < 0)
 				return k;
 	}
 	if (d.tests == 0 && d.n_failures == 0)
@@ -236,23 +273,36 @@ static void print_gpu(FILE *f, struct nvml *nvml, int gpu)
 	fprintf(f, "DCGM GPU %d", gpu);
 }
 
-/* The check "diag": the GPUs' health, not the stack's. */
-static int add_diag(struct verify_report *r, bool warn, bool ok, const char *fmt, ...) _printf_(4, 5);
-static int add_diag(struct verify_report *r, bool warn, bool ok, const char *fmt, ...)
+/* The check "diag", of class: what failed says whose fault it is. */
+static int add_diag(struct verify_report *r, enum verify_class class, bool warn, bool ok, const char *fmt, ...)
+	_printf_(5, 6);
+static int add_diag(struct verify_report *r, enum verify_class class, bool warn, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 	int k;
 
 	va_start(ap, fmt);
-	k = verify_addv(r, "diag", VERIFY_HARDWARE, warn, ok, fmt, ap);
+	k = verify_addv(r, "diag", class, warn, ok, fmt, ap);
 	va_end(ap);
 	return k;
 }
 
+/* A note that the diagnostic did not run (passing, of the GPUs as a diagnostic that passed),
+ * or a failure of DCGM itself (no host engine, its runtime error, a hang, output not its JSON):
+ * neither the new stack's fault, to roll it back for, nor a GPU's, to hold the node for; it is
+ * software trouble, reported, verify not failed. */
+#define add_note(r, ok, ...) add_diag(r, (ok) ? VERIFY_HARDWARE : VERIFY_STACK, !(ok), ok, __VA_ARGS__)
+
+/*
+ * One check for all failures, so that the name stays one: a software test failed, the stack's
+ * fault (and the hardware tests' results after it are not trusted to condemn a GPU); else a
+ * GPU failed a hardware test, the GPU's; else DCGM failed, a warning.
+ */
 static int report_failures(struct verify_report *r, int level, const struct dcgm_diag *d)
 {
 	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
 	_cleanup_free_ char *why = NULL, *text = NULL;
+	bool software = false, hardware = false;
 	size_t len = 0;
 	FILE *f;
 
@@ -262,6 +312,8 @@ static int report_failures(struct verify_report *r, int level, const struct dcgm
 		return -ENOMEM;
 	fprintf(f, "DCGM diagnostic level %d: %u of %u results failed: ", level, d->n_failures, d->tests);
 	for (unsigned i = 0; i < d->n_failures && i < DCGM_FAILURES_MAX; i++) {
+		software |= d->failures[i].kind == DCGM_SOFTWARE;
+		hardware |= d->failures[i].kind == DCGM_HARDWARE;
 		fputs(i ? "; " : "", f);
 		print_gpu(f, nvml, d->failures[i].gpu);
 		fprintf(f, ": %s: %s", d->failures[i].test, d->failures[i].info);
@@ -270,17 +322,60 @@ static int report_failures(struct verify_report *r, int level, const struct dcgm
 		fprintf(f, "; and %u more", d->n_failures - DCGM_FAILURES_MAX);
 	if (fclose(f) != 0)
 		return -ENOMEM;
-	return add_diag(r, false, false, "%s", text);
+	if (software || hardware)
+		return add_diag(r, software ? VERIFY_STACK : VERIFY_HARDWARE, false, false, "%s", text);
+	return add_note(r, false, "%s", text);
 }
 
-int verify_dcgm(const struct state *state, struct verify_report *r)
+/*
+ * DCGM's diagnostic does not run on a GPU in MIG mode (DCGM User Guide, "DCGM Diagnostics":
+ * MIG is not supported): where one is, nothing is run. 1 with a note added, 0 where no GPU
+ * NVML knows is in MIG mode, -ENOMEM. NVML is closed again before dcgmi runs.
+ */
+static int mig_skip(struct verify_report *r)
+{
+	_cleanup_(nvml_closep) struct nvml *nvml = NULL;
+	_cleanup_free_ char *why = NULL, *text = NULL;
+	unsigned count = 0, mig = 0;
+	size_t len = 0;
+	FILE *f;
+	int k = nvml_open(&nvml, &why);
+
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0 || nvml_count(nvml, &count) != NVML_OK)
+		return 0;
+	if (!(f = open_memstream(&text, &len)))
+		return -ENOMEM;
+	for (unsigned i = 0; i < count; i++) {
+		nvml_device_t dev;
+		char bus[32], serial[32];
+		bool current = false, pending = false;
+
+		if (nvml_device(nvml, i, &dev) != NVML_OK || nvml_mig_get(nvml, dev, &current, &pending) != NVML_OK ||
+		    !current)
+			continue;
+		nvml_identity(nvml, dev, bus, serial);
+		fprintf(f, "%sGPU %s (serial %s)", mig++ ? ", " : "", bus, serial);
+	}
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	if (!mig)
+		return 0;
+	k = add_note(r, true, "diagnostic skipped: DCGM's diagnostic does not run on GPUs in MIG mode: %s", text);
+	return k < 0 ? k : 1;
+}
+
+int verify_dcgm(const struct root *sys, const struct state *state, struct verify_report *r)
 {
 	const cJSON *diag = cJSON_GetObjectItemCaseSensitive(state->health, "diag");
 	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(diag, "level");
 	const cJSON *to = cJSON_GetObjectItemCaseSensitive(diag, "timeout");
 	int level = cJSON_IsNumber(lv) ? (int)lv->valuedouble : DIAG_LEVEL_DEFAULT;
 	unsigned timeout = cJSON_IsNumber(to) ? (unsigned)to->valuedouble : DIAG_TIMEOUT_DEFAULT;
-	_cleanup_free_ char *dcgmi = NULL, *why = NULL;
+	_cleanup_free_ char *why = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *dcgmi = NULL, *untrusted = NULL;
 	struct spawn_result sr = {};
 	struct dcgm_diag d;
 	char levelstr[16], line[256];
@@ -289,32 +384,39 @@ int verify_dcgm(const struct state *state, struct verify_report *r)
 	if (level <= 0)
 		return 0;
 	if (!dcgm_installed())
-		return add_diag(r, false, true, "DCGM not installed; diagnostic skipped");
+		return add_note(r, true, "DCGM not installed; diagnostic skipped");
+	if ((k = mig_skip(r)) != 0)
+		return k < 0 ? k : 0;
 	/* A packaging matter, not the GPUs': reported, verify not failed for it. */
-	if (!(dcgmi = find_dcgmi()))
-		return add_diag(r, true, false,
-				"DCGM is installed (libdcgm) but dcgmi is not in PATH; diagnostic skipped");
+	fd = open_dcgmi(sys, &dcgmi, &untrusted);
+	if (fd == -ENOENT)
+		return add_note(r, false,
+				"DCGM is installed (libdcgm) but dcgmi is not in /usr/bin, /usr/sbin or /usr/local/bin; diagnostic skipped");
+	if (fd == -EPERM)
+		return add_note(r, false, "/%s refused, diagnostic skipped: %s", dcgmi, untrusted);
+	if (fd < 0)
+		return fd;
 	snprintf(levelstr, sizeof(levelstr), "%d", level);
-	char *argv[] = { dcgmi, "diag", "-r", levelstr, "-j", NULL };
-	struct spawn_opts opts = { .timeout_s = timeout, .exec_fd = -1 };
+	char *argv[] = { "dcgmi", "diag", "-r", levelstr, "-j", NULL };
+	struct spawn_opts opts = { .timeout_s = timeout, .exec_fd = fd };
 
 	if ((k = spawn_run_opts(NULL, 0, argv, NULL, &opts, &sr)) < 0)
-		return k == -ENOMEM ? k : add_diag(r, false, false, "%s cannot be run: %s", dcgmi, gp_strerror(k));
+		return k == -ENOMEM ? k : add_note(r, false, "/%s cannot be run: %s", dcgmi, gp_strerror(k));
 	if (sr.timed_out)
-		k = add_diag(r, false, false, "`dcgmi diag -r %d` timed out after %u s", level, timeout);
+		k = add_note(r, false, "`dcgmi diag -r %d` timed out after %u s", level, timeout);
 	else if ((k = dcgm_diag_parse(sr.out, &d, &why)) == -ENOMEM)
 		;
 	else if (k < 0) {
 		/* dcgmi's own error (no host engine to connect to, a level it does not have) is on
 		 * stderr, or in place of the JSON. */
 		spawn_last_line(*sr.err ? sr.err : sr.out, line, sizeof(line));
-		k = add_diag(r, false, false, "`dcgmi diag -r %d -j` exited with %d, its output unreadable (%s)%s%s",
-			     level, sr.status, why, *line ? ": " : "", line);
+		k = add_note(r, false, "`dcgmi diag -r %d -j` exited with %d, its output unreadable (%s)%s%s", level,
+			     sr.status, why, *line ? ": " : "", line);
 	} else if (d.n_failures > 0)
 		k = report_failures(r, level, &d);
 	else
-		k = add_diag(r, false, true, "DCGM diagnostic level %d passed: %u results, %u skipped", level, d.tests,
-			     d.skipped);
+		k = add_diag(r, VERIFY_HARDWARE, false, true, "DCGM diagnostic level %d passed: %u results, %u skipped",
+			     level, d.tests, d.skipped);
 	spawn_result_done(&sr);
 	return k;
 }

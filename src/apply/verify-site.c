@@ -24,6 +24,7 @@
 #include "util/strutil.h"
 
 #define SITE_DIR "etc/gpuprov/verify.d"
+static const char *const site_parents[] = { "etc", "etc/gpuprov" };
 /* As verify.diag.timeout's default: a site check that takes longer is taken as hung. */
 #define SITE_TIMEOUT_DEFAULT 300u
 #define SITE_OUTPUT_MAX 200
@@ -54,8 +55,7 @@ static bool skipped(const char *name)
 	return name[0] == '.' || name[l - 1] == '~' || strstr(name, ".dpkg-") || strstr(name, ".rpm");
 }
 
-/* NULL when st may be trusted to run as root; otherwise why not. */
-static const char *untrusted(const struct stat *st, bool dir)
+const char *verify_untrusted(const struct stat *st, bool dir)
 {
 	if (st->st_uid != 0 && st->st_uid != geteuid())
 		return "owned by another user than root";
@@ -106,7 +106,7 @@ static int run_one(const struct site_ctx *c, const struct root_dir *d, const cha
 		return add_site(c->r, name, required, false, "/%s/%s refused: %s", d->path, name, gp_strerror(fd));
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if ((why = untrusted(&st, false)))
+	if ((why = verify_untrusted(&st, false)))
 		return add_site(c->r, name, required, false, "/%s/%s refused: %s", d->path, name, why);
 	if ((k = spawn_run_opts(NULL, 0, argv, c->env, &opts, &sr)) < 0)
 		return k == -ENOMEM ? k
@@ -144,7 +144,7 @@ static int dir_trusted(struct verify_report *r, int opened, const struct root_di
 		k = add_site(r, check, required, false, "/%s refused: %s", path, gp_strerror(opened));
 	else if (fstat(d->fd, &st) < 0)
 		return -errno;
-	else if ((why = untrusted(&st, true)))
+	else if ((why = verify_untrusted(&st, true)))
 		k = add_site(r, check, required, false, "/%s refused, none of its checks run: %s", path, why);
 	else
 		return 1;
@@ -180,6 +180,17 @@ int verify_site(const struct root *sys, const struct state *state, struct verify
 	size_t n = 0;
 	int k = root_dir_open(sys, SITE_DIR, &top);
 
+	if (k == -ENOENT)
+		return 0;
+	/* Who may write /etc or /etc/gpuprov may put another verify.d in its place: then its
+	 * checks are not root's either. Only looked at where there is a verify.d to run. */
+	for (size_t i = 0; i < ELEMENTSOF(site_parents); i++) {
+		_cleanup_(root_dir_freep) struct root_dir *p = NULL;
+		int o = root_dir_open(sys, site_parents[i], &p);
+
+		if ((o = dir_trusted(r, o, p, site_parents[i], "verify.d", true)) <= 0)
+			return o;
+	}
 	if ((k = dir_trusted(r, k, top, SITE_DIR, "verify.d", true)) <= 0)
 		return k;
 	if (strv_pushf(&env, &n, "GPUPROV_PROFILE=%s", state->profile ? state->profile : "") < 0 ||

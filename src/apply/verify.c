@@ -268,8 +268,10 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 		if ((k = verify_cdi(sys, f, state->cdi_dir, &ok, &cdi)) < 0 || (k = add(r, "cdi", ok, "%s", cdi)) < 0)
 			return k;
 	}
+	/* Commands run as root from here on: no NVML client of ours holds a GPU "in use" for them. */
+	nvml = nvml_close(nvml);
 	if (state->driver &&
-	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys)) < 0 || (k = verify_dcgm(state, r)) < 0))
+	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys)) < 0 || (k = verify_dcgm(sys, state, r)) < 0))
 		return k;
 	return verify_site(sys, state, r);
 }

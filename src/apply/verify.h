@@ -65,13 +65,18 @@ int verify_cdi(const struct root *sys, const struct facts *f, const char *dir, b
 
 /* DCGM's diagnostic (verify-dcgm.c): check "diag", where DCGM is installed, at the level and
  * within the timeout of the profile's verify.diag (state->health). */
-int verify_dcgm(const struct state *state, struct verify_report *r);
+int verify_dcgm(const struct root *sys, const struct state *state, struct verify_report *r);
+/* What a failed result says of the node: only a GPU's result of a hardware test is the
+ * GPU's fault; DCGM's software (Deployment) tests check the stack; the rest (DCGM's runtime
+ * error, a test failed for no one GPU) proves neither. */
+enum dcgm_kind { DCGM_OTHER, DCGM_HARDWARE, DCGM_SOFTWARE };
 /* One failed result of `dcgmi diag -j`: the test, DCGM's GPU id (-1: not of one GPU) and
  * what DCGM said of it (bounded). */
 struct dcgm_failure {
 	char test[64];
 	int gpu;
 	char info[256];
+	enum dcgm_kind kind;
 };
 #define DCGM_FAILURES_MAX 32
 struct dcgm_diag {
@@ -93,3 +98,8 @@ struct nvml;
 int verify_health(struct verify_report *r, struct nvml *n, const struct state *state);
 /* "gpu-state" (verify-gpu.c), one per GPU: the profile's "gpu" section read back. */
 int verify_gpu(struct verify_report *r, const struct root *sys, const struct state *state);
+/* NULL when a file (dir: a directory) of st may be trusted to run as root: owned by root or
+ * the user running gpuprov, writable by no one else, a file executable; otherwise why not.
+ * For the site checks and dcgmi alike. */
+struct stat;
+const char *verify_untrusted(const struct stat *st, bool dir);

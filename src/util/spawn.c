@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Runs commands from an argv, inside the root when asked, with their output captured. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,6 +192,48 @@ static int child_namespace(const struct root *root, unsigned missing, int notefd
 	return rootfd;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/*
+ * In the child: every descriptor from 3 up closes at the exec. A command run as root (a site
+ * check, dcgmi) must not inherit what gpuprov or its caller holds open without O_CLOEXEC: a
+ * libnvidia-ml descriptor of /dev/nvidia* keeps the GPU "in use" for a check that resets it.
+ * close_range()'s CLOSE_RANGE_CLOEXEC came with Linux 5.11; before, the descriptors /proc
+ * lists (the host's: this runs before any chroot), else every one up to the limit.
+ */
+static int cloexec_from_3(void)
+{
+	struct rlimit rl;
+	DIR *dir;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+#endif
+	if ((dir = opendir("/proc/self/fd"))) {
+		int self = dirfd(dir);
+
+		for (struct dirent *de; (de = readdir(dir));) {
+			int fd = atoi(de->d_name);
+
+			if (fd >= 3 && fd != self && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
+				closedir(dir);
+				return -errno;
+			}
+		}
+		closedir(dir);
+		return 0;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < INT_MAX; fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			return -errno;
+	return 0;
+}
+
 /* In the child: never returns. Reports an exec failure's errno through notefd. missing:
  * the api_fs[] the target lacks, from api_fs_missing(). */
 _noreturn_ static void child(const struct root *root, unsigned flags, unsigned missing, pid_t parent,
@@ -207,6 +252,8 @@ _noreturn_ static void child(const struct root *root, unsigned flags, unsigned m
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(err, STDERR_FILENO) < 0)
+		goto fail;
+	if (cloexec_from_3() < 0)
 		goto fail;
 	if ((flags & SPAWN_IN_ROOT) && root && !streq(root->path, "/")) {
 		int rootfd = child_namespace(root, missing, notefd);
@@ -263,6 +310,35 @@ static int time_left(const struct timespec *deadline)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * Waits for the child, to the deadline where there is one: its pipes at EOF do not mean it
+ * has ended (`exec >&- 2>&-; sleep 100` closes them and hangs). Past the deadline its group
+ * is killed and it is reaped; timed_out is set.
+ */
+static int reap(pid_t pid, const struct timespec *deadline, int *status, bool *timed_out)
+{
+	for (;;) {
+		pid_t w = waitpid(pid, status, deadline && !*timed_out ? WNOHANG : 0);
+		int left;
+
+		if (w == pid)
+			return 0;
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		left = time_left(deadline);
+		if (left == 0) {
+			(void)kill(-pid, SIGKILL);
+			*timed_out = true;
+			continue;
+		}
+		/* Short naps: a check that ends on time is noticed within 20 ms. */
+		(void)nanosleep(&(struct timespec){ 0, (left < 20 ? left : 20) * 1000000L }, NULL);
+	}
 }
 
 int spawn_run(const struct root *root, unsigned flags, char *const argv[], char *const env[],
@@ -347,11 +423,16 @@ int spawn_run_opts(const struct root *root, unsigned flags, char *const argv[], 
 		if (k < 0)
 			break;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			k = -errno;
-			goto out;
-		}
+	if (k < 0) {
+		/* Unread pipes would block a chatty child, and its exit with them: nothing of it
+		 * is wanted any more. */
+		po[0] = safe_close(po[0]), pe[0] = safe_close(pe[0]);
+		(void)kill(opts->timeout_s ? -pid : pid, SIGKILL);
+	}
+	if ((e = reap(pid, opts->timeout_s ? &deadline : NULL, &status, &timed_out)) < 0) {
+		k = e;
+		goto out;
+	}
 	if ((e = child_notes(px[0])) < 0) {
 		k = e; /* chroot or exec failed: the command never ran */
 		goto out;

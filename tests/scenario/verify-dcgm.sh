@@ -1,17 +1,26 @@
 #!/bin/sh
 # verify's "diag" check on the DGX H100 fake machine: without DCGM, a note that the diagnostic
 # was skipped; with DCGM (the libdcgm stand-in, tests/helpers/dcgm-stub.c, and the dcgmi one,
-# tests/helpers/dcgmi, in PATH) the level asked for is run and read: passing, a test failing on
-# one GPU (named by bus id and serial, through the NVML stand-in) in DCGM 4's and DCGM 3's
-# layouts, a dcgmi that hangs past verify.diag.timeout, output that is not a diagnostic, and
-# level 0 running nothing.
+# tests/helpers/dcgmi, at the fake machine's /usr/bin/dcgmi) the level asked for is run and
+# read: passing; a hardware test failing on one GPU (named by bus id and serial, through the
+# NVML stand-in) in DCGM 4's and DCGM 3's layouts, the GPU's fault; DCGM's software test
+# failing, the stack's; and what is DCGM's own trouble, only warned of: a dcgmi that closes its
+# output and hangs past verify.diag.timeout, output that is not a diagnostic (no host engine),
+# DCGM's runtime error. A GPU in MIG mode skips the diagnostic. dcgmi is never taken from the
+# caller's PATH, nor run where it may not be trusted. Level 0 runs nothing.
 . "$srcdir/tests/scenario/lib.sh"
 
 M="$TMPD/dgx"
 dgx_with_driver "$M"
 : >"$M/dev/kmsg"
-mkdir -p "$M/var/lib/gpuprov" "$TMPD/bin"
-ln -s "$srcdir/tests/helpers/dcgmi" "$TMPD/bin/dcgmi"
+mkdir -p "$M/var/lib/gpuprov" "$TMPD/bin" "$TMPD/path" "$M/usr/bin"
+chmod 755 "$M/usr/bin"
+abs_srcdir=$(cd "$srcdir" && pwd)
+printf '#!/bin/sh\nDCGMI_STUB_DIR=%s exec /bin/sh %s/tests/helpers/dcgmi "$@"\n' "$TMPD/bin" "$abs_srcdir" >"$M/usr/bin/dcgmi"
+chmod 755 "$M/usr/bin/dcgmi"
+# A dcgmi in the caller's PATH: never to be run.
+printf '#!/bin/sh\necho ran >"%s"\n' "$TMPD/path/ran" >"$TMPD/path/dcgmi"
+chmod 755 "$TMPD/path/dcgmi"
 cat >"$TMPD/nvml" <<'EOF2'
 count=8
 gpu0.bus=00000000:18:00.0
@@ -34,11 +43,21 @@ EOF2
 # run MODE: verify --json with the dcgmi stand-in in MODE and DCGM installed; sets rc.
 run() {
 	echo "$1" >"$TMPD/bin/dcgmi.mode"
+	rm -f "$TMPD/bin/dcgmi.args"
 	rc=0
-	LD_LIBRARY_PATH="$top_builddir/tests/helpers/dcgm:$LD_LIBRARY_PATH" PATH="$TMPD/bin:$PATH" \
+	LD_LIBRARY_PATH="$top_builddir/tests/helpers/dcgm:$LD_LIBRARY_PATH" PATH="$TMPD/path:$PATH" \
 		gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
 }
 diag() { jq -r '.checks[] | select(.check == "diag") | .detail' "$TMPD/v.json"; }
+# warned DESCRIPTION: verify exits 0, the diag check failed as a warning only
+warned() {
+	if [ "$rc" -eq 0 ] && jqt '.ok and [.checks[] | select(.ok | not) | [.check, .warn, .class]] == [["diag", true, "stack"]]' "$TMPD/v.json"; then
+		ok "$1: verify exits 0, the diag check only warns"
+	else
+		not_ok "$1: verify exits 0, the diag check only warns (exit $rc)"
+		diag_file "$TMPD/v.json"
+	fi
+}
 
 # --- not installed (where the host running the tests has no DCGM of its own) ---
 state '{ "level": 1 }'
@@ -48,7 +67,7 @@ if ldconfig -p 2>/dev/null | grep -q 'libdcgm\.so\.[34] '; then
 	done
 else
 	rc=0
-	PATH="$TMPD/bin:$PATH" gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
+	PATH="$TMPD/path:$PATH" gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" || rc=$?
 	check "DCGM not installed: verify exits 0" test "$rc" -eq 0
 	check_json "a passing diag check says the diagnostic was skipped" \
 		'.ok and (.checks[] | select(.check == "diag") | .ok and .detail == "DCGM not installed; diagnostic skipped")' "$TMPD/v.json"
@@ -67,40 +86,66 @@ run pass
 check "without a level, level 1" grep -qx "diag -r 1 -j" "$TMPD/bin/dcgmi.args"
 
 # --- a test failing on one GPU ---
-failing() { # DESCRIPTION: verify exits 3 and diag fails, no other
-	if [ "$rc" -eq 3 ] && jqt '.ok == false and [.checks[] | select(.ok | not) | .check] == ["diag"]'  "$TMPD/v.json"; then
-		ok "$1: verify exits 3, the diag check fails, no other"
+failing() { # DESCRIPTION CLASS: verify exits 3 and diag fails as CLASS's fault, no other
+	if [ "$rc" -eq 3 ] && jqt ".ok == false and [.checks[] | select(.ok | not) | [.check, .warn, .class]] == [[\"diag\", false, \"$2\"]]" "$TMPD/v.json"; then
+		ok "$1: verify exits 3, the diag check fails as the $2's fault, no other"
 	else
-		not_ok "$1: verify exits 3, the diag check fails, no other (exit $rc)"
+		not_ok "$1: verify exits 3, the diag check fails as the $2's fault, no other (exit $rc)"
 		diag_file "$TMPD/v.json"
 	fi
 }
 state '{ "level": 1 }'
 run "fail:3:memory:Error details: 12 DBE found"
-failing "memory failing on GPU 3 (DCGM 4)"
+failing "memory failing on GPU 3 (DCGM 4)" hardware
 check "it names the GPU by bus id and serial, the test and DCGM's words" \
 	test "$(diag)" = "DCGM diagnostic level 1: 1 of 16 results failed: GPU 0000:5d:00.0 (serial 1654922012343, DCGM GPU 3): memory: Error details: 12 DBE found"
 run "fail3:0:software"
-failing "software failing on GPU 0 (DCGM 3)"
+failing "software failing on GPU 0 (DCGM 3)" stack
 check "it names the GPU and the test" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF 'GPU 0000:18:00.0 (serial 1654922012340, DCGM GPU 0): software: Error details:'"
 # Without NVML's answer, the GPU is DCGM's number.
 run "fail:5:memory"
+failing "memory failing on GPU 5" hardware
 check "a GPU NVML does not name is DCGM's GPU N" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF ': DCGM GPU 5: memory: '"
 
-# --- timeout ---
-state '{ "level": 1, "timeout": 1 }'
+run "fail:2:software:Error details: nouveau is loaded"
+failing "DCGM 4's software test failing: the stack" stack
+
+# --- DCGM's own trouble: warned of ---
+state '{ "level": 1, "timeout": 2 }'
 start=$(date +%s)
 run sleep
-failing "dcgmi hanging"
-check "it says the timeout" test "$(diag)" = '`dcgmi diag -r 1` timed out after 1 s'
+warned "dcgmi closing its output and hanging"
+check "it says the timeout" test "$(diag)" = '`dcgmi diag -r 1` timed out after 2 s'
 check "and verify did not wait for dcgmi" test "$(($(date +%s) - start))" -lt 30
-
-# --- output that is not a diagnostic ---
 state '{ "level": 1 }'
 run garbage
-failing "dcgmi printing no JSON"
+warned "dcgmi printing no JSON (no host engine)"
 check "it says why, with dcgmi's own words" \
 	test "$(diag)" = '`dcgmi diag -r 1 -j` exited with 1, its output unreadable (not JSON): Error: unable to establish a connection to the specified host: localhost'
+run runtime
+warned "DCGM's runtime error"
+check "it says DCGM's words" sh -c "jq -r '.checks[] | select(.check == \"diag\") | .detail' '$TMPD/v.json' | grep -qF 'runtime error: Error: Unable to complete diagnostic'"
+
+# --- a GPU in MIG mode: no diagnostic ---
+cp "$TMPD/nvml" "$TMPD/nvml.plain"
+echo "gpu3.mig=1" >>"$TMPD/nvml"
+run "fail:3:memory"
+check "a GPU in MIG mode: verify exits 0" test "$rc" -eq 0
+check_json "the diag check passes, saying it was skipped for the GPU in MIG mode" \
+	'.ok and (.checks[] | select(.check == "diag") | .ok and .detail == "diagnostic skipped: DCGM'"'"'s diagnostic does not run on GPUs in MIG mode: GPU 0000:5d:00.0 (serial 1654922012343)")' "$TMPD/v.json"
+check "dcgmi was not run" test ! -e "$TMPD/bin/dcgmi.args"
+echo "gpu3.mig=0" >>"$TMPD/nvml"
+run "fail:3:memory"
+failing "MIG mode off: the diagnostic runs" hardware
+cp "$TMPD/nvml.plain" "$TMPD/nvml"
+
+# --- a dcgmi that may not be trusted is not run ---
+chmod 775 "$M/usr/bin/dcgmi"
+run pass
+warned "a group-writable dcgmi"
+check "it says why" test "$(diag)" = "/usr/bin/dcgmi refused, diagnostic skipped: writable by group or others"
+check "and it was not run" test ! -e "$TMPD/bin/dcgmi.args"
+chmod 755 "$M/usr/bin/dcgmi"
 
 # --- level 0: no diagnostic ---
 state '{ "level": 0 }'
@@ -110,12 +155,17 @@ check "level 0: verify exits 0" test "$rc" -eq 0
 check_json "and has no diag check" '.ok and ([.checks[] | select(.check == "diag")] == [])' "$TMPD/v.json"
 check "dcgmi was not run" test ! -e "$TMPD/bin/dcgmi.args"
 
-# --- installed without dcgmi: reported, verify not failed ---
+# --- installed without dcgmi in the root: reported, verify not failed, PATH not searched ---
 state '{ "level": 1 }'
-rc=0
-LD_LIBRARY_PATH="$top_builddir/tests/helpers/dcgm:$LD_LIBRARY_PATH" gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>/dev/null || rc=$?
-check "libdcgm without dcgmi: verify exits 0" test "$rc" -eq 0
-check_json "the diag check fails as a warning only: dcgmi is missing" \
-	'.ok and (.checks[] | select(.check == "diag") | (.ok | not) and (.detail | test("dcgmi is not in PATH")))' "$TMPD/v.json"
+mv "$M/usr/bin/dcgmi" "$TMPD/dcgmi.away"
+run pass
+warned "libdcgm without dcgmi"
+check "it says where dcgmi was looked for" \
+	test "$(diag)" = "DCGM is installed (libdcgm) but dcgmi is not in /usr/bin, /usr/sbin or /usr/local/bin; diagnostic skipped"
+check "the dcgmi in the caller's PATH was not run" test ! -e "$TMPD/path/ran"
+mkdir -p "$M/usr/local/bin"
+mv "$TMPD/dcgmi.away" "$M/usr/local/bin/dcgmi"
+run pass
+check "dcgmi in /usr/local/bin runs" grep -qx "diag -r 1 -j" "$TMPD/bin/dcgmi.args"
 
 done_testing

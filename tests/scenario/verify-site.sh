@@ -2,9 +2,11 @@
 # verify's site checks, /etc/gpuprov/verify.d/required/ and wanted/ of the DGX H100 fake
 # machine: each run in name order with the stack's profile, kernel and driver in its
 # environment; a required one failing fails verify, a wanted one only warns; a hanging one is
-# killed at verify.site_timeout; and what may not be trusted to run as root at every boot is
+# killed at verify.site_timeout, also when it closed its output first; a check inherits no
+# descriptor but its own; and what may not be trusted to run as root at every boot is
 # refused without running: a file or directory writable by group or others, a file of another
-# user or not executable, a symlink leading out of the root. Backups and hidden files are not
+# user or not executable, a symlink leading out of the root, a verify.d in an /etc/gpuprov or
+# /etc others may write. Backups and hidden files are not
 # checks.
 . "$srcdir/tests/scenario/lib.sh"
 
@@ -14,7 +16,7 @@ dgx_with_driver "$M"
 mkdir -p "$M/var/lib/gpuprov"
 D="$M/etc/gpuprov/verify.d"
 mkdir -p "$D/required" "$D/wanted"
-chmod 755 "$M/etc/gpuprov" "$D" "$D/required" "$D/wanted"
+chmod 755 "$M/etc" "$M/etc/gpuprov" "$D" "$D/required" "$D/wanted"
 LD_LIBRARY_PATH="$top_builddir/tests/helpers${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 GPUPROV_TEST_NVML_COUNT=8
 export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
@@ -89,17 +91,35 @@ put required 20-fabric 'exit 0'
 put wanted 50-disk 'exit 0'
 
 # --- timeout ---
-state 1
-put required 30-hang 'echo "waiting for the fabric"; sleep 600'
-start=$(date +%s)
-run
-check "a hanging required check fails verify" test "$rc" -eq 3
-check "it says the timeout and the last words" \
-	test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after 1 s: waiting for the fabric"
-check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
-check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
+# hang WHAT TIMEOUT LAST BODY: the check 30-hang running BODY and printing LAST first is killed
+# at TIMEOUT seconds, failing verify without holding it.
+hang() {
+	state "$2"
+	put required 30-hang "echo \"$3\"; $4"
+	start=$(date +%s)
+	run
+	check "$1 fails verify" test "$rc" -eq 3
+	check "it says the timeout and the last words" \
+		test "$(detail 30-hang)" = "/etc/gpuprov/verify.d/required/30-hang timed out after $2 s: $3"
+	check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
+	check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
+}
+hang "a hanging required check" 1 "waiting for the fabric" "sleep 600"
+# Its output closed, the pipes say nothing more: the deadline must still hold.
+hang "a check that closes its output and hangs" 2 "closing up" "exec >&- 2>&-; sleep 100"
 rm "$D/required/30-hang"
 state null
+
+# --- no descriptor of gpuprov's, or of its caller's, reaches a check ---
+# gpuprov gets descriptor 7 from the shell without close-on-exec. The check lists what its
+# shell has open; its own script (fexecve's /dev/fd/N, the shell's reading of it) is allowed.
+put required 15-fds "exec >\"$TMPD/fds\"; ls -l /proc/\$\$/fd"
+rm -f "$TMPD/ran"
+rc=0
+gpuprov --root "$M" verify --json >"$TMPD/v.json" 2>"$TMPD/v.err" 7>"$TMPD/leak" || rc=$?
+check "a check sees only its stdin, stdout and stderr open" \
+	test "$(awk '$(NF-1) == "->" && $NF !~ /\/15-fds$/ { print $(NF-2) }' "$TMPD/fds" | sort -n | tr '\n' ' ')" = "0 1 2 "
+rm "$D/required/15-fds"
 
 # --- refused: what may not be trusted is not run ---
 put required 40-gw 'exit 0'
@@ -147,6 +167,16 @@ run
 check "a world-writable verify.d fails verify, running nothing" sh -c "test $rc -eq 3 && test ! -e '$TMPD/ran'"
 check "it says why" test "$(detail verify.d)" = "/etc/gpuprov/verify.d refused, none of its checks run: writable by group or others"
 chmod 755 "$D"
+# Who may write /etc/gpuprov or /etc may put another verify.d in place of this one.
+for dir in etc/gpuprov etc; do
+	chmod 757 "$M/$dir"
+	run
+	check "a world-writable /$dir fails verify, running nothing" sh -c "test $rc -eq 3 && test ! -e '$TMPD/ran'"
+	check "it says why" test "$(detail verify.d)" = "/$dir refused, none of its checks run: writable by group or others"
+	chmod 755 "$M/$dir"
+done
+run
+check "/etc and /etc/gpuprov root's again: the checks run" sh -c "test $rc -eq 0 && grep -qx 10-env '$TMPD/ran'"
 
 # A symlink out of the root: resolved inside it, where there is no such file.
 printf '#!/bin/sh\necho outside >>"%s"\n' "$TMPD/ran" >"$TMPD/outside"

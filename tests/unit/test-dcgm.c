@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* dcgmi diag -j through dcgm_diag_parse: DCGM 4's and DCGM 3's layouts read with their failed
- * results (test, GPU, DCGM's words), a runtime error as a failure, and each document that is
- * not a diagnostic's refused, saying why. */
+ * results (test, GPU, DCGM's words, whose fault), a runtime error as a failure, and each
+ * document that is not a diagnostic's refused, saying why. */
 #include "unit.h"
 
 #include <errno.h>
@@ -44,6 +44,7 @@ static void test_v4(void **state)
 	assert_int_equal(d.failures[0].gpu, 1);
 	/* DCGM's words on one line: they go into a one-line detail. */
 	assert_string_equal(d.failures[0].info, "memory errors found");
+	assert_int_equal(d.failures[0].kind, DCGM_HARDWARE);
 }
 
 static void test_v3(void **state)
@@ -58,6 +59,31 @@ static void test_v3(void **state)
 	assert_string_equal(d.failures[0].test, "GPU Memory");
 	assert_int_equal(d.failures[0].gpu, 3);
 	assert_string_equal(d.failures[0].info, "Memory test failed");
+	assert_int_equal(d.failures[0].kind, DCGM_HARDWARE);
+}
+
+/* DCGM's software checks fail on a GPU: the stack's fault, in either layout; found by the
+ * category (DCGM 3's tests of their own names) or by the test's name. */
+static void test_software(void **state)
+{
+	static const char v3[] =
+		"{\"DCGM GPU Diagnostic\":{\"test_categories\":[{\"category\":\"Deployment\",\"tests\":["
+		"{\"name\":\"Denylist\",\"results\":[{\"gpu_id\":\"2\",\"status\":\"Fail\",\"info\":\"nouveau\"}]}]}]}}";
+	static const char v4[] =
+		"{\"DCGM Diagnostic\":{\"test_categories\":[{\"category\":\"software\",\"tests\":["
+		"{\"name\":\"software\",\"results\":[{\"entity_group\":\"GPU\",\"entity_id\":1,\"status\":\"Fail\"}],"
+		"\"test_summary\":{\"status\":\"Fail\"}}]}]}}";
+	struct dcgm_diag d;
+	char *why = NULL;
+
+	(void)state;
+	assert_int_equal(dcgm_diag_parse(v3, &d, &why), 0);
+	assert_int_equal(d.n_failures, 1);
+	assert_int_equal(d.failures[0].gpu, 2);
+	assert_int_equal(d.failures[0].kind, DCGM_SOFTWARE);
+	assert_int_equal(dcgm_diag_parse(v4, &d, &why), 0);
+	assert_int_equal(d.n_failures, 1);
+	assert_int_equal(d.failures[0].kind, DCGM_SOFTWARE);
 }
 
 static void test_pass(void **state)
@@ -88,6 +114,8 @@ static void test_summary_only(void **state)
 	assert_int_equal(d.n_failures, 1);
 	assert_int_equal(d.failures[0].gpu, -1);
 	assert_string_equal(d.failures[0].info, "NVLink bandwidth low");
+	/* No one GPU named: not proof against any. */
+	assert_int_equal(d.failures[0].kind, DCGM_OTHER);
 }
 
 static void test_runtime_error(void **state)
@@ -101,6 +129,7 @@ static void test_runtime_error(void **state)
 	assert_int_equal(d.n_failures, 1);
 	assert_string_equal(d.failures[0].test, "runtime error");
 	assert_string_equal(d.failures[0].info, "Unable to connect to the host engine");
+	assert_int_equal(d.failures[0].kind, DCGM_OTHER);
 }
 
 /* More failures than are kept: all counted, the first kept, none written past the array. */
@@ -157,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v4),
 		cmocka_unit_test(test_v3),
+		cmocka_unit_test(test_software),
 		cmocka_unit_test(test_pass),
 		cmocka_unit_test(test_summary_only),
 		cmocka_unit_test(test_runtime_error),
