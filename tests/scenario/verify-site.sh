@@ -99,6 +99,16 @@ check "it says the timeout and the last words" \
 check "verify did not wait for it" test "$(($(date +%s) - start))" -lt 30
 check "the checks after it ran" grep -qx 50-disk "$TMPD/ran"
 rm "$D/required/30-hang"
+# A site_timeout edited by hand in state.json to what no profile can give (not a whole number
+# of seconds) is at its default, not cut to 1 s.
+for t in 1.5 -1 1e300; do
+	state "$t"
+	put required 30-slow 'sleep 2; echo "fabric up"'
+	run
+	check "site_timeout $t edited by hand: at its default, the slow check passes" \
+		test "$rc.$(detail 30-slow)" = "0./etc/gpuprov/verify.d/required/30-slow exited with 0: fabric up"
+done
+rm "$D/required/30-slow"
 state null
 
 # --- refused: what may not be trusted is not run ---
@@ -166,6 +176,34 @@ mv "$D/required/20-fabric" "$M/usr/lib/site/fabric"
 ln -s /usr/lib/site/fabric "$D/required/20-fabric"
 run
 check "a symlink to a check inside the root runs it" sh -c "test $rc -eq 0 && grep -qx 20-fabric '$TMPD/ran'"
+
+# --- a name of other bytes than A-Z a-z 0-9 . _ @ + -: refused as "site:?", not run ---
+# Such a name would be a label value of the metrics that is not UTF-8, or a line break in one.
+bad=$(printf 'x\377y z')
+put required "$bad" 'exit 0'
+run
+check "a required check of a name not UTF-8, with a space: verify exits 3" test "$rc" -eq 3
+check_json "it is the failed check site:?, in its place by name" \
+	'[.checks[] | select(.check | startswith("site:")) | [.check, .ok, .warn]] == [["site:10-env", true, false], ["site:20-fabric", true, false], ["site:?", false, false], ["site:50-disk", true, true]]' \
+	"$TMPD/v.json"
+check "the detail names the file, each byte outside the set escaped" \
+	test "$(detail '?')" = "/etc/gpuprov/verify.d/required/x\\xffy\\x20z refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'"
+check "and it was not run" sh -c "! grep -q '^x' '$TMPD/ran'"
+mv "$D/required/$bad" "$D/wanted/$bad"
+run
+check "the same name among the wanted checks only warns" test "$rc" -eq 0
+check_json "site:? failed as a warning" '.ok and ([.checks[] | select(.check == "site:?") | [.ok, .warn]] == [[false, true]])' "$TMPD/v.json"
+rm "$D/wanted/$bad"
+for n in 'a@b+c_d.e-F9' 'new
+line'; do
+	put required "$n" 'exit 0'
+done
+run
+check "the set's every kind of character runs; a line break in a name does not" \
+	test "$rc.$(site_checks)" = '3.[["site:10-env",true],["site:20-fabric",true],["site:a@b+c_d.e-F9",true],["site:?",false],["site:50-disk",true]]'
+check "the line break is escaped" test "$(detail '?')" = "/etc/gpuprov/verify.d/required/new\\x0aline refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'"
+rm "$D/required/a@b+c_d.e-F9" "$D/required/new
+line"
 
 # --- not checks: hidden files, backups, package managers' leftovers ---
 for n in .hidden 10-env~ 10-env.dpkg-old 10-env.dpkg-dist 10-env.rpmsave 10-env.rpmnew; do
