@@ -168,8 +168,8 @@ static int refuse_name(const struct site_ctx *c, const struct root_dir *d, const
 		e += strchr(SITE_NAME_CHARS, *p) ? sprintf(e, "%c", *p) : sprintf(e, "\\x%02x", (unsigned char)*p);
 	*e = '\0';
 	return add_site(c->r, "?", required, false,
-			"/%s/%s refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'", d->path,
-			escaped);
+			"/%s/%s refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and "
+			"'-'", d->path, escaped);
 }
 
 /* verify.d/required or verify.d/wanted: absent is fine, untrusted refuses all it holds. */
@@ -212,7 +212,9 @@ int verify_site(const struct root *sys, const struct state *state, struct verify
 		return -ENOMEM;
 
 	/* The range profile validation allows: state.json may have been edited by hand since. */
-	struct site_ctx c = { r, env, (unsigned)json_whole(state->health, "site_timeout", 0, VERIFY_SECONDS_MAX, SITE_TIMEOUT_DEFAULT) };
+	struct site_ctx c = { r, env,
+			      (unsigned)json_whole(state->health, "site_timeout", 0, VERIFY_SECONDS_MAX,
+						   SITE_TIMEOUT_DEFAULT) };
 
 	if ((k = run_dir(&c, top, "required")) < 0)
 		return k;

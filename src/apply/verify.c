@@ -67,9 +67,8 @@ static int add(struct verify_report *r, const char *name, bool ok, const char *f
 	return k;
 }
 
-/* The kernel's log since boot: /dev/kmsg, read record by record without blocking (a fake
- * machine's is a plain file). Xid lines are the driver's reports of GPU errors. */
-/* The kernel log as /dev/kmsg gives it now (its first KMSG_MAX bytes), NUL-terminated. */
+/* The kernel's log since boot (its first KMSG_MAX bytes), NUL-terminated: /dev/kmsg, read
+ * record by record without blocking (a fake machine's is a plain file). */
 static int read_kmsg(const struct root *sys, char **ret)
 {
 	_cleanup_close_ int fd = root_open_at(sys, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -356,8 +355,9 @@ static int check_xid(struct verify_report *r, const struct root *sys, struct nvm
 			x.first ? ", the first: " : "", x.first ? x.first : "");
 	if (k >= 0)
 		k = verify_add(r, "xid-hardware", VERIFY_HARDWARE, false, x.n_hardware == 0,
-			       "%u Xid errors of a GPU's hardware since boot%s%s%s%s", x.n_hardware, gpus ? ": " : "",
-			       gpus ? gpus : "", x.first_hardware ? "; the first: " : "", x.first_hardware ? x.first_hardware : "");
+			       "%u Xid errors of a GPU's hardware since boot%s%s%s%s", x.n_hardware,
+			       gpus ? ": " : "", gpus ? gpus : "", x.first_hardware ? "; the first: " : "",
+			       x.first_hardware ? x.first_hardware : "");
 	xids_done(&x);
 	return k;
 }
@@ -395,7 +395,8 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 			return k;
 	}
 	if (state->driver &&
-	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys, nvml)) < 0 || (k = verify_dcgm(state, r)) < 0))
+	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys, nvml)) < 0 ||
+	     (k = verify_dcgm(state, r)) < 0))
 		return k;
 	return verify_site(sys, state, r);
 }

@@ -15,10 +15,12 @@ static void test_parse(void **state)
 		const char *line, *pci;
 		unsigned xid;
 	} cases[] = {
-		{ "4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.", "0000:18:00", 79 },
+		{ "4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.",
+		  "0000:18:00", 79 },
 		{ "NVRM: Xid (PCI:0000:5d:00): 48, pid=77, DBE", "0000:5d:00", 48 },
-		{ "[  12.5] NVRM: Xid (PCI:0000:AB:00): 94, pid='<unknown>', name=<unknown>, Contained", "0000:AB:00", 94 },
-		/* An Xid of an NVSwitch-less GPU on a bus address with a function. */
+		{ "[  12.5] NVRM: Xid (PCI:0000:AB:00): 94, pid='<unknown>', name=<unknown>, Contained",
+		  "0000:AB:00", 94 },
+		/* An address with the PCI function, should a driver write one. */
 		{ "NVRM: Xid (PCI:0000:18:00.0): 13, Graphics Exception", "0000:18:00.0", 13 },
 		{ "NVRM: Xid (PCI:0000:18:00): 119", "0000:18:00", 119 },
 	};
@@ -40,7 +42,8 @@ static void test_not_xid(void **state)
 	unsigned xid;
 
 	(void)state;
-	assert_int_equal(xid_parse("6,1202,5000100,-;NVRM: loading NVIDIA UNIX Open Kernel Module", &xid, pci), -ENOENT);
+	assert_int_equal(xid_parse("6,1202,5000100,-;NVRM: loading NVIDIA UNIX Open Kernel Module", &xid, pci),
+			 -ENOENT);
 	assert_int_equal(xid_parse("", &xid, pci), -ENOENT);
 	assert_int_equal(xid_parse("nvidia-nvswitch0: SXid (PCI:0000:c2:00.0): 20034, Fatal", &xid, pci), -ENOENT);
 }
