@@ -189,6 +189,15 @@ check_json "it is the failed check site:?, in its place by name" \
 check "the detail names the file, each byte outside the set escaped" \
 	test "$(detail '?')" = "/etc/gpuprov/verify.d/required/x\\xffy\\x20z refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'"
 check "and it was not run" sh -c "! grep -q '^x' '$TMPD/ran'"
+# The verdict of such a run as state.json records it: the metrics' label is site:?, not the
+# file's name.
+jq --slurpfile v "$TMPD/v.json" '. + {verified: {result: "rolled back", at: "2026-12-07T01:22:33Z",
+	failed: [], checks: $v[0].checks}}' "$M/var/lib/gpuprov/state.json" >"$TMPD/s.json"
+cp "$M/var/lib/gpuprov/state.json" "$TMPD/s.saved"
+cp "$TMPD/s.json" "$M/var/lib/gpuprov/state.json"
+gpuprov --root "$M" --profiles "$srcdir/profiles" status --prometheus >"$TMPD/m.prom" 2>"$TMPD/m.err" || true
+check "metrics: the refused check is site:?, failed" grep -qx 'gpuprov_verify_check{check="site:?",result="fail"} 1' "$TMPD/m.prom"
+cp "$TMPD/s.saved" "$M/var/lib/gpuprov/state.json"
 mv "$D/required/$bad" "$D/wanted/$bad"
 run
 check "the same name among the wanted checks only warns" test "$rc" -eq 0
