@@ -369,10 +369,9 @@ static int mig_skip(struct verify_report *r)
 int verify_dcgm(const struct root *sys, const struct state *state, struct verify_report *r)
 {
 	const cJSON *diag = cJSON_GetObjectItemCaseSensitive(state->health, "diag");
-	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(diag, "level");
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(diag, "timeout");
-	int level = cJSON_IsNumber(lv) ? (int)lv->valuedouble : DIAG_LEVEL_DEFAULT;
-	unsigned timeout = cJSON_IsNumber(to) ? (unsigned)to->valuedouble : DIAG_TIMEOUT_DEFAULT;
+	/* The ranges profile validation allows: state.json may have been edited by hand since. */
+	int level = (int)json_whole(diag, "level", 0, 4, DIAG_LEVEL_DEFAULT);
+	unsigned timeout = (unsigned)json_whole(diag, "timeout", 0, VERIFY_SECONDS_MAX, DIAG_TIMEOUT_DEFAULT);
 	_cleanup_free_ char *why = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *dcgmi = NULL, *untrusted = NULL;

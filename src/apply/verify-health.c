@@ -13,6 +13,7 @@
 
 #include "apply/verify.h"
 #include "host/nvml-health.h"
+#include "host/nvml-state.h"
 #include "util/json.h"
 #include "util/strutil.h"
 
@@ -33,7 +34,7 @@ struct limits {
 #define ECC_UNCORRECTED_MAX_DEFAULT 0
 #define TEMPERATURE_MAX_DEFAULT 85
 
-#define LIMIT_NUMBER_MAX 1e12
+#define LIMIT_NUMBER_MAX 1000000000000LL
 
 /* A member as profile validation allows it; another type or a number far out of its range
  * (state.json edited by hand) reads as absent, as state.c reads every member. */
@@ -44,16 +45,24 @@ static bool limit_bool(const cJSON *h, const char *key)
 
 static long long limit_number(const cJSON *h, const char *key, long long def)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, key);
-
-	if (cJSON_IsFalse(v))
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(h, key)))
 		return -1;
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > LIMIT_NUMBER_MAX)
-		return def;
-	return (long long)v->valuedouble;
+	return json_whole(h, key, 0, LIMIT_NUMBER_MAX, def);
 }
 
-static void limits_from(const cJSON *h, struct limits *ret)
+/* The persistence check, unless the verify section turns it on or off itself, follows the
+ * profile's gpu.persistence: a profile that has gpu apply turn persistence mode off (as one
+ * running nvidia-persistenced instead may) must not fail every verify for it. */
+static bool persistence_wanted(const cJSON *h, const cJSON *gpu)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "persistence");
+
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v);
+	return !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(gpu, "persistence"));
+}
+
+static void limits_from(const cJSON *h, const cJSON *gpu, struct limits *ret)
 {
 	const char *pcie = json_str(h, "pcie");
 
@@ -61,7 +70,7 @@ static void limits_from(const cJSON *h, struct limits *ret)
 		.ecc_max = limit_number(h, "ecc_uncorrected_max", ECC_UNCORRECTED_MAX_DEFAULT),
 		.retired_pages = limit_bool(h, "retired_pages"),
 		.nvlink = limit_bool(h, "nvlink"),
-		.persistence = limit_bool(h, "persistence"),
+		.persistence = persistence_wanted(h, gpu),
 		.throttle = limit_bool(h, "throttle"),
 		.pcie = streq_ptr(pcie, "off") ? PCIE_OFF : streq_ptr(pcie, "width") ? PCIE_WIDTH : PCIE_MAX,
 		.temperature_max = limit_number(h, "temperature_max", TEMPERATURE_MAX_DEFAULT),
@@ -153,10 +162,15 @@ static void read_pcie(struct nvml *n, nvml_device_t dev, const struct limits *l,
 		say(g, true, "x%u%s", link.width, gen);
 }
 
+/* A GPU in MIG mode takes no part in NVLink: NVIDIA's Multi-Instance GPU User Guide
+ * ("Deployment Considerations", docs.nvidia.com/datacenter/tesla/mig-user-guide) has no GPU
+ * to GPU peer-to-peer over NVLink in MIG mode, so its links may read inactive and say nothing
+ * of the cables or the switches then. */
 static void read_nvlink(struct nvml *n, nvml_device_t dev, _unused_ const struct limits *l, struct reading *g)
 {
 	unsigned links = 0, n_down = 0;
 	uint32_t down = 0;
+	bool mig = false, mig_pending = false;
 	char list[96] = "";
 
 	if ((g->code = nvml_nvlink_state(n, dev, &links, &down)) != NVML_OK)
@@ -166,6 +180,8 @@ static void read_nvlink(struct nvml *n, nvml_device_t dev, _unused_ const struct
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u", n_down++ ? ", " : "", i);
 	if (links == 0)
 		say(g, true, "no NVLink");
+	else if (n_down && nvml_mig_get(n, dev, &mig, &mig_pending) == NVML_OK && mig)
+		say(g, true, "MIG mode on, its NVLinks unused (%u of %u down)", n_down, links);
 	else if (n_down)
 		say(g, false, "NVLink%s %s down, of %u", n_down > 1 ? "s" : "", list, links);
 	else
@@ -262,8 +278,7 @@ static const struct health_check {
 	{ "temperature", VERIFY_HARDWARE, true, want_temperature, read_temperature },
 };
 
-/* "GPU 0000:18:00.0 (serial 1654922012345)" */
-static void gpu_name(struct nvml *n, nvml_device_t dev, char out[static 96])
+void verify_gpu_name(struct nvml *n, nvml_device_t dev, char out[static 96])
 {
 	char bus[32], serial[32];
 
@@ -300,7 +315,7 @@ static int run_check(struct verify_report *r, struct nvml *n, unsigned gpus, con
 	struct groups gs = { .count = counts };
 	unsigned unsupported = 0, low = 0, high = 0, in_range = 0;
 	size_t n_parts = 0;
-	bool ok = true;
+	bool ok = true, stack = false;
 	int k = 0;
 
 	if (!counts)
@@ -316,12 +331,17 @@ static int run_check(struct verify_report *r, struct nvml *n, unsigned gpus, con
 			unsupported++;
 			continue;
 		}
-		if (g.code != NVML_OK)
+		/* Only a GPU lost to the driver is the GPU's fault; NVML failing otherwise (driver not
+		 * loaded, library and kernel module of different versions, no permission, an unknown
+		 * error) is the stack's, whatever the question. */
+		if (g.code != NVML_OK) {
+			stack |= g.code != NVML_E_GPU_IS_LOST;
 			say(&g, false, "NVML: %s (%d)", nvml_strerror(n, g.code), g.code);
+		}
 		if (!g.ok) {
 			ok = false;
 			if (dev)
-				gpu_name(n, dev, name);
+				verify_gpu_name(n, dev, name);
 			else
 				snprintf(name, sizeof(name), "GPU %u", i);
 			k = strv_pushf(&parts, &n_parts, "%s: %s", name, g.text);
@@ -344,7 +364,7 @@ static int run_check(struct verify_report *r, struct nvml *n, unsigned gpus, con
 	strv_free(gs.text);
 	if (k < 0 || !(detail = strv_join(parts, "; ")))
 		return -ENOMEM;
-	return verify_add(r, hc->name, hc->class, false, ok, "%s", detail);
+	return verify_add(r, hc->name, stack ? VERIFY_STACK : hc->class, false, ok, "%s", detail);
 }
 
 int verify_health(struct verify_report *r, struct nvml *n, const struct state *state)
@@ -353,7 +373,7 @@ int verify_health(struct verify_report *r, struct nvml *n, const struct state *s
 	unsigned gpus = 0;
 	int k;
 
-	limits_from(state->health, &l);
+	limits_from(state->health, state->gpu, &l);
 	if (nvml_count(n, &gpus) != NVML_OK || gpus == 0)
 		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(health_checks); i++)

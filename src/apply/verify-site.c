@@ -20,6 +20,7 @@
 
 #include "apply/verify.h"
 #include "util/errors.h"
+#include "util/json.h"
 #include "util/spawn.h"
 #include "util/strutil.h"
 
@@ -151,6 +152,26 @@ static int dir_trusted(struct verify_report *r, int opened, const struct root_di
 	return k < 0 ? k : 0;
 }
 
+/*
+ * A check's name becomes "site:NAME" in state.json, in text and in the metrics' label values,
+ * where bytes that are not UTF-8 make the whole exposition unreadable: a name of other bytes
+ * than these is refused as the check "site:?", its detail naming the file with each other
+ * byte as \xNN.
+ */
+#define SITE_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-"
+
+static int refuse_name(const struct site_ctx *c, const struct root_dir *d, const char *name, bool required)
+{
+	char escaped[NAME_MAX * 4 + 1], *e = escaped;
+
+	for (const char *p = name; *p && e < escaped + sizeof(escaped) - 5; p++)
+		e += strchr(SITE_NAME_CHARS, *p) ? sprintf(e, "%c", *p) : sprintf(e, "\\x%02x", (unsigned char)*p);
+	*e = '\0';
+	return add_site(c->r, "?", required, false,
+			"/%s/%s refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and "
+			"'-'", d->path, escaped);
+}
+
 /* verify.d/required or verify.d/wanted: absent is fine, untrusted refuses all it holds. */
 static int run_dir(const struct site_ctx *c, const struct root_dir *top, const char *sub)
 {
@@ -166,15 +187,18 @@ static int run_dir(const struct site_ctx *c, const struct root_dir *top, const c
 		return k == -ENOMEM ? k
 				    : add_site(c->r, sub, required, false, "/%s cannot be listed: %s", d->path,
 					       gp_strerror(k));
-	for (char **n = names; *n; n++)
-		if (!skipped(*n) && (k = run_one(c, d, *n, required)) < 0)
+	for (char **n = names; *n; n++) {
+		if (skipped(*n))
+			continue;
+		if ((k = strspn(*n, SITE_NAME_CHARS) == strlen(*n) ? run_one(c, d, *n, required)
+								: refuse_name(c, d, *n, required)) < 0)
 			return k;
+	}
 	return 0;
 }
 
 int verify_site(const struct root *sys, const struct state *state, struct verify_report *r)
 {
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(state->health, "site_timeout");
 	_cleanup_(root_dir_freep) struct root_dir *top = NULL;
 	_cleanup_(strv_freep) char **env = NULL;
 	size_t n = 0;
@@ -198,7 +222,10 @@ int verify_site(const struct root *sys, const struct state *state, struct verify
 	    strv_pushf(&env, &n, "GPUPROV_DRIVER=%s", state->driver ? state->driver : "") < 0)
 		return -ENOMEM;
 
-	struct site_ctx c = { r, env, cJSON_IsNumber(to) ? (unsigned)to->valuedouble : SITE_TIMEOUT_DEFAULT };
+	/* The range profile validation allows: state.json may have been edited by hand since. */
+	struct site_ctx c = { r, env,
+			      (unsigned)json_whole(state->health, "site_timeout", 0, VERIFY_SECONDS_MAX,
+						   SITE_TIMEOUT_DEFAULT) };
 
 	if ((k = run_dir(&c, top, "required")) < 0)
 		return k;

@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "apply/verify.h"
@@ -63,15 +67,14 @@ static int add(struct verify_report *r, const char *name, bool ok, const char *f
 	return k;
 }
 
-/* The kernel's log since boot: /dev/kmsg, read record by record without blocking (a fake
- * machine's is a plain file). Xid lines are the driver's reports of GPU errors. */
-static int count_xids(const struct root *sys, unsigned *ret, char **ret_first)
+/* The kernel's log since boot (its first KMSG_MAX bytes), NUL-terminated: /dev/kmsg, read
+ * record by record without blocking (a fake machine's is a plain file). */
+static int read_kmsg(const struct root *sys, char **ret)
 {
 	_cleanup_close_ int fd = root_open_at(sys, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 
-	*ret = 0;
 	if (fd < 0)
 		return fd;
 	if (!(buf = malloc(KMSG_MAX + 1)))
@@ -88,12 +91,7 @@ static int count_xids(const struct root *sys, unsigned *ret, char **ret_first)
 		len += (size_t)l;
 	}
 	buf[len] = '\0';
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (strstr(l, "NVRM: Xid")) {
-			if (!*ret_first && !(*ret_first = strdup(strstr(l, "NVRM: Xid"))))
-				return -ENOMEM;
-			(*ret)++;
-		}
+	*ret = TAKE_PTR(buf);
 	return 0;
 }
 
@@ -222,18 +220,146 @@ static int check_driver(struct verify_report *r, const struct root *sys, const s
 	return 0;
 }
 
-/* The driver's reports of GPU errors since boot. */
-static int check_xid(struct verify_report *r, const struct root *sys)
+/* The Xids of the GPUs' hardware, a GPU each: its PCI address as the driver wrote it and
+ * which Xids it had. */
+#define XID_GPUS_MAX 16
+#define XID_KINDS_MAX 8
+struct xid_gpu {
+	char pci[32];
+	unsigned xids[XID_KINDS_MAX], n_xids;
+};
+
+struct xids {
+	unsigned n, n_hardware;
+	char *first, *first_hardware; /* the lines from "NVRM: Xid" on */
+	struct xid_gpu gpus[XID_GPUS_MAX];
+	unsigned n_gpus;
+};
+
+static void xids_done(struct xids *x)
 {
-	_cleanup_free_ char *xid = NULL;
-	unsigned xids = 0;
-	int k = count_xids(sys, &xids, &xid);
+	free(x->first);
+	free(x->first_hardware);
+}
+
+static struct xid_gpu *xids_gpu(struct xids *x, const char *pci)
+{
+	for (unsigned i = 0; i < x->n_gpus; i++)
+		if (strcasecmp(x->gpus[i].pci, pci) == 0)
+			return &x->gpus[i];
+	if (x->n_gpus == XID_GPUS_MAX)
+		return NULL;
+	x->gpus[x->n_gpus] = (struct xid_gpu){};
+	strcpy(x->gpus[x->n_gpus].pci, pci);
+	return &x->gpus[x->n_gpus++];
+}
+
+static int xids_add(struct xids *x, const char *line)
+{
+	char pci[32], **first = &x->first;
+	unsigned xid = 0;
+	int k = xid_parse(line, &xid, pci);
+	struct xid_gpu *g;
+
+	if (k == -ENOENT)
+		return 0;
+	/* An Xid whose number cannot be read is the stack's, as every Xid was before. */
+	if (k < 0 || !xid_hardware(xid))
+		x->n++;
+	else {
+		x->n_hardware++;
+		first = &x->first_hardware;
+		if ((g = xids_gpu(x, pci))) {
+			unsigned i = 0;
+
+			while (i < g->n_xids && g->xids[i] != xid)
+				i++;
+			if (i == g->n_xids && g->n_xids < XID_KINDS_MAX)
+				g->xids[g->n_xids++] = xid;
+		}
+	}
+	if (!*first && !(*first = strdup(strstr(line, "NVRM: Xid"))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* "GPU 0000:18:00.0 (serial 1654922012345): Xid 79, 48": the GPU by NVML's name for it where
+ * NVML has the address the driver logged (without the PCI function), else by that address. */
+static int xid_gpu_text(struct nvml *nvml, const struct xid_gpu *g, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0, l = strlen(g->pci);
+	unsigned count = 0;
+	char name[96];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "GPU %s", g->pci);
+	if (nvml && nvml_count(nvml, &count) == NVML_OK)
+		for (unsigned i = 0; i < count; i++) {
+			nvml_device_t dev = NULL;
+			char bus[32], serial[32];
+
+			if (nvml_device(nvml, i, &dev) != NVML_OK)
+				continue;
+			nvml_identity(nvml, dev, bus, serial);
+			if (strncasecmp(bus, g->pci, l) == 0 && (bus[l] == '\0' || bus[l] == '.')) {
+				verify_gpu_name(nvml, dev, name);
+				break;
+			}
+		}
+	if (!(f = open_memstream(&text, &size)))
+		return -ENOMEM;
+	fprintf(f, "%s: Xid", name);
+	for (unsigned i = 0; i < g->n_xids; i++)
+		fprintf(f, "%s %u", i ? "," : "", g->xids[i]);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+/*
+ * The driver's reports of GPU errors since boot, in two checks: "xid" for those of the stack
+ * (or an application, or an Xid that cannot be read), which roll an apply back as any fault
+ * of the stack; and "xid-hardware" for those NVIDIA attributes to the GPU (xid_hardware),
+ * naming each GPU, which keep the kernel and hold the node as a hardware fault.
+ */
+static int check_xid(struct verify_report *r, const struct root *sys, struct nvml *nvml)
+{
+	_cleanup_(strv_freep) char **parts = NULL;
+	_cleanup_free_ char *buf = NULL, *gpus = NULL;
+	struct xids x = {};
+	size_t n_parts = 0;
+	int k = read_kmsg(sys, &buf);
 
 	if (k == -ENOMEM)
 		return k;
-	if (k < 0)
-		return add(r, "xid", false, "the kernel log cannot be read: %s", gp_strerror(k));
-	return add(r, "xid", xids == 0, "%u Xid errors since boot%s%s", xids, xid ? ", the first: " : "", xid ? xid : "");
+	if (k < 0) {
+		if ((k = add(r, "xid", false, "the kernel log cannot be read: %s", gp_strerror(k))) < 0)
+			return k;
+		return verify_add(r, "xid-hardware", VERIFY_HARDWARE, false, false, "the kernel log cannot be read");
+	}
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && k >= 0; l = strtok_r(NULL, "\n", &save))
+		k = xids_add(&x, l);
+	for (unsigned i = 0; i < x.n_gpus && k >= 0; i++) {
+		char *text = NULL;
+
+		if ((k = xid_gpu_text(nvml, &x.gpus[i], &text)) >= 0)
+			k = strv_push(&parts, &n_parts, text);
+		free(text);
+	}
+	if (k >= 0 && x.n_gpus && !(gpus = strv_join(parts, "; ")))
+		k = -ENOMEM;
+	if (k >= 0)
+		k = add(r, "xid", x.n == 0, "%u Xid errors not of a GPU's hardware since boot%s%s", x.n,
+			x.first ? ", the first: " : "", x.first ? x.first : "");
+	if (k >= 0)
+		k = verify_add(r, "xid-hardware", VERIFY_HARDWARE, false, x.n_hardware == 0,
+			       "%u Xid errors of a GPU's hardware since boot%s%s%s%s", x.n_hardware,
+			       gpus ? ": " : "", gpus ? gpus : "", x.first_hardware ? "; the first: " : "",
+			       x.first_hardware ? x.first_hardware : "");
+	xids_done(&x);
+	return k;
 }
 
 int verify_run(const struct root *sys, const struct facts *f, const struct state *state, struct verify_report *r)
@@ -268,10 +394,12 @@ int verify_run(const struct root *sys, const struct facts *f, const struct state
 		if ((k = verify_cdi(sys, f, state->cdi_dir, &ok, &cdi)) < 0 || (k = add(r, "cdi", ok, "%s", cdi)) < 0)
 			return k;
 	}
+	/* The Xid lines' GPUs are named with NVML's serials while it is open. */
+	if (state->driver && ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys, nvml)) < 0))
+		return k;
 	/* Commands run as root from here on: no NVML client of ours holds a GPU "in use" for them. */
 	nvml = nvml_close(nvml);
-	if (state->driver &&
-	    ((k = verify_gpu(r, sys, state)) < 0 || (k = check_xid(r, sys)) < 0 || (k = verify_dcgm(sys, state, r)) < 0))
+	if (state->driver && (k = verify_dcgm(sys, state, r)) < 0)
 		return k;
 	return verify_site(sys, state, r);
 }

@@ -103,3 +103,13 @@ int verify_gpu(struct verify_report *r, const struct root *sys, const struct sta
  * For the site checks and dcgmi alike. */
 struct stat;
 const char *verify_untrusted(const struct stat *st, bool dir);
+/* The longest time a profile's verify section may give in seconds (profile validation's limit). */
+#define VERIFY_SECONDS_MAX 604800
+/* One kernel log line of the driver's "NVRM: Xid (PCI:0000:18:00): 79, pid=..., ..." (xid.c):
+ * 0 with the Xid's number and the GPU's PCI address as the driver wrote it; -ENOENT for a line
+ * that is no Xid; -EBADMSG for an Xid whose address or number cannot be read. */
+int xid_parse(const char *line, unsigned *ret_xid, char ret_pci[static 32]);
+/* Whether NVIDIA's Xid documentation puts the cause of that Xid in the GPU's hardware. */
+bool xid_hardware(unsigned xid);
+/* "GPU 0000:18:00.0 (serial 1654922012345)": how a check's detail names a GPU (verify-health.c). */
+void verify_gpu_name(struct nvml *n, void *dev, char out[static 96]);

@@ -17,6 +17,7 @@ enum {
 	NVML_E_NOT_SUPPORTED = 3, /* the device or driver does not have the feature */
 	NVML_E_NO_PERMISSION = 4,
 	NVML_E_NOT_FOUND = 6,
+	NVML_E_GPU_IS_LOST = 15, /* the GPU fell off the bus or is otherwise inaccessible */
 	NVML_E_RESET_REQUIRED = 16, /* a setting takes effect only after a GPU reset */
 };
 

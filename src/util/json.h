@@ -51,3 +51,16 @@ static inline int json_add_strv(cJSON *o, const char *key, char *const *v)
 	}
 	return 0;
 }
+
+/* A member that must be a whole number in min..max (hand edits of state.json included), or
+ * def: converting a double out of its type's range, or with a fraction, to an integer type
+ * is not defined (C11 6.3.1.4), so nothing else is converted. */
+static inline long long json_whole(const cJSON *o, const char *key, long long min, long long max, long long def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
+		return def;
+	return (long long)v->valuedouble;
+}

@@ -84,6 +84,13 @@ check "dcgmi ran the level of verify.diag, as JSON" grep -qx "diag -r 2 -j" "$TM
 state '{ "timeout": 60 }'
 run pass
 check "without a level, level 1" grep -qx "diag -r 1 -j" "$TMPD/bin/dcgmi.args"
+# A level edited by hand in state.json to what no profile can give is at its default.
+for lv in 2.5 1e300 -1e300 5; do
+	state "{ \"level\": $lv, \"timeout\": 1e300 }"
+	rm -f "$TMPD/bin/dcgmi.args"
+	run pass
+	check "level $lv edited by hand: level 1, the default" sh -c "test $rc -eq 0 && grep -qx 'diag -r 1 -j' '$TMPD/bin/dcgmi.args'"
+done
 
 # --- a test failing on one GPU ---
 failing() { # DESCRIPTION CLASS: verify exits 3 and diag fails as CLASS's fault, no other

@@ -28,12 +28,13 @@ PREVIOUS=5.15.0-94-generic
 BAD="GPU 0000:5d:00.0 (serial 1654922012343)"
 CHECKS='["retired-pages", "ecc", "pcie", "nvlink", "persistence", "throttle", "temperature"]'
 
-# state [HEALTH]: state.json as apply records it for h100-nvlink on this node, booted into its
-# kernel, with HEALTH as the profile's resolved verify section (none by default).
+# state [HEALTH [GPU]]: state.json as apply records it for h100-nvlink on this node, booted into
+# its kernel, with HEALTH as the profile's resolved verify section and GPU as its gpu section
+# (none by default).
 state() {
 	cat >"$M/var/lib/gpuprov/state.json" <<EOF
 { "profile": "h100-nvlink", "kernel": "$RUNNING", "previous_kernel": "$PREVIOUS", "driver": "550.54.15",
-  "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true${1:+, \"health\": $1} }
+  "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true${1:+, \"health\": $1}${2:+, \"gpu\": $2} }
 EOF
 }
 gv() { gpuprov --root "$M" "$@"; }
@@ -94,10 +95,10 @@ state
 run_verify
 check "healthy: verify exits 0" test "$rc" -eq 0
 check_json "healthy: the seven checks, after NVML's count and before the HCAs, all passing" \
-	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"diag\"] and all(.checks[]; .ok)" \
+	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"xid-hardware\", \"diag\"] and all(.checks[]; .ok)" \
 	"$TMPD/v.json"
 check_json "healthy: persistence is the stack's, the others the hardware's" \
-	'[.checks[] | select(.class == "hardware") | .check] == ["retired-pages", "ecc", "pcie", "nvlink", "throttle", "temperature", "diag"] and all(.checks[]; .warn == false)' \
+	'[.checks[] | select(.class == "hardware") | .check] == ["retired-pages", "ecc", "pcie", "nvlink", "throttle", "temperature", "xid-hardware", "diag"] and all(.checks[]; .warn == false)' \
 	"$TMPD/v.json"
 for pair in \
 	"retired-pages|8 GPUs: 0 rows remapped (0 for uncorrectable errors), none pending" \
@@ -168,6 +169,16 @@ gpu_set 3 nvlink_down 3,7
 failing "two NVLinks down" nvlink "$BAD: NVLinks 3, 7 down, of 18; 7 GPUs: 18 NVLinks up"
 gpu_set 3 nvlink_down 17
 failing "the last of 18 links down" nvlink "$BAD: NVLink 17 down, of 18; 7 GPUs: 18 NVLinks up"
+# A GPU in MIG mode has no part in NVLink: its links down pass, saying so.
+gpu_set 3 nvlink_down 3,7
+gpu_set 3 mig 1
+passing "NVLinks down on a GPU in MIG mode" nvlink "7 GPUs: 18 NVLinks up; 1 GPU: MIG mode on, its NVLinks unused (2 of 18 down)"
+gpu_set 3 mig 0
+failing "NVLinks down on a GPU with MIG mode off" nvlink "$BAD: NVLinks 3, 7 down, of 18; 7 GPUs: 18 NVLinks up"
+gpu_set 3 mig 0
+gpu_set 3 mig_pending 1
+failing "NVLinks down on a GPU with MIG mode only pending" nvlink "$BAD: NVLinks 3, 7 down, of 18; 7 GPUs: 18 NVLinks up"
+healthy
 state '{ "nvlink": false }'
 absent "nvlink false" nvlink
 state
@@ -180,6 +191,24 @@ gpu_set 3 persistence 0
 failing "persistence mode off" persistence "$BAD: persistence mode off; 7 GPUs: persistence mode on"
 state '{ "persistence": false }'
 absent "persistence false" persistence
+# The profile's gpu section turning persistence mode off turns the check off, unless the
+# verify section asks for it; turning it on leaves the check on.
+# (The GPUs as the gpu section declares them, or its own check, gpu-state, fails.)
+for g in 0 1 2 4 5 6 7; do gpu_set $g persistence 0; done
+state '' '{ "persistence": false }'
+absent "gpu.persistence false" persistence
+state '{ "persistence": true }' '{ "persistence": false }'
+run_verify
+check_json "gpu.persistence false, verify.persistence true: the persistence check fails, no other" \
+	'[.checks[] | select(.ok | not) | .check] == ["persistence"]' "$TMPD/v.json"
+state '{ "persistence": "yes" }' '{ "persistence": false }'
+absent "gpu.persistence false, verify.persistence edited by hand to a string" persistence
+healthy
+gpu_set 3 persistence 0
+state '' '{ "persistence": true }'
+run_verify
+check_json "gpu.persistence true: the persistence check on, failing beside gpu-state" \
+	'[.checks[] | select(.ok | not) | .check] == ["persistence", "gpu-state"]' "$TMPD/v.json"
 state
 healthy
 
@@ -230,6 +259,24 @@ gpu_set 0 temperature
 passing "not supported on one GPU" temperature "7 GPUs at 34 C, at most 85 C; 1 GPU: not supported by this GPU or driver"
 gpu_set 3 temperature '!999'
 failing "a GPU NVML gets an error from" temperature "$BAD: NVML: Unknown Error (999); 6 GPUs at 34 C, at most 85 C; 1 GPU: not supported by this GPU or driver"
+# class CHECK: that check's class in the last run.
+class() { jq -r ".checks[] | select(.check == \"$1\") | .class" "$TMPD/v.json"; }
+check "an NVML error is the stack's, not the GPU's" test "$(class temperature)" = stack
+healthy
+# Only a GPU that is lost (NVML_ERROR_GPU_IS_LOST, 15) is the GPU's fault; NVML's other errors
+# (uninitialised, no permission, driver not loaded, library and driver versions apart) the stack's.
+for pair in "15|GPU is lost|hardware" "1|Unknown Error|stack" "4|Insufficient Permissions|stack" "9|Driver Not Loaded|stack" \
+	"18|Unknown Error|stack"; do
+	code=${pair%%|*} rest=${pair#*|}
+	gpu_set 3 ecc_uncorrected "!$code"
+	failing "NVML error $code from one GPU" ecc "$BAD: NVML: ${rest%|*} ($code); 7 GPUs: 0 uncorrectable ECC errors since boot"
+	check "NVML error $code: the check's class is ${rest#*|}" test "$(class ecc)" = "${rest#*|}"
+done
+# A GPU lost beside a GPU whose reading NVML failed for the stack: the stack's.
+gpu_set 0 ecc_uncorrected '!9'
+gpu_set 3 ecc_uncorrected '!15'
+run_verify
+check "a lost GPU and an NVML error of the stack: the check is the stack's" test "$(class ecc)" = stack
 healthy
 
 # --- the thresholds of a site profile, as show resolves its verify section for apply ---
@@ -256,7 +303,7 @@ gpu_set 3 ecc_uncorrected 1
 run_verify
 check "edited by hand: exit 3" test "$rc" -eq 3
 check_json "edited by hand: every check run, at its default (temperature_max 85, ecc_uncorrected_max 0)" \
-	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"diag\"] and
+	"[.checks[] | .check] == [\"kernel\", \"driver\", \"devices\", \"nvml\", \"fabricmanager\"] + $CHECKS + [\"rdma\", \"xid\", \"xid-hardware\", \"diag\"] and
 	 [.checks[] | select(.ok | not) | .check] == [\"ecc\", \"temperature\"] and
 	 ([.checks[] | select(.check == \"temperature\") | .detail] == [\"$BAD: 86 C, above 85 C; 7 GPUs at 34 C, at most 85 C\"])" \
 	"$TMPD/v.json"
@@ -284,7 +331,7 @@ check "hardware fault: no reboot" test "$(reboots)" -eq 0
 check_json "hardware fault: recorded as such, with each check, its class and what failed" \
 	".verified.result == \"hardware fault\" and (.verified.failed | length) == 2 and
 	 ([.verified.checks[] | select(.ok | not) | {check, class, warn}] == [{check: \"ecc\", class: \"hardware\", warn: false}, {check: \"nvlink\", class: \"hardware\", warn: false}]) and
-	 ([.verified.checks[] | .check] | length) == 15" "$M/var/lib/gpuprov/state.json"
+	 ([.verified.checks[] | .check] | length) == 16" "$M/var/lib/gpuprov/state.json"
 check_json "hardware fault: the kernel is not a failed one (plan and apply may choose it)" \
 	'(.failed_kernels // []) | length == 0' "$M/var/lib/gpuprov/state.json"
 check "hardware fault: the text names the class of each failure" \
@@ -302,7 +349,7 @@ check "metrics: gpuprov_verify_check fail for ecc and nvlink, ok for the others"
 	sh -c "grep -qx 'gpuprov_verify_check{check=\"ecc\",result=\"fail\"} 1' '$TMPD/m.prom' &&
 		grep -qx 'gpuprov_verify_check{check=\"nvlink\",result=\"fail\"} 1' '$TMPD/m.prom' &&
 		grep -qx 'gpuprov_verify_check{check=\"temperature\",result=\"ok\"} 1' '$TMPD/m.prom' &&
-		[ \$(grep -c '^gpuprov_verify_check{' '$TMPD/m.prom') -eq 15 ]"
+		[ \$(grep -c '^gpuprov_verify_check{' '$TMPD/m.prom') -eq 16 ]"
 if command -v promtool >/dev/null 2>&1; then
 	check "metrics: promtool reads them, nothing to lint" sh -c "promtool check metrics <'$TMPD/m.prom'"
 else
@@ -330,6 +377,39 @@ check "persistence false in the profile: committed (exit 0)" test "$rc" -eq 0
 check_json "persistence false in the profile: the verdict" '.verified.result == "committed"' "$M/var/lib/gpuprov/state.json"
 check "committed: the running kernel is the default" test "$(saved)" = "$(ID "$RUNNING")"
 healthy
+
+# --- Xids: those NVIDIA attributes to the GPU's hardware a hardware fault, naming each GPU;
+# any other the stack's ---
+cp "$M/dev/kmsg" "$TMPD/kmsg"
+printf '%s\n' '4,1300,9000000,-;NVRM: Xid (PCI:0000:5d:00): 79, pid=1234, GPU has fallen off the bus.' \
+	'4,1301,9000100,-;NVRM: Xid (PCI:0000:5d:00): 48, pid=1234, DBE' \
+	'4,1302,9000200,-;NVRM: Xid (PCI:0000:ab:00): 94, pid=88, Contained ECC error' \
+	'4,1303,9000300,-;NVRM: Xid (PCI:0000:5d:00): 79, pid=1234, again' >>"$M/dev/kmsg"
+state
+failing "Xids 79, 48 and 94 in the kernel log" xid-hardware \
+	"4 Xid errors of a GPU's hardware since boot: $BAD: Xid 79, 48; GPU 0000:ab:00.0 (serial 1654922012345): Xid 94; the first: NVRM: Xid (PCI:0000:5d:00): 79, pid=1234, GPU has fallen off the bus."
+check "the other Xids: none" test "$(detail xid)" = "0 Xid errors not of a GPU's hardware since boot"
+check "xid-hardware is the hardware's" test "$(class xid-hardware)" = hardware
+commit
+check "hardware Xids: verify --commit exits 3" test "$rc" -eq 3
+check "hardware Xids: the running kernel becomes GRUB's default" test "$(saved)" = "$(ID "$RUNNING")"
+check_json "hardware Xids: a hardware fault, xid-hardware failed, the kernel not a failed one" \
+	'.verified.result == "hardware fault" and ([.verified.checks[] | select(.ok | not) | .check] == ["xid-hardware"]) and
+	 ((.failed_kernels // []) | length == 0)' "$M/var/lib/gpuprov/state.json"
+# An Xid of the stack or an application beside them (13: a graphics engine exception, 31: an
+# MMU fault): both checks fail, and the stack's failure rolls back.
+printf '%s\n' '4,1304,9000400,-;NVRM: Xid (PCI:0000:18:00): 13, pid=99, Graphics Exception' \
+	'4,1305,9000500,-;NVRM: Xid (PCI:0000:18:00): 31, pid=99, MMU Fault' >>"$M/dev/kmsg"
+run_verify
+check_json "stack and hardware Xids: xid and xid-hardware fail" \
+	'[.checks[] | select(.ok | not) | {check, class}] == [{check: "xid", class: "stack"}, {check: "xid-hardware", class: "hardware"}]' \
+	"$TMPD/v.json"
+check "the xid check counts the stack's only" \
+	test "$(detail xid)" = "2 Xid errors not of a GPU's hardware since boot, the first: NVRM: Xid (PCI:0000:18:00): 13, pid=99, Graphics Exception"
+commit
+check_json "stack and hardware Xids: rolled back" '.verified.result == "rolled back"' "$M/var/lib/gpuprov/state.json"
+check "stack and hardware Xids: back to the known-good kernel" test "$(saved)" = "$(ID "$PREVIOUS")"
+cp "$TMPD/kmsg" "$M/dev/kmsg"
 
 # --- a hardware fault on a Slurm node gpuprov drained: it stays drained, the GPUs named ---
 if [ "$(id -u)" -ne 0 ]; then

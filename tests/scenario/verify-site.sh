@@ -108,6 +108,16 @@ hang "a hanging required check" 1 "waiting for the fabric" "sleep 600"
 # Its output closed, the pipes say nothing more: the deadline must still hold.
 hang "a check that closes its output and hangs" 2 "closing up" "exec >&- 2>&-; sleep 100"
 rm "$D/required/30-hang"
+# A site_timeout edited by hand in state.json to what no profile can give (not a whole number
+# of seconds) is at its default, not cut to 1 s.
+for t in 1.5 -1 1e300; do
+	state "$t"
+	put required 30-slow 'sleep 2; echo "fabric up"'
+	run
+	check "site_timeout $t edited by hand: at its default, the slow check passes" \
+		test "$rc.$(detail 30-slow)" = "0./etc/gpuprov/verify.d/required/30-slow exited with 0: fabric up"
+done
+rm "$D/required/30-slow"
 state null
 
 # --- no descriptor of gpuprov's, or of its caller's, reaches a check ---
@@ -196,6 +206,43 @@ mv "$D/required/20-fabric" "$M/usr/lib/site/fabric"
 ln -s /usr/lib/site/fabric "$D/required/20-fabric"
 run
 check "a symlink to a check inside the root runs it" sh -c "test $rc -eq 0 && grep -qx 20-fabric '$TMPD/ran'"
+
+# --- a name of other bytes than A-Z a-z 0-9 . _ @ + -: refused as "site:?", not run ---
+# Such a name would be a label value of the metrics that is not UTF-8, or a line break in one.
+bad=$(printf 'x\377y z')
+put required "$bad" 'exit 0'
+run
+check "a required check of a name not UTF-8, with a space: verify exits 3" test "$rc" -eq 3
+check_json "it is the failed check site:?, in its place by name" \
+	'[.checks[] | select(.check | startswith("site:")) | [.check, .ok, .warn]] == [["site:10-env", true, false], ["site:20-fabric", true, false], ["site:?", false, false], ["site:50-disk", true, true]]' \
+	"$TMPD/v.json"
+check "the detail names the file, each byte outside the set escaped" \
+	test "$(detail '?')" = "/etc/gpuprov/verify.d/required/x\\xffy\\x20z refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'"
+check "and it was not run" sh -c "! grep -q '^x' '$TMPD/ran'"
+# The verdict of such a run as state.json records it: the metrics' label is site:?, not the
+# file's name.
+jq --slurpfile v "$TMPD/v.json" '. + {verified: {result: "rolled back", at: "2026-12-07T01:22:33Z",
+	failed: [], checks: $v[0].checks}}' "$M/var/lib/gpuprov/state.json" >"$TMPD/s.json"
+cp "$M/var/lib/gpuprov/state.json" "$TMPD/s.saved"
+cp "$TMPD/s.json" "$M/var/lib/gpuprov/state.json"
+gpuprov --root "$M" --profiles "$srcdir/profiles" status --prometheus >"$TMPD/m.prom" 2>"$TMPD/m.err" || true
+check "metrics: the refused check is site:?, failed" grep -qx 'gpuprov_verify_check{check="site:?",result="fail"} 1' "$TMPD/m.prom"
+cp "$TMPD/s.saved" "$M/var/lib/gpuprov/state.json"
+mv "$D/required/$bad" "$D/wanted/$bad"
+run
+check "the same name among the wanted checks only warns" test "$rc" -eq 0
+check_json "site:? failed as a warning" '.ok and ([.checks[] | select(.check == "site:?") | [.ok, .warn]] == [[false, true]])' "$TMPD/v.json"
+rm "$D/wanted/$bad"
+for n in 'a@b+c_d.e-F9' 'new
+line'; do
+	put required "$n" 'exit 0'
+done
+run
+check "the set's every kind of character runs; a line break in a name does not" \
+	test "$rc.$(site_checks)" = '3.[["site:10-env",true],["site:20-fabric",true],["site:a@b+c_d.e-F9",true],["site:?",false],["site:50-disk",true]]'
+check "the line break is escaped" test "$(detail '?')" = "/etc/gpuprov/verify.d/required/new\\x0aline refused: a check's name may hold only A-Z, a-z, 0-9, '.', '_', '@', '+' and '-'"
+rm "$D/required/a@b+c_d.e-F9" "$D/required/new
+line"
 
 # --- not checks: hidden files, backups, package managers' leftovers ---
 for n in .hidden 10-env~ 10-env.dpkg-old 10-env.dpkg-dist 10-env.rpmsave 10-env.rpmnew; do

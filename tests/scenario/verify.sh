@@ -49,7 +49,7 @@ rc=0
 gv verify --json >"$TMPD/ok.json" 2>"$TMPD/ok.err" || rc=$?
 check "a healthy stack: verify exits 0" test "$rc" -eq 0
 check_json "a healthy stack: every check passes" \
-	'.ok and ([.checks[] | .check] == ["kernel", "driver", "devices", "nvml", "fabricmanager", "retired-pages", "ecc", "pcie", "nvlink", "persistence", "throttle", "temperature", "rdma", "xid", "diag"]) and all(.checks[]; .ok)' "$TMPD/ok.json"
+	'.ok and ([.checks[] | .check] == ["kernel", "driver", "devices", "nvml", "fabricmanager", "retired-pages", "ecc", "pcie", "nvlink", "persistence", "throttle", "temperature", "rdma", "xid", "xid-hardware", "diag"]) and all(.checks[]; .ok)' "$TMPD/ok.json"
 grub-editenv "$M/boot/grub/grubenv" set saved_entry="$(ID 5.15.0-94-generic)"
 rc=0
 gv verify --commit --no-reboot >"$TMPD/commit.out" 2>&1 || rc=$?
@@ -128,9 +128,18 @@ sed -i 's/^Version: 550.54.15-1$/Version: 550.90.07-1/' "$M/var/lib/dpkg/status"
 failing "the fabric manager is not the driver's version" fabricmanager
 cp "$TMPD/status" "$M/var/lib/dpkg/status"
 cp "$M/dev/kmsg" "$TMPD/kmsg"
-printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.\n' >>"$M/dev/kmsg"
+# An Xid of the stack or an application (13: a graphics engine exception) fails "xid"; one
+# NVIDIA attributes to the GPU (79: fallen off the bus) fails "xid-hardware", naming the GPU.
+printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 13, pid=1234, Graphics Exception\n' >>"$M/dev/kmsg"
 failing "an Xid in the kernel log" xid
-check "the Xid is quoted" sh -c "jq -r '.checks[] | select(.check == \"xid\") | .detail' '$TMPD/f.json' | grep -q 'Xid (PCI:0000:18:00): 79'"
+check "the Xid is quoted" test "$(detail xid)" = \
+	"1 Xid errors not of a GPU's hardware since boot, the first: NVRM: Xid (PCI:0000:18:00): 13, pid=1234, Graphics Exception"
+cp "$TMPD/kmsg" "$M/dev/kmsg"
+printf '4,1300,9000000,-;NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.\n' >>"$M/dev/kmsg"
+failing "an Xid of a GPU's hardware in the kernel log" xid-hardware
+# NVML here knows no bus ids (verify-health.sh has the GPUs' serials): the log's address.
+check "the GPU is named by the log's address, the Xid quoted" test "$(detail xid-hardware)" = \
+	"1 Xid errors of a GPU's hardware since boot: GPU 0000:18:00: Xid 79; the first: NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus."
 
 # --- a stack without a driver (driver.source "none"): the kernel and the modules only ---
 cat >"$M/var/lib/gpuprov/state.json" <<'EOF2'
