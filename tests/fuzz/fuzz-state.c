@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		roll_back(record, true, false);
 	}
 	/* The transitions verify and revert make of it. */
-	if (state_verified(state, "rolled back", "2026-01-01T00:00:00Z", NULL) >= 0)
+	if (state_verified(state, "rolled back", "2026-01-01T00:00:00Z", NULL, NULL) >= 0)
 		round_trip(state);
 	if (state_reverted(state) >= 0)
 		round_trip(state);
