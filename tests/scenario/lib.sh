@@ -212,6 +212,18 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
+# verify_state TREE [HEALTH [GPU]]: state.json as apply records it for h100-nvlink on the DGX
+# H100 fake machine, booted into its kernel 5.15.0-105-generic (the known-good one
+# 5.15.0-94-generic), with HEALTH as the profile's resolved verify section and GPU as its gpu
+# section (JSON; none by default).
+verify_state() {
+	mkdir -p "$1/var/lib/gpuprov"
+	cat >"$1/var/lib/gpuprov/state.json" <<EOF
+{ "profile": "h100-nvlink", "kernel": "5.15.0-105-generic", "previous_kernel": "5.15.0-94-generic",
+  "driver": "550.54.15", "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true${2:+, \"health\": $2}${3:+, \"gpu\": $3} }
+EOF
+}
+
 # nvml_healthy_file TREE FILE: FILE for the NVML stand-in (GPUPROV_TEST_NVML_FILE) playing the
 # GPUs of the fake machine TREE healthy: its NVIDIA display and 3D controllers (vendor 0x10de,
 # class 0x0300xx or 0x0302xx) in PCI bus order, as NVML numbers them, each with its bus id as

@@ -34,11 +34,7 @@ export LD_LIBRARY_PATH GPUPROV_TEST_NVML_FILE
 
 # state DIAG: what apply would have recorded, with the profile's verify.diag DIAG (JSON).
 state() {
-	cat >"$M/var/lib/gpuprov/state.json" <<EOF2
-{ "profile": "h100-nvlink", "kernel": "5.15.0-105-generic", "previous_kernel": "5.15.0-94-generic",
-  "driver": "550.54.15", "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true,
-  "health": { "diag": $1 } }
-EOF2
+	verify_state "$M" "{ \"diag\": $1 }"
 }
 # run MODE: verify --json with the dcgmi stand-in in MODE and DCGM installed; sets rc.
 run() {

@@ -32,10 +32,7 @@ CHECKS='["retired-pages", "ecc", "pcie", "nvlink", "persistence", "throttle", "t
 # its kernel, with HEALTH as the profile's resolved verify section and GPU as its gpu section
 # (none by default).
 state() {
-	cat >"$M/var/lib/gpuprov/state.json" <<EOF
-{ "profile": "h100-nvlink", "kernel": "$RUNNING", "previous_kernel": "$PREVIOUS", "driver": "550.54.15",
-  "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true${1:+, \"health\": $1}${2:+, \"gpu\": $2} }
-EOF
+	verify_state "$M" "$@"
 }
 gv() { gpuprov --root "$M" "$@"; }
 # gpu_set GPU KEY [VALUE]: the stand-in's answer for that GPU; without VALUE, none (not

@@ -23,11 +23,7 @@ export LD_LIBRARY_PATH GPUPROV_TEST_NVML_COUNT
 
 # state SITE_TIMEOUT: what apply would have recorded (null: no verify.site_timeout).
 state() {
-	cat >"$M/var/lib/gpuprov/state.json" <<EOF2
-{ "profile": "h100-nvlink", "kernel": "5.15.0-105-generic", "previous_kernel": "5.15.0-94-generic",
-  "driver": "550.54.15", "flavour": "open", "source": "distro", "rdma": true, "reboot_required": true,
-  "health": { "site_timeout": $1 } }
-EOF2
+	verify_state "$M" "{ \"site_timeout\": $1 }"
 }
 # put DIR/NAME BODY: a check, a shell script that notes it ran in $TMPD/ran, then BODY.
 put() {
