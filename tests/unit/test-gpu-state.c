@@ -5,6 +5,8 @@
  * its changes need, or left to the boot unit. */
 #include "unit.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -243,17 +245,29 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_plan_reboot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_bad_state, setup, teardown),
 	};
-	const char *top = getenv("top_builddir");
+	const char *top = getenv("top_builddir"), *wrapper = getenv("TEST_WRAPPER");
 	char path[4096];
 
 	/* The loader reads LD_LIBRARY_PATH once, at the start: run again with the stand-in's
-	 * directory in it, so that dlopen finds it and never a real libnvidia-ml. */
-	(void)argc;
+	 * directory in it, so that dlopen finds it and never a real libnvidia-ml. A cross
+	 * build's test runs under its wrapper (qemu-user), which must run it again too: there
+	 * /proc/self/exe is the wrapper's own. */
 	if (!getenv("GPUPROV_TEST_GPU_REEXEC")) {
 		snprintf(path, sizeof(path), "%s/tests/helpers", top ? top : ".");
 		setenv("LD_LIBRARY_PATH", path, 1);
 		setenv("GPUPROV_TEST_GPU_REEXEC", "1", 1);
-		execv("/proc/self/exe", argv);
+		if (wrapper && *wrapper) {
+			char **args = calloc((size_t)argc + 2, sizeof(char *));
+
+			if (!args)
+				return 1;
+			args[0] = (char *)wrapper;
+			for (int i = 0; i < argc; i++)
+				args[i + 1] = argv[i];
+			execvp(wrapper, args);
+		} else
+			execv("/proc/self/exe", argv);
+		fprintf(stderr, "test-gpu-state: cannot run itself again: %s\n", strerror(errno));
 		return 1;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
