@@ -385,10 +385,8 @@ int gpu_state_apply(const struct root *root, const cJSON *decl, struct gpu_apply
 	int k;
 
 	*ret_why = NULL;
-	if ((k = nvml_open(&n, ret_why)) < 0)
+	if ((k = nvml_open_count(&n, &count, ret_why)) < 0)
 		return k;
-	if ((k = nvml_count(n, &count)) != NVML_OK)
-		return asprintf(ret_why, "NVML: %s (%d)", nvml_strerror(n, k), k) < 0 ? -ENOMEM : -EIO;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (!(record = cJSON_CreateObject()) || !cJSON_AddStringToObject(record, "at", when) ||
 	    !(gpus = cJSON_AddArrayToObject(record, "gpus")))

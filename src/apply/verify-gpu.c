@@ -111,9 +111,10 @@ int verify_gpu(struct verify_report *r, const struct root *sys, const struct sta
 	if (!state->gpu)
 		return 0;
 	/* The nvml check fails for this already; the state is then not read, and says so. */
-	if ((k = nvml_open(&n, &why)) < 0 || (k = nvml_count(n, &count)) != NVML_OK)
-		return verify_add(r, "gpu-state", VERIFY_HARDWARE, true, false, "the GPUs' state cannot be read: %s",
-				  why ? why : nvml_strerror(n, k));
+	if ((k = nvml_open_count(&n, &count, &why)) == -ENOMEM)
+		return k;
+	if (k < 0)
+		return verify_add(r, "gpu-state", VERIFY_HARDWARE, true, false, "the GPUs' state cannot be read: %s", why);
 	for (unsigned i = 0; i < count; i++)
 		if ((k = verify_one(r, n, sys, state->gpu, i)) < 0)
 			return k;

@@ -204,14 +204,8 @@ static int check_driver(struct verify_report *r, const struct root *sys, const s
 	if ((k = add(r, "devices", nodes == gpus && root_exists(sys, "dev/nvidiactl") > 0, "%u of %u /dev/nvidiaN, %s", nodes,
 		     gpus, root_exists(sys, "dev/nvidiactl") > 0 ? "/dev/nvidiactl" : "no /dev/nvidiactl")) < 0)
 		return k;
-	k = nvml_open(&nvml, &why);
-	if (k == -ENOMEM)
+	if ((k = nvml_open_count(&nvml, &count, &why)) == -ENOMEM)
 		return k;
-	if (k >= 0 && (k = nvml_count(nvml, &count)) != NVML_OK) {
-		if (asprintf(&why, "NVML: %s (%d)", nvml_strerror(nvml, k), k) < 0)
-			return -ENOMEM;
-		k = -EIO;
-	}
 	if ((k = k < 0 ? add(r, "nvml", false, "%s", strna(why))
 		       : add(r, "nvml", count == gpus, "NVML counts %u GPUs, PCI shows %u", count, gpus)) < 0 ||
 	    (k = check_fabric(r, sys, f, driver)) < 0)

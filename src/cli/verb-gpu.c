@@ -57,8 +57,8 @@ static int gpu_show(struct cli *cli, const cJSON *decl)
 
 	if (!doc)
 		return log_error_errno(-ENOMEM, "gpu show"), EXIT_CODE_FAILURE;
-	if ((k = nvml_open(&n, &why)) < 0 || (k = nvml_count(n, &count)) != NVML_OK)
-		return log_error("gpu show: %s", why ? why : nvml_strerror(n, k)), EXIT_CODE_FAILURE;
+	if ((k = nvml_open_count(&n, &count, &why)) < 0)
+		return log_error("gpu show: %s", strna(why)), EXIT_CODE_FAILURE;
 	for (unsigned i = 0; i < count; i++) {
 		struct gpu_view v;
 		cJSON *g, *set;

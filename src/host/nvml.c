@@ -75,6 +75,25 @@ const char *nvml_strerror(struct nvml *n, int code)
 	return s ? s : "error";
 }
 
+int nvml_open_count(struct nvml **ret, unsigned *ret_count, char **ret_why)
+{
+	struct nvml *n = NULL;
+	int k = nvml_open(&n, ret_why);
+
+	*ret_count = 0;
+	if (k < 0)
+		return k;
+	if ((k = nvml_count(n, ret_count)) != NVML_OK) {
+		k = asprintf(ret_why, "NVML: %s (%d)", nvml_strerror(n, k), k) < 0 ? -ENOMEM : -EIO;
+		if (k == -ENOMEM)
+			*ret_why = NULL;
+		nvml_close(n);
+		return k;
+	}
+	*ret = n;
+	return 0;
+}
+
 int nvml_count(struct nvml *n, unsigned *ret)
 {
 	*ret = 0;

@@ -36,6 +36,9 @@ void *nvml_sym(struct nvml *n, const char *name);
 /* NVML's text for a return code ("Not Supported"). */
 const char *nvml_strerror(struct nvml *n, int code);
 
+/* nvml_open, then nvmlDeviceGetCount_v2: what every user of the GPUs starts with. -ENOENT
+ * and -EIO as nvml_open, a failed count -EIO too; ret_why says why, in NVML's words and code. */
+int nvml_open_count(struct nvml **ret, unsigned *ret_count, char **ret_why);
 /* nvmlDeviceGetCount_v2 and nvmlDeviceGetHandleByIndex_v2: NVML codes. */
 int nvml_count(struct nvml *n, unsigned *ret);
 int nvml_device(struct nvml *n, unsigned index, nvml_device_t *ret);
