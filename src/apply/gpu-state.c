@@ -378,8 +378,6 @@ int gpu_state_apply(const struct root *root, const cJSON *decl, struct gpu_apply
 	_cleanup_free_ char *json = NULL, *text = NULL;
 	struct gpu_apply_report rep = {};
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	cJSON *gpus;
 	unsigned count = 0;
 	int k;
@@ -387,7 +385,7 @@ int gpu_state_apply(const struct root *root, const cJSON *decl, struct gpu_apply
 	*ret_why = NULL;
 	if ((k = nvml_open_count(&n, &count, ret_why)) < 0)
 		return k;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	if (!(record = cJSON_CreateObject()) || !cJSON_AddStringToObject(record, "at", when) ||
 	    !(gpus = cJSON_AddArrayToObject(record, "gpus")))
 		return -ENOMEM;

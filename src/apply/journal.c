@@ -71,14 +71,6 @@ pid_t run_lock_holder(const struct root *root)
 	return (pid_t)atol(pid);
 }
 
-static void now_utc(char buf[static 32])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-}
-
 static int journal_save(struct journal *j)
 {
 	_cleanup_free_ char *text = cJSON_Print(j->doc), *line = NULL;
@@ -93,7 +85,7 @@ int journal_begin_run(struct journal *j, const struct root *root, const char *ve
 {
 	char when[32];
 
-	now_utc(when);
+	utc_now(when);
 	*j = (struct journal){ .root = root, .doc = cJSON_CreateObject() };
 	if (!j->doc || !cJSON_AddStringToObject(j->doc, "verb", verb) ||
 	    !(profile ? cJSON_AddStringToObject(j->doc, "profile", profile) : cJSON_AddNullToObject(j->doc, "profile")) ||
@@ -130,7 +122,7 @@ int journal_finish(struct journal *j, const char *error)
 {
 	char when[32];
 
-	now_utc(when);
+	utc_now(when);
 	if (!cJSON_ReplaceItemInObjectCaseSensitive(j->doc, "finished", cJSON_CreateString(when)) ||
 	    !(error ? cJSON_AddStringToObject(j->doc, "error", error) : cJSON_AddNullToObject(j->doc, "error")))
 		return -ENOMEM;

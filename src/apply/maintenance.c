@@ -258,18 +258,6 @@ bool maint_wait(double deadline)
 
 /* ---- the record and the hooks ------------------------------------------------------ */
 
-/* Now, UTC: "2026-12-07T01:22:33Z", or compact (the run id's) "20261207T012233Z". */
-static void utc_now(char buf[static 32], bool compact)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (compact)
-		strftime(buf, 32, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-	else
-		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-}
-
 /* "20261207T012233Z-4f1a9c": when, and 24 random bits, so that two runs in one second
  * differ. */
 static int run_id_new(char buf[static 32])
@@ -279,7 +267,7 @@ static int run_id_new(char buf[static 32])
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -errno;
-	utc_now(buf, true);
+	utc_now_compact(buf);
 	n = strlen(buf);
 	snprintf(buf + n, 32 - n, "-%02x%02x%02x", r[0], r[1], r[2]);
 	return 0;
@@ -294,7 +282,7 @@ static int record_new(const struct maint_config *c, cJSON **ret)
 
 	if ((k = run_id_new(id)) < 0)
 		return k;
-	utc_now(since, false);
+	utc_now(since);
 	if (asprintf(&reason, MAINT_REASON_PREFIX " %s", id) < 0)
 		return -ENOMEM;
 	if (!rec || !cJSON_AddStringToObject(rec, "scheduler", c->scheduler) ||
@@ -356,7 +344,7 @@ int maint_enter(const struct root *root, const struct maint_config *c, cJSON **r
 		if (!json_str(*record, "held"))
 			return maint_say(&m, "%s is in gpuprov's maintenance already (run %s)", c->node,
 					 strna(json_str(*record, "run_id"))) < 0 ? -ENOMEM : 0;
-		utc_now(when, false);
+		utc_now(when);
 		if ((k = maint_rec_set_str(*record, "retried", when)) < 0)
 			return k;
 		return maint_say(&m, "%s was held in gpuprov's maintenance (run %s: %s); this apply retries, and its verify decides",
@@ -385,7 +373,7 @@ static int finish(struct maint_run *m)
 {
 	char when[32];
 
-	utc_now(when, false);
+	utc_now(when);
 	return maint_rec_set_str(m->rec, "ended", when);
 }
 

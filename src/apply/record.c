@@ -213,8 +213,6 @@ int previous_stack_record(const struct root *root, const struct facts *f,
 	const char *via = os_package_manager(f->os.family);
 	const cJSON *old;
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	int k;
 
 	*ret = NULL;
@@ -245,7 +243,7 @@ int previous_stack_record(const struct root *root, const struct facts *f,
 		}
 	}
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	if ((k = record_names(f, view, pl, via, &names)) < 0)
 		return k;
 	if (!(rec = cJSON_CreateObject()) || !cJSON_AddStringToObject(rec, "recorded", when) ||

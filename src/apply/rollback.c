@@ -227,11 +227,9 @@ static int record_verdict(const struct exec *x)
 {
 	const struct rollback_run *run = x->data;
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	int k;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	if ((k = state_rolled_back(run->state, when, run->kernel, run->kernel_only)) < 0)
 		return k;
 	return state_save(x->c->root, run->state);

@@ -172,8 +172,6 @@ static int state_stack(struct state *next, const struct cli *cli, const struct p
 	const cJSON *e;
 	size_t n = 0;
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	int k;
 
 	/* verify checks the HCA ports where the profile does RDMA over them */
@@ -196,7 +194,7 @@ static int state_stack(struct state *next, const struct cli *cli, const struct p
 	if ((e = cJSON_GetObjectItemCaseSensitive(p->profile->doc, "gpu")) && cJSON_IsObject(e) &&
 	    !(next->gpu = cJSON_Duplicate(e, true)))
 		return -ENOMEM;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	if (!(next->profile = strdup(p->profile->name)) || !(next->applied = strdup(when)) ||
 	    !(next->kernel = strdup(r->kernel)) || !(next->source = strdup(r->source)) ||
 	    (r->driver && !(next->driver = strdup(r->driver))) || (r->cuda && !(next->cuda = strdup(r->cuda))) ||

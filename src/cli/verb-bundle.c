@@ -152,11 +152,9 @@ static int accept_checked(const struct bundle_manifest *m, void *userdata, char 
 static int record_fresh(const struct cli *cli, cJSON *record, const struct bundle_manifest *m, const char *allowed_why)
 {
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	int k;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	k = bundle_freshness_save(cli->root, record, m, when, allowed_why);
 	if (k < 0)
 		return log_error("%s: %s; bundle %s is unpacked, but a later older bundle would not be refused",
@@ -357,11 +355,9 @@ static cJSON *create_manifest(const struct cli *cli, const struct planned *p, co
 	const struct resolution *r = p->res;
 	_cleanup_free_ char *name = NULL;
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	cJSON *stack, *pkgs;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	if (!m || asprintf(&name, "%s-%s-%s", p->profile->name, cli->os, cli->arch) < 0)
 		return NULL;
 	if (!cJSON_AddStringToObject(m, "name", name) || !cJSON_AddStringToObject(m, "profile", p->profile->name) ||

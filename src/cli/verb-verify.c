@@ -89,12 +89,10 @@ static int record(struct cli *cli, struct state *state, const char *result, cons
 	_cleanup_(strv_freep) char **failed = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *checks = NULL;
 	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
 	size_t n = 0;
 	int k;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	utc_now(when);
 	for (size_t i = 0; i < rep->n; i++)
 		if (check_failed(&rep->checks[i]) && strv_push(&failed, &n, strna(rep->checks[i].detail)) < 0)
 			return -ENOMEM;

@@ -214,3 +214,26 @@ int date_days_between(const char *a, const char *b, long *ret)
 	*ret = (long)((timegm(&tb) - timegm(&ta)) / 86400);
 	return 0;
 }
+
+static char *utc_format(char buf[static 32], bool compact)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	if (compact)
+		strftime(buf, 32, "%Y%m%dT%H%M%SZ", &tm);
+	else
+		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+char *utc_now(char buf[static 32])
+{
+	return utc_format(buf, false);
+}
+
+char *utc_now_compact(char buf[static 32])
+{
+	return utc_format(buf, true);
+}

@@ -42,3 +42,8 @@ bool date_ok(const char *s);
 int date_add_days(const char *date, unsigned days, char ret[static DATE_LEN + 1]);
 /* The days from date a to date b (negative when b is earlier); -EINVAL when either is not a date. */
 int date_days_between(const char *a, const char *b, long *ret);
+
+/* Now, UTC, as gpuprov's records write a time: "2026-12-07T10:02:26Z"; compact, as a run id
+ * starts: "20261207T100226Z". Each returns buf. */
+char *utc_now(char buf[static 32]);
+char *utc_now_compact(char buf[static 32]);
